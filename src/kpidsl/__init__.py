@@ -1,0 +1,37 @@
+"""kpidsl: the Skills Bootcamps KPIs as rule files that a computer checks and evaluates.
+
+The pipeline, one module a stage: ``source`` (spans, diagnostics) → ``kpi.lark`` + ``parser``
+(text → AST in ``ast``) → ``checker`` (names and types against ``records``) → ``interpreter``
+(statuses per group) → ``report`` (table, JSON, CSV) → ``cli``. ``data`` reads and writes the
+CSV contract; ``generate`` makes synthetic data sets.
+"""
+
+from kpidsl.records import (
+    Bootcamp,
+    Dataset,
+    Employer,
+    Engagement,
+    Interview,
+    Learner,
+    Payment,
+    Profile,
+    Provider,
+)
+from kpidsl.source import DataError, Diagnostic, KpidslError, RuleError
+
+__all__ = [
+    "Bootcamp",
+    "DataError",
+    "Dataset",
+    "Diagnostic",
+    "Employer",
+    "Engagement",
+    "Interview",
+    "KpidslError",
+    "Learner",
+    "Payment",
+    "Profile",
+    "Provider",
+    "RuleError",
+]
+__version__ = "0.1.0"

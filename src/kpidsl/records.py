@@ -1,0 +1,340 @@
+"""Typed records: the data model that rules are checked against and evaluated on.
+
+Each record type is a frozen attrs class whose fields are the columns of KPI-SPEC §1. Field
+metadata (``doc``, ``enum``) feeds the CSV loader, the rule checker and the data-contract page
+from one place, so the three cannot drift apart. ``LINKS`` says how records refer to each other;
+rules navigate those links (``learner.bootcamp``, ``learner.interviews``).
+
+Developers who hold the data elsewhere (a database, an API) build the records directly and pass
+them to :class:`Dataset`; nothing here reads files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+#: Allowed values of each enumerated column, by enum name.
+ENUMS: dict[str, tuple[str, ...]] = {
+    "learner_type": ("independent", "co_funded", "self_employed"),
+    "outcome": (
+        "new_job",
+        "apprenticeship",
+        "accelerated_apprenticeship",
+        "new_role",
+        "new_responsibilities",
+        "action_plan",
+        "new_contract",
+    ),
+    "referral_kind": ("job", "training", "skills_bootcamp"),
+    "result": ("offered_job", "unsuccessful", "declined", "pending"),
+    "role": (
+        "co_design",
+        "needs_analysis",
+        "approved_solution",
+        "delivery",
+        "interviewing",
+        "own_staff",
+    ),
+}
+
+
+def _f(doc: str, *, enum: str | None = None, default: Any = attrs.NOTHING, **kw: Any) -> Any:
+    """A record field with its documentation (and enum name) kept as metadata."""
+    return attrs.field(default=default, metadata={"doc": doc, "enum": enum}, **kw)
+
+
+def _line() -> Any:
+    """Where the record came from (1-based line of its CSV file); not part of its value."""
+    return attrs.field(default=None, eq=False, repr=False, metadata={"doc": None, "enum": None})
+
+
+@attrs.frozen(kw_only=True)
+class Provider:
+    """A training provider holding a Skills Bootcamps contract (``providers.csv``)."""
+
+    provider_id: str = _f("Unique id of the provider.")
+    name: str = _f("Name of the provider.")
+    ukprn: str | None = _f("UK Provider Reference Number (8 digits).", default=None)
+    line: int | None = _line()
+
+
+@attrs.frozen(kw_only=True)
+class Bootcamp:
+    """One Skills Bootcamp delivered by a provider (``bootcamps.csv``)."""
+
+    bootcamp_id: str = _f("Unique id of the bootcamp.")
+    provider_id: str = _f("The provider that delivers it.")
+    title: str = _f("Title of the bootcamp.")
+    start_date: dt.date = _f("First day of training.")
+    end_date: dt.date = _f("Last day of training.")
+    course_cost: Decimal = _f("Cost of the course per learner, in pounds (at least 0).")
+    accelerated_apprenticeship: bool = _f(
+        "The bootcamp leads to an accelerated apprenticeship.", default=False
+    )
+    line: int | None = _line()
+
+
+@attrs.frozen(kw_only=True)
+class Employer:
+    """An employer engaged with bootcamps or co-funding learners (``employers.csv``)."""
+
+    employer_id: str = _f("Unique id of the employer.")
+    name: str = _f("Name of the employer.")
+    employees: int = _f("Number of employees (at least 0); 250 or more is a large employer.")
+    line: int | None = _line()
+
+
+@attrs.frozen(kw_only=True)
+class Engagement:
+    """An employer's engagement with one bootcamp (``engagements.csv``)."""
+
+    bootcamp_id: str = _f("The bootcamp engaged with.")
+    employer_id: str = _f("The employer engaged.")
+    roles: frozenset[str] = _f(
+        "The roles the employer has (a set).", enum="role", default=frozenset()
+    )
+    contact_attempts: int = _f("How many times the employer was contacted (at least 0).", default=0)
+    reached: bool | None = _f("The employer answered when contacted.", default=None)
+    role_confirmed: bool | None = _f("The employer confirmed its role.", default=None)
+    satisfaction: int | None = _f("Satisfaction score from 0 to 5.", default=None)
+    line: int | None = _line()
+
+
+@attrs.frozen(kw_only=True)
+class Learner:
+    """A learner enrolled on a bootcamp, with the dates of their milestones (``learners.csv``)."""
+
+    learner_id: str = _f("Unique id of the learner.")
+    bootcamp_id: str = _f("The bootcamp the learner is enrolled on.")
+    learner_type: str = _f("Independent, co-funded or self-employed.", enum="learner_type")
+    employer_id: str | None = _f("The co-funding employer (required when co-funded).", default=None)
+    start_date: dt.date = _f("Day the learner started training.")
+    milestone1_date: dt.date | None = _f("Day Milestone 1 (start) was reached.", default=None)
+    withdrawal_date: dt.date | None = _f("Day the learner withdrew.", default=None)
+    completion_date: dt.date | None = _f("Day the learner completed (Milestone 2).", default=None)
+    initial_assessment_date: dt.date | None = _f("Day of the initial assessment.", default=None)
+    final_assessment_date: dt.date | None = _f("Day of the final assessment.", default=None)
+    skills_gained: bool | None = _f("The final assessment shows the skills were gained.", default=None)
+    wants_interview: bool | None = _f("The learner has a stated aim to have an interview.", default=None)
+    new_role_evidence_date: dt.date | None = _f(
+        "Day the employer evidenced the co-funded learner's new role or responsibilities.",
+        default=None,
+    )
+    outcome: str | None = _f("The positive outcome achieved.", enum="outcome", default=None)
+    outcome_date: dt.date | None = _f("Day of the outcome.", default=None)
+    referral_date: dt.date | None = _f("Day the learner was referred elsewhere.", default=None)
+    referral_kind: str | None = _f("What the learner was referred to.", enum="referral_kind", default=None)
+    line: int | None = _line()
+
+
+@attrs.frozen(kw_only=True)
+class Interview:
+    """An interview offered to a learner (``interviews.csv``)."""
+
+    learner_id: str = _f("The learner interviewed.")
+    employer_id: str = _f("The interviewing employer.")
+    offer_date: dt.date = _f("Day the interview was offered.")
+    actual_job: bool = _f("The interview is for an actual job (an apprenticeship counts).")
+    matches_skills: bool = _f("The role matches the skills the bootcamp teaches.")
+    full_apprenticeship: bool = _f("The job is a full-length apprenticeship.", default=False)
+    result: str = _f("What came of the interview.", enum="result", default="pending")
+    line: int | None = _line()
+
+
+@attrs.frozen(kw_only=True)
+class Payment:
+    """A co-funding payment made by a learner's employer (``cofunding.csv``)."""
+
+    learner_id: str = _f("The co-funded learner.")
+    amount_paid: Decimal = _f("Amount paid, in pounds (at least 0).")
+    paid_date: dt.date = _f("Day the payment was made.")
+    line: int | None = _line()
+
+
+@attrs.frozen(kw_only=True)
+class Profile:
+    """Planned Milestone 1 starts of a provider for one month (``profiles.csv``)."""
+
+    provider_id: str = _f("The provider whose delivery plan this is.")
+    month: dt.date = _f("The month (first day), written YYYY-MM in CSV.")
+    planned_starts: int = _f("Planned Milestone 1 starts in that month (at least 0).")
+    line: int | None = _line()
+
+
+Record = Provider | Bootcamp | Employer | Engagement | Learner | Interview | Payment | Profile
+
+
+@attrs.frozen
+class RecordType:
+    """How a record class appears in CSV and in the rule language."""
+
+    name: str
+    """Singular name used in rules (``learner``)."""
+    plural: str
+    """Name of the collection of all such records in rules (``learners``)."""
+    cls: type
+    file: str
+    """CSV file name in a data set folder."""
+    key: tuple[str, ...]
+    """Fields that identify a record (unique within its file)."""
+
+
+RECORD_TYPES: tuple[RecordType, ...] = (
+    RecordType("provider", "providers", Provider, "providers.csv", ("provider_id",)),
+    RecordType("bootcamp", "bootcamps", Bootcamp, "bootcamps.csv", ("bootcamp_id",)),
+    RecordType("employer", "employers", Employer, "employers.csv", ("employer_id",)),
+    RecordType("engagement", "engagements", Engagement, "engagements.csv", ("bootcamp_id", "employer_id")),
+    RecordType("learner", "learners", Learner, "learners.csv", ("learner_id",)),
+    RecordType("interview", "interviews", Interview, "interviews.csv", ()),
+    RecordType("payment", "payments", Payment, "cofunding.csv", ()),
+    RecordType("profile", "profiles", Profile, "profiles.csv", ()),
+)
+BY_NAME: dict[str, RecordType] = {t.name: t for t in RECORD_TYPES}
+BY_CLASS: dict[type, RecordType] = {t.cls: t for t in RECORD_TYPES}
+
+
+@attrs.frozen
+class Link:
+    """A reference from one record type to another, followed by ``source.name`` in rules.
+
+    ``many`` links collect every target whose ``target_field`` equals the source's
+    ``source_field`` (a learner's interviews); single links look one target up by id.
+    """
+
+    name: str
+    source: str
+    target: str
+    source_field: str
+    target_field: str
+    many: bool = False
+
+
+LINKS: tuple[Link, ...] = (
+    Link("provider", "bootcamp", "provider", "provider_id", "provider_id"),
+    Link("bootcamps", "provider", "bootcamp", "provider_id", "provider_id", many=True),
+    Link("profiles", "provider", "profile", "provider_id", "provider_id", many=True),
+    Link("learners", "bootcamp", "learner", "bootcamp_id", "bootcamp_id", many=True),
+    Link("engagements", "bootcamp", "engagement", "bootcamp_id", "bootcamp_id", many=True),
+    Link("bootcamp", "engagement", "bootcamp", "bootcamp_id", "bootcamp_id"),
+    Link("employer", "engagement", "employer", "employer_id", "employer_id"),
+    Link("bootcamp", "learner", "bootcamp", "bootcamp_id", "bootcamp_id"),
+    Link("employer", "learner", "employer", "employer_id", "employer_id"),
+    Link("interviews", "learner", "interview", "learner_id", "learner_id", many=True),
+    Link("payments", "learner", "payment", "learner_id", "learner_id", many=True),
+    Link("learner", "interview", "learner", "learner_id", "learner_id"),
+    Link("employer", "interview", "employer", "employer_id", "employer_id"),
+    Link("learner", "payment", "learner", "learner_id", "learner_id"),
+    Link("provider", "profile", "provider", "provider_id", "provider_id"),
+)
+
+#: Date fields that date a whole row: after the as-of date the row has not happened yet.
+ROW_DATES: dict[str, str] = {"interview": "offer_date", "payment": "paid_date"}
+
+
+@attrs.frozen
+class FieldInfo:
+    """One column of a record type, as the loader and the checker see it."""
+
+    name: str
+    kind: str
+    """One of ``text``, ``date``, ``money``, ``integer``, ``boolean``, ``enum``, ``set``."""
+    required: bool
+    """A value must be given (no default and not optional)."""
+    optional: bool
+    """The value may be missing (``None``)."""
+    enum: str | None
+    doc: str
+    default: Any
+
+
+_KINDS = {"str": "text", "dt.date": "date", "Decimal": "money", "int": "integer", "bool": "boolean"}
+
+
+def fields_of(cls: type) -> tuple[FieldInfo, ...]:
+    """The data fields of a record class, in column order (the ``line`` field is not data)."""
+    out = []
+    for a in attrs.fields(cls):
+        if a.name == "line":
+            continue
+        ann = str(a.type)
+        optional = ann.endswith("| None")
+        base = ann.removesuffix(" | None")
+        enum = a.metadata["enum"]
+        kind = "set" if base.startswith("frozenset") else "enum" if enum else _KINDS[base]
+        has_default = a.default is not attrs.NOTHING
+        out.append(
+            FieldInfo(
+                a.name,
+                kind,
+                required=not has_default,
+                optional=optional,
+                enum=enum,
+                doc=a.metadata["doc"],
+                default=None if not has_default else a.default,
+            )
+        )
+    return tuple(out)
+
+
+FIELDS: dict[str, dict[str, FieldInfo]] = {
+    t.name: {f.name: f for f in fields_of(t.cls)} for t in RECORD_TYPES
+}
+
+
+@attrs.frozen(kw_only=True)
+class Dataset:
+    """One snapshot of the programme's data: every record, by type.
+
+    Build it from CSV with :func:`kpidsl.load_data`, or directly from records. ``problems()``
+    lists what breaks the contract's integrity rules (duplicate ids, dangling references), so a
+    data set built in Python is held to the same rules as one read from CSV.
+    """
+
+    providers: tuple[Provider, ...] = attrs.field(default=(), converter=tuple)
+    bootcamps: tuple[Bootcamp, ...] = attrs.field(default=(), converter=tuple)
+    employers: tuple[Employer, ...] = attrs.field(default=(), converter=tuple)
+    engagements: tuple[Engagement, ...] = attrs.field(default=(), converter=tuple)
+    learners: tuple[Learner, ...] = attrs.field(default=(), converter=tuple)
+    interviews: tuple[Interview, ...] = attrs.field(default=(), converter=tuple)
+    payments: tuple[Payment, ...] = attrs.field(default=(), converter=tuple)
+    profiles: tuple[Profile, ...] = attrs.field(default=(), converter=tuple)
+    notices: tuple[Any, ...] = attrs.field(default=(), converter=tuple, eq=False, repr=False)
+    """Warnings found while loading (unknown columns, absent files): :class:`Diagnostic` s."""
+
+    def of(self, type_name: str) -> tuple[Any, ...]:
+        """All records of the type called ``type_name`` in rules (``"learner"``)."""
+        return getattr(self, BY_NAME[type_name].plural)  # type: ignore[no-any-return]
+
+    def problems(self) -> Iterator[tuple[Any, str, str]]:
+        """Integrity problems as ``(record, field, message)``, in file order.
+
+        Checks that ids are unique, that every reference names an existing record and that a
+        co-funded learner names its employer.
+        """
+        keys: dict[str, set[Any]] = {}
+        for t in RECORD_TYPES:
+            seen: set[Any] = set()
+            if t.key:
+                for r in self.of(t.name):
+                    k = tuple(getattr(r, f) for f in t.key)
+                    if k in seen:
+                        what = ", ".join(f"{f} {v!r}" for f, v in zip(t.key, k))
+                        yield r, t.key[-1], f"duplicate {t.name}: {what} appears earlier"
+                    seen.add(k)
+            keys[t.name] = seen
+        for link in LINKS:
+            if link.many or link.target_field != BY_NAME[link.target].key[0]:
+                continue
+            known = keys[link.target]
+            for r in self.of(link.source):
+                v = getattr(r, link.source_field)
+                if v is not None and (v,) not in known:
+                    yield r, link.source_field, f"no {link.target} has {link.target_field} {v!r}"
+        for r in self.learners:
+            if r.learner_type == "co_funded" and r.employer_id is None:
+                yield r, "employer_id", "a co-funded learner must name its employer"

@@ -1,0 +1,112 @@
+"""Source text, spans and diagnostics: how every error reaches a person.
+
+A :class:`Diagnostic` is one problem at one place; :class:`KpidslError` carries all the problems
+found in one pass, so an author fixes a file (or a data set) in one go. ``render`` is the only
+function that prints an excerpt with a caret; nothing else builds its own.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class Span:
+    """A region of a source file.
+
+    Lines and columns are 1-based and the end is exclusive, as in lark: the token ``abc`` at the
+    start of a file spans line 1, columns 1 to 4.
+    """
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@attrs.frozen(kw_only=True)
+class Diagnostic:
+    """One problem, located as precisely as it can be.
+
+    ``file``/``line``/``column`` are 1-based; ``column`` may be ``None`` when only the line is
+    known. ``hint`` is a suggestion (``did you mean …?``). ``source`` is the text of the line(s)
+    around the problem when it is known, for the excerpt.
+    """
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    end_column: int | None = None
+    hint: str | None = None
+    severity: str = "error"
+    source: str | None = attrs.field(default=None, repr=False, eq=False)
+
+    @classmethod
+    def at(cls, span: Span, message: str, *, hint: str | None = None,
+           source: str | None = None, severity: str = "error") -> Diagnostic:
+        """A diagnostic at ``span`` of a file whose text is ``source``."""
+        end = span.end_column if span.end_line == span.line else None
+        return cls(message=message, file=span.file, line=span.line, column=span.column,
+                   end_column=end, hint=hint, source=source, severity=severity)
+
+    @property
+    def location(self) -> str:
+        """``file:line:col`` (or as much of it as is known)."""
+        parts = [str(p) for p in (self.file, self.line, self.column) if p is not None]
+        return ":".join(parts) or "<input>"
+
+    def render(self) -> str:
+        """The message a person reads: location, message, excerpt with a caret, hint."""
+        out = [f"{self.location}: {self.severity}: {self.message}"]
+        if self.source is not None and self.line is not None:
+            out.extend(_excerpt(self.source, self.line, self.column, self.end_column))
+        if self.hint:
+            out.append(f"  hint: {self.hint}")
+        return "\n".join(out)
+
+
+def _excerpt(text: str, line: int, column: int | None, end_column: int | None) -> list[str]:
+    """The line before, the line itself and the line after, with a gutter and a caret."""
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return []
+    first, last = max(1, line - 1), min(len(lines), line + 1)
+    width = len(str(last))
+    out = []
+    for n in range(first, last + 1):
+        out.append(f"  {n:>{width}} | {lines[n - 1].rstrip()}")
+        if n == line and column is not None:
+            length = max(1, (end_column or column + 1) - column)
+            out.append(f"  {' ' * width} | {' ' * (column - 1)}{'^' * length}")
+    return out
+
+
+class KpidslError(Exception):
+    """Problems that stop a command: bad rule files or bad data. Carries every diagnostic."""
+
+    def __init__(self, diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> None:
+        self.diagnostics = tuple(diagnostics)
+        super().__init__(self.render())
+
+    def render(self, limit: int = 50) -> str:
+        """All diagnostics (at most ``limit``), each rendered, with a closing count."""
+        shown = [d.render() for d in self.diagnostics[:limit]]
+        errors = sum(d.severity == "error" for d in self.diagnostics)
+        more = len(self.diagnostics) - len(shown)
+        tail = f"{errors} error{'s' if errors != 1 else ''}"
+        if more > 0:
+            tail += f" ({more} more not shown)"
+        return "\n\n".join(shown) + f"\n\n{tail}"
+
+
+class RuleError(KpidslError):
+    """A rule file does not parse or does not check."""
+
+
+class DataError(KpidslError):
+    """A data set breaks the CSV contract."""
