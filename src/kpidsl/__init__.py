@@ -6,6 +6,10 @@ The pipeline, one module a stage: ``source`` (spans, diagnostics) → ``kpi.lark
 CSV contract; ``generate`` makes synthetic data sets.
 """
 
+from kpidsl.api import default_rules_path, evaluate, load_rules
+from kpidsl.checker import RuleSet
+from kpidsl.data import load_data, write_data
+from kpidsl.interpreter import Entry, Result
 from kpidsl.records import (
     Bootcamp,
     Dataset,
@@ -17,6 +21,7 @@ from kpidsl.records import (
     Profile,
     Provider,
 )
+from kpidsl.report import Report
 from kpidsl.source import DataError, Diagnostic, KpidslError, RuleError
 
 __all__ = [
@@ -26,12 +31,21 @@ __all__ = [
     "Diagnostic",
     "Employer",
     "Engagement",
+    "Entry",
     "Interview",
     "KpidslError",
     "Learner",
     "Payment",
     "Profile",
     "Provider",
+    "Report",
+    "Result",
     "RuleError",
+    "RuleSet",
+    "default_rules_path",
+    "evaluate",
+    "load_data",
+    "load_rules",
+    "write_data",
 ]
 __version__ = "0.1.0"

@@ -1,0 +1,93 @@
+"""The public entry points: load rules, load data, evaluate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+from kpidsl.checker import RuleSet, check
+from kpidsl.interpreter import evaluate_kpis, evaluate_notices
+from kpidsl.parser import parse
+from kpidsl.records import Dataset
+from kpidsl.report import Report
+from kpidsl.source import Diagnostic, KpidslError, RuleError
+
+StrPath = str | os.PathLike[str]
+
+
+def default_rules_path() -> Path:
+    """The shipped rules: ``kpidsl/rules`` when installed, the repository's ``rules/`` when
+    running from a checkout (an editable install)."""
+    packaged = Path(str(resources.files("kpidsl"))) / "rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "rules"
+
+
+def rule_files(paths: Iterable[StrPath] | None = None) -> list[Path]:
+    """The ``.kpi`` files named by ``paths`` (files, or folders searched recursively)."""
+    found: list[Path] = []
+    for p in map(Path, paths if paths is not None else [default_rules_path()]):
+        found += sorted(p.rglob("*.kpi")) if p.is_dir() else [p]
+    return found
+
+
+def load_rules(paths: Iterable[StrPath] | StrPath | None = None) -> RuleSet:
+    """Parse and check rule files (default: the shipped rules).
+
+    Every file is parsed and every problem of every file is collected before
+    :class:`RuleError` is raised. Names are shared across the files given.
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    diagnostics: list[Diagnostic] = []
+    parsed = []
+    files = rule_files(paths)
+    if not files:
+        raise RuleError([Diagnostic(message="no .kpi rule files found",
+                                    file=", ".join(map(str, paths or [])) or None)])
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            diagnostics.append(Diagnostic(message="no such rule file", file=str(path)))
+            continue
+        except (OSError, UnicodeDecodeError) as e:
+            diagnostics.append(Diagnostic(message=f"cannot read the rule file: {e}",
+                                          file=str(path), hint="save it as UTF-8 text"))
+            continue
+        try:
+            parsed.append(parse(text, str(path)))
+        except RuleError as e:
+            diagnostics += e.diagnostics
+    if diagnostics:
+        raise RuleError(diagnostics)
+    return check(parsed)
+
+
+def evaluate(rules: RuleSet, data: Dataset, as_of: dt.date | None = None) -> Report:
+    """Every KPI for every bootcamp, provider and the programme, as of a date (default: today).
+
+    Raises :class:`~kpidsl.source.DataError` if ``data`` breaks the contract's integrity rules
+    (a data set built in Python is held to the same rules as one read from CSV).
+    """
+    problems = list(data.problems())
+    if problems:
+        raise KpidslError([Diagnostic(message=f"{type(r).__name__.lower()} {m}") for r, _, m
+                           in problems])
+    when = as_of or dt.date.today()
+    results, follow_ups = evaluate_kpis(rules, data, when)
+    findings = [*_loader_notices(data), *evaluate_notices(rules, data, when, "finding")]
+    actions = [*evaluate_notices(rules, data, when, "action"), *follow_ups]
+    return Report(as_of=when, results=tuple(results), findings=tuple(findings),
+                  actions=tuple(actions))
+
+
+def _loader_notices(data: Dataset) -> list:  # type: ignore[type-arg]
+    from kpidsl.interpreter import Entry
+
+    return [Entry(kind="finding", name="loader", message=d.message, record=d.location,
+                  file=d.file, line=d.line) for d in data.notices]

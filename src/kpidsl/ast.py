@@ -1,0 +1,260 @@
+"""The abstract syntax tree: what a rule file says, as frozen data.
+
+Nodes hold no behaviour; the checker and the interpreter walk them with ``visit_<ClassName>``
+methods. Every node has a ``span`` that does not take part in equality, so two trees compare
+equal whatever their positions (the formatter and the parser tests rely on that).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from fractions import Fraction
+from typing import Union
+
+import attrs
+
+from kpidsl.source import Span
+
+
+def _span() -> Span:
+    return attrs.field(eq=False, repr=False)  # type: ignore[no-any-return]
+
+
+# ---- expressions ------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Name:
+    """A bare name: a field, link or definition of the record in scope, a value of an
+    enumeration, a collection of all records (``learners``) or ``as_of``."""
+
+    name: str
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Attribute:
+    """``target.name``: a field, link or definition of another record (``learner.bootcamp``)."""
+
+    target: Expr
+    name: str
+    name_span: Span = _span()
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Call:
+    """``name(args)``: a builtin function (``count``) or a parameter table lookup."""
+
+    name: str
+    args: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Duration:
+    """A length of calendar time: ``6 months`` is ``Duration(amount=6, unit="month")``."""
+
+    amount: int
+    unit: str
+
+
+LiteralValue = Union[bool, int, Decimal, Fraction, dt.date, str, Duration]
+
+
+@attrs.frozen(kw_only=True)
+class Literal:
+    """A constant. ``kind`` is its type: boolean, integer, number, percent, money, date, text
+    or duration. Percentages are exact fractions (``20%`` is ``Fraction(1, 5)``)."""
+
+    kind: str
+    value: LiteralValue
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class SetLiteral:
+    """``{new_job, apprenticeship}``: a set of values, tested with ``in``."""
+
+    items: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Unary:
+    """``not x`` or ``-x``."""
+
+    op: str
+    operand: Expr
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Binary:
+    """``left op right``: ``and``, ``or``, a comparison, ``in``, ``not in`` or arithmetic."""
+
+    op: str
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class IsSet:
+    """``x is set`` (``negated=False``) or ``x is missing`` (``negated=True``)."""
+
+    operand: Expr
+    negated: bool
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Where:
+    """``records where condition``: the records for which the condition holds. Inside the
+    condition, names refer to each record in turn."""
+
+    source: Expr
+    condition: Expr
+    span: Span = _span()
+
+
+Expr = Union[Name, Attribute, Call, Literal, SetLiteral, Unary, Binary, IsSet, Where]
+
+
+# ---- declarations -----------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Case:
+    """One line of a classification: ``large when employees >= 250``."""
+
+    label: str
+    condition: Expr
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Cases:
+    """A classification: the first case whose condition holds gives the label, else
+    ``otherwise``. Its labels form an enumeration named after the definition."""
+
+    cases: tuple[Case, ...]
+    otherwise: str
+    otherwise_span: Span = _span()
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Definition:
+    """``define name for subject: body``. With a subject it is a computed field of that record
+    type; without one it is a constant of the whole evaluation."""
+
+    name: str
+    subject: str | None
+    doc: str | None
+    body: Expr | Cases
+    subject_span: Span | None = attrs.field(default=None, eq=False, repr=False)
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Row:
+    """One row of a parameter table: ``large: 30%``."""
+
+    key: str
+    value: Expr
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Table:
+    """``table name by enumeration: rows``: a value for each value of an enumeration, looked
+    up with ``name(key)``."""
+
+    name: str
+    key_type: str
+    doc: str | None
+    rows: tuple[Row, ...]
+    key_span: Span = _span()
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Text:
+    """A piece of prose or a metadata value (``title: "Learner Drop-Out"``)."""
+
+    key: str
+    text: str
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Clause:
+    """One rule clause of a KPI: ``population``, ``counted``, ``pending`` or ``target``.
+    ``direction`` is ``at least`` or ``at most`` for the target, else ``None``."""
+
+    kind: str
+    expr: Expr
+    direction: str | None = None
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class FollowUp:
+    """``follow up when not counted: "…"``: an action listed for every such record."""
+
+    verdict: str
+    message: str
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Kpi:
+    """A key performance indicator: its metadata from the guidance, its prose, the decisions
+    it takes, and the clauses that decide each record.
+
+    ``meta`` keeps the guidance table's entries (title, stage, level, descriptor, measured,
+    monitors, source) in the order written; ``decisions`` are ``Text`` nodes whose key is the
+    decision's title."""
+
+    name: str
+    meta: tuple[Text, ...]
+    policy: Text | None
+    decisions: tuple[Text, ...]
+    population: Clause | None
+    counted: Clause | None
+    pending: Clause | None
+    target: Clause | None
+    follow_ups: tuple[FollowUp, ...]
+    name_span: Span = _span()
+    span: Span = _span()
+
+    def meta_value(self, key: str) -> str | None:
+        """The text of metadata entry ``key`` (``"title"``), if given."""
+        return next((m.text for m in self.meta if m.key == key), None)
+
+
+@attrs.frozen(kw_only=True)
+class Notice:
+    """A ``finding`` (a data-quality problem, judged on the data as written) or an ``action``
+    (a follow-up, judged at the as-of date) listed for each record of ``records``."""
+
+    kind: str
+    name: str
+    doc: str | None
+    message: str
+    records: Expr
+    span: Span = _span()
+
+
+Item = Union[Kpi, Definition, Table, Notice]
+
+
+@attrs.frozen(kw_only=True)
+class RuleFile:
+    """One parsed ``.kpi`` file."""
+
+    path: str
+    items: tuple[Item, ...]
+    source: str = attrs.field(eq=False, repr=False)

@@ -1,0 +1,104 @@
+"""Types of rule expressions and the one registry of builtin functions.
+
+The checker reads a builtin's ``result`` to type a call; the interpreter calls its ``impl``.
+Both read the same entry, so what is checked is what runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+
+NUMERIC = ("integer", "number", "percent", "money")
+
+
+@attrs.frozen
+class Type:
+    """The type of an expression.
+
+    ``kind`` is one of boolean, integer, number, percent, money, date, duration, text, enum
+    (``name`` is the enumeration), record (``name`` is the record type), set or list (``elem`` is
+    the element type).
+    """
+
+    kind: str
+    name: str | None = None
+    elem: Type | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "enum":
+            return f"a value of {self.name}"
+        if self.kind == "record":
+            return f"a {self.name}"
+        if self.kind == "list" and self.elem is not None:
+            inner = f"{self.elem.name}s" if self.elem.kind == "record" else f"{self.elem.kind}s"
+            return f"a list of {inner}"
+        if self.kind == "set" and self.elem is not None:
+            return f"a set of {self.elem.name or self.elem.kind} values"
+        article = "an" if self.kind[0] in "aeiou" else "a"
+        return {"boolean": "true or false", "text": "a text", "money": "an amount of money"}.get(
+            self.kind, f"{article} {self.kind}"
+        )
+
+
+BOOLEAN = Type("boolean")
+INTEGER = Type("integer")
+
+
+@attrs.frozen
+class Builtin:
+    """A function rules may call. ``result`` types a call from its argument types, or returns a
+    message saying what it wants; ``impl`` computes it (missing values are ``None``)."""
+
+    name: str
+    doc: str
+    result: Callable[[Sequence[Type]], Type | str]
+    impl: Callable[..., Any]
+
+
+def _one_list(want: str, then: Callable[[Type], Type | str]) -> Callable[[Sequence[Type]], Type | str]:
+    def result(args: Sequence[Type]) -> Type | str:
+        if len(args) != 1 or args[0].kind != "list" or args[0].elem is None:
+            return f"takes one argument, {want}"
+        return then(args[0].elem)
+
+    return result
+
+
+def _numeric_elem(elem: Type) -> Type | str:
+    return elem if elem.kind in NUMERIC else "adds up numbers or amounts of money"
+
+
+def _ordered_elem(elem: Type) -> Type | str:
+    return elem if elem.kind in (*NUMERIC, "date") else "takes numbers, money or dates"
+
+
+def _sum(values: Sequence[Any]) -> Any:
+    return sum(v for v in values if v is not None)
+
+
+def _extreme(pick: Callable[..., Any]) -> Callable[[Sequence[Any]], Any]:
+    def impl(values: Sequence[Any]) -> Any:
+        present = [v for v in values if v is not None]
+        return pick(present) if present else None
+
+    return impl
+
+
+BUILTINS: dict[str, Builtin] = {
+    b.name: b
+    for b in (
+        Builtin("count", "How many records there are: `count(interviews where result = "
+                "unsuccessful)`.", _one_list("a list of records", lambda e: INTEGER), len),
+        Builtin("any", "Whether there is at least one record: `any(interviews where "
+                "valid_interview)`.", _one_list("a list of records", lambda e: BOOLEAN), bool),
+        Builtin("sum", "The total of some values, 0 when there are none: "
+                "`sum(payments.amount_paid)`.", _one_list("a list of values", _numeric_elem), _sum),
+        Builtin("earliest", "The earliest (smallest) of some values, missing when there are none.",
+                _one_list("a list of values", _ordered_elem), _extreme(min)),
+        Builtin("latest", "The latest (largest) of some values, missing when there are none.",
+                _one_list("a list of values", _ordered_elem), _extreme(max)),
+    )
+}

@@ -1,0 +1,594 @@
+"""Static checking: every name resolves, types agree, definitions are acyclic — before any data.
+
+The checker walks each declaration with ``visit_<ClassName>`` methods, records how every name
+resolved (``RuleSet.resolved``) and the type of every expression (``RuleSet.types``), and
+collects every problem of every file before it reports, so an author fixes all in one pass.
+
+It also keeps evaluation linear in the data: lists of related records (``interviews``) may only
+be read for the record a clause is about, and all records of a kind (``learners``) only in a
+population, a finding, an action or a definition without a subject.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+from kpidsl import ast
+from kpidsl.builtins import BOOLEAN, BUILTINS, NUMERIC, Type
+from kpidsl.records import BY_NAME, ENUMS, FIELDS, LINKS, Link
+from kpidsl.source import Diagnostic, RuleError, Span
+
+_FIELD_TYPES = {"text": "text", "date": "date", "money": "money", "integer": "integer",
+                "boolean": "boolean"}
+#: Date fields that are plans rather than events: the as-of date does not hide them.
+_UNMASKED = {("profile", "month")}
+_KPI_META_REQUIRED = ("title",)
+
+
+@attrs.frozen
+class Resolved:
+    """What a name (or ``x.name``, or a call) stands for. ``kind`` is one of ``field``,
+    ``link``, ``def`` (a definition of record type ``record``), ``const`` (a definition without
+    subject), ``value`` (an enumeration value), ``as_of``, ``all`` (every record of type
+    ``record``), ``builtin`` or ``table``; ``each`` is true when it is applied to each record of
+    a list (``payments.amount_paid``)."""
+
+    kind: str
+    name: str
+    record: str | None = None
+    link: Link | None = None
+    masked: bool = False
+    each: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class RuleSet:
+    """A checked set of rule files, ready to evaluate and to document."""
+
+    files: tuple[ast.RuleFile, ...]
+    kpis: tuple[ast.Kpi, ...]
+    definitions: dict[tuple[str | None, str], ast.Definition]
+    tables: dict[str, ast.Table]
+    notices: tuple[ast.Notice, ...]
+    enums: dict[str, tuple[str, ...]]
+    """Every enumeration: the data's and the rules' own classifications."""
+    resolved: dict[int, Resolved] = attrs.field(repr=False)
+    types: dict[int, Type] = attrs.field(repr=False)
+    uses: dict[str, frozenset[tuple[str | None, str]]] = attrs.field(repr=False)
+    """For each KPI, notice and definition (by name), the definitions it uses directly."""
+
+    def kpi(self, name: str) -> ast.Kpi:
+        """The KPI called ``name``; ``KeyError`` if there is none."""
+        for k in self.kpis:
+            if k.name == name:
+                return k
+        raise KeyError(name)
+
+
+def _record_type(t: Type | None) -> str | None:
+    if t is not None and t.kind == "list" and t.elem is not None and t.elem.kind == "record":
+        return t.elem.name
+    return None
+
+
+def _comparable(a: Type, b: Type, op: str) -> bool:
+    if a.kind in ("integer", "number") and b.kind in ("integer", "number"):
+        return True
+    if a.kind != b.kind or (a.kind == "enum" and a.name != b.name):
+        return False
+    if op in ("=", "!="):
+        return a.kind not in ("list", "set", "record")
+    return a.kind in (*NUMERIC, "date")
+
+
+def _arith(op: str, a: Type, b: Type) -> Type | None:
+    """The type of ``a op b``, or ``None`` when the operation means nothing."""
+    k = (a.kind, b.kind)
+    if op == "+" and k in (("date", "duration"), ("duration", "date")):
+        return Type("date")
+    if op == "-" and k == ("date", "duration"):
+        return a
+    if not (a.kind in NUMERIC and b.kind in NUMERIC):
+        return None
+    plain = {"integer", "number"}
+    if op in "+-":
+        if a.kind == b.kind:
+            return a
+        return Type("number") if set(k) <= plain else None
+    if op == "*":
+        if "money" in k:
+            other = b if a.kind == "money" else a
+            return Type("money") if other.kind in (*plain, "percent") else None
+        if "percent" in k:
+            return Type("percent")
+        return a if a.kind == b.kind == "integer" else Type("number")
+    # division
+    if a.kind == "money" and b.kind in plain:
+        return a
+    return Type("number") if b.kind != "money" or a.kind == "money" else None
+
+
+class Checker:
+    """Checks parsed rule files together (names are shared across files)."""
+
+    def __init__(self, files: Iterable[ast.RuleFile]) -> None:
+        self.files = tuple(files)
+        self.diagnostics: list[Diagnostic] = []
+        self.sources = {f.path: f.source for f in self.files}
+        self.resolved: dict[int, Resolved] = {}
+        self.types: dict[int, Type] = {}
+        self.definitions: dict[tuple[str | None, str], ast.Definition] = {}
+        self.tables: dict[str, ast.Table] = {}
+        self.kpis: list[ast.Kpi] = []
+        self.notices: list[ast.Notice] = []
+        self.enums: dict[str, tuple[str, ...]] = dict(ENUMS)
+        self.def_types: dict[tuple[str | None, str], Type | None] = {}
+        self.def_many: dict[tuple[str | None, str], bool] = {}
+        self.uses: dict[str, set[tuple[str | None, str]]] = {}
+        self._visiting: list[tuple[str | None, str]] = []
+        self._owner: list[str] = []
+        self._many_seen = False
+
+    # ---- reporting ----
+    def error(self, span: Span, message: str, hint: str | None = None) -> None:
+        self.diagnostics.append(
+            Diagnostic.at(span, message, hint=hint, source=self.sources.get(span.file))
+        )
+
+    @staticmethod
+    def _suggest(name: str, options: Iterable[str]) -> str | None:
+        close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
+        return f"did you mean `{close[0]}`?" if close else None
+
+    # ---- entry point ----
+    def check(self) -> RuleSet:
+        """Check everything; raise :class:`RuleError` with all problems, or return the rules."""
+        self._declare()
+        for key, d in self.definitions.items():
+            self._definition_type(key, d)
+        for t in self.tables.values():
+            self._owner = [f"table {t.name}"]
+            self.visit_Table(t)
+        for k in self.kpis:
+            self._owner = [k.name]
+            self.visit_Kpi(k)
+        for n in self.notices:
+            self._owner = [n.name]
+            self.visit_Notice(n)
+        if self.diagnostics:
+            raise RuleError(sorted(self.diagnostics, key=lambda d: (d.file or "", d.line or 0)))
+        return RuleSet(
+            files=self.files, kpis=tuple(self.kpis), definitions=self.definitions,
+            tables=self.tables, notices=tuple(self.notices), enums=self.enums,
+            resolved=self.resolved, types=self.types,
+            uses={k: frozenset(v) for k, v in self.uses.items()},
+        )
+
+    def _declare(self) -> None:
+        """Collect the names every file declares, reporting clashes."""
+        seen: dict[tuple[str, str], Span] = {}
+
+        def once(kind: str, name: str, span: Span) -> bool:
+            if (kind, name) in seen:
+                first = seen[(kind, name)]
+                self.error(span, f"{kind} `{name}` is declared twice",
+                           hint=f"the first is at {first}")
+                return False
+            seen[(kind, name)] = span
+            return True
+
+        for f in self.files:
+            for item in f.items:
+                if isinstance(item, ast.Kpi):
+                    if once("kpi", item.name, item.name_span):
+                        self.kpis.append(item)
+                elif isinstance(item, ast.Notice):
+                    if once(item.kind, item.name, item.span):
+                        self.notices.append(item)
+                elif isinstance(item, ast.Table):
+                    if once("table", item.name, item.span):
+                        self.tables[item.name] = item
+                elif isinstance(item, ast.Definition):
+                    self._declare_definition(item, once)
+
+    def _declare_definition(self, d: ast.Definition, once: Any) -> None:
+        if d.subject is not None and d.subject not in BY_NAME:
+            self.error(d.subject_span or d.span, f"unknown record type `{d.subject}`",
+                       hint=self._suggest(d.subject, BY_NAME) or
+                       "record types are " + ", ".join(BY_NAME))
+            return
+        where = f"definition for {d.subject}" if d.subject else "definition"
+        if not once(where, d.name, d.span):
+            return
+        if d.subject and (d.name in FIELDS[d.subject] or self._link(d.subject, d.name)):
+            self.error(d.span, f"`{d.name}` is already a field of {d.subject}",
+                       hint="choose another name for the definition")
+            return
+        if isinstance(d.body, ast.Cases):
+            if d.name in self.enums:
+                self.error(d.span, f"`{d.name}` is already the name of an enumeration",
+                           hint="choose another name for the classification")
+                return
+            labels = [c.label for c in d.body.cases] + [d.body.otherwise]
+            for c in d.body.cases[1:]:
+                if labels.count(c.label) > 1 and labels.index(c.label) != d.body.cases.index(c):
+                    self.error(c.span, f"label `{c.label}` is used twice")
+            self.enums[d.name] = tuple(dict.fromkeys(labels))
+        self.definitions[(d.subject, d.name)] = d
+
+    # ---- declarations ----
+    def _definition_type(self, key: tuple[str | None, str], d: ast.Definition) -> Type | None:
+        """The type of a definition, checking its body once; reports a cycle if there is one."""
+        if key in self.def_types:
+            return self.def_types[key]
+        if key in self._visiting:
+            cycle = [*self._visiting[self._visiting.index(key):], key]
+            path = " → ".join(n for _, n in cycle)
+            self.error(d.span, f"definition `{d.name}` depends on itself: {path}",
+                       hint="a definition may not use itself, directly or through others")
+            self.def_types[key] = None
+            return None
+        self._visiting.append(key)
+        self._owner.append(d.name)
+        saved, self._many_seen = self._many_seen, False
+        if isinstance(d.body, ast.Cases):
+            for c in d.body.cases:
+                self._condition(c.condition, d.subject, "a classification case")
+            t: Type | None = Type("enum", d.name)
+        else:
+            t = self.visit(d.body, d.subject)
+        self.def_many[key] = self._many_seen
+        self._many_seen = saved or self._many_seen
+        self._owner.pop()
+        self._visiting.pop()
+        self.def_types.setdefault(key, t)
+        return self.def_types[key]
+
+    def visit_Table(self, t: ast.Table) -> None:
+        labels = self.enums.get(t.key_type)
+        if labels is None:
+            self.error(t.key_span, f"unknown enumeration `{t.key_type}`",
+                       hint=self._suggest(t.key_type, self.enums) or
+                       "a table is keyed by an enumeration such as " + ", ".join(sorted(self.enums)))
+            return
+        seen: set[str] = set()
+        value_type: Type | None = None
+        for row in t.rows:
+            if row.key not in labels:
+                self.error(row.span, f"`{row.key}` is not a value of {t.key_type}",
+                           hint=self._suggest(row.key, labels) or
+                           f"the values are {', '.join(labels)}")
+            elif row.key in seen:
+                self.error(row.span, f"`{row.key}` has two rows in table {t.name}")
+            seen.add(row.key)
+            rt = self.visit(row.value, None)
+            if rt is not None and value_type is not None and rt != value_type:
+                self.error(row.value.span, f"this row is {rt} but the first row is {value_type}",
+                           hint="every row of a table has values of one type")
+            value_type = value_type or rt
+        missing = [lab for lab in labels if lab not in seen]
+        if missing:
+            self.error(t.span, f"table {t.name} has no row for {', '.join(missing)}",
+                       hint=f"add a row for every value of {t.key_type}")
+        if value_type is not None:
+            self.types[id(t)] = value_type
+
+    def visit_Kpi(self, k: ast.Kpi) -> None:
+        for key in _KPI_META_REQUIRED:
+            if k.meta_value(key) is None:
+                self.error(k.name_span, f"kpi {k.name} has no {key}",
+                           hint=f'add a line `{key}: "…"`')
+        for clause, what in ((k.population, "population"), (k.counted, "counted when"),
+                             (k.target, "target")):
+            if clause is None:
+                self.error(k.name_span, f"kpi {k.name} has no `{what}:` clause",
+                           hint="a KPI needs a population, a counted condition and a target")
+        if k.population is None:
+            return
+        subject = self._population(k.population.expr, "the population")
+        for clause in (k.counted, k.pending):
+            if clause is not None and subject is not None:
+                self._condition(clause.expr, subject, f"`{clause.kind} when:`")
+        if k.target is not None:
+            t = self.visit(k.target.expr, None)
+            if t is not None and t.kind != "percent":
+                self.error(k.target.expr.span, f"a target is a percentage, but this is {t}",
+                           hint="write it like `at least 75%`")
+        for f in k.follow_ups:
+            if f.verdict == "counted" or (f.verdict == "pending" and k.pending is None):
+                self.error(f.span, f"no record is ever {f.verdict} for a follow-up to be useful"
+                           if f.verdict == "pending" else
+                           "a follow-up is for records that are not counted or pending")
+
+    def visit_Notice(self, n: ast.Notice) -> None:
+        self._records(n.records, f"the records of {n.kind} {n.name}")
+
+    def _records(self, expr: ast.Expr, what: str) -> str | None:
+        """Check a list of records; returns its record type."""
+        t = self.visit(expr, None)
+        subject = _record_type(t)
+        if t is not None and subject is None:
+            self.error(expr.span, f"{what} must be a list of records, but this is {t}",
+                       hint="write it like `learners where completer`")
+        return subject
+
+    def _population(self, expr: ast.Expr, what: str) -> str | None:
+        """Check a KPI's population; returns its record type if results can be grouped."""
+        subject = self._records(expr, what)
+        if subject is not None and "bootcamp_id" not in FIELDS[subject]:
+            self.error(expr.span, f"{what} is a list of {subject}s, which belong to no bootcamp",
+                       hint="results are reported per bootcamp: use learners or engagements")
+            return None
+        return subject
+
+    def _condition(self, expr: ast.Expr, scope: str | None, what: str) -> None:
+        t = self.visit(expr, scope)
+        if t is not None and t != BOOLEAN:
+            hint = "a field that may be empty is tested with `is set` or `is missing`"
+            if isinstance(expr, ast.Name | ast.Attribute):
+                hint = f"did you mean `{_show(expr)} is set`?"
+            self.error(expr.span, f"{what} must be true or false, but this is {t}", hint=hint)
+
+    # ---- expressions ----
+    def visit(self, node: ast.Expr, scope: str | None, expect: Type | None = None) -> Type | None:
+        """Type ``node`` in the scope of a record type (``None`` outside any record)."""
+        t: Type | None = getattr(self, f"visit_{type(node).__name__}")(node, scope, expect)
+        if t is not None:
+            self.types[id(node)] = t
+        return t
+
+    def _note_use(self, key: tuple[str | None, str]) -> None:
+        for owner in self._owner[-1:]:
+            self.uses.setdefault(owner, set()).add(key)
+
+    def _link(self, record: str, name: str) -> Link | None:
+        return next((lk for lk in LINKS if lk.source == record and lk.name == name), None)
+
+    def _member(self, record: str, name: str, node: Any, via_name: bool) -> Type | None:
+        """Resolve ``name`` on a record type: a field, a link or a definition."""
+        info = FIELDS[record].get(name)
+        if info is not None:
+            masked = info.kind == "date" and (record, name) not in _UNMASKED
+            self.resolved[id(node)] = Resolved("field", name, record, masked=masked)
+            if info.kind in ("enum", "set"):
+                enum = Type("enum", info.enum)
+                return enum if info.kind == "enum" else Type("set", elem=enum)
+            return Type(_FIELD_TYPES[info.kind])
+        link = self._link(record, name)
+        if link is not None:
+            if link.many:
+                if not via_name:
+                    self.error(node.span, f"`{_show(node)}` lists the {name} of another record",
+                               hint=f"related records can only be listed for the record a clause is "
+                               f"about: put `{name}` in a definition for {record}")
+                self._many_seen = True
+                self.resolved[id(node)] = Resolved("link", name, record, link=link)
+                return Type("list", elem=Type("record", link.target))
+            self.resolved[id(node)] = Resolved("link", name, record, link=link)
+            return Type("record", link.target)
+        d = self.definitions.get((record, name))
+        if d is not None:
+            t = self._definition_type((record, name), d)
+            if self.def_many.get((record, name)):
+                if via_name:
+                    self._many_seen = True
+                else:
+                    self.error(node.span, f"`{_show(node)}` reads the related records of another "
+                               "record", hint=f"definition `{name}` lists related records, so it "
+                               f"can only be used for the record a clause is about")
+            self._note_use((record, name))
+            self.resolved[id(node)] = Resolved("def", name, record)
+            return t
+        return None
+
+    def _names_in(self, record: str | None) -> list[str]:
+        out = ["as_of", *(k[1] for k in self.definitions if k[0] is None)]
+        if record is None:
+            out += [t.plural for t in BY_NAME.values()]
+        else:
+            out += list(FIELDS[record]) + [lk.name for lk in LINKS if lk.source == record]
+            out += [k[1] for k in self.definitions if k[0] == record]
+        return out
+
+    def visit_Name(self, node: ast.Name, scope: str | None, expect: Type | None,
+                   soft: bool = False) -> Type | None:
+        name = node.name
+        if name == "as_of":
+            self.resolved[id(node)] = Resolved("as_of", name)
+            return Type("date")
+        if scope is not None:
+            t = self._member(scope, name, node, via_name=True)
+            if t is not None or id(node) in self.resolved:
+                return t
+        const = self.definitions.get((None, name))
+        if const is not None:
+            self._note_use((None, name))
+            self.resolved[id(node)] = Resolved("const", name)
+            return self._definition_type((None, name), const)
+        plural = next((t for t in BY_NAME.values() if t.plural == name), None)
+        if plural is not None:
+            if scope is not None:
+                self.error(node.span, f"`{name}` (every {plural.name}) cannot be used inside a "
+                           f"condition about a {scope}", hint="every record of a kind can only "
+                           "be listed in a population, a finding, an action or a definition "
+                           "without `for`")
+                return None
+            self._many_seen = True
+            self.resolved[id(node)] = Resolved("all", name, plural.name)
+            return Type("list", elem=Type("record", plural.name))
+        if expect is not None and expect.kind == "enum" and expect.name is not None:
+            labels = self.enums.get(expect.name, ())
+            if name in labels:
+                self.resolved[id(node)] = Resolved("value", name)
+                return expect
+            if not soft:
+                self.error(node.span, f"`{name}` is not a value of {expect.name}",
+                           hint=self._suggest(name, labels) or
+                           f"the values are {', '.join(labels)}")
+            return None
+        if soft:
+            return None
+        where = f"on {scope}" if scope else "here"
+        hint = self._suggest(name, self._names_in(scope))
+        if scope and hint is None:
+            hint = f"{scope} has " + ", ".join(list(FIELDS[scope])[:12]) + ", …"
+        self.error(node.span, f"unknown name `{name}` {where}", hint=hint)
+        return None
+
+    def visit_Attribute(self, node: ast.Attribute, scope: str | None,
+                        expect: Type | None) -> Type | None:
+        target = self.visit(node.target, scope)
+        if target is None:
+            return None
+        each = target.kind == "list"
+        record_type = target.elem if each else target
+        if record_type is None or record_type.kind != "record" or record_type.name is None:
+            self.error(node.name_span, f"`{node.name}` cannot be read from {target}",
+                       hint="only records have fields")
+            return None
+        record = record_type.name
+        t = self._member(record, node.name, node, via_name=False)
+        if t is None and id(node) not in self.resolved:
+            options = self._names_in(record)
+            self.error(node.name_span, f"unknown field `{node.name}` on {record}",
+                       hint=self._suggest(node.name, options) or
+                       f"{record} has " + ", ".join(list(FIELDS[record])))
+            return None
+        if each and t is not None:
+            self.resolved[id(node)] = attrs.evolve(self.resolved[id(node)], each=True)
+            if t.kind == "list":
+                self.error(node.span, "a list of lists cannot be used", hint="use a definition")
+                return None
+            return Type("list", elem=t)
+        return t
+
+    def visit_Call(self, node: ast.Call, scope: str | None, expect: Type | None) -> Type | None:
+        table = self.tables.get(node.name)
+        if table is not None:
+            if len(node.args) != 1:
+                self.error(node.span, f"table {node.name} takes one {table.key_type} value")
+                return None
+            self.visit(node.args[0], scope, Type("enum", table.key_type))
+            self.resolved[id(node)] = Resolved("table", node.name)
+            self._note_use((None, node.name))
+            return self.types.get(id(table)) or self._table_type(table)
+        builtin = BUILTINS.get(node.name)
+        if builtin is None:
+            self.error(node.span, f"unknown function or table `{node.name}`",
+                       hint=self._suggest(node.name, [*BUILTINS, *self.tables]) or
+                       "functions are " + ", ".join(BUILTINS))
+            return None
+        args = [self.visit(a, scope) for a in node.args]
+        if any(a is None for a in args):
+            return None
+        result = builtin.result([a for a in args if a is not None])
+        if isinstance(result, str):
+            self.error(node.span, f"{node.name} {result}", hint=builtin.doc)
+            return None
+        self.resolved[id(node)] = Resolved("builtin", node.name)
+        return result
+
+    def _table_type(self, table: ast.Table) -> Type | None:
+        return self.visit(table.rows[0].value, None) if table.rows else None
+
+    def visit_Literal(self, node: ast.Literal, scope: str | None, expect: Type | None) -> Type:
+        return Type(node.kind)
+
+    def visit_SetLiteral(self, node: ast.SetLiteral, scope: str | None,
+                         expect: Type | None) -> Type | None:
+        elem = expect.elem if expect is not None and expect.kind in ("set", "list") else expect
+        types = [self.visit(i, scope, elem) for i in node.items]
+        if any(t is None for t in types) or not types:
+            return None if types else Type("set", elem=elem)
+        first = types[0]
+        for item, t in zip(node.items, types):
+            if t != first:
+                self.error(item.span, f"this is {t} but the set's first value is {first}")
+                return None
+        return Type("set", elem=first)
+
+    def visit_Unary(self, node: ast.Unary, scope: str | None, expect: Type | None) -> Type | None:
+        if node.op == "not":
+            self._condition(node.operand, scope, "what follows `not`")
+            return BOOLEAN
+        t = self.visit(node.operand, scope)
+        if t is not None and t.kind not in NUMERIC:
+            self.error(node.span, f"only numbers can be negated, but this is {t}")
+            return None
+        return t
+
+    def visit_IsSet(self, node: ast.IsSet, scope: str | None, expect: Type | None) -> Type:
+        self.visit(node.operand, scope)
+        return BOOLEAN
+
+    def visit_Where(self, node: ast.Where, scope: str | None, expect: Type | None) -> Type | None:
+        t = self.visit(node.source, scope)
+        record = _record_type(t)
+        if t is not None and record is None:
+            self.error(node.source.span, f"`where` picks records from a list, but this is {t}")
+            return None
+        if record is not None:
+            self._condition(node.condition, record, "the condition after `where`")
+        return t
+
+    def _pair(self, left: ast.Expr, right: ast.Expr, scope: str | None,
+              expect_right: Any = None) -> tuple[Type | None, Type | None]:
+        """Type both sides; a bare enum value on either side takes the other side's type."""
+        lt = (self.visit_Name(left, scope, None, soft=True) if isinstance(left, ast.Name)
+              else self.visit(left, scope))
+        if lt is None and isinstance(left, ast.Name) and id(left) not in self.resolved:
+            rt = self.visit(right, scope)
+            hint = rt.elem if rt is not None and rt.kind in ("set", "list") else rt
+            lt = self.visit(left, scope, hint)
+            return lt, rt
+        if lt is not None:
+            self.types[id(left)] = lt
+        want = expect_right(lt) if expect_right else lt
+        return lt, self.visit(right, scope, want)
+
+    def visit_Binary(self, node: ast.Binary, scope: str | None, expect: Type | None) -> Type | None:
+        op = node.op
+        if op in ("and", "or"):
+            self._condition(node.left, scope, f"each side of `{op}`")
+            self._condition(node.right, scope, f"each side of `{op}`")
+            return BOOLEAN
+        if op in ("in", "not in"):
+            lt, rt = self._pair(node.left, node.right, scope,
+                                lambda t: None if t is None else Type("set", elem=t))
+            if lt is None or rt is None:
+                return BOOLEAN
+            if rt.kind not in ("set", "list") or rt.elem != lt:
+                self.error(node.span, f"`{op}` looks for {lt} in {rt}",
+                           hint="the right side must be a set of the same kind of value")
+            return BOOLEAN
+        lt, rt = self._pair(node.left, node.right, scope)
+        if lt is None or rt is None:
+            return None
+        if op in ("=", "!=", "<", "<=", ">", ">="):
+            if not _comparable(lt, rt, op):
+                self.error(node.span, f"cannot compare {lt} with {rt} using `{op}`",
+                           hint="both sides must be the same kind of value")
+            return BOOLEAN
+        t = _arith(op, lt, rt)
+        if t is None:
+            self.error(node.span, f"cannot compute {lt} {op} {rt}",
+                       hint="dates take durations (`+ 6 months`); money takes percentages")
+        return t
+
+
+def _show(node: ast.Expr) -> str:
+    """A short rendering of a name or path for messages."""
+    if isinstance(node, ast.Name):
+        return node.name
+    if isinstance(node, ast.Attribute):
+        return f"{_show(node.target)}.{node.name}"
+    return "…"
+
+
+def check(files: Iterable[ast.RuleFile]) -> RuleSet:
+    """Check parsed rule files together; raises :class:`RuleError` with every problem."""
+    return Checker(files).check()

@@ -1,0 +1,477 @@
+"""Evaluation: checked rules + data + an as-of date → a verdict per record, a status per group.
+
+Each expression is compiled once per evaluation into a Python closure (``visit_<ClassName>``
+returns a function of the record in scope), so the per-record work is a few calls, close to what
+a hand-written program does. Missing values are ``None``: a comparison with a missing value is
+false, a missing boolean is not true, arithmetic on a missing value is missing. No ``eval`` or
+``exec`` is used, and a compiled rule can only read the records it is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from fractions import Fraction
+from operator import attrgetter
+from typing import Any
+
+import attrs
+from dateutil.relativedelta import relativedelta
+
+from kpidsl import ast
+from kpidsl.builtins import BUILTINS
+from kpidsl.checker import RuleSet
+from kpidsl.records import BY_NAME, ROW_DATES, Dataset, Link
+
+Fn = Callable[[Any], Any]
+
+_COMPARE = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+            ">": operator.gt, ">=": operator.ge}
+_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+_UNITS = {"day": "days", "week": "weeks", "month": "months", "year": "years"}
+
+NO_DATA, MET, NOT_MET, ON_TRACK, AT_RISK = "no_data", "met", "not_met", "on_track", "at_risk"
+
+
+def status(direction: str, target: Fraction, n: int, k: int, p: int) -> str:
+    """The status of a KPI for one group (KPI-SPEC §2), with n records, k counted, p pending.
+
+    With records still pending the rate will end somewhere in [k/n, (k+p)/n]; the KPI is
+    already met (or can no longer be met) when every rate in that range meets (misses) the
+    target. Otherwise the records decided so far say whether it is on track.
+    """
+    def ok(rate: Fraction) -> bool:
+        return rate >= target if direction == "at least" else rate <= target
+
+    if n == 0:
+        return NO_DATA
+    low, high = Fraction(k, n), Fraction(k + p, n)
+    if p == 0:
+        return MET if ok(low) else NOT_MET
+    if ok(low) and ok(high):
+        return MET
+    if not ok(low) and not ok(high):
+        return NOT_MET
+    decided = n - p
+    return ON_TRACK if decided == 0 or ok(Fraction(k, decided)) else AT_RISK
+
+
+def _num(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """An exact arithmetic operation: a Decimal meeting a Fraction becomes a Fraction."""
+    def apply(a: Any, b: Any) -> Any:
+        if a is None or b is None:
+            return None
+        if type(a) is Decimal and type(b) is Fraction:
+            a = Fraction(a)
+        elif type(b) is Decimal and type(a) is Fraction:
+            b = Fraction(b)
+        if op is operator.truediv:
+            if b == 0:
+                return None
+            if isinstance(a, int) and isinstance(b, int):
+                return Fraction(a, b)
+        return op(a, b)
+
+    return apply
+
+
+def _memo(body: Fn) -> Fn:
+    """Remember a definition's value for the record it was last computed for.
+
+    Clauses about one record often use the same definition several times (a completer's
+    deadline, their positive outcome); one slot is enough and costs no memory per record.
+    """
+    last_record: Any = _memo
+    last_value: Any = None
+
+    def f(r: Any) -> Any:
+        nonlocal last_record, last_value
+        if r is not last_record:
+            last_value = body(r)
+            last_record = r
+        return last_value
+
+    return f
+
+
+def _size(node: Any) -> int:
+    return 1 + sum(_size(c) for c in attrs.astuple(node, recurse=False)
+                   if attrs.has(type(c))) if attrs.has(type(node)) else 0
+
+
+class View:
+    """The data as it stood on the as-of date, with the indexes navigation needs.
+
+    A date after the as-of date is read as missing and an interview or payment dated after it
+    does not exist yet; ``as_of=None`` shows the data as written (for data-quality findings).
+    """
+
+    def __init__(self, data: Dataset, as_of: dt.date | None) -> None:
+        self.data = data
+        self.as_of = as_of
+        self._all: dict[str, tuple[Any, ...]] = {}
+        self._by_key: dict[tuple[str, str], dict[Any, Any]] = {}
+
+    def all(self, type_name: str) -> tuple[Any, ...]:
+        """Every record of a type that exists on the as-of date."""
+        if type_name not in self._all:
+            records = self.data.of(type_name)
+            row_date = ROW_DATES.get(type_name)
+            if row_date and self.as_of is not None:
+                get, limit = attrgetter(row_date), self.as_of
+                records = tuple(r for r in records if get(r) <= limit)
+            self._all[type_name] = records
+        return self._all[type_name]
+
+    def index(self, link: Link) -> dict[Any, Any]:
+        """The targets of ``link`` by key: one record, or a tuple of records for a many link."""
+        key = (link.target, link.target_field)
+        if key not in self._by_key:
+            get = attrgetter(link.target_field)
+            if link.many:
+                groups: dict[Any, list[Any]] = {}
+                for r in self.all(link.target):
+                    groups.setdefault(get(r), []).append(r)
+                self._by_key[key] = {k: tuple(v) for k, v in groups.items()}
+            else:
+                self._by_key[key] = {get(r): r for r in self.all(link.target)}
+        return self._by_key[key]
+
+
+class Compiler:
+    """Compiles checked expressions into closures over one :class:`View`."""
+
+    def __init__(self, rules: RuleSet, view: View) -> None:
+        self.rules = rules
+        self.view = view
+        self.consts: dict[int, Any] = {}
+        self._definitions: dict[tuple[str | None, str], Fn] = {}
+        self._tables: dict[str, dict[str, Any]] = {}
+
+    def compile(self, node: ast.Expr) -> Fn:
+        """A function of the record in scope (``None`` outside any record)."""
+        fn: Fn = getattr(self, f"visit_{type(node).__name__}")(node)
+        return fn
+
+    def value(self, node: ast.Expr) -> Any:
+        """The value of an expression that depends on no record (a target, a table row)."""
+        return self.compile(node)(None)
+
+    def _const(self, node: ast.Expr, value: Any) -> Fn:
+        self.consts[id(node)] = value
+        return lambda r: value
+
+    # ---- names ----
+    def definition(self, subject: str | None, name: str) -> Fn:
+        """The compiled definition, shared by every use in this evaluation."""
+        key = (subject, name)
+        if key not in self._definitions:
+            d = self.rules.definitions[key]
+            if isinstance(d.body, ast.Cases):
+                branches = [(self.compile(c.condition), c.label) for c in d.body.cases]
+                otherwise = d.body.otherwise
+
+                def body(r: Any) -> Any:
+                    for cond, label in branches:
+                        if cond(r):
+                            return label
+                    return otherwise
+            else:
+                body = self.compile(d.body)
+            if subject is None:
+                constant = body(None)
+                fn: Fn = lambda r: constant  # noqa: E731
+            else:
+                fn = _memo(body) if _size(d.body) > 3 else body
+            self._definitions[key] = fn
+        return self._definitions[key]
+
+    def _member(self, res: Any) -> Fn:
+        """Read a resolved field, link or definition from a record."""
+        if res.kind == "field":
+            get = attrgetter(res.name)
+            limit = self.view.as_of
+            if not res.masked or limit is None:
+                return get
+
+            def masked(r: Any) -> Any:
+                v = get(r)
+                return None if v is None or v > limit else v
+            return masked
+        if res.kind == "link":
+            link: Link = res.link
+            index, key = self.view.index(link), attrgetter(link.source_field)
+            if link.many:
+                return lambda r: index.get(key(r), ())
+            return lambda r: index.get(key(r))
+        return self.definition(res.record, res.name)
+
+    def visit_Name(self, node: ast.Name) -> Fn:
+        res = self.rules.resolved[id(node)]
+        if res.kind == "as_of":
+            return self._const(node, self.view.as_of)
+        if res.kind == "value":
+            return self._const(node, res.name)
+        if res.kind == "const":
+            return self.definition(None, res.name)
+        if res.kind == "all":
+            return self._const(node, self.view.all(res.record))
+        return self._member(res)
+
+    def visit_Attribute(self, node: ast.Attribute) -> Fn:
+        target = self.compile(node.target)
+        res = self.rules.resolved[id(node)]
+        member = self._member(res)
+        if res.each:
+            return lambda r: [member(x) for x in target(r)]
+
+        def attribute(r: Any) -> Any:
+            t = target(r)
+            return None if t is None else member(t)
+        return attribute
+
+    def visit_Call(self, node: ast.Call) -> Fn:
+        res = self.rules.resolved[id(node)]
+        arg = self.compile(node.args[0]) if node.args else (lambda r: None)
+        if res.kind == "table":
+            rows = self._table(res.name)
+            return lambda r: rows.get(arg(r))
+        impl = BUILTINS[res.name].impl
+        return lambda r: impl(arg(r))
+
+    def _table(self, name: str) -> dict[str, Any]:
+        if name not in self._tables:
+            table = self.rules.tables[name]
+            self._tables[name] = {row.key: self.value(row.value) for row in table.rows}
+        return self._tables[name]
+
+    # ---- values ----
+    def visit_Literal(self, node: ast.Literal) -> Fn:
+        value = node.value
+        if isinstance(value, ast.Duration):
+            value = relativedelta(**{_UNITS[value.unit]: value.amount})
+        return self._const(node, value)
+
+    def visit_SetLiteral(self, node: ast.SetLiteral) -> Fn:
+        items = [self.compile(i) for i in node.items]
+        if all(id(i) in self.consts for i in node.items):
+            return self._const(node, frozenset(self.consts[id(i)] for i in node.items))
+        return lambda r: frozenset(v for f in items if (v := f(r)) is not None)
+
+    # ---- operators ----
+    def visit_Unary(self, node: ast.Unary) -> Fn:
+        f = self.compile(node.operand)
+        if node.op == "not":
+            return lambda r: not f(r)
+        return lambda r: None if (v := f(r)) is None else -v
+
+    def visit_IsSet(self, node: ast.IsSet) -> Fn:
+        f = self.compile(node.operand)
+        if node.negated:
+            return lambda r: f(r) is None
+        return lambda r: f(r) is not None
+
+    def visit_Where(self, node: ast.Where) -> Fn:
+        source, cond = self.compile(node.source), self.compile(node.condition)
+        return lambda r: [x for x in source(r) if cond(x)]
+
+    def _logic(self, node: ast.Binary) -> Fn:
+        """``and``/``or`` chains flattened into one closure; the result is a real bool."""
+        parts: list[ast.Expr] = []
+
+        def flatten(n: ast.Expr) -> None:
+            if isinstance(n, ast.Binary) and n.op == node.op:
+                flatten(n.left)
+                flatten(n.right)
+            else:
+                parts.append(n)
+        flatten(node)
+        fs = [self.compile(p) for p in parts]
+        if node.op == "and":
+            if len(fs) == 2:
+                a, b = fs
+                return lambda r: True if a(r) and b(r) else False  # noqa: SIM210
+            if len(fs) == 3:
+                a, b, c = fs
+                return lambda r: True if a(r) and b(r) and c(r) else False  # noqa: SIM210
+            return lambda r: all(f(r) for f in fs)
+        if len(fs) == 2:
+            a, b = fs
+            return lambda r: True if a(r) or b(r) else False  # noqa: SIM210
+        return lambda r: any(f(r) for f in fs)
+
+    def visit_Binary(self, node: ast.Binary) -> Fn:
+        op = node.op
+        if op in ("and", "or"):
+            return self._logic(node)
+        left, right = self.compile(node.left), self.compile(node.right)
+        constant = id(node.right) in self.consts
+        c = self.consts.get(id(node.right))
+        if op in ("in", "not in"):
+            if constant and op == "in":
+                return lambda r: left(r) in c
+            if constant:
+                return lambda r: (v := left(r)) is not None and v not in c
+            inside = op == "in"
+
+            def member(r: Any) -> bool:
+                v, s = left(r), right(r)
+                return v is not None and s is not None and (v in s) is inside
+            return member
+        if op in _COMPARE:
+            cmp = _COMPARE[op]
+            if constant and c is not None:
+                if op == "=":
+                    return lambda r: left(r) == c
+                return lambda r: (v := left(r)) is not None and cmp(v, c)
+
+            def compare(r: Any) -> bool:
+                a = left(r)
+                if a is None:
+                    return False
+                b = right(r)
+                return b is not None and cmp(a, b)
+            return compare
+        if constant and isinstance(c, relativedelta):
+            sign = 1 if op == "+" else -1
+            delta = c * sign
+            return lambda r: None if (v := left(r)) is None else v + delta
+        arith = _num(_ARITH[op])
+        return lambda r: arith(left(r), right(r))
+
+
+# ---- results ------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Result:
+    """A KPI's standing for one group: a bootcamp, a provider or the whole programme."""
+
+    kpi: str
+    scope: str
+    """``bootcamp``, ``provider`` or ``programme``."""
+    group: str
+    """The bootcamp or provider id, or ``all``."""
+    status: str
+    """``met``, ``not_met``, ``on_track``, ``at_risk`` or ``no_data``."""
+    numerator: int
+    """Records counted (k)."""
+    denominator: int
+    """Records in the population (n)."""
+    pending: int
+    """Records not decided yet (p)."""
+    direction: str
+    """``at least`` or ``at most``."""
+    target: Fraction
+
+    @property
+    def rate(self) -> Fraction | None:
+        """k/n exactly, or ``None`` when the population is empty."""
+        return Fraction(self.numerator, self.denominator) if self.denominator else None
+
+
+@attrs.frozen(kw_only=True)
+class Entry:
+    """A data-quality finding or a follow-up action about one record."""
+
+    kind: str
+    """``finding`` or ``action``."""
+    name: str
+    """The rule that raised it (a notice's name, or a KPI's for its follow-ups)."""
+    message: str
+    record: str
+    """What the record is, for a person: ``learner L0042``."""
+    group: str | None = None
+    """The bootcamp the record belongs to, when it has one."""
+    file: str | None = None
+    line: int | None = None
+
+
+def describe(type_name: str, record: Any) -> str:
+    """A record as a person names it: ``learner L0042``, ``engagement BC01/EMP03``."""
+    key = BY_NAME[type_name].key
+    if key:
+        return f"{type_name} " + "/".join(str(getattr(record, f)) for f in key)
+    owner = getattr(record, "learner_id", None) or getattr(record, "provider_id", "")
+    where = f" (line {record.line})" if record.line else ""
+    return f"{type_name} of {owner}{where}"
+
+
+def _entry(kind: str, name: str, message: str, type_name: str, record: Any) -> Entry:
+    return Entry(kind=kind, name=name, message=message, record=describe(type_name, record),
+                 group=getattr(record, "bootcamp_id", None),
+                 file=BY_NAME[type_name].file if record.line else None, line=record.line)
+
+
+def _rows(data: Dataset) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    provider_of = {b.bootcamp_id: b.provider_id for b in data.bootcamps}
+    groups = [("bootcamp", b) for b in sorted(provider_of)]
+    groups += [("provider", p) for p in sorted(p.provider_id for p in data.providers)]
+    return provider_of, [*groups, ("programme", "all")]
+
+
+def evaluate_kpis(rules: RuleSet, data: Dataset, as_of: dt.date
+                  ) -> tuple[list[Result], list[Entry]]:
+    """Every KPI for every group, and the follow-up actions the rules ask for."""
+    view = View(data, as_of)
+    compiler = Compiler(rules, view)
+    provider_of, groups = _rows(data)
+    results: list[Result] = []
+    actions: list[Entry] = []
+    for kpi in rules.kpis:
+        assert kpi.population and kpi.counted and kpi.target and kpi.target.direction
+        population: Iterable[Any] = compiler.value(kpi.population.expr)
+        counted = compiler.compile(kpi.counted.expr)
+        pending = compiler.compile(kpi.pending.expr) if kpi.pending else (lambda r: False)
+        target = compiler.value(kpi.target.expr)
+        type_name = rules.types[id(kpi.population.expr)].elem.name  # type: ignore[union-attr]
+        follow = {f.verdict: f.message for f in kpi.follow_ups}
+        tally: dict[str, list[int]] = {}
+        for r in population:
+            t = tally.get(r.bootcamp_id)
+            if t is None:
+                t = tally[r.bootcamp_id] = [0, 0, 0]
+            t[0] += 1
+            if counted(r):
+                t[1] += 1
+                continue
+            if pending(r):
+                t[2] += 1
+                verdict = "pending"
+            else:
+                verdict = "not counted"
+            if verdict in follow:
+                actions.append(_entry("action", kpi.name, follow[verdict], type_name, r))
+        totals: dict[tuple[str, str], list[int]] = {}
+        for bootcamp, (n, k, p) in tally.items():
+            for key in (("bootcamp", bootcamp), ("provider", provider_of[bootcamp]),
+                        ("programme", "all")):
+                acc = totals.setdefault(key, [0, 0, 0])
+                acc[0] += n
+                acc[1] += k
+                acc[2] += p
+        for scope, group in groups:
+            n, k, p = totals.get((scope, group), (0, 0, 0))
+            results.append(Result(
+                kpi=kpi.name, scope=scope, group=group,
+                status=status(kpi.target.direction, target, n, k, p),
+                numerator=k, denominator=n, pending=p,
+                direction=kpi.target.direction, target=target,
+            ))
+    return results, actions
+
+
+def evaluate_notices(rules: RuleSet, data: Dataset, as_of: dt.date, kind: str) -> list[Entry]:
+    """The findings (on the data as written) or the actions (as of the date) the rules list."""
+    view = View(data, None if kind == "finding" else as_of)
+    compiler = Compiler(rules, view)
+    out = []
+    for n in rules.notices:
+        if n.kind != kind:
+            continue
+        type_name = rules.types[id(n.records)].elem.name  # type: ignore[union-attr]
+        for r in compiler.value(n.records):
+            out.append(_entry(kind, n.name, n.message, type_name, r))
+    return out

@@ -1,0 +1,348 @@
+"""Parsing: rule-file text → AST. Lark's tree and exceptions stop here.
+
+One lark ``Transformer`` turns the parse tree into the nodes of :mod:`kpidsl.ast`; syntax errors
+become :class:`~kpidsl.source.Diagnostic` s that say what was found, what could come there, and
+how to fix the commonest slips.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import textwrap
+from decimal import Decimal
+from fractions import Fraction
+from importlib import resources
+from typing import Any
+
+import lark
+from lark import Token, Transformer, v_args
+
+from kpidsl import ast
+from kpidsl.source import Diagnostic, RuleError, Span
+
+_GRAMMAR = resources.files("kpidsl").joinpath("kpi.lark").read_text(encoding="utf-8")
+_LARK = lark.Lark(_GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+
+#: How terminals are named in messages for people.
+_TERMINAL_NAMES = {
+    "NAME": "a name",
+    "STRING": 'a quoted text ("…")',
+    "PROSE": 'a prose block ("""…""")',
+    "INT": "a whole number",
+    "DECIMAL": "a number",
+    "PERCENT": "a percentage (20%)",
+    "MONEY": "an amount (£1,500.00)",
+    "DATE": "a date (2024-08-31)",
+    "BOOLEAN": "true or false",
+    "UNIT": "days, weeks, months or years",
+    "COMPARE": "a comparison (=, !=, <, <=, >, >=)",
+    "ADD_OP": "+ or -",
+    "MUL_OP": "* or /",
+    "META_KEY": "a metadata key (title, stage, level, descriptor, measured, monitors, source)",
+    "DIRECTION": "at least or at most",
+    "VERDICT": "counted, not counted or pending",
+    "NOTICE_KIND": "finding or action",
+    "FOLLOW_UP": "follow up",
+    "$END": "the end of the file",
+}
+
+
+def _span(path: str, meta: Any) -> Span:
+    return Span(path, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _prose(token: str) -> str:
+    """The text of a ``\"\"\"…\"\"\"`` block, with the common indentation removed."""
+    body = token[3:-3]
+    first, _, rest = body.partition("\n")
+    return (first.strip() + "\n" + textwrap.dedent(rest)).strip()
+
+
+def _text(token: Token) -> str:
+    if token.type == "PROSE":
+        return _prose(str(token))
+    return re.sub(r"\\(.)", r"\1", str(token)[1:-1])
+
+
+@v_args(meta=True)
+class _ToAst(Transformer[Token, ast.RuleFile]):
+    """Builds AST nodes; problems it finds (a bad date, a clause given twice) are collected."""
+
+    def __init__(self, path: str, source: str) -> None:
+        super().__init__()
+        self.path = path
+        self.source = source
+        self.diagnostics: list[Diagnostic] = []
+
+    def _s(self, meta: Any) -> Span:
+        return _span(self.path, meta)
+
+    def _error(self, where: Any, message: str, hint: str | None = None) -> None:
+        self.diagnostics.append(
+            Diagnostic.at(_span(self.path, where), message, hint=hint, source=self.source)
+        )
+
+    # ---- items ----
+    def start(self, meta: Any, items: list[ast.Item]) -> ast.RuleFile:
+        return ast.RuleFile(path=self.path, items=tuple(items), source=self.source)
+
+    def kpi(self, meta: Any, children: list[Any]) -> ast.Kpi:
+        name, *clauses = children
+        found: dict[str, Any] = {}
+        meta_items, decisions, follow_ups = [], [], []
+        for clause in clauses:
+            if isinstance(clause, ast.Text) and clause.key.startswith("decision:"):
+                decisions.append(attrs_evolve_key(clause, clause.key.removeprefix("decision:")))
+            elif isinstance(clause, ast.FollowUp):
+                follow_ups.append(clause)
+            else:
+                key = clause.kind if isinstance(clause, ast.Clause) else clause.key
+                if key in found:
+                    first = found[key].span
+                    self._error(clause.span, f"`{key}` is given twice in kpi {name}",
+                                hint=f"the first is at line {first.line}; keep one")
+                    continue
+                found[key] = clause
+                if isinstance(clause, ast.Text) and key != "policy":
+                    meta_items.append(clause)
+        return ast.Kpi(
+            name=str(name), meta=tuple(meta_items), policy=found.get("policy"),
+            decisions=tuple(decisions), population=found.get("population"),
+            counted=found.get("counted"), pending=found.get("pending"),
+            target=found.get("target"), follow_ups=tuple(follow_ups),
+            name_span=_span(self.path, name), span=self._s(meta),
+        )
+
+    def meta(self, meta: Any, c: list[Token]) -> ast.Text:
+        return ast.Text(key=str(c[0]), text=_text(c[1]), span=self._s(meta))
+
+    def policy(self, meta: Any, c: list[Token]) -> ast.Text:
+        return ast.Text(key="policy", text=_text(c[0]), span=self._s(meta))
+
+    def decision(self, meta: Any, c: list[Token]) -> ast.Text:
+        return ast.Text(key="decision:" + _text(c[0]), text=_text(c[1]), span=self._s(meta))
+
+    def _clause(self, kind: str, meta: Any, expr: ast.Expr, direction: str | None = None) -> ast.Clause:
+        return ast.Clause(kind=kind, expr=expr, direction=direction, span=self._s(meta))
+
+    def population(self, meta: Any, c: list[Any]) -> ast.Clause:
+        return self._clause("population", meta, c[0])
+
+    def counted(self, meta: Any, c: list[Any]) -> ast.Clause:
+        return self._clause("counted", meta, c[0])
+
+    def pending(self, meta: Any, c: list[Any]) -> ast.Clause:
+        return self._clause("pending", meta, c[0])
+
+    def target(self, meta: Any, c: list[Any]) -> ast.Clause:
+        return self._clause("target", meta, c[1], " ".join(str(c[0]).split()))
+
+    def follow_up(self, meta: Any, c: list[Token]) -> ast.FollowUp:
+        return ast.FollowUp(verdict=" ".join(str(c[1]).split()), message=_text(c[2]),
+                            span=self._s(meta))
+
+    def definition(self, meta: Any, c: list[Any]) -> ast.Definition:
+        name, subject, doc, body = c
+        return ast.Definition(
+            name=str(name), subject=None if subject is None else str(subject),
+            doc=None if doc is None else _prose(doc), body=body,
+            subject_span=None if subject is None else _span(self.path, subject),
+            span=self._s(meta),
+        )
+
+    def subject(self, meta: Any, c: list[Token]) -> Token:
+        return c[0]
+
+    def cases(self, meta: Any, c: list[Any]) -> ast.Cases:
+        *cases, otherwise = c
+        return ast.Cases(cases=tuple(cases), otherwise=str(otherwise),
+                         otherwise_span=_span(self.path, otherwise), span=self._s(meta))
+
+    def case(self, meta: Any, c: list[Any]) -> ast.Case:
+        return ast.Case(label=str(c[0]), condition=c[1], span=self._s(meta))
+
+    def table(self, meta: Any, c: list[Any]) -> ast.Table:
+        name, key_type, doc, *rows = c
+        return ast.Table(name=str(name), key_type=str(key_type),
+                         doc=None if doc is None else _prose(doc), rows=tuple(rows),
+                         key_span=_span(self.path, key_type), span=self._s(meta))
+
+    def row(self, meta: Any, c: list[Any]) -> ast.Row:
+        return ast.Row(key=str(c[0]), value=c[1], span=self._s(meta))
+
+    def notice(self, meta: Any, c: list[Any]) -> ast.Notice:
+        kind, name, doc, message, records = c
+        return ast.Notice(kind=str(kind), name=str(name), doc=None if doc is None else _prose(doc),
+                          message=_text(message), records=records, span=self._s(meta))
+
+    # ---- expressions ----
+    def where(self, meta: Any, c: list[Any]) -> ast.Where:
+        return ast.Where(source=c[0], condition=c[1], span=self._s(meta))
+
+    def _binary(self, op: str, meta: Any, c: list[Any]) -> ast.Binary:
+        return ast.Binary(op=op, left=c[0], right=c[-1], span=self._s(meta))
+
+    def or_(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return self._binary("or", meta, c)
+
+    def and_(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return self._binary("and", meta, c)
+
+    def in_(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return self._binary("in", meta, c)
+
+    def not_in(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return self._binary("not in", meta, c)
+
+    def compare(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return self._binary(str(c[1]), meta, c)
+
+    def arith(self, meta: Any, c: list[Any]) -> ast.Binary:
+        return self._binary(str(c[1]), meta, c)
+
+    def not_(self, meta: Any, c: list[Any]) -> ast.Unary:
+        return ast.Unary(op="not", operand=c[0], span=self._s(meta))
+
+    def neg(self, meta: Any, c: list[Any]) -> ast.Unary:
+        return ast.Unary(op="-", operand=c[0], span=self._s(meta))
+
+    def is_set(self, meta: Any, c: list[Any]) -> ast.IsSet:
+        return ast.IsSet(operand=c[0], negated=False, span=self._s(meta))
+
+    def is_missing(self, meta: Any, c: list[Any]) -> ast.IsSet:
+        return ast.IsSet(operand=c[0], negated=True, span=self._s(meta))
+
+    def attribute(self, meta: Any, c: list[Any]) -> ast.Attribute:
+        return ast.Attribute(target=c[0], name=str(c[1]), name_span=_span(self.path, c[1]),
+                             span=self._s(meta))
+
+    def call(self, meta: Any, c: list[Any]) -> ast.Call:
+        name, *args = c
+        return ast.Call(name=str(name), args=tuple(a for a in args if a is not None),
+                        span=self._s(meta))
+
+    def name(self, meta: Any, c: list[Token]) -> ast.Name:
+        return ast.Name(name=str(c[0]), span=self._s(meta))
+
+    def set_literal(self, meta: Any, c: list[Any]) -> ast.SetLiteral:
+        return ast.SetLiteral(items=tuple(x for x in c if x is not None), span=self._s(meta))
+
+    def _lit(self, kind: str, value: ast.LiteralValue, meta: Any) -> ast.Literal:
+        return ast.Literal(kind=kind, value=value, span=self._s(meta))
+
+    def date(self, meta: Any, c: list[Token]) -> ast.Literal:
+        try:
+            value = dt.date.fromisoformat(str(c[0]))
+        except ValueError:
+            self._error(meta, f"`{c[0]}` is not a real date", hint="write a date as YYYY-MM-DD")
+            value = dt.date.min
+        return self._lit("date", value, meta)
+
+    def percent(self, meta: Any, c: list[Token]) -> ast.Literal:
+        return self._lit("percent", Fraction(str(c[0])[:-1]) / 100, meta)
+
+    def money(self, meta: Any, c: list[Token]) -> ast.Literal:
+        return self._lit("money", Decimal(str(c[0])[1:].replace(",", "")), meta)
+
+    def number(self, meta: Any, c: list[Token]) -> ast.Literal:
+        return self._lit("number", Decimal(str(c[0])), meta)
+
+    def integer(self, meta: Any, c: list[Token]) -> ast.Literal:
+        return self._lit("integer", int(c[0]), meta)
+
+    def duration(self, meta: Any, c: list[Token]) -> ast.Literal:
+        unit = str(c[1]).removesuffix("s")
+        return self._lit("duration", ast.Duration(amount=int(c[0]), unit=unit), meta)
+
+    def string(self, meta: Any, c: list[Token]) -> ast.Literal:
+        return self._lit("text", _text(c[0]), meta)
+
+    def boolean(self, meta: Any, c: list[Token]) -> ast.Literal:
+        return self._lit("boolean", str(c[0]) == "true", meta)
+
+
+def attrs_evolve_key(node: ast.Text, key: str) -> ast.Text:
+    """A copy of ``node`` with another key (decisions are keyed by their title)."""
+    return ast.Text(key=key, text=node.text, span=node.span)
+
+
+def _expected(names: set[str]) -> list[str]:
+    """Terminal names as a person reads them, keywords first, sorted."""
+    out = set()
+    for n in names:
+        if n in _TERMINAL_NAMES:
+            out.add(_TERMINAL_NAMES[n])
+            continue
+        term = next((t for t in _LARK.terminals if t.name == n), None)
+        if term is not None and isinstance(term.pattern, lark.lexer.PatternStr):
+            out.add(f"`{term.pattern.value}`")
+        else:
+            out.add(n.lower())
+    return sorted(out, key=lambda s: (not s.startswith("`"), s))
+
+
+def _keywords(names: set[str]) -> list[str]:
+    words = []
+    for n in names:
+        term = next((t for t in _LARK.terminals if t.name == n), None)
+        if term is not None and isinstance(term.pattern, lark.lexer.PatternStr):
+            words.append(term.pattern.value)
+    return words
+
+
+def _syntax_error(path: str, source: str, e: lark.exceptions.UnexpectedInput) -> Diagnostic:
+    """A lark syntax error as a diagnostic a policy officer can act on."""
+    line, column = e.line, e.column
+    if isinstance(e, lark.exceptions.UnexpectedCharacters):
+        char = source[e.pos_in_stream] if e.pos_in_stream is not None else "?"
+        hint = None
+        if char == "'":
+            hint = 'texts are written in double quotes: "like this"'
+        elif char == "%":
+            hint = "a percentage is a number directly followed by %, like 20%"
+        elif char == "\u201c" or char == "\u201d":
+            hint = 'use straight double quotes ("), not curly ones'
+        return Diagnostic(message=f"unexpected character `{char}`", file=path, line=line,
+                          column=column, hint=hint, source=source)
+    token = getattr(e, "token", None)
+    expected = getattr(e, "expected", None) or set()
+    if token is None or token.type == "$END":
+        message = "the file ends in the middle of a rule"
+        what = "the end of the file"
+        line = max(1, source.count("\n") + (0 if source.endswith("\n") else 1))
+        column = None
+    else:
+        what = f"`{token}`"
+        message = f"unexpected {what}"
+        line, column = token.line, token.column
+    choices = _expected(set(expected))
+    hint: str | None = None
+    close = difflib.get_close_matches(str(token), _keywords(set(expected)), n=1, cutoff=0.7)
+    if token is not None and close:
+        hint = f"did you mean `{close[0]}`?"
+    elif choices:
+        shown = choices[:8]
+        hint = "expected " + (", ".join(shown[:-1]) + " or " + shown[-1] if len(shown) > 1
+                              else shown[0])
+    end = None if column is None or token is None else column + len(str(token))
+    return Diagnostic(message=message, file=path, line=line, column=column, end_column=end,
+                      hint=hint, source=source)
+
+
+def parse(source: str, path: str = "<rules>") -> ast.RuleFile:
+    """Parse one rule file. Raises :class:`RuleError` with every problem found.
+
+    Lark stops at the first syntax error, so a file has at most one syntax diagnostic; value
+    problems (an impossible date, a clause written twice) are all collected.
+    """
+    try:
+        tree = _LARK.parse(source)
+    except lark.exceptions.UnexpectedInput as e:
+        raise RuleError([_syntax_error(path, source, e)]) from None
+    builder = _ToAst(path, source)
+    result = builder.transform(tree)
+    if builder.diagnostics:
+        raise RuleError(builder.diagnostics)
+    return result

@@ -1,0 +1,284 @@
+"""Hand-written evaluation of the seven Skills Bootcamps KPIs, straight from KPI-SPEC §2–§3.
+
+This module shares no code with the rule language or its interpreter: it is the test oracle that
+the shipped rule files are checked against, and the "straightforward hand-written Python"
+baseline that ``benchmarks/bench.py`` measures kpidsl against. ``delivery_against_profile`` is
+not implemented here.
+
+Decisions on points the spec leaves open (each one a reading of its literal text):
+
+- As of the evaluation date, a date after it reads as missing and an interview or co-funding
+  row dated after it does not exist; every other field keeps its value (so an ``outcome``
+  whose ``outcome_date`` is in the future is no positive outcome, because its date is missing).
+- A comparison with a missing date is not true (an outcome without ``outcome_date`` is not
+  dated ≤ deadline); a missing boolean is not true.
+- ``learner_dropout`` counts any recorded withdrawal of a Milestone 1 starter, whatever its date
+  relative to Milestone 1 or completion (the spec's "withdrawal_date set").
+- A co-funded learner's rate is read from the size of the employer named on the learner.
+- The status rules 3 and 4 range over the real interval [k/n, (k+p)/n]; because a target is a
+  half-line, testing its two ends is exact.
+- Results come per KPI (spec order), then each bootcamp and provider in data-set order, then
+  ``all``. Counts are tallied per bootcamp and summed up to providers and the programme.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
+from fractions import Fraction
+
+from dateutil.relativedelta import relativedelta
+
+from kpidsl.records import Bootcamp, Dataset, Employer, Interview, Learner
+
+COUNTED, NOT_COUNTED, PENDING = "counted", "not counted", "pending"
+AT_LEAST, AT_MOST = "at least", "at most"
+
+#: Target of each KPI: direction and rate (KPI-SPEC §3 table).
+TARGETS: dict[str, tuple[str, Fraction]] = {
+    "employer_engagement": (AT_LEAST, Fraction(1)),
+    "employer_cofunding": (AT_LEAST, Fraction(1)),
+    "learner_dropout": (AT_MOST, Fraction(20, 100)),
+    "new_skills": (AT_LEAST, Fraction(1)),
+    "guaranteed_interview": (AT_LEAST, Fraction(1)),
+    "career_progression": (AT_LEAST, Fraction(75, 100)),
+    "referral": (AT_LEAST, Fraction(1)),
+}
+
+LARGE_EMPLOYER = 250  # employees ≥ 250 is large, else SME
+COFUNDING_RATE = {"large": Decimal("0.30"), "sme": Decimal("0.10")}
+OUTCOME_WINDOW = relativedelta(months=6)  # clamps to the last day of a shorter month
+CO_FUNDED_OUTCOMES = frozenset({"new_role", "new_responsibilities"})
+SELF_EMPLOYED_OUTCOMES = frozenset({"action_plan", "new_contract"})
+JOB_OUTCOMES = frozenset({"new_job", "accelerated_apprenticeship", "apprenticeship"})
+JOB_OUTCOMES_ACCELERATED = JOB_OUTCOMES - {"apprenticeship"}
+REFERRAL_KINDS = frozenset({"job", "training"})
+
+
+def status(k: int, p: int, n: int, direction: str, target: Fraction) -> str:
+    """Status of one group by KPI-SPEC §2 rules 1–5 (k counted, p pending, n population)."""
+
+    def holds(rate: Fraction) -> bool:
+        return rate >= target if direction == AT_LEAST else rate <= target
+
+    if n == 0:
+        return "no_data"
+    low, high = Fraction(k, n), Fraction(k + p, n)
+    if p == 0:
+        return "met" if holds(low) else "not_met"
+    if holds(low) and holds(high):
+        return "met"
+    if not holds(low) and not holds(high):
+        return "not_met"
+    decided = n - p
+    return "on_track" if decided == 0 or holds(Fraction(k, decided)) else "at_risk"
+
+
+class Snapshot:
+    """The data set as it stood on ``as_of``, with the indexes the KPIs need."""
+
+    def __init__(self, data: Dataset, as_of: dt.date) -> None:
+        self.as_of = as_of
+        self.bootcamps: dict[str, Bootcamp] = {b.bootcamp_id: b for b in data.bootcamps}
+        self.employers: dict[str, Employer] = {e.employer_id: e for e in data.employers}
+        self.interviews: dict[str, list[Interview]] = defaultdict(list)
+        for i in data.interviews:
+            if i.offer_date <= as_of:
+                self.interviews[i.learner_id].append(i)
+        self.paid: dict[str, Decimal] = defaultdict(Decimal)
+        for pay in data.payments:
+            if pay.paid_date <= as_of:
+                self.paid[pay.learner_id] += pay.amount_paid
+
+    def date(self, d: dt.date | None) -> dt.date | None:
+        """A date as known on the as-of date: one after it has not happened yet."""
+        return d if d is not None and d <= self.as_of else None
+
+    def positive_outcome(self, learner: Learner, deadline: dt.date) -> bool:
+        """The completer's outcome is allowed for them and dated on or before their deadline."""
+        outcome_date = self.date(learner.outcome_date)
+        if outcome_date is None or outcome_date > deadline:
+            return False
+        if learner.learner_type == "co_funded":
+            allowed = CO_FUNDED_OUTCOMES
+        elif learner.learner_type == "independent" or learner.wants_interview is True:
+            accelerated = self.bootcamps[learner.bootcamp_id].accelerated_apprenticeship
+            allowed = JOB_OUTCOMES_ACCELERATED if accelerated else JOB_OUTCOMES
+        else:
+            allowed = SELF_EMPLOYED_OUTCOMES
+        return learner.outcome in allowed
+
+    def valid_interview(self, learner: Learner, completion: dt.date) -> bool:
+        """An interview for an actual job matching the skills, offered by completion."""
+        accelerated = self.bootcamps[learner.bootcamp_id].accelerated_apprenticeship
+        return any(
+            i.actual_job
+            and i.matches_skills
+            and i.offer_date <= completion
+            and not (accelerated and i.full_apprenticeship)
+            for i in self.interviews.get(learner.learner_id, ())
+        )
+
+    def unsuccessful_attempts(self, learner: Learner) -> int:
+        return sum(i.result == "unsuccessful" for i in self.interviews.get(learner.learner_id, ()))
+
+
+# Each KPI yields (bootcamp_id, verdict) for every record of its population.
+Verdicts = Iterator[tuple[str, str]]
+
+
+def employer_engagement(data: Dataset, s: Snapshot) -> Verdicts:
+    for e in data.engagements:
+        if e.reached is not True:
+            continue
+        ok = e.role_confirmed is True and (e.satisfaction is None or e.satisfaction >= 3)
+        yield e.bootcamp_id, COUNTED if ok else NOT_COUNTED
+
+
+def employer_cofunding(data: Dataset, s: Snapshot) -> Verdicts:
+    for learner in data.learners:
+        if learner.learner_type != "co_funded" or s.date(learner.milestone1_date) is None:
+            continue
+        employer = s.employers[learner.employer_id]  # type: ignore[index]
+        rate = COFUNDING_RATE["large" if employer.employees >= LARGE_EMPLOYER else "sme"]
+        due = s.bootcamps[learner.bootcamp_id].course_cost * rate
+        if s.paid.get(learner.learner_id, Decimal(0)) >= due:
+            verdict = COUNTED
+        elif s.date(learner.completion_date) is None and s.date(learner.withdrawal_date) is None:
+            verdict = PENDING
+        else:
+            verdict = NOT_COUNTED
+        yield learner.bootcamp_id, verdict
+
+
+def learner_dropout(data: Dataset, s: Snapshot) -> Verdicts:
+    for learner in data.learners:
+        if s.date(learner.milestone1_date) is None:
+            continue
+        if s.date(learner.withdrawal_date) is not None:
+            verdict = COUNTED
+        elif s.date(learner.completion_date) is None:
+            verdict = PENDING
+        else:
+            verdict = NOT_COUNTED
+        yield learner.bootcamp_id, verdict
+
+
+def new_skills(data: Dataset, s: Snapshot) -> Verdicts:
+    for learner in data.learners:
+        if s.date(learner.completion_date) is None:
+            continue
+        ok = (
+            s.date(learner.initial_assessment_date) is not None
+            and s.date(learner.final_assessment_date) is not None
+            and learner.skills_gained is True
+        )
+        yield learner.bootcamp_id, COUNTED if ok else NOT_COUNTED
+
+
+def guaranteed_interview(data: Dataset, s: Snapshot) -> Verdicts:
+    for learner in data.learners:
+        completion = s.date(learner.completion_date)
+        if completion is None:
+            continue
+        co_funded = learner.learner_type == "co_funded"
+        if not (co_funded or learner.wants_interview is True):
+            continue
+        ok = s.valid_interview(learner, completion) or (
+            co_funded and s.date(learner.new_role_evidence_date) is not None
+        )
+        yield learner.bootcamp_id, COUNTED if ok else NOT_COUNTED
+
+
+def career_progression(data: Dataset, s: Snapshot) -> Verdicts:
+    for learner in data.learners:
+        completion = s.date(learner.completion_date)
+        if completion is None:
+            continue
+        deadline = completion + OUTCOME_WINDOW
+        if s.positive_outcome(learner, deadline):
+            verdict = COUNTED
+        elif s.as_of <= deadline:
+            verdict = PENDING
+        else:
+            verdict = NOT_COUNTED
+        yield learner.bootcamp_id, verdict
+
+
+def referral(data: Dataset, s: Snapshot) -> Verdicts:
+    for learner in data.learners:
+        completion = s.date(learner.completion_date)
+        if completion is None:
+            continue
+        deadline = completion + OUTCOME_WINDOW
+        if (
+            s.as_of <= deadline
+            or s.positive_outcome(learner, deadline)
+            or s.unsuccessful_attempts(learner) < 2
+        ):
+            continue
+        ok = s.date(learner.referral_date) is not None and learner.referral_kind in REFERRAL_KINDS
+        yield learner.bootcamp_id, COUNTED if ok else NOT_COUNTED
+
+
+KPIS: dict[str, Callable[[Dataset, Snapshot], Verdicts]] = {
+    "employer_engagement": employer_engagement,
+    "employer_cofunding": employer_cofunding,
+    "learner_dropout": learner_dropout,
+    "new_skills": new_skills,
+    "guaranteed_interview": guaranteed_interview,
+    "career_progression": career_progression,
+    "referral": referral,
+}
+
+
+def _results(kpi: str, verdicts: Iterable[tuple[str, str]], data: Dataset) -> list[dict]:
+    """Tally verdicts per bootcamp, add them up per provider and programme, and judge each."""
+    per_bootcamp: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # n, k, p
+    for bootcamp_id, verdict in verdicts:
+        counts = per_bootcamp[bootcamp_id]
+        counts[0] += 1
+        counts[1] += verdict == COUNTED
+        counts[2] += verdict == PENDING
+    per_provider: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    programme = [0, 0, 0]
+    for b in data.bootcamps:
+        for i, c in enumerate(per_bootcamp.get(b.bootcamp_id, (0, 0, 0))):
+            per_provider[b.provider_id][i] += c
+            programme[i] += c
+
+    direction, target = TARGETS[kpi]
+
+    def result(scope: str, group: str, counts: Iterable[int]) -> dict:
+        n, k, p = counts
+        return {
+            "kpi": kpi,
+            "scope": scope,
+            "group": group,
+            "status": status(k, p, n, direction, target),
+            "numerator": k,
+            "denominator": n,
+            "pending": p,
+        }
+
+    out = [
+        result("bootcamp", b.bootcamp_id, per_bootcamp.get(b.bootcamp_id, (0, 0, 0)))
+        for b in data.bootcamps
+    ]
+    out += [
+        result("provider", p.provider_id, per_provider.get(p.provider_id, (0, 0, 0)))
+        for p in data.providers
+    ]
+    out.append(result("programme", "all", programme))
+    return out
+
+
+def evaluate_by_hand(data: Dataset, as_of: dt.date) -> list[dict]:
+    """Every KPI's result for each bootcamp, each provider and the programme, as of ``as_of``."""
+    snapshot = Snapshot(data, as_of)
+    results: list[dict] = []
+    for kpi, verdicts in KPIS.items():
+        results += _results(kpi, verdicts(data, snapshot), data)
+    return results
