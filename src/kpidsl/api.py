@@ -74,7 +74,7 @@ def evaluate(rules: RuleSet, data: Dataset, as_of: dt.date | None = None) -> Rep
     Raises :class:`~kpidsl.source.DataError` if ``data`` breaks the contract's integrity rules
     (a data set built in Python is held to the same rules as one read from CSV).
     """
-    problems = list(data.problems())
+    problems = data.problems()
     if problems:
         raise KpidslError([Diagnostic(message=f"{type(r).__name__.lower()} {m}") for r, _, m
                            in problems])

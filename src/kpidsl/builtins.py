@@ -6,7 +6,7 @@ Both read the same entry, so what is checked is what runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -56,6 +56,8 @@ class Builtin:
     doc: str
     result: Callable[[Sequence[Type]], Type | str]
     impl: Callable[..., Any]
+    filtered: Callable[[Iterable[Any], Callable[[Any], Any]], Any] | None = None
+    """The same applied to ``records where condition`` without building the list first."""
 
 
 def _one_list(want: str, then: Callable[[Type], Type | str]) -> Callable[[Sequence[Type]], Type | str]:
@@ -76,7 +78,7 @@ def _ordered_elem(elem: Type) -> Type | str:
 
 
 def _sum(values: Sequence[Any]) -> Any:
-    return sum(v for v in values if v is not None)
+    return sum(filter(None, values))  # dropping zeros and missing values leaves the same sum
 
 
 def _extreme(pick: Callable[..., Any]) -> Callable[[Sequence[Any]], Any]:
@@ -91,9 +93,11 @@ BUILTINS: dict[str, Builtin] = {
     b.name: b
     for b in (
         Builtin("count", "How many records there are: `count(interviews where result = "
-                "unsuccessful)`.", _one_list("a list of records", lambda e: INTEGER), len),
+                "unsuccessful)`.", _one_list("a list of records", lambda e: INTEGER), len,
+                lambda records, cond: sum(map(cond, records))),
         Builtin("any", "Whether there is at least one record: `any(interviews where "
-                "valid_interview)`.", _one_list("a list of records", lambda e: BOOLEAN), bool),
+                "valid_interview)`.", _one_list("a list of records", lambda e: BOOLEAN), bool,
+                lambda records, cond: any(map(cond, records))),
         Builtin("sum", "The total of some values, 0 when there are none: "
                 "`sum(payments.amount_paid)`.", _one_list("a list of values", _numeric_elem), _sum),
         Builtin("earliest", "The earliest (smallest) of some values, missing when there are none.",

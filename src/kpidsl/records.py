@@ -1,9 +1,10 @@
 """Typed records: the data model that rules are checked against and evaluated on.
 
 Each record type is a frozen attrs class whose fields are the columns of KPI-SPEC §1. Field
-metadata (``doc``, ``enum``) feeds the CSV loader, the rule checker and the data-contract page
-from one place, so the three cannot drift apart. ``LINKS`` says how records refer to each other;
-rules navigate those links (``learner.bootcamp``, ``learner.interviews``).
+metadata (``doc``, ``enum``, the value checks ``minimum``/``maximum``/``pattern``) feeds the
+CSV loader, the rule checker and the data-contract page from one place, so the three cannot
+drift apart. ``LINKS`` says how records refer to each other; rules navigate those links
+(``learner.bootcamp``, ``learner.interviews``).
 
 Developers who hold the data elsewhere (a database, an API) build the records directly and pass
 them to :class:`Dataset`; nothing here reads files.
@@ -43,9 +44,33 @@ ENUMS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _f(doc: str, *, enum: str | None = None, default: Any = attrs.NOTHING, **kw: Any) -> Any:
-    """A record field with its documentation (and enum name) kept as metadata."""
-    return attrs.field(default=default, metadata={"doc": doc, "enum": enum}, **kw)
+def _f(
+    doc: str,
+    *,
+    enum: str | None = None,
+    default: Any = attrs.NOTHING,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    pattern: tuple[str, str] | None = None,
+    month: bool = False,
+    **kw: Any,
+) -> Any:
+    """A record field with its documentation, enum name and value constraints kept as metadata.
+
+    The constraints are the contract's range checks (``minimum``/``maximum`` inclusive; a
+    ``pattern`` is a regular expression the whole text must match and how to say it in words,
+    e.g. ``("[0-9]{8}", "exactly 8 digits")``; ``month`` marks a date written ``YYYY-MM``). The
+    loader enforces them and the data-contract page lists them, both from here.
+    """
+    metadata = {
+        "doc": doc,
+        "enum": enum,
+        "minimum": minimum,
+        "maximum": maximum,
+        "pattern": pattern,
+        "month": month,
+    }
+    return attrs.field(default=default, metadata=metadata, **kw)
 
 
 def _line() -> Any:
@@ -59,7 +84,11 @@ class Provider:
 
     provider_id: str = _f("Unique id of the provider.")
     name: str = _f("Name of the provider.")
-    ukprn: str | None = _f("UK Provider Reference Number (8 digits).", default=None)
+    ukprn: str | None = _f(
+        "UK Provider Reference Number (8 digits).",
+        default=None,
+        pattern=("[0-9]{8}", "exactly 8 digits"),
+    )
     line: int | None = _line()
 
 
@@ -72,7 +101,9 @@ class Bootcamp:
     title: str = _f("Title of the bootcamp.")
     start_date: dt.date = _f("First day of training.")
     end_date: dt.date = _f("Last day of training.")
-    course_cost: Decimal = _f("Cost of the course per learner, in pounds (at least 0).")
+    course_cost: Decimal = _f(
+        "Cost of the course per learner, in pounds (at least 0).", minimum=0
+    )
     accelerated_apprenticeship: bool = _f(
         "The bootcamp leads to an accelerated apprenticeship.", default=False
     )
@@ -85,7 +116,9 @@ class Employer:
 
     employer_id: str = _f("Unique id of the employer.")
     name: str = _f("Name of the employer.")
-    employees: int = _f("Number of employees (at least 0); 250 or more is a large employer.")
+    employees: int = _f(
+        "Number of employees (at least 0); 250 or more is a large employer.", minimum=0
+    )
     line: int | None = _line()
 
 
@@ -98,10 +131,14 @@ class Engagement:
     roles: frozenset[str] = _f(
         "The roles the employer has (a set).", enum="role", default=frozenset()
     )
-    contact_attempts: int = _f("How many times the employer was contacted (at least 0).", default=0)
+    contact_attempts: int = _f(
+        "How many times the employer was contacted (at least 0).", default=0, minimum=0
+    )
     reached: bool | None = _f("The employer answered when contacted.", default=None)
     role_confirmed: bool | None = _f("The employer confirmed its role.", default=None)
-    satisfaction: int | None = _f("Satisfaction score from 0 to 5.", default=None)
+    satisfaction: int | None = _f(
+        "Satisfaction score from 0 to 5.", default=None, minimum=0, maximum=5
+    )
     line: int | None = _line()
 
 
@@ -151,7 +188,7 @@ class Payment:
     """A co-funding payment made by a learner's employer (``cofunding.csv``)."""
 
     learner_id: str = _f("The co-funded learner.")
-    amount_paid: Decimal = _f("Amount paid, in pounds (at least 0).")
+    amount_paid: Decimal = _f("Amount paid, in pounds (at least 0).", minimum=0)
     paid_date: dt.date = _f("Day the payment was made.")
     line: int | None = _line()
 
@@ -161,8 +198,10 @@ class Profile:
     """Planned Milestone 1 starts of a provider for one month (``profiles.csv``)."""
 
     provider_id: str = _f("The provider whose delivery plan this is.")
-    month: dt.date = _f("The month (first day), written YYYY-MM in CSV.")
-    planned_starts: int = _f("Planned Milestone 1 starts in that month (at least 0).")
+    month: dt.date = _f("The month (first day), written YYYY-MM in CSV.", month=True)
+    planned_starts: int = _f(
+        "Planned Milestone 1 starts in that month (at least 0).", minimum=0
+    )
     line: int | None = _line()
 
 
@@ -250,6 +289,14 @@ class FieldInfo:
     enum: str | None
     doc: str
     default: Any
+    minimum: int | None = None
+    """Smallest allowed value (inclusive), for numbers."""
+    maximum: int | None = None
+    """Largest allowed value (inclusive), for numbers."""
+    pattern: tuple[str, str] | None = None
+    """A regular expression the whole text must match, and the same in words."""
+    month: bool = False
+    """A date written ``YYYY-MM`` (the first day of the month), not ``YYYY-MM-DD``."""
 
 
 _KINDS = {"str": "text", "dt.date": "date", "Decimal": "money", "int": "integer", "bool": "boolean"}
@@ -276,6 +323,10 @@ def fields_of(cls: type) -> tuple[FieldInfo, ...]:
                 enum=enum,
                 doc=a.metadata["doc"],
                 default=None if not has_default else a.default,
+                minimum=a.metadata["minimum"],
+                maximum=a.metadata["maximum"],
+                pattern=a.metadata["pattern"],
+                month=a.metadata["month"],
             )
         )
     return tuple(out)
@@ -305,17 +356,26 @@ class Dataset:
     profiles: tuple[Profile, ...] = attrs.field(default=(), converter=tuple)
     notices: tuple[Any, ...] = attrs.field(default=(), converter=tuple, eq=False, repr=False)
     """Warnings found while loading (unknown columns, absent files): :class:`Diagnostic` s."""
+    _problems: list[tuple[Any, str, str]] = attrs.field(factory=list, init=False, eq=False,
+                                                        repr=False)
 
     def of(self, type_name: str) -> tuple[Any, ...]:
         """All records of the type called ``type_name`` in rules (``"learner"``)."""
         return getattr(self, BY_NAME[type_name].plural)  # type: ignore[no-any-return]
 
-    def problems(self) -> Iterator[tuple[Any, str, str]]:
+    def problems(self) -> list[tuple[Any, str, str]]:
         """Integrity problems as ``(record, field, message)``, in file order.
 
         Checks that ids are unique, that every reference names an existing record and that a
-        co-funded learner names its employer.
+        co-funded learner names its employer. A data set cannot change, so the answer is
+        worked out once and remembered: evaluating many dates costs one check.
         """
+        if not self._problems:
+            self._problems.append(("checked", "", ""))
+            self._problems.extend(self._find_problems())
+        return self._problems[1:]
+
+    def _find_problems(self) -> Iterator[tuple[Any, str, str]]:
         keys: dict[str, set[Any]] = {}
         for t in RECORD_TYPES:
             seen: set[Any] = set()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from decimal import Decimal
 from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
@@ -21,8 +22,10 @@ def percent(value: Fraction | None, places: int = 1) -> str:
     """A fraction as a percentage for people (``Fraction(1, 5)`` → ``20%``); display only."""
     if value is None:
         return "–"
-    scaled = round(value * 100, places)
-    text = f"{scaled:.{places}f}".rstrip("0").rstrip(".")
+    scaled = Decimal(value.numerator * 100) / Decimal(value.denominator)
+    text = f"{scaled.quantize(Decimal(1).scaleb(-places)):f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     return f"{text}%"
 
 

@@ -1,0 +1,5 @@
+"""``python -m kpidsl``: the command line."""
+
+from kpidsl.cli import run
+
+run()
