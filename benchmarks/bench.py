@@ -38,9 +38,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import kpidsl
-from oracle import KPIS, evaluate_by_hand
-
 from kpidsl.interpreter import evaluate_kpis
+from oracle import KPIS, evaluate_by_hand
 
 FIELDS = ("status", "numerator", "denominator", "pending")
 MB = 2**20

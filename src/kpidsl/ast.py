@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from fractions import Fraction
-from typing import Union
 
 import attrs
 
@@ -60,7 +59,7 @@ class Duration:
     unit: str
 
 
-LiteralValue = Union[bool, int, Decimal, Fraction, dt.date, str, Duration]
+LiteralValue = bool | int | Decimal | Fraction | dt.date | str | Duration
 
 
 @attrs.frozen(kw_only=True)
@@ -119,7 +118,7 @@ class Where:
     span: Span = _span()
 
 
-Expr = Union[Name, Attribute, Call, Literal, SetLiteral, Unary, Binary, IsSet, Where]
+Expr = Name | Attribute | Call | Literal | SetLiteral | Unary | Binary | IsSet | Where
 
 
 # ---- declarations -----------------------------------------------------------------------
@@ -248,7 +247,7 @@ class Notice:
     span: Span = _span()
 
 
-Item = Union[Kpi, Definition, Table, Notice]
+Item = Kpi | Definition | Table | Notice
 
 
 @attrs.frozen(kw_only=True)

@@ -60,7 +60,9 @@ class Builtin:
     """The same applied to ``records where condition`` without building the list first."""
 
 
-def _one_list(want: str, then: Callable[[Type], Type | str]) -> Callable[[Sequence[Type]], Type | str]:
+def _one_list(
+    want: str, then: Callable[[Type], Type | str]
+) -> Callable[[Sequence[Type]], Type | str]:
     def result(args: Sequence[Type]) -> Type | str:
         if len(args) != 1 or args[0].kind != "list" or args[0].elem is None:
             return f"takes one argument, {want}"

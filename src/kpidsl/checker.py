@@ -252,8 +252,9 @@ class Checker:
         labels = self.enums.get(t.key_type)
         if labels is None:
             self.error(t.key_span, f"unknown enumeration `{t.key_type}`",
-                       hint=self._suggest(t.key_type, self.enums) or
-                       "a table is keyed by an enumeration such as " + ", ".join(sorted(self.enums)))
+                       hint=self._suggest(t.key_type, self.enums)
+                       or "a table is keyed by an enumeration such as "
+                       + ", ".join(sorted(self.enums)))
             return
         seen: set[str] = set()
         value_type: Type | None = None
@@ -363,8 +364,8 @@ class Checker:
             if link.many:
                 if not via_name:
                     self.error(node.span, f"`{_show(node)}` lists the {name} of another record",
-                               hint=f"related records can only be listed for the record a clause is "
-                               f"about: put `{name}` in a definition for {record}")
+                               hint="related records can only be listed for the record a "
+                               f"clause is about: put `{name}` in a definition for {record}")
                 self._many_seen = True
                 self.resolved[id(node)] = Resolved("link", name, record, link=link)
                 return Type("list", elem=Type("record", link.target))
@@ -505,7 +506,7 @@ class Checker:
         if any(t is None for t in types) or not types:
             return None if types else Type("set", elem=elem)
         first = types[0]
-        for item, t in zip(node.items, types):
+        for item, t in zip(node.items, types, strict=False):
             if t != first:
                 self.error(item.span, f"this is {t} but the set's first value is {first}")
                 return None

@@ -52,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="parse and check rule files",
                        description="Parse and check rule files; print every problem found.")
     c.add_argument("paths", nargs="*", metavar="PATH",
-                   help=f"rule files or folders (default: the shipped rules, {default_rules_path()})")
+                   help="rule files or folders (default: the shipped rules, "
+                   f"{default_rules_path()})")
 
     e = sub.add_parser("evaluate", help="evaluate the KPIs on a data set",
                        description="Evaluate every KPI for every bootcamp, provider and the "

@@ -12,9 +12,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import decimal
-import gc
 import functools
+import gc
 import operator
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from fractions import Fraction
@@ -28,6 +29,7 @@ from kpidsl import ast
 from kpidsl.builtins import BUILTINS
 from kpidsl.checker import RuleSet
 from kpidsl.records import BY_NAME, ROW_DATES, Dataset, Link
+from kpidsl.source import Span
 
 Fn = Callable[[Any], Any]
 
@@ -170,9 +172,38 @@ def _memo(body: Fn) -> Fn:
     return f
 
 
-def _size(node: Any) -> int:
-    return 1 + sum(_size(c) for c in attrs.astuple(node, recurse=False)
-                   if attrs.has(type(c))) if attrs.has(type(node)) else 0
+def _children(node: Any) -> Iterator[Any]:
+    """The nodes directly below ``node``."""
+    for value in attrs.astuple(node, recurse=False):
+        if isinstance(value, tuple):
+            yield from (v for v in value if attrs.has(type(v)) and not isinstance(v, Span))
+        elif attrs.has(type(value)) and not isinstance(value, Span):
+            yield value
+
+
+def reused_definitions(rules: RuleSet) -> set[tuple[str | None, str]]:
+    """Definitions that one KPI reaches more than once for the same record (through its
+    clauses and the definitions they use): only those are worth remembering."""
+    reused: set[tuple[str | None, str]] = set()
+
+    def walk(node: Any, seen: Counter[tuple[str | None, str]]) -> None:
+        res = rules.resolved.get(id(node))
+        if res is not None and res.kind == "def":
+            key = (res.record, res.name)
+            seen[key] += 1
+            body = rules.definitions[key].body
+            walk(body, seen)
+        for child in _children(node):
+            walk(child, seen)
+
+    for kpi in rules.kpis:
+        seen: Counter[tuple[str | None, str]] = Counter()
+        for clause in (kpi.population, kpi.counted, kpi.pending):
+            if clause is not None:
+                walk(clause.expr, seen)
+        reused.update(k for k, n in seen.items() if n > 1)
+    # a test of one field costs less than remembering its answer
+    return {k for k in reused if len(list(_children(rules.definitions[k].body))) > 1}
 
 
 class View:
@@ -223,6 +254,7 @@ class Compiler:
         self.consts: dict[int, Any] = {}
         self._definitions: dict[tuple[str | None, str], Fn] = {}
         self._tables: dict[str, dict[str, Any]] = {}
+        self._reused = reused_definitions(rules)
 
     def compile(self, node: ast.Expr) -> Fn:
         """A function of the record in scope (``None`` outside any record)."""
@@ -265,7 +297,7 @@ class Compiler:
                 constant = body(None)
                 fn: Fn = lambda r: constant  # noqa: E731
             else:
-                fn = _memo(body) if _size(d.body) > 3 else body
+                fn = _memo(body) if key in self._reused else body
             self._definitions[key] = fn
         return self._definitions[key]
 
@@ -470,6 +502,12 @@ class Result:
     def rate(self) -> Fraction | None:
         """k/n exactly, or ``None`` when the population is empty."""
         return Fraction(self.numerator, self.denominator) if self.denominator else None
+
+    @property
+    def decided_rate(self) -> Fraction | None:
+        """k/(n − p): the rate among the records decided so far (what ``on_track`` judges)."""
+        decided = self.denominator - self.pending
+        return Fraction(self.numerator, decided) if decided else None
 
 
 @attrs.frozen(kw_only=True)

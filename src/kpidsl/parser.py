@@ -124,7 +124,8 @@ class _ToAst(Transformer[Token, ast.RuleFile]):
     def decision(self, meta: Any, c: list[Token]) -> ast.Text:
         return ast.Text(key="decision:" + _text(c[0]), text=_text(c[1]), span=self._s(meta))
 
-    def _clause(self, kind: str, meta: Any, expr: ast.Expr, direction: str | None = None) -> ast.Clause:
+    def _clause(self, kind: str, meta: Any, expr: ast.Expr,
+                direction: str | None = None) -> ast.Clause:
         return ast.Clause(kind=kind, expr=expr, direction=direction, span=self._s(meta))
 
     def population(self, meta: Any, c: list[Any]) -> ast.Clause:

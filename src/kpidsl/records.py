@@ -156,8 +156,12 @@ class Learner:
     completion_date: dt.date | None = _f("Day the learner completed (Milestone 2).", default=None)
     initial_assessment_date: dt.date | None = _f("Day of the initial assessment.", default=None)
     final_assessment_date: dt.date | None = _f("Day of the final assessment.", default=None)
-    skills_gained: bool | None = _f("The final assessment shows the skills were gained.", default=None)
-    wants_interview: bool | None = _f("The learner has a stated aim to have an interview.", default=None)
+    skills_gained: bool | None = _f(
+        "The final assessment shows the skills were gained.", default=None
+    )
+    wants_interview: bool | None = _f(
+        "The learner has a stated aim to have an interview.", default=None
+    )
     new_role_evidence_date: dt.date | None = _f(
         "Day the employer evidenced the co-funded learner's new role or responsibilities.",
         default=None,
@@ -165,7 +169,9 @@ class Learner:
     outcome: str | None = _f("The positive outcome achieved.", enum="outcome", default=None)
     outcome_date: dt.date | None = _f("Day of the outcome.", default=None)
     referral_date: dt.date | None = _f("Day the learner was referred elsewhere.", default=None)
-    referral_kind: str | None = _f("What the learner was referred to.", enum="referral_kind", default=None)
+    referral_kind: str | None = _f(
+        "What the learner was referred to.", enum="referral_kind", default=None
+    )
     line: int | None = _line()
 
 
@@ -227,7 +233,9 @@ RECORD_TYPES: tuple[RecordType, ...] = (
     RecordType("provider", "providers", Provider, "providers.csv", ("provider_id",)),
     RecordType("bootcamp", "bootcamps", Bootcamp, "bootcamps.csv", ("bootcamp_id",)),
     RecordType("employer", "employers", Employer, "employers.csv", ("employer_id",)),
-    RecordType("engagement", "engagements", Engagement, "engagements.csv", ("bootcamp_id", "employer_id")),
+    RecordType(
+        "engagement", "engagements", Engagement, "engagements.csv", ("bootcamp_id", "employer_id")
+    ),
     RecordType("learner", "learners", Learner, "learners.csv", ("learner_id",)),
     RecordType("interview", "interviews", Interview, "interviews.csv", ()),
     RecordType("payment", "payments", Payment, "cofunding.csv", ()),
@@ -383,7 +391,7 @@ class Dataset:
                 for r in self.of(t.name):
                     k = tuple(getattr(r, f) for f in t.key)
                     if k in seen:
-                        what = ", ".join(f"{f} {v!r}" for f, v in zip(t.key, k))
+                        what = ", ".join(f"{f} {v!r}" for f, v in zip(t.key, k, strict=False))
                         yield r, t.key[-1], f"duplicate {t.name}: {what} appears earlier"
                     seen.add(k)
             keys[t.name] = seen

@@ -8,8 +8,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from decimal import Decimal
+import textwrap
 from collections.abc import Iterable
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -93,11 +94,11 @@ def _table(rows: Iterable[tuple[str, ...]], header: tuple[str, ...]) -> list[str
     rows = list(rows)
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(header)]
-    numeric = {i for i, h in enumerate(header) if h in ("rate", "k", "n", "pending")}
+    numeric = {i for i, h in enumerate(header) if h in ("rate", "decided", "k", "n", "pending")}
 
     def line(cells: tuple[str, ...]) -> str:
         return "  ".join(c.rjust(w) if i in numeric else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=False))).rstrip()
 
     return [line(header), line(tuple("-" * w for w in widths)), *(line(r) for r in rows)]
 
@@ -114,17 +115,20 @@ def render_table(report: Report, *, scopes: Iterable[str] = ("bootcamp", "provid
     for kpi, results in by_kpi.items():
         first = results[0]
         out.append(f"{kpi}  (target: {first.direction} {percent(first.target)})")
-        rows = [(r.scope, r.group, r.status.replace("_", " "), percent(r.rate), str(r.numerator),
+        rows = [(r.scope, r.group, r.status.replace("_", " "), percent(r.rate),
+                 percent(r.decided_rate) if r.pending else "", str(r.numerator),
                  str(r.denominator), str(r.pending)) for r in results]
-        out += ["  " + x for x in _table(rows, ("scope", "group", "status", "rate", "k", "n",
-                                                 "pending"))]
+        out += ["  " + x for x in _table(rows, ("scope", "group", "status", "rate", "decided",
+                                                 "k", "n", "pending"))]
         out.append("")
+    out.append("rate = k/n; decided = k/(n - pending), the rate among records already decided;")
     out.append("k = counted, n = in the population, pending = not decided yet")
     for title, entries in (("Data-quality findings", report.findings),
                            ("Follow-up actions", report.actions)):
         out += ["", f"{title}: {len(entries)}"]
         for e in entries[:20]:
-            out.append(f"  {e.record}: {e.message}")
+            out += textwrap.wrap(f"{e.record}: {e.message}", width=78, initial_indent="  ",
+                                 subsequent_indent="      ")
         if len(entries) > 20:
             out.append(f"  … and {len(entries) - 20} more (use --format json for all)")
     return "\n".join(out)
