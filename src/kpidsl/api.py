@@ -28,11 +28,21 @@ def default_rules_path() -> Path:
 
 
 def rule_files(paths: Iterable[StrPath] | None = None) -> list[Path]:
-    """The ``.kpi`` files named by ``paths`` (files, or folders searched recursively)."""
-    found: list[Path] = []
+    """The ``.kpi`` files named by ``paths``, each once.
+
+    A folder is a rule set: all its ``.kpi`` files, searched recursively. A single file comes
+    with the other ``.kpi`` files of its folder, because rules share definitions across files
+    (checking ``03_learner_dropout.kpi`` alone would not know ``milestone1_starter``).
+    """
+    found: dict[Path, None] = {}
     for p in map(Path, paths if paths is not None else [default_rules_path()]):
-        found += sorted(p.rglob("*.kpi")) if p.is_dir() else [p]
-    return found
+        if p.is_dir():
+            found.update(dict.fromkeys(sorted(p.rglob("*.kpi"))))
+        else:
+            found[p] = None
+            if p.parent.is_dir():
+                found.update(dict.fromkeys(sorted(p.parent.glob("*.kpi"))))
+    return list(found)
 
 
 def load_rules(paths: Iterable[StrPath] | StrPath | None = None) -> RuleSet:
