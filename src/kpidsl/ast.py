@@ -167,15 +167,60 @@ class Row:
 
 
 @attrs.frozen(kw_only=True)
+class Version:
+    """The values of a table from one date on (``from 2025-04-01: …``). ``start`` is ``None``
+    for a table written without dates. A keyed table has ``rows``; a plain one a ``value``."""
+
+    start: dt.date | None
+    rows: tuple[Row, ...]
+    value: Expr | None
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
 class Table:
-    """``table name by enumeration: rows``: a value for each value of an enumeration, looked
-    up with ``name(key)``."""
+    """``table name [by enumeration]: …``: parameters kept out of the rules' logic.
+
+    A keyed table has a value for each value of an enumeration, looked up with ``name(key)``;
+    a plain one is a single value, read as ``name``. Either may have dated versions: a lookup
+    uses the version in force on the as-of date, or on the date given as the last argument
+    (``cofunding_rate(employer.size, bootcamp.start_date)``)."""
 
     name: str
-    key_type: str
+    key_type: str | None
     doc: str | None
-    rows: tuple[Row, ...]
-    key_span: Span = _span()
+    versions: tuple[Version, ...]
+    key_span: Span | None = attrs.field(default=None, eq=False, repr=False)
+    span: Span = _span()
+
+    @property
+    def rows(self) -> tuple[Row, ...]:
+        """The rows of the latest version."""
+        return self.versions[-1].rows
+
+
+@attrs.frozen(kw_only=True)
+class Point:
+    """One point of a schedule: ``R04: 31 December``."""
+
+    label: str
+    month: int
+    day: int
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Schedule:
+    """A yearly calendar of named points (``schedule management_point: year starts: 1 August
+    …``). Each point is the first such day after the previous one, so a point may fall after
+    its year ends (R14 on 31 October). Read as a name, a schedule is its most recent point on
+    or before the as-of date, with ``.date``, ``.year_start`` and ``.year_end``."""
+
+    name: str
+    doc: str | None
+    start_month: int
+    start_day: int
+    points: tuple[Point, ...]
     span: Span = _span()
 
 
@@ -226,6 +271,11 @@ class Kpi:
     pending: Clause | None
     target: Clause | None
     follow_ups: tuple[FollowUp, ...]
+    per: str | None = None
+    """``provider`` for a KPI that measures each provider as a whole (``actual`` against
+    ``planned``) rather than classifying records; ``None`` for the usual form."""
+    actual: Clause | None = None
+    planned: Clause | None = None
     name_span: Span = _span()
     span: Span = _span()
 
@@ -247,7 +297,44 @@ class Notice:
     span: Span = _span()
 
 
-Item = Kpi | Definition | Table | Notice
+@attrs.frozen(kw_only=True)
+class GivenRecord:
+    """One record of a test's cohort: ``learner L1: bootcamp_id = B1, …``."""
+
+    type_name: str
+    id: str
+    fields: tuple[tuple[str, Expr], ...]
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Expect:
+    """What a test expects of one result: ``expect learner_dropout for bootcamp B1: met,
+    1 of 5, 0 pending``. Counts left out are not checked."""
+
+    kpi: str
+    scope: str
+    group: str
+    status: str
+    numerator: int | None
+    denominator: int | None
+    pending: int | None
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
+class Test:
+    """A test written beside the rules: a tiny cohort, an as-of date, expected results."""
+
+    name: str
+    doc: str | None
+    as_of: dt.date
+    records: tuple[GivenRecord, ...]
+    expects: tuple[Expect, ...]
+    span: Span = _span()
+
+
+Item = Kpi | Definition | Table | Notice | Schedule | Test
 
 
 @attrs.frozen(kw_only=True)

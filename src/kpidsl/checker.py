@@ -27,6 +27,8 @@ _FIELD_TYPES = {"text": "text", "date": "date", "money": "money", "integer": "in
 #: Date fields that are plans rather than events: the as-of date does not hide them.
 _UNMASKED = {("profile", "month")}
 _KPI_META_REQUIRED = ("title",)
+_STATUSES = ("met", "not_met", "on_track", "at_risk", "no_data")
+_POINT_MEMBERS = ("date", "year_start", "year_end")
 
 
 @attrs.frozen
@@ -54,6 +56,8 @@ class RuleSet:
     definitions: dict[tuple[str | None, str], ast.Definition]
     tables: dict[str, ast.Table]
     notices: tuple[ast.Notice, ...]
+    schedules: dict[str, ast.Schedule]
+    tests: tuple[ast.Test, ...]
     enums: dict[str, tuple[str, ...]]
     """Every enumeration: the data's and the rules' own classifications."""
     resolved: dict[int, Resolved] = attrs.field(repr=False)
@@ -78,7 +82,7 @@ def _record_type(t: Type | None) -> str | None:
 def _comparable(a: Type, b: Type, op: str) -> bool:
     if a.kind in ("integer", "number") and b.kind in ("integer", "number"):
         return True
-    if a.kind != b.kind or (a.kind == "enum" and a.name != b.name):
+    if a.kind != b.kind or (a.kind in ("enum", "point") and a.name != b.name):
         return False
     if op in ("=", "!="):
         return a.kind not in ("list", "set", "record")
@@ -125,6 +129,8 @@ class Checker:
         self.tables: dict[str, ast.Table] = {}
         self.kpis: list[ast.Kpi] = []
         self.notices: list[ast.Notice] = []
+        self.schedules: dict[str, ast.Schedule] = {}
+        self.tests: list[ast.Test] = []
         self.enums: dict[str, tuple[str, ...]] = dict(ENUMS)
         self.def_types: dict[tuple[str | None, str], Type | None] = {}
         self.def_many: dict[tuple[str | None, str], bool] = {}
@@ -159,11 +165,15 @@ class Checker:
         for n in self.notices:
             self._owner = [n.name]
             self.visit_Notice(n)
+        for test in self.tests:
+            self._owner = [test.name]
+            self.visit_Test(test)
         if self.diagnostics:
             raise RuleError(sorted(self.diagnostics, key=lambda d: (d.file or "", d.line or 0)))
         return RuleSet(
             files=self.files, kpis=tuple(self.kpis), definitions=self.definitions,
-            tables=self.tables, notices=tuple(self.notices), enums=self.enums,
+            tables=self.tables, notices=tuple(self.notices), schedules=self.schedules,
+            tests=tuple(self.tests), enums=self.enums,
             resolved=self.resolved, types=self.types,
             uses={k: frozenset(v) for k, v in self.uses.items()},
         )
@@ -194,6 +204,16 @@ class Checker:
                         self.tables[item.name] = item
                 elif isinstance(item, ast.Definition):
                     self._declare_definition(item, once)
+                elif isinstance(item, ast.Test):
+                    if once("test", item.name, item.span):
+                        self.tests.append(item)
+                elif isinstance(item, ast.Schedule) and once("schedule", item.name, item.span):
+                    if item.name in self.enums:
+                        self.error(item.span, f"`{item.name}` is already the name of an "
+                                   "enumeration", hint="choose another name for the schedule")
+                        continue
+                    self.schedules[item.name] = item
+                    self.enums[item.name] = tuple(p.label for p in item.points)
 
     def _declare_definition(self, d: ast.Definition, once: Any) -> None:
         if d.subject is not None and d.subject not in BY_NAME:
@@ -249,40 +269,97 @@ class Checker:
         return self.def_types[key]
 
     def visit_Table(self, t: ast.Table) -> None:
-        labels = self.enums.get(t.key_type)
-        if labels is None:
-            self.error(t.key_span, f"unknown enumeration `{t.key_type}`",
-                       hint=self._suggest(t.key_type, self.enums)
-                       or "a table is keyed by an enumeration such as "
-                       + ", ".join(sorted(self.enums)))
-            return
-        seen: set[str] = set()
+        labels: tuple[str, ...] = ()
+        if t.key_type is not None:
+            if t.key_type not in self.enums:
+                self.error(t.key_span or t.span, f"unknown enumeration `{t.key_type}`",
+                           hint=self._suggest(t.key_type, self.enums)
+                           or "a table is keyed by an enumeration such as "
+                           + ", ".join(sorted(self.enums)))
+                return
+            labels = self.enums[t.key_type]
         value_type: Type | None = None
-        for row in t.rows:
+        previous: ast.Version | None = None
+        for version in t.versions:
+            if previous is not None and previous.start is not None and version.start is not None \
+                    and version.start <= previous.start:
+                self.error(version.span, f"versions of table {t.name} must be in date order",
+                           hint=f"this one starts on {version.start}, the one before it on "
+                           f"{previous.start}")
+            previous = version
+            values = [row.value for row in version.rows] if labels else [version.value]
+            if labels:
+                self._table_rows(t, version, labels)
+            elif version.rows:
+                self.error(version.rows[0].span, f"table {t.name} has no `by`, so it holds one "
+                           "value", hint=f"write `table {t.name} by ENUMERATION:` to key it")
+                continue
+            for value in values:
+                if value is None:
+                    continue
+                vt = self.visit(value, None)
+                if vt is not None and value_type is not None and vt != value_type:
+                    self.error(value.span, f"this value is {vt} but the first is {value_type}",
+                               hint="every value of a table has one type")
+                value_type = value_type or vt
+        if value_type is not None:
+            self.types[id(t)] = value_type
+
+    def _table_rows(self, t: ast.Table, version: ast.Version, labels: tuple[str, ...]) -> None:
+        seen: set[str] = set()
+        for row in version.rows:
             if row.key not in labels:
                 self.error(row.span, f"`{row.key}` is not a value of {t.key_type}",
-                           hint=self._suggest(row.key, labels) or
-                           f"the values are {', '.join(labels)}")
+                           hint=self._suggest(row.key, labels)
+                           or f"the values are {', '.join(labels)}")
             elif row.key in seen:
                 self.error(row.span, f"`{row.key}` has two rows in table {t.name}")
             seen.add(row.key)
-            rt = self.visit(row.value, None)
-            if rt is not None and value_type is not None and rt != value_type:
-                self.error(row.value.span, f"this row is {rt} but the first row is {value_type}",
-                           hint="every row of a table has values of one type")
-            value_type = value_type or rt
         missing = [lab for lab in labels if lab not in seen]
         if missing:
-            self.error(t.span, f"table {t.name} has no row for {', '.join(missing)}",
+            when = f" from {version.start}" if version.start else ""
+            self.error(version.span if version.start else t.span,
+                       f"table {t.name}{when} has no row for {', '.join(missing)}",
                        hint=f"add a row for every value of {t.key_type}")
-        if value_type is not None:
-            self.types[id(t)] = value_type
 
     def visit_Kpi(self, k: ast.Kpi) -> None:
         for key in _KPI_META_REQUIRED:
             if k.meta_value(key) is None:
                 self.error(k.name_span, f"kpi {k.name} has no {key}",
                            hint=f'add a line `{key}: "…"`')
+        if k.per is not None or k.actual is not None or k.planned is not None:
+            self._measure(k)
+        else:
+            self._classify(k)
+        if k.target is not None:
+            t = self.visit(k.target.expr, None)
+            if t is not None and t.kind != "percent":
+                self.error(k.target.expr.span, f"a target is a percentage, but this is {t}",
+                           hint="write it like `at least 75%`")
+
+    def _measure(self, k: ast.Kpi) -> None:
+        """A KPI that compares each provider's ``actual`` with its ``planned``."""
+        for clause in (k.population, k.counted, k.pending):
+            if clause is not None:
+                self.error(clause.span, f"kpi {k.name} measures `actual` against `planned`, so "
+                           f"it has no `{clause.kind}` clause",
+                           hint="a KPI either classifies a population or measures per provider")
+        for clause, what in ((k.actual, "actual"), (k.planned, "planned"), (k.target, "target")):
+            if clause is None:
+                self.error(k.name_span, f"kpi {k.name} has no `{what}:` clause",
+                           hint="a KPI measured per provider needs actual, planned and a target")
+        if k.per != "provider":
+            self.error(k.name_span, f"kpi {k.name} can only be measured `per: provider`")
+            return
+        for clause in (k.actual, k.planned):
+            if clause is not None:
+                t = self.visit(clause.expr, "provider")
+                if t is not None and t.kind != "integer":
+                    self.error(clause.expr.span, f"`{clause.kind}` is a count, but this is {t}",
+                               hint="use count(…) or sum(….planned_starts)")
+
+    def _classify(self, k: ast.Kpi) -> None:
+        """A KPI that classifies each record of a population."""
         for clause, what in ((k.population, "population"), (k.counted, "counted when"),
                              (k.target, "target")):
             if clause is None:
@@ -294,16 +371,61 @@ class Checker:
         for clause in (k.counted, k.pending):
             if clause is not None and subject is not None:
                 self._condition(clause.expr, subject, f"`{clause.kind} when:`")
-        if k.target is not None:
-            t = self.visit(k.target.expr, None)
-            if t is not None and t.kind != "percent":
-                self.error(k.target.expr.span, f"a target is a percentage, but this is {t}",
-                           hint="write it like `at least 75%`")
         for f in k.follow_ups:
             if f.verdict == "counted" or (f.verdict == "pending" and k.pending is None):
                 self.error(f.span, f"no record is ever {f.verdict} for a follow-up to be useful"
                            if f.verdict == "pending" else
                            "a follow-up is for records that are not counted or pending")
+
+    def visit_Test(self, test: ast.Test) -> None:
+        """Given records must be well typed and expectations must name real results."""
+        kinds = {"text": "text", "date": "date", "money": "money", "integer": "integer",
+                 "boolean": "boolean"}
+        for rec in test.records:
+            fields = FIELDS.get(rec.type_name)
+            if fields is None:
+                self.error(rec.span, f"unknown record type `{rec.type_name}`",
+                           hint=self._suggest(rec.type_name, FIELDS)
+                           or "record types are " + ", ".join(FIELDS))
+                continue
+            for name, value in rec.fields:
+                info = fields.get(name)
+                if info is None:
+                    self.error(value.span, f"unknown field `{name}` on {rec.type_name}",
+                               hint=self._suggest(name, fields)
+                               or f"{rec.type_name} has " + ", ".join(fields))
+                    continue
+                if info.kind == "text":
+                    ok = isinstance(value, ast.Name) or (
+                        isinstance(value, ast.Literal) and value.kind == "text")
+                elif info.kind in ("enum", "set"):
+                    enum = Type("enum", info.enum)
+                    t = self.visit(value, None, enum if info.kind == "enum" else
+                                   Type("set", elem=enum))
+                    ok = t is not None and t in (enum, Type("set", elem=enum))
+                    if t is None:
+                        continue
+                else:
+                    t = self.visit(value, None)
+                    ok = t is not None and (t.kind == kinds[info.kind] or
+                                            (info.kind == "money" and t.kind in ("integer",
+                                                                                 "number")))
+                if not ok:
+                    self.error(value.span, f"`{name}` of a {rec.type_name} is {info.kind}",
+                               hint=f"{name}: {info.doc}")
+        for e in test.expects:
+            known = [k.name for k in self.kpis]
+            if e.kpi not in known:
+                self.error(e.span, f"no kpi is called `{e.kpi}`",
+                           hint=self._suggest(e.kpi, known))
+            if e.scope not in ("bootcamp", "provider", "programme"):
+                self.error(e.span, f"`{e.scope}` is not a scope",
+                           hint="write `for bootcamp ID`, `for provider ID` or "
+                           "`for programme all`")
+            if e.status not in _STATUSES:
+                self.error(e.span, f"`{e.status}` is not a status",
+                           hint=self._suggest(e.status, _STATUSES)
+                           or "statuses are " + ", ".join(_STATUSES))
 
     def visit_Notice(self, n: ast.Notice) -> None:
         self._records(n.records, f"the records of {n.kind} {n.name}")
@@ -387,7 +509,7 @@ class Checker:
         return None
 
     def _names_in(self, record: str | None) -> list[str]:
-        out = ["as_of", *(k[1] for k in self.definitions if k[0] is None)]
+        out = ["as_of", *(k[1] for k in self.definitions if k[0] is None), *self.schedules]
         if record is None:
             out += [t.plural for t in BY_NAME.values()]
         else:
@@ -405,6 +527,14 @@ class Checker:
             t = self._member(scope, name, node, via_name=True)
             if t is not None or id(node) in self.resolved:
                 return t
+        if name in self.schedules:
+            self.resolved[id(node)] = Resolved("schedule", name)
+            return Type("point", name)
+        table = self.tables.get(name)
+        if table is not None and table.key_type is None:
+            self.resolved[id(node)] = Resolved("table", name)
+            self._note_use((None, name))
+            return self.types.get(id(table)) or self._table_type(table)
         const = self.definitions.get((None, name))
         if const is not None:
             self._note_use((None, name))
@@ -421,7 +551,7 @@ class Checker:
             self._many_seen = True
             self.resolved[id(node)] = Resolved("all", name, plural.name)
             return Type("list", elem=Type("record", plural.name))
-        if expect is not None and expect.kind == "enum" and expect.name is not None:
+        if expect is not None and expect.kind in ("enum", "point") and expect.name is not None:
             labels = self.enums.get(expect.name, ())
             if name in labels:
                 self.resolved[id(node)] = Resolved("value", name)
@@ -445,6 +575,13 @@ class Checker:
         target = self.visit(node.target, scope)
         if target is None:
             return None
+        if target.kind == "point":
+            if node.name not in _POINT_MEMBERS:
+                self.error(node.name_span, f"a point of schedule {target.name} has no "
+                           f"`{node.name}`", hint="it has " + ", ".join(_POINT_MEMBERS))
+                return None
+            self.resolved[id(node)] = Resolved("point", node.name)
+            return Type("date")
         each = target.kind == "list"
         record_type = target.elem if each else target
         if record_type is None or record_type.kind != "record" or record_type.name is None:
@@ -470,10 +607,25 @@ class Checker:
     def visit_Call(self, node: ast.Call, scope: str | None, expect: Type | None) -> Type | None:
         table = self.tables.get(node.name)
         if table is not None:
-            if len(node.args) != 1:
-                self.error(node.span, f"table {node.name} takes one {table.key_type} value")
+            keyed = table.key_type is not None
+            args = list(node.args)
+            want = f"a value of {table.key_type}, then optionally a date" if keyed else \
+                "optionally a date"
+            if len(args) not in ((1, 2) if keyed else (0, 1)):
+                self.error(node.span, f"table {node.name} takes {want}",
+                           hint="the date picks the version in force on it (default: as_of)")
                 return None
-            self.visit(node.args[0], scope, Type("enum", table.key_type))
+            if keyed:
+                key = self.visit(args[0], scope, Type("enum", table.key_type))
+                if key is not None and (key.kind not in ("enum", "point")
+                                        or key.name != table.key_type):
+                    self.error(args[0].span, f"table {node.name} is looked up by a value of "
+                               f"{table.key_type}, but this is {key}")
+            if len(args) > int(keyed):
+                when = self.visit(args[-1], scope)
+                if when is not None and when.kind != "date":
+                    self.error(args[-1].span, f"the last value given to table {node.name} picks "
+                               f"the version in force on a date, but this is {when}")
             self.resolved[id(node)] = Resolved("table", node.name)
             self._note_use((None, node.name))
             return self.types.get(id(table)) or self._table_type(table)
@@ -494,7 +646,9 @@ class Checker:
         return result
 
     def _table_type(self, table: ast.Table) -> Type | None:
-        return self.visit(table.rows[0].value, None) if table.rows else None
+        first = table.versions[0]
+        value = first.rows[0].value if first.rows else first.value
+        return None if value is None else self.visit(value, None)
 
     def visit_Literal(self, node: ast.Literal, scope: str | None, expect: Type | None) -> Type:
         return Type(node.kind)

@@ -9,6 +9,7 @@ false, a missing boolean is not true, arithmetic on a missing value is missing. 
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
 import decimal
@@ -28,7 +29,7 @@ from dateutil.relativedelta import relativedelta
 from kpidsl import ast
 from kpidsl.builtins import BUILTINS
 from kpidsl.checker import RuleSet
-from kpidsl.records import BY_NAME, ROW_DATES, Dataset, Link
+from kpidsl.records import BY_NAME, LINKS, ROW_DATES, Dataset, Link
 from kpidsl.source import Span
 
 Fn = Callable[[Any], Any]
@@ -206,6 +207,42 @@ def reused_definitions(rules: RuleSet) -> set[tuple[str | None, str]]:
     return {k for k in reused if len(list(_children(rules.definitions[k].body))) > 1}
 
 
+@attrs.frozen
+class PointValue:
+    """The most recent point of a schedule: its label, its date and its year."""
+
+    label: str
+    date: dt.date
+    year_start: dt.date
+    year_end: dt.date
+
+
+def _day(year: int, month: int, day: int) -> dt.date:
+    """A day of a year; 29 February is 28 February in a year without it."""
+    return dt.date(year, month, 1) + relativedelta(day=day)
+
+
+def current_point(schedule: ast.Schedule, as_of: dt.date) -> PointValue | None:
+    """The schedule's most recent point on or before ``as_of``.
+
+    A year starts on the schedule's start day; its first point is the first such day on or
+    after the start, each later point the first such day after the one before (so R14 on 31
+    October follows R12 on 31 July into the next calendar year)."""
+    best: PointValue | None = None
+    for year in range(as_of.year - 2, as_of.year + 1):
+        start = _day(year, schedule.start_month, schedule.start_day)
+        end = _day(year + 1, schedule.start_month, schedule.start_day) - dt.timedelta(days=1)
+        previous = start - dt.timedelta(days=1)
+        for p in schedule.points:
+            day = _day(previous.year, p.month, p.day)
+            if day <= previous:
+                day = _day(previous.year + 1, p.month, p.day)
+            previous = day
+            if day <= as_of and (best is None or day > best.date):
+                best = PointValue(p.label, day, start, end)
+    return best
+
+
 class View:
     """The data as it stood on the as-of date, with the indexes navigation needs.
 
@@ -217,7 +254,7 @@ class View:
         self.data = data
         self.as_of = as_of
         self._all: dict[str, tuple[Any, ...]] = {}
-        self._by_key: dict[tuple[str, str], dict[Any, Any]] = {}
+        self._by_key: dict[tuple[str, str, str | None], dict[Any, Any]] = {}
 
     def all(self, type_name: str) -> tuple[Any, ...]:
         """Every record of a type that exists on the as-of date."""
@@ -232,9 +269,18 @@ class View:
 
     def index(self, link: Link) -> dict[Any, Any]:
         """The targets of ``link`` by key: one record, or a tuple of records for a many link."""
-        key = (link.target, link.target_field)
+        key = (link.target, link.target_field, link.through)
         if key not in self._by_key:
             get = attrgetter(link.target_field)
+            if link.through is not None:
+                via = next(lk for lk in LINKS if lk.source == link.target
+                           and lk.name == link.through)
+                middle, own = self.index(via), attrgetter(via.source_field)
+
+                def get(r: Any, middle: dict[Any, Any] = middle, own: Any = own,
+                        far: Any = attrgetter(link.target_field)) -> Any:
+                    m = middle.get(own(r))
+                    return None if m is None else far(m)
             if link.many:
                 groups: dict[Any, list[Any]] = {}
                 for r in self.all(link.target):
@@ -253,7 +299,8 @@ class Compiler:
         self.view = view
         self.consts: dict[int, Any] = {}
         self._definitions: dict[tuple[str | None, str], Fn] = {}
-        self._tables: dict[str, dict[str, Any]] = {}
+        self._tables: dict[str, list[tuple[dt.date | None, Any]]] = {}
+        self._points: dict[str, PointValue | None] = {}
         self._reused = reused_definitions(rules)
 
     def compile(self, node: ast.Expr) -> Fn:
@@ -331,11 +378,25 @@ class Compiler:
             return self.definition(None, res.name)
         if res.kind == "all":
             return self._const(node, self.view.all(res.record))
+        if res.kind == "schedule":
+            return self._const(node, self._point(res.name))
+        if res.kind == "table":
+            return self._lookup(res.name, None, None)
         return self._member(res)
+
+    def _point(self, name: str) -> PointValue | None:
+        if name not in self._points:
+            when = self.view.as_of
+            self._points[name] = None if when is None else current_point(
+                self.rules.schedules[name], when)
+        return self._points[name]
 
     def visit_Attribute(self, node: ast.Attribute) -> Fn:
         target = self.compile(node.target)
         res = self.rules.resolved[id(node)]
+        if res.kind == "point":
+            read = attrgetter(res.name)
+            return lambda r: None if (p := target(r)) is None else read(p)
         member = self._member(res)
         if res.each:
             return lambda r: list(map(member, target(r)))
@@ -347,10 +408,12 @@ class Compiler:
 
     def visit_Call(self, node: ast.Call) -> Fn:
         res = self.rules.resolved[id(node)]
-        arg = self.compile(node.args[0]) if node.args else (lambda r: None)
         if res.kind == "table":
-            rows = self._table(res.name)
-            return lambda r: rows.get(arg(r))
+            keyed = self.rules.tables[res.name].key_type is not None
+            key = self._label(node.args[0]) if keyed else None
+            when = self.compile(node.args[-1]) if len(node.args) > int(keyed) else None
+            return self._lookup(res.name, key, when)
+        arg = self.compile(node.args[0])
         builtin = BUILTINS[res.name]
         if builtin.filtered is not None and isinstance(node.args[0], ast.Where):
             source = self.compile(node.args[0].source)
@@ -359,11 +422,40 @@ class Compiler:
         impl = builtin.impl
         return lambda r: impl(arg(r))
 
-    def _table(self, name: str) -> dict[str, Any]:
+    def _label(self, node: ast.Expr) -> Fn:
+        """An enumeration value; a schedule's point stands for its label."""
+        f = self.compile(node)
+        if self.rules.types[id(node)].kind == "point":
+            return lambda r: None if (p := f(r)) is None else p.label
+        return f
+
+    def _lookup(self, name: str, key: Fn | None, when: Fn | None) -> Fn:
+        """Read table ``name``: the version in force on ``when`` (default: the as-of date),
+        then the row for ``key`` (keyed tables)."""
         if name not in self._tables:
             table = self.rules.tables[name]
-            self._tables[name] = {row.key: self.value(row.value) for row in table.rows}
-        return self._tables[name]
+            self._tables[name] = [
+                (v.start, {row.key: self.value(row.value) for row in v.rows}
+                 if table.key_type is not None else self.value(v.value))  # type: ignore[arg-type]
+                for v in table.versions]
+        versions = self._tables[name]
+        starts = [start or dt.date.min for start, _ in versions]
+
+        def version(day: dt.date | None) -> Any:
+            if day is None:
+                return None
+            i = bisect.bisect_right(starts, day)
+            return versions[i - 1][1] if i else None
+
+        if when is None:
+            fixed = version(self.view.as_of or dt.date.max)
+            if key is None:
+                return lambda r: fixed
+            rows = fixed or {}
+            return lambda r: rows.get(key(r))
+        if key is None:
+            return lambda r: version(when(r))
+        return lambda r: None if (rows := version(when(r))) is None else rows.get(key(r))
 
     # ---- values ----
     def visit_Literal(self, node: ast.Literal) -> Fn:
@@ -428,7 +520,7 @@ class Compiler:
         op = node.op
         if op in ("and", "or"):
             return self._logic(node)
-        left, right = self.compile(node.left), self.compile(node.right)
+        left, right = self._label(node.left), self._label(node.right)
         constant = id(node.right) in self.consts
         c = self.consts.get(id(node.right))
         if op in ("in", "not in"):
@@ -567,50 +659,79 @@ def _rows(data: Dataset) -> tuple[dict[str, str], list[tuple[str, str]]]:
     return provider_of, [*groups, ("programme", "all")]
 
 
+Tally = dict[tuple[str, str], list[int]]
+
+
+def _classify(kpi: ast.Kpi, rules: RuleSet, compiler: Compiler, provider_of: dict[str, str],
+              actions: list[Entry]) -> Tally:
+    """Decide each record of the population; add the counts up by bootcamp, provider and
+    programme. Follow-ups are listed for the records whose verdict asks for them."""
+    assert kpi.population and kpi.counted
+    population, member = compiler.population(kpi.population.expr)
+    counted = compiler.compile(kpi.counted.expr)
+    pending = compiler.compile(kpi.pending.expr) if kpi.pending else None
+    type_name = rules.types[id(kpi.population.expr)].elem.name  # type: ignore[union-attr]
+    follow = {f.verdict: f.message for f in kpi.follow_ups}
+    tally: dict[str, list[int]] = {}
+    for r in population:
+        if member is not None and not member(r):
+            continue
+        t = tally.get(r.bootcamp_id)
+        if t is None:
+            t = tally[r.bootcamp_id] = [0, 0, 0]
+        t[0] += 1
+        if counted(r):
+            t[1] += 1
+            continue
+        if pending is not None and pending(r):
+            t[2] += 1
+            verdict = "pending"
+        else:
+            verdict = "not counted"
+        if verdict in follow:
+            actions.append(_entry("action", kpi.name, follow[verdict], type_name, r))
+    totals: Tally = {}
+    for bootcamp, counts in tally.items():
+        for key in (("bootcamp", bootcamp), ("provider", provider_of[bootcamp]),
+                    ("programme", "all")):
+            acc = totals.setdefault(key, [0, 0, 0])
+            for i in range(3):
+                acc[i] += counts[i]
+    return totals
+
+
+def _measure(kpi: ast.Kpi, compiler: Compiler, data: Dataset) -> Tally:
+    """Each provider's ``actual`` (k) against its ``planned`` (n); the programme is the sum.
+    Nothing is pending: both are known on the as-of date."""
+    assert kpi.actual and kpi.planned
+    actual, planned = compiler.compile(kpi.actual.expr), compiler.compile(kpi.planned.expr)
+    totals: Tally = {("programme", "all"): [0, 0, 0]}
+    for provider in data.providers:
+        counts = [planned(provider) or 0, actual(provider) or 0, 0]
+        totals[("provider", provider.provider_id)] = counts
+        totals[("programme", "all")] = [a + b for a, b in
+                                        zip(totals[("programme", "all")], counts, strict=True)]
+    return totals
+
+
 @collector_paused()
 def evaluate_kpis(rules: RuleSet, data: Dataset, as_of: dt.date
                   ) -> tuple[list[Result], list[Entry]]:
     """Every KPI for every group, and the follow-up actions the rules ask for."""
-    view = View(data, as_of)
-    compiler = Compiler(rules, view)
+    compiler = Compiler(rules, View(data, as_of))
     provider_of, groups = _rows(data)
     results: list[Result] = []
     actions: list[Entry] = []
     for kpi in rules.kpis:
-        assert kpi.population and kpi.counted and kpi.target and kpi.target.direction
-        population, member = compiler.population(kpi.population.expr)
-        counted = compiler.compile(kpi.counted.expr)
-        pending = compiler.compile(kpi.pending.expr) if kpi.pending else None
+        assert kpi.target and kpi.target.direction
         target = compiler.value(kpi.target.expr)
-        type_name = rules.types[id(kpi.population.expr)].elem.name  # type: ignore[union-attr]
-        follow = {f.verdict: f.message for f in kpi.follow_ups}
-        tally: dict[str, list[int]] = {}
-        for r in population:
-            if member is not None and not member(r):
-                continue
-            t = tally.get(r.bootcamp_id)
-            if t is None:
-                t = tally[r.bootcamp_id] = [0, 0, 0]
-            t[0] += 1
-            if counted(r):
-                t[1] += 1
-                continue
-            if pending is not None and pending(r):
-                t[2] += 1
-                verdict = "pending"
-            else:
-                verdict = "not counted"
-            if verdict in follow:
-                actions.append(_entry("action", kpi.name, follow[verdict], type_name, r))
-        totals: dict[tuple[str, str], list[int]] = {}
-        for bootcamp, (n, k, p) in tally.items():
-            for key in (("bootcamp", bootcamp), ("provider", provider_of[bootcamp]),
-                        ("programme", "all")):
-                acc = totals.setdefault(key, [0, 0, 0])
-                acc[0] += n
-                acc[1] += k
-                acc[2] += p
-        for scope, group in groups:
+        if kpi.per is None:
+            totals = _classify(kpi, rules, compiler, provider_of, actions)
+            scopes = groups
+        else:
+            totals = _measure(kpi, compiler, data)
+            scopes = [g for g in groups if g[0] != "bootcamp"]
+        for scope, group in scopes:
             n, k, p = totals.get((scope, group), (0, 0, 0))
             results.append(Result(
                 kpi=kpi.name, scope=scope, group=group,

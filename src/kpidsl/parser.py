@@ -49,6 +49,10 @@ _TERMINAL_NAMES = {
 }
 
 
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+
+
 def _span(path: str, meta: Any) -> Span:
     return Span(path, meta.line, meta.column, meta.end_line, meta.end_column)
 
@@ -92,57 +96,69 @@ class _ToAst(Transformer[Token, ast.RuleFile]):
         name, *clauses = children
         found: dict[str, Any] = {}
         meta_items, decisions, follow_ups = [], [], []
-        for clause in clauses:
-            if isinstance(clause, ast.Text) and clause.key.startswith("decision:"):
-                decisions.append(attrs_evolve_key(clause, clause.key.removeprefix("decision:")))
-            elif isinstance(clause, ast.FollowUp):
+        for kind, clause in clauses:
+            if kind == "decision":
+                decisions.append(clause)
+            elif kind == "follow_up":
                 follow_ups.append(clause)
+            elif kind in found:
+                first = found[kind].span
+                self._error(clause.span, f"`{kind}` is given twice in kpi {name}",
+                            hint=f"the first is at line {first.line}; keep one")
             else:
-                key = clause.kind if isinstance(clause, ast.Clause) else clause.key
-                if key in found:
-                    first = found[key].span
-                    self._error(clause.span, f"`{key}` is given twice in kpi {name}",
-                                hint=f"the first is at line {first.line}; keep one")
-                    continue
-                found[key] = clause
-                if isinstance(clause, ast.Text) and key != "policy":
+                found[kind] = clause
+                if kind == "meta":
+                    found.pop(kind)
+                    found["meta:" + clause.key] = clause
                     meta_items.append(clause)
+        per = found.get("per")
         return ast.Kpi(
             name=str(name), meta=tuple(meta_items), policy=found.get("policy"),
             decisions=tuple(decisions), population=found.get("population"),
             counted=found.get("counted"), pending=found.get("pending"),
             target=found.get("target"), follow_ups=tuple(follow_ups),
-            name_span=_span(self.path, name), span=self._s(meta),
+            per=None if per is None else per.text, actual=found.get("actual"),
+            planned=found.get("planned"), name_span=_span(self.path, name), span=self._s(meta),
         )
 
-    def meta(self, meta: Any, c: list[Token]) -> ast.Text:
-        return ast.Text(key=str(c[0]), text=_text(c[1]), span=self._s(meta))
+    # KPI clauses are (kind, node) pairs, assembled by ``kpi``.
+    def meta(self, meta: Any, c: list[Token]) -> tuple[str, ast.Text]:
+        return "meta", ast.Text(key=str(c[0]), text=_text(c[1]), span=self._s(meta))
 
-    def policy(self, meta: Any, c: list[Token]) -> ast.Text:
-        return ast.Text(key="policy", text=_text(c[0]), span=self._s(meta))
+    def policy(self, meta: Any, c: list[Token]) -> tuple[str, ast.Text]:
+        return "policy", ast.Text(key="policy", text=_text(c[0]), span=self._s(meta))
 
-    def decision(self, meta: Any, c: list[Token]) -> ast.Text:
-        return ast.Text(key="decision:" + _text(c[0]), text=_text(c[1]), span=self._s(meta))
+    def decision(self, meta: Any, c: list[Token]) -> tuple[str, ast.Text]:
+        return "decision", ast.Text(key=_text(c[0]), text=_text(c[1]), span=self._s(meta))
+
+    def per(self, meta: Any, c: list[Token]) -> tuple[str, ast.Text]:
+        return "per", ast.Text(key="per", text=str(c[0]), span=self._s(meta))
 
     def _clause(self, kind: str, meta: Any, expr: ast.Expr,
-                direction: str | None = None) -> ast.Clause:
-        return ast.Clause(kind=kind, expr=expr, direction=direction, span=self._s(meta))
+                direction: str | None = None) -> tuple[str, ast.Clause]:
+        return kind, ast.Clause(kind=kind, expr=expr, direction=direction, span=self._s(meta))
 
-    def population(self, meta: Any, c: list[Any]) -> ast.Clause:
+    def population(self, meta: Any, c: list[Any]) -> tuple[str, ast.Clause]:
         return self._clause("population", meta, c[0])
 
-    def counted(self, meta: Any, c: list[Any]) -> ast.Clause:
+    def counted(self, meta: Any, c: list[Any]) -> tuple[str, ast.Clause]:
         return self._clause("counted", meta, c[0])
 
-    def pending(self, meta: Any, c: list[Any]) -> ast.Clause:
+    def pending(self, meta: Any, c: list[Any]) -> tuple[str, ast.Clause]:
         return self._clause("pending", meta, c[0])
 
-    def target(self, meta: Any, c: list[Any]) -> ast.Clause:
+    def actual(self, meta: Any, c: list[Any]) -> tuple[str, ast.Clause]:
+        return self._clause("actual", meta, c[0])
+
+    def planned(self, meta: Any, c: list[Any]) -> tuple[str, ast.Clause]:
+        return self._clause("planned", meta, c[0])
+
+    def target(self, meta: Any, c: list[Any]) -> tuple[str, ast.Clause]:
         return self._clause("target", meta, c[1], " ".join(str(c[0]).split()))
 
-    def follow_up(self, meta: Any, c: list[Token]) -> ast.FollowUp:
-        return ast.FollowUp(verdict=" ".join(str(c[1]).split()), message=_text(c[2]),
-                            span=self._s(meta))
+    def follow_up(self, meta: Any, c: list[Token]) -> tuple[str, ast.FollowUp]:
+        return "follow_up", ast.FollowUp(verdict=" ".join(str(c[1]).split()),
+                                         message=_text(c[2]), span=self._s(meta))
 
     def definition(self, meta: Any, c: list[Any]) -> ast.Definition:
         name, subject, doc, body = c
@@ -165,10 +181,78 @@ class _ToAst(Transformer[Token, ast.RuleFile]):
         return ast.Case(label=str(c[0]), condition=c[1], span=self._s(meta))
 
     def table(self, meta: Any, c: list[Any]) -> ast.Table:
-        name, key_type, doc, *rows = c
-        return ast.Table(name=str(name), key_type=str(key_type),
-                         doc=None if doc is None else _prose(doc), rows=tuple(rows),
-                         key_span=_span(self.path, key_type), span=self._s(meta))
+        name, key_type, doc, *body = c
+        if body and isinstance(body[0], ast.Version):
+            versions = tuple(body)
+        else:
+            versions = (self._version(None, body, meta),)
+        return ast.Table(name=str(name), key_type=None if key_type is None else str(key_type),
+                         doc=None if doc is None else _prose(doc), versions=versions,
+                         key_span=None if key_type is None else _span(self.path, key_type),
+                         span=self._s(meta))
+
+    def _version(self, start: dt.date | None, body: list[Any], meta: Any) -> ast.Version:
+        rows = tuple(b for b in body if isinstance(b, ast.Row))
+        value = None if rows else body[0]
+        return ast.Version(start=start, rows=rows, value=value, span=self._s(meta))
+
+    def version(self, meta: Any, c: list[Any]) -> ast.Version:
+        return self._version(self._date(c[0]), c[1:], meta)
+
+    def _date(self, token: Token) -> dt.date:
+        try:
+            return dt.date.fromisoformat(str(token))
+        except ValueError:
+            self._error(token, f"`{token}` is not a real date", hint="write a date as YYYY-MM-DD")
+            return dt.date.min
+
+    def _day_of_year(self, token: Token) -> tuple[int, int]:
+        day, month = str(token).split()
+        m = _MONTHS.index(month) + 1
+        if not 1 <= int(day) <= (29 if m == 2 else 30 if m in (4, 6, 9, 11) else 31):
+            self._error(token, f"`{token}` is not a day of the year")
+        return m, int(day)
+
+    def schedule(self, meta: Any, c: list[Any]) -> ast.Schedule:
+        name, doc, start, *points = c
+        month, day = self._day_of_year(start)
+        return ast.Schedule(name=str(name), doc=None if doc is None else _prose(doc),
+                            start_month=month, start_day=day, points=tuple(points),
+                            span=self._s(meta))
+
+    def point(self, meta: Any, c: list[Token]) -> ast.Point:
+        month, day = self._day_of_year(c[1])
+        return ast.Point(label=str(c[0]), month=month, day=day, span=self._s(meta))
+
+    def test(self, meta: Any, c: list[Any]) -> ast.Test:
+        name, doc, as_of, records, *expects = c
+        return ast.Test(name=str(name), doc=None if doc is None else _prose(doc),
+                        as_of=self._date(as_of), records=tuple(records),
+                        expects=tuple(expects), span=self._s(meta))
+
+    def given(self, meta: Any, c: list[ast.GivenRecord]) -> list[ast.GivenRecord]:
+        return c
+
+    def record_line(self, meta: Any, c: list[Any]) -> ast.GivenRecord:
+        type_name, ident, *fields = c
+        return ast.GivenRecord(type_name=str(type_name), id=str(ident),
+                               fields=tuple(f for f in fields if f is not None),
+                               span=self._s(meta))
+
+    def field_value(self, meta: Any, c: list[Any]) -> tuple[str, ast.Expr]:
+        return str(c[0]), c[1]
+
+    def expect(self, meta: Any, c: list[Any]) -> ast.Expect:
+        kpi, scope, group, status, counts, pending = c
+        k, n = counts if counts is not None else (None, None)
+        return ast.Expect(kpi=str(kpi), scope=str(scope), group=str(group), status=str(status),
+                          numerator=k, denominator=n, pending=pending, span=self._s(meta))
+
+    def count_part(self, meta: Any, c: list[Token]) -> tuple[int, int]:
+        return int(c[0]), int(c[1])
+
+    def pending_part(self, meta: Any, c: list[Token]) -> int:
+        return int(c[0])
 
     def row(self, meta: Any, c: list[Any]) -> ast.Row:
         return ast.Row(key=str(c[0]), value=c[1], span=self._s(meta))
@@ -228,18 +312,15 @@ class _ToAst(Transformer[Token, ast.RuleFile]):
         return ast.Name(name=str(c[0]), span=self._s(meta))
 
     def set_literal(self, meta: Any, c: list[Any]) -> ast.SetLiteral:
-        return ast.SetLiteral(items=tuple(x for x in c if x is not None), span=self._s(meta))
+        items = (ast.Name(name=str(x), span=_span(self.path, x)) if isinstance(x, Token) else x
+                 for x in c if x is not None)
+        return ast.SetLiteral(items=tuple(items), span=self._s(meta))
 
     def _lit(self, kind: str, value: ast.LiteralValue, meta: Any) -> ast.Literal:
         return ast.Literal(kind=kind, value=value, span=self._s(meta))
 
     def date(self, meta: Any, c: list[Token]) -> ast.Literal:
-        try:
-            value = dt.date.fromisoformat(str(c[0]))
-        except ValueError:
-            self._error(meta, f"`{c[0]}` is not a real date", hint="write a date as YYYY-MM-DD")
-            value = dt.date.min
-        return self._lit("date", value, meta)
+        return self._lit("date", self._date(c[0]), meta)
 
     def percent(self, meta: Any, c: list[Token]) -> ast.Literal:
         return self._lit("percent", Fraction(str(c[0])[:-1]) / 100, meta)
@@ -262,11 +343,6 @@ class _ToAst(Transformer[Token, ast.RuleFile]):
 
     def boolean(self, meta: Any, c: list[Token]) -> ast.Literal:
         return self._lit("boolean", str(c[0]) == "true", meta)
-
-
-def attrs_evolve_key(node: ast.Text, key: str) -> ast.Text:
-    """A copy of ``node`` with another key (decisions are keyed by their title)."""
-    return ast.Text(key=key, text=node.text, span=node.span)
 
 
 def _expected(names: set[str]) -> list[str]:

@@ -250,7 +250,9 @@ class Link:
     """A reference from one record type to another, followed by ``source.name`` in rules.
 
     ``many`` links collect every target whose ``target_field`` equals the source's
-    ``source_field`` (a learner's interviews); single links look one target up by id.
+    ``source_field`` (a learner's interviews); single links look one target up by id. A link
+    ``through`` another link of the target compares that record's field instead (a provider's
+    learners are those whose bootcamp has the provider's id).
     """
 
     name: str
@@ -259,12 +261,15 @@ class Link:
     source_field: str
     target_field: str
     many: bool = False
+    through: str | None = None
 
 
 LINKS: tuple[Link, ...] = (
     Link("provider", "bootcamp", "provider", "provider_id", "provider_id"),
     Link("bootcamps", "provider", "bootcamp", "provider_id", "provider_id", many=True),
     Link("profiles", "provider", "profile", "provider_id", "provider_id", many=True),
+    Link("learners", "provider", "learner", "provider_id", "provider_id", many=True,
+         through="bootcamp"),
     Link("learners", "bootcamp", "learner", "bootcamp_id", "bootcamp_id", many=True),
     Link("engagements", "bootcamp", "engagement", "bootcamp_id", "bootcamp_id", many=True),
     Link("bootcamp", "engagement", "bootcamp", "bootcamp_id", "bootcamp_id"),
