@@ -9,11 +9,11 @@ from importlib import resources
 from pathlib import Path
 
 from kpidsl.checker import RuleSet, check
-from kpidsl.interpreter import evaluate_kpis, evaluate_notices
+from kpidsl.interpreter import describe, evaluate_kpis, evaluate_notices
 from kpidsl.parser import parse
-from kpidsl.records import Dataset
+from kpidsl.records import BY_CLASS, Dataset
 from kpidsl.report import Report
-from kpidsl.source import Diagnostic, KpidslError, RuleError
+from kpidsl.source import DataError, Diagnostic, RuleError
 
 StrPath = str | os.PathLike[str]
 
@@ -81,13 +81,16 @@ def load_rules(paths: Iterable[StrPath] | StrPath | None = None) -> RuleSet:
 def evaluate(rules: RuleSet, data: Dataset, as_of: dt.date | None = None) -> Report:
     """Every KPI for every bootcamp, provider and the programme, as of a date (default: today).
 
-    Raises :class:`~kpidsl.source.DataError` if ``data`` breaks the contract's integrity rules
-    (a data set built in Python is held to the same rules as one read from CSV).
+    Raises :class:`~kpidsl.source.DataError`, naming each record, if ``data`` breaks the
+    contract's integrity rules (a data set built in Python is held to the same rules as one
+    read from CSV).
     """
     problems = data.problems()
     if problems:
-        raise KpidslError([Diagnostic(message=f"{type(r).__name__.lower()} {m}") for r, _, m
-                           in problems])
+        raise DataError([Diagnostic(
+            message=f"{describe(BY_CLASS[type(r)].name, r)}: {field}: {m}",
+            file=BY_CLASS[type(r)].file if r.line else None, line=r.line,
+        ) for r, field, m in problems])
     when = as_of or dt.date.today()
     results, follow_ups = evaluate_kpis(rules, data, when)
     findings = [*_loader_notices(data), *evaluate_notices(rules, data, when, "finding")]

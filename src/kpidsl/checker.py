@@ -486,8 +486,10 @@ class Checker:
             if link.many:
                 if not via_name:
                     self.error(node.span, f"`{_show(node)}` lists the {name} of another record",
-                               hint="related records can only be listed for the record a "
-                               f"clause is about: put `{name}` in a definition for {record}")
+                               hint="related records are only listed for the record a clause "
+                               f"is about, so that evaluation stays linear; to judge each "
+                               f"{record} by its {name}, write a KPI whose population is "
+                               f"{BY_NAME[record].plural} and use `{name}` there")
                 self._many_seen = True
                 self.resolved[id(node)] = Resolved("link", name, record, link=link)
                 return Type("list", elem=Type("record", link.target))

@@ -49,20 +49,24 @@ def status(direction: str, target: Fraction, n: int, k: int, p: int) -> str:
     already met (or can no longer be met) when every rate in that range meets (misses) the
     target. Otherwise the records decided so far say whether it is on track.
     """
-    def ok(rate: Fraction) -> bool:
-        return rate >= target if direction == "at least" else rate <= target
+    a, b = target.numerator, target.denominator
+    at_least = direction == "at least"
+
+    def ok(num: int, den: int) -> bool:
+        """num/den meets the target, compared exactly in whole numbers (b and den > 0)."""
+        return num * b >= a * den if at_least else num * b <= a * den
 
     if n == 0:
         return NO_DATA
-    low, high = Fraction(k, n), Fraction(k + p, n)
     if p == 0:
-        return MET if ok(low) else NOT_MET
-    if ok(low) and ok(high):
+        return MET if ok(k, n) else NOT_MET
+    low, high = ok(k, n), ok(k + p, n)
+    if low and high:
         return MET
-    if not ok(low) and not ok(high):
+    if not low and not high:
         return NOT_MET
     decided = n - p
-    return ON_TRACK if decided == 0 or ok(Fraction(k, decided)) else AT_RISK
+    return ON_TRACK if decided == 0 or ok(k, decided) else AT_RISK
 
 
 #: Decimal arithmetic that refuses to round: an inexact result raises, and we use Fractions.

@@ -19,7 +19,6 @@ from pygments.token import (
     Operator,
     Punctuation,
     String,
-    Text,
     Whitespace,
 )
 
@@ -78,6 +77,5 @@ class KpiLexer(RegexLexer):
             (r"<=|>=|!=|=|<|>|\+|-|\*|/", Operator),
             (r"[:(),.{}]", Punctuation),
             (r"[a-zA-Z_]\w*", Name),
-            (r".", Text),  # never reached by a valid rule file; keeps the lexer total
         ],
     }

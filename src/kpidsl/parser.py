@@ -99,18 +99,19 @@ class _ToAst(Transformer[Token, ast.RuleFile]):
         for kind, clause in clauses:
             if kind == "decision":
                 decisions.append(clause)
-            elif kind == "follow_up":
+                continue
+            if kind == "follow_up":
                 follow_ups.append(clause)
-            elif kind in found:
-                first = found[kind].span
-                self._error(clause.span, f"`{kind}` is given twice in kpi {name}",
+                continue
+            key = clause.key if kind == "meta" else kind
+            if key in found:
+                first = found[key].span
+                self._error(clause.span, f"`{key}` is given twice in kpi {name}",
                             hint=f"the first is at line {first.line}; keep one")
-            else:
-                found[kind] = clause
-                if kind == "meta":
-                    found.pop(kind)
-                    found["meta:" + clause.key] = clause
-                    meta_items.append(clause)
+                continue
+            found[key] = clause
+            if kind == "meta":
+                meta_items.append(clause)
         per = found.get("per")
         return ast.Kpi(
             name=str(name), meta=tuple(meta_items), policy=found.get("policy"),
@@ -387,12 +388,10 @@ def _syntax_error(path: str, source: str, e: lark.exceptions.UnexpectedInput) ->
     expected = getattr(e, "expected", None) or set()
     if token is None or token.type == "$END":
         message = "the file ends in the middle of a rule"
-        what = "the end of the file"
-        line = max(1, source.count("\n") + (0 if source.endswith("\n") else 1))
+        line = max(1, source.rstrip().count("\n") + 1)  # the last line with text on it
         column = None
     else:
-        what = f"`{token}`"
-        message = f"unexpected {what}"
+        message = f"unexpected `{token}`"
         line, column = token.line, token.column
     choices = _expected(set(expected))
     hint: str | None = None
