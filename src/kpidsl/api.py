@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from kpidsl.checker import RuleSet, check
-from kpidsl.interpreter import describe, evaluate_kpis, evaluate_notices
+from kpidsl.interpreter import Result, describe, evaluate_kpis, evaluate_notices
 from kpidsl.parser import parse
 from kpidsl.records import BY_CLASS, Dataset
 from kpidsl.report import Report
@@ -97,6 +97,30 @@ def evaluate(rules: RuleSet, data: Dataset, as_of: dt.date | None = None) -> Rep
     actions = [*evaluate_notices(rules, data, when, "action"), *follow_ups]
     return Report(as_of=when, results=tuple(results), findings=tuple(findings),
                   actions=tuple(actions))
+
+
+def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The last day of each month from ``first``'s month to ``last``'s, both included."""
+    out = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        out.append(dt.date(year, month, 1) - dt.timedelta(days=1))
+    return out
+
+
+def history(rules: RuleSet, data: Dataset, dates: Iterable[dt.date]
+            ) -> list[tuple[dt.date, list[Result]]]:
+    """Every KPI for every group at each date, for trends.
+
+    The data is checked once; each date evaluates only the KPIs. Findings do not depend on
+    the date and actions are about one date, so neither is repeated here: use
+    :func:`evaluate` for them.
+    """
+    dates = list(dates)
+    if data.problems():
+        evaluate(rules, data, dates[0] if dates else None)  # raises the DataError
+    return [(d, evaluate_kpis(rules, data, d)[0]) for d in dates]
 
 
 def _loader_notices(data: Dataset) -> list:  # type: ignore[type-arg]

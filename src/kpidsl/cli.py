@@ -1,4 +1,8 @@
-"""The command line: ``kpidsl check | evaluate | generate``.
+"""The command line: ``kpidsl check | evaluate | generate | test | explain | history |
+diff | fmt``.
+
+``kpidsl fmt`` rewrites rule files in the canonical layout of :mod:`kpidsl.formatter`; with
+``--check`` it writes nothing and exits 1 when a file would change (CI runs it on the rules).
 
 Exit codes: 0 success; 1 the rule files or the data have errors (each is printed with its
 location); 2 the command was used wrongly (an unknown option, a bad date, a missing path);
@@ -9,15 +13,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import difflib
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from kpidsl import __version__
 from kpidsl.api import default_rules_path, evaluate, load_rules, rule_files
 from kpidsl.report import render_table, to_csv
-from kpidsl.source import KpidslError
+from kpidsl.source import KpidslError, RuleError
 
 OK, ERRORS, USAGE, INTERNAL = 0, 1, 2, 3
 
@@ -66,12 +72,69 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--format", choices=("table", "json", "csv"), default="table")
     e.add_argument("--scope", choices=("bootcamp", "provider", "programme"), action="append",
                    help="table only: show just these scopes (repeatable; default: all)")
+    e.add_argument("--explain", action="store_true",
+                   help="json only: add \"explanations\", each KPI's records with their verdict "
+                   "and why")
+
+    t = sub.add_parser("test", help="run the tests written beside the rules",
+                       description="Run the `test` blocks of rule files; print a pass/fail "
+                       "line per test and what the tests cover of each KPI.")
+    t.add_argument("paths", nargs="*", metavar="PATH",
+                   help="rule files or folders (default: the shipped rules)")
 
     g = sub.add_parser("generate", help="write a synthetic data set",
                        description="Write a realistic, reproducible synthetic data set.")
     g.add_argument("--out", required=True, metavar="DIR", help="folder to write the CSV files to")
     g.add_argument("--learners", type=int, default=1000, metavar="N")
     g.add_argument("--seed", type=int, default=0, metavar="S")
+
+    x = sub.add_parser("explain", help="show why each record of a KPI counts or not",
+                       description="List every record of a KPI's population in a group with "
+                       "its verdict, the clause that decided it and the values it read.")
+    x.add_argument("kpi", metavar="KPI", help="the KPI's id, e.g. learner_dropout")
+    x.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
+    x.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
+    x.add_argument("--group", default="all", metavar="ID",
+                   help="a bootcamp or provider id, or all (default)")
+    x.add_argument("--rules", action="append", metavar="PATH",
+                   help="rule file or folder (repeatable; default: the shipped rules)")
+    x.add_argument("--format", choices=("table", "json"), default="table")
+
+    h = sub.add_parser("history", help="each KPI's status at every month end",
+                       description="Evaluate the KPIs at the last day of each month from "
+                       "--from to --to and show how their statuses moved.")
+    h.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
+    h.add_argument("--from", dest="start", required=True, type=_month, metavar="YYYY-MM",
+                   help="the first month (evaluated at its last day)")
+    h.add_argument("--to", dest="end", required=True, type=_month, metavar="YYYY-MM",
+                   help="the last month, included")
+    h.add_argument("--rules", action="append", metavar="PATH",
+                   help="rule file or folder (repeatable; default: the shipped rules)")
+    h.add_argument("--format", choices=("table", "json"), default="table")
+    h.add_argument("--chart", metavar="FILE.svg", help="also draw the rates as an SVG chart")
+    h.add_argument("--kpi", metavar="ID", help="only this KPI")
+    h.add_argument("--group", metavar="ID",
+                   help="a bootcamp or provider id, or all (table and chart default: all; "
+                   "JSON default: every group)")
+
+    d = sub.add_parser("diff", help="what a change of rules does to the results",
+                       description="Evaluate two rule sets on the same data and list the "
+                       "results whose status or counts change. Exits 0 whether or not "
+                       "anything changes.")
+    d.add_argument("old", metavar="OLD_RULES", help="rule file or folder before the change")
+    d.add_argument("new", metavar="NEW_RULES", help="rule file or folder after the change")
+    d.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
+    d.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
+    d.add_argument("--format", choices=("table", "json"), default="table")
+
+    f = sub.add_parser("fmt", help="rewrite rule files in the canonical layout",
+                       description="Rewrite rule files in one canonical layout, keeping their "
+                       "comments; the rules mean exactly what they meant before.")
+    f.add_argument("paths", nargs="+", metavar="PATH",
+                   help="rule files or folders (every .kpi file below a folder)")
+    f.add_argument("--check", action="store_true",
+                   help="write nothing; list the files that would change, with a short diff, "
+                   "and exit 1 if there are any")
     return p
 
 
@@ -88,16 +151,30 @@ def _check(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from kpidsl.data import load_data
 
+    if args.explain and args.format != "json":
+        raise _UsageError("--explain needs --format json (for a table: kpidsl explain KPI)")
     rules = load_rules([_existing(p) for p in args.rules] if args.rules else None)
     data = load_data(_existing(args.data))
     report = evaluate(rules, data, as_of=args.as_of)
     if args.format == "json":
-        print(json.dumps(report.to_json(), indent=2))
+        out = report.to_json()
+        if args.explain:
+            out["explanations"] = _explanations(rules, data, report.as_of)
+        print(json.dumps(out, indent=2))
     elif args.format == "csv":
         sys.stdout.write(to_csv(report))
     else:
         print(render_table(report, scopes=args.scope or ("bootcamp", "provider", "programme")))
     return OK
+
+
+def _test(args: argparse.Namespace) -> int:
+    """Exit 1 when a test fails, as for a rule error: either way the rules need attention."""
+    from kpidsl.testing import render, run_tests
+
+    report = run_tests(load_rules([_existing(p) for p in args.paths] or None))
+    print(render(report))
+    return OK if report.ok else ERRORS
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -113,6 +190,168 @@ def _generate(args: argparse.Namespace) -> int:
     return OK
 
 
+def _month(text: str) -> dt.date:
+    """A month written YYYY-MM, as its first day."""
+    try:
+        if len(text) == 7 and text[4] == "-":
+            return dt.date(int(text[:4]), int(text[5:]), 1)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r} is not a month; write YYYY-MM, e.g. 2024-08")
+
+
+def _known_kpi(rules: Any, name: str) -> Any:
+    """The KPI called ``name``, or a usage error that suggests the closest name."""
+    names = [k.name for k in rules.kpis]
+    if name not in names:
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"did you mean {close[0]}?" if close else "the KPIs are " + ", ".join(names)
+        raise _UsageError(f"no KPI called {name!r}; {hint}")
+    return rules.kpi(name)
+
+
+def _known_group(data: Any, group: str, per_provider: bool = False) -> str:
+    """The scope of ``group``, or a usage error listing the valid groups (a per-provider KPI
+    has no bootcamp results)."""
+    from kpidsl.interpreter import groups_of
+
+    scopes = groups_of(data)
+    valid = [g for g, s in scopes.items() if not (per_provider and s == "bootcamp")]
+    if group not in valid:
+        valid = ["all", *(g for g in valid if g != "all")]
+        shown = ", ".join(valid[:30]) + (f", … ({len(valid)} in all)" if len(valid) > 30 else "")
+        if per_provider and group in scopes:
+            raise _UsageError(f"{group!r} is a bootcamp, and this KPI is judged per provider; "
+                              f"its groups are {shown}")
+        raise _UsageError(f"no group {group!r}; the groups are {shown}")
+    return scopes[group]
+
+
+def _explanations(rules: Any, data: Any, as_of: dt.date) -> dict[str, Any]:
+    """For ``evaluate --explain``: every KPI's records in the programme, with why."""
+    from kpidsl.interpreter import explain
+    from kpidsl.report import verdict_json
+
+    return {k.name: [verdict_json(v) for v in explain(rules, data, as_of, k.name)]
+            for k in rules.kpis}
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from kpidsl.data import load_data
+    from kpidsl.interpreter import explain
+    from kpidsl.report import render_explain, result_json, verdict_json
+
+    rules = load_rules([_existing(p) for p in args.rules] if args.rules else None)
+    kpi = _known_kpi(rules, args.kpi)
+    data = load_data(_existing(args.data))
+    scope = _known_group(data, args.group, per_provider=kpi.per is not None)
+    report = evaluate(rules, data, as_of=args.as_of)
+    result = report.result(kpi.name, scope, args.group)
+    verdicts = explain(rules, data, report.as_of, kpi.name, args.group)
+    if args.format == "json":
+        print(json.dumps({"as_of": report.as_of.isoformat(), "result": result_json(result),
+                          "records": [verdict_json(v) for v in verdicts]}, indent=2))
+    else:
+        print(render_explain(verdicts, result, report.as_of))
+    return OK
+
+
+def _history(args: argparse.Namespace) -> int:
+    from kpidsl.api import history, month_ends
+    from kpidsl.data import load_data
+    from kpidsl.report import history_json, history_svg, render_history
+
+    if args.start > args.end:
+        raise _UsageError(f"--from {args.start:%Y-%m} is after --to {args.end:%Y-%m}")
+    rules = load_rules([_existing(p) for p in args.rules] if args.rules else None)
+    kpi = _known_kpi(rules, args.kpi) if args.kpi else None
+    data = load_data(_existing(args.data))
+    if args.group:
+        _known_group(data, args.group, per_provider=kpi is not None and kpi.per is not None)
+    months = [(d, [r for r in results if (kpi is None or r.kpi == kpi.name)
+                   and (args.group is None or r.group == args.group)])
+              for d, results in history(rules, data, month_ends(args.start, args.end))]
+    group = args.group or "all"
+    if args.chart:
+        try:
+            Path(args.chart).write_text(history_svg(months, group), encoding="utf-8")
+        except OSError as e:
+            raise _UsageError(f"cannot write the chart: {e}") from None
+    if args.format == "json":
+        print(json.dumps(history_json(months), indent=2))
+    else:
+        print(render_history(months, group))
+    return OK
+
+
+def _diff(args: argparse.Namespace) -> int:
+    """Exit 0 whether or not results change: a change is what the command reports, not a
+    failure. Errors in either rule set, or in the data, exit 1."""
+    from kpidsl.data import load_data
+    from kpidsl.report import compare, diff_json, render_diff
+
+    rule_sets, problems = [], []
+    for path in (args.old, args.new):
+        try:
+            rule_sets.append(load_rules([_existing(path)]))
+        except RuleError as e:
+            problems += e.diagnostics
+    if problems:
+        raise RuleError(problems)
+    data = load_data(_existing(args.data))
+    when = args.as_of or dt.date.today()
+    diff = compare(*(evaluate(rules, data, as_of=when) for rules in rule_sets))
+    if args.format == "json":
+        print(json.dumps(diff_json(diff), indent=2))
+    else:
+        print(render_diff(diff))
+    return OK
+
+
+#: ``fmt --check`` shows at most this many lines of each file's diff.
+_DIFF_LINES = 40
+
+
+def _fmt(args: argparse.Namespace) -> int:
+    """Formats each file on its own (no checking against its folder: layout is per file). A
+    file that does not parse is left as it is and reported, after the others are done."""
+    from kpidsl.formatter import format_source
+    from kpidsl.source import Diagnostic
+
+    files: list[Path] = []
+    for p in map(_existing, args.paths):
+        files += sorted(p.rglob("*.kpi")) if p.is_dir() else [p]
+    changed, problems = 0, []
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+            new = format_source(text, str(path))
+        except (OSError, UnicodeDecodeError) as e:
+            problems.append(Diagnostic(message=f"cannot read the rule file: {e}",
+                                       file=str(path), hint="save it as UTF-8 text"))
+            continue
+        except RuleError as e:
+            problems += e.diagnostics
+            continue
+        if new == text:
+            continue
+        changed += 1
+        if args.check:
+            diff = list(difflib.unified_diff(text.splitlines(), new.splitlines(), str(path),
+                                             f"{path} (formatted)", n=1, lineterm=""))
+            more = len(diff) - _DIFF_LINES
+            print(f"would reformat {path}")
+            print("\n".join(diff[:_DIFF_LINES] + [f"… {more} more lines"] * (more > 0)))
+        else:
+            path.write_text(new, encoding="utf-8")
+            print(f"reformatted {path}")
+    done = "would be reformatted" if args.check else "reformatted"
+    print(f"{changed} of {len(files)} rule files {done}")
+    if problems:
+        raise RuleError(problems)
+    return ERRORS if args.check and changed else OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = _parser()
@@ -120,7 +359,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else USAGE
-    command = {"check": _check, "evaluate": _evaluate, "generate": _generate}[args.command]
+    command = {"check": _check, "evaluate": _evaluate, "generate": _generate,
+               "test": _test, "explain": _explain, "history": _history,
+               "diff": _diff, "fmt": _fmt}[args.command]
     try:
         return command(args)
     except _UsageError as e:

@@ -759,3 +759,202 @@ def evaluate_notices(rules: RuleSet, data: Dataset, as_of: dt.date, kind: str) -
         for r in compiler.value(n.records):
             out.append(_entry(kind, n.name, n.message, type_name, r))
     return out
+
+
+# ---- explanations -------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Reason:
+    """One clause, or one part of a clause, behind a verdict, with the values it read."""
+
+    clause: str
+    """``counted when``, ``pending when`` or ``target``."""
+    source: str
+    """The clause or part as written in the rule file, its whitespace collapsed."""
+    values: tuple[tuple[str, Any], ...]
+    """Each field, definition, lookup or count it reads, as written, with its value for the
+    record on the as-of date (``None`` when missing)."""
+
+
+@attrs.frozen(kw_only=True)
+class Verdict:
+    """Why one record of a KPI's population is counted, not counted or pending.
+
+    For a per-provider KPI there is one verdict per provider: its status (``met``,
+    ``not_met``, ``no_data``) with its actual, planned, management point and tolerance.
+    """
+
+    record: str
+    """What the record is, for a person: ``learner L0042``."""
+    bootcamp: str | None
+    """The bootcamp the record belongs to (``None`` for a provider)."""
+    verdict: str
+    """``counted``, ``not counted`` or ``pending``; a provider's status for a per-provider
+    KPI."""
+    reasons: tuple[Reason, ...]
+    """The clause that decided it; a not-counted record also has the failed part of its
+    ``pending when`` clause, when the KPI has one."""
+
+    @property
+    def clause(self) -> str:
+        """The kind of the deciding clause (``counted when`` …)."""
+        return self.reasons[0].clause
+
+    @property
+    def source(self) -> str:
+        """The source text of the deciding clause or part."""
+        return self.reasons[0].source
+
+    @property
+    def values(self) -> tuple[tuple[str, Any], ...]:
+        """The values the deciding clause or part read."""
+        return self.reasons[0].values
+
+
+def source_text(rules: RuleSet, span: Span) -> str:
+    """The text a span covers in its rule file, on one line (``(x or y)`` spans ``x or y``)."""
+    text = next(f.source for f in rules.files if f.path == span.file)
+    lines = text.splitlines(keepends=True)
+    start = sum(map(len, lines[:span.line - 1])) + span.column - 1
+    end = sum(map(len, lines[:span.end_line - 1])) + span.end_column - 1
+    return " ".join(text[start:end].split())
+
+
+def _conjuncts(node: ast.Expr) -> list[ast.Expr]:
+    """The top-level parts of ``a and b and c``; any other condition is one part."""
+    if isinstance(node, ast.Binary) and node.op == "and":
+        return [*_conjuncts(node.left), *_conjuncts(node.right)]
+    return [node]
+
+
+def _reads(rules: RuleSet, node: ast.Expr) -> list[ast.Expr]:
+    """What a condition reads of the record in scope, as a person would look it up: fields,
+    definitions and ``a.b`` paths whole, calls whole and then their arguments. A definition
+    of the record is followed by what its body reads (``positive_outcome`` → ``outcome``),
+    since its value alone rarely says why. A ``where`` condition is about other records
+    (each interview), so only its source is read here."""
+    out: list[ast.Expr] = []
+
+    def walk(n: Any) -> None:
+        if isinstance(n, ast.Name):
+            res = rules.resolved.get(id(n))
+            if res is not None and res.kind not in ("value", "all"):
+                out.append(n)
+            if res is not None and res.kind == "def":
+                walk(rules.definitions[(res.record, res.name)].body)
+        elif isinstance(n, ast.Attribute):
+            out.append(n)
+        elif isinstance(n, ast.Call):
+            out.append(n)
+            for a in n.args:
+                walk(a)
+        elif isinstance(n, ast.Where):
+            walk(n.source)
+        else:
+            for child in _children(n):
+                walk(child)
+
+    walk(node)
+    return out
+
+
+@attrs.frozen
+class _Part:
+    """A compiled clause or part, with the compiled reads that explain it."""
+
+    clause: str
+    source: str
+    test: Fn
+    reads: tuple[tuple[str, Fn], ...]
+
+    def reason(self, r: Any) -> Reason:
+        return Reason(clause=self.clause, source=self.source,
+                      values=tuple((label, f(r)) for label, f in self.reads))
+
+
+def _part(rules: RuleSet, compiler: Compiler, clause: str, node: ast.Expr) -> _Part:
+    reads: dict[str, Fn] = {}
+    for n in _reads(rules, node):
+        reads.setdefault(source_text(rules, n.span), compiler.compile(n))
+    return _Part(clause, source_text(rules, node.span), compiler.compile(node),
+                 tuple(reads.items()))
+
+
+def _first_false(parts: list[_Part], r: Any) -> Reason:
+    """The first part that does not hold; the whole clause is the last part's fallback."""
+    return next((p for p in parts if not p.test(r)), parts[-1]).reason(r)
+
+
+def groups_of(data: Dataset) -> dict[str, str]:
+    """Every group id with its scope: each bootcamp, each provider and ``all``."""
+    return {group: scope for scope, group in _rows(data)[1]}
+
+
+@collector_paused()
+def explain(rules: RuleSet, data: Dataset, as_of: dt.date, kpi: str,
+            group: str = "all") -> list[Verdict]:
+    """Every record of ``kpi``'s population in ``group``, with its verdict and why.
+
+    The verdict comes from the same compiled clauses, in the same order, as
+    :func:`evaluate_kpis`, so the verdicts add up to its counts; the parts and the values
+    they read are compiled separately by the same :class:`Compiler`, only to show them.
+    Raises ``KeyError`` for an unknown KPI and ``ValueError`` for an unknown group.
+    """
+    k = rules.kpi(kpi)
+    compiler = Compiler(rules, View(data, as_of))
+    provider_of, _ = _rows(data)
+    scope = groups_of(data).get(group)
+    if scope is None or (k.per is not None and scope == "bootcamp"):
+        raise ValueError(f"{kpi} has no group {group!r}")
+    if k.per is not None:
+        return _explain_measure(rules, compiler, k, data, group)
+    assert k.population and k.counted
+    population, member = compiler.population(k.population.expr)
+    type_name = rules.types[id(k.population.expr)].elem.name  # type: ignore[union-attr]
+    counted = _part(rules, compiler, "counted when", k.counted.expr)
+    counted_parts = [_part(rules, compiler, "counted when", p) for p in _conjuncts(k.counted.expr)]
+    pending = _part(rules, compiler, "pending when", k.pending.expr) if k.pending else None
+    pending_parts = [_part(rules, compiler, "pending when", p)
+                     for p in _conjuncts(k.pending.expr)] if k.pending else []
+    out = []
+    for r in population:
+        if member is not None and not member(r):
+            continue
+        b = r.bootcamp_id
+        if group != "all" and group != b and group != provider_of[b]:
+            continue
+        if counted.test(r):
+            verdict, reasons = "counted", [counted.reason(r)]
+        elif pending is not None and pending.test(r):
+            verdict, reasons = "pending", [pending.reason(r)]
+        else:
+            verdict, reasons = "not counted", [_first_false(counted_parts, r)]
+            if pending_parts:
+                reasons.append(_first_false(pending_parts, r))
+        out.append(Verdict(record=describe(type_name, r), bootcamp=b, verdict=verdict,
+                           reasons=tuple(reasons)))
+    return out
+
+
+def _explain_measure(rules: RuleSet, compiler: Compiler, k: ast.Kpi, data: Dataset,
+                     group: str) -> list[Verdict]:
+    """Each provider's actual and planned, and the target with what it reads (the
+    management point, the tolerance), as :func:`_measure` decides them."""
+    assert k.actual and k.planned and k.target and k.target.direction
+    actual, planned = compiler.compile(k.actual.expr), compiler.compile(k.planned.expr)
+    target = compiler.value(k.target.expr)
+    direction = k.target.direction
+    part = _part(rules, compiler, "target", k.target.expr)
+    out = []
+    for provider in data.providers:
+        if group not in ("all", provider.provider_id):
+            continue
+        a, p = actual(provider) or 0, planned(provider) or 0
+        reason = part.reason(provider)
+        reason = attrs.evolve(reason, source=f"{direction} {reason.source}",
+                              values=(("actual", a), ("planned", p), *reason.values,
+                                      ("target", target)))
+        out.append(Verdict(record=describe("provider", provider), bootcamp=None,
+                           verdict=status(direction, target, p, a, 0), reasons=(reason,)))
+    return out

@@ -7,6 +7,7 @@ how to fix the commonest slips.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import difflib
 import re
@@ -22,8 +23,39 @@ from lark import Token, Transformer, v_args
 from kpidsl import ast
 from kpidsl.source import Diagnostic, RuleError, Span
 
+
+class _RunTogether(Exception):
+    """A keyword ran straight into more letters (``kpii``, ``populations``)."""
+
+    def __init__(self, pos: int) -> None:
+        self.pos = pos
+
+
+class _WholeWords(lark.lark.PostLex):
+    """Refuses a keyword glued to the next word: the contextual lexer would otherwise read
+    ``kpilearner_dropout`` as ``kpi learner_dropout``."""
+
+    always_accept = ()
+
+    def process(self, stream: Any) -> Any:
+        previous = None
+        for token in stream:
+            if (previous is not None and previous.end_pos == token.start_pos
+                    and str(previous)[-1:].isalnum() and str(token)[:1].isalnum()):
+                raise _RunTogether(previous.start_pos)
+            yield token
+            previous = token
+
+
 _GRAMMAR = resources.files("kpidsl").joinpath("kpi.lark").read_text(encoding="utf-8")
-_LARK = lark.Lark(_GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+_LARK = lark.Lark(_GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=True,
+                  postlex=_WholeWords())
+#: Every keyword, for "did you mean" on a misspelt one.
+_ALL_KEYWORDS = sorted(
+    {t.pattern.value for t in _LARK.terminals
+     if isinstance(t.pattern, lark.lexer.PatternStr) and t.pattern.value.isalpha()}
+    | {"title", "stage", "level", "descriptor", "measured", "monitors", "source", "finding",
+       "action", "follow up", "at least", "at most"})
 
 #: How terminals are named in messages for people.
 _TERMINAL_NAMES = {
@@ -204,7 +236,7 @@ class _ToAst(Transformer[Token, ast.RuleFile]):
         try:
             return dt.date.fromisoformat(str(token))
         except ValueError:
-            self._error(token, f"`{token}` is not a real date", hint="write a date as YYYY-MM-DD")
+            self._error(token, f"`{token}` is not a real date", hint=_date_hint(str(token)))
             return dt.date.min
 
     def _day_of_year(self, token: Token) -> tuple[int, int]:
@@ -370,11 +402,42 @@ def _keywords(names: set[str]) -> list[str]:
     return words
 
 
+def _word_error(path: str, source: str, pos: int) -> Diagnostic:
+    """An unexpected word, shown whole (``populations``, not its last letter)."""
+    start = end = pos
+    while start > 0 and (source[start - 1].isalnum() or source[start - 1] == "_"):
+        start -= 1
+    while end < len(source) and (source[end].isalnum() or source[end] == "_"):
+        end += 1
+    word = source[start:end]
+    line = source.count("\n", 0, start) + 1
+    column = start - (source.rfind("\n", 0, start) + 1) + 1
+    close = difflib.get_close_matches(word, _ALL_KEYWORDS, n=1, cutoff=0.7)
+    glued = next((k for k in _ALL_KEYWORDS if word.startswith(k) and len(word) > len(k) + 2),
+                 None)
+    hint = (f"did you mean `{close[0]}`?" if close else
+            f"put a space after `{glued}`" if glued else None)
+    return Diagnostic(message=f"unexpected `{word}`", file=path, line=line, column=column,
+                      end_column=column + len(word), hint=hint, source=source)
+
+
+def _date_hint(text: str) -> str:
+    """Why ``YYYY-MM-DD`` text is not a date."""
+    year, month, _ = (int(x) for x in text.split("-"))
+    if not 1 <= month <= 12:
+        return "the month must be 01 to 12"
+    days = calendar.monthrange(year, month)[1]
+    return f"{calendar.month_name[month]} {year} has {days} days"
+
+
 def _syntax_error(path: str, source: str, e: lark.exceptions.UnexpectedInput) -> Diagnostic:
     """A lark syntax error as a diagnostic a policy officer can act on."""
     line, column = e.line, e.column
     if isinstance(e, lark.exceptions.UnexpectedCharacters):
-        char = source[e.pos_in_stream] if e.pos_in_stream is not None else "?"
+        pos = e.pos_in_stream
+        if pos is not None and pos > 0 and source[pos].isalnum() and source[pos - 1].isalnum():
+            return _word_error(path, source, pos)
+        char = source[pos] if pos is not None else "?"
         hint = None
         if char == "'":
             hint = 'texts are written in double quotes: "like this"'
@@ -386,6 +449,10 @@ def _syntax_error(path: str, source: str, e: lark.exceptions.UnexpectedInput) ->
                           column=column, hint=hint, source=source)
     token = getattr(e, "token", None)
     expected = getattr(e, "expected", None) or set()
+    start = getattr(token, "start_pos", None)
+    if (token is not None and start and str(token)[:1].isalnum()
+            and source[start - 1].isalnum()):
+        return _word_error(path, source, start)
     if token is None or token.type == "$END":
         message = "the file ends in the middle of a rule"
         line = max(1, source.rstrip().count("\n") + 1)  # the last line with text on it
@@ -398,8 +465,13 @@ def _syntax_error(path: str, source: str, e: lark.exceptions.UnexpectedInput) ->
     close = difflib.get_close_matches(str(token), _keywords(set(expected)), n=1, cutoff=0.7)
     if token is not None and close:
         hint = f"did you mean `{close[0]}`?"
+    elif token is not None and token.type == "COMPARE":
+        hint = "comparisons cannot be chained: write `a < b and b < c`"
+    elif {"NAME", "DATE", "INT"} <= set(expected):
+        hint = ("expected a value or a condition: a name, a number, a percentage, a date, "
+                "a quoted text, `not`, `-`, `(` or `{`")
     elif choices:
-        shown = choices[:8]
+        shown = choices[:8] if len(choices) <= 8 else [*choices[:7], "…"]
         hint = "expected " + (", ".join(shown[:-1]) + " or " + shown[-1] if len(shown) > 1
                               else shown[0])
     end = None if column is None or token is None else column + len(str(token))
@@ -417,6 +489,8 @@ def parse(source: str, path: str = "<rules>") -> ast.RuleFile:
         tree = _LARK.parse(source)
     except lark.exceptions.UnexpectedInput as e:
         raise RuleError([_syntax_error(path, source, e)]) from None
+    except _RunTogether as e:
+        raise RuleError([_word_error(path, source, e.pos)]) from None
     builder = _ToAst(path, source)
     result = builder.transform(tree)
     if builder.diagnostics:

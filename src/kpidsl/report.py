@@ -8,15 +8,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+from xml.sax.saxutils import escape
 
 import attrs
 
-from kpidsl.interpreter import Entry, Result
+from kpidsl.interpreter import Entry, PointValue, Result, Verdict, describe
+from kpidsl.records import BY_CLASS
 
 
 def percent(value: Fraction | None, places: int = 1) -> str:
@@ -56,18 +59,20 @@ class Report:
         """The KPI-SPEC §4 object: results, findings and actions."""
         return {
             "as_of": self.as_of.isoformat(),
-            "results": [
-                {
-                    "kpi": r.kpi, "scope": r.scope, "group": r.group, "status": r.status,
-                    "numerator": r.numerator, "denominator": r.denominator, "pending": r.pending,
-                    "target": f"{r.direction} {percent(r.target, 2)}",
-                    "rate": _fraction(r.rate), "rate_percent": percent(r.rate, 2),
-                }
-                for r in self.results
-            ],
+            "results": [result_json(r) for r in self.results],
             "findings": [_entry_json(e) for e in self.findings],
             "actions": [_entry_json(e) for e in self.actions],
         }
+
+
+def result_json(r: Result) -> dict[str, Any]:
+    """One result as the §4 JSON has it (also used by ``history`` and ``diff``)."""
+    return {
+        "kpi": r.kpi, "scope": r.scope, "group": r.group, "status": r.status,
+        "numerator": r.numerator, "denominator": r.denominator, "pending": r.pending,
+        "target": f"{r.direction} {percent(r.target, 2)}",
+        "rate": _fraction(r.rate), "rate_percent": percent(r.rate, 2),
+    }
 
 
 def _entry_json(e: Entry) -> dict[str, Any]:
@@ -131,4 +136,334 @@ def render_table(report: Report, *, scopes: Iterable[str] = ("bootcamp", "provid
                                  subsequent_indent="      ")
         if len(entries) > 20:
             out.append(f"  … and {len(entries) - 20} more (use --format json for all)")
+    return "\n".join(out)
+
+
+# ---- explain ------------------------------------------------------------------------------
+
+
+def show(value: Any) -> str | None:
+    """A value read by a rule, as a person writes it; ``None`` when it is missing."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        cents = value.quantize(Decimal("0.01"))
+        return f"{cents if cents == value else value:f}"
+    if isinstance(value, Fraction):
+        return percent(value, 2)
+    if isinstance(value, PointValue):
+        return f"{value.label} ({value.date.isoformat()})"
+    if isinstance(value, frozenset | set):
+        return "{" + ", ".join(sorted(map(str, value))) + "}"
+    if type(value) in BY_CLASS:
+        return describe(BY_CLASS[type(value)].name, value)
+    if isinstance(value, list | tuple):
+        if value and type(value[0]) in BY_CLASS:
+            return str(len(value))  # how many: the records themselves are in the data
+        return "[" + ", ".join(show(v) or "—" for v in value) + "]" if value else "none"
+    return str(value)
+
+
+def verdict_json(v: Verdict) -> dict[str, Any]:
+    """One explained record: its verdict and each deciding clause with the values it read."""
+    return {"record": v.record, "bootcamp": v.bootcamp, "verdict": v.verdict,
+            "reasons": [{"clause": r.clause, "source": r.source,
+                         "values": {name: show(value) for name, value in r.values}}
+                        for r in v.reasons]}
+
+
+def render_explain(verdicts: Sequence[Verdict], result: Result, as_of: dt.date) -> str:
+    """Each record with its verdict, the clause or part that decided it and the values that
+    clause read, under a summary line that matches the KPI's result for the group."""
+    where = "the programme" if result.scope == "programme" else f"{result.scope} {result.group}"
+    counts = [sum(v.verdict == w for v in verdicts) for w in ("counted", "not counted",
+                                                              "pending")]
+    out = [f"{result.kpi} for {where} as of {as_of.isoformat()}: "
+           f"{result.status.replace('_', ' ')} (target: {result.direction} "
+           f"{percent(result.target)})"]
+    per_provider = any(v.bootcamp is None for v in verdicts)
+    if per_provider:
+        out.append(f"{result.numerator} actual of {result.denominator} planned; "
+                   f"rate {percent(result.rate)}")
+    else:
+        out.append(f"{len(verdicts)} records: {counts[0]} counted, {counts[1]} not counted, "
+                   f"{counts[2]} pending; rate {percent(result.rate)}")
+    for v in verdicts:
+        home = f" ({v.bootcamp})" if v.bootcamp else ""
+        out += ["", f"{v.record}{home}: {v.verdict.replace('_', ' ')}"]
+        for r in v.reasons:
+            out += textwrap.wrap(f"{r.clause}: {r.source}", width=78, initial_indent="  ",
+                                 subsequent_indent="      ")
+            out += _pack([f"{name} = {show(value) or '—'}" for name, value in r.values])
+    if verdicts and not per_provider:
+        out += ["", "A counted record shows its `counted when` clause, a pending one its",
+                "`pending when` clause, a record not counted the first part of each that is",
+                "false. — is a missing value (or an event after the as-of date)."]
+    return "\n".join(out)
+
+
+def _pack(items: list[str], indent: str = "    ", width: int = 78) -> list[str]:
+    """``a, b, c`` over as many lines as needed, never breaking inside an item."""
+    lines: list[str] = []
+    for item in items:
+        if lines and len(lines[-1]) + 2 + len(item) <= width:
+            lines[-1] += ", " + item
+        else:
+            if lines:
+                lines[-1] += ","
+            lines.append(indent + item)
+    return lines
+
+
+# ---- history ------------------------------------------------------------------------------
+
+#: One character per status, for trends at a glance.
+SYMBOLS = {"met": "✓", "not_met": "✗", "on_track": "·", "at_risk": "!", "no_data": "–"}
+LEGEND = "✓ met  ✗ not met  · on track  ! at risk  – no data"
+History = Sequence[tuple[dt.date, Sequence[Result]]]
+
+
+def history_json(months: History) -> dict[str, Any]:
+    """``{"months": [{"as_of": …, "results": […]}]}``, results as in ``evaluate``'s JSON."""
+    return {"months": [{"as_of": d.isoformat(), "results": [result_json(r) for r in results]}
+                       for d, results in months]}
+
+
+def _series(months: History, group: str) -> dict[str, dict[dt.date, Result]]:
+    """Each KPI's result for ``group`` by month; a KPI without one for it is left out."""
+    series: dict[str, dict[dt.date, Result]] = {}
+    for d, results in months:
+        for r in results:
+            if r.group == group:
+                series.setdefault(r.kpi, {})[d] = r
+    return series
+
+
+def _target(r: Result) -> str:
+    return f"{'≥' if r.direction == 'at least' else '≤'} {percent(r.target)}"
+
+
+def _group_title(scope: str, group: str) -> str:
+    return "the programme" if scope == "programme" else f"{scope} {group}"
+
+
+def render_history(months: History, group: str = "all", width: int = 80) -> str:
+    """One row per KPI, one status symbol per month end, then the latest rate and the target.
+
+    Months that do not fit in ``width`` columns wrap into further blocks of equal size.
+    """
+    series = _series(months, group)
+    dates = [d for d, _ in months]
+    if not series or not dates:
+        return f"no results for group {group}"
+    name_w = min(max(len(k) for k in series), 28)
+    tail_header = "  latest  target"
+    per_block = max(1, (width - name_w - 2 - len(tail_header)) // 2)
+    size = math.ceil(len(dates) / math.ceil(len(dates) / per_block))
+    scope = next(iter(next(iter(series.values())).values())).scope
+    out = [f"KPI status at each month end, {_group_title(scope, group)}, "
+           f"{dates[0]:%Y-%m} to {dates[-1]:%Y-%m}"]
+    for start in range(0, len(dates), size):
+        chunk = dates[start:start + size]
+        last = start + size >= len(dates)
+        indent = name_w + 2
+        labels: list[tuple[int, str]] = []
+        for i, d in enumerate(chunk):
+            if i == 0 or d.month == 1:
+                if labels and indent + 2 * i < labels[-1][0] + 5:
+                    labels.pop()  # no room for both: January's year is the one to keep
+                labels.append((indent + 2 * i, str(d.year)))
+        years = [" "] * (indent + 2 * len(chunk))
+        for pos, text in labels:
+            years[pos:pos + len(text)] = text
+        months_line = "".join(f"{'JFMAMJJASOND'[d.month - 1]} " for d in chunk)
+        out += ["", "".join(years).rstrip(),
+                ("KPI".ljust(name_w) + "  " + months_line + (tail_header if last else "")).rstrip()]
+        for kpi, by_date in series.items():
+            cells = "".join(f"{SYMBOLS[r.status] if (r := by_date.get(d)) else ' '} "
+                            for d in chunk)
+            row = kpi[:name_w].ljust(name_w) + "  " + cells
+            latest = by_date.get(dates[-1])
+            if last and latest is not None:
+                row += f"  {percent(latest.rate):>6}  {_target(latest):>6}"
+            out.append(row.rstrip())
+    out += ["", LEGEND, "latest: the rate at the last month end"]
+    return "\n".join(out)
+
+
+#: Line colours that stay apart for people with the common colour-vision deficiencies.
+PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000",
+           "#8c564b", "#7f7f7f", "#bcbd22")
+
+
+def history_svg(months: History, group: str = "all") -> str:
+    """The rate of each KPI at each month end as a line, its target as a dashed line of the
+    same colour, with month labels and a legend: a plain SVG document, no dependency."""
+    series = _series(months, group)
+    dates = [d for d, _ in months]
+    w, h, left, right, top, bottom = 960, 480, 64, 700, 48, 400
+    rates = [float(r.rate) for s in series.values() for r in s.values() if r.rate is not None]
+    targets = [float(r.target) for s in series.values() for r in s.values()]
+    ymax = max(1.0, math.ceil(max([*rates, *targets, 0.0]) * 4) / 4)
+
+    def x(i: int) -> float:
+        return left + (right - left) * (i / (len(dates) - 1) if len(dates) > 1 else 0.5)
+
+    def y(v: float) -> float:
+        return bottom - (bottom - top) * v / ymax
+
+    scope = next((r.scope for s in series.values() for r in s.values()), "programme")
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+           f'viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{w}" height="{h}" fill="white"/>',
+           f'<text x="{left}" y="24" font-size="16" font-weight="bold">KPI rates at each month '
+           f'end, {escape(_group_title(scope, group))}</text>']
+    step = 0.25 if ymax <= 2 else 0.5
+    for k in range(int(ymax / step) + 1):
+        v = k * step
+        out.append(f'<line x1="{left}" y1="{y(v):.1f}" x2="{right}" y2="{y(v):.1f}" '
+                   f'stroke="#ddd"/>')
+        out.append(f'<text x="{left - 8}" y="{y(v) + 4:.1f}" text-anchor="end">'
+                   f'{round(v * 100)}%</text>')
+    every = max(1, math.ceil(len(dates) * 40 / (right - left)))
+    for i, d in enumerate(dates):
+        out.append(f'<line x1="{x(i):.1f}" y1="{bottom}" x2="{x(i):.1f}" y2="{bottom + 4}" '
+                   f'stroke="#888"/>')
+        if i % every == 0:
+            out.append(f'<text x="{x(i):.1f}" y="{bottom + 18}" text-anchor="middle">'
+                       f'{d:%b}</text>')
+        if i == 0 or d.month == 1:
+            out.append(f'<text x="{x(i):.1f}" y="{bottom + 34}" text-anchor="middle" '
+                       f'font-weight="bold">{d.year}</text>')
+    out.append(f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#888"/>')
+    for n, (kpi, by_date) in enumerate(series.items()):
+        colour = PALETTE[n % len(PALETTE)]
+        line, goal, dots = [], [], []
+        for i, d in enumerate(dates):
+            r = by_date.get(d)
+            if r is None or r.rate is None:
+                line.append(None)
+            else:
+                line.append(f"{x(i):.1f} {y(float(r.rate)):.1f}")
+                dots.append(f'<circle cx="{x(i):.1f}" cy="{y(float(r.rate)):.1f}" r="2.5" '
+                            f'fill="{colour}"/>')
+            if r is not None:
+                goal.append(f"{x(i):.1f} {y(float(r.target)):.1f}")
+        out.append(f'<path class="target" data-kpi="{escape(kpi)}" d="M {" L ".join(goal)}" '
+                   f'fill="none" stroke="{colour}" stroke-width="1.5" stroke-dasharray="6 4" '
+                   f'opacity="0.6"/>')
+        out.append(f'<path class="rate" data-kpi="{escape(kpi)}" d="{_segments(line)}" '
+                   f'fill="none" stroke="{colour}" stroke-width="2.5"/>')
+        out += dots
+        latest = by_date.get(dates[-1]) if dates else None
+        ly = top + 8 + 22 * n
+        out.append(f'<line x1="{right + 24}" y1="{ly}" x2="{right + 52}" y2="{ly}" '
+                   f'stroke="{colour}" stroke-width="2.5"/>')
+        label = f"{kpi} ({_target(latest)})" if latest else kpi
+        out.append(f'<text x="{right + 58}" y="{ly + 4}">{escape(label)}</text>')
+    ly = top + 8 + 22 * len(series) + 10
+    out.append(f'<line x1="{right + 24}" y1="{ly}" x2="{right + 52}" y2="{ly}" stroke="#555" '
+               f'stroke-width="1.5" stroke-dasharray="6 4"/>')
+    out.append(f'<text x="{right + 58}" y="{ly + 4}">target (same colour)</text>')
+    out.append(f'<text x="{left}" y="{h - 16}" fill="#555">Rate = counted / population at '
+               f'each month end; a gap is a month without data.</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _segments(points: list[str | None]) -> str:
+    """An SVG path through the points, lifting the pen over the missing ones."""
+    parts, pen_down = [], False
+    for p in points:
+        if p is None:
+            pen_down = False
+            continue
+        parts.append(("L " if pen_down else "M ") + p)
+        pen_down = True
+    return " ".join(parts) or "M 0 0"
+
+
+# ---- diff ---------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Change:
+    """A result whose status or counts differ between two rule sets (``None``: not there)."""
+
+    kpi: str
+    scope: str
+    group: str
+    old: Result | None
+    new: Result | None
+
+
+@attrs.frozen(kw_only=True)
+class Diff:
+    """What a change of rules does to the results on the same data."""
+
+    as_of: dt.date
+    changes: tuple[Change, ...]
+    added: tuple[str, ...]
+    """KPIs only in the new rules."""
+    removed: tuple[str, ...]
+    """KPIs only in the old rules."""
+
+
+def compare(old: Report, new: Report) -> Diff:
+    """The results of KPIs in both reports whose status, k, n or p differ; a target change
+    that moves no status is not a change of result."""
+    def key(r: Result) -> tuple[str, str, str]:
+        return (r.kpi, r.scope, r.group)
+
+    def counts(r: Result | None) -> tuple[Any, ...] | None:
+        return None if r is None else (r.status, r.numerator, r.denominator, r.pending)
+
+    before, after = {key(r): r for r in old.results}, {key(r): r for r in new.results}
+    old_kpis = list(dict.fromkeys(r.kpi for r in old.results))
+    new_kpis = list(dict.fromkeys(r.kpi for r in new.results))
+    both = set(old_kpis) & set(new_kpis)
+    changes = [Change(kpi=k[0], scope=k[1], group=k[2], old=before.get(k), new=after.get(k))
+               for k in dict.fromkeys([*before, *after])
+               if k[0] in both and counts(before.get(k)) != counts(after.get(k))]
+    return Diff(as_of=new.as_of, changes=tuple(changes),
+                added=tuple(k for k in new_kpis if k not in both),
+                removed=tuple(k for k in old_kpis if k not in both))
+
+
+def diff_json(diff: Diff) -> dict[str, Any]:
+    """The changes with the old and new result of each (``null`` where there is none)."""
+    return {"as_of": diff.as_of.isoformat(), "added": list(diff.added),
+            "removed": list(diff.removed),
+            "changes": [{"kpi": c.kpi, "scope": c.scope, "group": c.group,
+                         "old": c.old and result_json(c.old),
+                         "new": c.new and result_json(c.new)} for c in diff.changes]}
+
+
+def _brief(r: Result | None) -> str:
+    if r is None:
+        return "(none)"
+    text = f"{r.status.replace('_', ' ')} {r.numerator}/{r.denominator}"
+    return text + (f", {r.pending} pending" if r.pending else "")
+
+
+def render_diff(diff: Diff) -> str:
+    """The changed results grouped by KPI, old → new, after the KPIs added and removed."""
+    out = [f"Changes as of {diff.as_of.isoformat()}: {len(diff.changes)} results change",
+           f"KPIs added: {', '.join(diff.added) or 'none'}",
+           f"KPIs removed: {', '.join(diff.removed) or 'none'}"]
+    by_kpi: dict[str, list[Change]] = {}
+    for c in diff.changes:
+        by_kpi.setdefault(c.kpi, []).append(c)
+    for kpi, changes in by_kpi.items():
+        targets = list(dict.fromkeys(f"{r.direction} {percent(r.target)}" for c in changes
+                                     for r in (c.old, c.new) if r is not None))
+        out += ["", f"{kpi}  (target: {' → '.join(targets)})"]
+        rows = [(c.scope, c.group, _brief(c.old), "→", _brief(c.new)) for c in changes]
+        out += ["  " + x for x in _table(rows, ("scope", "group", "old", "", "new"))]
+    if not diff.changes:
+        out += ["", "No result changes status or counts."]
     return "\n".join(out)

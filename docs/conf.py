@@ -1,0 +1,40 @@
+"""Sphinx configuration for the kpidsl documentation (``nox -s docs``)."""
+
+from __future__ import annotations
+
+import kpidsl
+
+project = "kpidsl"
+author = "kpidsl maintainers"
+copyright = "2026, kpidsl maintainers"  # noqa: A001
+release = version = kpidsl.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "kpidsl.sphinxext",
+]
+
+# The rule reference is generated from ../rules into rules/ (git-ignored) on every build.
+kpidsl_rules_path = "../rules"
+kpidsl_generated_dir = "rules"
+
+exclude_patterns = ["_build"]
+highlight_language = "text"
+pygments_style = "sphinx"
+
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_default_options = {"members": True}
+
+html_theme = "alabaster"
+html_title = "kpidsl"
+html_static_path = ["_static"]
+html_css_files = ["kpidsl.css"]
+html_theme_options = {
+    "description": "The Skills Bootcamps KPIs as rule files",
+    "fixed_sidebar": True,
+    "page_width": "1100px",
+    "sidebar_width": "240px",
+}
+html_sidebars = {"**": ["about.html", "navigation.html", "relations.html", "searchbox.html"]}

@@ -1,0 +1,306 @@
+"""The command line: ``kpidsl check | evaluate | generate``, in-process and as a real process.
+
+Exit codes (cli.py): 0 success, 1 rule or data errors, 2 usage errors, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import filecmp
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import kpidsl
+from cohort import completer, dataset, interview, withdrawn
+from kpidsl.cli import main
+from kpidsl.data import load_data, write_data
+
+BAD_RULE = 'kpi x:\n  title: "X"\n  populaton: learners\n'
+DATA_FILES = ("providers.csv", "bootcamps.csv", "employers.csv", "engagements.csv",
+              "learners.csv", "interviews.csv", "cofunding.csv")
+RESULT_KEYS = {"kpi", "scope", "group", "status", "numerator", "denominator", "pending"}
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def bad_rules(tmp_path: Path) -> Path:
+    folder = tmp_path / "bad_rules"  # its own folder: a file is checked with its siblings
+    folder.mkdir()
+    path = folder / "bad.kpi"
+    path.write_text(BAD_RULE, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def cohort_dir(tmp_path: Path) -> Path:
+    """A data folder: on B1, 1 of 5 Milestone 1 starters withdrew (learner_dropout met, 1/5)."""
+    folder = tmp_path / "data"
+    write_data(dataset([withdrawn("W"), *(completer(f"C{i}") for i in range(4))]), folder)
+    return folder
+
+
+# ---- check ------------------------------------------------------------------------------------
+
+
+def test_check_shipped_rules(capsys):
+    code, out, err = run(capsys, "check")
+    assert code == 0, err
+    m = re.fullmatch(r"(\d+) rule files OK: (\d+) KPIs, .*\n", out)
+    assert m, out
+    assert int(m.group(1)) == len(list(kpidsl.default_rules_path().rglob("*.kpi")))
+    assert int(m.group(2)) >= 7
+    assert err == ""
+
+
+def test_check_a_bad_file(capsys, bad_rules: Path):
+    code, out, err = run(capsys, "check", str(bad_rules))
+    assert code == 1
+    assert out == ""
+    assert err == f"""\
+{bad_rules}:3:3: error: unexpected `populaton`
+  2 |   title: "X"
+  3 |   populaton: learners
+    |   ^^^^^^^^^
+  hint: did you mean `population`?
+
+1 error
+"""
+
+
+def test_check_a_missing_path(capsys, tmp_path: Path):
+    missing = tmp_path / "nope.kpi"
+    code, out, err = run(capsys, "check", str(missing))
+    assert code == 2
+    assert out == ""
+    assert err == f"kpidsl check: error: {missing}: no such file or folder\n"
+
+
+def test_version(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0
+    assert out == f"kpidsl {kpidsl.__version__}\n"
+
+
+def test_no_command_is_a_usage_error(capsys):
+    code, _, err = run(capsys)
+    assert code == 2
+    assert "usage: kpidsl" in err
+
+
+# ---- evaluate ---------------------------------------------------------------------------------
+
+
+def test_evaluate_json(capsys, cohort_dir: Path):
+    code, out, err = run(capsys, "evaluate", "--data", str(cohort_dir), "--as-of", "2026-12-31",
+                         "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert set(doc) >= {"as_of", "results", "findings", "actions"}  # KPI-SPEC §4
+    assert doc["as_of"] == "2026-12-31"
+    assert doc["findings"] == [] and doc["actions"] == []
+    for r in doc["results"]:
+        assert set(r) >= RESULT_KEYS
+        assert r["scope"] in ("bootcamp", "provider", "programme")
+        assert r["status"] in ("met", "not_met", "on_track", "at_risk", "no_data")
+        assert all(isinstance(r[k], int) for k in ("numerator", "denominator", "pending"))
+    row = {(r["kpi"], r["group"]): r for r in doc["results"]}
+    b1 = row["learner_dropout", "B1"]
+    assert (b1["scope"], b1["status"], b1["numerator"], b1["denominator"], b1["pending"]) == (
+        "bootcamp", "met", 1, 5, 0)  # 1/5 = 20% ≤ 20%
+    assert row["learner_dropout", "all"]["scope"] == "programme"
+    assert row["learner_dropout", "P3"]["status"] == "no_data"  # a provider without bootcamps
+
+
+def test_evaluate_table_fits_80_columns(capsys, cohort_dir: Path):
+    code, out, err = run(capsys, "evaluate", "--data", str(cohort_dir), "--as-of", "2026-12-31")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "KPIs as of 2026-12-31"
+    too_wide = [line for line in lines if len(line) > 80]
+    assert too_wide == []
+    dropout = lines.index(next(x for x in lines if x.startswith("learner_dropout")))
+    assert "at most 20%" in lines[dropout]
+    b1 = next(x for x in lines[dropout:] if x.split()[:2] == ["bootcamp", "B1"])
+    assert b1.split()[2] == "met" and "20%" in b1
+
+
+def test_evaluate_table_with_many_actions_fits_80_columns(capsys, tmp_path: Path):
+    # generated data long after every deadline: many long referral actions to list
+    assert run(capsys, "generate", "--out", str(tmp_path / "g"), "--learners", "400",
+               "--seed", "5")[0] == 0
+    code, out, err = run(capsys, "evaluate", "--data", str(tmp_path / "g"),
+                         "--as-of", "2026-06-30")
+    assert code == 0, err
+    assert "Follow-up actions" in out
+    assert [line for line in out.splitlines() if len(line) > 80] == []
+
+
+def test_evaluate_csv(capsys, cohort_dir: Path):
+    code, out, err = run(capsys, "evaluate", "--data", str(cohort_dir), "--as-of", "2026-12-31",
+                         "--format", "csv")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows and set(rows[0]) >= RESULT_KEYS | {"as_of"}
+    report = kpidsl.evaluate(kpidsl.load_rules(), load_data(cohort_dir),
+                             as_of=dt.date(2026, 12, 31))
+    assert len(rows) == len(report.results)
+    b1 = next(r for r in rows if (r["kpi"], r["group"]) == ("learner_dropout", "B1"))
+    assert (b1["status"], b1["numerator"], b1["denominator"], b1["pending"]) == (
+        "met", "1", "5", "0")
+
+
+def test_evaluate_scope_filter(capsys, cohort_dir: Path):
+    code, out, _ = run(capsys, "evaluate", "--data", str(cohort_dir), "--as-of", "2026-12-31",
+                       "--scope", "programme")
+    assert code == 0
+    rows = [x.split()[0] for x in out.splitlines() if x.startswith("  ") and x.split()
+            and x.split()[0] in ("bootcamp", "provider", "programme")]
+    assert rows and set(rows) == {"programme"}
+
+
+@pytest.mark.parametrize("bad", ["2025-13-01", "31/03/2025", "yesterday"])
+def test_evaluate_bad_as_of_is_a_usage_error(capsys, cohort_dir: Path, bad: str):
+    code, out, err = run(capsys, "evaluate", "--data", str(cohort_dir), "--as-of", bad)
+    assert code == 2
+    assert out == ""
+    assert "--as-of" in err and bad in err
+    assert "Traceback" not in err
+
+
+def test_evaluate_missing_data_folder_is_a_usage_error(capsys, tmp_path: Path):
+    code, _, err = run(capsys, "evaluate", "--data", str(tmp_path / "nope"))
+    assert code == 2
+    assert "no such file or folder" in err
+
+
+def test_evaluate_bad_data_file(capsys, cohort_dir: Path):
+    learners = cohort_dir / "learners.csv"
+    lines = learners.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert lines[2].count("2024-01-01") == 1  # line 3, the second learner: its start_date
+    lines[2] = lines[2].replace("2024-01-01", "2024-13-01")
+    learners.write_text("".join(lines), encoding="utf-8")
+    code, out, err = run(capsys, "evaluate", "--data", str(cohort_dir), "--as-of", "2026-12-31")
+    assert code == 1
+    assert out == ""  # nothing is evaluated on half the data
+    assert f"{learners}:3:" in err
+    assert "start_date" in err and "2024-13-01" in err
+    assert "Traceback" not in err
+
+
+def test_evaluate_with_a_bad_rules_folder(capsys, cohort_dir: Path, bad_rules: Path):
+    code, out, err = run(capsys, "evaluate", "--data", str(cohort_dir), "--rules",
+                         str(bad_rules.parent))
+    assert code == 1
+    assert out == ""
+    assert f"{bad_rules}:3:3: error: unexpected `populaton`" in err
+
+
+def test_evaluate_with_edited_rules(capsys, cohort_dir: Path, tmp_path: Path):
+    rules = tmp_path / "rules"
+    shutil.copytree(kpidsl.default_rules_path(), rules)
+    (path,) = rules.glob("*learner_dropout.kpi")
+    path.write_text(path.read_text(encoding="utf-8").replace("at most 20%", "at most 10%"),
+                    encoding="utf-8")
+    code, out, err = run(capsys, "evaluate", "--data", str(cohort_dir), "--rules", str(rules),
+                         "--as-of", "2026-12-31", "--format", "json")
+    assert code == 0, err
+    row = next(r for r in json.loads(out)["results"]
+               if (r["kpi"], r["group"]) == ("learner_dropout", "B1"))
+    assert row["status"] == "not_met"  # 1/5 = 20% > 10%
+
+
+# ---- generate ---------------------------------------------------------------------------------
+
+
+def test_generate_writes_a_loadable_data_set_and_is_reproducible(capsys, tmp_path: Path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    for out in (one, two):
+        code, text, err = run(capsys, "generate", "--out", str(out), "--learners", "50",
+                              "--seed", "3")
+        assert code == 0, err
+        assert text.startswith("wrote 50 learners")
+    for name in DATA_FILES:
+        assert (one / name).is_file(), name
+    names = sorted(os.listdir(one))
+    assert names == sorted(os.listdir(two))
+    match, mismatch, errors = filecmp.cmpfiles(one, two, names, shallow=False)
+    assert (sorted(match), mismatch, errors) == (names, [], [])
+    data = load_data(one)
+    assert len(data.learners) == 50
+
+
+def test_generate_another_seed_differs(capsys, tmp_path: Path):
+    for seed in ("3", "4"):
+        assert run(capsys, "generate", "--out", str(tmp_path / seed), "--learners", "50",
+                   "--seed", seed)[0] == 0
+    a = (tmp_path / "3" / "learners.csv").read_bytes()
+    b = (tmp_path / "4" / "learners.csv").read_bytes()
+    assert a != b
+
+
+def test_generate_negative_learners_is_a_usage_error(capsys, tmp_path: Path):
+    code, _, err = run(capsys, "generate", "--out", str(tmp_path / "g"), "--learners", "-1")
+    assert code == 2
+    assert "--learners" in err
+
+
+# ---- the real console script ------------------------------------------------------------------
+
+
+def _commands() -> list[list[str]]:
+    commands = [[sys.executable, "-m", "kpidsl"]]
+    script = shutil.which("kpidsl")
+    if script is not None:
+        commands.append([script])
+    return commands
+
+
+@pytest.mark.parametrize("command", _commands(),
+                         ids=lambda c: "python -m kpidsl" if len(c) > 1 else "kpidsl script")
+def test_console_script(command: list[str], bad_rules: Path, cohort_dir: Path):
+    def proc(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*command, *argv], capture_output=True, text=True, timeout=60)
+
+    ok = proc("check")
+    assert ok.returncode == 0, ok.stderr
+    assert "rule files OK" in ok.stdout
+
+    bad = proc("check", str(bad_rules))
+    assert bad.returncode == 1
+    assert f"{bad_rules}:3:3: error: unexpected `populaton`" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+    ev = proc("evaluate", "--data", str(cohort_dir), "--as-of", "2026-12-31", "--format", "json")
+    assert ev.returncode == 0, ev.stderr
+    doc = json.loads(ev.stdout)
+    assert doc["as_of"] == "2026-12-31" and doc["results"]
+
+
+def test_evaluate_json_findings_point_at_the_csv_line(capsys, tmp_path: Path):
+    folder = tmp_path / "data"
+    # learners.csv: header on line 1, A on line 2, WC on line 3; interviews.csv: A's on line 2
+    write_data(dataset([completer("A"), completer("WC", withdrawal_date="2024-03-01")],
+                       [interview("A", "2023-12-01")]), folder)
+    code, out, err = run(capsys, "evaluate", "--data", str(folder), "--as-of", "2026-12-31",
+                         "--format", "json")
+    assert code == 0, err
+    found = {(f["name"], f["record"], f["file"], f["line"])
+             for f in json.loads(out)["findings"]}
+    assert ("withdrawn_and_completed", "learner WC", "learners.csv", 3) in found
+    assert any(name == "interview_before_start" and file == "interviews.csv" and line == 2
+               for name, _, file, line in found)
+    assert len(found) == 2
