@@ -14,16 +14,17 @@ nox.options.default_venv_backend = "venv"
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole test suite, against the package installed as a user would install it."""
-    session.install(".", "pytest>=8", "hypothesis>=6.100")
+    session.install(".", "pytest>=8", "hypothesis>=6.100", "sphinx>=7.2")
     session.run("pytest", *session.posargs)
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff on the code, and the shipped rules must check."""
+    """Ruff on the code; the shipped rules must check and be formatted."""
     session.install(".", "ruff>=0.5")
     session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py")
     session.run("kpidsl", "check")
+    session.run("kpidsl", "fmt", "--check", "rules")
 
 
 @nox.session

@@ -6,7 +6,7 @@ import kpidsl
 
 project = "kpidsl"
 author = "kpidsl maintainers"
-copyright = "2026, kpidsl maintainers"  # noqa: A001
+copyright = "2026, kpidsl maintainers"
 release = version = kpidsl.__version__
 
 extensions = [
@@ -29,8 +29,6 @@ autodoc_default_options = {"members": True}
 
 html_theme = "alabaster"
 html_title = "kpidsl"
-html_static_path = ["_static"]
-html_css_files = ["kpidsl.css"]
 html_theme_options = {
     "description": "The Skills Bootcamps KPIs as rule files",
     "fixed_sidebar": True,

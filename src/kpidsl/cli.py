@@ -138,13 +138,22 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _plural(word: str, n: int) -> str:
+    if n == 1:
+        return word
+    return "findings and actions" if word == "finding or action" else word + "s"
+
+
 def _check(args: argparse.Namespace) -> int:
     paths = [_existing(p) for p in args.paths] or None
     files = rule_files(paths)
     rules = load_rules(paths)
     defs = len(rules.definitions)
-    print(f"{len(files)} rule files OK: {len(rules.kpis)} KPIs, {defs} definitions, "
-          f"{len(rules.tables)} tables, {len(rules.notices)} findings and actions")
+    counts = [(len(rules.kpis), "KPI"), (len(rules.definitions), "definition"),
+              (len(rules.tables), "table"), (len(rules.schedules), "schedule"),
+              (len(rules.notices), "finding or action"), (len(rules.tests), "test")]
+    summary = ", ".join(f"{n} {_plural(word, n)}" for n, word in counts)
+    print(f"{len(files)} rule files OK: {summary}")
     return OK
 
 

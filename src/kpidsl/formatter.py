@@ -1,10 +1,16 @@
 """Formatting: rule-file text → the same rules in one canonical layout (``kpidsl fmt``).
 
 The formatter parses a file to its AST and prints the AST back, so layout can never change
-meaning: ``parse(format_source(x)) == parse(x)``, and formatting twice changes nothing. It prints
-expressions with the fewest parentheses the grammar's precedence allows, breaks ``and``/``or``
-chains that do not fit in :data:`WIDTH` columns one operand per line, and writes every prose
-block the same way. Literals come out in one spelling (``£1,500.00``, ``12.5%``, ``6 months``).
+meaning: ``parse(format_source(x)) == parse(x)``, and formatting twice changes nothing. The one
+exception is the order of a KPI's metadata, which is put in the guidance's order (title, stage,
+level, descriptor, measured, monitors, source); the metadata is only ever looked up by key.
+
+Expressions get the fewest parentheses the grammar's precedence allows, except that an ``and``
+inside an ``or`` keeps its parentheses, so that no reader has to know which binds tighter. An
+``and``/``or`` chain that does not fit in :data:`WIDTH` columns is broken one operand per line,
+the operator first. Every prose block is written one way: the text between a line that ends
+with ``\"\"\"`` and a closing ``\"\"\"`` on its own line, at the text's indentation. Literals come
+out in one spelling (``£1,500.00``, ``12.5%``, ``6 months``).
 
 The parser drops comments, so they are collected from the tokens and put back next to the clause
 or item they were written beside: a comment on its own line goes before the clause or item that
@@ -14,6 +20,7 @@ before the clause, when the line it ended no longer exists). No comment is ever 
 
 from __future__ import annotations
 
+import bisect
 import math
 import threading
 from decimal import Decimal
@@ -314,19 +321,19 @@ class _Comment:
 
 
 _GRAMMAR = resources.files("kpidsl").joinpath("kpi.lark").read_text(encoding="utf-8")
-_TERMINALS = [t.name for t in lark.Lark(_GRAMMAR, parser="lalr").terminals]
-_SCANNED: list[lark.Token] = []
+_COMMENTS: list[lark.Token] = []
 _SCAN_LOCK = threading.Lock()
 
 
 def _keep(token: lark.Token) -> lark.Token:
-    _SCANNED.append(token)
+    _COMMENTS.append(token)
     return token
 
 
-#: The parser's grammar again, reporting every token it lexes (comments too): the parser keeps
-#: no comments and no positions of keywords, and the formatter needs both.
-_SCANNER = lark.Lark(_GRAMMAR, parser="lalr", lexer_callbacks=dict.fromkeys(_TERMINALS, _keep))
+#: The parser's grammar again, keeping every token in the tree and reporting each comment: the
+#: parser keeps neither, and the formatter needs both to put comments back.
+_SCANNER = lark.Lark(_GRAMMAR, parser="lalr", keep_all_tokens=True,
+                     lexer_callbacks={"COMMENT": _keep})
 
 
 class _Tokens:
@@ -334,16 +341,17 @@ class _Tokens:
 
     def __init__(self, source: str) -> None:
         with _SCAN_LOCK:
-            _SCANNED.clear()
-            _SCANNER.parse(source)
-            tokens = list(_SCANNED)
-        self.code = [t for t in tokens if t.type != "COMMENT" and t.strip()]
-        self.code_lines = {n for t in self.code for n in range(t.line, t.end_line + 1)}
+            _COMMENTS.clear()
+            tree = _SCANNER.parse(source)
+            found = list(_COMMENTS)
+        self.code = sorted(tree.scan_values(lambda v: isinstance(v, lark.Token)),
+                           key=lambda t: t.start_pos or 0)
+        self.code_lines = {n for t in self.code for n in range(t.line or 0, (t.end_line or 0) + 1)}
         lines = source.split("\n")
         self.comments = [
             _Comment(t.line, t.column, t.rstrip(), own_line=t.line not in self.code_lines,
                      blank_after=t.line < len(lines) and not lines[t.line].strip())
-            for t in tokens if t.type == "COMMENT"
+            for t in found
         ]
 
     def find(self, kind: str, after: tuple[int, int]) -> tuple[int, int]:
@@ -365,19 +373,21 @@ class _Block:
 
 
 def _attach(blocks: list[_Block], tokens: _Tokens) -> list[_Comment]:
-    """Attach each comment to a block; returns the comments that follow every block."""
+    """Attach each comment to a block; returns the comments that come after every block.
+
+    A block runs in the source from its start to the last line with code before the next
+    block starts. A comment at the end of a block's last line trails it; any other comment
+    inside a block goes before it; a comment between blocks goes before the next one.
+    """
     placed = sorted((b for b in blocks if b.at is not None), key=lambda b: b.at or (0, 0))
+    starts = [b.at for b in placed if b.at is not None]
     ends = []
-    for i, b in enumerate(placed):
-        assert b.at is not None
-        start = b.at[0]
-        stop = placed[i + 1].at[0] if i + 1 < len(placed) else math.inf  # type: ignore[index]
-        ends.append(max([start, *(n for n in tokens.code_lines if start <= n < stop)]))
+    for i, (line, _) in enumerate(starts):
+        stop = starts[i + 1][0] if i + 1 < len(starts) else math.inf
+        ends.append(max([line, *(n for n in tokens.code_lines if line <= n < stop)]))
     leftover: list[_Comment] = []
     for c in tokens.comments:
-        k = -1
-        while k + 1 < len(placed) and placed[k + 1].at <= (c.line, c.column):  # type: ignore
-            k += 1
+        k = bisect.bisect_right(starts, (c.line, c.column)) - 1  # the block the comment is in
         if k >= 0 and not c.own_line and c.line == ends[k]:
             placed[k].trailing = c
         elif k >= 0 and c.line <= ends[k]:
@@ -389,15 +399,17 @@ def _attach(blocks: list[_Block], tokens: _Tokens) -> list[_Comment]:
     return leftover
 
 
-def _emit(block: _Block) -> list[str]:
-    out = []
+def _emit(block: _Block) -> list[str | None]:
+    """The block's lines with its comments; ``None`` is a blank line that may be merged with
+    the next one (a blank line inside prose is ``""`` and is never touched)."""
+    out: list[str | None] = []
     for c in block.before:
         out.append(block.indent + c.text)
         if c.blank_after:
-            out.append("")
+            out.append(None)
     out += block.lines
     if block.trailing is not None:
-        out[-1] += "  " + block.trailing.text
+        out[-1] = f"{out[-1]}  {block.trailing.text}"
     return out
 
 
@@ -417,22 +429,22 @@ class _Printer:
         items = [getattr(self, f"visit_{type(i).__name__}")(i) for i in tree.items]
         blocks = [b for groups in items for group in groups for b in group]
         leftover = _attach(blocks, self.tokens) if self.tokens else []
-        out: list[str] = []
+        out: list[str | None] = []
         for groups in items:
             for group in groups:
-                out.append("")
+                out.append(None)
                 for block in group:
                     out += _emit(block)
         if leftover:
-            out.append("")
+            out.append(None)
             out += _emit(_Block(None, [], "", before=leftover))
-        text: list[str] = []
+        text: list[str | None] = []
         for line in out:  # at most one blank line in a row, none at either end
-            if line or (text and text[-1]):
+            if line is not None or (text and text[-1] is not None):
                 text.append(line)
-        while text and not text[-1]:
+        while text and text[-1] is None:
             text.pop()
-        return "\n".join(text) + "\n" if text else ""
+        return "".join(("" if line is None else line) + "\n" for line in text)
 
     # -- helpers --
 

@@ -164,10 +164,12 @@ def load(path: str | Path) -> Loaded:
     for f in left_out:
         if f not in reported:
             diagnostics.append(Diagnostic(
-                message="not documented: it depends on a rule file with errors", file=f))
+                message="not documented: it cannot be checked while another rule file has "
+                "errors", file=f))
     loaded = Loaded(path=path, files=files, rules=rules, diagnostics=tuple(diagnostics),
                     left_out=tuple(left_out))
-    _CACHE.clear()  # keep only the latest state of the rules
+    if len(_CACHE) > 8:  # keep only recent states of the rules
+        _CACHE.clear()
     _CACHE[key] = loaded
     return loaded
 
@@ -328,6 +330,11 @@ class Ref:
 
 Piece = str | Code | Em | Ref
 Pieces = list[Piece]
+
+
+def _a(noun: str) -> str:
+    """``an employer``, ``a learner``."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 def human(name: str) -> str:
@@ -697,6 +704,23 @@ class Words:
             return [*lead, *self.condition(expr.condition)], []
         return self.value(expr), []
 
+    def amount(self, expr: Any) -> tuple[Pieces, list[Pieces]]:
+        """A count or total for a page; a long condition inside it becomes bullets
+        (``the number of the learners for whom all of these hold:``)."""
+        if isinstance(expr, ast.Call) and len(expr.args) == 1:
+            arg, head = expr.args[0], self.value(expr)
+            where = arg if isinstance(arg, ast.Where) else getattr(arg, "target", None)
+            if isinstance(where, ast.Where):
+                op, parts = self.chain(where.condition)
+                if op is not None and len(parts) >= 3:
+                    cond = self.condition(where.condition)
+                    inner = self._paren(cond, where.condition)
+                    # the words of the call end with those of the condition: swap in a lead
+                    if head[-len(inner):] == inner:
+                        lead = [*head[:-len(inner)], _LEADS[op]]
+                        return lead, [self._paren(self.condition(p), p) for p in parts]
+        return self.value(expr), []
+
     def target(self, kpi: ast.Kpi) -> Pieces:
         """``at most 20% of the population is counted``."""
         clause = kpi.target
@@ -791,7 +815,7 @@ def _cell(content: Cell) -> nodes.entry:
 def _table(rows: Sequence[Sequence[Cell]], widths: Sequence[int],
            header: Sequence[str] | None = None, stub: bool = False,
            classes: Sequence[str] = ()) -> nodes.table:
-    table = nodes.table(classes=["kpi-table", *classes])
+    table = nodes.table(classes=["kpi-table", "colwidths-given", *classes])
     group = nodes.tgroup(cols=len(widths))
     table += group
     for i, w in enumerate(widths):
@@ -868,7 +892,10 @@ class KpiIndex(Index):
                     objects.items(), key=lambda kv: kv[1][2].lower()):
                 if typ != objtype or (wanted is not None and docname not in wanted):
                     continue
-                extra = name if title != name else ""
+                if typ == "definition":
+                    extra = f"for each {name.split('.')[0]}" if "." in name else "a constant"
+                else:
+                    extra = name if title != name else ""
                 entries.append(IndexEntry(title, 0, docname, anchor, extra, "", ""))
             if entries:
                 content.append((heading, entries))
@@ -999,7 +1026,11 @@ class _RulesDirective(SphinxDirective):
         """Links to the rules, definitions and notices named by ``refs``."""
         role = {"rule": "rule", "definition": "def", "table": "table", "schedule": "schedule",
                 "notice": "notice"}
-        parts: list[Pieces] = [[Ref(role[k], n, n.rsplit(".", 1)[-1])] for k, n in refs]
+        titles = {k.name: k.meta_value("title") or k.name
+                  for k in (loaded.rules.kpis if loaded.rules is not None else ())}
+        parts: list[Pieces] = [
+            [Ref("rule", n, titles.get(n, n), code=False)] if k == "rule"
+            else [Ref(role[k], n, n.rsplit(".", 1)[-1])] for k, n in refs]
         return _inline(_join(parts, ", ")) if parts else [nodes.Text("nothing")]
 
     def used_by(self, loaded: Loaded, ref: tuple[str, str]) -> list[nodes.Node]:
@@ -1112,7 +1143,7 @@ class KpiPage:
             for clause, label in ((getattr(kpi, "actual", None), "Actual"),
                                   (getattr(kpi, "planned", None), "Planned")):
                 if clause is not None:
-                    rows.append((label, _words_block(w.value(clause.expr), [])))
+                    rows.append((label, _words_block(*w.amount(clause.expr))))
         else:
             if kpi.population is not None:
                 rows.append(("Who is measured", _words_block(*w.population(kpi.population.expr))))
@@ -1192,8 +1223,11 @@ class KpiPage:
                     continue
                 counts = ""
                 if e.numerator is not None and e.denominator is not None:
-                    counts += f", {e.numerator} of {e.denominator} counted"
-                if e.pending is not None:
+                    counts += (f", actual {e.numerator}, planned {e.denominator}"
+                               if getattr(self.kpi, "per", None) is not None
+                               else f", {e.numerator} of {e.denominator} counted")
+                if e.pending is not None and not (
+                        getattr(self.kpi, "per", None) is not None and e.pending == 0):
                     counts += f", {e.pending} pending"
                 who = "the programme" if e.scope == "programme" else f"{e.scope} {e.group}"
                 status = human(e.status)
@@ -1274,7 +1308,7 @@ class DefinitionsDirective(_RulesDirective):
         for (subject, name), d in rules.definitions.items():
             target = def_target(subject, name)
             anchor = _anchor("def", target)
-            title = f"{name} (for each {subject})" if subject else name
+            title = name
             section = _section(document, [nodes.literal(name, name),
                                           nodes.Text(f" (for each {subject})" if subject
                                                      else " (a constant)")], anchor)
@@ -1458,9 +1492,7 @@ class DataContractDirective(SphinxDirective):
                 facts += nodes.list_item("", _para(*_inline(keys), f" {what} in this file."))
             links = [lk for lk in records.LINKS if lk.source == rt.name]
             if links:
-                parts = [[Code(f"{rt.name}.{lk.name}"),
-                          f" (every {lk.target} with the same {lk.target_field})" if lk.many
-                          else f" (the {lk.target} named by {lk.source_field})"]
+                parts = [[Code(f"{rt.name}.{lk.name}"), f" ({self.link_words(lk)})"]
                          for lk in links]
                 facts += nodes.list_item("", _para("Rules can follow: ",
                                                    *_inline(_join(parts, ", ", " and ")), "."))
@@ -1476,6 +1508,15 @@ class DataContractDirective(SphinxDirective):
                               classes=["kpi-contract"])
             out.append(section)
         return out
+
+    @staticmethod
+    def link_words(lk: records.Link) -> str:
+        if not lk.many:
+            return f"the {lk.target} named by {lk.source_field}"
+        through = getattr(lk, "through", None)
+        if through:
+            return f"every {lk.target} whose {through} has the same {lk.target_field}"
+        return f"every {lk.target} with the same {lk.target_field}"
 
     @staticmethod
     def column(rt: records.RecordType, f: records.FieldInfo) -> tuple[Cell, ...]:
@@ -1515,7 +1556,7 @@ class DataContractDirective(SphinxDirective):
             target = records.BY_NAME[lk.target]
             if (lk.source == rt.name and not lk.many and lk.source_field == f.name
                     and target.key[:1] == (lk.target_field,) and target.name != rt.name):
-                allowed.append(f"must name a {lk.target} in `{target.file}`")
+                allowed.append(f"must name {_a(lk.target)} in `{target.file}`")
         if rt.key == (f.name,):
             allowed.append("unique")
         return ([nodes.literal(f.name, f.name)], kind, required, f.doc or "",
@@ -1541,8 +1582,10 @@ class CliDirective(SphinxDirective):
             section = _section(self.state.document, [nodes.literal(f"kpidsl {name}",
                                                                    f"kpidsl {name}")],
                                nodes.make_id(f"cli-{name}"))
-            if p.description:
-                section += _para(p.description)
+            summary = p.description or next(
+                (c.help for c in sub._choices_actions if c.dest == name), None)
+            if summary:
+                section += _para(*_text_with_code(summary))
             text = p.format_usage().strip()
             section += nodes.literal_block(text, text, language="text")
             section += self.options_table(p, rules_path)
@@ -1564,13 +1607,17 @@ class CliDirective(SphinxDirective):
                 name = a.metavar or a.dest
             text = (a.help or "").replace("%%", "%").replace(rules_path, "the rules/ folder")
             notes = []
-            if a.choices and not isinstance(a, argparse._SubParsersAction):
+            if a.choices:
                 notes.append("one of " + ", ".join(f"`{c}`" for c in a.choices))
-            if a.required:
+            if a.option_strings and a.required:
                 notes.append("required")
-            if isinstance(a, argparse._AppendAction):
+            elif not a.option_strings and a.nargs in ("*", "?"):
+                notes.append("optional" if a.nargs == "?" else "any number")
+            if isinstance(a, argparse._AppendAction) and "repeatable" not in text:
                 notes.append("repeatable")
-            if a.default not in (None, False, argparse.SUPPRESS) and a.nargs != 0:
+            if (a.default is not None and a.default is not False
+                    and a.default != argparse.SUPPRESS and a.nargs != 0
+                    and "default" not in text):
                 notes.append(f"default `{a.default}`")
             if notes:
                 text = (text + " (" if text else "(") + "; ".join(notes) + ")"
@@ -1604,7 +1651,7 @@ def _header(loaded: Loaded, what: str) -> str:
     return f"{MARKER}\n   {what}\n   Rule files: {files}\n\n"
 
 
-def pages(loaded: Loaded, option: str = "") -> dict[str, str]:
+def pages(loaded: Loaded) -> dict[str, str]:
     """The generated pages (name → reStructuredText) for a rule set."""
     rules = loaded.rules
     out: dict[str, str] = {}
@@ -1618,7 +1665,7 @@ def pages(loaded: Loaded, option: str = "") -> dict[str, str]:
             continue
         title = k.meta_value("title") or k.name
         out[k.name] = (_header(loaded, f"KPI {k.name}.") + _rst_title(title)
-                       + f"\n.. kpi:rule:: {k.name}{option}\n")
+                       + f"\n.. kpi:rule:: {k.name}\n")
     has_defs = rules is not None and bool(
         rules.definitions or rules.tables or getattr(rules, "schedules", None))
     if has_defs:
@@ -1627,7 +1674,7 @@ def pages(loaded: Loaded, option: str = "") -> dict[str, str]:
             + _rst_title("Definitions and parameters")
             + "\nThe definitions, parameter tables and schedules that the rules share. A "
             "definition ``for`` a record type is read like a field of every such record.\n"
-            f"\n.. kpi:definitions::{option}\n")
+            "\n.. kpi:definitions::\n")
     if rules is not None and rules.notices:
         out["findings"] = (
             _header(loaded, "Findings and actions.")
@@ -1635,15 +1682,18 @@ def pages(loaded: Loaded, option: str = "") -> dict[str, str]:
             + "\nData-quality findings list records that load but contradict each other; "
             "follow-up actions list records that need someone to act. Every report lists "
             "them.\n"
-            f"\n.. kpi:notices::{option}\n")
+            "\n.. kpi:notices::\n")
     toc = "\n".join(f"   {name}" for name in out)
+    others = "".join(f"- :doc:`{name}`\n" for name in ("definitions", "findings") if name in out)
+    others += "\n" if others else ""
     out["index"] = (
         _header(loaded, "The rule reference.")
         + _rst_title("Rule reference")
         + "\nOne page for each KPI, generated from the rule files: edit a rule file and "
         "rebuild the documentation to update it. The :ref:`kpi-ruleindex` lists every KPI, "
         "definition and parameter.\n"
-        f"\n.. kpi:rule-table::{option}\n\n.. toctree::\n   :maxdepth: 1\n\n{toc}\n")
+        f"\n.. kpi:rule-table::\n\n{others}"
+        f".. toctree::\n   :hidden:\n\n{toc}\n")
     return out
 
 
@@ -1671,6 +1721,30 @@ def generate(app: Sphinx) -> None:
                 path.unlink()
 
 
+#: The style of the generated tables, written to ``_static/kpidsl.css`` of an HTML build.
+CSS = """\
+/* kpidsl.sphinxext: tables generated from the rule files. */
+table.kpi-table { width: 100%; border-collapse: collapse; margin: 0.5em 0 1.5em; }
+table.kpi-table th, table.kpi-table td { vertical-align: top; padding: 0.35em 0.6em;
+  border-bottom: 1px solid #e3e3e3; text-align: left; }
+table.kpi-table th.stub { background: #f6f6f2; font-weight: 600; }
+table.kpi-table thead th { background: #eeeee8; }
+table.kpi-table p { margin: 0.2em 0; }
+table.kpi-table ul { margin: 0.2em 0 0.2em 1.2em; padding: 0; }
+p.kpi-intro { color: #555; }
+p.kpi-note { color: #666; font-size: 0.9em; }
+dl.kpi-decisions dt { font-weight: 600; }
+"""
+
+
+def write_css(app: Sphinx, exception: Exception | None) -> None:
+    """``build-finished``: the stylesheet of the generated tables, for HTML builds."""
+    if exception is None and app.builder.format == "html":
+        static = Path(app.outdir) / "_static"
+        static.mkdir(parents=True, exist_ok=True)
+        (static / "kpidsl.css").write_text(CSS, encoding="utf-8")
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the ``kpi`` domain, its directives, the lexer and the page generator."""
     app.add_config_value("kpidsl_rules_path", None, "env", types=frozenset({str, type(None)}))
@@ -1686,5 +1760,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_lexer("kpidsl", KpiLexer)
     app.connect("config-inited", resolve_rules_path)
     app.connect("builder-inited", generate)
+    app.connect("build-finished", write_css)
+    app.add_css_file("kpidsl.css")
     return {"version": __version__, "env_version": 1, "parallel_read_safe": True,
             "parallel_write_safe": True}

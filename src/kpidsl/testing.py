@@ -6,41 +6,30 @@ it exactly as ``kpidsl evaluate`` would, and compares every expectation. It also
 much of each KPI the tests exercise (:class:`KpiCoverage`), so a rule change that no test would
 notice is visible.
 
-How given records become records
---------------------------------
+How given records become records:
+
 * The word after the type is the record's id for types that have one: ``learner L1`` is the
   learner whose ``learner_id`` is ``L1`` (likewise provider, bootcamp, employer). Engagements,
   interviews, payments and profiles have no id of their own; for them the word is only a label
   used in messages, and the fields that say whose record it is must be given: an engagement's
   ``bootcamp_id`` and ``employer_id``, an interview's ``learner_id`` and ``employer_id``, a
   payment's ``learner_id``, a profile's ``provider_id`` and ``month`` (the first of a month).
+* Values are the literals written (an integer given for money is pounds); a bare name is a text
+  id or an enumeration value; ``{a, b}`` is a set.
+* A required field left out gets a neutral default, so that a test states only what it is
+  about: a bootcamp's ``provider_id`` is the test's only provider, and a learner's
+  ``bootcamp_id`` its only bootcamp (an error when there is not exactly one); other text
+  (``name``, ``title``) is the record's id; a learner's ``start_date`` is the earliest date
+  given on the learner or on its interviews, so that no "before the start" finding is raised
+  (2000-01-01 if none); an interview's ``offer_date`` and a payment's ``paid_date`` are the
+  learner's start date; other dates (a bootcamp's start and end) are 2000-01-01; money and
+  whole numbers (``course_cost``, ``amount_paid``, ``employees``, ``planned_starts``) are 0;
+  an interview's ``actual_job`` and ``matches_skills`` are false. A learner's
+  ``learner_type`` has no default: it decides too much to be guessed.
+* Optional fields keep the data contract's defaults (missing, false, or ``pending``).
 * Given records are held to the data contract: a value out of range, a duplicate id or a
   reference to a record the test does not give is an error of the test, at the record's line,
   and the test is not evaluated.
-* Values are the literals written (an integer given for money is pounds); a bare name is a text
-  id or an enumeration value; ``{a, b}`` is a set.
-* A required field left out gets a neutral default, so a test states only what it is about:
-
-  ======================================  ==================================================
-  field                                   default
-  ======================================  ==================================================
-  bootcamp's ``provider_id``              the test's only provider (an error if not one)
-  learner's ``bootcamp_id``               the test's only bootcamp (an error if not one)
-  other text (``name``, ``title``)        the record's id
-  learner's ``start_date``                the earliest date given on the learner or on its
-                                          interviews (so no "before the start" finding), else
-                                          2000-01-01
-  interview ``offer_date``, payment       the learner's start date
-  ``paid_date``
-  other dates (bootcamp start and end)    2000-01-01
-  money (``course_cost``,                 £0
-  ``amount_paid``), whole numbers
-  (``employees``, ``planned_starts``)
-  ``actual_job``, ``matches_skills``      false
-  learner's ``learner_type``              none: it must be given
-  ======================================  ==================================================
-
-  Optional fields keep the contract's defaults (missing, or false, or ``pending``).
 """
 
 from __future__ import annotations
@@ -89,6 +78,7 @@ class Failure:
 
     @property
     def location(self) -> str:
+        """``file:line`` of the expectation or the given record."""
         return f"{self.file}:{self.line}"
 
 
@@ -103,10 +93,12 @@ class Outcome:
 
     @property
     def passed(self) -> bool:
+        """No expectation failed and the given records have no errors."""
         return not self.failures
 
     @property
     def location(self) -> str:
+        """``file:line`` of the test."""
         return f"{self.file}:{self.line}"
 
 
@@ -126,6 +118,7 @@ class Part:
 
     @property
     def exercised(self) -> bool:
+        """Seen both true and false: the tests show that this part matters."""
         return self.true and self.false
 
 
@@ -176,14 +169,17 @@ class TestReport:
 
     @property
     def passed(self) -> int:
+        """How many tests passed."""
         return sum(o.passed for o in self.outcomes)
 
     @property
     def failed(self) -> int:
+        """How many tests failed (an error in the given records is a failure)."""
         return len(self.outcomes) - self.passed
 
     @property
     def ok(self) -> bool:
+        """Every test passed."""
         return self.failed == 0
 
 

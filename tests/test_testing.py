@@ -1,0 +1,318 @@
+"""Tests written beside the rules: ``kpidsl.testing`` and ``kpidsl test``.
+
+Small rule sets are written inline to a temporary folder; the shipped rules' own tests must
+pass and must notice a change of the drop-out maximum.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import kpidsl
+from kpidsl.cli import main
+from kpidsl.testing import build_dataset, run_tests
+
+DROPOUT = '''\
+define milestone1_starter for learner: milestone1_date is set
+
+kpi learner_dropout:
+  title: "Drop-out"
+  population: learners where milestone1_starter
+  counted when: withdrawal_date is set
+  pending when: withdrawal_date is missing and completion_date is missing
+  target: at most 20%
+'''
+
+ONE_IN_FIVE = '''
+test NAME:
+  """One of five starters withdrew and one is still in learning: 1 of the 4 decided is
+  25%, so at risk."""
+  as of: 2025-03-31
+  given:
+    provider P1
+    bootcamp B1
+    learner L1: learner_type = independent, milestone1_date = 2024-02-01,
+                withdrawal_date = 2024-03-01
+    learner L2: learner_type = independent, milestone1_date = 2024-02-01,
+                completion_date = 2024-06-28
+    learner L3: learner_type = independent, milestone1_date = 2024-02-01,
+                completion_date = 2024-06-28
+    learner L4: learner_type = independent, milestone1_date = 2024-02-01,
+                completion_date = 2024-06-28
+    learner L5: learner_type = independent, milestone1_date = 2024-02-01
+  expect learner_dropout for bootcamp B1: EXPECT
+'''
+
+
+def one_in_five(expect: str, name: str = "one_in_five") -> str:
+    """A test of one withdrawal and one learner still in learning among five starters."""
+    return ONE_IN_FIVE.replace("NAME", name).replace("EXPECT", expect)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    """A rule folder holding one file; returns the file."""
+    folder = tmp_path / "rules"
+    folder.mkdir(exist_ok=True)
+    path = folder / "r.kpi"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def line_of(path: Path, fragment: str) -> int:
+    """The 1-based line of the first line of ``path`` containing ``fragment``."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if fragment in line)
+
+
+# ---- the runner -----------------------------------------------------------------------------
+
+
+def test_a_passing_test(tmp_path):
+    path = write(tmp_path, DROPOUT + one_in_five("at_risk, 1 of 5, 1 pending"))
+    report = run_tests(kpidsl.load_rules(path.parent))
+    (outcome,) = report.outcomes
+    assert outcome.passed and outcome.name == "one_in_five"
+    assert outcome.location == f"{path}:{line_of(path, 'test one_in_five')}"
+    assert (report.passed, report.failed, report.ok) == (1, 0, True)
+
+
+def test_a_failing_expectation_says_where_and_what(tmp_path):
+    path = write(tmp_path, DROPOUT + one_in_five("met, 1 of 5"))
+    report = run_tests(kpidsl.load_rules(path.parent))
+    (outcome,) = report.outcomes
+    assert not outcome.passed and not report.ok
+    (failure,) = outcome.failures
+    assert failure.location == f"{path}:{line_of(path, 'expect learner_dropout')}"
+    assert failure.message == "expect learner_dropout for bootcamp B1"
+    assert failure.expected == "met, 1 of 5"
+    assert failure.actual == "at_risk, 1 of 5, 1 pending"
+
+
+def test_counts_left_out_are_not_checked_but_given_ones_are(tmp_path):
+    path = write(tmp_path, DROPOUT + one_in_five("at_risk, 2 of 5"))
+    (failure,) = run_tests(kpidsl.load_rules(path.parent)).outcomes[0].failures
+    assert (failure.expected, failure.actual) == ("at_risk, 2 of 5", "at_risk, 1 of 5, 1 pending")
+
+
+def test_an_expectation_of_a_group_that_does_not_exist(tmp_path):
+    text = DROPOUT + one_in_five("at_risk").replace("for bootcamp B1", "for bootcamp B9")
+    path = write(tmp_path, text)
+    (failure,) = run_tests(kpidsl.load_rules(path.parent)).outcomes[0].failures
+    assert failure.message == "expect learner_dropout for bootcamp B9: there is no such result"
+    assert failure.actual == "bootcamp results: B1"
+
+
+DEFAULTS = DROPOUT + '''
+test defaults:
+  as of: 2025-03-31
+  given:
+    provider P1
+    bootcamp B1: course_cost = 1500
+    employer E1
+    engagement G1: bootcamp_id = B1, employer_id = E1, roles = {co_design, delivery}
+    learner L1: learner_type = co_funded, employer_id = E1, milestone1_date = 2024-02-01,
+                completion_date = 2024-06-28
+    interview I1: learner_id = L1, employer_id = E1, offer_date = 2024-01-15
+    interview I2: learner_id = L1, employer_id = E1
+    payment Y1: learner_id = L1, amount_paid = £150.00
+    profile Q1: provider_id = P1, month = 2024-08-01
+  expect learner_dropout for programme all: met
+'''
+
+
+def test_required_fields_left_out_get_neutral_defaults(tmp_path):
+    path = write(tmp_path, DEFAULTS)
+    (test,) = kpidsl.load_rules(path.parent).tests
+    data, failures = build_dataset(test)
+    assert failures == []
+    (provider,), (bootcamp,), (employer,) = data.providers, data.bootcamps, data.employers
+    assert (provider.provider_id, provider.name) == ("P1", "P1")
+    assert bootcamp.provider_id == "P1"  # the only provider
+    assert bootcamp.title == "B1"
+    assert bootcamp.course_cost == Decimal(1500) and isinstance(bootcamp.course_cost, Decimal)
+    assert bootcamp.start_date == bootcamp.end_date == dt.date(2000, 1, 1)
+    assert (employer.name, employer.employees) == ("E1", 0)
+    (learner,) = data.learners
+    assert learner.bootcamp_id == "B1"  # the only bootcamp
+    # the earliest date given on the learner or its interviews: no "before start" finding
+    assert learner.start_date == dt.date(2024, 1, 15)
+    _, i2 = data.interviews
+    assert i2.offer_date == learner.start_date
+    assert (i2.actual_job, i2.matches_skills, i2.result) == (False, False, "pending")
+    (payment,) = data.payments
+    assert (payment.amount_paid, payment.paid_date) == (Decimal("150.00"), learner.start_date)
+    (engagement,) = data.engagements
+    assert engagement.roles == frozenset({"co_design", "delivery"})
+    assert engagement.reached is None and engagement.contact_attempts == 0
+    (profile,) = data.profiles
+    assert (profile.month, profile.planned_starts) == (dt.date(2024, 8, 1), 0)
+    report = kpidsl.evaluate(kpidsl.load_rules(path.parent), data, as_of=test.as_of)
+    assert report.findings == ()
+
+
+BROKEN = DROPOUT + '''
+test broken:
+  as of: 2025-03-31
+  given:
+    provider P1
+    provider P2
+    bootcamp B1
+    bootcamp B2: provider_id = P1
+    learner L1: bootcamp_id = B9, learner_type = independent
+    learner L1: bootcamp_id = B2, learner_type = independent
+    learner L2: bootcamp_id = B2
+    learner L3: bootcamp_id = B2, learner_type = co_funded
+    engagement G1: bootcamp_id = B2, satisfaction = 7
+    profile Q1: provider_id = P1, month = 2024-08-15
+  expect learner_dropout for programme all: met
+'''
+
+
+def test_problems_in_the_given_records_are_errors_at_their_lines(tmp_path):
+    path = write(tmp_path, BROKEN)
+    (outcome,) = run_tests(kpidsl.load_rules(path.parent)).outcomes
+    assert not outcome.passed
+    got = [(f.line, f.message) for f in outcome.failures]
+    at = lambda fragment: line_of(path, fragment)  # noqa: E731
+    assert got == [
+        (at("bootcamp B1"), "bootcamp B1 needs `provider_id`: the test gives 2 providers"),
+        (at("learner L1: bootcamp_id = B9"), "learner L1: no bootcamp has bootcamp_id 'B9'"),
+        (at("learner L1: bootcamp_id = B2"),
+         "learner L1: duplicate learner: learner_id 'L1' appears earlier"),
+        (at("learner L2"), "learner L2 needs `learner_type`: give it"),
+        (at("learner L3"), "learner L3: a co-funded learner must name its employer"),
+        (at("engagement G1"), "engagement G1: `satisfaction` must be at most 5"),
+        (at("engagement G1"), "engagement G1 needs `employer_id`: give it"),
+        (at("profile Q1"),
+         "profile Q1: `month` is a month: write its first day (2024-08-01)"),
+    ]
+    assert all(f.file == str(path) and f.expected is None for f in outcome.failures)
+
+
+# ---- coverage -------------------------------------------------------------------------------
+
+
+def test_coverage_counts_verdicts_statuses_and_clause_parts(tmp_path):
+    path = write(tmp_path, DROPOUT + one_in_five("at_risk, 1 of 5, 1 pending"))
+    (cov,) = run_tests(kpidsl.load_rules(path.parent)).coverage
+    assert cov.kpi == "learner_dropout" and cov.tests == 1
+    assert cov.verdicts == ("counted", "not counted", "pending")
+    assert cov.statuses == ("at_risk",)
+    parts = {(p.clause, p.text): (p.true, p.false) for p in cov.parts}
+    assert parts == {
+        ("population", "milestone1_starter"): (True, False),  # every learner started
+        ("counted when", "withdrawal_date is set"): (True, True),
+        # asked only of the records not counted, which never have a withdrawal
+        ("pending when", "withdrawal_date is missing"): (True, False),
+        ("pending when", "completion_date is missing"): (True, True),
+    }
+    gaps = cov.gaps()
+    assert "statuses never expected: met, not_met, on_track" in gaps
+    assert any(g.startswith("population (") and g.endswith("`milestone1_starter` never false")
+               for g in gaps)
+
+
+def test_coverage_ignores_tests_that_expect_nothing_of_a_kpi(tmp_path):
+    text = DROPOUT + '''
+kpi completers:
+  title: "Completers"
+  population: learners
+  counted when: completion_date is set
+  target: at least 100%
+''' + one_in_five("at_risk")
+    path = write(tmp_path, text)
+    cov = {c.kpi: c for c in run_tests(kpidsl.load_rules(path.parent)).coverage}
+    assert cov["completers"].tests == 0
+    assert cov["completers"].gaps() == ["no test expects anything of it"]
+    # with a target of 100%, at_risk cannot happen, so it is not asked for
+    assert cov["completers"].possible_statuses == ("met", "not_met")
+
+
+def test_shipped_rules_have_tests_for_every_kpi_and_they_pass():
+    report = run_tests(kpidsl.load_rules())
+    failures = [f"{o.name}: {f.location}: {f.message}: {f.expected} / {f.actual}"
+                for o in report.outcomes for f in o.failures]
+    assert failures == []
+    for c in report.coverage:
+        assert c.tests >= 2, c.kpi
+        assert c.verdicts == c.possible_verdicts, c.kpi
+        assert set(c.possible_statuses) <= set(c.statuses), c.kpi
+    delivery = next(c for c in report.coverage if c.kpi == "delivery_against_profile")
+    assert delivery.points == ("R04", "R08", "R12", "R14")
+
+
+# ---- the command line -----------------------------------------------------------------------
+
+
+def test_cli_all_pass(capsys, tmp_path):
+    path = write(tmp_path, DROPOUT + one_in_five("at_risk, 1 of 5, 1 pending"))
+    code = main(["test", str(path.parent)])
+    out = capsys.readouterr().out
+    assert code == 0
+    lines = out.splitlines()
+    assert re.fullmatch(rf"PASS  one_in_five  .*r\.kpi:{line_of(path, 'test one_in')}",
+                        lines[0])
+    assert lines[1] == "1 passed, 0 failed"
+    assert "Coverage" in out and "learner_dropout: 1 test;" in out
+
+
+def test_cli_a_failure_exits_1_with_expected_and_actual(capsys, tmp_path):
+    path = write(tmp_path, DROPOUT + one_in_five("met") + one_in_five("at_risk", "again"))
+    code = main(["test", str(path)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "\n1 passed, 1 failed\n" in out
+    assert re.search(r"^FAIL  one_in_five  .*r\.kpi:\d+$", out, re.M)
+    expect_line = line_of(path, "expect learner_dropout for bootcamp B1: met")
+    assert f"r.kpi:{expect_line}: expect learner_dropout for bootcamp B1\n" \
+           "    expected: met\n    actual:   at_risk, 1 of 5, 1 pending" in out
+
+
+def test_cli_rule_errors_exit_1_and_missing_paths_exit_2(capsys, tmp_path):
+    path = write(tmp_path, DROPOUT.replace("population", "populaton"))
+    assert main(["test", str(path)]) == 1
+    assert "populaton" in capsys.readouterr().err
+    assert main(["test", str(tmp_path / "nowhere")]) == 2
+
+
+def test_cli_shipped_rules_as_a_real_process():
+    done = subprocess.run([sys.executable, "-m", "kpidsl", "test"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"^\d+ passed, 0 failed$", done.stdout, re.M)
+
+
+def test_raising_the_dropout_maximum_alone_fails_the_shipped_tests(capsys, tmp_path):
+    """A policy edit that no test notices is a gap: 20% → 25% must fail a test."""
+    rules = tmp_path / "rules"
+    shutil.copytree(kpidsl.default_rules_path(), rules)
+    dropout = rules / "03_learner_dropout.kpi"
+    text = dropout.read_text(encoding="utf-8")
+    assert text.count("target: at most 20%") == 1
+    dropout.write_text(text.replace("target: at most 20%", "target: at most 25%"),
+                       encoding="utf-8")
+    assert main(["test", str(rules)]) == 1
+    out = capsys.readouterr().out
+    assert re.search(r"^FAIL  dropout_1_of_4_is_over_the_maximum ", out, re.M)
+    assert re.search(r"^\d+ passed, [1-9]\d* failed$", out, re.M)
+    assert "expected: not_met, 1 of 4, 0 pending\n    actual:   met, 1 of 4, 0 pending" in out
+
+
+@pytest.mark.parametrize("edit", [("R04: 15%", "R04: 20%"), ("sme: 10%", "sme: 9%"),
+                                  ("target: at least 75%", "target: at least 70%")])
+def test_other_policy_edits_fail_the_shipped_tests(capsys, tmp_path, edit):
+    rules = tmp_path / "rules"
+    shutil.copytree(kpidsl.default_rules_path(), rules)
+    old, new = edit
+    (path,) = [p for p in rules.glob("*.kpi") if old in p.read_text(encoding="utf-8")]
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    assert main(["test", str(rules)]) == 1
+    capsys.readouterr()
