@@ -253,13 +253,17 @@ class FollowUp:
     span: Span = _span()
 
 
+#: The guidance table's columns, in its order: the order ``Kpi.meta`` is kept in.
+META_KEYS = ("title", "stage", "level", "descriptor", "measured", "monitors", "source")
+
+
 @attrs.frozen(kw_only=True)
 class Kpi:
     """A key performance indicator: its metadata from the guidance, its prose, the decisions
     it takes, and the clauses that decide each record.
 
-    ``meta`` keeps the guidance table's entries (title, stage, level, descriptor, measured,
-    monitors, source) in the order written; ``decisions`` are ``Text`` nodes whose key is the
+    ``meta`` keeps the guidance table's entries in the table's order (``META_KEYS``), however
+    they were written; ``decisions`` are ``Text`` nodes whose key is the
     decision's title."""
 
     name: str

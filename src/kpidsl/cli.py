@@ -148,7 +148,6 @@ def _check(args: argparse.Namespace) -> int:
     paths = [_existing(p) for p in args.paths] or None
     files = rule_files(paths)
     rules = load_rules(paths)
-    defs = len(rules.definitions)
     counts = [(len(rules.kpis), "KPI"), (len(rules.definitions), "definition"),
               (len(rules.tables), "table"), (len(rules.schedules), "schedule"),
               (len(rules.notices), "finding or action"), (len(rules.tests), "test")]

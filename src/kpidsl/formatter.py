@@ -41,7 +41,6 @@ STEP = "  "
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
-_META_ORDER = ("title", "stage", "level", "descriptor", "measured", "monitors", "source")
 _COMPARISONS = {"=", "!=", "<", "<=", ">", ">=", "in", "not in"}
 
 # How tightly each expression binds, loosest first, as in kpi.lark.
@@ -488,7 +487,7 @@ class _Printer:
     # -- visitors --
 
     def visit_Kpi(self, k: ast.Kpi) -> Groups:
-        meta = sorted(k.meta, key=lambda m: _META_ORDER.index(m.key))
+        meta = k.meta  # the parser keeps it in the guidance's order
         groups: Groups = [
             [self._text(self._at(m), STEP, m.key + ":", m.text, prose=False) for m in meta],
         ]

@@ -145,6 +145,7 @@ class _ToAst(Transformer[Token, ast.RuleFile]):
             if kind == "meta":
                 meta_items.append(clause)
         per = found.get("per")
+        meta_items.sort(key=lambda m: ast.META_KEYS.index(m.key))
         return ast.Kpi(
             name=str(name), meta=tuple(meta_items), policy=found.get("policy"),
             decisions=tuple(decisions), population=found.get("population"),

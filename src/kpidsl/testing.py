@@ -559,9 +559,8 @@ def _path(file: str) -> str:
 
 def render(report: TestReport) -> str:
     """The pass/fail table, the ``N passed, M failed`` line, each failure, then coverage."""
-    width = max((len(o.name) for o in report.outcomes), default=0)
-    out = [f"{'PASS' if o.passed else 'FAIL'}  {o.name.ljust(width)}  "
-           f"{_path(o.file)}:{o.line}" for o in report.outcomes]
+    out = [f"PASS  {o.name}" if o.passed else f"FAIL  {o.name}  {_path(o.file)}:{o.line}"
+           for o in report.outcomes]
     out.append(f"{report.passed} passed, {report.failed} failed")
     for o in report.outcomes:
         if o.passed:

@@ -1,0 +1,354 @@
+"""The documentation: the Sphinx extension, the examples in docs/, the Pygments lexer.
+
+The Sphinx tests build ``tests/roots/test-kpi`` (one small rule file in ``kpi/``) with Sphinx's
+own test fixtures and look at the HTML. Examples: every ``.. code-block:: kpi`` in ``docs/*.rst``
+must parse and check, together with the shipped rules when it uses their definitions. An example
+that shows a mistake on purpose starts with a comment ``# error: TEXT``; it must then fail, with
+a message that contains TEXT.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+import typing
+from collections.abc import Iterator
+from importlib.metadata import entry_points
+from io import StringIO
+from pathlib import Path
+
+import attrs
+import pytest
+
+pytest.importorskip("sphinx")
+
+from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
+from pygments.token import Error
+from sphinx.testing.util import SphinxTestApp
+
+from kpidsl import ast
+from kpidsl.api import default_rules_path, load_rules, rule_files
+from kpidsl.checker import RuleSet, check
+from kpidsl.lexer import KpiLexer
+from kpidsl.parser import parse
+from kpidsl.records import FIELDS
+from kpidsl.source import RuleError
+from kpidsl.sphinxext import Words, to_text
+
+pytest_plugins = ("sphinx.testing.fixtures",)
+
+HERE = Path(__file__).parent
+DOCS = HERE.parent / "docs"
+ROOT = HERE / "roots" / "test-kpi"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SphinxTestApp]:
+    """The test root, built once for the tests that only read it."""
+    src = tmp_path_factory.mktemp("docs") / "site"
+    shutil.copytree(ROOT, src)
+    app = SphinxTestApp("html", srcdir=src, status=StringIO(), warning=StringIO())
+    try:
+        app.build()
+        yield app
+    finally:
+        app.cleanup()
+
+
+@functools.cache
+def shipped_rules() -> RuleSet:
+    """The shipped rules, parsed and checked once for the whole module."""
+    return load_rules()
+
+
+def _text(html: str) -> str:
+    """The words of an HTML page, tags removed and spaces collapsed."""
+    text = re.sub(r"<[^>]+>", "", html)
+    return " ".join(text.replace("&#8217;", "'").replace("&amp;", "&").split())
+
+
+# ---- the site ------------------------------------------------------------------------------
+
+
+def test_a_rule_page_is_generated_for_each_kpi(site: SphinxTestApp) -> None:
+    app = site
+    assert app.warning.getvalue() == ""
+    page = app.outdir / "rules" / "dropout.html"
+    html = page.read_text(encoding="utf-8")
+    text = _text(html)
+    assert "<title>Learner Drop-Out" in html
+    assert "<h1>Learner Drop-Out" in html
+    # the guidance table, policy, decision and the rule in words
+    assert "Monitoring stage On Milestone 1 and monthly to Milestone 2" in text
+    assert "maximum drop-out of 20%" in text
+    assert "Learners still in learning are pending" in text
+    assert "all learners for whom starter holds" in text
+    assert "the withdrawal date is recorded" in text
+    assert "at most 20% of the population is counted" in text
+    # the rule's source, highlighted, numbered as in its file
+    assert "highlight-kpi" in html
+    assert '<span class="kd">kpi</span><span class="w"> </span><span class="nc">dropout</span>' in html
+    assert "kpi/dropout.kpi" in text
+    # the definition it uses links to the definitions page
+    assert 'href="definitions.html#kpi-def-learner-starter"' in html
+
+
+def test_cross_references_index_and_search(site: SphinxTestApp) -> None:
+    app = site
+    index = (app.outdir / "index.html").read_text(encoding="utf-8")
+    assert 'href="rules/dropout.html#kpi-rule-dropout"' in index
+    assert 'href="rules/definitions.html#kpi-def-learner-starter"' in index
+    definitions = _text((app.outdir / "rules" / "definitions.html").read_text(encoding="utf-8"))
+    assert "A learner who reached Milestone 1." in definitions
+    assert "it holds when the milestone1 date is recorded" in definitions
+    assert "Used by KPIs: Learner Drop-Out" in definitions
+    domain_index = (app.outdir / "kpi-ruleindex.html").read_text(encoding="utf-8")
+    assert "Learner Drop-Out" in domain_index
+    search = (app.outdir / "searchindex.js").read_text(encoding="utf-8")
+    assert '"Learner Drop-Out"' in search  # the page title is searchable
+    rule_index = _text((app.outdir / "rules" / "index.html").read_text(encoding="utf-8"))
+    assert "Learner Drop-Out Max 20% dropout at most 20%" in rule_index
+
+
+def test_generated_reference_pages(site: SphinxTestApp) -> None:
+    app = site
+    text = _text((app.outdir / "reference.html").read_text(encoding="utf-8"))
+    for record, fields in FIELDS.items():
+        for name in fields:
+            assert name in text, (record, name)
+    assert "one of independent, co_funded, self_employed" in text
+    assert "kpidsl evaluate" in text and "--as-of YYYY-MM-DD" in text
+    assert "count" in text and "earliest" in text
+    # kpi:check shows what kpidsl check really says
+    assert "unknown name `withdrawl_date` on learner" in text
+    assert "did you mean `withdrawal_date`?" in text
+    # kpi:rule with its own :rules: folder, not indexed twice
+    assert text.count("at most 20% of the population is counted") == 1
+
+
+def _copy_root(tmp_path: Path) -> Path:
+    src = tmp_path / "site"
+    shutil.copytree(ROOT, src)
+    return src
+
+
+def test_a_broken_rule_file_is_a_located_warning(make_app, tmp_path: Path) -> None:
+    src = _copy_root(tmp_path)
+    (src / "kpi" / "broken.kpi").write_text(
+        'kpi broken:\n  title: "Broken"\n  counted when withdrawal_date is set\n',
+        encoding="utf-8")
+    app = make_app("html", srcdir=src)
+    app.build()
+    warnings = app.warning.getvalue()
+    assert re.search(r"kpi/broken\.kpi:3: WARNING: unexpected `withdrawal_date`", warnings), warnings
+    # the sound file is still documented
+    assert (app.outdir / "rules" / "dropout.html").exists()
+    assert not (src / "rules" / "broken.rst").exists()
+
+
+def test_a_rule_file_that_does_not_check_is_a_located_warning(make_app, tmp_path: Path) -> None:
+    src = _copy_root(tmp_path)
+    (src / "kpi" / "typo.kpi").write_text(
+        'kpi typo:\n  title: "Typo"\n  population: learners where starter\n'
+        '  counted when: withdrawl_date is set\n  target: at most 20%\n', encoding="utf-8")
+    app = make_app("html", srcdir=src)
+    app.build()
+    warnings = app.warning.getvalue()
+    assert re.search(r"kpi/typo\.kpi:4: WARNING: unknown name `withdrawl_date` on learner "
+                     r"\(did you mean `withdrawal_date`\?\)", warnings), warnings
+    assert (app.outdir / "rules" / "dropout.html").exists()
+    assert not (src / "rules" / "typo.rst").exists()
+
+
+def test_pages_follow_the_rule_files(make_app, tmp_path: Path) -> None:
+    src = _copy_root(tmp_path)
+    page = src / "_build" / "html" / "rules" / "dropout.html"
+
+    def build() -> str:
+        app = make_app("html", srcdir=src)
+        app.build()
+        warnings = app.warning.getvalue()
+        app.cleanup()
+        return warnings
+
+    build()
+    assert "at most 20% of the population" in _text(page.read_text(encoding="utf-8"))
+    generated = (src / "rules" / "dropout.rst").read_text(encoding="utf-8")
+
+    # an edited rule rebuilds its page (the generated .rst itself does not change)
+    rule = src / "kpi" / "dropout.kpi"
+    rule.write_text(rule.read_text(encoding="utf-8").replace("at most 20%", "at most 15%"),
+                    encoding="utf-8")
+    assert build() == ""
+    assert (src / "rules" / "dropout.rst").read_text(encoding="utf-8") == generated
+    assert "at most 15% of the population" in _text(page.read_text(encoding="utf-8"))
+
+    # a new rule file is a new page, and goes when its file goes
+    (src / "kpi" / "skills.kpi").write_text(
+        'kpi skills:\n  title: "New Skills"\n  population: learners where starter\n'
+        '  counted when: skills_gained\n  target: at least 100%\n', encoding="utf-8")
+    assert build() == ""
+    skills = src / "_build" / "html" / "rules" / "skills.html"
+    assert "<title>New Skills" in skills.read_text(encoding="utf-8")
+    assert "skills gained is true" in _text(skills.read_text(encoding="utf-8"))
+    (src / "kpi" / "skills.kpi").unlink()
+    assert build() == ""
+    assert not (src / "rules" / "skills.rst").exists()
+
+
+# ---- rules in words ----------------------------------------------------------------------------
+
+WORDS = [
+    ("withdrawal_date is set", "the withdrawal date is recorded"),
+    ("withdrawal_date is missing", "the withdrawal date is not recorded"),
+    ("not (withdrawal_date is set)", "the withdrawal date is not recorded"),
+    ("not skills_gained", "skills gained is not true"),
+    ("not completer", "completer does not hold"),
+    ("as_of <= deadline", "the as-of date is on or before the deadline"),
+    ("start_date < 2024-08-31", "the start date is before 31 August 2024"),
+    ("unsuccessful_attempts >= 2", "the unsuccessful_attempts is at least 2"),
+    ("learner_type = co_funded", "the learner type is co_funded"),
+    ("learner_type != co_funded", "the learner type is recorded and is not co_funded"),
+    ("referral_kind in {job, training}", "the referral kind is either job or training"),
+    ("referral_kind not in {job}", "the referral kind is recorded and is not job"),
+    ("outcome in {new_job, new_role, action_plan}",
+     "the outcome is one of new_job, new_role, action_plan"),
+    ("completer and (skills_gained or wants_interview)",
+     "completer holds and (skills gained is true or wants interview is true)"),
+    ("not (completer and skills_gained)",
+     "it is not the case that (completer holds and skills gained is true)"),
+    ("completion_date + 6 months <= as_of",
+     "the completion date plus 6 months is on or before the as-of date"),
+    ("sum(payments.amount_paid) >= bootcamp.course_cost * 10%",
+     "the total amount paid of the payments is at least the bootcamp's course cost times 10%"),
+    ("bootcamp.course_cost - (£100 + £1,250.50) > -£5",
+     "the bootcamp's course cost minus (£100 plus £1,250.50) is more than minus £5"),
+    ("count(interviews where result = unsuccessful) >= 2",
+     "the number of the interviews for which the result is unsuccessful is at least 2"),
+    ("any(interviews where valid_interview)",
+     "there is at least one of the interviews for which valid_interview holds"),
+    ("cofunding_rate(employer.size) = 30%",
+     "the cofunding_rate for the employer's size is 30%"),
+    ("bootcamp.accelerated_apprenticeship", "the bootcamp's accelerated apprenticeship is true"),
+    ("true", "always"),
+]
+
+
+@pytest.mark.parametrize(("expr", "words"), WORDS, ids=[w[0] for w in WORDS])
+def test_conditions_in_words(expr: str, words: str) -> None:
+    source = f"define example for learner: {expr}\n"
+    files = [f for f in shipped_rules().files if not f.path.endswith("example.kpi")]
+    rules = check([*files, parse(source, "example.kpi")])
+    definition = rules.definitions[("learner", "example")]
+    assert to_text(Words(rules).condition(definition.body)) == words
+
+
+def test_every_expression_node_has_words() -> None:
+    for node_type in typing.get_args(ast.Expr):
+        assert hasattr(Words, f"value_{node_type.__name__}"), node_type
+
+
+def test_an_unknown_node_falls_back_to_its_rule_text() -> None:
+    rule = parse("define x for learner: completion_date + 6 months\n", "x.kpi")
+    body = rule.items[0].body
+
+    @attrs.frozen
+    class Novel:
+        span: object
+
+    words = Words(None, {"x.kpi": rule.source})
+    assert to_text(words.value(Novel(span=body.span))) == "completion_date + 6 months"
+    assert to_text(words.value(body)) == "the completion date plus 6 months"
+
+
+def test_the_shipped_rules_read_in_words() -> None:
+    rules = shipped_rules()
+    words = Words(rules)
+    dropout = rules.kpi("learner_dropout")
+    assert to_text(words.population(dropout.population.expr)[0]) == (
+        "all learners for whom milestone1_starter holds")
+    assert to_text(words.target(dropout)) == "at most 20% of the population is counted"
+    for kpi in rules.kpis:
+        for clause in (kpi.population, kpi.counted, kpi.pending, kpi.target,
+                       getattr(kpi, "actual", None), getattr(kpi, "planned", None)):
+            if clause is not None:
+                text = to_text(words.value(clause.expr)) + to_text(words.clause(clause.expr)[0])
+                assert "Name(" not in text and "Binary" not in text, (kpi.name, text)
+
+
+# ---- examples in the documentation ------------------------------------------------------------
+
+_BLOCK = re.compile(r"^( *)\.\. code-block:: kpi\n((?:\1 +:.*\n)*)\n((?:\1 +.*\n|[ \t]*\n)+)",
+                    re.M)
+
+
+def _examples() -> list[tuple[str, str]]:
+    found = []
+    for page in sorted(DOCS.glob("*.rst")):
+        text = page.read_text(encoding="utf-8")
+        for m in _BLOCK.finditer(text):
+            line = text[:m.start()].count("\n") + 1
+            block = m.group(3).rstrip()
+            lines = block.split("\n")
+            indent = min(len(x) - len(x.lstrip()) for x in lines if x.strip())
+            found.append((f"{page.name}:{line}", "\n".join(x[indent:] for x in lines) + "\n"))
+    return found
+
+
+EXAMPLES = _examples()
+
+
+def test_the_docs_have_examples() -> None:
+    assert len(EXAMPLES) >= 20
+
+
+@pytest.mark.parametrize(("where", "text"), EXAMPLES, ids=[e[0] for e in EXAMPLES])
+def test_every_example_in_the_docs_checks(where: str, text: str) -> None:
+    expected = re.match(r"# error: (.+)", text)
+    try:
+        example = parse(text, where)
+        declared = {(type(i).__name__, getattr(i, "name", None)) for i in example.items}
+        shipped = []
+        for f in shipped_rules().files:
+            items = tuple(i for i in f.items
+                          if (type(i).__name__, getattr(i, "name", None)) not in declared)
+            shipped.append(attrs.evolve(f, items=items))
+        check([*shipped, example])
+    except RuleError as e:
+        if expected is None:
+            raise
+        assert expected.group(1).strip() in e.render()
+    else:
+        assert expected is None, f"{where} should give an error: {expected.group(1)}"
+
+
+# ---- the lexer -------------------------------------------------------------------------------
+
+
+def test_the_lexer_is_registered_with_pygments() -> None:
+    (ep,) = [e for e in entry_points(group="pygments.lexers") if e.name == "kpidsl"]
+    assert ep.load() is KpiLexer
+    assert isinstance(get_lexer_by_name("kpi"), KpiLexer)
+    assert isinstance(get_lexer_by_name("kpidsl"), KpiLexer)
+    assert isinstance(get_lexer_for_filename("03_learner_dropout.kpi"), KpiLexer)
+
+
+GRAMMAR_SAMPLES = [*rule_files([default_rules_path()]),
+                   *sorted((HERE / "goldens" / "parse").glob("*.kpi"))]
+
+
+@pytest.mark.parametrize("path", GRAMMAR_SAMPLES, ids=lambda p: p.name)
+def test_the_lexer_reads_every_shipped_rule_and_golden(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    tokens = list(KpiLexer().get_tokens(text))
+    assert [t for t in tokens if t[0] in Error] == []
+    assert "".join(v for _, v in tokens) == text
+
+
+def test_the_lexer_reads_every_example() -> None:
+    for where, text in EXAMPLES:
+        if text.startswith("# error:"):
+            continue  # a mistake on purpose may well be a character the language lacks
+        bad = [v for t, v in KpiLexer().get_tokens(text) if t in Error]
+        assert bad == [], where
