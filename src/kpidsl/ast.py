@@ -8,6 +8,7 @@ equal whatever their positions (the formatter and the parser tests rely on that)
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from fractions import Fraction
 
@@ -339,6 +340,22 @@ class Test:
 
 
 Item = Kpi | Definition | Table | Notice | Schedule | Test
+
+
+def children(node: object) -> Iterator[object]:
+    """The nodes directly below ``node``, in field order (spans are not nodes)."""
+    for a in attrs.fields(type(node)):  # type: ignore[misc]
+        value = getattr(node, a.name)
+        for v in value if isinstance(value, tuple) else (value,):
+            if attrs.has(type(v)) and not isinstance(v, Span):
+                yield v
+
+
+def walk(node: object) -> Iterator[object]:
+    """``node`` and every node below it, parents first."""
+    yield node
+    for child in children(node):
+        yield from walk(child)
 
 
 @attrs.frozen(kw_only=True)

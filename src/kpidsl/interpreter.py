@@ -30,7 +30,7 @@ from kpidsl import ast
 from kpidsl.builtins import BUILTINS
 from kpidsl.checker import RuleSet
 from kpidsl.records import BY_NAME, LINKS, ROW_DATES, Dataset, Link
-from kpidsl.source import Span
+from kpidsl.source import Span, text_at
 
 Fn = Callable[[Any], Any]
 
@@ -177,15 +177,6 @@ def _memo(body: Fn) -> Fn:
     return f
 
 
-def _children(node: Any) -> Iterator[Any]:
-    """The nodes directly below ``node``."""
-    for value in attrs.astuple(node, recurse=False):
-        if isinstance(value, tuple):
-            yield from (v for v in value if attrs.has(type(v)) and not isinstance(v, Span))
-        elif attrs.has(type(value)) and not isinstance(value, Span):
-            yield value
-
-
 def reused_definitions(rules: RuleSet) -> set[tuple[str | None, str]]:
     """Definitions that one KPI reaches more than once for the same record (through its
     clauses and the definitions they use): only those are worth remembering."""
@@ -198,7 +189,7 @@ def reused_definitions(rules: RuleSet) -> set[tuple[str | None, str]]:
             seen[key] += 1
             body = rules.definitions[key].body
             walk(body, seen)
-        for child in _children(node):
+        for child in ast.children(node):
             walk(child, seen)
 
     for kpi in rules.kpis:
@@ -208,7 +199,7 @@ def reused_definitions(rules: RuleSet) -> set[tuple[str | None, str]]:
                 walk(clause.expr, seen)
         reused.update(k for k, n in seen.items() if n > 1)
     # a test of one field costs less than remembering its answer
-    return {k for k in reused if len(list(_children(rules.definitions[k].body))) > 1}
+    return {k for k in reused if len(list(ast.children(rules.definitions[k].body))) > 1}
 
 
 @attrs.frozen
@@ -815,10 +806,7 @@ class Verdict:
 def source_text(rules: RuleSet, span: Span) -> str:
     """The text a span covers in its rule file, on one line (``(x or y)`` spans ``x or y``)."""
     text = next(f.source for f in rules.files if f.path == span.file)
-    lines = text.splitlines(keepends=True)
-    start = sum(map(len, lines[:span.line - 1])) + span.column - 1
-    end = sum(map(len, lines[:span.end_line - 1])) + span.end_column - 1
-    return " ".join(text[start:end].split())
+    return " ".join(text_at(text, span).split())
 
 
 def _conjuncts(node: ast.Expr) -> list[ast.Expr]:
@@ -852,7 +840,7 @@ def _reads(rules: RuleSet, node: ast.Expr) -> list[ast.Expr]:
         elif isinstance(n, ast.Where):
             walk(n.source)
         else:
-            for child in _children(n):
+            for child in ast.children(n):
                 walk(child)
 
     walk(node)

@@ -28,6 +28,14 @@ class Span:
         return f"{self.file}:{self.line}:{self.column}"
 
 
+def text_at(source: str, span: Span) -> str:
+    """The exact text ``span`` covers in ``source``."""
+    lines = source.split("\n")
+    start = sum(len(x) + 1 for x in lines[:span.line - 1]) + span.column - 1
+    end = sum(len(x) + 1 for x in lines[:span.end_line - 1]) + span.end_column - 1
+    return source[start:end]
+
+
 @attrs.frozen(kw_only=True)
 class Diagnostic:
     """One problem, located as precisely as it can be.

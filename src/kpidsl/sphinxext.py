@@ -50,7 +50,7 @@ from kpidsl.builtins import BUILTINS
 from kpidsl.checker import RuleSet, check
 from kpidsl.lexer import KpiLexer
 from kpidsl.parser import parse
-from kpidsl.source import Diagnostic, RuleError, Span
+from kpidsl.source import Diagnostic, RuleError, Span, text_at
 
 logger = logging.getLogger(__name__)
 
@@ -202,27 +202,6 @@ def resolve_rules_path(app: Sphinx, config: Any) -> None:
 # ---- reading rules -------------------------------------------------------------------------
 
 
-def _children(node: Any) -> Iterator[Any]:
-    for a in attrs.fields(type(node)):
-        value = getattr(node, a.name)
-        yield from _nodes_in(value)
-
-
-def _nodes_in(value: Any) -> Iterator[Any]:
-    if isinstance(value, tuple):
-        for v in value:
-            yield from _nodes_in(v)
-    elif attrs.has(type(value)) and not isinstance(value, Span):
-        yield value
-
-
-def walk(node: Any) -> Iterator[Any]:
-    """``node`` and every node below it."""
-    yield node
-    for child in _children(node):
-        yield from walk(child)
-
-
 def def_target(subject: str | None, name: str) -> str:
     """The cross-reference target of a definition: ``learner.completer`` or ``name``."""
     return f"{subject}.{name}" if subject else name
@@ -235,14 +214,6 @@ def _anchor(objtype: str, name: str) -> str:
 def line_slice(source: str, first: int, last: int) -> str:
     """Lines ``first`` to ``last`` (1-based, inclusive) of ``source``."""
     return "\n".join(source.split("\n")[first - 1:last]).rstrip()
-
-
-def span_text(source: str, span: Span) -> str:
-    """The exact text a span covers."""
-    lines = source.split("\n")
-    start = sum(len(x) + 1 for x in lines[:span.line - 1]) + span.column - 1
-    end = sum(len(x) + 1 for x in lines[:span.end_line - 1]) + span.end_column - 1
-    return source[start:end]
 
 
 class Uses:
@@ -263,7 +234,7 @@ class Uses:
 
     def _refs(self, item: Any) -> list[tuple[str, str]]:
         found: dict[tuple[str, str], None] = {}
-        for node in walk(item):
+        for node in ast.walk(item):
             res = self.rules.resolved.get(id(node))
             if res is None:
                 continue
@@ -434,7 +405,7 @@ class Words:
         source = self.sources.get(span.file) if span is not None else None
         if source is None or span is None:
             return None
-        return " ".join(span_text(source, span).split())
+        return " ".join(text_at(source, span).split())
 
     def fallback(self, node: Any) -> Pieces:
         """The rule text of a node the renderer has no words for."""

@@ -390,20 +390,12 @@ class _Parts:
             yield Part(self.clause, text, e.span.file, e.span.line, t, f)
 
 
-def _children(node: Any) -> Iterator[Any]:
-    """The AST nodes directly below ``node``."""
-    for value in attrs.astuple(node, recurse=False):
-        for v in value if isinstance(value, tuple) else (value,):
-            if attrs.has(type(v)) and not isinstance(v, Span):
-                yield v
-
-
 def _wheres(node: Any) -> Iterator[ast.Where]:
     """The outermost ``records where condition`` inside an expression."""
     if isinstance(node, ast.Where):
         yield node
         return
-    for child in _children(node):
+    for child in ast.children(node):
         yield from _wheres(child)
 
 
@@ -415,7 +407,7 @@ def _schedules(rules: RuleSet, kpi: ast.Kpi) -> list[str]:
         res = rules.resolved.get(id(node))
         if res is not None and res.kind == "schedule" and res.name not in found:
             found.append(res.name)
-        for child in _children(node):
+        for child in ast.children(node):
             walk(child)
 
     for clause in (kpi.actual, kpi.planned, kpi.target, kpi.population, kpi.counted,
