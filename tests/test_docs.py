@@ -197,6 +197,33 @@ def test_pages_follow_the_rule_files(make_app, tmp_path: Path) -> None:
     assert not (src / "rules" / "skills.rst").exists()
 
 
+def test_any_role_and_misused_directives(make_app, tmp_path: Path) -> None:
+    src = _copy_root(tmp_path)
+    rule = src / "kpi" / "dropout.kpi"
+    rule.write_text(rule.read_text(encoding="utf-8") + (
+        "\ndefine long_chain for learner:\n"
+        "  milestone1_date is set and completion_date is set and skills_gained\n"),
+        encoding="utf-8")
+    with (src / "index.rst").open("a", encoding="utf-8") as index:
+        index.write(
+            "\nAny: :any:`dropout` and :any:`starter`.\n\n"
+            ".. kpi:rule:: nosuch\n\n"
+            ".. kpi:check::\n\n   define fine for learner: milestone1_date is set\n")
+    app = make_app("html", srcdir=src)
+    app.build()
+    warnings = app.warning.getvalue()
+    assert re.search(r"index\.rst:\d+: WARNING: no KPI called nosuch", warnings), warnings
+    assert re.search(r"index\.rst:\d+: WARNING: this example was expected to give an error, "
+                     r"but kpidsl check says: \(no problems found\)", warnings), warnings
+    index_html = (app.outdir / "index.html").read_text(encoding="utf-8")
+    assert 'href="rules/dropout.html#kpi-rule-dropout"' in index_html
+    assert index_html.count('href="rules/definitions.html#kpi-def-learner-starter"') == 2
+    # a long chain is a lead, then one bullet a part
+    definitions = (app.outdir / "rules" / "definitions.html").read_text(encoding="utf-8")
+    assert "it holds when all of these hold:" in _text(definitions)
+    assert re.search(r"all of these hold:</p>\s*<ul", definitions), definitions
+
+
 # ---- rules in words ----------------------------------------------------------------------------
 
 WORDS = [
