@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from kpidsl.checker import RuleSet, check
-from kpidsl.interpreter import Result, describe, evaluate_kpis, evaluate_notices
+from kpidsl.interpreter import Entry, Result, describe, evaluate_kpis, evaluate_notices
 from kpidsl.parser import parse
 from kpidsl.records import BY_CLASS, Dataset
 from kpidsl.report import Report
@@ -27,12 +27,18 @@ def default_rules_path() -> Path:
     return Path(__file__).resolve().parents[2] / "rules"
 
 
+#: The last resort when rules nest beyond what the parser's and checker's limits foresee.
+_TOO_DEEP = Diagnostic(message="the rules nest too deeply to be checked or evaluated",
+                       hint="split long conditions and chains of definitions into fewer levels")
+
+
 def rule_files(paths: Iterable[StrPath] | None = None) -> list[Path]:
     """The ``.kpi`` files named by ``paths``, each once.
 
     A folder is a rule set: all its ``.kpi`` files, searched recursively. A single file comes
     with the other ``.kpi`` files of its folder, because rules share definitions across files
-    (checking ``03_learner_dropout.kpi`` alone would not know ``milestone1_starter``).
+    (checking ``03_learner_dropout.kpi`` alone would not know ``milestone1_starter``); a file
+    in a rule set's ``tests/`` folder comes with the whole rule set.
     """
     found: dict[Path, None] = {}
     for p in map(Path, paths if paths is not None else [default_rules_path()]):
@@ -40,8 +46,12 @@ def rule_files(paths: Iterable[StrPath] | None = None) -> list[Path]:
             found.update(dict.fromkeys(sorted(p.rglob("*.kpi"))))
         else:
             found[p] = None
-            if p.parent.is_dir():
-                found.update(dict.fromkeys(sorted(p.parent.glob("*.kpi"))))
+            folder = p.parent
+            if folder.name == "tests" and any(folder.parent.glob("*.kpi")):
+                folder = folder.parent  # tests beside the rules need the rules they test
+            if folder.is_dir():
+                found.update(dict.fromkeys(sorted(folder.rglob("*.kpi") if folder != p.parent
+                                                  else folder.glob("*.kpi"))))
     return list(found)
 
 
@@ -61,13 +71,18 @@ def load_rules(paths: Iterable[StrPath] | StrPath | None = None) -> RuleSet:
                                     file=", ".join(map(str, paths or [])) or None)])
     for path in files:
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            raw = path.read_bytes()
         except FileNotFoundError:
             diagnostics.append(Diagnostic(message="no such rule file", file=str(path)))
             continue
-        except (OSError, UnicodeDecodeError) as e:
-            diagnostics.append(Diagnostic(message=f"cannot read the rule file: {e}",
-                                          file=str(path), hint="save it as UTF-8 text"))
+        except OSError as e:
+            diagnostics.append(Diagnostic(message=f"cannot read the rule file: {e.strerror}",
+                                          file=str(path)))
+            continue
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            diagnostics.append(_not_utf8(str(path), raw, e))
             continue
         try:
             parsed.append(parse(text, str(path)))
@@ -75,7 +90,21 @@ def load_rules(paths: Iterable[StrPath] | StrPath | None = None) -> RuleSet:
             diagnostics += e.diagnostics
     if diagnostics:
         raise RuleError(diagnostics)
-    return check(parsed)
+    try:
+        return check(parsed)
+    except RecursionError:
+        raise RuleError([_TOO_DEEP]) from None
+
+
+def _not_utf8(path: str, raw: bytes, e: UnicodeDecodeError) -> Diagnostic:
+    """Where a rule file stops being UTF-8, located like any other error."""
+    before = raw[:e.start]
+    line = before.count(b"\n") + 1
+    column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+    return Diagnostic(message=f"byte 0x{raw[e.start]:02x} is not UTF-8 text", file=path,
+                      line=line, column=column, source=raw.decode("utf-8", "replace"),
+                      hint="save the file as UTF-8 (most editors offer it under "
+                      "'Save as' or 'Encoding')")
 
 
 def evaluate(rules: RuleSet, data: Dataset, as_of: dt.date | None = None) -> Report:
@@ -92,8 +121,16 @@ def evaluate(rules: RuleSet, data: Dataset, as_of: dt.date | None = None) -> Rep
             file=BY_CLASS[type(r)].file if r.line else None, line=r.line,
         ) for r, field, m in problems])
     when = as_of or dt.date.today()
-    results, follow_ups = evaluate_kpis(rules, data, when)
-    findings = [*_loader_notices(data), *evaluate_notices(rules, data, when, "finding")]
+    try:
+        results, follow_ups = evaluate_kpis(rules, data, when)
+    except RecursionError:
+        raise RuleError([_TOO_DEEP]) from None
+    untargeted = dict.fromkeys(r.kpi for r in results if r.target is None)
+    findings = [*_loader_notices(data), *evaluate_notices(rules, data, when, "finding"),
+                *(Entry(kind="finding", name=kpi, record=f"kpi {kpi}",
+                        message=f"no target is in force on {when}: a dated table the target "
+                        "reads has no version then, so every status is no_data")
+                  for kpi in untargeted)]
     actions = [*evaluate_notices(rules, data, when, "action"), *follow_ups]
     return Report(as_of=when, results=tuple(results), findings=tuple(findings),
                   actions=tuple(actions))
@@ -123,8 +160,6 @@ def history(rules: RuleSet, data: Dataset, dates: Iterable[dt.date]
     return [(d, evaluate_kpis(rules, data, d)[0]) for d in dates]
 
 
-def _loader_notices(data: Dataset) -> list:  # type: ignore[type-arg]
-    from kpidsl.interpreter import Entry
-
+def _loader_notices(data: Dataset) -> list[Entry]:
     return [Entry(kind="finding", name="loader", message=d.message, record=d.location,
                   file=d.file, line=d.line) for d in data.notices]

@@ -194,11 +194,6 @@ class Table:
     key_span: Span | None = attrs.field(default=None, eq=False, repr=False)
     span: Span = _span()
 
-    @property
-    def rows(self) -> tuple[Row, ...]:
-        """The rows of the latest version."""
-        return self.versions[-1].rows
-
 
 @attrs.frozen(kw_only=True)
 class Point:
@@ -236,8 +231,9 @@ class Text:
 
 @attrs.frozen(kw_only=True)
 class Clause:
-    """One rule clause of a KPI: ``population``, ``counted``, ``pending`` or ``target``.
-    ``direction`` is ``at least`` or ``at most`` for the target, else ``None``."""
+    """One rule clause of a KPI: ``population``, ``counted``, ``pending``, ``target``, or for a
+    KPI measured per provider ``actual`` and ``planned``. ``direction`` is ``at least`` or
+    ``at most`` for the target, else ``None``."""
 
     kind: str
     expr: Expr
@@ -349,6 +345,14 @@ def children(node: object) -> Iterator[object]:
         for v in value if isinstance(value, tuple) else (value,):
             if attrs.has(type(v)) and not isinstance(v, Span):
                 yield v
+
+
+def operands(node: Expr, op: str) -> list[Expr]:
+    """The parts of a chain of one operator: ``a and b and c`` → ``[a, b, c]``; anything else
+    is a chain of one."""
+    if isinstance(node, Binary) and node.op == op:
+        return [*operands(node.left, op), *operands(node.right, op)]
+    return [node]
 
 
 def walk(node: object) -> Iterator[object]:

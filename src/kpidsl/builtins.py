@@ -1,12 +1,18 @@
-"""Types of rule expressions and the one registry of builtin functions.
+"""Types of rule expressions, exact arithmetic, and the one registry of builtin functions.
 
 The checker reads a builtin's ``result`` to type a call; the interpreter calls its ``impl``.
-Both read the same entry, so what is checked is what runs.
+Both read the same entry, so what is checked is what runs. Operators and builtins share
+``exact``, so no sum or product is ever rounded.
 """
 
 from __future__ import annotations
 
+import decimal
+import functools
+import operator
 from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import attrs
@@ -44,6 +50,58 @@ class Type:
 
 
 BOOLEAN = Type("boolean")
+
+_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+#: Decimal arithmetic that refuses to round: an inexact result raises, and we use Fractions.
+_EXACT = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.Overflow,
+                                          decimal.InvalidOperation, decimal.DivisionByZero])
+_DECIMAL_OPS = {"+": _EXACT.add, "-": _EXACT.subtract, "*": _EXACT.multiply,
+                "/": _EXACT.divide}
+
+
+@functools.lru_cache(maxsize=256)
+def _as_decimal(f: Fraction) -> Decimal | None:
+    """``f`` as an exact Decimal (``3/10`` → ``0.3``), or ``None`` if it has no finite one."""
+    try:
+        return _EXACT.divide(Decimal(f.numerator), Decimal(f.denominator))
+    except decimal.Inexact:
+        return None
+
+
+def exact(symbol: str) -> Callable[[Any, Any], Any]:
+    """An exact arithmetic operation on ints, Decimals (money) and Fractions (percentages).
+
+    Money times a percentage stays a Decimal when the percentage is a finite decimal (a
+    written ``30%`` always is), because comparing Decimals is fast; anything that would round
+    is done with Fractions instead. Division by zero is missing.
+    """
+    op, dec = _ARITH[symbol], _DECIMAL_OPS[symbol]
+
+    def apply(a: Any, b: Any) -> Any:
+        if a is None or b is None:
+            return None
+        if type(a) is Fraction and type(b) is Decimal:
+            a = _as_decimal(a) or a
+        elif type(b) is Fraction and type(a) is Decimal:
+            b = _as_decimal(b) or b
+        try:
+            if type(a) is Decimal or type(b) is Decimal:
+                if type(a) is Fraction or type(b) is Fraction:
+                    return op(Fraction(a), Fraction(b))
+                return dec(a, b)
+            if symbol == "/" and isinstance(a, int) and isinstance(b, int):
+                return Fraction(a, b)
+            return op(a, b)
+        except (decimal.Inexact, decimal.InvalidOperation):
+            return op(Fraction(a), Fraction(b))
+        except (ZeroDivisionError, decimal.DivisionByZero, OverflowError, ValueError):
+            return None  # division by zero, or a date past year 9999: missing
+
+    return apply
+
+
+
+
 INTEGER = Type("integer")
 
 
@@ -58,6 +116,9 @@ class Builtin:
     impl: Callable[..., Any]
     filtered: Callable[[Iterable[Any], Callable[[Any], Any]], Any] | None = None
     """The same applied to ``records where condition`` without building the list first."""
+
+
+_ADD = exact("+")
 
 
 def _one_list(
@@ -80,7 +141,11 @@ def _ordered_elem(elem: Type) -> Type | str:
 
 
 def _sum(values: Sequence[Any]) -> Any:
-    return sum(filter(None, values))  # dropping zeros and missing values leaves the same sum
+    total: Any = 0
+    for v in values:
+        if v:  # missing values (and zeros) leave the sum as it is
+            total = _ADD(total, v)
+    return total
 
 
 def _extreme(pick: Callable[..., Any]) -> Callable[[Sequence[Any]], Any]:
@@ -94,9 +159,9 @@ def _extreme(pick: Callable[..., Any]) -> Callable[[Sequence[Any]], Any]:
 BUILTINS: dict[str, Builtin] = {
     b.name: b
     for b in (
-        Builtin("count", "How many records there are: `count(interviews where result = "
-                "unsuccessful)`.", _one_list("a list of records", lambda e: INTEGER), len,
-                lambda records, cond: sum(map(cond, records))),
+        Builtin("count", "How many there are: `count(interviews where result = "
+                "unsuccessful)`.", _one_list("a list", lambda e: INTEGER), len,
+                lambda records, cond: len(list(filter(cond, records)))),
         Builtin("any", "Whether there is at least one record: `any(interviews where "
                 "valid_interview)`.", _one_list("a list of records", lambda e: BOOLEAN), bool,
                 lambda records, cond: any(map(cond, records))),

@@ -27,6 +27,8 @@ _FIELD_TYPES = {"text": "text", "date": "date", "money": "money", "integer": "in
 #: Date fields that are plans rather than events: the as-of date does not hide them.
 _UNMASKED = {("profile", "month")}
 _KPI_META_REQUIRED = ("title",)
+#: Longer chains of definitions using definitions are refused: later stages follow them.
+MAX_DEFINITION_DEPTH = 50
 _STATUSES = ("met", "not_met", "on_track", "at_risk", "no_data")
 _POINT_MEMBERS = ("date", "year_start", "year_end")
 
@@ -36,8 +38,9 @@ class Resolved:
     """What a name (or ``x.name``, or a call) stands for. ``kind`` is one of ``field``,
     ``link``, ``def`` (a definition of record type ``record``), ``const`` (a definition without
     subject), ``value`` (an enumeration value), ``as_of``, ``all`` (every record of type
-    ``record``), ``builtin`` or ``table``; ``each`` is true when it is applied to each record of
-    a list (``payments.amount_paid``)."""
+    ``record``), ``builtin``, ``table``, ``schedule`` (a schedule's most recent point) or
+    ``point`` (``.date``, ``.year_start`` or ``.year_end`` of one); ``each`` is true when it is
+    applied to each record of a list (``payments.amount_paid``)."""
 
     kind: str
     name: str
@@ -77,6 +80,13 @@ def _record_type(t: Type | None) -> str | None:
     if t is not None and t.kind == "list" and t.elem is not None and t.elem.kind == "record":
         return t.elem.name
     return None
+
+
+def _is_value(node: ast.Expr) -> bool:
+    """A constant as a table may hold it: a literal, possibly negative, or a set of values."""
+    if isinstance(node, ast.Unary) and node.op == "-":
+        return _is_value(node.operand)
+    return isinstance(node, ast.Literal | ast.SetLiteral)
 
 
 def _comparable(a: Type, b: Type, op: str) -> bool:
@@ -252,6 +262,12 @@ class Checker:
                        hint="a definition may not use itself, directly or through others")
             self.def_types[key] = None
             return None
+        if len(self._visiting) >= MAX_DEFINITION_DEPTH:
+            self.error(d.span, f"definitions use each other more than {MAX_DEFINITION_DEPTH} "
+                       "deep here", hint="no policy needs such a chain: write the condition "
+                       "out in fewer definitions")
+            self.def_types[key] = None
+            return None
         self._visiting.append(key)
         self._owner.append(d.name)
         saved, self._many_seen = self._many_seen, False
@@ -296,6 +312,11 @@ class Checker:
                 continue
             for value in values:
                 if value is None:
+                    continue
+                if not _is_value(value):
+                    self.error(value.span, "a table holds values, such as 30% or £1,500.00, "
+                               "not calculations", hint=f"keep the parameter in the table and "
+                               f"the calculation in a definition that reads {t.name}")
                     continue
                 vt = self.visit(value, None)
                 if vt is not None and value_type is not None and vt != value_type:
@@ -541,7 +562,15 @@ class Checker:
         if const is not None:
             self._note_use((None, name))
             self.resolved[id(node)] = Resolved("const", name)
-            return self._definition_type((None, name), const)
+            t = self._definition_type((None, name), const)
+            if scope is not None and t is not None and t.kind == "list":
+                self.error(node.span, f"`{name}` is a list of records, so it cannot be used "
+                           f"inside a condition about a {scope}",
+                           hint="a list of all records can only be used in a population, a "
+                           "finding, an action or another definition without `for`, so that "
+                           "evaluation stays linear in the data")
+                return None
+            return t
         plural = next((t for t in BY_NAME.values() if t.plural == name), None)
         if plural is not None:
             if scope is not None:
@@ -650,7 +679,7 @@ class Checker:
     def _table_type(self, table: ast.Table) -> Type | None:
         first = table.versions[0]
         value = first.rows[0].value if first.rows else first.value
-        return None if value is None else self.visit(value, None)
+        return None if value is None or not _is_value(value) else self.visit(value, None)
 
     def visit_Literal(self, node: ast.Literal, scope: str | None, expect: Type | None) -> Type:
         return Type(node.kind)

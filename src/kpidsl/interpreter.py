@@ -12,13 +12,10 @@ from __future__ import annotations
 import bisect
 import contextlib
 import datetime as dt
-import decimal
-import functools
 import gc
 import operator
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from decimal import Decimal
 from fractions import Fraction
 from operator import attrgetter
 from typing import Any
@@ -27,7 +24,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from kpidsl import ast
-from kpidsl.builtins import BUILTINS
+from kpidsl.builtins import BUILTINS, exact
 from kpidsl.checker import RuleSet
 from kpidsl.records import BY_NAME, LINKS, ROW_DATES, Dataset, Link
 from kpidsl.source import Span, text_at
@@ -36,7 +33,6 @@ Fn = Callable[[Any], Any]
 
 _COMPARE = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
             ">": operator.gt, ">=": operator.ge}
-_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
 _UNITS = {"day": "days", "week": "weeks", "month": "months", "year": "years"}
 
 NO_DATA, MET, NOT_MET, ON_TRACK, AT_RISK = "no_data", "met", "not_met", "on_track", "at_risk"
@@ -69,54 +65,6 @@ def status(direction: str, target: Fraction, n: int, k: int, p: int) -> str:
     return ON_TRACK if decided == 0 or ok(k, decided) else AT_RISK
 
 
-#: Decimal arithmetic that refuses to round: an inexact result raises, and we use Fractions.
-_EXACT = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.Overflow,
-                                          decimal.InvalidOperation, decimal.DivisionByZero])
-_DECIMAL_OPS = {"+": _EXACT.add, "-": _EXACT.subtract, "*": _EXACT.multiply,
-                "/": _EXACT.divide}
-
-
-@functools.lru_cache(maxsize=256)
-def _as_decimal(f: Fraction) -> Decimal | None:
-    """``f`` as an exact Decimal (``3/10`` → ``0.3``), or ``None`` if it has no finite one."""
-    try:
-        return _EXACT.divide(Decimal(f.numerator), Decimal(f.denominator))
-    except decimal.Inexact:
-        return None
-
-
-def _num(symbol: str) -> Callable[[Any, Any], Any]:
-    """An exact arithmetic operation on ints, Decimals (money) and Fractions (percentages).
-
-    Money times a percentage stays a Decimal when the percentage is a finite decimal (a
-    written ``30%`` always is), because comparing Decimals is fast; anything that would round
-    is done with Fractions instead. Division by zero is missing.
-    """
-    op, dec = _ARITH[symbol], _DECIMAL_OPS[symbol]
-
-    def apply(a: Any, b: Any) -> Any:
-        if a is None or b is None:
-            return None
-        if type(a) is Fraction and type(b) is Decimal:
-            a = _as_decimal(a) or a
-        elif type(b) is Fraction and type(a) is Decimal:
-            b = _as_decimal(b) or b
-        try:
-            if type(a) is Decimal or type(b) is Decimal:
-                if type(a) is Fraction or type(b) is Fraction:
-                    return op(Fraction(a), Fraction(b))
-                return dec(a, b)
-            if symbol == "/" and isinstance(a, int) and isinstance(b, int):
-                return Fraction(a, b)
-            return op(a, b)
-        except (decimal.Inexact, decimal.InvalidOperation):
-            return op(Fraction(a), Fraction(b))
-        except (ZeroDivisionError, decimal.DivisionByZero):
-            return None
-
-    return apply
-
-
 def _all(fs: list[Fn]) -> Fn:
     """``f1 and f2 and …`` as one closure (unrolled: calls are what evaluation costs)."""
     if len(fs) == 2:
@@ -143,16 +91,20 @@ def _any(fs: list[Fn]) -> Fn:
     return lambda r: True if a(r) or b(r) or c(r) or rest(r) else False  # noqa: SIM210
 
 
-def _shift(delta: relativedelta) -> Callable[[dt.date], dt.date]:
+def _shift(delta: relativedelta) -> Callable[[dt.date], dt.date | None]:
     """``date + delta``, remembered by date: calendar arithmetic is slow and the same dates
     recur across thousands of learners."""
     seen: dict[dt.date, dt.date] = {}
 
-    def shift(d: dt.date) -> dt.date:
+    def shift(d: dt.date) -> dt.date | None:
         try:
             return seen[d]
         except KeyError:
-            seen[d] = result = d + delta
+            try:
+                result = d + delta
+            except (ValueError, OverflowError):  # past year 9999: no such date
+                result = None
+            seen[d] = result
             return result
 
     return shift
@@ -179,24 +131,31 @@ def _memo(body: Fn) -> Fn:
 
 def reused_definitions(rules: RuleSet) -> set[tuple[str | None, str]]:
     """Definitions that one KPI reaches more than once for the same record (through its
-    clauses and the definitions they use): only those are worth remembering."""
-    reused: set[tuple[str | None, str]] = set()
+    clauses and the definitions they use): only those are worth remembering.
 
-    def walk(node: Any, seen: Counter[tuple[str | None, str]]) -> None:
-        res = rules.resolved.get(id(node))
-        if res is not None and res.kind == "def":
-            key = (res.record, res.name)
-            seen[key] += 1
-            body = rules.definitions[key].body
-            walk(body, seen)
-        for child in ast.children(node):
-            walk(child, seen)
+    What each definition reaches is worked out once, so the cost grows with the rules' size,
+    however the definitions reuse each other."""
+    Key = tuple[str | None, str]
+    reach: dict[Key, Counter[Key]] = {}
 
+    def reached(node: Any) -> Counter[Key]:
+        total: Counter[Key] = Counter()
+        for n in ast.walk(node):
+            res = rules.resolved.get(id(n))
+            if res is not None and res.kind == "def":
+                key = (res.record, res.name)
+                if key not in reach:
+                    reach[key] = reached(rules.definitions[key].body)
+                total[key] += 1
+                total.update(reach[key])
+        return Counter({k: min(n, 2) for k, n in total.items()})  # "more than once" is enough
+
+    reused: set[Key] = set()
     for kpi in rules.kpis:
-        seen: Counter[tuple[str | None, str]] = Counter()
+        seen: Counter[Key] = Counter()
         for clause in (kpi.population, kpi.counted, kpi.pending):
             if clause is not None:
-                walk(clause.expr, seen)
+                seen.update(reached(clause.expr))
         reused.update(k for k, n in seen.items() if n > 1)
     # a test of one field costs less than remembering its answer
     return {k for k in reused if len(list(ast.children(rules.definitions[k].body))) > 1}
@@ -224,7 +183,7 @@ def current_point(schedule: ast.Schedule, as_of: dt.date) -> PointValue | None:
     after the start, each later point the first such day after the one before (so R14 on 31
     October follows R12 on 31 July into the next calendar year)."""
     best: PointValue | None = None
-    for year in range(as_of.year - 2, as_of.year + 1):
+    for year in range(max(dt.MINYEAR, as_of.year - 2), min(dt.MAXYEAR - 1, as_of.year) + 1):
         start = _day(year, schedule.start_month, schedule.start_day)
         end = _day(year + 1, schedule.start_month, schedule.start_day) - dt.timedelta(days=1)
         previous = start - dt.timedelta(days=1)
@@ -499,16 +458,7 @@ class Compiler:
 
     def _logic(self, node: ast.Binary) -> Fn:
         """``and``/``or`` chains flattened into one closure; the result is a real bool."""
-        parts: list[ast.Expr] = []
-
-        def flatten(n: ast.Expr) -> None:
-            if isinstance(n, ast.Binary) and n.op == node.op:
-                flatten(n.left)
-                flatten(n.right)
-            else:
-                parts.append(n)
-        flatten(node)
-        fs = [self.compile(p) for p in parts]
+        fs = [self.compile(p) for p in ast.operands(node, node.op)]
         return _all(fs) if node.op == "and" else _any(fs)
 
     def visit_Binary(self, node: ast.Binary) -> Fn:
@@ -557,7 +507,7 @@ class Compiler:
         if constant and isinstance(c, relativedelta):
             shift = _shift(c if op == "+" else -c)
             return lambda r: None if (v := left(r)) is None else shift(v)
-        arith = _num(op)
+        arith = exact(op)
         return lambda r: arith(left(r), right(r))
 
 
@@ -583,7 +533,9 @@ class Result:
     """Records not decided yet (p)."""
     direction: str
     """``at least`` or ``at most``."""
-    target: Fraction
+    target: Fraction | None
+    """The target in force on the as-of date; ``None`` when the rules give none then (the
+    status is ``no_data`` and a finding says why)."""
 
     @property
     def rate(self) -> Fraction | None:
@@ -720,6 +672,8 @@ def evaluate_kpis(rules: RuleSet, data: Dataset, as_of: dt.date
     for kpi in rules.kpis:
         assert kpi.target and kpi.target.direction
         target = compiler.value(kpi.target.expr)
+        if target is not None:
+            target = Fraction(target)  # a percentage worked out in Decimals is still exact
         if kpi.per is None:
             totals = _classify(kpi, rules, compiler, provider_of, actions)
             scopes = groups
@@ -730,7 +684,8 @@ def evaluate_kpis(rules: RuleSet, data: Dataset, as_of: dt.date
             n, k, p = totals.get((scope, group), (0, 0, 0))
             results.append(Result(
                 kpi=kpi.name, scope=scope, group=group,
-                status=status(kpi.target.direction, target, n, k, p),
+                status=NO_DATA if target is None else status(kpi.target.direction, target,
+                                                              n, k, p),
                 numerator=k, denominator=n, pending=p,
                 direction=kpi.target.direction, target=target,
             ))
@@ -809,27 +764,22 @@ def source_text(rules: RuleSet, span: Span) -> str:
     return " ".join(text_at(text, span).split())
 
 
-def _conjuncts(node: ast.Expr) -> list[ast.Expr]:
-    """The top-level parts of ``a and b and c``; any other condition is one part."""
-    if isinstance(node, ast.Binary) and node.op == "and":
-        return [*_conjuncts(node.left), *_conjuncts(node.right)]
-    return [node]
-
-
 def _reads(rules: RuleSet, node: ast.Expr) -> list[ast.Expr]:
     """What a condition reads of the record in scope, as a person would look it up: fields,
     definitions and ``a.b`` paths whole, calls whole and then their arguments. A definition
     of the record is followed by what its body reads (``positive_outcome`` → ``outcome``),
     since its value alone rarely says why. A ``where`` condition is about other records
-    (each interview), so only its source is read here."""
+    (each interview), so only its source is read here. Each definition is followed once."""
     out: list[ast.Expr] = []
+    followed: set[tuple[str | None, str]] = set()
 
     def walk(n: Any) -> None:
         if isinstance(n, ast.Name):
             res = rules.resolved.get(id(n))
             if res is not None and res.kind not in ("value", "all"):
                 out.append(n)
-            if res is not None and res.kind == "def":
+            if res is not None and res.kind == "def" and (res.record, res.name) not in followed:
+                followed.add((res.record, res.name))
                 walk(rules.definitions[(res.record, res.name)].body)
         elif isinstance(n, ast.Attribute):
             out.append(n)
@@ -901,10 +851,11 @@ def explain(rules: RuleSet, data: Dataset, as_of: dt.date, kpi: str,
     population, member = compiler.population(k.population.expr)
     type_name = rules.types[id(k.population.expr)].elem.name  # type: ignore[union-attr]
     counted = _part(rules, compiler, "counted when", k.counted.expr)
-    counted_parts = [_part(rules, compiler, "counted when", p) for p in _conjuncts(k.counted.expr)]
+    counted_parts = [_part(rules, compiler, "counted when", p)
+                     for p in ast.operands(k.counted.expr, "and")]
     pending = _part(rules, compiler, "pending when", k.pending.expr) if k.pending else None
     pending_parts = [_part(rules, compiler, "pending when", p)
-                     for p in _conjuncts(k.pending.expr)] if k.pending else []
+                     for p in ast.operands(k.pending.expr, "and")] if k.pending else []
     out = []
     for r in population:
         if member is not None and not member(r):

@@ -18,7 +18,8 @@ from importlib import resources
 from typing import Any
 
 import lark
-from lark import Token, Transformer, v_args
+from lark import Token, v_args
+from lark.visitors import Transformer_NonRecursive
 
 from kpidsl import ast
 from kpidsl.source import Diagnostic, RuleError, Span
@@ -103,7 +104,7 @@ def _text(token: Token) -> str:
 
 
 @v_args(meta=True)
-class _ToAst(Transformer[Token, ast.RuleFile]):
+class _ToAst(Transformer_NonRecursive):
     """Builds AST nodes; problems it finds (a bad date, a clause given twice) are collected."""
 
     def __init__(self, path: str, source: str) -> None:
@@ -283,10 +284,10 @@ class _ToAst(Transformer[Token, ast.RuleFile]):
                           numerator=k, denominator=n, pending=pending, span=self._s(meta))
 
     def count_part(self, meta: Any, c: list[Token]) -> tuple[int, int]:
-        return int(c[0]), int(c[1])
+        return self._int(c[0]), self._int(c[1])
 
     def pending_part(self, meta: Any, c: list[Token]) -> int:
-        return int(c[0])
+        return self._int(c[0])
 
     def row(self, meta: Any, c: list[Any]) -> ast.Row:
         return ast.Row(key=str(c[0]), value=c[1], span=self._s(meta))
@@ -365,12 +366,20 @@ class _ToAst(Transformer[Token, ast.RuleFile]):
     def number(self, meta: Any, c: list[Token]) -> ast.Literal:
         return self._lit("number", Decimal(str(c[0])), meta)
 
+    def _int(self, token: Token) -> int:
+        try:
+            return int(token)
+        except ValueError:  # Python refuses to read numbers of thousands of digits
+            self._error(token, f"this number has {len(token)} digits", hint="no rule needs a "
+                        "number that large")
+            return 0
+
     def integer(self, meta: Any, c: list[Token]) -> ast.Literal:
-        return self._lit("integer", int(c[0]), meta)
+        return self._lit("integer", self._int(c[0]), meta)
 
     def duration(self, meta: Any, c: list[Token]) -> ast.Literal:
         unit = str(c[1]).removesuffix("s")
-        return self._lit("duration", ast.Duration(amount=int(c[0]), unit=unit), meta)
+        return self._lit("duration", ast.Duration(amount=self._int(c[0]), unit=unit), meta)
 
     def string(self, meta: Any, c: list[Token]) -> ast.Literal:
         return self._lit("text", _text(c[0]), meta)
@@ -425,6 +434,8 @@ def _word_error(path: str, source: str, pos: int) -> Diagnostic:
 def _date_hint(text: str) -> str:
     """Why ``YYYY-MM-DD`` text is not a date."""
     year, month, _ = (int(x) for x in text.split("-"))
+    if year == 0:
+        return "years start at 0001"
     if not 1 <= month <= 12:
         return "the month must be 01 to 12"
     days = calendar.monthrange(year, month)[1]
@@ -480,6 +491,22 @@ def _syntax_error(path: str, source: str, e: lark.exceptions.UnexpectedInput) ->
                       hint=hint, source=source)
 
 
+#: Deeper rules are refused: every later stage walks the tree, and Python's stack is finite.
+MAX_DEPTH = 100
+
+
+def _too_deep(tree: lark.Tree) -> lark.Tree | None:
+    """A subtree at ``MAX_DEPTH`` with something nested below it, found without recursion."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        below = [c for c in node.children if isinstance(c, lark.Tree)]
+        if depth == MAX_DEPTH and below:
+            return node
+        stack.extend((c, depth + 1) for c in below)
+    return None
+
+
 def parse(source: str, path: str = "<rules>") -> ast.RuleFile:
     """Parse one rule file. Raises :class:`RuleError` with every problem found.
 
@@ -492,6 +519,11 @@ def parse(source: str, path: str = "<rules>") -> ast.RuleFile:
         raise RuleError([_syntax_error(path, source, e)]) from None
     except _RunTogether as e:
         raise RuleError([_word_error(path, source, e.pos)]) from None
+    deep = _too_deep(tree)
+    if deep is not None:
+        raise RuleError([Diagnostic.at(
+            _span(path, deep.meta), f"this rule nests more than {MAX_DEPTH} levels deep",
+            hint="split it into definitions, or list values with `in {…}`", source=source)])
     builder = _ToAst(path, source)
     result = builder.transform(tree)
     if builder.diagnostics:

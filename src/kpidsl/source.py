@@ -80,7 +80,8 @@ class Diagnostic:
 
 def _excerpt(text: str, line: int, column: int | None, end_column: int | None) -> list[str]:
     """The line before, the line itself and the line after, with a gutter and a caret."""
-    lines = text.splitlines()
+    # lines as the parser counts them (splitlines would also break at U+2028 and friends)
+    lines = [x.removesuffix("\r") for x in text.removesuffix("\n").split("\n")]
     if not 1 <= line <= len(lines):
         return []
     first, last = max(1, line - 1), min(len(lines), line + 1)
