@@ -496,14 +496,15 @@ MAX_DEPTH = 100
 
 
 def _too_deep(tree: lark.Tree) -> lark.Tree | None:
-    """A subtree at ``MAX_DEPTH`` with something nested below it, found without recursion."""
-    stack = [(tree, 1)]
+    """The clause or definition body (three levels down: file, item, clause) holding something
+    nested more than ``MAX_DEPTH`` levels deep, found without recursion."""
+    stack: list[tuple[lark.Tree, int, lark.Tree]] = [(tree, 1, tree)]
     while stack:
-        node, depth = stack.pop()
+        node, depth, outer = stack.pop()
         below = [c for c in node.children if isinstance(c, lark.Tree)]
         if depth == MAX_DEPTH and below:
-            return node
-        stack.extend((c, depth + 1) for c in below)
+            return outer
+        stack.extend((c, depth + 1, c if depth + 1 == 3 else outer) for c in below)
     return None
 
 
