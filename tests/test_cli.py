@@ -15,11 +15,13 @@ import re
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 import kpidsl
+import kpidsl.cli
 from cohort import completer, dataset, interview, withdrawn
 from kpidsl.cli import main
 from kpidsl.data import load_data, write_data
@@ -304,3 +306,135 @@ def test_evaluate_json_findings_point_at_the_csv_line(capsys, tmp_path: Path):
     assert any(name == "interview_before_start" and file == "interviews.csv" and line == 2
                for name, _, file, line in found)
     assert len(found) == 2
+
+
+# ---- usage errors and shared group ids ------------------------------------------------------
+
+
+@pytest.mark.parametrize("out", ["a_file", "/proc/nope"])
+def test_generate_out_that_cannot_be_a_folder_is_a_usage_error(capsys, tmp_path: Path, out: str):
+    if out == "a_file":
+        out = str(tmp_path / "a_file")
+        Path(out).write_text("already here\n", encoding="utf-8")
+    code, stdout, err = run(capsys, "generate", "--out", out, "--learners", "5")
+    assert code == 2 and stdout == ""
+    assert err.startswith("kpidsl generate: error: ") and out in err
+    assert "is a file" in err if out.endswith("a_file") else "cannot write the data set" in err
+
+
+@pytest.mark.parametrize("bad", ["20250331", "2025W141", "2025-W14-1", "2025-3-31", "2025-03-31 "])
+def test_as_of_must_be_written_yyyy_mm_dd(capsys, cohort_dir: Path, bad: str):
+    code, out, err = run(capsys, "evaluate", "--data", str(cohort_dir), "--as-of", bad)
+    assert code == 2 and out == ""
+    assert f"{bad!r} is not a date; write YYYY-MM-DD" in err
+
+
+@pytest.mark.parametrize(("start", "end", "bad"), [
+    ("2024_1", "2025-01", "2024_1"),
+    ("+202-01", "2025-01", "+202-01"),
+    ("2024-01", "9999-12", "9999-12"),
+    ("9999-12", "9999-12", "9999-12"),
+])
+def test_history_months_are_yyyy_mm_with_an_end(capsys, cohort_dir: Path, start, end, bad):
+    code, out, err = run(capsys, "history", "--data", str(cohort_dir), "--from", start,
+                         "--to", end)
+    assert code == 2 and out == ""
+    assert f"{bad!r} is not a month" in err and "Traceback" not in err
+
+
+def test_history_up_to_the_last_month_that_has_an_end(capsys, cohort_dir: Path):
+    code, out, err = run(capsys, "history", "--data", str(cohort_dir), "--from", "9999-10",
+                         "--to", "9999-11", "--format", "json", "--kpi", "learner_dropout",
+                         "--group", "all")
+    assert code == 0, err
+    assert [m["as_of"] for m in json.loads(out)["months"]] == ["9999-10-31", "9999-11-30"]
+
+
+@pytest.fixture
+def shared_id_dir(tmp_path: Path) -> Path:
+    """``X`` is both a bootcamp (of provider P1) and a provider (running bootcamp B2). On
+    bootcamp X 1 of 2 starters withdrew; on B2 none of 3 did."""
+    from kpidsl import Bootcamp, Dataset, Provider
+
+    def camp(bootcamp_id: str, provider_id: str) -> Bootcamp:
+        return Bootcamp(bootcamp_id=bootcamp_id, provider_id=provider_id, title=bootcamp_id,
+                        start_date=dt.date(2024, 1, 1), end_date=dt.date(2024, 6, 30),
+                        course_cost=Decimal("1000"))
+
+    folder = tmp_path / "shared"
+    write_data(Dataset(
+        providers=[Provider(provider_id="P1", name="One"), Provider(provider_id="X", name="X")],
+        bootcamps=[camp("X", "P1"), camp("B2", "X")],
+        learners=[withdrawn("W1", bootcamp_id="X"), completer("C1", bootcamp_id="X"),
+                  *(completer(f"C{i}", bootcamp_id="B2") for i in (2, 3, 4))],
+    ), folder)
+    return folder
+
+
+def test_a_group_id_that_is_a_bootcamp_and_a_provider_needs_its_scope(capsys,
+                                                                       shared_id_dir: Path):
+    base = ["--data", str(shared_id_dir), "--as-of", "2026-12-31"]
+    for argv in (["explain", "learner_dropout", *base],
+                 ["history", *base[:2], "--from", "2026-12", "--to", "2026-12"]):
+        code, out, err = run(capsys, *argv, "--group", "X")
+        assert code == 2 and out == ""
+        assert "X is both a bootcamp and a provider: write bootcamp:X or provider:X" in err
+
+    code, out, err = run(capsys, "explain", "learner_dropout", *base, "--group", "bootcamp:X",
+                         "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert (doc["result"]["scope"], doc["result"]["group"]) == ("bootcamp", "X")
+    assert (doc["result"]["numerator"], doc["result"]["denominator"]) == (1, 2)
+    assert sorted(r["record"] for r in doc["records"]) == ["learner C1", "learner W1"]
+
+    code, out, err = run(capsys, "explain", "learner_dropout", *base, "--group", "provider:X")
+    assert code == 0, err
+    assert out.startswith("learner_dropout for provider X as of 2026-12-31: met")
+    assert "3 records: 0 counted, 3 not counted" in out and "W1" not in out
+
+    code, out, err = run(capsys, "history", *base[:2], "--from", "2026-11", "--to", "2026-12",
+                         "--group", "provider:X", "--kpi", "learner_dropout", "--format", "json")
+    assert code == 0, err
+    results = [r for m in json.loads(out)["months"] for r in m["results"]]
+    assert [(r["scope"], r["group"], r["denominator"]) for r in results] == \
+        [("provider", "X", 3)] * 2
+    code, out, err = run(capsys, "history", *base[:2], "--from", "2026-12", "--to", "2026-12",
+                         "--group", "bootcamp:X")
+    assert code == 0, err
+    assert "bootcamp X" in out.splitlines()[0]
+
+    code, out, err = run(capsys, "explain", "learner_dropout", *base, "--group", "B2")
+    assert code == 0 and "learner_dropout for bootcamp B2" in out  # an id of one kind: as before
+    code, out, err = run(capsys, "explain", "learner_dropout", *base, "--group", "P9")
+    assert code == 2 and "the groups are all, B2, bootcamp:X, P1, provider:X" in err
+
+
+# ---- each command does its work once ----------------------------------------------------------
+
+
+def test_check_finds_the_rule_files_once(capsys, monkeypatch):
+    import kpidsl.api
+
+    calls = []
+    real = kpidsl.api.rule_files
+    monkeypatch.setattr(kpidsl.api, "rule_files", lambda *a: calls.append(a) or real(*a))
+    if hasattr(kpidsl.cli, "rule_files"):
+        monkeypatch.setattr(kpidsl.cli, "rule_files", kpidsl.api.rule_files)
+    code, out, _ = run(capsys, "check")
+    assert code == 0 and f"{len(real())} rule files OK" in out
+    assert len(calls) == 1
+
+
+def test_explain_evaluates_only_the_kpis(capsys, monkeypatch, cohort_dir: Path):
+    import kpidsl.interpreter
+
+    def unwanted(*args, **kwargs):
+        raise AssertionError("explain needs no findings or actions")
+
+    monkeypatch.setattr(kpidsl.interpreter, "evaluate_notices", unwanted)
+    monkeypatch.setattr(kpidsl.cli, "evaluate", unwanted)
+    code, out, err = run(capsys, "explain", "learner_dropout", "--data", str(cohort_dir),
+                         "--as-of", "2026-12-31", "--group", "B1")
+    assert code == 0, err
+    assert out.startswith("learner_dropout for bootcamp B1 as of 2026-12-31: met")

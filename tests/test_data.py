@@ -7,6 +7,7 @@ import gc
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 
 from kpidsl.data import MAX_DIAGNOSTICS, load_data, write_data
@@ -277,6 +278,33 @@ def test_an_absent_empty_file_is_a_notice(make) -> None:
     ]
 
 
+def test_a_0_byte_file_is_read_like_an_absent_one(make) -> None:
+    # Spreadsheets export an empty sheet as a 0-byte file.
+    ds = load_data(make({"interviews.csv": "", "profiles.csv": ""}))
+    assert ds.interviews == () and ds.profiles == ()
+    assert [n.render() for n in ds.notices] == [
+        "data/interviews.csv: warning: file is empty; read as having no interviews"
+    ]
+
+
+def test_a_folder_without_any_data_file_is_an_error(make) -> None:
+    folder = make(dict.fromkeys(BASE))
+    Path(folder, "Learners.CSV").write_text("learner_id\n")
+    Path(folder, "notes.txt").write_text("not data\n")
+    assert rendered(folder) == (
+        "data: error: no data files in data: expected providers.csv, bootcamps.csv, "
+        "employers.csv, engagements.csv, learners.csv, interviews.csv, cofunding.csv\n"
+        "\n"
+        "data/Learners.CSV: warning: not a file of the data contract; it is ignored\n"
+        "  hint: did you mean `learners.csv`?\n"
+        "\n"
+        "1 error"
+    )
+    for name in BASE:  # 0-byte files are no better
+        Path(folder, name).write_text("")
+    assert "error: no data files in data" in rendered(folder)
+
+
 def test_a_misspelt_file_name_is_a_notice(make) -> None:
     folder = make()
     Path(folder, "learner.csv").write_text("learner_id\n")
@@ -451,8 +479,8 @@ def test_absent_file_that_is_referred_to(make) -> None:
     )
 
 
-def test_empty_file(make) -> None:
-    assert rendered(make({"employers.csv": ""})) == (
+def test_a_file_of_blank_lines_has_no_header(make) -> None:
+    assert rendered(make({"employers.csv": "\n \n"})) == (
         "data/employers.csv:1: error: the file is empty; expected a header row\n"
         "  hint: the header is: employer_id,name,employees\n"
         "\n"
@@ -570,6 +598,9 @@ DATE_HINT = "expected a date written YYYY-MM-DD, e.g. 2024-08-31"
          "employees: '12.5' is not a whole number", "expected a whole number, e.g. 3"),
         ("employers.csv", "employer_id,name,employees\nE1,Big Co,250.0",
          "employees: '250.0' is not a whole number", "write 250"),
+        pytest.param("employers.csv", "employer_id,name,employees\nE1,Big Co," + "9" * 5000,
+                     "employees: '" + "9" * 30 + "…' has too many digits (5000)",
+                     "expected a whole number, e.g. 3", id="integer-of-5000-digits"),
         ("employers.csv", "employer_id,name,employees\nE1,Big Co,-3",
          "employees: '-3' is less than 0", "expected at least 0"),
         ("engagements.csv", ENGAGEMENT + "B1,E1,,1,true,true,6",
@@ -635,3 +666,132 @@ def test_the_garbage_collector_is_running_again_after_a_load(make) -> None:
     with pytest.raises(DataError):
         load_data(folder)
     assert gc.isenabled()
+
+
+# --------------------------------------------------------------------------- data sets made in Python
+
+
+D = dt.date
+
+
+def valid_dataset(**changes: list) -> Dataset:
+    """A small valid data set, with some record lists replaced."""
+    records = {
+        "providers": [Provider(provider_id="P1", name="Acme", ukprn="10000001")],
+        "bootcamps": [Bootcamp(bootcamp_id="B1", provider_id="P1", title="Data",
+                               start_date=D(2024, 1, 8), end_date=D(2024, 3, 29),
+                               course_cost=Decimal("1500"))],
+        "employers": [Employer(employer_id="E1", name="Big Co", employees=300)],
+        "learners": [Learner(learner_id="L1", bootcamp_id="B1", learner_type="co_funded",
+                             employer_id="E1", start_date=D(2024, 1, 8))],
+    }
+    return Dataset(**{**records, **changes})
+
+
+def test_a_data_set_made_in_python_has_its_values_checked() -> None:
+    assert valid_dataset().problems() == []
+    learner = valid_dataset().learners[0]
+    bootcamp = valid_dataset().bootcamps[0]
+    bad = valid_dataset(
+        providers=[Provider(provider_id="P1", name="Acme", ukprn="123")],
+        bootcamps=[attrs.evolve(bootcamp, course_cost=Decimal(-5), end_date="2024-03-29")],
+        employers=[Employer(employer_id="E1", name="Big Co", employees=-3),
+                   Employer(employer_id="E2", name="Small Co", employees=True)],
+        engagements=[Engagement(bootcamp_id="B1", employer_id="E1", satisfaction=6,
+                                roles=frozenset({"delivery", "interview"}))],
+        learners=[attrs.evolve(learner, learner_type="cofunded", start_date=None),
+                  attrs.evolve(learner, learner_id="L2", start_date=dt.datetime(2024, 1, 8))],
+        interviews=[Interview(learner_id="L1", employer_id="E1", offer_date=D(2024, 3, 1),
+                              actual_job=None, matches_skills=1, result=None)],
+        payments=[Payment(learner_id="L1", amount_paid=450, paid_date=D(2024, 2, 1)),
+                  Payment(learner_id="L1", amount_paid=Decimal("NaN"), paid_date=D(2024, 2, 1))],
+        profiles=[Profile(provider_id="P1", month=D(2024, 8, 15), planned_starts=0)],
+    )
+    got = [(type(r).__name__, getattr(r, "learner_id", None) or getattr(r, "employer_id", ""),
+            field, message) for r, field, message in bad.problems()]
+    assert got == [
+        ("Provider", "", "ukprn", "'123' is not exactly 8 digits"),
+        ("Bootcamp", "", "end_date", "expected a datetime.date, not str '2024-03-29'"),
+        ("Bootcamp", "", "course_cost", "-5 is less than 0"),
+        ("Employer", "E1", "employees", "-3 is less than 0"),
+        ("Employer", "E2", "employees", "expected an int, not bool True"),
+        ("Engagement", "E1", "roles", "'interview' is not one of co_design, needs_analysis, "
+         "approved_solution, delivery, interviewing, own_staff"),
+        ("Engagement", "E1", "satisfaction", "6 is more than 5"),
+        ("Learner", "L1", "learner_type",
+         "'cofunded' is not one of independent, co_funded, self_employed"),
+        ("Learner", "L1", "start_date", "missing required value"),
+        ("Learner", "L2", "start_date",
+         "expected a datetime.date, not datetime datetime.datetime(2024, 1, 8, 0, 0)"),
+        ("Interview", "L1", "actual_job", "missing required value"),
+        ("Interview", "L1", "matches_skills", "expected a bool, not int 1"),
+        ("Interview", "L1", "result", "missing value; leave it out for the default 'pending'"),
+        ("Payment", "L1", "amount_paid", "expected a Decimal, not int 450"),
+        ("Payment", "L1", "amount_paid", "NaN is not a number"),
+        ("Profile", "", "month", "2024-08-15 is not the first day of a month"),
+    ]
+
+
+def test_a_wrong_id_is_reported_once_and_the_integrity_check_still_runs() -> None:
+    learner = valid_dataset().learners[0]
+    ds = valid_dataset(learners=[
+        attrs.evolve(learner, learner_id=["L1"]),  # not even hashable
+        attrs.evolve(learner, learner_id="L2", bootcamp_id=7),
+        attrs.evolve(learner, learner_id="L3", bootcamp_id="B9"),
+        attrs.evolve(learner, learner_id="L3", learner_type="independent", employer_id=None),
+    ])
+    assert [(r.learner_id, f, m) for r, f, m in ds.problems()] == [
+        (["L1"], "learner_id", "expected a str, not list ['L1']"),
+        ("L2", "bootcamp_id", "expected a str, not int 7"),
+        ("L3", "learner_id", "duplicate learner: learner_id 'L3' appears earlier"),
+        ("L3", "bootcamp_id", "no bootcamp has bootcamp_id 'B9'"),
+    ]
+
+
+def test_evaluate_refuses_a_data_set_made_in_python_with_bad_values() -> None:
+    import kpidsl
+
+    learner = valid_dataset().learners[0]
+    ds = valid_dataset(learners=[attrs.evolve(learner, learner_type="cofunded")])
+    with pytest.raises(DataError) as excinfo:
+        kpidsl.evaluate(kpidsl.load_rules(), ds, as_of=D(2025, 3, 31))
+    assert [d.message for d in excinfo.value.diagnostics] == [
+        "learner L1: learner_type: 'cofunded' is not one of independent, co_funded, self_employed"
+    ]
+
+
+def test_the_check_is_made_once_per_data_set(make, monkeypatch: pytest.MonkeyPatch) -> None:
+    made = valid_dataset()
+    loaded = load_data(make())
+    assert made.problems() == [] and loaded.problems() == []
+    assert loaded.notices == ()
+
+    def again(*args):
+        raise AssertionError("checked again")
+
+    # The loader's check is the one its data set keeps: evaluate does not pay for it twice.
+    monkeypatch.setattr(Dataset, "_integrity_problems", again)
+    monkeypatch.setattr(Dataset, "_value_problems", again)
+    assert made.problems() == [] and loaded.problems() == []
+    # A changed copy is a new data set: it is checked (values too) afresh.
+    with pytest.raises(AssertionError, match="checked again"):
+        attrs.evolve(loaded, learners=loaded.learners[:1]).problems()
+
+
+def test_loaded_values_are_not_checked_twice(make, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kpidsl.records
+
+    def value_check(*args):
+        raise AssertionError("the loader checked every cell already")
+
+    monkeypatch.setattr(kpidsl.records, "value_problem", value_check)
+    monkeypatch.setattr(kpidsl.records, "_plainly_valid", value_check)
+    assert load_data(make()).problems() == []
+
+
+def test_employer_size_is_left_to_the_rules() -> None:
+    import kpidsl.records
+
+    doc = FIELDS["employer"]["employees"].doc
+    assert "250" not in doc and "rules/definitions.kpi" in doc
+    assert not hasattr(kpidsl.records, "Record")  # the unused alias is gone

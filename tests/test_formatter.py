@@ -395,3 +395,11 @@ def test_fmt_on_a_missing_path_is_a_usage_error(capsys, tmp_path: Path):
     code, _, err = run(capsys, "fmt", str(tmp_path / "nowhere.kpi"))
     assert code == 2
     assert "no such file or folder" in err
+
+
+def test_the_formatter_shares_the_parsers_grammar_and_month_names():
+    import kpidsl.formatter
+    import kpidsl.parser
+
+    assert kpidsl.formatter._GRAMMAR is kpidsl.parser._GRAMMAR
+    assert kpidsl.formatter._MONTHS is kpidsl.parser._MONTHS

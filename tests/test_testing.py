@@ -18,7 +18,7 @@ import pytest
 
 import kpidsl
 from kpidsl.cli import main
-from kpidsl.testing import build_dataset, run_tests
+from kpidsl.testing import build_dataset, render, run_tests
 
 DROPOUT = '''\
 define milestone1_starter for learner: milestone1_date is set
@@ -218,6 +218,32 @@ def test_coverage_counts_verdicts_statuses_and_clause_parts(tmp_path):
     assert "statuses never expected: met, not_met, on_track" in gaps
     assert any(g.startswith("population (") and g.endswith("`milestone1_starter` never false")
                for g in gaps)
+
+
+def test_coverage_quotes_each_part_even_after_a_line_break_python_alone_sees(tmp_path):
+    # str.splitlines also breaks at a form feed; the rule file's lines are its "\n" lines.
+    path = write(tmp_path, "# page one \x0c page two\n" + DROPOUT
+                 + one_in_five("at_risk, 1 of 5, 1 pending"))
+    (cov,) = run_tests(kpidsl.load_rules(path.parent)).coverage
+    assert [(p.clause, p.text) for p in cov.parts] == [
+        ("population", "milestone1_starter"),
+        ("counted when", "withdrawal_date is set"),
+        ("pending when", "withdrawal_date is missing"),
+        ("pending when", "completion_date is missing"),
+    ]
+
+
+def test_the_testing_page_shows_pass_and_fail_lines_as_they_are_printed(tmp_path):
+    path = write(tmp_path, DROPOUT + one_in_five("at_risk", "passes")
+                 + one_in_five("met", "fails"))
+    printed = render(run_tests(kpidsl.load_rules(path.parent))).splitlines()
+    page = (Path(__file__).parents[1] / "docs" / "testing.rst").read_text(encoding="utf-8")
+    shown = [line.strip() for line in page.splitlines()
+             if line.strip().startswith(("PASS  ", "FAIL  "))]
+    assert shown and any(line.startswith("PASS") for line in shown)
+    for line in shown:  # PASS  name; FAIL  name  file:line
+        real = next(p for p in printed if p[:4] == line[:4])
+        assert len(line.split()) == len(real.split()), (line, real)
 
 
 def test_coverage_ignores_tests_that_expect_nothing_of_a_kpi(tmp_path):

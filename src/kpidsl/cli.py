@@ -15,13 +15,15 @@ import argparse
 import datetime as dt
 import difflib
 import json
+import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from kpidsl import __version__
-from kpidsl.api import default_rules_path, evaluate, load_rules, rule_files
+from kpidsl.api import default_rules_path, evaluate, load_rules
 from kpidsl.report import render_table, to_csv
 from kpidsl.source import KpidslError, RuleError
 
@@ -33,10 +35,13 @@ class _UsageError(Exception):
 
 
 def _date(text: str) -> dt.date:
+    """A date written YYYY-MM-DD, and only so (``date.fromisoformat`` also takes 20250331)."""
     try:
-        return dt.date.fromisoformat(text)
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD")
 
 
 def _existing(path: str) -> Path:
@@ -95,7 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
     x.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
     x.add_argument("--group", default="all", metavar="ID",
-                   help="a bootcamp or provider id, or all (default)")
+                   help="a bootcamp or provider id, or all (default); an id that is both is "
+                   "written bootcamp:ID or provider:ID")
     x.add_argument("--rules", action="append", metavar="PATH",
                    help="rule file or folder (repeatable; default: the shipped rules)")
     x.add_argument("--format", choices=("table", "json"), default="table")
@@ -114,8 +120,9 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("--chart", metavar="FILE.svg", help="also draw the rates as an SVG chart")
     h.add_argument("--kpi", metavar="ID", help="only this KPI")
     h.add_argument("--group", metavar="ID",
-                   help="a bootcamp or provider id, or all (table and chart default: all; "
-                   "JSON default: every group)")
+                   help="a bootcamp or provider id (bootcamp:ID or provider:ID for an id "
+                   "that is both), or all (table and chart default: all; JSON default: every "
+                   "group)")
 
     d = sub.add_parser("diff", help="what a change of rules does to the results",
                        description="Evaluate two rule sets on the same data and list the "
@@ -145,14 +152,12 @@ def _plural(word: str, n: int) -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
-    paths = [_existing(p) for p in args.paths] or None
-    files = rule_files(paths)
-    rules = load_rules(paths)
+    rules = load_rules([_existing(p) for p in args.paths] or None)
     counts = [(len(rules.kpis), "KPI"), (len(rules.definitions), "definition"),
               (len(rules.tables), "table"), (len(rules.schedules), "schedule"),
               (len(rules.notices), "finding or action"), (len(rules.tests), "test")]
     summary = ", ".join(f"{n} {_plural(word, n)}" for n, word in counts)
-    print(f"{len(files)} rule files OK: {summary}")
+    print(f"{len(rules.files)} rule files OK: {summary}")
     return OK
 
 
@@ -191,21 +196,32 @@ def _generate(args: argparse.Namespace) -> int:
 
     if args.learners < 0:
         raise _UsageError("--learners must be 0 or more")
-    data = generate(args.learners, seed=args.seed)
-    write_data(data, args.out)
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise _UsageError(f"--out {args.out} is a file; give a folder to write the data set to")
+    try:
+        os.makedirs(args.out, exist_ok=True)  # before generating: a bad path fails at once
+        data = generate(args.learners, seed=args.seed)
+        write_data(data, args.out)
+    except OSError as e:
+        raise _UsageError(f"cannot write the data set to {args.out}: "
+                          f"{e.strerror or e}") from None
     print(f"wrote {len(data.learners)} learners, {len(data.bootcamps)} bootcamps and "
           f"{len(data.providers)} providers to {args.out}")
     return OK
 
 
 def _month(text: str) -> dt.date:
-    """A month written YYYY-MM, as its first day."""
+    """A month written YYYY-MM, as its first day; its last day must be a date too (so not
+    9999-12, whose end is computed from the first day of the month after)."""
     try:
-        if len(text) == 7 and text[4] == "-":
-            return dt.date(int(text[:4]), int(text[5:]), 1)
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}", text):
+            year, month = int(text[:4]), int(text[5:])
+            dt.date(year + month // 12, month % 12 + 1, 1)  # the month after exists
+            return dt.date(year, month, 1)
     except ValueError:
         pass
-    raise argparse.ArgumentTypeError(f"{text!r} is not a month; write YYYY-MM, e.g. 2024-08")
+    raise argparse.ArgumentTypeError(f"{text!r} is not a month; write YYYY-MM, e.g. 2024-08 "
+                                     "(up to 9999-11)")
 
 
 def _known_kpi(rules: Any, name: str) -> Any:
@@ -218,21 +234,31 @@ def _known_kpi(rules: Any, name: str) -> Any:
     return rules.kpi(name)
 
 
-def _known_group(data: Any, group: str, per_provider: bool = False) -> str:
-    """The scope of ``group``, or a usage error listing the valid groups (a per-provider KPI
-    has no bootcamp results)."""
-    from kpidsl.interpreter import groups_of
-
-    scopes = groups_of(data)
-    valid = [g for g, s in scopes.items() if not (per_provider and s == "bootcamp")]
-    if group not in valid:
-        valid = ["all", *(g for g in valid if g != "all")]
-        shown = ", ".join(valid[:30]) + (f", … ({len(valid)} in all)" if len(valid) > 30 else "")
-        if per_provider and group in scopes:
-            raise _UsageError(f"{group!r} is a bootcamp, and this KPI is judged per provider; "
-                              f"its groups are {shown}")
+def _known_group(data: Any, group: str, per_provider: bool = False) -> tuple[str, str]:
+    """The scope and id of ``--group``: ``all``, a bootcamp or provider id, or, for an id
+    that is both, ``bootcamp:ID`` or ``provider:ID``. Otherwise a usage error listing the
+    valid groups (a per-provider KPI has no bootcamp results)."""
+    if group == "all":
+        return "programme", "all"
+    ids = {"bootcamp": {b.bootcamp_id for b in data.bootcamps},
+           "provider": {p.provider_id for p in data.providers}}
+    both = ids["bootcamp"] & ids["provider"]
+    scopes = [s for s in ids if group in ids[s]]
+    prefix, _, rest = group.partition(":")
+    if group in both:
+        raise _UsageError(f"{group} is both a bootcamp and a provider: write bootcamp:{group} "
+                          f"or provider:{group}")
+    if not scopes and prefix in ids and rest in ids[prefix]:
+        scopes, group = [prefix], rest
+    valid = ["all", *(f"{s}:{g}" if g in both else g for s in ids
+                      if not (per_provider and s == "bootcamp") for g in sorted(ids[s]))]
+    shown = ", ".join(valid[:30]) + (f", … ({len(valid)} in all)" if len(valid) > 30 else "")
+    if not scopes:
         raise _UsageError(f"no group {group!r}; the groups are {shown}")
-    return scopes[group]
+    if per_provider and scopes == ["bootcamp"]:
+        raise _UsageError(f"{group!r} is a bootcamp, and this KPI is judged per provider; "
+                          f"its groups are {shown}")
+    return scopes[0], group
 
 
 def _explanations(rules: Any, data: Any, as_of: dt.date) -> dict[str, Any]:
@@ -245,22 +271,31 @@ def _explanations(rules: Any, data: Any, as_of: dt.date) -> dict[str, Any]:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    """The data is checked by ``load_data``, so only the KPIs are evaluated (no findings or
+    actions). ``interpreter.explain`` takes a group id without its scope, so for an id that is
+    both a bootcamp and a provider its records are narrowed to the scope asked for here."""
     from kpidsl.data import load_data
-    from kpidsl.interpreter import explain
+    from kpidsl.interpreter import evaluate_kpis, explain
     from kpidsl.report import render_explain, result_json, verdict_json
 
     rules = load_rules([_existing(p) for p in args.rules] if args.rules else None)
     kpi = _known_kpi(rules, args.kpi)
     data = load_data(_existing(args.data))
-    scope = _known_group(data, args.group, per_provider=kpi.per is not None)
-    report = evaluate(rules, data, as_of=args.as_of)
-    result = report.result(kpi.name, scope, args.group)
-    verdicts = explain(rules, data, report.as_of, kpi.name, args.group)
+    scope, group = _known_group(data, args.group, per_provider=kpi.per is not None)
+    when = args.as_of or dt.date.today()
+    result = next(r for r in evaluate_kpis(rules, data, when)[0]
+                  if (r.kpi, r.scope, r.group) == (kpi.name, scope, group))
+    verdicts = explain(rules, data, when, kpi.name, group)
+    provider_of = {b.bootcamp_id: b.provider_id for b in data.bootcamps}
+    if scope == "bootcamp":
+        verdicts = [v for v in verdicts if v.bootcamp == group]
+    elif scope == "provider" and kpi.per is None:
+        verdicts = [v for v in verdicts if provider_of.get(v.bootcamp) == group]
     if args.format == "json":
-        print(json.dumps({"as_of": report.as_of.isoformat(), "result": result_json(result),
+        print(json.dumps({"as_of": when.isoformat(), "result": result_json(result),
                           "records": [verdict_json(v) for v in verdicts]}, indent=2))
     else:
-        print(render_explain(verdicts, result, report.as_of))
+        print(render_explain(verdicts, result, when))
     return OK
 
 
@@ -274,12 +309,11 @@ def _history(args: argparse.Namespace) -> int:
     rules = load_rules([_existing(p) for p in args.rules] if args.rules else None)
     kpi = _known_kpi(rules, args.kpi) if args.kpi else None
     data = load_data(_existing(args.data))
-    if args.group:
-        _known_group(data, args.group, per_provider=kpi is not None and kpi.per is not None)
+    scope, group = (_known_group(data, args.group, kpi is not None and kpi.per is not None)
+                    if args.group else (None, "all"))
     months = [(d, [r for r in results if (kpi is None or r.kpi == kpi.name)
-                   and (args.group is None or r.group == args.group)])
+                   and (scope is None or (r.scope, r.group) == (scope, group))])
               for d, results in history(rules, data, month_ends(args.start, args.end))]
-    group = args.group or "all"
     if args.chart:
         try:
             Path(args.chart).write_text(history_svg(months, group), encoding="utf-8")

@@ -35,8 +35,6 @@ from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-import attrs
-
 from kpidsl.records import (
     BY_CLASS,
     ENUMS,
@@ -176,10 +174,19 @@ def _parse_money(text: str) -> Decimal:
     raise _Bad(f"{text!r} is not a number of pounds", _MONEY_HINT)
 
 
+def _short(text: str, limit: int = 30) -> str:
+    """``repr(text)``, cut short with an ellipsis when it is long (a cell can be huge)."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 def _parse_integer(text: str) -> int:
     """A whole number written in ASCII digits (``int()`` alone would take '1_000' and '٣')."""
     if _INTEGER.fullmatch(text):
-        return int(text)
+        try:
+            return int(text)
+        except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+            raise _Bad(f"{_short(text)} has too many digits ({len(text.lstrip('-'))})",
+                       "expected a whole number, e.g. 3") from None
     if _MONEY.fullmatch(text) and Decimal(text) == Decimal(text).to_integral_value():
         raise _Bad(f"{text!r} is not a whole number", f"write {Decimal(text):.0f}")
     raise _Bad(f"{text!r} is not a whole number", "expected a whole number, e.g. 3")
@@ -567,11 +574,21 @@ def _read_rows(f: _File, reader: Any, out: _Collector) -> None:
                 f.incomplete = True
 
 
+def _absent_or_empty(path: str) -> str | None:
+    """``"absent"`` or ``"empty"`` (0 bytes: how spreadsheets export an empty sheet), or
+    ``None`` when the file has something in it."""
+    if not os.path.exists(path):
+        return "absent"
+    return "empty" if os.path.isfile(path) and os.path.getsize(path) == 0 else None
+
+
 def _read_file(f: _File, out: _Collector) -> None:
-    """Read one file, turning unreadable bytes and broken CSV into diagnostics."""
-    if not os.path.exists(f.path):
+    """Read one file, turning unreadable bytes and broken CSV into diagnostics. An absent or
+    0-byte file is read as having no records, with a warning unless the file is optional."""
+    nothing = _absent_or_empty(f.path)
+    if nothing is not None:
         if f.type.file not in _OPTIONAL_FILES:
-            out.add(Diagnostic(message=f"file is absent; read as having no {f.type.plural}",
+            out.add(Diagnostic(message=f"file is {nothing}; read as having no {f.type.plural}",
                                file=f.path, severity="warning"))
         return
     reader = None
@@ -674,7 +691,8 @@ def load_data(directory: str | os.PathLike[str]) -> Dataset:
     Every problem is collected before anything is returned; if any is an error, one
     :class:`DataError` carries them all (at most ``MAX_DIAGNOSTICS``, then a note counting the
     rest), so nothing is ever evaluated on half the data. Warnings (unknown columns, absent
-    files) of a clean load are kept in ``Dataset.notices``.
+    or 0-byte files) of a clean load are kept in ``Dataset.notices``. A folder with none of
+    the contract's files (other than the optional ``profiles.csv``) is an error.
     """
     folder = os.fspath(directory)
     if not os.path.exists(folder):
@@ -682,18 +700,31 @@ def load_data(directory: str | os.PathLike[str]) -> Dataset:
     if not os.path.isdir(folder):
         raise DataError([Diagnostic(message="not a folder; a data set is a folder of CSV files",
                                     file=folder)])
-    out = _Collector()
     files = {t.name: _File(t, folder) for t in RECORD_TYPES}
+    out = _Collector()
+    if all(_absent_or_empty(f.path) for f in files.values() if f.type.file not in _OPTIONAL_FILES):
+        expected = ", ".join(t.file for t in RECORD_TYPES if t.file not in _OPTIONAL_FILES)
+        _unexpected_files(folder, out)  # a misspelt file name is the likely reason
+        raise DataError([Diagnostic(message=f"no data files in {folder}: expected {expected}",
+                                    file=folder), *out.kept])
+    order = {f.path: i for i, f in enumerate(files.values())}
+
+    def in_order(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+        return sorted(diagnostics, key=lambda d: (order.get(d.file or "", len(order)),
+                                                  d.line or 0))
+
     with _collector_paused():
         for f in files.values():
             _read_file(f, out)
         _unexpected_files(folder, out)
-        dataset = Dataset(**{f.type.plural: f.records for f in files.values()})
+        # Built once, with its notices: only errors come after (the integrity check), and a
+        # data set with errors is not returned. So the check it caches is the one evaluate uses.
+        dataset = Dataset(**{f.type.plural: f.records for f in files.values()},
+                          notices=in_order(out.kept))
+        dataset._mark_values_checked()  # every cell was checked as it was converted
         _check_integrity(dataset, files, out)
-    order = {f.path: i for i, f in enumerate(files.values())}
-    diagnostics = sorted(out.kept, key=lambda d: (order.get(d.file or "", len(order)),
-                                                  d.line or 0))
     if out.errors:
+        diagnostics = in_order(out.kept)
         if out.more:
             # First, because a rendered error shows only its first diagnostics.
             total = len(diagnostics) + out.more
@@ -701,4 +732,4 @@ def load_data(directory: str | os.PathLike[str]) -> Dataset:
                 message=f"{total} problems found; only the first {len(diagnostics)} are listed",
                 file=folder, severity="note"))
         raise DataError(diagnostics)
-    return attrs.evolve(dataset, notices=diagnostics)
+    return dataset

@@ -25,22 +25,19 @@ import math
 import threading
 from decimal import Decimal
 from fractions import Fraction
-from importlib import resources
 from typing import Any
 
 import attrs
 import lark
 
 from kpidsl import ast
-from kpidsl.parser import parse
+from kpidsl.parser import _GRAMMAR, _MONTHS, parse
 
 #: Lines are broken to stay within this many columns where the rules allow it.
 WIDTH = 100
 #: One level of indentation.
 STEP = "  "
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
 _COMPARISONS = {"=", "!=", "<", "<=", ">", ">=", "in", "not in"}
 
 # How tightly each expression binds, loosest first, as in kpi.lark.
@@ -319,7 +316,6 @@ class _Comment:
     blank_after: bool  # the next line is blank: kept, as it separates the comment from code
 
 
-_GRAMMAR = resources.files("kpidsl").joinpath("kpi.lark").read_text(encoding="utf-8")
 _COMMENTS: list[lark.Token] = []
 _SCAN_LOCK = threading.Lock()
 

@@ -2,9 +2,9 @@
 
 Each record type is a frozen attrs class whose fields are the columns of KPI-SPEC §1. Field
 metadata (``doc``, ``enum``, the value checks ``minimum``/``maximum``/``pattern``) feeds the
-CSV loader, the rule checker and the data-contract page from one place, so the three cannot
-drift apart. ``LINKS`` says how records refer to each other; rules navigate those links
-(``learner.bootcamp``, ``learner.interviews``).
+CSV loader, :meth:`Dataset.problems`, the rule checker and the data-contract page from one
+place, so they cannot drift apart. ``LINKS`` says how records refer to each other; rules
+navigate those links (``learner.bootcamp``, ``learner.interviews``).
 
 Developers who hold the data elsewhere (a database, an API) build the records directly and pass
 them to :class:`Dataset`; nothing here reads files.
@@ -13,6 +13,8 @@ them to :class:`Dataset`; nothing here reads files.
 from __future__ import annotations
 
 import datetime as dt
+import operator
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -60,7 +62,8 @@ def _f(
     The constraints are the contract's range checks (``minimum``/``maximum`` inclusive; a
     ``pattern`` is a regular expression the whole text must match and how to say it in words,
     e.g. ``("[0-9]{8}", "exactly 8 digits")``; ``month`` marks a date written ``YYYY-MM``). The
-    loader enforces them and the data-contract page lists them, both from here.
+    loader and :meth:`Dataset.problems` enforce them and the data-contract page lists them, all
+    from here.
     """
     metadata = {
         "doc": doc,
@@ -117,7 +120,9 @@ class Employer:
     employer_id: str = _f("Unique id of the employer.")
     name: str = _f("Name of the employer.")
     employees: int = _f(
-        "Number of employees (at least 0); 250 or more is a large employer.", minimum=0
+        "Number of employees (at least 0); the rules classify employers by size from it "
+        "(see rules/definitions.kpi).",
+        minimum=0,
     )
     line: int | None = _line()
 
@@ -209,9 +214,6 @@ class Profile:
         "Planned Milestone 1 starts in that month (at least 0).", minimum=0
     )
     line: int | None = _line()
-
-
-Record = Provider | Bootcamp | Employer | Engagement | Learner | Interview | Payment | Profile
 
 
 @attrs.frozen
@@ -350,13 +352,106 @@ FIELDS: dict[str, dict[str, FieldInfo]] = {
 }
 
 
+#: The Python type of each kind of field, and how a message names it. Money is a ``Decimal``
+#: only: an ``int`` or a ``float`` would mix with the rules' exact fractions differently.
+_PYTHON_TYPES: dict[str, tuple[type, str]] = {
+    "text": (str, "a str"),
+    "enum": (str, "a str"),
+    "date": (dt.date, "a datetime.date"),
+    "money": (Decimal, "a Decimal"),
+    "integer": (int, "an int"),
+    "boolean": (bool, "a bool"),
+    "set": (frozenset, "a frozenset"),
+}
+#: Subclasses that are not values of the kind: ``True`` is not a count, a datetime not a day.
+_NOT_OF_KIND: dict[str, type] = {"integer": bool, "date": dt.datetime}
+
+
+def value_problem(info: FieldInfo, value: Any) -> str | None:
+    """What is wrong with ``value`` as a value of the field ``info``, for a person; ``None``
+    when nothing is.
+
+    These are the loader's checks, on Python values: a value is given unless the field is
+    optional (a required text may not be empty); it has the field's type: ``str`` (enum
+    values too), ``datetime.date`` but not ``datetime.datetime``, ``Decimal`` (not ``int``
+    or ``float``: money is exact), ``int`` but not ``bool``, ``bool``, a ``frozenset`` of enum
+    values; it is one of the enum's values; and it is within the field's range, matches its
+    pattern and, for a month, is the first day of one.
+    """
+    if value is None or (info.kind == "text" and info.required and isinstance(value, str)
+                         and not value):
+        if info.optional:
+            return None
+        return "missing required value" if info.required else \
+            f"missing value; leave it out for the default {info.default!r}"
+    cls, what = _PYTHON_TYPES[info.kind]
+    if not isinstance(value, cls) or isinstance(value, _NOT_OF_KIND.get(info.kind, ())):
+        shown = repr(value)
+        shown = shown if len(shown) <= 40 else shown[:39] + "…"
+        return f"expected {what}, not {type(value).__name__} {shown}"
+    if info.enum is not None:
+        allowed = ENUMS[info.enum]
+        bad = [v for v in ([value] if info.kind == "enum" else value) if v not in allowed]
+        if bad:
+            listed = ", ".join(sorted(map(repr, bad)))
+            return f"{listed} {'is' if len(bad) == 1 else 'are'} not one of {', '.join(allowed)}"
+    if info.kind == "money" and not value.is_finite():
+        return f"{value} is not a number"
+    if info.minimum is not None and value < info.minimum:
+        return f"{value} is less than {info.minimum}"
+    if info.maximum is not None and value > info.maximum:
+        return f"{value} is more than {info.maximum}"
+    if info.pattern is not None and not re.fullmatch(info.pattern[0], value):
+        return f"{value!r} is not {info.pattern[1]}"
+    if info.month and value.day != 1:
+        return f"{value} is not the first day of a month"
+    return None
+
+
+def _plainly_valid(info: FieldInfo, values: list[Any]) -> bool:
+    """A quick sweep of a whole column that passes it when no value can have a problem.
+
+    It uses scans that run in C (the set of types, the set of enum values, min and max), so
+    that a million records cost a fraction of a second; a column it does not pass is checked
+    value by value with :func:`value_problem`, which alone decides what is wrong.
+    """
+    types = set(map(type, values))
+    if info.optional:
+        types.discard(type(None))
+    if not types <= {_PYTHON_TYPES[info.kind][0]}:  # None, bool, datetime, subclasses: slowly
+        return False
+    if info.kind == "text" and info.required and "" in values:
+        return False
+    if info.enum is not None:
+        seen = set(values) if info.kind == "enum" else set().union(*values)
+        seen.discard(None)
+        if not seen <= set(ENUMS[info.enum]):
+            return False
+    if info.kind != "money" and info.minimum is None and info.maximum is None \
+            and info.pattern is None and not info.month:
+        return True
+    present = [v for v in values if v is not None]
+    if info.kind == "money" and not all(map(Decimal.is_finite, present)):
+        return False
+    if present and info.minimum is not None and min(present) < info.minimum:
+        return False
+    if present and info.maximum is not None and max(present) > info.maximum:
+        return False
+    if info.pattern is not None and not all(re.fullmatch(info.pattern[0], v)
+                                            for v in set(present)):
+        return False
+    return not (info.month and any(d.day != 1 for d in present))
+
+
 @attrs.frozen(kw_only=True)
 class Dataset:
     """One snapshot of the programme's data: every record, by type.
 
     Build it from CSV with :func:`kpidsl.load_data`, or directly from records. ``problems()``
-    lists what breaks the contract's integrity rules (duplicate ids, dangling references), so a
-    data set built in Python is held to the same rules as one read from CSV.
+    lists every value that breaks the contract (a missing required value, a value of the wrong
+    Python type, outside its enum, range or pattern) and what breaks its integrity rules
+    (duplicate ids, dangling references), so a data set built in Python is held to the same
+    rules as one read from CSV.
     """
 
     providers: tuple[Provider, ...] = attrs.field(default=(), converter=tuple)
@@ -369,31 +464,62 @@ class Dataset:
     profiles: tuple[Profile, ...] = attrs.field(default=(), converter=tuple)
     notices: tuple[Any, ...] = attrs.field(default=(), converter=tuple, eq=False, repr=False)
     """Warnings found while loading (unknown columns, absent files): :class:`Diagnostic` s."""
-    _problems: list[tuple[Any, str, str]] = attrs.field(factory=list, init=False, eq=False,
-                                                        repr=False)
+    _values_checked: bool = attrs.field(default=False, init=False, eq=False, repr=False)
+    """Every value was checked as it was made (by the CSV loader, by a rule test's builder):
+    ``problems()`` checks only integrity. Set by :meth:`_mark_values_checked`; not copied by
+    ``attrs.evolve``, so a changed copy is checked in full."""
+    _problems: tuple[tuple[Any, str, str], ...] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False)
+
+    def _mark_values_checked(self) -> None:
+        """For the code that made the records and checked their values already."""
+        object.__setattr__(self, "_values_checked", True)
 
     def of(self, type_name: str) -> tuple[Any, ...]:
         """All records of the type called ``type_name`` in rules (``"learner"``)."""
         return getattr(self, BY_NAME[type_name].plural)  # type: ignore[no-any-return]
 
     def problems(self) -> list[tuple[Any, str, str]]:
-        """Integrity problems as ``(record, field, message)``, in file order.
+        """Problems as ``(record, field, message)``: first the values, type by type in file
+        order, then integrity.
 
-        Checks that ids are unique, that every reference names an existing record and that a
-        co-funded learner names its employer. A data set cannot change, so the answer is
-        worked out once and remembered: evaluating many dates costs one check.
+        Checks every value of every record against its field (see :func:`value_problem`);
+        then that ids are unique, that every reference names an existing record and that a
+        co-funded learner names its employer. A message about a value does not repeat the
+        field's name (``'cofunded' is not one of independent, co_funded, self_employed``). A
+        data set cannot change, so the answer is worked out once and remembered: evaluating
+        many dates costs one check. A data set from :func:`kpidsl.load_data` comes with its
+        values checked cell by cell, so only integrity is checked here.
         """
-        if not self._problems:
-            self._problems.append(("checked", "", ""))
-            self._problems.extend(self._find_problems())
-        return self._problems[1:]
+        found = self._problems
+        if found is None:
+            values = [] if self._values_checked else list(self._value_problems())
+            bad = {(id(r), field) for r, field, _ in values}
+            found = (*values, *self._integrity_problems(bad))
+            object.__setattr__(self, "_problems", found)
+        return list(found)
 
-    def _find_problems(self) -> Iterator[tuple[Any, str, str]]:
+    def _value_problems(self) -> Iterator[tuple[Any, str, str]]:
+        for t in RECORD_TYPES:
+            records = self.of(t.name)
+            suspect = [f for f in FIELDS[t.name].values()
+                       if not _plainly_valid(f, list(map(operator.attrgetter(f.name), records)))]
+            for r in records if suspect else ():
+                for f in suspect:
+                    message = value_problem(f, getattr(r, f.name))
+                    if message is not None:
+                        yield r, f.name, message
+
+    def _integrity_problems(self, bad: set[tuple[int, str]]) -> Iterator[tuple[Any, str, str]]:
+        """Duplicates and dangling references, leaving out the fields in ``bad`` (their values
+        are wrong already, and may not even be hashable)."""
         keys: dict[str, set[Any]] = {}
         for t in RECORD_TYPES:
             seen: set[Any] = set()
             if t.key:
                 for r in self.of(t.name):
+                    if bad and any((id(r), f) in bad for f in t.key):
+                        continue
                     k = tuple(getattr(r, f) for f in t.key)
                     if k in seen:
                         what = ", ".join(f"{f} {v!r}" for f, v in zip(t.key, k, strict=False))
@@ -404,10 +530,14 @@ class Dataset:
             if link.many or link.target_field != BY_NAME[link.target].key[0]:
                 continue
             known = keys[link.target]
-            for r in self.of(link.source):
+            records = self.of(link.source)
+            if bad:
+                records = [r for r in records if (id(r), link.source_field) not in bad]
+            for r in records:
                 v = getattr(r, link.source_field)
                 if v is not None and (v,) not in known:
                     yield r, link.source_field, f"no {link.target} has {link.target_field} {v!r}"
         for r in self.learners:
-            if r.learner_type == "co_funded" and r.employer_id is None:
+            if r.learner_type == "co_funded" and r.employer_id is None \
+                    and (id(r), "employer_id") not in bad:
                 yield r, "employer_id", "a co-funded learner must name its employer"

@@ -47,7 +47,7 @@ import attrs
 from kpidsl import ast
 from kpidsl.api import evaluate
 from kpidsl.checker import RuleSet
-from kpidsl.interpreter import Compiler, View, current_point
+from kpidsl.interpreter import Compiler, View, current_point, source_text
 from kpidsl.records import BY_NAME, FIELDS, Dataset, FieldInfo
 from kpidsl.report import Report
 from kpidsl.source import Span
@@ -291,6 +291,9 @@ class _Builder:
                 self.made[id(record)] = rec
                 records.setdefault(BY_NAME[type_name].plural, []).append(record)
         data = Dataset(**records)
+        # Their values were checked above, at the field that gives them (the checker has
+        # checked their types), so problems() adds only integrity: nothing is said twice.
+        data._mark_values_checked()
         for record, _field, message in data.problems():
             rec = self.made[id(record)]
             self.fail(rec.span, f"{rec.type_name} {rec.id}: {message}")
@@ -338,20 +341,6 @@ def _compare(e: ast.Expect, report: Report) -> Failure | None:
 # ---- coverage -------------------------------------------------------------------------------
 
 
-def _text(rules: RuleSet, span: Span) -> str:
-    """The source text of a span, on one line."""
-    source = next((f.source for f in rules.files if f.path == span.file), "")
-    lines = source.splitlines()[span.line - 1:span.end_line]
-    if not lines:
-        return "…"
-    if len(lines) == 1:
-        lines[0] = lines[0][span.column - 1:span.end_column - 1]
-    else:
-        lines[0] = lines[0][span.column - 1:]
-        lines[-1] = lines[-1][:span.end_column - 1]
-    return " ".join(" ".join(lines).split())
-
-
 def _split(expr: ast.Expr) -> list[ast.Expr]:
     """The top-level ``and``/``or`` parts of a condition (the condition itself if it has
     none)."""
@@ -377,7 +366,7 @@ class _Parts:
         self.clause = clause
         self.exprs = _split(expr)
         self.seen = [[False, False] for _ in self.exprs]
-        self.texts = [_text(rules, e.span) for e in self.exprs]
+        self.texts = [source_text(rules, e.span) for e in self.exprs]
 
     def observe(self, compiler: Compiler, records: Iterable[Any]) -> None:
         fns = [compiler.compile(e) for e in self.exprs]
