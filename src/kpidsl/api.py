@@ -46,12 +46,11 @@ def rule_files(paths: Iterable[StrPath] | None = None) -> list[Path]:
             found.update(dict.fromkeys(sorted(p.rglob("*.kpi"))))
         else:
             found[p] = None
-            folder = p.parent
-            if folder.name == "tests" and any(folder.parent.glob("*.kpi")):
-                folder = folder.parent  # tests beside the rules need the rules they test
-            if folder.is_dir():
-                found.update(dict.fromkeys(sorted(folder.rglob("*.kpi") if folder != p.parent
-                                                  else folder.glob("*.kpi"))))
+            rule_set = p.parent.parent  # tests beside the rules need the rules they test
+            if p.parent.name == "tests" and any(rule_set.glob("*.kpi")):
+                found.update(dict.fromkeys(sorted(rule_set.rglob("*.kpi"))))
+            elif p.parent.is_dir():
+                found.update(dict.fromkeys(sorted(p.parent.glob("*.kpi"))))
     return list(found)
 
 
@@ -114,12 +113,7 @@ def evaluate(rules: RuleSet, data: Dataset, as_of: dt.date | None = None) -> Rep
     contract's integrity rules (a data set built in Python is held to the same rules as one
     read from CSV).
     """
-    problems = data.problems()
-    if problems:
-        raise DataError([Diagnostic(
-            message=f"{describe(BY_CLASS[type(r)].name, r)}: {field}: {m}",
-            file=BY_CLASS[type(r)].file if r.line else None, line=r.line,
-        ) for r, field, m in problems])
+    _check_data(data)
     when = as_of or dt.date.today()
     try:
         results, follow_ups = evaluate_kpis(rules, data, when)
@@ -134,6 +128,16 @@ def evaluate(rules: RuleSet, data: Dataset, as_of: dt.date | None = None) -> Rep
     actions = [*evaluate_notices(rules, data, when, "action"), *follow_ups]
     return Report(as_of=when, results=tuple(results), findings=tuple(findings),
                   actions=tuple(actions))
+
+
+def _check_data(data: Dataset) -> None:
+    """Raise a :class:`DataError` naming every record that breaks the contract."""
+    problems = data.problems()
+    if problems:
+        raise DataError([Diagnostic(
+            message=f"{describe(BY_CLASS[type(r)].name, r)}: {field}: {m}",
+            file=BY_CLASS[type(r)].file if r.line else None, line=r.line,
+        ) for r, field, m in problems])
 
 
 def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -154,9 +158,7 @@ def history(rules: RuleSet, data: Dataset, dates: Iterable[dt.date]
     the date and actions are about one date, so neither is repeated here: use
     :func:`evaluate` for them.
     """
-    dates = list(dates)
-    if data.problems():
-        evaluate(rules, data, dates[0] if dates else None)  # raises the DataError
+    _check_data(data)
     return [(d, evaluate_kpis(rules, data, d)[0]) for d in dates]
 
 
