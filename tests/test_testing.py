@@ -341,3 +341,36 @@ def test_other_policy_edits_fail_the_shipped_tests(capsys, tmp_path, edit):
     path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
     assert main(["test", str(rules)]) == 1
     capsys.readouterr()
+
+
+def test_expected_counts_of_findings_and_actions(tmp_path):
+    """`expect N action NAME` counts what a rule lists; a wrong count names what was listed."""
+    folder = tmp_path / "rules"
+    shutil.copytree(kpidsl.default_rules_path(), folder, ignore=shutil.ignore_patterns("tests"))
+    (folder / "t.kpi").write_text(
+        "test unreachable:\n"
+        "  as of: 2025-03-31\n"
+        "  given:\n"
+        "    provider P1\n"
+        "    bootcamp B1\n"
+        "    employer E1\n"
+        "    engagement G1: bootcamp_id = B1, employer_id = E1, contact_attempts = 3\n"
+        "  expect 0 action employer_unreachable\n"
+        "  expect 0 finding withdrawn_and_completed\n")
+    report = run_tests(kpidsl.load_rules(folder))
+    (outcome,) = report.outcomes
+    (failure,) = outcome.failures
+    assert (failure.line, failure.message) == (8, "expect 0 action employer_unreachable")
+    assert (failure.expected, failure.actual) == ("0", "1: engagement B1/E1")
+
+
+def test_expected_entries_must_name_a_rule(tmp_path):
+    folder = tmp_path / "rules"
+    shutil.copytree(kpidsl.default_rules_path(), folder, ignore=shutil.ignore_patterns("tests"))
+    (folder / "t.kpi").write_text(
+        "test t:\n  as of: 2025-03-31\n  given:\n    provider P1\n"
+        "  expect 1 action employer_unreachabel\n")
+    with pytest.raises(kpidsl.RuleError) as e:
+        kpidsl.load_rules(folder)
+    assert "t.kpi:5:3: error: no action is called `employer_unreachabel`" in e.value.render()
+    assert "did you mean `employer_unreachable`?" in e.value.render()

@@ -324,6 +324,17 @@ class Expect:
 
 
 @attrs.frozen(kw_only=True)
+class ExpectEntries:
+    """``expect 1 action employer_unreachable``: how many findings or actions the rule called
+    ``name`` lists (a KPI's follow-ups are listed under the KPI's name)."""
+
+    count: int
+    kind: str
+    name: str
+    span: Span = _span()
+
+
+@attrs.frozen(kw_only=True)
 class Test:
     """A test written beside the rules: a tiny cohort, an as-of date, expected results."""
 
@@ -332,6 +343,7 @@ class Test:
     as_of: dt.date
     records: tuple[GivenRecord, ...]
     expects: tuple[Expect, ...]
+    entries: tuple[ExpectEntries, ...] = ()
     span: Span = _span()
 
 

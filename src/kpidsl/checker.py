@@ -434,6 +434,14 @@ class Checker:
                 if not ok:
                     self.error(value.span, f"`{name}` of a {rec.type_name} is {info.kind}",
                                hint=f"{name}: {info.doc}")
+        for x in test.entries:
+            names = [n.name for n in self.notices if n.kind == x.kind]
+            if x.kind == "action":
+                names += [k.name for k in self.kpis if k.follow_ups]
+            if x.name not in names:
+                self.error(x.span, f"no {x.kind} is called `{x.name}`",
+                           hint=self._suggest(x.name, names)
+                           or f"the {x.kind}s are " + ", ".join(sorted(names)))
         for e in test.expects:
             known = [k.name for k in self.kpis]
             if e.kpi not in known:

@@ -574,6 +574,9 @@ class _Printer:
             if e.pending is not None:
                 line += f", {e.pending} pending"
             blocks.append(_Block(self._at(e), [line], STEP))
+        for x in t.entries:
+            blocks.append(_Block(self._at(x), [f"{STEP}expect {x.count} {x.kind} {x.name}"],
+                                 STEP))
         return [blocks]
 
     def _record(self, r: ast.GivenRecord) -> _Block:

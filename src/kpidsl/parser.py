@@ -263,7 +263,9 @@ class _ToAst(Transformer_NonRecursive):
         name, doc, as_of, records, *expects = c
         return ast.Test(name=str(name), doc=None if doc is None else _prose(doc),
                         as_of=self._date(as_of), records=tuple(records),
-                        expects=tuple(expects), span=self._s(meta))
+                        expects=tuple(e for e in expects if isinstance(e, ast.Expect)),
+                        entries=tuple(e for e in expects if isinstance(e, ast.ExpectEntries)),
+                        span=self._s(meta))
 
     def given(self, meta: Any, c: list[ast.GivenRecord]) -> list[ast.GivenRecord]:
         return c
@@ -282,6 +284,10 @@ class _ToAst(Transformer_NonRecursive):
         k, n = counts if counts is not None else (None, None)
         return ast.Expect(kpi=str(kpi), scope=str(scope), group=str(group), status=str(status),
                           numerator=k, denominator=n, pending=pending, span=self._s(meta))
+
+    def expect_entries(self, meta: Any, c: list[Token]) -> ast.ExpectEntries:
+        return ast.ExpectEntries(count=self._int(c[0]), kind=str(c[1]), name=str(c[2]),
+                                 span=self._s(meta))
 
     def count_part(self, meta: Any, c: list[Token]) -> tuple[int, int]:
         return self._int(c[0]), self._int(c[1])

@@ -338,6 +338,18 @@ def _compare(e: ast.Expect, report: Report) -> Failure | None:
     return Failure(e.span.file, e.span.line, what, expected=_show(*want), actual=_show(*got))
 
 
+def _count_entries(x: ast.ExpectEntries, report: Report) -> Failure | None:
+    """How many findings or actions a rule listed, against how many the test expects."""
+    listed = [e.record for e in (report.findings if x.kind == "finding" else report.actions)
+              if e.name == x.name]
+    if len(listed) == x.count:
+        return None
+    shown = ", ".join(listed[:5]) + (", …" if len(listed) > 5 else "")
+    return Failure(x.span.file, x.span.line, f"expect {x.count} {x.kind} {x.name}",
+                   expected=str(x.count),
+                   actual=f"{len(listed)}" + (f": {shown}" if listed else ""))
+
+
 # ---- coverage -------------------------------------------------------------------------------
 
 
@@ -502,6 +514,7 @@ def run_test(rules: RuleSet, test: ast.Test) -> tuple[Outcome, Dataset | None, R
     if not failures:
         report = evaluate(rules, data, as_of=test.as_of)
         failures = [f for e in test.expects if (f := _compare(e, report)) is not None]
+        failures += [f for x in test.entries if (f := _count_entries(x, report)) is not None]
     outcome = Outcome(test.name, test.span.file, test.span.line, tuple(failures))
     return outcome, (data if report is not None else None), report
 
