@@ -189,10 +189,10 @@ def test_problems_in_the_given_records_are_errors_at_their_lines(tmp_path):
          "learner L1: duplicate learner: learner_id 'L1' appears earlier"),
         (at("learner L2"), "learner L2 needs `learner_type`: give it"),
         (at("learner L3"), "learner L3: a co-funded learner must name its employer"),
-        (at("engagement G1"), "engagement G1: `satisfaction` must be at most 5"),
+        (at("engagement G1"), "engagement G1: satisfaction: 7 is more than 5"),
         (at("engagement G1"), "engagement G1 needs `employer_id`: give it"),
         (at("profile Q1"),
-         "profile Q1: `month` is a month: write its first day (2024-08-01)"),
+         "profile Q1: month: 2024-08-15 is not the first day of a month"),
     ]
     assert all(f.file == str(path) and f.expected is None for f in outcome.failures)
 

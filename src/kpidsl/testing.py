@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import textwrap
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -48,7 +47,7 @@ from kpidsl import ast
 from kpidsl.api import evaluate
 from kpidsl.checker import RuleSet
 from kpidsl.interpreter import Compiler, View, current_point, source_text
-from kpidsl.records import BY_NAME, FIELDS, Dataset, FieldInfo
+from kpidsl.records import BY_NAME, FIELDS, Dataset, FieldInfo, value_problem
 from kpidsl.report import Report
 from kpidsl.source import Span
 
@@ -198,19 +197,6 @@ def _value(info: FieldInfo, expr: ast.Expr) -> Any:
     return expr.value
 
 
-def _value_problem(info: FieldInfo, value: Any) -> str | None:
-    """What the CSV loader would refuse in this value (a range, a pattern, a month)."""
-    if info.minimum is not None and value < info.minimum:
-        return f"`{info.name}` must be at least {info.minimum}"
-    if info.maximum is not None and value > info.maximum:
-        return f"`{info.name}` must be at most {info.maximum}"
-    if info.pattern is not None and not re.fullmatch(info.pattern[0], str(value)):
-        return f"`{info.name}` must be {info.pattern[1]}"
-    if info.month and value.day != 1:
-        return f"`{info.name}` is a month: write its first day ({value.replace(day=1)})"
-    return None
-
-
 class _Builder:
     """Builds one test's data set, collecting every problem of its given records."""
 
@@ -234,9 +220,9 @@ class _Builder:
                 self.fail(expr.span, f"{rec.type_name} {rec.id}: `{name}` is given twice")
                 continue
             out[name] = value = _value(fields[name], expr)
-            problem = _value_problem(fields[name], value)
+            problem = value_problem(fields[name], value)  # the loader's own checks
             if problem:
-                self.fail(expr.span, f"{rec.type_name} {rec.id}: {problem}")
+                self.fail(expr.span, f"{rec.type_name} {rec.id}: {name}: {problem}")
         own = f"{rec.type_name}_id"
         if own in fields:
             if out.get(own, rec.id) != rec.id:
