@@ -1,7 +1,7 @@
 """Benchmark: kpidsl's rule interpreter against the hand-written baseline (``tests/oracle.py``).
 
 Run ``python benchmarks/bench.py [--sizes 10000 100000 1000000] [--as-of 2025-03-31]``. For each
-size it generates a data set with ``kpidsl.generate.generate(n, seed=1)`` and, in this one
+size it generates a data set with ``kpidsl.data.generate.generate(n, seed=1)`` and, in this one
 process, times both implementations (``time.perf_counter``; best of ``--repeats`` for sizes up
 to ``--repeat-max``, one run above), checks that kpidsl's results equal the baseline's on the
 seven KPIs the baseline knows, and measures memory three ways:
@@ -40,7 +40,7 @@ import attrs
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import kpidsl
-from kpidsl.interpreter import evaluate_kpis
+from kpidsl.engines.python import evaluate_kpis
 from oracle import KPIS, evaluate_by_hand
 
 FIELDS = ("status", "numerator", "denominator", "pending")
@@ -160,9 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     try:
-        from kpidsl.generate import generate
+        from kpidsl.data.generate import generate
     except ImportError as e:
-        print(f"bench: cannot import kpidsl.generate ({e})", file=sys.stderr)
+        print(f"bench: cannot import kpidsl.data.generate ({e})", file=sys.stderr)
         return 2
 
     def log(msg: str) -> None:

@@ -31,7 +31,7 @@ from fractions import Fraction
 
 from dateutil.relativedelta import relativedelta
 
-from kpidsl.records import Bootcamp, Dataset, Employer, Interview, Learner
+from kpidsl.data.records import Bootcamp, Dataset, Employer, Interview, Learner
 
 COUNTED, NOT_COUNTED, PENDING = "counted", "not counted", "pending"
 AT_LEAST, AT_MOST = "at least", "at most"

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 import kpidsl
-from kpidsl.checker import check
-from kpidsl.parser import parse
-from kpidsl.source import RuleError
+from kpidsl.language.checker import check
+from kpidsl.language.parser import parse
+from kpidsl.language.source import RuleError
 
 SIZE = "define size for employer:\n  large when employees >= 250\n  sme otherwise\n"
 

@@ -24,7 +24,7 @@ import kpidsl
 import kpidsl.cli
 from cohort import completer, dataset, interview, withdrawn
 from kpidsl.cli import main
-from kpidsl.data import load_data, write_data
+from kpidsl.data.csvfiles import load_data, write_data
 
 BAD_RULE = 'kpi x:\n  title: "X"\n  populaton: learners\n'
 DATA_FILES = ("providers.csv", "bootcamps.csv", "employers.csv", "engagements.csv",
@@ -427,12 +427,12 @@ def test_check_finds_the_rule_files_once(capsys, monkeypatch):
 
 
 def test_explain_evaluates_only_the_kpis(capsys, monkeypatch, cohort_dir: Path):
-    import kpidsl.interpreter
+    import kpidsl.engines.python
 
     def unwanted(*args, **kwargs):
         raise AssertionError("explain needs no findings or actions")
 
-    monkeypatch.setattr(kpidsl.interpreter, "evaluate_notices", unwanted)
+    monkeypatch.setattr(kpidsl.engines.python, "evaluate_notices", unwanted)
     monkeypatch.setattr(kpidsl.cli, "evaluate", unwanted)
     code, out, err = run(capsys, "explain", "learner_dropout", "--data", str(cohort_dir),
                          "--as-of", "2026-12-31", "--group", "B1")

@@ -10,8 +10,8 @@ from pathlib import Path
 import attrs
 import pytest
 
-from kpidsl.data import MAX_DIAGNOSTICS, load_data, write_data
-from kpidsl.records import (
+from kpidsl.data.csvfiles import MAX_DIAGNOSTICS, load_data, write_data
+from kpidsl.data.records import (
     FIELDS,
     Bootcamp,
     Dataset,
@@ -23,7 +23,7 @@ from kpidsl.records import (
     Profile,
     Provider,
 )
-from kpidsl.source import DataError
+from kpidsl.language.source import DataError
 
 # A small, valid data set. Tests replace one file at a time to make one thing wrong.
 BASE = {
@@ -779,19 +779,19 @@ def test_the_check_is_made_once_per_data_set(make, monkeypatch: pytest.MonkeyPat
 
 
 def test_loaded_values_are_not_checked_twice(make, monkeypatch: pytest.MonkeyPatch) -> None:
-    import kpidsl.records
+    import kpidsl.data.records
 
     def value_check(*args):
         raise AssertionError("the loader checked every cell already")
 
-    monkeypatch.setattr(kpidsl.records, "value_problem", value_check)
-    monkeypatch.setattr(kpidsl.records, "_plainly_valid", value_check)
+    monkeypatch.setattr(kpidsl.data.records, "value_problem", value_check)
+    monkeypatch.setattr(kpidsl.data.records, "_plainly_valid", value_check)
     assert load_data(make()).problems() == []
 
 
 def test_employer_size_is_left_to_the_rules() -> None:
-    import kpidsl.records
+    import kpidsl.data.records
 
     doc = FIELDS["employer"]["employees"].doc
     assert "250" not in doc and "rules/definitions.kpi" in doc
-    assert not hasattr(kpidsl.records, "Record")  # the unused alias is gone
+    assert not hasattr(kpidsl.data.records, "Record")  # the unused alias is gone

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import kpidsl
-from kpidsl.interpreter import current_point
-from kpidsl.parser import parse
+from kpidsl.engines.python import current_point
+from kpidsl.language.parser import parse
 
 D = dt.date
 RULES = Path(__file__).resolve().parents[1] / "rules"

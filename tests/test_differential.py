@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 import kpidsl
 from cohort import BOOTCAMPS, EMPLOYERS, PROVIDERS
-from kpidsl.generate import generate
-from kpidsl.records import ENUMS
+from kpidsl.data.generate import generate
+from kpidsl.data.records import ENUMS
 from oracle import KPIS, evaluate_by_hand
 
 SEEDS = (0, 1, 7)

@@ -27,13 +27,13 @@ from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.token import Error
 from sphinx.testing.util import SphinxTestApp
 
-from kpidsl import ast
 from kpidsl.api import default_rules_path, load_rules, rule_files
-from kpidsl.checker import RuleSet, check
-from kpidsl.lexer import KpiLexer
-from kpidsl.parser import parse
-from kpidsl.records import FIELDS
-from kpidsl.source import RuleError
+from kpidsl.data.records import FIELDS
+from kpidsl.language import ast
+from kpidsl.language.checker import RuleSet, check
+from kpidsl.language.lexer import KpiLexer
+from kpidsl.language.parser import parse
+from kpidsl.language.source import RuleError
 from kpidsl.sphinxext import Words, to_text
 
 pytest_plugins = ("sphinx.testing.fixtures",)

@@ -22,10 +22,10 @@ import kpidsl
 from cohort import LATE, completer, dataset, shipped_rules, starter, withdrawn
 from kpidsl.api import history, month_ends
 from kpidsl.cli import main
-from kpidsl.data import load_data, write_data
-from kpidsl.generate import generate
-from kpidsl.interpreter import explain
-from kpidsl.report import history_svg, render_explain, render_history
+from kpidsl.data.csvfiles import load_data, write_data
+from kpidsl.data.generate import generate
+from kpidsl.engines.python import explain
+from kpidsl.outputs.report import history_svg, render_explain, render_history
 
 D = dt.date.fromisoformat
 RULES = Path(__file__).resolve().parents[1] / "rules"

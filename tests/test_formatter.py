@@ -25,11 +25,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kpidsl import ast
 from kpidsl.cli import main
-from kpidsl.formatter import format_ast, format_source
-from kpidsl.parser import parse
-from kpidsl.source import RuleError, Span
+from kpidsl.language import ast
+from kpidsl.language.formatter import format_ast, format_source
+from kpidsl.language.parser import parse
+from kpidsl.language.source import RuleError, Span
 
 ROOT = Path(__file__).parents[1]
 SHIPPED = sorted((ROOT / "rules").rglob("*.kpi"))
@@ -40,7 +40,7 @@ META_ORDER = ast.META_KEYS
 
 
 
-_GRAMMAR = resources.files("kpidsl").joinpath("kpi.lark").read_text(encoding="utf-8")
+_GRAMMAR = resources.files("kpidsl.language").joinpath("kpi.lark").read_text(encoding="utf-8")
 _FOUND: list[lark.Token] = []
 _LEXER = lark.Lark(_GRAMMAR, parser="lalr", keep_all_tokens=True,
                    lexer_callbacks={"COMMENT": lambda t: _FOUND.append(t) or t})
@@ -398,8 +398,8 @@ def test_fmt_on_a_missing_path_is_a_usage_error(capsys, tmp_path: Path):
 
 
 def test_the_formatter_shares_the_parsers_grammar_and_month_names():
-    import kpidsl.formatter
-    import kpidsl.parser
+    import kpidsl.language.formatter
+    import kpidsl.language.parser
 
-    assert kpidsl.formatter._GRAMMAR is kpidsl.parser._GRAMMAR
-    assert kpidsl.formatter._MONTHS is kpidsl.parser._MONTHS
+    assert kpidsl.language.formatter._GRAMMAR is kpidsl.language.parser._GRAMMAR
+    assert kpidsl.language.formatter._MONTHS is kpidsl.language.parser._MONTHS

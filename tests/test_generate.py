@@ -19,8 +19,8 @@ import attrs
 import pytest
 from dateutil.relativedelta import relativedelta
 
-from kpidsl.generate import generate
-from kpidsl.records import Dataset, Learner
+from kpidsl.data.generate import generate
+from kpidsl.data.records import Dataset, Learner
 
 SNAPSHOT = dt.date(2025, 7, 31)  # end of the default last teaching year (2024/25)
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample"
@@ -79,7 +79,7 @@ def test_reproducible_across_processes_with_other_hash_seeds() -> None:
     """No set or dict order leaks into the data: string hashing differs between processes."""
     code = (
         f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-        "from test_generate import _digest; from kpidsl.generate import generate; "
+        "from test_generate import _digest; from kpidsl.data.generate import generate; "
         "sys.stdout.write(_digest(generate(300, seed=5)))"
     )
     here = _digest(generate(300, seed=5))
@@ -265,7 +265,7 @@ def test_profiles_follow_actual_starts(big: Dataset) -> None:
 
 
 def test_round_trip_through_csv(tmp_path: Path) -> None:
-    data_mod = pytest.importorskip("kpidsl.data")
+    data_mod = pytest.importorskip("kpidsl.data.csvfiles")
     data = generate(500, seed=11)
     data_mod.write_data(data, tmp_path)
     assert data_mod.load_data(tmp_path) == data
@@ -273,5 +273,5 @@ def test_round_trip_through_csv(tmp_path: Path) -> None:
 
 def test_sample_is_the_documented_generation() -> None:
     """examples/sample is ``generate(150, seed=41)`` written out; regenerate it if this fails."""
-    data_mod = pytest.importorskip("kpidsl.data")
+    data_mod = pytest.importorskip("kpidsl.data.csvfiles")
     assert data_mod.load_data(SAMPLE) == generate(**SAMPLE_ARGS)

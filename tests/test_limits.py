@@ -12,7 +12,7 @@ import pytest
 
 import kpidsl
 from kpidsl.cli import main
-from kpidsl.interpreter import reused_definitions
+from kpidsl.engines.python import reused_definitions
 
 D = dt.date
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sample"

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import pytest
 
-from kpidsl.records import (
+from kpidsl.data.records import (
     Bootcamp,
     Dataset,
     Employer,

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from astdump import dump
-from kpidsl import ast
-from kpidsl.parser import parse
-from kpidsl.source import RuleError, Span
+from kpidsl.language import ast
+from kpidsl.language.parser import parse
+from kpidsl.language.source import RuleError, Span
 
 GOLDENS = Path(__file__).parent / "goldens" / "parse"
 INPUTS = sorted(GOLDENS.glob("*.kpi"))

@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 
 import kpidsl
-from kpidsl.parser import parse
-from kpidsl.testing import run_tests
+from kpidsl.language.parser import parse
+from kpidsl.tools.testing import run_tests
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"```kpi\n(.*?)```", README.read_text(encoding="utf-8"), re.S)

@@ -1,4 +1,4 @@
-"""Tests written beside the rules: ``kpidsl.testing`` and ``kpidsl test``.
+"""Tests written beside the rules: ``kpidsl.tools.testing`` and ``kpidsl test``.
 
 Small rule sets are written inline to a temporary folder; the shipped rules' own tests must
 pass and must notice a change of the drop-out maximum.
@@ -18,7 +18,7 @@ import pytest
 
 import kpidsl
 from kpidsl.cli import main
-from kpidsl.testing import build_dataset, render, run_tests
+from kpidsl.tools.testing import build_dataset, render, run_tests
 
 DROPOUT = '''\
 define milestone1_starter for learner: milestone1_date is set

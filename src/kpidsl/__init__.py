@@ -1,16 +1,21 @@
 """kpidsl: the Skills Bootcamps KPIs as rule files that a computer checks and evaluates.
 
-The pipeline, one module a stage: ``source`` (spans, diagnostics) → ``kpi.lark`` + ``parser``
-(text → AST in ``ast``) → ``checker`` (names and types against ``records``) → ``interpreter``
-(statuses per group) → ``report`` (table, JSON, CSV) → ``cli``. ``data`` reads and writes the
-CSV contract; ``generate`` makes synthetic data sets.
+The package is laid out by stage:
+
+- ``language``: rule-file text and spans (``source``), the grammar (``kpi.lark``) and
+  ``parser``, the ``ast``, the ``checker``, the ``builtins`` registry and the ``formatter``;
+- ``engines``: what runs a checked rule set on data (``python``, the reference engine);
+- ``data``: the typed ``records``, the CSV contract (``csvfiles``) and synthetic data
+  (``generate``);
+- ``outputs``: the ``report`` and its formats;
+- ``tools``: the rule author's tools (``testing``, tests written beside the rules);
+- ``api`` (the public functions), ``cli`` and ``sphinxext`` (entry points that only call the
+  library).
 """
 
 from kpidsl.api import default_rules_path, evaluate, load_rules
-from kpidsl.checker import RuleSet
-from kpidsl.data import load_data, write_data
-from kpidsl.interpreter import Entry, Result
-from kpidsl.records import (
+from kpidsl.data.csvfiles import load_data, write_data
+from kpidsl.data.records import (
     Bootcamp,
     Dataset,
     Employer,
@@ -21,8 +26,10 @@ from kpidsl.records import (
     Profile,
     Provider,
 )
-from kpidsl.report import Report
-from kpidsl.source import DataError, Diagnostic, KpidslError, RuleError
+from kpidsl.engines.python import Entry, Result
+from kpidsl.language.checker import RuleSet
+from kpidsl.language.source import DataError, Diagnostic, KpidslError, RuleError
+from kpidsl.outputs.report import Report
 
 __all__ = [
     "Bootcamp",

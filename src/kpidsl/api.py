@@ -8,12 +8,12 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
-from kpidsl.checker import RuleSet, check
-from kpidsl.interpreter import Entry, Result, describe, evaluate_kpis, evaluate_notices
-from kpidsl.parser import parse
-from kpidsl.records import BY_CLASS, Dataset
-from kpidsl.report import Report
-from kpidsl.source import DataError, Diagnostic, RuleError
+from kpidsl.data.records import BY_CLASS, Dataset
+from kpidsl.engines.python import Entry, Result, describe, evaluate_kpis, evaluate_notices
+from kpidsl.language.checker import RuleSet, check
+from kpidsl.language.parser import parse
+from kpidsl.language.source import DataError, Diagnostic, RuleError
+from kpidsl.outputs.report import Report
 
 StrPath = str | os.PathLike[str]
 
@@ -109,7 +109,7 @@ def _not_utf8(path: str, raw: bytes, e: UnicodeDecodeError) -> Diagnostic:
 def evaluate(rules: RuleSet, data: Dataset, as_of: dt.date | None = None) -> Report:
     """Every KPI for every bootcamp, provider and the programme, as of a date (default: today).
 
-    Raises :class:`~kpidsl.source.DataError`, naming each record, if ``data`` breaks the
+    Raises :class:`~kpidsl.language.source.DataError`, naming each record, if ``data`` breaks the
     contract's integrity rules (a data set built in Python is held to the same rules as one
     read from CSV).
     """

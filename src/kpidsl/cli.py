@@ -1,7 +1,7 @@
 """The command line: ``kpidsl check | evaluate | generate | test | explain | history |
 diff | fmt``.
 
-``kpidsl fmt`` rewrites rule files in the canonical layout of :mod:`kpidsl.formatter`; with
+``kpidsl fmt`` rewrites rule files in the canonical layout of :mod:`kpidsl.language.formatter`; with
 ``--check`` it writes nothing and exits 1 when a file would change (CI runs it on the rules).
 
 Exit codes: 0 success; 1 the rule files or the data have errors (each is printed with its
@@ -24,8 +24,8 @@ from typing import Any
 
 from kpidsl import __version__
 from kpidsl.api import default_rules_path, evaluate, load_rules
-from kpidsl.report import render_table, to_csv
-from kpidsl.source import KpidslError, RuleError
+from kpidsl.language.source import KpidslError, RuleError
+from kpidsl.outputs.report import render_table, to_csv
 
 OK, ERRORS, USAGE, INTERNAL = 0, 1, 2, 3
 
@@ -162,7 +162,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from kpidsl.data import load_data
+    from kpidsl.data.csvfiles import load_data
 
     if args.explain and args.format != "json":
         raise _UsageError("--explain needs --format json (for a table: kpidsl explain KPI)")
@@ -183,7 +183,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _test(args: argparse.Namespace) -> int:
     """Exit 1 when a test fails, as for a rule error: either way the rules need attention."""
-    from kpidsl.testing import render, run_tests
+    from kpidsl.tools.testing import render, run_tests
 
     report = run_tests(load_rules([_existing(p) for p in args.paths] or None))
     print(render(report))
@@ -191,8 +191,8 @@ def _test(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from kpidsl.data import write_data
-    from kpidsl.generate import generate
+    from kpidsl.data.csvfiles import write_data
+    from kpidsl.data.generate import generate
 
     if args.learners < 0:
         raise _UsageError("--learners must be 0 or more")
@@ -263,8 +263,8 @@ def _known_group(data: Any, group: str, per_provider: bool = False) -> tuple[str
 
 def _explanations(rules: Any, data: Any, as_of: dt.date) -> dict[str, Any]:
     """For ``evaluate --explain``: every KPI's records in the programme, with why."""
-    from kpidsl.interpreter import explain
-    from kpidsl.report import verdict_json
+    from kpidsl.engines.python import explain
+    from kpidsl.outputs.report import verdict_json
 
     return {k.name: [verdict_json(v) for v in explain(rules, data, as_of, k.name)]
             for k in rules.kpis}
@@ -274,9 +274,9 @@ def _explain(args: argparse.Namespace) -> int:
     """The data is checked by ``load_data``, so only the KPIs are evaluated (no findings or
     actions). ``interpreter.explain`` takes a group id without its scope, so for an id that is
     both a bootcamp and a provider its records are narrowed to the scope asked for here."""
-    from kpidsl.data import load_data
-    from kpidsl.interpreter import evaluate_kpis, explain
-    from kpidsl.report import render_explain, result_json, verdict_json
+    from kpidsl.data.csvfiles import load_data
+    from kpidsl.engines.python import evaluate_kpis, explain
+    from kpidsl.outputs.report import render_explain, result_json, verdict_json
 
     rules = load_rules([_existing(p) for p in args.rules] if args.rules else None)
     kpi = _known_kpi(rules, args.kpi)
@@ -301,8 +301,8 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _history(args: argparse.Namespace) -> int:
     from kpidsl.api import history, month_ends
-    from kpidsl.data import load_data
-    from kpidsl.report import history_json, history_svg, render_history
+    from kpidsl.data.csvfiles import load_data
+    from kpidsl.outputs.report import history_json, history_svg, render_history
 
     if args.start > args.end:
         raise _UsageError(f"--from {args.start:%Y-%m} is after --to {args.end:%Y-%m}")
@@ -329,8 +329,8 @@ def _history(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     """Exit 0 whether or not results change: a change is what the command reports, not a
     failure. Errors in either rule set, or in the data, exit 1."""
-    from kpidsl.data import load_data
-    from kpidsl.report import compare, diff_json, render_diff
+    from kpidsl.data.csvfiles import load_data
+    from kpidsl.outputs.report import compare, diff_json, render_diff
 
     rule_sets, problems = [], []
     for path in (args.old, args.new):
@@ -357,8 +357,8 @@ _DIFF_LINES = 40
 def _fmt(args: argparse.Namespace) -> int:
     """Formats each file on its own (no checking against its folder: layout is per file). A
     file that does not parse is left as it is and reported, after the others are done."""
-    from kpidsl.formatter import format_source
-    from kpidsl.source import Diagnostic
+    from kpidsl.language.formatter import format_source
+    from kpidsl.language.source import Diagnostic
 
     files: list[Path] = []
     for p in map(_existing, args.paths):

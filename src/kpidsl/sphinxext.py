@@ -13,7 +13,7 @@ What it adds to Sphinx:
   ``notice``; roles ``:kpi:rule:``, ``:kpi:def:``, ``:kpi:table:``, ``:kpi:schedule:``,
   ``:kpi:notice:``; and an index of them all (``:ref:`kpi-ruleindex```);
 - directives ``kpi:rule`` (one KPI), ``kpi:definitions``, ``kpi:notices``, ``kpi:rule-table``,
-  ``kpi:data-contract`` (from :mod:`kpidsl.records`), ``kpi:cli`` (from the argument parser),
+  ``kpi:data-contract`` (from :mod:`kpidsl.data.records`), ``kpi:cli`` (from the argument parser),
   ``kpi:builtins`` (from the builtin registry) and ``kpi:check`` (an example rule file with the
   messages ``kpidsl check`` really prints for it);
 - the ``kpi`` Pygments lexer for ``.. code-block:: kpi``.
@@ -44,14 +44,17 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import make_refnode
 
-from kpidsl import __version__, ast, cli, data, records
+from kpidsl import __version__, cli
 from kpidsl.api import default_rules_path, rule_files
-from kpidsl.builtins import BUILTINS, Type
-from kpidsl.checker import RuleSet, check
-from kpidsl.lexer import KpiLexer
-from kpidsl.parser import parse
-from kpidsl.report import percent
-from kpidsl.source import Diagnostic, RuleError, text_at
+from kpidsl.data import csvfiles as data
+from kpidsl.data import records
+from kpidsl.language import ast
+from kpidsl.language.builtins import BUILTINS, Type
+from kpidsl.language.checker import RuleSet, check
+from kpidsl.language.lexer import KpiLexer
+from kpidsl.language.parser import parse
+from kpidsl.language.source import Diagnostic, RuleError, text_at
+from kpidsl.outputs.report import percent
 
 logger = logging.getLogger(__name__)
 
@@ -305,9 +308,10 @@ class Words:
     """Rule expressions in plain English, as a list of :data:`Piece` s.
 
     ``value`` says what an expression is ("the withdrawal date"); ``condition`` says when a
-    condition holds ("the withdrawal date is recorded"). Every node type of :mod:`kpidsl.ast`
-    has a rendering; anything else (a node added later) is shown as its rule text. Without a
-    checked rule set the words are plainer, as names cannot be told apart.
+    condition holds ("the withdrawal date is recorded"). Every node type of
+    :mod:`kpidsl.language.ast` has a rendering; anything else (a node added later) is shown as
+    its rule text. Without a checked rule set the words are plainer, as names cannot be told
+    apart.
     """
 
     def __init__(self, rules: RuleSet | None = None,
@@ -1111,7 +1115,7 @@ class CheckDirective(RulesDirective):
 
 
 class DataContractDirective(SphinxDirective):
-    """``.. kpi:data-contract::``: every CSV file and column, from :mod:`kpidsl.records`."""
+    """``.. kpi:data-contract::``: every CSV file and column, from :mod:`kpidsl.data.records`."""
 
     def run(self) -> list[nodes.Node]:
         self.env.note_dependency(records.__file__)

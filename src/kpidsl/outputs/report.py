@@ -18,8 +18,8 @@ from xml.sax.saxutils import escape
 
 import attrs
 
-from kpidsl.interpreter import Entry, PointValue, Result, Verdict, describe
-from kpidsl.records import BY_CLASS
+from kpidsl.data.records import BY_CLASS
+from kpidsl.engines.python import Entry, PointValue, Result, Verdict, describe
 
 
 def percent(value: Fraction | None, places: int = 1) -> str:

@@ -1,8 +1,8 @@
 """The rule-test stage: run the ``test`` blocks written beside the rules, and say what they cover.
 
 A test gives a tiny cohort, an as-of date and the results it expects. ``run_tests`` builds a
-:class:`~kpidsl.records.Dataset` from each test's given records, evaluates the whole rule set on
-it exactly as ``kpidsl evaluate`` would, and compares every expectation. It also reports how
+:class:`~kpidsl.data.records.Dataset` from each test's given records, evaluates the whole rule
+set on it exactly as ``kpidsl evaluate`` would, and compares every expectation. It also reports how
 much of each KPI the tests exercise (:class:`KpiCoverage`), so a rule change that no test would
 notice is visible.
 
@@ -43,13 +43,13 @@ from typing import Any
 
 import attrs
 
-from kpidsl import ast
 from kpidsl.api import evaluate
-from kpidsl.checker import RuleSet
-from kpidsl.interpreter import Compiler, View, current_point, source_text
-from kpidsl.records import BY_NAME, FIELDS, Dataset, FieldInfo, value_problem
-from kpidsl.report import Report
-from kpidsl.source import Span
+from kpidsl.data.records import BY_NAME, FIELDS, Dataset, FieldInfo, value_problem
+from kpidsl.engines.python import Compiler, View, current_point, source_text
+from kpidsl.language import ast
+from kpidsl.language.checker import RuleSet
+from kpidsl.language.source import Span
+from kpidsl.outputs.report import Report
 
 NEUTRAL_DATE = dt.date(2000, 1, 1)
 #: Fields that say whose record an id-less record is: a test must give them.

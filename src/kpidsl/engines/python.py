@@ -23,11 +23,11 @@ from typing import Any
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from kpidsl import ast
-from kpidsl.builtins import BUILTINS, exact
-from kpidsl.checker import RuleSet
-from kpidsl.records import BY_NAME, LINKS, ROW_DATES, Dataset, Link
-from kpidsl.source import Span, text_at
+from kpidsl.data.records import BY_NAME, LINKS, ROW_DATES, Dataset, Link
+from kpidsl.language import ast
+from kpidsl.language.builtins import BUILTINS, exact
+from kpidsl.language.checker import RuleSet
+from kpidsl.language.source import Span, text_at
 
 Fn = Callable[[Any], Any]
 

@@ -1,6 +1,6 @@
 """Synthetic data sets in the contract of KPI-SPEC §1, for examples, tests and benchmarks.
 
-:func:`generate` builds a :class:`~kpidsl.records.Dataset` shaped like a real programme, so
+:func:`generate` builds a :class:`~kpidsl.data.records.Dataset` shaped like a real programme, so
 that evaluating it gives the statuses a contract manager would see, not just ``met`` or
 ``no_data``. The shape follows the published Skills Bootcamps statistics: about 64% of
 Milestone 1 starters complete and about 57% of completers reach a positive outcome within six
@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TypeVar
 
-from kpidsl.records import (
+from kpidsl.data.records import (
     Bootcamp,
     Dataset,
     Employer,

@@ -1,8 +1,8 @@
 """Parsing: rule-file text → AST. Lark's tree and exceptions stop here.
 
-One lark ``Transformer`` turns the parse tree into the nodes of :mod:`kpidsl.ast`; syntax errors
-become :class:`~kpidsl.source.Diagnostic` s that say what was found, what could come there, and
-how to fix the commonest slips.
+One lark ``Transformer`` turns the parse tree into the nodes of :mod:`kpidsl.language.ast`;
+syntax errors become :class:`~kpidsl.language.source.Diagnostic` s that say what was found,
+what could come there, and how to fix the commonest slips.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import lark
 from lark import Token, v_args
 from lark.visitors import Transformer_NonRecursive
 
-from kpidsl import ast
-from kpidsl.source import Diagnostic, RuleError, Span
+from kpidsl.language import ast
+from kpidsl.language.source import Diagnostic, RuleError, Span
 
 
 class _RunTogether(Exception):
@@ -48,7 +48,7 @@ class _WholeWords(lark.lark.PostLex):
             previous = token
 
 
-_GRAMMAR = resources.files("kpidsl").joinpath("kpi.lark").read_text(encoding="utf-8")
+_GRAMMAR = resources.files("kpidsl.language").joinpath("kpi.lark").read_text(encoding="utf-8")
 _LARK = lark.Lark(_GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=True,
                   postlex=_WholeWords())
 #: Every keyword, for "did you mean" on a misspelt one.

@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import attrs
 
-from kpidsl.source import Span
+from kpidsl.language.source import Span
 
 
 def _span() -> Span:

@@ -22,7 +22,7 @@ from pygments.token import (
     Whitespace,
 )
 
-from kpidsl.builtins import BUILTINS
+from kpidsl.language.builtins import BUILTINS
 
 __all__ = ["KpiLexer"]
 

@@ -30,8 +30,8 @@ from typing import Any
 import attrs
 import lark
 
-from kpidsl import ast
-from kpidsl.parser import _GRAMMAR, _MONTHS, parse
+from kpidsl.language import ast
+from kpidsl.language.parser import _GRAMMAR, _MONTHS, parse
 
 #: Lines are broken to stay within this many columns where the rules allow it.
 WIDTH = 100

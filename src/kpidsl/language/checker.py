@@ -17,10 +17,10 @@ from typing import Any
 
 import attrs
 
-from kpidsl import ast
-from kpidsl.builtins import BOOLEAN, BUILTINS, NUMERIC, Type
-from kpidsl.records import BY_NAME, ENUMS, FIELDS, LINKS, Link
-from kpidsl.source import Diagnostic, RuleError, Span
+from kpidsl.data.records import BY_NAME, ENUMS, FIELDS, LINKS, Link
+from kpidsl.language import ast
+from kpidsl.language.builtins import BOOLEAN, BUILTINS, NUMERIC, Type
+from kpidsl.language.source import Diagnostic, RuleError, Span
 
 _FIELD_TYPES = {"text": "text", "date": "date", "money": "money", "integer": "integer",
                 "boolean": "boolean"}

@@ -1,8 +1,8 @@
 """Reading and writing the CSV data contract.
 
-:func:`write_data` writes a :class:`~kpidsl.records.Dataset` as a folder of CSV files in the
+:func:`write_data` writes a :class:`~kpidsl.data.records.Dataset` as a folder of CSV files in the
 spelling of KPI-SPEC §1; :func:`load_data` reads such a folder back, or raises one
-:class:`~kpidsl.source.DataError` listing every problem found.
+:class:`~kpidsl.language.source.DataError` listing every problem found.
 
 Diagnostic conventions. ``file`` is the folder as given joined with the file name. ``line`` is
 the physical 1-based line of the file (the header is line 1; in a row whose quoted cells span
@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from kpidsl.records import (
+from kpidsl.data.records import (
     BY_CLASS,
     ENUMS,
     FIELDS,
@@ -45,7 +45,7 @@ from kpidsl.records import (
     FieldInfo,
     RecordType,
 )
-from kpidsl.source import DataError, Diagnostic
+from kpidsl.language.source import DataError, Diagnostic
 
 #: At most this many diagnostics are kept; a final note counts the rest.
 MAX_DIAGNOSTICS = 200

@@ -1,0 +1,1 @@
+"""Engines: run a checked rule set's plan on data."""

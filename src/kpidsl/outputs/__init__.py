@@ -1,0 +1,1 @@
+"""What evaluation produces: the report and its formats."""
