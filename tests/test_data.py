@@ -138,9 +138,10 @@ def test_round_trip_keeps_every_value(tmp_path: Path) -> None:
 def test_written_files_use_the_contract_spelling(tmp_path: Path) -> None:
     write_data(every_field_dataset(), tmp_path)
     assert (tmp_path / "engagements.csv").read_bytes().decode() == (
-        "bootcamp_id,employer_id,roles,contact_attempts,reached,role_confirmed,satisfaction\n"
-        "B1,E1,co_design;own_staff,3,true,false,0\n"
-        "B2,E1,,0,,,\n"
+        "bootcamp_id,employer_id,roles,contact_attempts,reached,role_confirmed,satisfaction,"
+        "recorded_date\n"
+        "B1,E1,co_design;own_staff,3,true,false,0,\n"
+        "B2,E1,,0,,,,\n"
     )
     assert (tmp_path / "profiles.csv").read_text() == (
         "provider_id,month,planned_starts\nP1,2024-08,12\n"

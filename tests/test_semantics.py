@@ -135,3 +135,19 @@ def test_where_in_a_population_and_a_definition(tmp_path: Path):
     r = kpidsl.evaluate(kpidsl.load_rules(folder), ds, as_of=AS_OF).result("k")
     # population A (2 tries) and B (1); C never unsuccessful; counted A: 1/2 = 50% ≥ 50%
     assert (r.status, r.numerator, r.denominator, r.pending) == ("met", 1, 2, 0)
+
+
+def test_an_engagement_recorded_after_the_as_of_date_does_not_exist_yet(tmp_path: Path):
+    """KPI-SPEC §2: an engagement with a recorded_date after the as-of date is read as
+    missing; one without a recorded_date exists at every as-of date."""
+    later = dataset(engagements=[engagement("B1", "SME", reached=True,
+                                            recorded_date=D("2024-05-01"))])
+    undated = dataset(engagements=[engagement("B1", "SME", reached=True)])
+    kpi = (tmp_path / "rules")
+    kpi.mkdir()
+    (kpi / "k.kpi").write_text('kpi k:\n  title: "K"\n  population: engagements where reached\n'
+                               "  counted when: true\n  target: at least 100%\n", encoding="utf-8")
+    rules = kpidsl.load_rules(kpi)
+    for when, ds, n in [("2024-04-30", later, 0), ("2024-05-01", later, 1),
+                        ("2020-01-01", undated, 1)]:
+        assert kpidsl.evaluate(rules, ds, as_of=D(when)).result("k").denominator == n

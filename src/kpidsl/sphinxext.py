@@ -1135,7 +1135,8 @@ class DataContractDirective(SphinxDirective):
                 facts.append(["Rules can follow: ", *_join(links, ", ", " and "), "."])
             if rt.name in records.ROW_DATES:
                 facts.append(["A row dated (", Code(records.ROW_DATES[rt.name]),
-                              ") after the as-of date does not exist yet."])
+                              ") after the as-of date does not exist yet; a row without "
+                              "that date exists at every as-of date."])
             doc = (rt.cls.__doc__ or "").strip().split("\n")[0]
             section = _section(nodes.make_id(f"contract-{rt.file}"), Code(rt.file))
             section += [

@@ -144,6 +144,11 @@ class Engagement:
     satisfaction: int | None = _f(
         "Satisfaction score from 0 to 5.", default=None, minimum=0, maximum=5
     )
+    recorded_date: dt.date | None = _f(
+        "Day the engagement was first recorded. After the as-of date it does not exist yet; "
+        "an engagement without one exists at every as-of date.",
+        default=None,
+    )
     line: int | None = _line()
 
 
@@ -286,8 +291,10 @@ LINKS: tuple[Link, ...] = (
     Link("provider", "profile", "provider", "provider_id", "provider_id"),
 )
 
-#: Date fields that date a whole row: after the as-of date the row has not happened yet.
-ROW_DATES: dict[str, str] = {"interview": "offer_date", "payment": "paid_date"}
+#: Date fields that date a whole row: after the as-of date the row has not happened yet. A row
+#: whose date is missing (an engagement without ``recorded_date``) exists at every date.
+ROW_DATES: dict[str, str] = {"interview": "offer_date", "payment": "paid_date",
+                             "engagement": "recorded_date"}
 
 
 @attrs.frozen

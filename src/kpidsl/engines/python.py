@@ -217,7 +217,7 @@ class View:
             row_date = ROW_DATES.get(type_name)
             if row_date and self.as_of is not None:
                 get, limit = attrgetter(row_date), self.as_of
-                records = tuple(r for r in records if get(r) <= limit)
+                records = tuple(r for r in records if (d := get(r)) is None or d <= limit)
             self._all[type_name] = records
         return self._all[type_name]
 
