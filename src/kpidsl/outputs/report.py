@@ -19,7 +19,8 @@ from xml.sax.saxutils import escape
 import attrs
 
 from kpidsl.data.records import BY_CLASS
-from kpidsl.engines.python import Entry, PointValue, Result, Verdict, describe
+from kpidsl.engines.python import Entry, Result, Verdict, describe
+from kpidsl.plan.points import PointValue
 
 
 def percent(value: Fraction | None, places: int = 1) -> str:
