@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kpidsl.data.csvfiles import load_data
 from kpidsl.data.records import BY_CLASS, Dataset
+from kpidsl.engines import ENGINES
 from kpidsl.engines.python import Entry, Result, describe, evaluate_kpis, evaluate_notices
 from kpidsl.language.checker import RuleSet, check
 from kpidsl.language.parser import parse
@@ -56,17 +57,20 @@ def rule_files(paths: Iterable[StrPath] | None = None) -> list[Path]:
     return list(found)
 
 
-def load_rules(paths: Iterable[StrPath] | StrPath | None = None) -> RuleSet:
+def load_rules(paths: Iterable[StrPath] | StrPath | None = None, *, tests: bool = True
+               ) -> RuleSet:
     """Parse and check rule files (default: the shipped rules).
 
     Every file is parsed and every problem of every file is collected before
-    :class:`RuleError` is raised. Names are shared across the files given.
+    :class:`RuleError` is raised. Names are shared across the files given. ``tests=False``
+    leaves out the files of ``tests/`` folders (the tests written beside the rules), which
+    evaluating does not need.
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     diagnostics: list[Diagnostic] = []
     parsed = []
-    files = rule_files(paths)
+    files = [f for f in rule_files(paths) if tests or f.parent.name != "tests"]
     if not files:
         raise RuleError([Diagnostic(message="no .kpi rule files found",
                                     file=", ".join(map(str, paths or [])) or None)])
@@ -106,10 +110,6 @@ def _not_utf8(path: str, raw: bytes, e: UnicodeDecodeError) -> Diagnostic:
                       line=line, column=column, source=raw.decode("utf-8", "replace"),
                       hint="save the file as UTF-8 (most editors offer it under "
                       "'Save as' or 'Encoding')")
-
-
-#: The engines ``evaluate`` and ``history`` can use (``--engine`` on the command line).
-ENGINES = ("duckdb", "python")
 
 
 def _run(rules: RuleSet, data: Dataset | StrPath, dates: list[dt.date], engine: str | None,

@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from kpidsl import __version__
-from kpidsl.api import ENGINES, default_rules_path, evaluate, load_rules
+from kpidsl.engines import ENGINES
 from kpidsl.language.source import KpidslError, RuleError
-from kpidsl.outputs.report import render_table, to_csv
 
 OK, ERRORS, USAGE, INTERNAL = 0, 1, 2, 3
 
@@ -63,8 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="parse and check rule files",
                        description="Parse and check rule files; print every problem found.")
     c.add_argument("paths", nargs="*", metavar="PATH",
-                   help="rule files or folders (default: the shipped rules, "
-                   f"{default_rules_path()})")
+                   help="rule files or folders (default: the shipped rules)")
 
     e = sub.add_parser("evaluate", help="evaluate the KPIs on a data set",
                        description="Evaluate every KPI for every bootcamp, provider and the "
@@ -176,8 +174,16 @@ def _plural(word: str, n: int) -> str:
     return "findings and actions" if word == "finding or action" else word + "s"
 
 
+def _rules(paths: list[str] | None, tests: bool = False) -> Any:
+    """The rule set the command works on: ``paths`` (each must exist), or the shipped rules;
+    the tests written beside the rules only for the commands that run or check them."""
+    from kpidsl.api import load_rules
+
+    return load_rules([_existing(p) for p in paths] if paths else None, tests=tests)
+
+
 def _check(args: argparse.Namespace) -> int:
-    rules = load_rules([_existing(p) for p in args.paths] or None)
+    rules = _rules(args.paths, tests=True)
     counts = [(len(rules.kpis), "KPI"), (len(rules.definitions), "definition"),
               (len(rules.tables), "table"), (len(rules.schedules), "schedule"),
               (len(rules.notices), "finding or action"), (len(rules.tests), "test")]
@@ -191,13 +197,16 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     if args.explain and args.format != "json":
         raise _UsageError("--explain needs --format json (for a table: kpidsl explain KPI)")
-    rules = load_rules([_existing(p) for p in args.rules] if args.rules else None)
+    rules = _rules(args.rules)
+    from kpidsl.api import evaluate
+    from kpidsl.outputs.report import json_text, render_table, to_csv
+
     report = evaluate(rules, _existing(args.data), as_of=args.as_of, engine=args.engine)
     if args.format == "json":
         out = report.to_json()
         if args.explain:
             out["explanations"] = _explanations(rules, load_data(args.data), report.as_of)
-        print(json.dumps(out, indent=2))
+        print(json_text(out))
     elif args.format == "csv":
         sys.stdout.write(to_csv(report))
     else:
@@ -209,7 +218,7 @@ def _test(args: argparse.Namespace) -> int:
     """Exit 1 when a test fails, as for a rule error: either way the rules need attention."""
     from kpidsl.tools.testing import render, run_tests
 
-    report = run_tests(load_rules([_existing(p) for p in args.paths] or None))
+    report = run_tests(_rules(args.paths, tests=True))
     print(render(report))
     return OK if report.ok else ERRORS
 
@@ -307,7 +316,7 @@ def _explain(args: argparse.Namespace) -> int:
     from kpidsl.engines.python import evaluate_kpis, explain
     from kpidsl.outputs.report import render_explain, result_json, verdict_json
 
-    rules = load_rules([_existing(p) for p in args.rules] if args.rules else None)
+    rules = _rules(args.rules)
     kpi = _known_kpi(rules, args.kpi)
     data = load_data(_existing(args.data))
     scope, group = _known_group(_ids(data), args.group, per_provider=kpi.per is not None)
@@ -334,7 +343,7 @@ def _history(args: argparse.Namespace) -> int:
 
     if args.start > args.end:
         raise _UsageError(f"--from {args.start:%Y-%m} is after --to {args.end:%Y-%m}")
-    rules = load_rules([_existing(p) for p in args.rules] if args.rules else None)
+    rules = _rules(args.rules)
     kpi = _known_kpi(rules, args.kpi) if args.kpi else None
     folder = _existing(args.data)
     months_run = history(rules, folder, month_ends(args.start, args.end), engine=args.engine)
@@ -366,11 +375,13 @@ def _diff(args: argparse.Namespace) -> int:
     rule_sets, problems = [], []
     for path in (args.old, args.new):
         try:
-            rule_sets.append(load_rules([_existing(path)]))
+            rule_sets.append(_rules([path]))
         except RuleError as e:
             problems += e.diagnostics
     if problems:
         raise RuleError(problems)
+    from kpidsl.api import evaluate
+
     folder = _existing(args.data)
     when = args.as_of or dt.date.today()
     diff = compare(*(evaluate(rules, folder, as_of=when, engine=args.engine)
@@ -444,7 +455,7 @@ def _sql(args: argparse.Namespace) -> int:
         return OK
     if not args.kpi:
         raise _UsageError("name a KPI (e.g. kpidsl sql learner_dropout), or give --schema")
-    rules = load_rules([_existing(p) for p in args.rules] if args.rules else None)
+    rules = _rules(args.rules)
     kpi = _known_kpi(rules, args.kpi)
     print(kpi_sql(rules, kpi.name, args.as_of or dt.date.today(), dialect=args.dialect,
                   records=args.records))
