@@ -56,7 +56,12 @@ _POINT_MEMBERS = ("label", "date", "year_start", "year_end")
 
 
 class Unsupported(Exception):
-    """A rule uses a construct that this generator cannot compute exactly in SQL."""
+    """A rule uses a construct that this generator cannot compute exactly in SQL; ``span``
+    is where (the innermost plan node that has one)."""
+
+    def __init__(self, what: str, span: Any = None) -> None:
+        super().__init__(what)
+        self.what, self.span = what, span
 
 
 def table_name(record: str) -> str:
@@ -139,6 +144,14 @@ class Compiler(Visitor):
         self.levels = levels
         self.scope = Scope("d", None, max(levels.values(), default=0) + 1)
         self._aliases = 0
+
+    def visit(self, node: Any) -> Any:
+        try:
+            return super().visit(node)
+        except Unsupported as e:
+            if e.span is None:
+                e.span = getattr(node, "span", None)
+            raise
 
     # ---- helpers ----
     def fresh(self) -> str:
