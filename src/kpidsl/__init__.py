@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 #: Where each public name lives. Names are imported when first used, so that ``kpidsl --help``
 #: and ``import kpidsl`` cost almost nothing until the library is really used.
 _EXPORTS = {
-    **dict.fromkeys(("default_rules_path", "evaluate", "load_rules"), "kpidsl.api"),
-    **dict.fromkeys(("load_data", "write_data"), "kpidsl.data.csvfiles"),
+    **dict.fromkeys(("default_rules_path", "evaluate", "load_data", "load_rules"), "kpidsl.api"),
+    "write_data": "kpidsl.data.csvfiles",
     **dict.fromkeys(("Bootcamp", "Dataset", "Employer", "Engagement", "Interview", "Learner",
                      "Payment", "Profile", "Provider"), "kpidsl.data.records"),
     **dict.fromkeys(("Entry", "Result"), "kpidsl.engines.python"),
@@ -43,8 +43,8 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from kpidsl.api import default_rules_path, evaluate, load_rules
-    from kpidsl.data.csvfiles import load_data, write_data
+    from kpidsl.api import default_rules_path, evaluate, load_data, load_rules
+    from kpidsl.data.csvfiles import write_data
     from kpidsl.data.records import (
         Bootcamp,
         Dataset,

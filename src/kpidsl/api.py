@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kpidsl.data.csvfiles import load_data
+from kpidsl.data import csvfiles
 from kpidsl.data.records import BY_CLASS, Dataset
 from kpidsl.engines import ENGINES
 from kpidsl.engines.python import Entry, Result, describe, evaluate_kpis, evaluate_notices
@@ -113,6 +113,26 @@ def _not_utf8(path: str, raw: bytes, e: UnicodeDecodeError) -> Diagnostic:
                       "'Save as' or 'Encoding')")
 
 
+def is_workbook(path: StrPath) -> bool:
+    """The data set at ``path`` is a workbook (its name ends in ``.xlsx``), not a folder."""
+    return os.fspath(path).lower().endswith(".xlsx")
+
+
+def load_data(path: StrPath) -> Dataset:
+    """Read a data set: a folder of CSV files (KPI-SPEC §1), or a datasheet workbook whose
+    name ends in ``.xlsx`` (one sheet per file, as ``kpidsl template`` writes it).
+
+    Either way every problem is collected before anything is returned, and one
+    :class:`~kpidsl.language.source.DataError` carries them all; the same data gives the same
+    records.
+    """
+    if is_workbook(path):
+        from kpidsl.data.workbook import load_workbook
+
+        return load_workbook(path)
+    return csvfiles.load_data(path)
+
+
 Engine = str | Any
 """An engine's name (``"duckdb"``, ``"python"``, ``"spark"``), a DuckDB connection or a
 ``SparkSession``."""
@@ -160,11 +180,13 @@ def _run(rules: RuleSet, data: Data, dates: list[dt.date], engine: Engine | None
         except RecursionError:
             raise RuleError([_TOO_DEEP]) from None
         return results, findings, actions, list(dataset.notices)
-    if folder:
-        db.load_folder(data)
-    elif isinstance(data, Dataset):
+    if folder and is_workbook(data):  # type: ignore[arg-type]
+        data = load_data(data)  # type: ignore[arg-type]  # a workbook is read into records
+    if isinstance(data, Dataset):
         _check_data(data)
         db.load_dataset(data)
+    elif folder:
+        db.load_folder(data)
     else:
         db.use_tables(data)
     from kpidsl.engines.sql import Unsupported
@@ -187,8 +209,9 @@ def evaluate(rules: RuleSet, data: Data, as_of: dt.date | None = None,
              engine: Engine | None = None) -> Report:
     """Every KPI for every bootcamp, provider and the programme, as of a date (default: today).
 
-    ``data`` is a data folder (read by the engine itself) or a :class:`Dataset`. ``engine``
-    is ``"duckdb"`` (the default for a folder: SQL on the embedded DuckDB), ``"python"``
+    ``data`` is a data folder (read by the engine itself), a datasheet workbook (``.xlsx``,
+    read into records first) or a :class:`Dataset`. ``engine`` is ``"duckdb"`` (the default
+    for a folder or a workbook: SQL on the embedded DuckDB), ``"python"``
     (the default for a ``Dataset``: the reference engine) or ``"spark"`` (a local Spark), or
     a DuckDB connection or a ``SparkSession`` of your own; every engine gives the same
     results. With a connection or session, ``data`` may also be ``None`` (its tables named

@@ -1,5 +1,5 @@
-"""The command line: ``kpidsl check | evaluate | generate | test | explain | history |
-diff | fmt``.
+"""The command line: ``kpidsl check | evaluate | generate | template | test | explain |
+history | diff | fmt``.
 
 ``kpidsl fmt`` rewrites rule files in the canonical layout of :mod:`kpidsl.language.formatter`; with
 ``--check`` it writes nothing and exits 1 when a file would change (CI runs it on the rules).
@@ -50,6 +50,9 @@ def _existing(path: str) -> Path:
     return p
 
 
+_DATA_HELP = "a folder of CSV files, or a datasheet workbook (.xlsx)"
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="kpidsl",
@@ -67,7 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="evaluate the KPIs on a data set",
                        description="Evaluate every KPI for every bootcamp, provider and the "
                        "programme.")
-    e.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
+    e.add_argument("--data", required=True, metavar="DATA",
+                   help=_DATA_HELP)
     e.add_argument("--rules", action="append", metavar="PATH",
                    help="rule file or folder (repeatable; default: the shipped rules)")
     e.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
@@ -91,15 +95,25 @@ def _parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("generate", help="write a synthetic data set",
                        description="Write a realistic, reproducible synthetic data set.")
-    g.add_argument("--out", required=True, metavar="DIR", help="folder to write the CSV files to")
+    g.add_argument("--out", required=True, metavar="DIR",
+                   help="folder to write the CSV files to, or a workbook (.xlsx) to write")
     g.add_argument("--learners", type=int, default=1000, metavar="N")
     g.add_argument("--seed", type=int, default=0, metavar="S")
+
+    w = sub.add_parser("template", help="write the datasheet workbook that providers fill in",
+                       description="Write an Excel workbook with one sheet per file of the "
+                       "data contract, a note on every column, drop-downs and formats, and a "
+                       "first sheet explaining how to fill it in.")
+    w.add_argument("--out", required=True, metavar="FILE.xlsx", help="the workbook to write")
+    w.add_argument("--data", metavar="DATA",
+                   help="fill it with this data set (a folder of CSV files or a workbook)")
 
     x = sub.add_parser("explain", help="show why each record of a KPI counts or not",
                        description="List every record of a KPI's population in a group with "
                        "its verdict, the clause that decided it and the values it read.")
     x.add_argument("kpi", metavar="KPI", help="the KPI's id, e.g. learner_dropout")
-    x.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
+    x.add_argument("--data", required=True, metavar="DATA",
+                   help=_DATA_HELP)
     x.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
     x.add_argument("--group", default="all", metavar="ID",
                    help="a bootcamp or provider id, or all (default); an id that is both is "
@@ -111,7 +125,8 @@ def _parser() -> argparse.ArgumentParser:
     h = sub.add_parser("history", help="each KPI's status at every month end",
                        description="Evaluate the KPIs at the last day of each month from "
                        "--from to --to and show how their statuses moved.")
-    h.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
+    h.add_argument("--data", required=True, metavar="DATA",
+                   help=_DATA_HELP)
     h.add_argument("--from", dest="start", required=True, type=_month, metavar="YYYY-MM",
                    help="the first month (evaluated at its last day)")
     h.add_argument("--to", dest="end", required=True, type=_month, metavar="YYYY-MM",
@@ -136,7 +151,8 @@ def _parser() -> argparse.ArgumentParser:
                        "anything changes.")
     d.add_argument("old", metavar="OLD_RULES", help="rule file or folder before the change")
     d.add_argument("new", metavar="NEW_RULES", help="rule file or folder after the change")
-    d.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
+    d.add_argument("--data", required=True, metavar="DATA",
+                   help=_DATA_HELP)
     d.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
     d.add_argument("--format", choices=("table", "json"), default="table")
     d.add_argument("--engine", choices=ENGINES, default=None,
@@ -196,7 +212,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from kpidsl.data.csvfiles import load_data
+    from kpidsl.api import load_data
 
     if args.explain and args.format != "json":
         raise _UsageError("--explain needs --format json (for a table: kpidsl explain KPI)")
@@ -232,17 +248,54 @@ def _generate(args: argparse.Namespace) -> int:
 
     if args.learners < 0:
         raise _UsageError("--learners must be 0 or more")
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise _UsageError(f"--out {args.out} is a file; give a folder to write the data set to")
-    try:
-        os.makedirs(args.out, exist_ok=True)  # before generating: a bad path fails at once
+    if _is_workbook(args.out):
         data = generate(args.learners, seed=args.seed)
-        write_data(data, args.out)
-    except OSError as e:
-        raise _UsageError(f"cannot write the data set to {args.out}: "
-                          f"{e.strerror or e}") from None
+        _write_workbook(args.out, data)
+    else:
+        if os.path.exists(args.out) and not os.path.isdir(args.out):
+            raise _UsageError(f"--out {args.out} is a file; give a folder to write the data "
+                              "set to, or a name ending in .xlsx for a workbook")
+        try:
+            os.makedirs(args.out, exist_ok=True)  # before generating: a bad path fails at once
+            data = generate(args.learners, seed=args.seed)
+            write_data(data, args.out)
+        except OSError as e:
+            raise _UsageError(f"cannot write the data set to {args.out}: "
+                              f"{e.strerror or e}") from None
     print(f"wrote {len(data.learners)} learners, {len(data.bootcamps)} bootcamps and "
           f"{len(data.providers)} providers to {args.out}")
+    return OK
+
+
+def _is_workbook(path: str) -> bool:
+    return path.lower().endswith(".xlsx")
+
+
+def _write_workbook(path: str, data: Any = None) -> None:
+    """Write the datasheet workbook (filled with ``data`` when given), or a usage error."""
+    from xlsxwriter.exceptions import XlsxWriterException
+
+    from kpidsl.data.workbook import write_workbook
+
+    if os.path.isdir(path):
+        raise _UsageError(f"--out {path} is a folder; give the workbook's file name")
+    try:
+        write_workbook(path, data)
+    except (OSError, XlsxWriterException) as e:
+        cause = getattr(e, "strerror", None) or e.__cause__ or e
+        raise _UsageError(f"cannot write the workbook {path}: {cause}") from None
+
+
+def _template(args: argparse.Namespace) -> int:
+    if not _is_workbook(args.out):
+        raise _UsageError(f"--out {args.out}: the template is an Excel workbook; give a name "
+                          "ending in .xlsx")
+    from kpidsl.api import load_data
+
+    data = load_data(_existing(args.data)) if args.data else None
+    _write_workbook(args.out, data)
+    filled = f", filled with {len(data.learners)} learners" if data is not None else ""
+    print(f"wrote the datasheet template to {args.out}{filled}")
     return OK
 
 
@@ -315,7 +368,7 @@ def _explain(args: argparse.Namespace) -> int:
     """The data is checked by ``load_data``, so only the KPIs are evaluated (no findings or
     actions). ``interpreter.explain`` takes a group id without its scope, so for an id that is
     both a bootcamp and a provider its records are narrowed to the scope asked for here."""
-    from kpidsl.data.csvfiles import load_data
+    from kpidsl.api import load_data
     from kpidsl.engines.python import evaluate_kpis, explain
     from kpidsl.outputs.report import render_explain, result_json, verdict_json
 
@@ -473,7 +526,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else USAGE
     command = {"check": _check, "evaluate": _evaluate, "generate": _generate,
-               "test": _test, "explain": _explain, "history": _history,
+               "template": _template, "test": _test, "explain": _explain, "history": _history,
                "diff": _diff, "fmt": _fmt, "sql": _sql}[args.command]
     try:
         return command(args)
