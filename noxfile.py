@@ -31,8 +31,12 @@ def os_packages(session: nox.Session, needed: dict[str, str]) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole test suite, against the package installed as a user would install it
-    (with Spark, whose tests need Java)."""
-    os_packages(session, {"java": "default-jre-headless"})
+    (with Spark, whose tests need Java).
+
+    The browser test of the HTML report runs the system's Chromium (installed here, or by
+    ``.ci/run``): found on ``PATH``, skipped when absent unless ``CI=true``, when it fails.
+    """
+    os_packages(session, {"java": "default-jre-headless", "chromium": "chromium"})
     session.install(".[spark]", "pytest>=8", "hypothesis>=6.100", "sphinx>=7.2", "openpyxl>=3.1")
     session.run("pytest", *session.posargs)
 

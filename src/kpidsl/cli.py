@@ -51,6 +51,8 @@ def _existing(path: str) -> Path:
 
 
 _DATA_HELP = "a folder of CSV files, or a datasheet workbook (.xlsx)"
+_DOCS_URL_HELP = ("html and xlsx: the documentation site; each KPI links to its page in the "
+                  "rule reference there")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -76,7 +78,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="rule file or folder (repeatable; default: the shipped rules)")
     e.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
                    help="evaluate as things stood at the end of this day (default: today)")
-    e.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    e.add_argument("--format", choices=("table", "json", "csv", "html", "xlsx"),
+                   default="table", help="html: a report page to send; xlsx: a report "
+                   "workbook (needs --out)")
+    e.add_argument("--out", metavar="FILE", help="write the report to FILE, not the terminal")
+    e.add_argument("--docs-url", metavar="URL", help=_DOCS_URL_HELP)
     e.add_argument("--scope", choices=("bootcamp", "provider", "programme"), action="append",
                    help="table only: show just these scopes (repeatable; default: all)")
     e.add_argument("--engine", choices=ENGINES, default=None,
@@ -133,7 +139,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="the last month, included")
     h.add_argument("--rules", action="append", metavar="PATH",
                    help="rule file or folder (repeatable; default: the shipped rules)")
-    h.add_argument("--format", choices=("table", "json"), default="table")
+    h.add_argument("--format", choices=("table", "json", "html", "xlsx"), default="table",
+                   help="html: a report page with the trend chart; xlsx: a workbook (needs "
+                   "--out)")
+    h.add_argument("--out", metavar="FILE", help="write the report to FILE, not the terminal")
+    h.add_argument("--docs-url", metavar="URL", help=_DOCS_URL_HELP)
     h.add_argument("--engine", choices=ENGINES, default=None,
                    help="duckdb (the default: SQL on the embedded DuckDB, fast on big data), "
                    "python (the reference engine) or spark (a local Spark; needs "
@@ -216,21 +226,62 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     if args.explain and args.format != "json":
         raise _UsageError("--explain needs --format json (for a table: kpidsl explain KPI)")
+    _check_out(args)
     rules = _rules(args.rules)
     from kpidsl.api import evaluate
     from kpidsl.outputs.report import json_text, render_table, to_csv
 
     report = evaluate(rules, _existing(args.data), as_of=args.as_of, engine=args.engine)
+    if args.format == "xlsx":
+        from kpidsl.outputs.workbook import write_report
+
+        data = load_data(args.data)
+        _write(args.out, lambda path: write_report(path, report, rules, data,
+                                                   docs_url=args.docs_url))
+        return OK
     if args.format == "json":
         out = report.to_json()
         if args.explain:
             out["explanations"] = _explanations(rules, load_data(args.data), report.as_of)
-        print(json_text(out))
+        text = json_text(out) + "\n"
     elif args.format == "csv":
-        sys.stdout.write(to_csv(report))
+        text = to_csv(report)
+    elif args.format == "html":
+        from kpidsl.outputs.html import report_html
+
+        text = report_html(report, rules, docs_url=args.docs_url)
     else:
-        print(render_table(report, scopes=args.scope or ("bootcamp", "provider", "programme")))
+        text = render_table(report, scopes=args.scope or ("bootcamp", "provider",
+                                                          "programme")) + "\n"
+    _emit(args.out, text)
     return OK
+
+
+def _check_out(args: argparse.Namespace) -> None:
+    """A workbook needs a file to go to; ``--docs-url`` only makes sense with links."""
+    if args.format == "xlsx" and not args.out:
+        raise _UsageError("--format xlsx writes a workbook: give its name with --out")
+    if args.out and os.path.isdir(args.out):
+        raise _UsageError(f"--out {args.out} is a folder; give a file name")
+    if args.docs_url and args.format not in ("html", "xlsx"):
+        raise _UsageError("--docs-url is for --format html or xlsx")
+
+
+def _write(path: str, write: Any) -> None:
+    """Run ``write(path)``; a file that cannot be written is a usage error."""
+    try:
+        write(path)
+    except OSError as e:
+        raise _UsageError(f"cannot write {path}: {e.strerror or e}") from None
+
+
+def _emit(out: str | None, text: str) -> None:
+    """Print ``text``, or write it to the file ``out``."""
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        _write(out, lambda path: Path(path).write_text(text, encoding="utf-8"))
+        print(f"wrote {out}")
 
 
 def _test(args: argparse.Namespace) -> int:
@@ -399,6 +450,7 @@ def _history(args: argparse.Namespace) -> int:
 
     if args.start > args.end:
         raise _UsageError(f"--from {args.start:%Y-%m} is after --to {args.end:%Y-%m}")
+    _check_out(args)
     rules = _rules(args.rules)
     kpi = _known_kpi(rules, args.kpi) if args.kpi else None
     folder = _existing(args.data)
@@ -416,10 +468,19 @@ def _history(args: argparse.Namespace) -> int:
             Path(args.chart).write_text(history_svg(months, group), encoding="utf-8")
         except OSError as e:
             raise _UsageError(f"cannot write the chart: {e}") from None
-    if args.format == "json":
-        print(json.dumps(history_json(months), indent=2))
+    if args.format == "xlsx":
+        from kpidsl.outputs.workbook import write_history
+
+        _write(args.out, lambda path: write_history(path, months, rules, group,
+                                                    docs_url=args.docs_url))
+    elif args.format == "html":
+        from kpidsl.outputs.html import history_html
+
+        _emit(args.out, history_html(months, rules, group, docs_url=args.docs_url))
+    elif args.format == "json":
+        _emit(args.out, json.dumps(history_json(months), indent=2) + "\n")
     else:
-        print(render_history(months, group))
+        _emit(args.out, render_history(months, group) + "\n")
     return OK
 
 
