@@ -66,3 +66,12 @@ def bench(session: nox.Session) -> None:
     session.install(".")
     session.run("python", "benchmarks/bench.py", *(session.posargs or
                 ["--sizes", "100000", "1000000", "--json", "bench-results.json"]))
+
+
+@nox.session(name="bench-workbook")
+def bench_workbook(session: nox.Session) -> None:
+    """Time reading a data set from a workbook against reading it from CSV (target: at most
+    3 times as long). Pass sizes after ``--``: ``nox -s bench-workbook -- --sizes 10000``."""
+    session.install(".")
+    session.run("python", "benchmarks/bench_workbook.py",
+                *(session.posargs or ["--sizes", "10000", "100000"]))
