@@ -15,7 +15,9 @@ import pytest
 
 import kpidsl
 from kpidsl.cli import main
+from kpidsl.data.csvfiles import MAX_DIAGNOSTICS, write_data
 from kpidsl.data.csvfiles import load_data as load_folder
+from kpidsl.data.generate import generate
 from kpidsl.data.records import ENUMS, FIELDS, RECORD_TYPES
 from kpidsl.data.workbook import column_letter, load_workbook, write_workbook
 from kpidsl.language.source import DataError
@@ -173,6 +175,19 @@ def test_the_shipped_sample_workbook_evaluates_exactly_like_the_sample_folder() 
     workbook = kpidsl.load_data(ROOT / "examples" / "sample.xlsx")
     assert workbook == csv
     assert evaluated(workbook, dt.date(2025, 3, 31)) == evaluated(csv, dt.date(2025, 3, 31))
+
+
+@pytest.mark.parametrize("seed", [2, 7, 13])
+def test_generated_data_reads_the_same_from_a_workbook_and_from_csv(here: Path,
+                                                                     seed: int) -> None:
+    data = generate(80, seed=seed)
+    write_data(data, "csv")
+    write_workbook("book.xlsx", data)
+    csv, workbook = load_folder("csv"), load_workbook("book.xlsx")
+    assert workbook == csv == data
+    assert [r.line for r in workbook.learners] == [r.line for r in csv.learners]
+    for as_of in (dt.date(2024, 3, 31), dt.date(2025, 7, 31)):
+        assert evaluated(workbook, as_of) == evaluated(csv, as_of)
 
 
 def test_money_that_a_number_cannot_hold_exactly_is_written_as_text(here: Path) -> None:
@@ -348,6 +363,18 @@ def test_an_excel_error_is_reported_never_read_as_blank(here: Path) -> None:
         "\n"
         "3 errors"
     )
+
+
+def test_diagnostics_are_capped_with_a_count_of_the_rest(here: Path) -> None:
+    learners = [SHEETS["learners"][0],
+                *([f"L{i}", "B1", "independent", None, "soon"] for i in range(300))]
+    with pytest.raises(DataError) as excinfo:
+        load_workbook(book(here, {"learners": learners}))
+    first, *rest = excinfo.value.diagnostics
+    assert first.render() == (f"data.xlsx: note: 300 problems found; only the first "
+                              f"{MAX_DIAGNOSTICS} are listed")
+    assert len(rest) == MAX_DIAGNOSTICS
+    assert [d.place for d in rest[:2]] == ["learners!E2", "learners!E3"]
 
 
 def test_a_workbook_without_data_sheets_is_an_error(here: Path) -> None:

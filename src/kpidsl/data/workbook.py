@@ -227,7 +227,7 @@ def _read_sheet(f: _Sheet, rows: list[list[Any]], errors: list[tuple[int, int, s
 
 _SHEET_XML = re.compile(rb'<sheet\b([^>]*)>')
 _REL_XML = re.compile(rb'<Relationship\b([^>]*)>')
-_ERROR_CELL = re.compile(rb'<c\b([^>]*\bt="e"[^>]*)>(?:(?!</c>).)*?<v>([^<]*)</v>', re.S)
+_ERROR_CELL = re.compile(rb'<c\b([^>]*\bt="e"[^>]*)(?<!/)>(?:(?!</c>).)*?<v>([^<]*)</v>', re.S)
 _CELL_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
 _XML_ESCAPES = {"&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": '"', "&apos;": "'"}
 
