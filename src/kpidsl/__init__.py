@@ -8,9 +8,10 @@ The package is laid out by stage:
   ``status`` function every engine shares;
 - ``engines``: what runs the plan on data: ``python`` (the reference), ``sql`` (the SQL
   generator), ``duckdb`` (the default) and ``spark``;
-- ``data``: the typed ``records``, the CSV contract (``csvfiles``) and synthetic data
-  (``generate``);
-- ``outputs``: the ``report`` and its formats;
+- ``data``: the typed ``records``, the CSV contract (``csvfiles``), the same as a datasheet
+  workbook (``workbook``) and synthetic data (``generate``);
+- ``outputs``: the ``report`` and its formats, with the report page (``html``) and the report
+  workbook (``workbook``);
 - ``tools``: the rule author's tools (``testing``, tests written beside the rules);
 - ``api`` (the public functions), ``cli`` and ``sphinxext`` (entry points that only call the
   library).
