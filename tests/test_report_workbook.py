@@ -135,6 +135,15 @@ def test_the_history_workbook(tmp_path: Path, capsys: pytest.CaptureFixture) -> 
     assert len(wb["rates"]._charts) == 1
 
 
+def test_the_command_says_what_it_wrote(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "report.xlsx"
+    assert run(capsys, "evaluate", "--data", SAMPLE, "--format", "xlsx", "--out",
+               str(out)) == f"wrote {out}\n"
+    assert main(["evaluate", "--data", SAMPLE, "--format", "xlsx", "--out",
+                 str(tmp_path / "missing" / "report.xlsx")]) == 2
+    assert "cannot write" in capsys.readouterr().err
+
+
 def test_a_report_workbook_needs_a_file(capsys: pytest.CaptureFixture) -> None:
     assert main(["evaluate", "--data", SAMPLE, "--format", "xlsx"]) == 2
     assert "--format xlsx writes a workbook: give its name with --out" in capsys.readouterr().err

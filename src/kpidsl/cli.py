@@ -268,11 +268,12 @@ def _check_out(args: argparse.Namespace) -> None:
 
 
 def _write(path: str, write: Any) -> None:
-    """Run ``write(path)``; a file that cannot be written is a usage error."""
+    """Run ``write(path)`` and say so; a file that cannot be written is a usage error."""
     try:
         write(path)
     except OSError as e:
         raise _UsageError(f"cannot write {path}: {e.strerror or e}") from None
+    print(f"wrote {path}")
 
 
 def _emit(out: str | None, text: str) -> None:
@@ -281,7 +282,6 @@ def _emit(out: str | None, text: str) -> None:
         sys.stdout.write(text)
     else:
         _write(out, lambda path: Path(path).write_text(text, encoding="utf-8"))
-        print(f"wrote {out}")
 
 
 def _test(args: argparse.Namespace) -> int:
