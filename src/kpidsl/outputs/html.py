@@ -27,7 +27,9 @@ from kpidsl.outputs.report import (
     _group_title,
     _series,
     history_svg,
+    kpi_title,
     percent,
+    rule_url,
 )
 
 #: Text and background of each status (text, background).
@@ -123,19 +125,14 @@ class _Titles:
 
     def __init__(self, rules: RuleSet | None, docs_url: str | None) -> None:
         self.rules = rules
-        self.docs_url = docs_url.rstrip("/") if docs_url else None
+        self.docs_url = docs_url
 
     def title(self, kpi: str) -> str:
-        try:
-            found = self.rules.kpi(kpi).meta_value("title") if self.rules else None
-        except KeyError:
-            found = None
-        return found or kpi
+        return kpi_title(self.rules, kpi)
 
     def link(self, kpi: str, text: str) -> str:
-        if self.docs_url is None:
-            return escape(text)
-        return f'<a href="{escape(self.docs_url)}/rules/{escape(kpi)}.html">{escape(text)}</a>'
+        url = rule_url(self.docs_url, kpi)
+        return escape(text) if url is None else f'<a href="{escape(url)}">{escape(text)}</a>'
 
 
 def _date(d: dt.date) -> str:

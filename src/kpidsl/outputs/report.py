@@ -265,6 +265,20 @@ def _target(r: Result) -> str:
     return f"{'≥' if r.direction == 'at least' else '≤'} {percent(r.target)}"
 
 
+def kpi_title(rules: Any, kpi: str) -> str:
+    """A KPI's ``title`` from its rule file, or its id when it has none (or no rules)."""
+    try:
+        found = rules.kpi(kpi).meta_value("title") if rules is not None else None
+    except KeyError:
+        found = None
+    return found or kpi
+
+
+def rule_url(docs_url: str | None, kpi: str) -> str | None:
+    """The KPI's page in the rule reference of the documentation site at ``docs_url``."""
+    return f"{docs_url.rstrip('/')}/rules/{kpi}.html" if docs_url else None
+
+
 def _group_title(scope: str, group: str) -> str:
     return "the programme" if scope == "programme" else f"{scope} {group}"
 

@@ -22,7 +22,15 @@ from kpidsl.data.records import Dataset
 from kpidsl.engines.python import Entry, Result, Verdict
 from kpidsl.language.checker import RuleSet
 from kpidsl.outputs.html import STATUS_COLOURS
-from kpidsl.outputs.report import History, Report, _group_title, _series, show
+from kpidsl.outputs.report import (
+    History,
+    Report,
+    _group_title,
+    _series,
+    kpi_title,
+    rule_url,
+    show,
+)
 
 _SCOPES = ("programme", "provider", "bootcamp")
 _FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
@@ -47,7 +55,7 @@ class _Book:
 
         self.book = xlsxwriter.Workbook(out)
         self.rules = rules
-        self.docs_url = docs_url.rstrip("/") if docs_url else None
+        self.docs_url = docs_url
         add = self.book.add_format
         self.title = add({"bold": True, "font_size": 14})
         self.header = add({"bold": True, "bg_color": "#e5e7eb", "font_color": "#111827",
@@ -79,19 +87,15 @@ class _Book:
         ws.autofilter(2, 0, 2 + rows, columns - 1)
 
     def kpi_title(self, kpi: str) -> str:
-        try:
-            return self.rules.kpi(kpi).meta_value("title") or kpi
-        except KeyError:
-            return kpi
+        return kpi_title(self.rules, kpi)
 
     def write_title(self, ws: Any, row: int, col: int, kpi: str) -> None:
         """The KPI's title, linked to its page in the rule reference when there is one."""
-        title = self.kpi_title(kpi)
-        if self.docs_url is None:
-            ws.write_string(row, col, title)
+        url = rule_url(self.docs_url, kpi)
+        if url is None:
+            ws.write_string(row, col, self.kpi_title(kpi))
         else:
-            ws.write_url(row, col, f"{self.docs_url}/rules/{kpi}.html", self.link,
-                         string=title)
+            ws.write_url(row, col, url, self.link, string=self.kpi_title(kpi))
 
     def write_status(self, ws: Any, row: int, col: int, status: str) -> None:
         ws.write_string(row, col, status.replace("_", " "), self.status[status])
