@@ -41,6 +41,7 @@ import os
 import re
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
@@ -299,13 +300,19 @@ def load_workbook(path: str | os.PathLike[str]) -> Dataset:
                                     "not end in .xlsx")])
     try:
         workbook = CalamineWorkbook.from_path(book)
-        errors = _error_cells(book)
-    except (ZipError, zipfile.BadZipFile) as e:
+    except ZipError as e:
         raise _unreadable(book, f"it is not an .xlsx file ({e})") from None
-    except (CalamineError, KeyError) as e:
+    except CalamineError as e:
         raise _unreadable(book, str(e) or type(e).__name__) from None
     except OSError as e:
         raise _unreadable(book, e.strerror or str(e)) from None
+
+    def cells(sheet: str) -> list[list[Any]]:
+        try:
+            return workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        except CalamineError as e:
+            raise _unreadable(book, f"sheet {sheet!r}: {e}") from None
+
     sheets = {sheet_name(t): _Sheet(t, book) for t in RECORD_TYPES}
     present = {n.strip().lower(): n for n in workbook.sheet_names}
     out = _Collector()
@@ -326,22 +333,32 @@ def load_workbook(path: str | os.PathLike[str]) -> Dataset:
         sheet = (d.place or "").partition("!")[0]
         return order.get(sheet, -1), d.line or 0
 
-    with _collector_paused():
-        for name, f in sheets.items():
-            actual = present.get(name)
-            try:
-                rows = [] if actual is None else \
-                    workbook.get_sheet_by_name(actual).to_python(skip_empty_area=False)
-            except CalamineError as e:
-                raise _unreadable(book, f"sheet {actual!r}: {e}") from None
-            if not rows or not any(c not in ("", None) for r in rows for c in r):
-                if f.type.file not in _OPTIONAL_FILES:
-                    what = "absent" if actual is None else "empty"
-                    out.add(Diagnostic(message=f"sheet {name} is {what}; read as having no "
-                                       f"{f.type.plural}", file=book, severity="warning"))
-                continue
-            _read_sheet(f, rows, errors.get(actual or "", []), out)
-        return finish({f.type.name: f for f in sheets.values()}, out, book, in_order)
+    # A second thread parses the sheets (calamine lets go of the GIL) while this one converts
+    # the sheet before, so the two halves of a load overlap.
+    pool = ThreadPoolExecutor(max_workers=1)
+    parsed = {name: pool.submit(cells, present[name]) for name in sheets if name in present}
+    try:
+        try:
+            errors = _error_cells(book)
+        except (zipfile.BadZipFile, KeyError) as e:
+            raise _unreadable(book, f"it is not an .xlsx file ({e})") from None
+        except OSError as e:
+            raise _unreadable(book, e.strerror or str(e)) from None
+        with _collector_paused():
+            for name, f in sheets.items():
+                actual = present.get(name)
+                rows = parsed[name].result() if name in parsed else []
+                if not rows or not any(c not in ("", None) for r in rows for c in r):
+                    if f.type.file not in _OPTIONAL_FILES:
+                        what = "absent" if actual is None else "empty"
+                        out.add(Diagnostic(message=f"sheet {name} is {what}; read as having no "
+                                           f"{f.type.plural}", file=book, severity="warning"))
+                    continue
+                _read_sheet(f, rows, errors.get(actual or "", []), out)
+                del rows, parsed[name]
+            return finish({f.type.name: f for f in sheets.values()}, out, book, in_order)
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 # --------------------------------------------------------------------------- writing
