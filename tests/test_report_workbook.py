@@ -160,3 +160,31 @@ def test_the_report_of_a_workbook_is_the_report_of_its_csv(tmp_path: Path) -> No
         reports.append({ws.title: rows(ws) for ws in wb.worksheets})
     assert reports[0] == reports[1]
     assert len(reports[0]) == len(rules.kpis) + 3
+
+
+def test_rows_beyond_a_sheet_s_limit_are_counted_not_dropped(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    from kpidsl.outputs import workbook
+
+    monkeypatch.setattr(workbook, "_MAX_ROWS", 14)  # ten records and a note
+    out = tmp_path / "report.xlsx"
+    assert main(["evaluate", "--data", SAMPLE, "--as-of", "2025-03-31", "--format", "xlsx",
+                 "--out", str(out)]) == 0
+    dropout = kpidsl.load_data(SAMPLE)
+    population = len([v for v in kpidsl.engines.python.explain(
+        kpidsl.load_rules(), dropout, dt.date(2025, 3, 31), "learner_dropout")])
+    got = rows(openpyxl.load_workbook(out)["learner_dropout"])
+    assert len(got) == 11
+    assert got[-1][0] == f"… and {population - 10} more records: a sheet holds at most " \
+        "1,048,576 rows (kpidsl evaluate --format json --explain lists them all)"
+    out = tmp_path / "history.xlsx"
+    assert main(["history", "--data", SAMPLE, "--from", "2025-01", "--to", "2025-03",
+                 "--format", "xlsx", "--out", str(out)]) == 0
+    results = rows(openpyxl.load_workbook(out)["results"])
+    total = sum(len(r) for _, r in kpidsl.api.history(
+        kpidsl.load_rules(), SAMPLE, kpidsl.api.month_ends(dt.date(2025, 1, 1),
+                                                          dt.date(2025, 3, 1))))
+    assert len(results) == 11
+    assert results[-1][0] == f"… and {total - 10} more results: a sheet holds at most " \
+        "1,048,576 rows (kpidsl history --format json lists them all)"

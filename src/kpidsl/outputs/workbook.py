@@ -33,6 +33,8 @@ from kpidsl.outputs.report import (
 )
 
 _SCOPES = ("programme", "provider", "bootcamp")
+#: Rows in a sheet (Excel's limit).
+_MAX_ROWS = 1_048_576
 _FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
 
 
@@ -53,7 +55,9 @@ class _Book:
     def __init__(self, out: Any, rules: RuleSet, docs_url: str | None) -> None:
         import xlsxwriter
 
-        self.book = xlsxwriter.Workbook(out)
+        # Rows are written in order, so each is flushed as the next starts: a report of a
+        # million records does not sit in memory.
+        self.book = xlsxwriter.Workbook(out, {"constant_memory": True})
         self.rules = rules
         self.docs_url = docs_url
         add = self.book.add_format
@@ -89,9 +93,10 @@ class _Book:
     def kpi_title(self, kpi: str) -> str:
         return kpi_title(self.rules, kpi)
 
-    def write_title(self, ws: Any, row: int, col: int, kpi: str) -> None:
-        """The KPI's title, linked to its page in the rule reference when there is one."""
-        url = rule_url(self.docs_url, kpi)
+    def write_title(self, ws: Any, row: int, col: int, kpi: str, link: bool = True) -> None:
+        """The KPI's title, linked to its page in the rule reference when there is one (and
+        ``link``: a sheet holds at most 65,530 links)."""
+        url = rule_url(self.docs_url, kpi) if link else None
         if url is None:
             ws.write_string(row, col, self.kpi_title(kpi))
         else:
@@ -112,12 +117,13 @@ _RESULT_COLUMNS = (("KPI", 24), ("Title", 34), ("Scope", 11), ("Group", 10), ("S
                    ("Population (n)", 11), ("Pending", 8))
 
 
-def _result_row(b: _Book, ws: Any, row: int, r: Result, first: Sequence[Any] = ()) -> None:
+def _result_row(b: _Book, ws: Any, row: int, r: Result, first: Sequence[Any] = (),
+                link: bool = True) -> None:
     for col, value in enumerate(first):
         ws.write(row, col, value)
     at = len(first)
     ws.write_string(row, at, r.kpi)
-    b.write_title(ws, row, at + 1, r.kpi)
+    b.write_title(ws, row, at + 1, r.kpi, link)
     ws.write_string(row, at + 2, r.scope)
     ws.write_string(row, at + 3, r.group)
     b.write_status(ws, row, at + 4, r.status)
@@ -175,7 +181,8 @@ def _verdict_sheet(b: _Book, kpi: str, found: Sequence[Verdict], as_of: dt.date)
                ("Values read", 70))
     ws = b.sheet(kpi, f"{b.kpi_title(kpi)} ({kpi}): each record in the programme as of "
                  f"{as_of.isoformat()}", columns)
-    for row, v in enumerate(found, 3):
+    shown = found[:_MAX_ROWS - 4]
+    for row, v in enumerate(shown, 3):
         why = "\n".join(f"{r.clause}: {r.source}" for r in v.reasons)
         values = "\n".join("; ".join(f"{name} = {show(value) or '—'}" for name, value
                                      in r.values) for r in v.reasons)
@@ -184,7 +191,11 @@ def _verdict_sheet(b: _Book, kpi: str, found: Sequence[Verdict], as_of: dt.date)
         ws.write_string(row, 2, v.verdict, b.status.get(v.verdict))
         ws.write_string(row, 3, why, b.wrap)
         ws.write_string(row, 4, values, b.wrap)
-    b.end(ws, len(found), len(columns))
+    b.end(ws, len(shown), len(columns))
+    if len(shown) < len(found):  # said, never silently dropped
+        ws.write_string(len(shown) + 3, 0, f"… and {len(found) - len(shown)} more records: a "
+                        "sheet holds at most 1,048,576 rows (kpidsl evaluate --format json "
+                        "--explain lists them all)")
 
 
 def write_history(path: str | os.PathLike[str], months: History, rules: RuleSet,
@@ -229,7 +240,12 @@ def write_history(path: str | os.PathLike[str], months: History, rules: RuleSet,
         row = 3
         for d, results in months:
             for r in _in_order(results):
-                _result_row(b, ws, row, r, first=(d.isoformat(),))
+                if row == _MAX_ROWS - 1:  # said, never silently dropped
+                    ws.write_string(row, 0, f"… and {len(every) - row + 3} more results: a "
+                                    "sheet holds at most 1,048,576 rows (kpidsl history "
+                                    "--format json lists them all)")
+                    break
+                _result_row(b, ws, row, r, first=(d.isoformat(),), link=False)
                 row += 1
-        b.end(ws, len(every), len(columns))
+        b.end(ws, min(len(every), _MAX_ROWS - 4), len(columns))
         b.book.close()
