@@ -190,6 +190,18 @@ def test_generated_data_reads_the_same_from_a_workbook_and_from_csv(here: Path,
         assert evaluated(workbook, as_of) == evaluated(csv, as_of)
 
 
+def test_a_data_set_too_big_for_a_sheet_is_refused(here: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from kpidsl.data import workbook
+
+    monkeypatch.setattr(workbook, "_MAX_ROWS", 100)
+    with pytest.raises(ValueError) as excinfo:
+        write_workbook("big.xlsx", load_folder(SAMPLE))
+    assert str(excinfo.value) == ("150 learners do not fit in the learners sheet: a sheet holds "
+                                  "99 records under its header; keep such a data set as CSV "
+                                  "files")
+
+
 def test_money_that_a_number_cannot_hold_exactly_is_written_as_text(here: Path) -> None:
     data = load_folder(SAMPLE)
     payment = data.payments[0]

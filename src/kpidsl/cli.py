@@ -332,7 +332,7 @@ def _write_workbook(path: str, data: Any = None) -> None:
         raise _UsageError(f"--out {path} is a folder; give the workbook's file name")
     try:
         write_workbook(path, data)
-    except (OSError, XlsxWriterException) as e:
+    except (OSError, ValueError, XlsxWriterException) as e:
         cause = getattr(e, "strerror", None) or e.__cause__ or e
         raise _UsageError(f"cannot write the workbook {path}: {cause}") from None
 

@@ -57,6 +57,8 @@ from kpidsl.data.csvfiles import (
 from kpidsl.data.records import ENUMS, FIELDS, RECORD_TYPES, Dataset, FieldInfo, RecordType
 from kpidsl.language.source import DataError, Diagnostic
 
+#: Rows in a sheet (Excel's limit).
+_MAX_ROWS = 1_048_576
 #: The sheet that explains how to fill the workbook in; the loader ignores it.
 INSTRUCTIONS = "instructions"
 
@@ -445,8 +447,14 @@ def write_workbook(path: str | os.PathLike[str], dataset: Dataset | None = None)
     filled with ``dataset``'s records when one is given.
 
     Everything comes from the record schema (:data:`~kpidsl.data.records.FIELDS`,
-    :data:`~kpidsl.data.records.ENUMS`), so the template cannot drift from the loader.
+    :data:`~kpidsl.data.records.ENUMS`), so the template cannot drift from the loader. Raises
+    ``ValueError`` when a record type has more records than a sheet has rows.
     """
+    for t in RECORD_TYPES if dataset is not None else ():
+        if len(dataset.of(t.name)) >= _MAX_ROWS:
+            raise ValueError(f"{len(dataset.of(t.name)):,} {t.plural} do not fit in the "
+                             f"{sheet_name(t)} sheet: a sheet holds {_MAX_ROWS - 1:,} records "
+                             "under its header; keep such a data set as CSV files")
     with open(path, "wb") as out:  # first, so that a bad path fails before any work
         _write_book(out, dataset)
 
