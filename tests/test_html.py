@@ -244,7 +244,8 @@ def browse(page: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProces
     return subprocess.run(
         [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
          "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
+         "--disable-sync", "--disable-dev-shm-usage",  # containers have a tiny /dev/shm
+         f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
          "--hide-scrollbars", *args, page.as_uri()],
         capture_output=True, text=True, timeout=180, check=True)
 
