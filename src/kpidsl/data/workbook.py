@@ -28,8 +28,9 @@ absent sheet is read as having no records with a warning (none for ``profiles``)
 
 The reader is `python-calamine <https://pypi.org/project/python-calamine/>`_ (the Rust
 ``calamine`` library), which parses a sheet about as fast as the CSV loader reads the same
-rows, many times faster than openpyxl: loading a 100,000-learner workbook takes under twice as
-long as loading the same data as CSV (``benchmarks/bench_workbook.py``). The writer is
+rows, many times faster than openpyxl: loading a 100,000-learner workbook takes about twice as
+long as loading the same data as CSV (``nox -s bench-workbook``; the target is at most three
+times), the sheets being parsed in a second thread while the Python side converts. The writer is
 `XlsxWriter <https://pypi.org/project/XlsxWriter/>`_.
 """
 
