@@ -14,7 +14,7 @@ nox.options.default_venv_backend = "venv"
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole test suite, against the package installed as a user would install it."""
-    session.install(".", "pytest>=8", "hypothesis>=6.100", "sphinx>=7.2")
+    session.install(".", "pytest>=8", "hypothesis>=6.100", "sphinx>=7.2", "mypy>=1.8")
     session.run("pytest", *session.posargs)
 
 

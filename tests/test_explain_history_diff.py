@@ -198,7 +198,7 @@ def test_history_json_is_a_separate_evaluate_at_each_month_end(capsys, data_dir)
     data, rules = load_data(data_dir), shipped_rules()
     for month in got["months"]:
         assert list(month) == ["as_of", "results"]
-        expected = kpidsl.evaluate(rules, data, D(month["as_of"])).to_json()["results"]
+        expected = kpidsl.evaluate(rules, data, D(month["as_of"])).to_dict()["results"]
         assert month["results"] == expected
 
 
@@ -360,10 +360,10 @@ def test_evaluate_explain_adds_explanations_and_leaves_the_default_json_alone(ca
     (["history", "--from", "2024/01", "--to", "2025-01"], "write YYYY-MM"),
     (["history", "--from", "2025-02", "--to", "2025-01"], "--from 2025-02 is after --to 2025-01"),
     (["history", "--from", "2025-01", "--to", "2025-01", "--kpi", "dropout"],
-     "did you mean learner_dropout?"),
+     "did you mean `learner_dropout`?"),
     (["history", "--from", "2025-01", "--to", "2025-01", "--group", "NOPE"],
      "no group 'NOPE'; the groups are all, "),
-    (["explain", "learner_drop"], "no KPI called 'learner_drop'; did you mean learner_dropout?"),
+    (["explain", "learner_drop"], "no KPI called 'learner_drop'; did you mean `learner_dropout`?"),
     (["explain", "learner_dropout", "--group", "NOPE"], "the groups are all, "),
     (["explain", "delivery_against_profile", "--group", "BC0001"], "judged per provider"),
     (["evaluate", "--explain"], "--explain needs --format json"),

@@ -13,7 +13,20 @@ The package is laid out by stage:
   library).
 """
 
-from kpidsl.api import default_rules_path, evaluate, load_rules
+from kpidsl.api import (
+    Explanation,
+    as_date,
+    check,
+    default_rules_path,
+    diff,
+    evaluate,
+    explain,
+    find_group,
+    history,
+    load_rules,
+    month_ends,
+    test,
+)
 from kpidsl.data.csvfiles import load_data, write_data
 from kpidsl.data.records import (
     Bootcamp,
@@ -26,33 +39,60 @@ from kpidsl.data.records import (
     Profile,
     Provider,
 )
-from kpidsl.engines.python import Entry, Result
+from kpidsl.engines.python import Entry, Reason, Result, Verdict
 from kpidsl.language.checker import RuleSet
-from kpidsl.language.source import DataError, Diagnostic, KpidslError, RuleError
-from kpidsl.outputs.report import Report
+from kpidsl.language.source import (
+    DataError,
+    Diagnostic,
+    KpidslError,
+    NotFoundError,
+    RuleError,
+    UsageError,
+)
+from kpidsl.language.vocabulary import Scope, Status
+from kpidsl.outputs.report import Change, Diff, Report
+from kpidsl.tools.testing import TestReport
 
 __all__ = [
     "Bootcamp",
+    "Change",
     "DataError",
     "Dataset",
     "Diagnostic",
+    "Diff",
     "Employer",
     "Engagement",
     "Entry",
+    "Explanation",
     "Interview",
     "KpidslError",
     "Learner",
+    "NotFoundError",
     "Payment",
     "Profile",
     "Provider",
+    "Reason",
     "Report",
     "Result",
     "RuleError",
     "RuleSet",
+    "Scope",
+    "Status",
+    "TestReport",
+    "UsageError",
+    "Verdict",
+    "as_date",
+    "check",
     "default_rules_path",
+    "diff",
     "evaluate",
+    "explain",
+    "find_group",
+    "history",
     "load_data",
     "load_rules",
+    "month_ends",
+    "test",
     "write_data",
 ]
 __version__ = "0.1.0"

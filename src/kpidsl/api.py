@@ -1,4 +1,10 @@
-"""The public entry points: load rules, load data, evaluate."""
+"""The public entry points: every command of the command line as a typed Python function.
+
+``load_rules`` and ``check`` read rule files, ``load_data`` reads a data folder, ``evaluate``,
+``history``, ``explain`` and ``diff`` evaluate, ``test`` runs the tests beside the rules. A
+date may be given as a :class:`datetime.date` or an ISO string (``"2025-03-31"``); a name that
+does not exist raises :class:`~kpidsl.language.source.NotFoundError` with the closest one.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,29 @@ import os
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
 
 from kpidsl.data.records import BY_CLASS, Dataset
-from kpidsl.engines.python import Entry, Result, describe, evaluate_kpis, evaluate_notices
-from kpidsl.language.checker import RuleSet, check
+from kpidsl.engines import python as engine
+from kpidsl.engines.python import Entry, Result, Verdict, describe, evaluate_kpis, evaluate_notices
+from kpidsl.language import checker
+from kpidsl.language.checker import RuleSet
 from kpidsl.language.parser import parse
-from kpidsl.language.source import DataError, Diagnostic, RuleError
-from kpidsl.outputs.report import Report
+from kpidsl.language.source import (
+    DataError,
+    Diagnostic,
+    NotFoundError,
+    RuleError,
+    UsageError,
+    suggest,
+)
+from kpidsl.language.vocabulary import Scope
+from kpidsl.outputs.report import Diff, Report, compare
+
+if TYPE_CHECKING:
+    from kpidsl.tools.testing import TestReport
 
 StrPath = str | os.PathLike[str]
 
@@ -90,7 +112,7 @@ def load_rules(paths: Iterable[StrPath] | StrPath | None = None) -> RuleSet:
     if diagnostics:
         raise RuleError(diagnostics)
     try:
-        return check(parsed)
+        return checker.check(parsed)
     except RecursionError:
         raise RuleError([_TOO_DEEP]) from None
 
@@ -106,7 +128,49 @@ def _not_utf8(path: str, raw: bytes, e: UnicodeDecodeError) -> Diagnostic:
                       "'Save as' or 'Encoding')")
 
 
-def evaluate(rules: RuleSet, data: Dataset, as_of: dt.date | None = None) -> Report:
+def check(paths: Iterable[StrPath] | StrPath | None = None) -> tuple[Diagnostic, ...]:
+    """Every problem of the rule files (default: the shipped rules); empty when they check.
+
+    The same as :func:`load_rules`, but the problems are returned rather than raised.
+    """
+    try:
+        load_rules(paths)
+    except RuleError as e:
+        return e.diagnostics
+    return ()
+
+
+def test(rules: RuleSet | Iterable[StrPath] | StrPath | None = None) -> TestReport:
+    """Run the tests written beside the rules (a rule set, or rule files to load; default: the
+    shipped rules): each outcome, and what the tests cover of each KPI."""
+    from kpidsl.tools.testing import run_tests  # which runs evaluate
+
+    return run_tests(rules if isinstance(rules, RuleSet) else load_rules(rules))
+
+
+def as_date(value: dt.date | str, what: str = "as_of") -> dt.date:
+    """A date given as a :class:`datetime.date` or written ``YYYY-MM-DD``; anything else is a
+    :class:`~kpidsl.language.source.UsageError` that says what to write."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            if len(value) == 10 and value[4] == value[7] == "-":
+                return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+        raise UsageError(f"{what}: {value!r} is not a date", "write YYYY-MM-DD, e.g. 2025-03-31")
+    raise UsageError(f"{what}: expected a datetime.date or a YYYY-MM-DD string, not "
+                     f"{type(value).__name__} {value!r}")
+
+
+def _today_or(value: dt.date | str | None) -> dt.date:
+    return dt.date.today() if value is None else as_date(value)
+
+
+def evaluate(rules: RuleSet, data: Dataset, as_of: dt.date | str | None = None) -> Report:
     """Every KPI for every bootcamp, provider and the programme, as of a date (default: today).
 
     Raises :class:`~kpidsl.language.source.DataError`, naming each record, if ``data`` breaks the
@@ -114,7 +178,7 @@ def evaluate(rules: RuleSet, data: Dataset, as_of: dt.date | None = None) -> Rep
     read from CSV).
     """
     _check_data(data)
-    when = as_of or dt.date.today()
+    when = _today_or(as_of)
     try:
         results, follow_ups = evaluate_kpis(rules, data, when)
     except RecursionError:
@@ -150,18 +214,94 @@ def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
     return out
 
 
-def history(rules: RuleSet, data: Dataset, dates: Iterable[dt.date]
+def history(rules: RuleSet, data: Dataset, dates: Iterable[dt.date | str]
             ) -> list[tuple[dt.date, list[Result]]]:
-    """Every KPI for every group at each date, for trends.
+    """Every KPI for every group at each date, for trends (:func:`month_ends` gives the last
+    day of each month of a period).
 
     The data is checked once; each date evaluates only the KPIs. Findings do not depend on
     the date and actions are about one date, so neither is repeated here: use
     :func:`evaluate` for them.
     """
+    days = [as_date(d, "dates") for d in dates]
     _check_data(data)
-    return [(d, evaluate_kpis(rules, data, d)[0]) for d in dates]
+    return [(d, evaluate_kpis(rules, data, d)[0]) for d in days]
+
+
+@attrs.frozen(kw_only=True)
+class Explanation:
+    """Why each record of a KPI's population in one group counts, or does not."""
+
+    as_of: dt.date
+    result: Result
+    """The KPI's result for the group, which the verdicts add up to."""
+    verdicts: tuple[Verdict, ...]
+    """One per record of the population in the group, in data order."""
+
+
+def explain(rules: RuleSet, data: Dataset, kpi: str, group: str = "all",
+            as_of: dt.date | str | None = None) -> Explanation:
+    """Each record of ``kpi``'s population in ``group`` with its verdict (counted, not counted,
+    pending), the clause that decided it and the values that clause read.
+
+    ``group`` is ``all``, a bootcamp or a provider id; an id that is both is written
+    ``bootcamp:ID`` or ``provider:ID``. An unknown KPI or group raises
+    :class:`~kpidsl.language.source.NotFoundError` naming the closest.
+    """
+    when = _today_or(as_of)
+    k = rules.kpi(kpi)
+    scope, gid = find_group(data, group, per_provider=k.per is not None)
+    _check_data(data)
+    result = next(r for r in evaluate_kpis(rules, data, when)[0]
+                  if (r.kpi, r.scope, r.group) == (k.name, scope, gid))
+    verdicts = engine.explain(rules, data, when, k.name, gid)
+    if scope == Scope.BOOTCAMP:
+        verdicts = [v for v in verdicts if v.bootcamp == gid]
+    elif scope == Scope.PROVIDER and k.per is None:  # an id that is also a bootcamp's
+        provider_of = {b.bootcamp_id: b.provider_id for b in data.bootcamps}
+        verdicts = [v for v in verdicts if provider_of.get(v.bootcamp) == gid]
+    return Explanation(as_of=when, result=result, verdicts=tuple(verdicts))
+
+
+def find_group(data: Dataset, group: str, per_provider: bool = False) -> tuple[Scope, str]:
+    """The scope and id of a group written ``all``, a bootcamp or provider id, or, for an id
+    that is both, ``bootcamp:ID`` or ``provider:ID``. Otherwise a
+    :class:`~kpidsl.language.source.NotFoundError` listing the groups (a KPI judged per
+    provider has no bootcamp groups)."""
+    if group == "all":
+        return Scope.PROGRAMME, "all"
+    ids = {Scope.BOOTCAMP: {b.bootcamp_id for b in data.bootcamps},
+           Scope.PROVIDER: {p.provider_id for p in data.providers}}
+    both = ids[Scope.BOOTCAMP] & ids[Scope.PROVIDER]
+    scopes = [s for s in ids if group in ids[s]]
+    prefix, _, rest = group.partition(":")
+    if group in both:
+        raise UsageError(f"{group} is both a bootcamp and a provider: write bootcamp:{group} "
+                         f"or provider:{group}")
+    if not scopes and prefix in ids and rest in ids[Scope(prefix)]:
+        scopes, group = [Scope(prefix)], rest
+    valid = ["all", *(f"{s}:{g}" if g in both else g for s in ids
+                      if not (per_provider and s == Scope.BOOTCAMP) for g in sorted(ids[s]))]
+    shown = ", ".join(valid[:30]) + (f", … ({len(valid)} in all)" if len(valid) > 30 else "")
+    if not scopes:
+        raise NotFoundError(f"no group {group!r}", suggest(group, valid)
+                            or f"the groups are {shown}")
+    if per_provider and scopes == [Scope.BOOTCAMP]:
+        raise NotFoundError(f"{group!r} is a bootcamp, and this KPI is judged per provider",
+                            f"its groups are {shown}")
+    return scopes[0], group
+
+
+def diff(old: RuleSet, new: RuleSet, data: Dataset, as_of: dt.date | str | None = None) -> Diff:
+    """What a change of rules does to the results on the same data: the results whose status
+    or counts change, and the KPIs added and removed."""
+    when = _today_or(as_of)
+    return compare(evaluate(old, data, when), evaluate(new, data, when))
 
 
 def _loader_notices(data: Dataset) -> list[Entry]:
     return [Entry(kind="finding", name="loader", message=d.message, record=d.location,
                   file=d.file, line=d.line) for d in data.notices]
+
+
+test.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

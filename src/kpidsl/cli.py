@@ -12,26 +12,89 @@ location); 2 the command was used wrongly (an unknown option, a bad date, a miss
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import difflib
 import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 
 from kpidsl import __version__
-from kpidsl.api import default_rules_path, evaluate, load_rules
-from kpidsl.language.source import KpidslError, RuleError
-from kpidsl.outputs.report import render_table, to_csv
+from kpidsl.api import default_rules_path, evaluate, find_group, load_rules
+from kpidsl.language.source import KpidslError, RuleError, UsageError, suggest
+from kpidsl.language.vocabulary import Scope, Status
+from kpidsl.outputs.report import Report, render_table, to_csv
 
 OK, ERRORS, USAGE, INTERNAL = 0, 1, 2, 3
+T = TypeVar("T")
+
+#: The command line asks for something impossible (exit 2).
+_UsageError = UsageError
+#: Work that takes longer than this (seconds) shows its progress on stderr, at a terminal.
+PROGRESS_AFTER = 2.0
+_VERDICTS = ("counted", "not_counted", "pending")
 
 
-class _UsageError(Exception):
-    """The command line asks for something impossible (exit 2)."""
+class _Parser(argparse.ArgumentParser):
+    """argparse, with "did you mean" for a misspelt command, choice or option."""
+
+    def error(self, message: str) -> NoReturn:
+        bad = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if bad:
+            hint = suggest(bad[1], re.findall(r"'([^']*)'", bad[2]))
+            message += f"; {hint}" if hint else ""
+        super().error(message)
+
+
+def _unrecognised(parser: argparse.ArgumentParser, extra: list[str]) -> NoReturn:
+    """Refuse arguments the command does not have, suggesting the closest option."""
+    options = [o for a in parser._actions for o in a.option_strings]
+    first = next((x for x in extra if x.startswith("-")), None)
+    hint = suggest(first.split("=")[0], options) if first else None
+    parser.error(f"unrecognized arguments: {' '.join(extra)}" + (f"; {hint}" if hint else ""))
+
+
+@contextlib.contextmanager
+def _working(what: str) -> Iterator[None]:
+    """``kpidsl: <what>…`` on stderr if the work takes more than ``PROGRESS_AFTER`` seconds,
+    only when stderr is a terminal (the line is cleared when the work is done)."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    shown = threading.Event()
+
+    def show() -> None:
+        shown.set()
+        print(f"\rkpidsl: {what}…", end="", file=sys.stderr, flush=True)
+
+    timer = threading.Timer(PROGRESS_AFTER, show)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        if shown.is_set():
+            print("\r\x1b[K", end="", file=sys.stderr, flush=True)
+
+
+def _counting(what: str, items: Sequence[T]) -> Iterator[T]:
+    """Each of ``items``, showing ``kpidsl: <what> i of n`` on stderr once the work has
+    taken more than ``PROGRESS_AFTER`` seconds, only when stderr is a terminal."""
+    start, shown = time.monotonic(), False
+    for i, item in enumerate(items, 1):
+        if sys.stderr.isatty() and time.monotonic() - start > PROGRESS_AFTER:
+            shown = True
+            print(f"\rkpidsl: {what} {i} of {len(items)}…", end="", file=sys.stderr, flush=True)
+        yield item
+    if shown:
+        print("\r\x1b[K", end="", file=sys.stderr, flush=True)
 
 
 def _date(text: str) -> dt.date:
@@ -52,13 +115,14 @@ def _existing(path: str) -> Path:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="kpidsl",
         description="Evaluate the Skills Bootcamps KPIs written as .kpi rule files.",
         epilog="Exit codes: 0 success, 1 rule or data errors, 2 usage errors, 3 internal error.",
     )
     p.add_argument("--version", action="version", version=f"kpidsl {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           parser_class=_Parser)
 
     c = sub.add_parser("check", help="parse and check rule files",
                        description="Parse and check rule files; print every problem found.")
@@ -74,12 +138,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="rule file or folder (repeatable; default: the shipped rules)")
     e.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
                    help="evaluate as things stood at the end of this day (default: today)")
-    e.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    e.add_argument("--scope", choices=("bootcamp", "provider", "programme"), action="append",
-                   help="table only: show just these scopes (repeatable; default: all)")
+    e.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                   help="table (default, fits 80 columns), json (KPI-SPEC §4) or csv (one row "
+                   "per result)")
+    _filters(e, scope=True)
     e.add_argument("--explain", action="store_true",
                    help="json only: add \"explanations\", each KPI's records with their verdict "
-                   "and why")
+                   "and why (default: off)")
 
     t = sub.add_parser("test", help="run the tests written beside the rules",
                        description="Run the `test` blocks of rule files; print a pass/fail "
@@ -90,8 +155,10 @@ def _parser() -> argparse.ArgumentParser:
     g = sub.add_parser("generate", help="write a synthetic data set",
                        description="Write a realistic, reproducible synthetic data set.")
     g.add_argument("--out", required=True, metavar="DIR", help="folder to write the CSV files to")
-    g.add_argument("--learners", type=int, default=1000, metavar="N")
-    g.add_argument("--seed", type=int, default=0, metavar="S")
+    g.add_argument("--learners", type=int, default=1000, metavar="N",
+                   help="how many learners, at least 1 (default: 1000)")
+    g.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="the same seed writes the same data (default: 0)")
 
     x = sub.add_parser("explain", help="show why each record of a KPI counts or not",
                        description="List every record of a KPI's population in a group with "
@@ -104,7 +171,11 @@ def _parser() -> argparse.ArgumentParser:
                    "written bootcamp:ID or provider:ID")
     x.add_argument("--rules", action="append", metavar="PATH",
                    help="rule file or folder (repeatable; default: the shipped rules)")
-    x.add_argument("--format", choices=("table", "json"), default="table")
+    x.add_argument("--format", choices=("table", "json"), default="table",
+                   help="table (default) or json")
+    x.add_argument("--verdict", choices=(*_VERDICTS, *Status), action="append",
+                   help="show only the records with this verdict (repeatable; a KPI judged per "
+                   "provider has a status as its verdict; default: every record)")
 
     h = sub.add_parser("history", help="each KPI's status at every month end",
                        description="Evaluate the KPIs at the last day of each month from "
@@ -116,9 +187,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="the last month, included")
     h.add_argument("--rules", action="append", metavar="PATH",
                    help="rule file or folder (repeatable; default: the shipped rules)")
-    h.add_argument("--format", choices=("table", "json"), default="table")
-    h.add_argument("--chart", metavar="FILE.svg", help="also draw the rates as an SVG chart")
-    h.add_argument("--kpi", metavar="ID", help="only this KPI")
+    h.add_argument("--format", choices=("table", "json"), default="table",
+                   help="table (default) or json")
+    h.add_argument("--chart", metavar="FILE.svg",
+                   help="also draw the rates as an SVG chart (default: no chart)")
+    h.add_argument("--kpi", metavar="ID", action="append",
+                   help="only this KPI (repeatable; default: every KPI)")
+    h.add_argument("--status", choices=tuple(Status), action="append",
+                   help="only results with this status at a month end (repeatable; default: "
+                   "every status)")
     h.add_argument("--group", metavar="ID",
                    help="a bootcamp or provider id (bootcamp:ID or provider:ID for an id "
                    "that is both), or all (table and chart default: all; JSON default: every "
@@ -132,7 +209,8 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("new", metavar="NEW_RULES", help="rule file or folder after the change")
     d.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
     d.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
-    d.add_argument("--format", choices=("table", "json"), default="table")
+    d.add_argument("--format", choices=("table", "json"), default="table",
+                   help="table (default) or json")
 
     f = sub.add_parser("fmt", help="rewrite rule files in the canonical layout",
                        description="Rewrite rule files in one canonical layout, keeping their "
@@ -142,7 +220,35 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--check", action="store_true",
                    help="write nothing; list the files that would change, with a short diff, "
                    "and exit 1 if there are any")
+    for command in sub.choices.values():
+        command.set_defaults(subparser=command)
     return p
+
+
+def _filters(p: argparse.ArgumentParser, scope: bool) -> None:
+    """``--kpi``, ``--status``, ``--group`` (and ``--scope``): which results to show."""
+    p.add_argument("--kpi", metavar="ID", action="append",
+                   help="only this KPI (repeatable; default: every KPI)")
+    p.add_argument("--status", choices=tuple(Status), action="append",
+                   help="only results with this status (repeatable; default: every status)")
+    p.add_argument("--group", metavar="ID", action="append",
+                   help="only this bootcamp or provider (bootcamp:ID or provider:ID for an id "
+                   "that is both), or all for the programme (repeatable; default: every group)")
+    if scope:
+        p.add_argument("--scope", choices=tuple(Scope), action="append",
+                       help="only results of this scope (repeatable; default: every scope)")
+
+
+def _select(report: Report, data: Any, args: argparse.Namespace) -> Report:
+    """The results the filters of the command line ask for (every format honours them)."""
+    groups = None
+    if args.group:
+        groups = []
+        for g in args.group:
+            scope, gid = find_group(data, g)
+            groups.append(f"{scope}:{gid}")
+    return report.select(kpis=args.kpi, scopes=getattr(args, "scope", None), groups=groups,
+                         statuses=args.status)
 
 
 def _plural(word: str, n: int) -> str:
@@ -167,17 +273,21 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.explain and args.format != "json":
         raise _UsageError("--explain needs --format json (for a table: kpidsl explain KPI)")
     rules = load_rules([_existing(p) for p in args.rules] if args.rules else None)
-    data = load_data(_existing(args.data))
-    report = evaluate(rules, data, as_of=args.as_of)
+    with _working(f"reading {args.data}"):
+        data = load_data(_existing(args.data))
+    with _working("evaluating"):
+        report = _select(evaluate(rules, data, as_of=args.as_of), data, args)
     if args.format == "json":
-        out = report.to_json()
+        out = report.to_dict()
         if args.explain:
-            out["explanations"] = _explanations(rules, data, report.as_of)
+            with _working("explaining"):
+                kpis = dict.fromkeys(r.kpi for r in report.results)
+                out["explanations"] = _explanations(rules, data, report.as_of, kpis)
         print(json.dumps(out, indent=2))
     elif args.format == "csv":
         sys.stdout.write(to_csv(report))
     else:
-        print(render_table(report, scopes=args.scope or ("bootcamp", "provider", "programme")))
+        print(render_table(report))
     return OK
 
 
@@ -194,8 +304,8 @@ def _generate(args: argparse.Namespace) -> int:
     from kpidsl.data.csvfiles import write_data
     from kpidsl.data.generate import generate
 
-    if args.learners < 0:
-        raise _UsageError("--learners must be 0 or more")
+    if args.learners < 1:
+        raise _UsageError(f"--learners must be at least 1, not {args.learners}")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise _UsageError(f"--out {args.out} is a file; give a folder to write the data set to")
     try:
@@ -224,78 +334,35 @@ def _month(text: str) -> dt.date:
                                      "(up to 9999-11)")
 
 
-def _known_kpi(rules: Any, name: str) -> Any:
-    """The KPI called ``name``, or a usage error that suggests the closest name."""
-    names = [k.name for k in rules.kpis]
-    if name not in names:
-        close = difflib.get_close_matches(name, names, n=1)
-        hint = f"did you mean {close[0]}?" if close else "the KPIs are " + ", ".join(names)
-        raise _UsageError(f"no KPI called {name!r}; {hint}")
-    return rules.kpi(name)
-
-
-def _known_group(data: Any, group: str, per_provider: bool = False) -> tuple[str, str]:
-    """The scope and id of ``--group``: ``all``, a bootcamp or provider id, or, for an id
-    that is both, ``bootcamp:ID`` or ``provider:ID``. Otherwise a usage error listing the
-    valid groups (a per-provider KPI has no bootcamp results)."""
-    if group == "all":
-        return "programme", "all"
-    ids = {"bootcamp": {b.bootcamp_id for b in data.bootcamps},
-           "provider": {p.provider_id for p in data.providers}}
-    both = ids["bootcamp"] & ids["provider"]
-    scopes = [s for s in ids if group in ids[s]]
-    prefix, _, rest = group.partition(":")
-    if group in both:
-        raise _UsageError(f"{group} is both a bootcamp and a provider: write bootcamp:{group} "
-                          f"or provider:{group}")
-    if not scopes and prefix in ids and rest in ids[prefix]:
-        scopes, group = [prefix], rest
-    valid = ["all", *(f"{s}:{g}" if g in both else g for s in ids
-                      if not (per_provider and s == "bootcamp") for g in sorted(ids[s]))]
-    shown = ", ".join(valid[:30]) + (f", … ({len(valid)} in all)" if len(valid) > 30 else "")
-    if not scopes:
-        raise _UsageError(f"no group {group!r}; the groups are {shown}")
-    if per_provider and scopes == ["bootcamp"]:
-        raise _UsageError(f"{group!r} is a bootcamp, and this KPI is judged per provider; "
-                          f"its groups are {shown}")
-    return scopes[0], group
-
-
-def _explanations(rules: Any, data: Any, as_of: dt.date) -> dict[str, Any]:
-    """For ``evaluate --explain``: every KPI's records in the programme, with why."""
+def _explanations(rules: Any, data: Any, as_of: dt.date, kpis: Iterable[str]
+                  ) -> dict[str, Any]:
+    """For ``evaluate --explain``: the records in the programme of each KPI shown, with why."""
     from kpidsl.engines.python import explain
     from kpidsl.outputs.report import verdict_json
 
-    return {k.name: [verdict_json(v) for v in explain(rules, data, as_of, k.name)]
-            for k in rules.kpis}
+    return {k: [verdict_json(v) for v in explain(rules, data, as_of, k)] for k in kpis}
 
 
 def _explain(args: argparse.Namespace) -> int:
-    """The data is checked by ``load_data``, so only the KPIs are evaluated (no findings or
-    actions). ``interpreter.explain`` takes a group id without its scope, so for an id that is
-    both a bootcamp and a provider its records are narrowed to the scope asked for here."""
+    from kpidsl.api import explain
     from kpidsl.data.csvfiles import load_data
-    from kpidsl.engines.python import evaluate_kpis, explain
     from kpidsl.outputs.report import render_explain, result_json, verdict_json
 
     rules = load_rules([_existing(p) for p in args.rules] if args.rules else None)
-    kpi = _known_kpi(rules, args.kpi)
-    data = load_data(_existing(args.data))
-    scope, group = _known_group(data, args.group, per_provider=kpi.per is not None)
-    when = args.as_of or dt.date.today()
-    result = next(r for r in evaluate_kpis(rules, data, when)[0]
-                  if (r.kpi, r.scope, r.group) == (kpi.name, scope, group))
-    verdicts = explain(rules, data, when, kpi.name, group)
-    provider_of = {b.bootcamp_id: b.provider_id for b in data.bootcamps}
-    if scope == "bootcamp":
-        verdicts = [v for v in verdicts if v.bootcamp == group]
-    elif scope == "provider" and kpi.per is None:
-        verdicts = [v for v in verdicts if provider_of.get(v.bootcamp) == group]
+    rules.kpi(args.kpi)  # an unknown KPI is refused before the data is read
+    with _working(f"reading {args.data}"):
+        data = load_data(_existing(args.data))
+    with _working("explaining"):
+        why = explain(rules, data, args.kpi, args.group, as_of=args.as_of)
+    verdicts = why.verdicts
+    if args.verdict:
+        wanted = {v.replace("_", " ") for v in args.verdict}
+        verdicts = tuple(v for v in verdicts if v.verdict.replace("_", " ") in wanted)
     if args.format == "json":
-        print(json.dumps({"as_of": when.isoformat(), "result": result_json(result),
+        print(json.dumps({"as_of": why.as_of.isoformat(), "result": result_json(why.result),
                           "records": [verdict_json(v) for v in verdicts]}, indent=2))
     else:
-        print(render_explain(verdicts, result, when))
+        print(render_explain(verdicts, why.result, why.as_of))
     return OK
 
 
@@ -307,13 +374,18 @@ def _history(args: argparse.Namespace) -> int:
     if args.start > args.end:
         raise _UsageError(f"--from {args.start:%Y-%m} is after --to {args.end:%Y-%m}")
     rules = load_rules([_existing(p) for p in args.rules] if args.rules else None)
-    kpi = _known_kpi(rules, args.kpi) if args.kpi else None
-    data = load_data(_existing(args.data))
-    scope, group = (_known_group(data, args.group, kpi is not None and kpi.per is not None)
-                    if args.group else (None, "all"))
-    months = [(d, [r for r in results if (kpi is None or r.kpi == kpi.name)
-                   and (scope is None or (r.scope, r.group) == (scope, group))])
-              for d, results in history(rules, data, month_ends(args.start, args.end))]
+    kpis = [rules.kpi(k) for k in args.kpi or ()]
+    with _working(f"reading {args.data}"):
+        data = load_data(_existing(args.data))
+    per_provider = bool(kpis) and all(k.per is not None for k in kpis)
+    scope, group = (find_group(data, args.group, per_provider) if args.group
+                    else (None, "all"))
+    months = []
+    for d in _counting("evaluating month", month_ends(args.start, args.end)):
+        [(_, results)] = history(rules, data, [d])
+        months.append((d, [r for r in results if (not kpis or r.kpi in args.kpi)
+                           and (scope is None or (r.scope, r.group) == (scope, group))
+                           and (not args.status or r.status in args.status)]))
     if args.chart:
         try:
             Path(args.chart).write_text(history_svg(months, group), encoding="utf-8")
@@ -329,8 +401,9 @@ def _history(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     """Exit 0 whether or not results change: a change is what the command reports, not a
     failure. Errors in either rule set, or in the data, exit 1."""
+    from kpidsl.api import diff as api_diff
     from kpidsl.data.csvfiles import load_data
-    from kpidsl.outputs.report import compare, diff_json, render_diff
+    from kpidsl.outputs.report import diff_json, render_diff
 
     rule_sets, problems = [], []
     for path in (args.old, args.new):
@@ -340,9 +413,10 @@ def _diff(args: argparse.Namespace) -> int:
             problems += e.diagnostics
     if problems:
         raise RuleError(problems)
-    data = load_data(_existing(args.data))
-    when = args.as_of or dt.date.today()
-    diff = compare(*(evaluate(rules, data, as_of=when) for rules in rule_sets))
+    with _working(f"reading {args.data}"):
+        data = load_data(_existing(args.data))
+    with _working("evaluating both rule sets"):
+        diff = api_diff(*rule_sets, data, as_of=args.as_of)
     if args.format == "json":
         print(json.dumps(diff_json(diff), indent=2))
     else:
@@ -398,7 +472,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = _parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            _unrecognised(args.subparser, extra)
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else USAGE
     command = {"check": _check, "evaluate": _evaluate, "generate": _generate,
@@ -406,8 +482,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                "diff": _diff, "fmt": _fmt}[args.command]
     try:
         return command(args)
-    except _UsageError as e:
-        print(f"kpidsl {args.command}: error: {e}", file=sys.stderr)
+    except UsageError as e:
+        print(f"kpidsl {args.command}: error: {e.render()}", file=sys.stderr)
         return USAGE
     except KpidslError as e:
         print(e.render(), file=sys.stderr)

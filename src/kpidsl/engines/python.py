@@ -28,6 +28,7 @@ from kpidsl.language import ast
 from kpidsl.language.builtins import BUILTINS, exact
 from kpidsl.language.checker import RuleSet
 from kpidsl.language.source import Span, text_at
+from kpidsl.language.vocabulary import Scope, Status
 
 Fn = Callable[[Any], Any]
 
@@ -35,10 +36,11 @@ _COMPARE = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operato
             ">": operator.gt, ">=": operator.ge}
 _UNITS = {"day": "days", "week": "weeks", "month": "months", "year": "years"}
 
-NO_DATA, MET, NOT_MET, ON_TRACK, AT_RISK = "no_data", "met", "not_met", "on_track", "at_risk"
+NO_DATA, MET, NOT_MET, ON_TRACK, AT_RISK = (Status.NO_DATA, Status.MET, Status.NOT_MET,
+                                            Status.ON_TRACK, Status.AT_RISK)
 
 
-def status(direction: str, target: Fraction, n: int, k: int, p: int) -> str:
+def status(direction: str, target: Fraction, n: int, k: int, p: int) -> Status:
     """The status of a KPI for one group (KPI-SPEC §2), with n records, k counted, p pending.
 
     With records still pending the rate will end somewhere in [k/n, (k+p)/n]; the KPI is
@@ -519,11 +521,11 @@ class Result:
     """A KPI's standing for one group: a bootcamp, a provider or the whole programme."""
 
     kpi: str
-    scope: str
+    scope: Scope = attrs.field(converter=Scope)
     """``bootcamp``, ``provider`` or ``programme``."""
     group: str
     """The bootcamp or provider id, or ``all``."""
-    status: str
+    status: Status = attrs.field(converter=Status)
     """``met``, ``not_met``, ``on_track``, ``at_risk`` or ``no_data``."""
     numerator: int
     """Records counted (k)."""

@@ -7,6 +7,9 @@ function that prints an excerpt with a caret; nothing else builds its own.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 import attrs
 
 
@@ -95,6 +98,12 @@ def _excerpt(text: str, line: int, column: int | None, end_column: int | None) -
     return out
 
 
+def suggest(name: str, options: Iterable[str]) -> str | None:
+    """``did you mean `X`?`` for the option closest to a misspelt ``name``, if one is close."""
+    close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
 class KpidslError(Exception):
     """Problems that stop a command: bad rule files or bad data. Carries every diagnostic."""
 
@@ -119,3 +128,24 @@ class RuleError(KpidslError):
 
 class DataError(KpidslError):
     """A data set breaks the CSV contract."""
+
+
+class UsageError(KpidslError, ValueError):
+    """kpidsl was asked something it cannot do: a date that is not a date, an option that
+    does not fit (exit 2 on the command line)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__([Diagnostic(message=message, hint=hint)])
+
+    def render(self, limit: int = 50) -> str:
+        """The message, then ``hint: …`` when there is one (no location: it is about a call)."""
+        d = self.diagnostics[0]
+        return d.message + (f"; {d.hint}" if d.hint else "")
+
+
+class NotFoundError(UsageError, KeyError):
+    """No KPI, result or group has the name asked for; the hint says which is closest. A
+    :class:`KeyError` too, for code that looks names up as in a dict."""
+
+    def __str__(self) -> str:
+        return self.render()

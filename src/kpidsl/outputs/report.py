@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import math
 import textwrap
 from collections.abc import Iterable, Sequence
@@ -20,6 +21,7 @@ import attrs
 
 from kpidsl.data.records import BY_CLASS
 from kpidsl.engines.python import Entry, PointValue, Result, Verdict, describe
+from kpidsl.language.source import NotFoundError, suggest
 
 
 def percent(value: Fraction | None, places: int = 1) -> str:
@@ -49,14 +51,53 @@ class Report:
     """Follow-up actions: employers to chase, learners to refer."""
 
     def result(self, kpi: str, scope: str = "programme", group: str = "all") -> Result:
-        """One result; ``KeyError`` if there is none."""
+        """One KPI's result for one group (default: the programme).
+
+        A :class:`~kpidsl.language.source.NotFoundError` (a ``KeyError``) says which of the
+        three names has no result, and the closest that has one.
+        """
         for r in self.results:
             if (r.kpi, r.scope, r.group) == (kpi, scope, group):
                 return r
-        raise KeyError((kpi, scope, group))
+        kpis = list(dict.fromkeys(r.kpi for r in self.results))
+        if kpi not in kpis:
+            raise NotFoundError(f"no KPI called {kpi!r}",
+                                suggest(kpi, kpis) or "the KPIs are " + ", ".join(kpis))
+        scopes = list(dict.fromkeys(r.scope for r in self.results if r.kpi == kpi))
+        if scope not in scopes:
+            raise NotFoundError(f"{kpi} has no {scope!r} results",
+                                suggest(scope, scopes) or "its scopes are " + ", ".join(scopes))
+        groups = [r.group for r in self.results if (r.kpi, r.scope) == (kpi, scope)]
+        raise NotFoundError(f"{kpi} has no result for {scope} {group!r}",
+                            suggest(group, groups) or f"the {scope} groups are "
+                            + ", ".join(groups[:30]) + (" …" if len(groups) > 30 else ""))
 
-    def to_json(self) -> dict[str, Any]:
-        """The KPI-SPEC §4 object: results, findings and actions."""
+    def select(self, *, kpis: Iterable[str] | None = None, scopes: Iterable[str] | None = None,
+               groups: Iterable[str] | None = None, statuses: Iterable[str] | None = None
+               ) -> Report:
+        """The same report with only the results that pass every filter given (``None``:
+        no filter). A group is an id, or ``scope:id`` for an id that is both a bootcamp's and
+        a provider's. A KPI that is not in the report raises
+        :class:`~kpidsl.language.source.NotFoundError`. Findings and actions are kept whole:
+        they are about records, not results."""
+        names = list(dict.fromkeys(r.kpi for r in self.results))
+        for k in kpis or ():
+            if k not in names:
+                raise NotFoundError(f"no KPI called {k!r}",
+                                    suggest(k, names) or "the KPIs are " + ", ".join(names))
+        k, sc, g, st = (None if f is None else set(f) for f in (kpis, scopes, groups, statuses))
+        kept = tuple(r for r in self.results
+                     if (k is None or r.kpi in k) and (sc is None or r.scope in sc)
+                     and (g is None or r.group in g or f"{r.scope}:{r.group}" in g)
+                     and (st is None or r.status in st))
+        return attrs.evolve(self, results=kept)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The KPI-SPEC §4 JSON document (:meth:`to_dict`, written out)."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The KPI-SPEC §4 object: results, findings and actions, as plain Python values."""
         return {
             "as_of": self.as_of.isoformat(),
             "results": [result_json(r) for r in self.results],
@@ -83,14 +124,21 @@ _COLUMNS = ("kpi", "scope", "group", "status", "rate", "target", "k", "n", "pend
 
 
 def to_csv(report: Report) -> str:
-    """One CSV row per result, for spreadsheets."""
+    """One CSV row per result, for spreadsheets.
+
+    The exact rate is written ``3 of 4`` (as rule tests write it), because spreadsheets read
+    ``3/4`` as the 3rd of April; ``rate_percent`` is the same rate as a percentage rounded to
+    two places, which spreadsheets read as a number. An empty population has neither.
+    """
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["as_of", "kpi", "scope", "group", "status", "numerator", "denominator",
-                "pending", "rate", "target"])
+                "pending", "rate", "rate_percent", "target"])
     for r in report.results:
         w.writerow([report.as_of.isoformat(), r.kpi, r.scope, r.group, r.status, r.numerator,
-                    r.denominator, r.pending, _fraction(r.rate) or "",
+                    r.denominator, r.pending,
+                    f"{r.numerator} of {r.denominator}" if r.denominator else "",
+                    percent(r.rate, 2) if r.denominator else "",
                     f"{r.direction} {percent(r.target, 2)}"])
     return out.getvalue()
 
@@ -108,15 +156,13 @@ def _table(rows: Iterable[tuple[str, ...]], header: tuple[str, ...]) -> list[str
     return [line(header), line(tuple("-" * w for w in widths)), *(line(r) for r in rows)]
 
 
-def render_table(report: Report, *, scopes: Iterable[str] = ("bootcamp", "provider",
-                                                           "programme")) -> str:
-    """Results grouped by KPI, one line per group, then findings and actions."""
-    wanted = set(scopes)
+def render_table(report: Report) -> str:
+    """Results grouped by KPI, one line per group, then findings and actions (select the
+    results to show with :meth:`Report.select`)."""
     out = [f"KPIs as of {report.as_of.isoformat()}", ""]
     by_kpi: dict[str, list[Result]] = {}
     for r in report.results:
-        if r.scope in wanted:
-            by_kpi.setdefault(r.kpi, []).append(r)
+        by_kpi.setdefault(r.kpi, []).append(r)
     for kpi, results in by_kpi.items():
         first = results[0]
         out.append(f"{kpi}  (target: {first.direction} {percent(first.target)})")
