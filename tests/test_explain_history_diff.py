@@ -345,7 +345,7 @@ def test_evaluate_explain_adds_explanations_and_leaves_the_default_json_alone(ca
     code, out, _ = run(capsys, *args, "--explain")
     assert code == 0
     plain_json, got = json.loads(plain), json.loads(out)
-    assert list(plain_json) == ["as_of", "results", "findings", "actions"]
+    assert list(plain_json) == ["as_of", "audit", "results", "findings", "actions"]
     assert {k: v for k, v in got.items() if k != "explanations"} == plain_json
     assert list(got["explanations"]) == [k.name for k in shipped_rules().kpis]
     dropout = next(r for r in plain_json["results"]

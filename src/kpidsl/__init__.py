@@ -25,9 +25,10 @@ from kpidsl.api import (
     history,
     load_rules,
     month_ends,
+    rules_fingerprint,
     test,
 )
-from kpidsl.data.csvfiles import load_data, write_data
+from kpidsl.data.csvfiles import data_fingerprint, load_data, write_data
 from kpidsl.data.records import (
     Bootcamp,
     Dataset,
@@ -51,7 +52,10 @@ from kpidsl.language.source import (
 )
 from kpidsl.language.vocabulary import Scope, Status
 from kpidsl.outputs.report import Change, Diff, Report
+from kpidsl.tools.evidence import Verification, verify
+from kpidsl.tools.evidence import record as record_evidence
 from kpidsl.tools.testing import TestReport
+from kpidsl.version import __version__ as __version__
 
 __all__ = [
     "Bootcamp",
@@ -81,8 +85,10 @@ __all__ = [
     "TestReport",
     "UsageError",
     "Verdict",
+    "Verification",
     "as_date",
     "check",
+    "data_fingerprint",
     "default_rules_path",
     "diff",
     "evaluate",
@@ -92,7 +98,9 @@ __all__ = [
     "load_data",
     "load_rules",
     "month_ends",
+    "record_evidence",
+    "rules_fingerprint",
     "test",
+    "verify",
     "write_data",
 ]
-__version__ = "0.1.0"

@@ -9,6 +9,7 @@ does not exist raises :class:`~kpidsl.language.source.NotFoundError` with the cl
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from collections.abc import Iterable
 from importlib import resources
@@ -191,7 +192,31 @@ def evaluate(rules: RuleSet, data: Dataset, as_of: dt.date | str | None = None) 
                   for kpi in untargeted)]
     actions = [*evaluate_notices(rules, data, when, "action"), *follow_ups]
     return Report(as_of=when, results=tuple(results), findings=tuple(findings),
-                  actions=tuple(actions))
+                  actions=tuple(actions), rules_fingerprint=rules_fingerprint(rules),
+                  data=data)
+
+
+def rule_texts(rules: RuleSet) -> dict[str, str]:
+    """The text of each rule file, by its path relative to the folder that holds them all
+    (``/``-separated), with line ends normalised to ``\n``; sorted by path."""
+    paths = [os.path.abspath(f.path) for f in rules.files]
+    root = os.path.commonpath([os.path.dirname(p) for p in paths]) if paths else ""
+    texts = {Path(os.path.relpath(p, root)).as_posix():
+             f.source.replace("\r\n", "\n").replace("\r", "\n")
+             for p, f in zip(paths, rules.files, strict=True)}
+    return dict(sorted(texts.items()))
+
+
+def rules_fingerprint(rules: RuleSet) -> str:
+    """The sha256 (hex) of a rule set: over each file's relative path and text (line ends
+    normalised), in order of path. The same files give the same fingerprint wherever they
+    are and whatever their line ends; any other change of any file changes it."""
+    h = hashlib.sha256()
+    for path, text in rule_texts(rules).items():
+        data = text.encode("utf-8")
+        h.update(f"{path}\n{len(data)}\n".encode())
+        h.update(data)
+    return h.hexdigest()
 
 
 def _check_data(data: Dataset) -> None:

@@ -1,5 +1,5 @@
-"""The command line: ``kpidsl check | evaluate | generate | test | explain | history |
-diff | fmt``.
+"""The command line: ``kpidsl check | evaluate | verify | generate | test | explain |
+history | diff | fmt``.
 
 ``kpidsl fmt`` rewrites rule files in the canonical layout of :mod:`kpidsl.language.formatter`; with
 ``--check`` it writes nothing and exits 1 when a file would change (CI runs it on the rules).
@@ -25,11 +25,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-from kpidsl import __version__
 from kpidsl.api import default_rules_path, evaluate, find_group, load_rules
 from kpidsl.language.source import KpidslError, RuleError, UsageError, suggest
 from kpidsl.language.vocabulary import Scope, Status
 from kpidsl.outputs.report import Report, render_table, to_csv
+from kpidsl.version import __version__
 
 OK, ERRORS, USAGE, INTERNAL = 0, 1, 2, 3
 T = TypeVar("T")
@@ -145,6 +145,18 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--explain", action="store_true",
                    help="json only: add \"explanations\", each KPI's records with their verdict "
                    "and why (default: off)")
+    e.add_argument("--record", metavar="DIR",
+                   help="also write an evidence bundle to this new folder: the rules as "
+                   "evaluated, the whole report and the fingerprints of the data (default: "
+                   "none; check it later with kpidsl verify)")
+
+    v = sub.add_parser("verify", help="check that an evidence bundle's figures are reproduced",
+                       description="Evaluate the rules of an evidence bundle (written by "
+                       "evaluate --record) again on a data folder, at the recorded date, and "
+                       "say whether every figure is reproduced, naming the first that is not. "
+                       "Exits 1 if one is not.")
+    v.add_argument("bundle", metavar="BUNDLE", help="the folder written by evaluate --record")
+    v.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
 
     t = sub.add_parser("test", help="run the tests written beside the rules",
                        description="Run the `test` blocks of rule files; print a pass/fail "
@@ -276,7 +288,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     with _working(f"reading {args.data}"):
         data = load_data(_existing(args.data))
     with _working("evaluating"):
-        report = _select(evaluate(rules, data, as_of=args.as_of), data, args)
+        whole = evaluate(rules, data, as_of=args.as_of)
+        report = _select(whole, data, args)
+    if args.record:
+        from kpidsl.tools.evidence import record
+
+        record(whole, rules, data, args.record)  # the evidence holds every figure
     if args.format == "json":
         out = report.to_dict()
         if args.explain:
@@ -289,6 +306,20 @@ def _evaluate(args: argparse.Namespace) -> int:
     else:
         print(render_table(report))
     return OK
+
+
+def _verify(args: argparse.Namespace) -> int:
+    """Exit 1 when a figure is not reproduced (or the bundle was changed), as for bad data."""
+    from kpidsl.data.csvfiles import load_data
+    from kpidsl.tools.evidence import render, verify
+
+    bundle = _existing(args.bundle)
+    with _working(f"reading {args.data}"):
+        data = load_data(_existing(args.data))
+    with _working("evaluating"):
+        outcome = verify(bundle, data)
+    print(render(outcome, args.bundle))
+    return OK if outcome.reproduced else ERRORS
 
 
 def _test(args: argparse.Namespace) -> int:
@@ -479,7 +510,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return e.code if isinstance(e.code, int) else USAGE
     command = {"check": _check, "evaluate": _evaluate, "generate": _generate,
                "test": _test, "explain": _explain, "history": _history,
-               "diff": _diff, "fmt": _fmt}[args.command]
+               "diff": _diff, "fmt": _fmt, "verify": _verify}[args.command]
     try:
         return command(args)
     except UsageError as e:

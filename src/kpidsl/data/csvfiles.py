@@ -27,6 +27,7 @@ import csv
 import datetime as dt
 import difflib
 import gc
+import hashlib
 import itertools
 import operator
 import os
@@ -77,6 +78,15 @@ def _cell(value: Any, field: FieldInfo) -> str:
     return str(value)
 
 
+def _write_csv(t: RecordType, records: Sequence[Any], out: Any) -> None:
+    """The CSV text of one record type's file, written to ``out`` (anything with ``write``)."""
+    fields = tuple(FIELDS[t.name].values())
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(fi.name for fi in fields)
+    for r in records:
+        w.writerow(_cell(getattr(r, fi.name), fi) for fi in fields)
+
+
 def write_data(dataset: Dataset, directory: str | os.PathLike[str]) -> None:
     """Write ``dataset`` as a data-set folder: one CSV file per record type.
 
@@ -89,12 +99,61 @@ def write_data(dataset: Dataset, directory: str | os.PathLike[str]) -> None:
         records = dataset.of(t.name)
         if t.file in _OPTIONAL_FILES and not records:
             continue
-        fields = tuple(FIELDS[t.name].values())
         with open(os.path.join(directory, t.file), "w", encoding="utf-8", newline="") as f:
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow(fi.name for fi in fields)
-            for r in records:
-                w.writerow(_cell(getattr(r, fi.name), fi) for fi in fields)
+            _write_csv(t, records, f)
+
+
+class _Sha256:
+    """A text stream that only hashes what is written to it (as UTF-8)."""
+
+    def __init__(self) -> None:
+        self.hash = hashlib.sha256()
+
+    def write(self, text: str) -> None:
+        self.hash.update(text.encode("utf-8"))
+
+
+def file_fingerprints(dataset: Dataset) -> dict[str, str | None]:
+    """The sha256 (hex) of each file of the data contract, by file name; ``None`` when there is
+    no such file.
+
+    For a data set read by :func:`load_data` it is the hash of each file's bytes as read (what
+    ``sha256sum learners.csv`` prints); for one built from records, of the file
+    :func:`write_data` would write, so records written out and read back keep their
+    fingerprint. Worked out once per data set.
+    """
+    known = dataset._fingerprints
+    if known is None:
+        known = {}
+        for t in RECORD_TYPES:
+            records = dataset.of(t.name)
+            if t.file in _OPTIONAL_FILES and not records:
+                known[t.file] = None
+                continue
+            out = _Sha256()
+            _write_csv(t, records, out)
+            known[t.file] = out.hash.hexdigest()
+        object.__setattr__(dataset, "_fingerprints", known)
+    return dict(known)
+
+
+def data_fingerprint(dataset: Dataset) -> str:
+    """The sha256 (hex) of a data set: over the fingerprint of each file of the contract
+    (:func:`file_fingerprints`: the files as read, or as :func:`write_data` would write the
+    records)."""
+    lines = "".join(f"{name} {sha or '-'}\n"
+                    for name, sha in file_fingerprints(dataset).items())
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def _hash_file(path: str) -> str | None:
+    """The sha256 of a file's bytes, or ``None`` when it is absent (or unreadable: the loader
+    reports that)."""
+    try:
+        with open(path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError:
+        return None
 
 
 # --------------------------------------------------------------------------- converters
@@ -722,6 +781,8 @@ def load_data(directory: str | os.PathLike[str]) -> Dataset:
         dataset = Dataset(**{f.type.plural: f.records for f in files.values()},
                           notices=in_order(out.kept))
         dataset._mark_values_checked()  # every cell was checked as it was converted
+        object.__setattr__(dataset, "_fingerprints",
+                           {f.type.file: _hash_file(f.path) for f in files.values()})
         _check_integrity(dataset, files, out)
     if out.errors:
         diagnostics = in_order(out.kept)

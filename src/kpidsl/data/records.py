@@ -477,6 +477,11 @@ class Dataset:
     ``attrs.evolve``, so a changed copy is checked in full."""
     _problems: tuple[tuple[Any, str, str], ...] | None = attrs.field(
         default=None, init=False, eq=False, repr=False)
+    _fingerprints: dict[str, str | None] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False)
+    """The sha256 of each contract file: of its bytes as :func:`kpidsl.load_data` read them,
+    or of the file :func:`kpidsl.write_data` would write (``None``: no file). Worked out once,
+    by :func:`kpidsl.data.csvfiles.file_fingerprints`; not copied by ``attrs.evolve``."""
 
     def _mark_values_checked(self) -> None:
         """For the code that made the records and checked their values already."""

@@ -19,9 +19,11 @@ from xml.sax.saxutils import escape
 
 import attrs
 
-from kpidsl.data.records import BY_CLASS
+from kpidsl.data.csvfiles import data_fingerprint
+from kpidsl.data.records import BY_CLASS, Dataset
 from kpidsl.engines.python import Entry, PointValue, Result, Verdict, describe
 from kpidsl.language.source import NotFoundError, suggest
+from kpidsl.version import __version__
 
 
 def percent(value: Fraction | None, places: int = 1) -> str:
@@ -49,6 +51,28 @@ class Report:
     """Data-quality findings: records that contradict each other, loader warnings."""
     actions: tuple[Entry, ...]
     """Follow-up actions: employers to chase, learners to refer."""
+    rules_fingerprint: str = ""
+    """sha256 of the rule files evaluated (:func:`kpidsl.api.rules_fingerprint`)."""
+    engine: str = "python"
+    """The engine that evaluated the rules."""
+    version: str = __version__
+    """The version of kpidsl that evaluated them."""
+    _data: Dataset | None = attrs.field(default=None, eq=False, repr=False, alias="data")
+    """The data evaluated, for its fingerprint (worked out when first asked for: hashing
+    records built in Python costs as much as writing them out)."""
+
+    @property
+    def data_fingerprint(self) -> str:
+        """sha256 of the data evaluated (:func:`kpidsl.data.csvfiles.data_fingerprint`);
+        empty when the report does not know its data."""
+        return "" if self._data is None else data_fingerprint(self._data)
+
+    def audit(self) -> dict[str, str]:
+        """What produced the figures, for an auditor: the kpidsl version, the engine, the
+        as-of date and the fingerprints of the rules and of the data (full sha256)."""
+        return {"kpidsl": self.version, "engine": self.engine,
+                "as_of": self.as_of.isoformat(), "rules": self.rules_fingerprint,
+                "data": self.data_fingerprint}
 
     def result(self, kpi: str, scope: str = "programme", group: str = "all") -> Result:
         """One KPI's result for one group (default: the programme).
@@ -100,6 +124,7 @@ class Report:
         """The KPI-SPEC §4 object: results, findings and actions, as plain Python values."""
         return {
             "as_of": self.as_of.isoformat(),
+            "audit": self.audit(),
             "results": [result_json(r) for r in self.results],
             "findings": [_entry_json(e) for e in self.findings],
             "actions": [_entry_json(e) for e in self.actions],
@@ -182,7 +207,21 @@ def render_table(report: Report) -> str:
                                  subsequent_indent="      ")
         if len(entries) > 20:
             out.append(f"  … and {len(entries) - 20} more (use --format json for all)")
+    out += ["", *audit_lines(report)]
     return "\n".join(out)
+
+
+#: How many hex digits of a fingerprint a person is shown (JSON and evidence keep all 64).
+SHORT = 12
+
+
+def audit_lines(report: Report) -> list[str]:
+    """What produced the figures, for a footer: the version, the engine, the as-of date and
+    the start of each fingerprint."""
+    return [f"Evaluated by kpidsl {report.version} ({report.engine} engine) as of "
+            f"{report.as_of.isoformat()};",
+            f"rules {report.rules_fingerprint[:SHORT]}, data {report.data_fingerprint[:SHORT]} "
+            "(sha256 fingerprints, first digits)"]
 
 
 # ---- explain ------------------------------------------------------------------------------
