@@ -188,3 +188,18 @@ def test_verify_needs_a_bundle(capsys, cohort_dir, tmp_path):
     code, _, err = run(capsys, "verify", str(cohort_dir), "--data", str(cohort_dir))
     assert code == 1
     assert "manifest.json: error: not in the evidence bundle" in err
+
+
+def test_history_and_explain_say_what_produced_them(capsys, cohort_dir):
+    report = kpidsl.evaluate(kpidsl.load_rules(), load_data(cohort_dir), as_of=LATE)
+    code, out, _ = run(capsys, "explain", "learner_dropout", "--data", str(cohort_dir),
+                       "--as-of", "2026-12-31", "--format", "json")
+    assert code == 0 and json.loads(out)["audit"] == report.audit()
+    code, out, _ = run(capsys, "history", "--data", str(cohort_dir), "--from", "2026-11",
+                       "--to", "2026-12", "--format", "json")
+    audit = {k: v for k, v in report.audit().items() if k != "as_of"}  # each month has its own
+    assert code == 0 and json.loads(out)["audit"] == audit
+    code, out, _ = run(capsys, "history", "--data", str(cohort_dir), "--from", "2026-11",
+                       "--to", "2026-12")
+    assert out.splitlines()[-1].startswith(f"rules {report.rules_fingerprint[:12]}, data "
+                                           f"{report.data_fingerprint[:12]}")

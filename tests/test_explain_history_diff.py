@@ -192,7 +192,7 @@ def test_history_json_is_a_separate_evaluate_at_each_month_end(capsys, data_dir)
                        "--to", "2025-02", "--format", "json")
     assert code == 0
     got = json.loads(out)
-    assert list(got) == ["months"]
+    assert list(got) == ["audit", "months"]
     assert [m["as_of"] for m in got["months"]] == [
         "2024-11-30", "2024-12-31", "2025-01-31", "2025-02-28"]
     data, rules = load_data(data_dir), shipped_rules()

@@ -377,7 +377,7 @@ def _explanations(rules: Any, data: Any, as_of: dt.date, kpis: Iterable[str]
 def _explain(args: argparse.Namespace) -> int:
     from kpidsl.api import explain
     from kpidsl.data.csvfiles import load_data
-    from kpidsl.outputs.report import render_explain, result_json, verdict_json
+    from kpidsl.outputs.report import audit_lines, render_explain, result_json, verdict_json
 
     rules = load_rules([_existing(p) for p in args.rules] if args.rules else None)
     rules.kpi(args.kpi)  # an unknown KPI is refused before the data is read
@@ -389,18 +389,31 @@ def _explain(args: argparse.Namespace) -> int:
     if args.verdict:
         wanted = {v.replace("_", " ") for v in args.verdict}
         verdicts = tuple(v for v in verdicts if v.verdict.replace("_", " ") in wanted)
+    audit = _audit(rules, data, why.as_of)
     if args.format == "json":
-        print(json.dumps({"as_of": why.as_of.isoformat(), "result": result_json(why.result),
+        print(json.dumps({"as_of": why.as_of.isoformat(), "audit": audit,
+                          "result": result_json(why.result),
                           "records": [verdict_json(v) for v in verdicts]}, indent=2))
     else:
-        print(render_explain(verdicts, why.result, why.as_of))
+        print("\n".join([render_explain(verdicts, why.result, why.as_of), "",
+                         *audit_lines(audit)]))
     return OK
+
+
+def _audit(rules: Any, data: Any, as_of: dt.date | None) -> dict[str, str]:
+    """What produced the output of ``explain`` and ``history`` (``evaluate``'s report says
+    it itself)."""
+    from kpidsl.api import rules_fingerprint
+    from kpidsl.data.csvfiles import data_fingerprint
+    from kpidsl.outputs.report import audit_json
+
+    return audit_json(rules=rules_fingerprint(rules), data=data_fingerprint(data), as_of=as_of)
 
 
 def _history(args: argparse.Namespace) -> int:
     from kpidsl.api import history, month_ends
     from kpidsl.data.csvfiles import load_data
-    from kpidsl.outputs.report import history_json, history_svg, render_history
+    from kpidsl.outputs.report import audit_lines, history_json, history_svg, render_history
 
     if args.start > args.end:
         raise _UsageError(f"--from {args.start:%Y-%m} is after --to {args.end:%Y-%m}")
@@ -422,10 +435,11 @@ def _history(args: argparse.Namespace) -> int:
             Path(args.chart).write_text(history_svg(months, group), encoding="utf-8")
         except OSError as e:
             raise _UsageError(f"cannot write the chart: {e}") from None
+    audit = _audit(rules, data, None)
     if args.format == "json":
-        print(json.dumps(history_json(months), indent=2))
+        print(json.dumps({"audit": audit, **history_json(months)}, indent=2))
     else:
-        print(render_history(months, group))
+        print("\n".join([render_history(months, group), "", *audit_lines(audit)]))
     return OK
 
 

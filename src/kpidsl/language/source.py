@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
@@ -45,7 +46,9 @@ class Diagnostic:
 
     ``file``/``line``/``column`` are 1-based; ``column`` may be ``None`` when only the line is
     known. ``hint`` is a suggestion (``did you mean …?``). ``source`` is the text of the line(s)
-    around the problem when it is known, for the excerpt.
+    around the problem when it is known, for the excerpt. A problem in data also says which
+    record, field and value it is about, for programs (``record_type``, ``record_id``,
+    ``field``, ``value``); the message says the same for people.
     """
 
     message: str
@@ -56,6 +59,14 @@ class Diagnostic:
     hint: str | None = None
     severity: str = "error"
     source: str | None = attrs.field(default=None, repr=False, eq=False)
+    record_type: str | None = None
+    """For a problem in data: the record's type (``learner``)."""
+    record_id: str | None = None
+    """For a problem in data: the record's id (``L12``), when its type has one."""
+    field: str | None = None
+    """For a problem in data: the field (``completion_date``)."""
+    value: Any = None
+    """For a problem in data: the value as given (``'2024-13-01'``)."""
 
     @classmethod
     def at(cls, span: Span, message: str, *, hint: str | None = None,
@@ -73,7 +84,8 @@ class Diagnostic:
 
     def render(self) -> str:
         """The message a person reads: location, message, excerpt with a caret, hint."""
-        out = [f"{self.location}: {self.severity}: {self.message}"]
+        where = self.location
+        out = [f"{where + ': ' if where != '<input>' else ''}{self.severity}: {self.message}"]
         if self.source is not None and self.line is not None:
             out.extend(_excerpt(self.source, self.line, self.column, self.end_column))
         if self.hint:

@@ -70,9 +70,8 @@ class Report:
     def audit(self) -> dict[str, str]:
         """What produced the figures, for an auditor: the kpidsl version, the engine, the
         as-of date and the fingerprints of the rules and of the data (full sha256)."""
-        return {"kpidsl": self.version, "engine": self.engine,
-                "as_of": self.as_of.isoformat(), "rules": self.rules_fingerprint,
-                "data": self.data_fingerprint}
+        return audit_json(rules=self.rules_fingerprint, data=self.data_fingerprint,
+                          as_of=self.as_of, engine=self.engine, version=self.version)
 
     def result(self, kpi: str, scope: str = "programme", group: str = "all") -> Result:
         """One KPI's result for one group (default: the programme).
@@ -129,6 +128,16 @@ class Report:
             "findings": [_entry_json(e) for e in self.findings],
             "actions": [_entry_json(e) for e in self.actions],
         }
+
+
+def audit_json(*, rules: str, data: str, as_of: dt.date | None = None, engine: str = "python",
+               version: str = __version__) -> dict[str, str]:
+    """The ``audit`` object of every JSON output: the kpidsl version, the engine, the as-of
+    date (none for a history, whose months each have theirs) and the full fingerprints."""
+    out = {"kpidsl": version, "engine": engine}
+    if as_of is not None:
+        out["as_of"] = as_of.isoformat()
+    return {**out, "rules": rules, "data": data}
 
 
 def result_json(r: Result) -> dict[str, Any]:
@@ -215,12 +224,13 @@ def render_table(report: Report) -> str:
 SHORT = 12
 
 
-def audit_lines(report: Report) -> list[str]:
+def audit_lines(report: Report | dict[str, str]) -> list[str]:
     """What produced the figures, for a footer: the version, the engine, the as-of date and
-    the start of each fingerprint."""
-    return [f"Evaluated by kpidsl {report.version} ({report.engine} engine) as of "
-            f"{report.as_of.isoformat()};",
-            f"rules {report.rules_fingerprint[:SHORT]}, data {report.data_fingerprint[:SHORT]} "
+    the start of each fingerprint (of a report, or of an :func:`audit_json` object)."""
+    a = report.audit() if isinstance(report, Report) else report
+    when = f" as of {a['as_of']}" if "as_of" in a else ""
+    return [f"Evaluated by kpidsl {a['kpidsl']} ({a['engine']} engine){when};",
+            f"rules {a['rules'][:SHORT]}, data {a['data'][:SHORT]} "
             "(sha256 fingerprints, first digits)"]
 
 
