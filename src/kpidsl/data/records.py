@@ -681,15 +681,25 @@ def unchecked(cls: type[R], values: Mapping[str, Any]) -> R:
 def _checking_init(t: RecordType) -> None:
     """Make ``t.cls(...)`` convert and check each value (see the module docstring), raising
     one :class:`DataError` that lists every bad field of the record."""
-    from kpidsl.data.values import BadValue, python_converter  # it reads this module
+    from kpidsl.data.values import BadValue, fast_check, python_converter  # reads this module
 
     fields = FIELDS[t.name]
     converters = {name: python_converter(info, value_problem) for name, info in fields.items()}
-    required = [name for name, info in fields.items() if info.required]
+    quick = {name: fast_check(info) for name, info in fields.items()}
+    quick["line"] = lambda line: True
+    required = frozenset(name for name, info in fields.items() if info.required)
     order = {name: i for i, name in enumerate(fields)}
     plain = _UNCHECKED[t.cls] = t.cls.__init__  # type: ignore[misc]
 
     def __init__(self: Any, **values: Any) -> None:
+        for name, value in values.items():  # the common case, fast: every value is fine
+            ok = quick.get(name)
+            if ok is None or not ok(value):
+                break
+        else:
+            if required <= values.keys():
+                plain(self, **values)
+                return
         bad: list[tuple[str, Any, str, str | None]] = []
         for name, value in values.items():
             convert = converters.get(name)
@@ -706,7 +716,7 @@ def _checking_init(t: RecordType) -> None:
                 continue
             if new is not value:
                 values[name] = new
-        bad += [(name, None, "missing required value", None) for name in required
+        bad += [(name, None, "missing required value", None) for name in sorted(required)
                 if name not in values]
         if bad:
             bad.sort(key=lambda b: order.get(b[0], len(order)))  # in column order

@@ -251,10 +251,17 @@ def fast_cell_converter(fi: FieldInfo, convert: Callable[[str], Any]) -> Callabl
 # --------------------------------------------------------------------------- Python values
 
 
-def _fast_check(fi: FieldInfo) -> Callable[[Any], bool]:
+def fast_check(fi: FieldInfo) -> Callable[[Any], bool]:
     """A quick test that passes a value of the field's own type that breaks none of its
-    checks (most values, from the loader or a careful caller); what it does not pass goes the
-    slow way, which alone decides what is wrong."""
+    checks, or ``None`` for an optional field (most values, from the loader or a careful
+    caller); what it does not pass goes the slow way, which alone decides what is wrong."""
+    check = _check_of_kind(fi)
+    if fi.optional:
+        return lambda v: v is None or check(v)
+    return check
+
+
+def _check_of_kind(fi: FieldInfo) -> Callable[[Any], bool]:
     kind, low, high = fi.kind, fi.minimum, fi.maximum
     if kind == "enum":
         allowed = frozenset(ENUMS[fi.enum or ""])
@@ -332,7 +339,7 @@ def python_converter(fi: FieldInfo, problem: Callable[[FieldInfo, Any], str | No
     :func:`_other`); ``problem`` (the schema's :func:`~kpidsl.data.records.value_problem`)
     then says what is wrong with what is left.
     """
-    ok, from_text = _fast_check(fi), cell_converter(fi)
+    ok, from_text = _check_of_kind(fi), cell_converter(fi)
     default = None if fi.optional else fi.default
 
     def convert(value: Any) -> Any:
