@@ -217,3 +217,23 @@ def test_progress_at_a_terminal_for_slow_work(capsys, cohort_dir, monkeypatch):
     assert code == 0
     assert "kpidsl: evaluating month 4 of 4…" in err
     assert err.endswith("\r\x1b[K")  # the line is cleared when the work is done
+
+
+def test_slow_reading_shows_progress_at_a_terminal(capsys, cohort_dir, monkeypatch):
+    import time
+
+    import kpidsl.data.csvfiles
+
+    real = kpidsl.data.csvfiles.load_data
+
+    def slow_load(folder):
+        time.sleep(0.5)
+        return real(folder)
+
+    monkeypatch.setattr(kpidsl.data.csvfiles, "load_data", slow_load)
+    monkeypatch.setattr(kpidsl.cli, "PROGRESS_AFTER", 0.05)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    code, out, err = run(capsys, "evaluate", "--data", str(cohort_dir), *AS_OF)
+    assert code == 0 and out.startswith("KPIs as of 2026-12-31")
+    assert err.startswith(f"\rkpidsl: reading {cohort_dir}…\r\x1b[K")
+    assert err.endswith("\r\x1b[K")  # (evaluating may be slow enough to show too) cleared

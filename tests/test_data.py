@@ -784,7 +784,7 @@ def test_data_made_without_checks_is_still_checked_before_evaluation() -> None:
     with pytest.raises(DataError) as excinfo:
         kpidsl.evaluate(kpidsl.load_rules(), bad, as_of=D(2025, 3, 31))
     assert [d.message for d in excinfo.value.diagnostics] == [
-        "learner L1: learner_type: 'cofunded' is not one of independent, co_funded, self_employed"
+        "Learner L1: learner_type: 'cofunded' is not one of independent, co_funded, self_employed"
     ]
 
 

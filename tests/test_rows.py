@@ -127,3 +127,30 @@ def test_a_data_frame():
     frames["learners"]["withdrawal_date"] = pd.to_datetime(frames["learners"]["withdrawal_date"])
     frames["bootcamps"]["course_cost"] = frames["bootcamps"]["course_cost"].astype(float)
     assert kpidsl.Dataset.from_rows(**frames) == COHORT
+
+
+def test_the_loader_and_evaluate_give_structured_diagnostics_too(tmp_path):
+    kpidsl.write_data(COHORT, tmp_path)
+    learners = tmp_path / "learners.csv"
+    text = learners.read_text("utf-8")
+    assert text.count("2024-06-30") >= 1
+    learners.write_text(text.replace("2024-06-30", "2024-13-30", 1), "utf-8")
+    with pytest.raises(kpidsl.DataError) as e:
+        kpidsl.load_data(tmp_path)
+    (d,) = e.value.diagnostics
+    assert (d.record_type, d.field, d.value) == ("learner", "completion_date", "2024-13-30")
+    assert d.record_id in {r.learner_id for r in COHORT.learners}
+    assert d.message == "completion_date: '2024-13-30' is not a date" and d.line is not None
+
+    from kpidsl.data.records import Learner, unchecked
+
+    made = attrs.asdict(COHORT.learners[0], recurse=False)
+    stray = attrs.evolve(COHORT, learners=[*COHORT.learners,
+                                           unchecked(Learner, {**made, "learner_id": "X",
+                                                               "bootcamp_id": "B9"})])
+    with pytest.raises(kpidsl.DataError) as e:
+        kpidsl.evaluate(kpidsl.load_rules(), stray, LATE)
+    (d,) = e.value.diagnostics
+    assert (d.message, d.record_type, d.record_id, d.field, d.value) == (
+        "Learner X: bootcamp_id: no bootcamp has bootcamp_id 'B9'", "learner", "X",
+        "bootcamp_id", "B9")

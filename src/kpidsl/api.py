@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from kpidsl.data.records import BY_CLASS, Dataset
+from kpidsl.data.records import BY_CLASS, Dataset, record_diagnostic
 from kpidsl.engines import python as engine
-from kpidsl.engines.python import Entry, Result, Verdict, describe, evaluate_kpis, evaluate_notices
+from kpidsl.engines.python import Entry, Result, Verdict, evaluate_kpis, evaluate_notices
 from kpidsl.language import checker
 from kpidsl.language.checker import RuleSet
 from kpidsl.language.parser import parse
@@ -223,10 +223,9 @@ def _check_data(data: Dataset) -> None:
     """Raise a :class:`DataError` naming every record that breaks the contract."""
     problems = data.problems()
     if problems:
-        raise DataError([Diagnostic(
-            message=f"{describe(BY_CLASS[type(r)].name, r)}: {field}: {m}",
-            file=BY_CLASS[type(r)].file if r.line else None, line=r.line,
-        ) for r, field, m in problems])
+        raise DataError([record_diagnostic(r, field, m, line=r.line,
+                                           file=BY_CLASS[type(r)].file if r.line else None)
+                         for r, field, m in problems])
 
 
 def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:

@@ -45,6 +45,7 @@ from kpidsl.data.records import (
     FieldInfo,
     RecordType,
     plain_init,
+    record_diagnostic,
 )
 from kpidsl.data.values import MISSING as _MISSING
 from kpidsl.data.values import BadValue as _Bad
@@ -281,8 +282,10 @@ class _File:
         """Its ids are not all known (unreadable file, id column or cell): skip dangling checks."""
 
     def report(self, out: _Collector, message: str, line: int, index: int | None = None, *,
-               hint: str | None = None, severity: str = "error") -> None:
-        """Report a problem at cell ``index`` of the record starting on ``line`` (or the line).
+               hint: str | None = None, severity: str = "error", field: str | None = None,
+               value: Any = None, record_id: str | None = None) -> None:
+        """Report a problem at cell ``index`` of the record starting on ``line`` (or the line);
+        a problem with one value also says which record, field and value, for programs.
 
         Finding the cell's column costs a scan of its line, so past the cap it is only counted.
         """
@@ -291,7 +294,9 @@ class _File:
             return
         line, column, end = self.text.locate(line, index)
         out.add(Diagnostic(message=message, file=self.path, line=line, column=column,
-                           end_column=end, hint=hint, severity=severity, source=self.text.source))
+                           end_column=end, hint=hint, severity=severity, source=self.text.source,
+                           record_type=self.type.name if field else None,
+                           record_id=record_id, field=field, value=value))
 
 
 def _picker(indexes: Sequence[int]) -> Callable[[list[str]], Sequence[str]]:
@@ -399,7 +404,9 @@ def _read_rows(f: _File, reader: Any, out: _Collector) -> None:
                 except _Bad as e:
                     values.append(None)
                     bad.add(name)
-                    f.report(out, f"{name}: {e.what}", start, i, hint=e.hint)
+                    f.report(out, f"{name}: {e.what}", start, i, hint=e.hint, field=name,
+                             value=row[i], record_id=None if key_index is None or len(key) > 1
+                             else row[key_index].strip() or None)
         record = new(cls)
         init(record, **dict(zip(names, values, strict=True)), **fixed, line=start)
         records.append(record)
@@ -483,7 +490,9 @@ def _check_integrity(dataset: Dataset, files: dict[str, _File], out: _Collector)
             hint = f"add the {target.type.name} to {target.type.file}, or correct the id"
         elif t.name == "learner" and field == "employer_id":
             hint = "fill in employer_id, or change learner_type"
-        f.report(out, message, record.line, f.columns.get(field), hint=hint)
+        f.report(out, message, record.line, f.columns.get(field), hint=hint, field=field,
+                 value=getattr(record, field), record_id=record_diagnostic(record, field,
+                                                                           message).record_id)
 
 
 #: The record type each single-record reference points at, by (source type, field).
