@@ -110,7 +110,7 @@ def test_mypy_sees_kpidsl_types(mypy):
     """Not a vacuous pass: a wrong use of the API is an error."""
     done = mypy("import kpidsl\nx: int = kpidsl.evaluate(kpidsl.load_rules(), 3)\n")
     assert done.returncode == 1
-    assert 'expected "Dataset"' in done.stdout
+    assert 'Argument 2 to "evaluate" has incompatible type "int"' in done.stdout
     assert 'expression has type "Report", variable has type "int"' in done.stdout
 
 

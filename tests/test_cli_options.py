@@ -211,29 +211,38 @@ def test_no_progress_when_stderr_is_not_a_terminal(capsys, cohort_dir, monkeypat
 
 
 def test_progress_at_a_terminal_for_slow_work(capsys, cohort_dir, monkeypatch):
-    monkeypatch.setattr(kpidsl.cli, "PROGRESS_AFTER", -1.0)  # everything counts as slow
+    import time
+
+    import kpidsl.api
+
+    real = kpidsl.api.history
+
+    def slow_history(*args, **kw):
+        time.sleep(0.5)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(kpidsl.api, "history", slow_history)
+    monkeypatch.setattr(kpidsl.cli, "PROGRESS_AFTER", 0.05)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     code, _, err = _history(capsys, cohort_dir)
     assert code == 0
-    assert "kpidsl: evaluating month 4 of 4…" in err
-    assert err.endswith("\r\x1b[K")  # the line is cleared when the work is done
+    assert err == "\rkpidsl: evaluating 2026-09 to 2026-12…\r\x1b[K"  # cleared when done
 
 
-def test_slow_reading_shows_progress_at_a_terminal(capsys, cohort_dir, monkeypatch):
+def test_slow_evaluation_shows_progress_at_a_terminal(capsys, cohort_dir, monkeypatch):
     import time
 
-    import kpidsl.data.csvfiles
+    import kpidsl.api
 
-    real = kpidsl.data.csvfiles.load_data
+    real = kpidsl.api.evaluate
 
-    def slow_load(folder):
+    def slow_evaluate(*args, **kw):
         time.sleep(0.5)
-        return real(folder)
+        return real(*args, **kw)
 
-    monkeypatch.setattr(kpidsl.data.csvfiles, "load_data", slow_load)
+    monkeypatch.setattr(kpidsl.api, "evaluate", slow_evaluate)
     monkeypatch.setattr(kpidsl.cli, "PROGRESS_AFTER", 0.05)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     code, out, err = run(capsys, "evaluate", "--data", str(cohort_dir), *AS_OF)
     assert code == 0 and out.startswith("KPIs as of 2026-12-31")
-    assert err.startswith(f"\rkpidsl: reading {cohort_dir}…\r\x1b[K")
-    assert err.endswith("\r\x1b[K")  # (evaluating may be slow enough to show too) cleared
+    assert err == "\rkpidsl: evaluating…\r\x1b[K"

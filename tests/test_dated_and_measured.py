@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import kpidsl
-from kpidsl.engines.python import current_point
 from kpidsl.language.parser import parse
+from kpidsl.plan.points import current_point
 
 D = dt.date
 RULES = Path(__file__).resolve().parents[1] / "rules"

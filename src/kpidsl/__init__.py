@@ -13,49 +13,81 @@ The package is laid out by stage:
   library).
 """
 
-from kpidsl.api import (
-    Explanation,
-    as_date,
-    check,
-    default_rules_path,
-    diff,
-    evaluate,
-    explain,
-    find_group,
-    history,
-    load_rules,
-    month_ends,
-    rules_fingerprint,
-    test,
-)
-from kpidsl.data.csvfiles import data_fingerprint, load_data, write_data
-from kpidsl.data.records import (
-    Bootcamp,
-    Dataset,
-    Employer,
-    Engagement,
-    Interview,
-    Learner,
-    Payment,
-    Profile,
-    Provider,
-)
-from kpidsl.engines.python import Entry, Reason, Result, Verdict
-from kpidsl.language.checker import RuleSet
-from kpidsl.language.source import (
-    DataError,
-    Diagnostic,
-    KpidslError,
-    NotFoundError,
-    RuleError,
-    UsageError,
-)
-from kpidsl.language.vocabulary import Scope, Status
-from kpidsl.outputs.report import Change, Diff, Report
-from kpidsl.tools.evidence import Verification, verify
-from kpidsl.tools.evidence import record as record_evidence
-from kpidsl.tools.testing import TestReport
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from kpidsl.version import __version__ as __version__
+
+#: Where each public name lives. Names are imported when first used, so that ``kpidsl --help``
+#: and ``import kpidsl`` cost almost nothing until the library is really used.
+_EXPORTS = {
+    **dict.fromkeys(("Explanation", "as_date", "check", "default_rules_path", "diff",
+                     "evaluate", "explain", "find_group", "history", "load_rules", "month_ends",
+                     "rules_fingerprint", "test"), "kpidsl.api"),
+    **dict.fromkeys(("data_fingerprint", "load_data", "write_data"), "kpidsl.data.csvfiles"),
+    **dict.fromkeys(("Bootcamp", "Dataset", "Employer", "Engagement", "Interview", "Learner",
+                     "Payment", "Profile", "Provider"), "kpidsl.data.records"),
+    **dict.fromkeys(("Entry", "Reason", "Result", "Verdict"), "kpidsl.engines.python"),
+    "RuleSet": "kpidsl.language.checker",
+    **dict.fromkeys(("DataError", "Diagnostic", "KpidslError", "NotFoundError", "RuleError",
+                     "UsageError"), "kpidsl.language.source"),
+    **dict.fromkeys(("Scope", "Status"), "kpidsl.language.vocabulary"),
+    **dict.fromkeys(("Change", "Diff", "Report"), "kpidsl.outputs.report"),
+    **dict.fromkeys(("Verification", "record_evidence", "verify"), "kpidsl.tools.evidence"),
+    "TestReport": "kpidsl.tools.testing",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'kpidsl' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from kpidsl.api import (
+        Explanation,
+        as_date,
+        check,
+        default_rules_path,
+        diff,
+        evaluate,
+        explain,
+        find_group,
+        history,
+        load_rules,
+        month_ends,
+        rules_fingerprint,
+        test,
+    )
+    from kpidsl.data.csvfiles import data_fingerprint, load_data, write_data
+    from kpidsl.data.records import (
+        Bootcamp,
+        Dataset,
+        Employer,
+        Engagement,
+        Interview,
+        Learner,
+        Payment,
+        Profile,
+        Provider,
+    )
+    from kpidsl.engines.python import Entry, Reason, Result, Verdict
+    from kpidsl.language.checker import RuleSet
+    from kpidsl.language.source import (
+        DataError,
+        Diagnostic,
+        KpidslError,
+        NotFoundError,
+        RuleError,
+        UsageError,
+    )
+    from kpidsl.language.vocabulary import Scope, Status
+    from kpidsl.outputs.report import Change, Diff, Report
+    from kpidsl.tools.evidence import Verification, record_evidence, verify
+    from kpidsl.tools.testing import TestReport
 
 __all__ = [
     "Bootcamp",

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from kpidsl.data.csvfiles import load_data
 from kpidsl.data.records import BY_CLASS, Dataset, record_diagnostic
+from kpidsl.engines import ENGINES
 from kpidsl.engines import python as engine
 from kpidsl.engines.python import Entry, Result, Verdict, evaluate_kpis, evaluate_notices
 from kpidsl.language import checker
@@ -34,6 +36,7 @@ from kpidsl.language.source import (
 )
 from kpidsl.language.vocabulary import Scope
 from kpidsl.outputs.report import Diff, Report, compare
+from kpidsl.plan.lower import lower
 
 if TYPE_CHECKING:
     from kpidsl.tools.testing import TestReport
@@ -77,17 +80,20 @@ def rule_files(paths: Iterable[StrPath] | None = None) -> list[Path]:
     return list(found)
 
 
-def load_rules(paths: Iterable[StrPath] | StrPath | None = None) -> RuleSet:
+def load_rules(paths: Iterable[StrPath] | StrPath | None = None, *, tests: bool = True
+               ) -> RuleSet:
     """Parse and check rule files (default: the shipped rules).
 
     Every file is parsed and every problem of every file is collected before
-    :class:`RuleError` is raised. Names are shared across the files given.
+    :class:`RuleError` is raised. Names are shared across the files given. ``tests=False``
+    leaves out the files of ``tests/`` folders (the tests written beside the rules), which
+    evaluating does not need.
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     diagnostics: list[Diagnostic] = []
     parsed = []
-    files = rule_files(paths)
+    files = [f for f in rule_files(paths) if tests or f.parent.name != "tests"]
     if not files:
         raise RuleError([Diagnostic(message="no .kpi rule files found",
                                     file=", ".join(map(str, paths or [])) or None)])
@@ -171,45 +177,98 @@ def _today_or(value: dt.date | str | None) -> dt.date:
     return dt.date.today() if value is None else as_date(value)
 
 
-def evaluate(rules: RuleSet, data: Dataset, as_of: dt.date | str | None = None) -> Report:
+def engine_for(data: Dataset | StrPath, engine: str | None = None) -> str:
+    """The engine that evaluates ``data``: ``engine`` if given (it must be one of
+    :data:`~kpidsl.engines.ENGINES`), otherwise DuckDB for a data folder and Python for records
+    built in Python."""
+    if engine is None:
+        return "python" if isinstance(data, Dataset) else "duckdb"
+    if engine not in ENGINES:
+        raise NotFoundError(f"no engine called {engine!r}", suggest(engine, ENGINES)
+                            or "the engines are " + ", ".join(ENGINES))
+    return engine
+
+
+def _run(rules: RuleSet, data: Dataset | StrPath, dates: list[dt.date], engine: str | None,
+         entries: bool) -> tuple[dict[dt.date, list[Result]], list[Entry], list[Entry],
+                                 list[Diagnostic]]:
+    """Results at each date (and, with ``entries``, the findings and the actions at the
+    first date) from the engine chosen: DuckDB for a data folder, Python for records built
+    in Python, unless ``engine`` says otherwise."""
+    folder = not isinstance(data, Dataset)
+    engine = engine_for(data, engine)
+    when = dates[0]
+    if engine == "python":
+        dataset = load_data(data) if folder else data  # type: ignore[arg-type]
+        _check_data(dataset)
+        try:
+            results = {d: evaluate_kpis(rules, dataset, d)[0] for d in dates[1:]}
+            first, follow_ups = evaluate_kpis(rules, dataset, when)
+            results[when] = first
+            findings = evaluate_notices(rules, dataset, when, "finding") if entries else []
+            actions = [*evaluate_notices(rules, dataset, when, "action"), *follow_ups] \
+                if entries else []
+        except RecursionError:
+            raise RuleError([_TOO_DEEP]) from None
+        return results, findings, actions, list(dataset.notices)
+    from kpidsl.engines.duckdb import DuckDBEngine
+
+    db = DuckDBEngine()
+    if folder:
+        db.load_folder(data)  # type: ignore[arg-type]
+    else:
+        _check_data(data)  # type: ignore[arg-type]
+        db.load_dataset(data)  # type: ignore[arg-type]
+    the_plan = lower(rules)
+    results = db.results(the_plan, dates)
+    findings = db.entries(the_plan, when, "finding") if entries else []
+    actions = db.entries(the_plan, when, "action") if entries else []
+    return results, findings, actions, list(db.notices)
+
+
+def evaluate(rules: RuleSet, data: Dataset | StrPath, as_of: dt.date | str | None = None,
+             engine: str | None = None) -> Report:
     """Every KPI for every bootcamp, provider and the programme, as of a date (default: today).
 
-    Raises :class:`~kpidsl.language.source.DataError`, naming each record, if ``data`` breaks the
-    contract's integrity rules (a data set built in Python is held to the same rules as one
-    read from CSV).
+    ``data`` is a data folder (read by the engine itself) or a :class:`Dataset`. ``engine``
+    is ``"duckdb"`` (the default for a folder: SQL on the embedded DuckDB) or ``"python"``
+    (the default for a ``Dataset``: the reference engine); both give identical results.
+
+    Raises :class:`~kpidsl.language.source.DataError`, naming each record, if ``data`` breaks
+    the contract (a data set built in Python is held to the same rules as one read from CSV).
     """
-    _check_data(data)
     when = _today_or(as_of)
-    try:
-        results, follow_ups = evaluate_kpis(rules, data, when)
-    except RecursionError:
-        raise RuleError([_TOO_DEEP]) from None
-    untargeted = dict.fromkeys(r.kpi for r in results if r.target is None)
-    findings = [*_loader_notices(data), *evaluate_notices(rules, data, when, "finding"),
+    engine = engine_for(data, engine)
+    results, findings, actions, notices = _run(rules, data, [when], engine, entries=True)
+    untargeted = dict.fromkeys(r.kpi for r in results[when] if r.target is None)
+    findings = [*_loader_notices(notices), *findings,
                 *(Entry(kind="finding", name=kpi, record=f"kpi {kpi}",
                         message=f"no target is in force on {when}: a dated table the target "
                         "reads has no version then, so every status is no_data")
                   for kpi in untargeted)]
-    actions = [*evaluate_notices(rules, data, when, "action"), *follow_ups]
-    return Report(as_of=when, results=tuple(results), findings=tuple(findings),
+    return Report(as_of=when, results=tuple(results[when]), findings=tuple(findings),
                   actions=tuple(actions), rules_fingerprint=rules_fingerprint(rules),
-                  data=data)
+                  engine=engine, data=data)
 
 
 def rule_texts(rules: RuleSet) -> dict[str, str]:
-    """The text of each rule file, by its path relative to the folder that holds them all
-    (``/``-separated), with line ends normalised to ``\n``; sorted by path."""
-    paths = [os.path.abspath(f.path) for f in rules.files]
+    """The text of each rule file that can change a figure, by its path relative to the
+    folder that holds them all (``/``-separated), with line ends normalised to ``\n``; sorted
+    by path. The tests written beside the rules (files in a ``tests`` folder) change no figure
+    and are left out, so loading them or not gives the same fingerprint."""
+    files = [f for f in rules.files if Path(f.path).parent.name != "tests"]
+    paths = [os.path.abspath(f.path) for f in files]
     root = os.path.commonpath([os.path.dirname(p) for p in paths]) if paths else ""
     texts = {Path(os.path.relpath(p, root)).as_posix():
              f.source.replace("\r\n", "\n").replace("\r", "\n")
-             for p, f in zip(paths, rules.files, strict=True)}
+             for p, f in zip(paths, files, strict=True)}
     return dict(sorted(texts.items()))
 
 
 def rules_fingerprint(rules: RuleSet) -> str:
     """The sha256 (hex) of a rule set: over each file's relative path and text (line ends
-    normalised), in order of path. The same files give the same fingerprint wherever they
+    normalised), in order of path (:func:`rule_texts`: the tests beside the rules are left
+    out). The same files give the same fingerprint wherever they
     are and whatever their line ends; any other change of any file changes it."""
     h = hashlib.sha256()
     for path, text in rule_texts(rules).items():
@@ -238,18 +297,20 @@ def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
     return out
 
 
-def history(rules: RuleSet, data: Dataset, dates: Iterable[dt.date | str]
-            ) -> list[tuple[dt.date, list[Result]]]:
+def history(rules: RuleSet, data: Dataset | StrPath, dates: Iterable[dt.date | str],
+            engine: str | None = None) -> list[tuple[dt.date, list[Result]]]:
     """Every KPI for every group at each date, for trends (:func:`month_ends` gives the last
     day of each month of a period).
 
-    The data is checked once; each date evaluates only the KPIs. Findings do not depend on
-    the date and actions are about one date, so neither is repeated here: use
-    :func:`evaluate` for them.
+    The data is read and checked once. The DuckDB engine evaluates every date in one pass
+    over the data; the Python engine one date at a time. Findings do not depend on the date
+    and actions are about one date, so neither is repeated here: use :func:`evaluate`.
     """
     days = [as_date(d, "dates") for d in dates]
-    _check_data(data)
-    return [(d, evaluate_kpis(rules, data, d)[0]) for d in days]
+    if not days:
+        return []
+    results = _run(rules, data, days, engine, entries=False)[0]
+    return [(d, results[d]) for d in days]
 
 
 @attrs.frozen(kw_only=True)
@@ -263,17 +324,20 @@ class Explanation:
     """One per record of the population in the group, in data order."""
 
 
-def explain(rules: RuleSet, data: Dataset, kpi: str, group: str = "all",
+def explain(rules: RuleSet, data: Dataset | StrPath, kpi: str, group: str = "all",
             as_of: dt.date | str | None = None) -> Explanation:
     """Each record of ``kpi``'s population in ``group`` with its verdict (counted, not counted,
     pending), the clause that decided it and the values that clause read.
 
     ``group`` is ``all``, a bootcamp or a provider id; an id that is both is written
     ``bootcamp:ID`` or ``provider:ID``. An unknown KPI or group raises
-    :class:`~kpidsl.language.source.NotFoundError` naming the closest.
+    :class:`~kpidsl.language.source.NotFoundError` naming the closest. The reference
+    (Python) engine explains, so a data folder is read into records first.
     """
     when = _today_or(as_of)
     k = rules.kpi(kpi)
+    if not isinstance(data, Dataset):
+        data = load_data(data)
     scope, gid = find_group(data, group, per_provider=k.per is not None)
     _check_data(data)
     result = next(r for r in evaluate_kpis(rules, data, when)[0]
@@ -287,15 +351,21 @@ def explain(rules: RuleSet, data: Dataset, kpi: str, group: str = "all",
     return Explanation(as_of=when, result=result, verdicts=tuple(verdicts))
 
 
-def find_group(data: Dataset, group: str, per_provider: bool = False) -> tuple[Scope, str]:
+def find_group(where: Dataset | Report | Iterable[Result], group: str,
+               per_provider: bool = False) -> tuple[Scope, str]:
     """The scope and id of a group written ``all``, a bootcamp or provider id, or, for an id
-    that is both, ``bootcamp:ID`` or ``provider:ID``. Otherwise a
-    :class:`~kpidsl.language.source.NotFoundError` listing the groups (a KPI judged per
-    provider has no bootcamp groups)."""
+    that is both, ``bootcamp:ID`` or ``provider:ID``, among the groups of a data set or of
+    results. Otherwise a :class:`~kpidsl.language.source.NotFoundError` listing the groups (a
+    KPI judged per provider has no bootcamp groups)."""
     if group == "all":
         return Scope.PROGRAMME, "all"
-    ids = {Scope.BOOTCAMP: {b.bootcamp_id for b in data.bootcamps},
-           Scope.PROVIDER: {p.provider_id for p in data.providers}}
+    if isinstance(where, Dataset):
+        ids = {Scope.BOOTCAMP: {b.bootcamp_id for b in where.bootcamps},
+               Scope.PROVIDER: {p.provider_id for p in where.providers}}
+    else:
+        ids = {Scope.BOOTCAMP: set(), Scope.PROVIDER: set()}
+        for r in where.results if isinstance(where, Report) else where:
+            ids.get(r.scope, set()).add(r.group)
     both = ids[Scope.BOOTCAMP] & ids[Scope.PROVIDER]
     scopes = [s for s in ids if group in ids[s]]
     prefix, _, rest = group.partition(":")
@@ -316,16 +386,45 @@ def find_group(data: Dataset, group: str, per_provider: bool = False) -> tuple[S
     return scopes[0], group
 
 
-def diff(old: RuleSet, new: RuleSet, data: Dataset, as_of: dt.date | str | None = None) -> Diff:
+def diff(old: RuleSet, new: RuleSet, data: Dataset | StrPath,
+         as_of: dt.date | str | None = None, engine: str | None = None) -> Diff:
     """What a change of rules does to the results on the same data: the results whose status
     or counts change, and the KPIs added and removed."""
     when = _today_or(as_of)
-    return compare(evaluate(old, data, when), evaluate(new, data, when))
+    return compare(evaluate(old, data, when, engine), evaluate(new, data, when, engine))
 
 
-def _loader_notices(data: Dataset) -> list[Entry]:
+def _loader_notices(notices: Iterable[Diagnostic]) -> list[Entry]:
     return [Entry(kind="finding", name="loader", message=d.message, record=d.location,
-                  file=d.file, line=d.line) for d in data.notices]
+                  file=d.file, line=d.line) for d in notices]
+
+
+def kpi_sql(rules: RuleSet, kpi: str, as_of: dt.date, dialect: str = "duckdb",
+            records: bool = False) -> str:
+    """The SQL query that computes ``kpi`` as of a date from the contract's tables.
+
+    It returns one row per group (``scope``, ``group_id``, ``denominator``, ``numerator``,
+    ``pending``), or with ``records`` one row per record of the population with its
+    ``verdict``. ``dialect`` is any dialect sqlglot writes (``duckdb``, ``spark``,
+    ``postgres``, ``tsql``, ``bigquery``, …); :func:`kpidsl.engines.sql.schema` gives the
+    tables. Raises ``KeyError`` for an unknown KPI, ``ValueError`` for ``records`` on a KPI
+    measured per provider.
+    """
+    from kpidsl.engines.sql import QueryBuilder, render
+    from kpidsl.plan.nodes import KpiPlan
+
+    plan = lower(rules)
+    k = plan.kpi(kpi)
+    qb = QueryBuilder(plan, [as_of], lines=False)
+    if records:
+        if not isinstance(k, KpiPlan):
+            raise ValueError(f"{kpi} is measured per provider: it has no records")
+        sql = f"{qb.with_}\n{qb.verdicts(k)}"
+    else:
+        sql = qb.counts(k)
+    head = f"-- {kpi} as of {as_of}: {'one row per record' if records else 'counts per group'}"
+    return f"{head}\n-- generated by kpidsl from the rule files; the tables are the data " \
+        f"contract's\n{render(sql, dialect)};"
 
 
 test.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

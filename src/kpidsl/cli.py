@@ -1,5 +1,5 @@
 """The command line: ``kpidsl check | evaluate | verify | generate | test | explain |
-history | diff | fmt``.
+history | diff | sql | fmt``.
 
 ``kpidsl fmt`` rewrites rule files in the canonical layout of :mod:`kpidsl.language.formatter`; with
 ``--check`` it writes nothing and exits 1 when a file would change (CI runs it on the rules).
@@ -20,19 +20,19 @@ import os
 import re
 import sys
 import threading
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from kpidsl.api import default_rules_path, evaluate, find_group, load_rules
+from kpidsl.engines import ENGINES
 from kpidsl.language.source import KpidslError, RuleError, UsageError, suggest
 from kpidsl.language.vocabulary import Scope, Status
-from kpidsl.outputs.report import Report, render_table, to_csv
 from kpidsl.version import __version__
 
+if TYPE_CHECKING:
+    from kpidsl.outputs.report import Report
+
 OK, ERRORS, USAGE, INTERNAL = 0, 1, 2, 3
-T = TypeVar("T")
 
 #: The command line asks for something impossible (exit 2).
 _UsageError = UsageError
@@ -84,19 +84,6 @@ def _working(what: str) -> Iterator[None]:
             print("\r\x1b[K", end="", file=sys.stderr, flush=True)
 
 
-def _counting(what: str, items: Sequence[T]) -> Iterator[T]:
-    """Each of ``items``, showing ``kpidsl: <what> i of n`` on stderr once the work has
-    taken more than ``PROGRESS_AFTER`` seconds, only when stderr is a terminal."""
-    start, shown = time.monotonic(), False
-    for i, item in enumerate(items, 1):
-        if sys.stderr.isatty() and time.monotonic() - start > PROGRESS_AFTER:
-            shown = True
-            print(f"\rkpidsl: {what} {i} of {len(items)}…", end="", file=sys.stderr, flush=True)
-        yield item
-    if shown:
-        print("\r\x1b[K", end="", file=sys.stderr, flush=True)
-
-
 def _date(text: str) -> dt.date:
     """A date written YYYY-MM-DD, and only so (``date.fromisoformat`` also takes 20250331)."""
     try:
@@ -127,8 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="parse and check rule files",
                        description="Parse and check rule files; print every problem found.")
     c.add_argument("paths", nargs="*", metavar="PATH",
-                   help="rule files or folders (default: the shipped rules, "
-                   f"{default_rules_path()})")
+                   help="rule files or folders (default: the shipped rules)")
 
     e = sub.add_parser("evaluate", help="evaluate the KPIs on a data set",
                        description="Evaluate every KPI for every bootcamp, provider and the "
@@ -142,6 +128,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="table (default, fits 80 columns), json (KPI-SPEC §4) or csv (one row "
                    "per result)")
     _filters(e, scope=True)
+    e.add_argument("--engine", choices=ENGINES, default=None,
+                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data) "
+                   "or python (the reference engine)")
     e.add_argument("--explain", action="store_true",
                    help="json only: add \"explanations\", each KPI's records with their verdict "
                    "and why (default: off)")
@@ -201,6 +190,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="rule file or folder (repeatable; default: the shipped rules)")
     h.add_argument("--format", choices=("table", "json"), default="table",
                    help="table (default) or json")
+    h.add_argument("--engine", choices=ENGINES, default=None,
+                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data) "
+                   "or python (the reference engine)")
     h.add_argument("--chart", metavar="FILE.svg",
                    help="also draw the rates as an SVG chart (default: no chart)")
     h.add_argument("--kpi", metavar="ID", action="append",
@@ -223,6 +215,25 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
     d.add_argument("--format", choices=("table", "json"), default="table",
                    help="table (default) or json")
+    d.add_argument("--engine", choices=ENGINES, default=None,
+                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data) "
+                   "or python (the reference engine)")
+
+    s = sub.add_parser("sql", help="print a KPI's rule as SQL, for your own warehouse",
+                       description="Print the SQL query that computes a KPI's counts per group "
+                       "(scope, group_id, denominator, numerator, pending) from tables named "
+                       "after the data contract's files, in the SQL dialect of your choice.")
+    s.add_argument("kpi", nargs="?", metavar="KPI", help="the KPI's id, e.g. learner_dropout")
+    s.add_argument("--dialect", default="duckdb", metavar="D",
+                   help="duckdb (default), spark, postgres, tsql, bigquery, snowflake, … "
+                   "(any dialect sqlglot writes)")
+    s.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
+    s.add_argument("--records", action="store_true",
+                   help="print the per-record verdicts query instead of the counts")
+    s.add_argument("--schema", action="store_true",
+                   help="print the CREATE TABLE statements of the contract's tables instead")
+    s.add_argument("--rules", action="append", metavar="PATH",
+                   help="rule file or folder (repeatable; default: the shipped rules)")
 
     f = sub.add_parser("fmt", help="rewrite rule files in the canonical layout",
                        description="Rewrite rule files in one canonical layout, keeping their "
@@ -251,13 +262,15 @@ def _filters(p: argparse.ArgumentParser, scope: bool) -> None:
                        help="only results of this scope (repeatable; default: every scope)")
 
 
-def _select(report: Report, data: Any, args: argparse.Namespace) -> Report:
+def _select(report: Report, args: argparse.Namespace) -> Report:
     """The results the filters of the command line ask for (every format honours them)."""
+    from kpidsl.api import find_group
+
     groups = None
     if args.group:
         groups = []
         for g in args.group:
-            scope, gid = find_group(data, g)
+            scope, gid = find_group(report, g)
             groups.append(f"{scope}:{gid}")
     return report.select(kpis=args.kpi, scopes=getattr(args, "scope", None), groups=groups,
                          statuses=args.status)
@@ -269,8 +282,16 @@ def _plural(word: str, n: int) -> str:
     return "findings and actions" if word == "finding or action" else word + "s"
 
 
+def _rules(paths: list[str] | None, tests: bool = False) -> Any:
+    """The rule set the command works on: ``paths`` (each must exist), or the shipped rules;
+    the tests written beside the rules only for the commands that run or check them."""
+    from kpidsl.api import load_rules
+
+    return load_rules([_existing(p) for p in paths] if paths else None, tests=tests)
+
+
 def _check(args: argparse.Namespace) -> int:
-    rules = load_rules([_existing(p) for p in args.paths] or None)
+    rules = _rules(args.paths, tests=True)
     counts = [(len(rules.kpis), "KPI"), (len(rules.definitions), "definition"),
               (len(rules.tables), "table"), (len(rules.schedules), "schedule"),
               (len(rules.notices), "finding or action"), (len(rules.tests), "test")]
@@ -284,23 +305,26 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     if args.explain and args.format != "json":
         raise _UsageError("--explain needs --format json (for a table: kpidsl explain KPI)")
-    rules = load_rules([_existing(p) for p in args.rules] if args.rules else None)
-    with _working(f"reading {args.data}"):
-        data = load_data(_existing(args.data))
-    with _working("evaluating"):
-        whole = evaluate(rules, data, as_of=args.as_of)
-        report = _select(whole, data, args)
-    if args.record:
-        from kpidsl.tools.evidence import record
+    rules = _rules(args.rules)
+    from kpidsl.api import evaluate
+    from kpidsl.outputs.report import json_text, render_table, to_csv
 
-        record(whole, rules, data, args.record)  # the evidence holds every figure
+    folder = _existing(args.data)
+    with _working("evaluating"):
+        whole = evaluate(rules, folder, as_of=args.as_of, engine=args.engine)
+        report = _select(whole, args)
+    if args.record:
+        from kpidsl.tools.evidence import record_evidence
+
+        record_evidence(whole, rules, folder, args.record)  # the evidence holds every figure
     if args.format == "json":
         out = report.to_dict()
         if args.explain:
             with _working("explaining"):
                 kpis = dict.fromkeys(r.kpi for r in report.results)
-                out["explanations"] = _explanations(rules, data, report.as_of, kpis)
-        print(json.dumps(out, indent=2))
+                out["explanations"] = _explanations(rules, load_data(folder), report.as_of,
+                                                    kpis)
+        print(json_text(out))
     elif args.format == "csv":
         sys.stdout.write(to_csv(report))
     else:
@@ -310,14 +334,11 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     """Exit 1 when a figure is not reproduced (or the bundle was changed), as for bad data."""
-    from kpidsl.data.csvfiles import load_data
     from kpidsl.tools.evidence import render, verify
 
     bundle = _existing(args.bundle)
-    with _working(f"reading {args.data}"):
-        data = load_data(_existing(args.data))
     with _working("evaluating"):
-        outcome = verify(bundle, data)
+        outcome = verify(bundle, _existing(args.data))
     print(render(outcome, args.bundle))
     return OK if outcome.reproduced else ERRORS
 
@@ -326,7 +347,7 @@ def _test(args: argparse.Namespace) -> int:
     """Exit 1 when a test fails, as for a rule error: either way the rules need attention."""
     from kpidsl.tools.testing import render, run_tests
 
-    report = run_tests(load_rules([_existing(p) for p in args.paths] or None))
+    report = run_tests(_rules(args.paths, tests=True))
     print(render(report))
     return OK if report.ok else ERRORS
 
@@ -379,7 +400,7 @@ def _explain(args: argparse.Namespace) -> int:
     from kpidsl.data.csvfiles import load_data
     from kpidsl.outputs.report import audit_lines, render_explain, result_json, verdict_json
 
-    rules = load_rules([_existing(p) for p in args.rules] if args.rules else None)
+    rules = _rules(args.rules)
     rules.kpi(args.kpi)  # an unknown KPI is refused before the data is read
     with _working(f"reading {args.data}"):
         data = load_data(_existing(args.data))
@@ -389,7 +410,7 @@ def _explain(args: argparse.Namespace) -> int:
     if args.verdict:
         wanted = {v.replace("_", " ") for v in args.verdict}
         verdicts = tuple(v for v in verdicts if v.verdict.replace("_", " ") in wanted)
-    audit = _audit(rules, data, why.as_of)
+    audit = _audit(rules, data, why.as_of, "python")
     if args.format == "json":
         print(json.dumps({"as_of": why.as_of.isoformat(), "audit": audit,
                           "result": result_json(why.result),
@@ -400,42 +421,43 @@ def _explain(args: argparse.Namespace) -> int:
     return OK
 
 
-def _audit(rules: Any, data: Any, as_of: dt.date | None) -> dict[str, str]:
+def _audit(rules: Any, data: Any, as_of: dt.date | None, engine: str | None
+           ) -> dict[str, str]:
     """What produced the output of ``explain`` and ``history`` (``evaluate``'s report says
     it itself)."""
-    from kpidsl.api import rules_fingerprint
+    from kpidsl.api import engine_for, rules_fingerprint
     from kpidsl.data.csvfiles import data_fingerprint
     from kpidsl.outputs.report import audit_json
 
-    return audit_json(rules=rules_fingerprint(rules), data=data_fingerprint(data), as_of=as_of)
+    return audit_json(rules=rules_fingerprint(rules), data=data_fingerprint(data), as_of=as_of,
+                      engine=engine_for(data, engine))
 
 
 def _history(args: argparse.Namespace) -> int:
-    from kpidsl.api import history, month_ends
-    from kpidsl.data.csvfiles import load_data
+    from kpidsl.api import find_group, history, month_ends
     from kpidsl.outputs.report import audit_lines, history_json, history_svg, render_history
 
     if args.start > args.end:
         raise _UsageError(f"--from {args.start:%Y-%m} is after --to {args.end:%Y-%m}")
-    rules = load_rules([_existing(p) for p in args.rules] if args.rules else None)
+    rules = _rules(args.rules)
     kpis = [rules.kpi(k) for k in args.kpi or ()]
-    with _working(f"reading {args.data}"):
-        data = load_data(_existing(args.data))
+    folder = _existing(args.data)
+    with _working(f"evaluating {args.start:%Y-%m} to {args.end:%Y-%m}"):
+        months_run = history(rules, folder, month_ends(args.start, args.end),
+                             engine=args.engine)
     per_provider = bool(kpis) and all(k.per is not None for k in kpis)
-    scope, group = (find_group(data, args.group, per_provider) if args.group
+    scope, group = (find_group(months_run[0][1], args.group, per_provider) if args.group
                     else (None, "all"))
-    months = []
-    for d in _counting("evaluating month", month_ends(args.start, args.end)):
-        [(_, results)] = history(rules, data, [d])
-        months.append((d, [r for r in results if (not kpis or r.kpi in args.kpi)
-                           and (scope is None or (r.scope, r.group) == (scope, group))
-                           and (not args.status or r.status in args.status)]))
+    months = [(d, [r for r in results if (not kpis or r.kpi in args.kpi)
+                   and (scope is None or (r.scope, r.group) == (scope, group))
+                   and (not args.status or r.status in args.status)])
+              for d, results in months_run]
     if args.chart:
         try:
             Path(args.chart).write_text(history_svg(months, group), encoding="utf-8")
         except OSError as e:
             raise _UsageError(f"cannot write the chart: {e}") from None
-    audit = _audit(rules, data, None)
+    audit = _audit(rules, folder, None, args.engine)
     if args.format == "json":
         print(json.dumps({"audit": audit, **history_json(months)}, indent=2))
     else:
@@ -447,21 +469,19 @@ def _diff(args: argparse.Namespace) -> int:
     """Exit 0 whether or not results change: a change is what the command reports, not a
     failure. Errors in either rule set, or in the data, exit 1."""
     from kpidsl.api import diff as api_diff
-    from kpidsl.data.csvfiles import load_data
     from kpidsl.outputs.report import diff_json, render_diff
 
     rule_sets, problems = [], []
     for path in (args.old, args.new):
         try:
-            rule_sets.append(load_rules([_existing(path)]))
+            rule_sets.append(_rules([path]))
         except RuleError as e:
             problems += e.diagnostics
     if problems:
         raise RuleError(problems)
-    with _working(f"reading {args.data}"):
-        data = load_data(_existing(args.data))
+    folder = _existing(args.data)
     with _working("evaluating both rule sets"):
-        diff = api_diff(*rule_sets, data, as_of=args.as_of)
+        diff = api_diff(*rule_sets, folder, as_of=args.as_of, engine=args.engine)
     if args.format == "json":
         print(json.dumps(diff_json(diff), indent=2))
     else:
@@ -513,6 +533,31 @@ def _fmt(args: argparse.Namespace) -> int:
     return ERRORS if args.check and changed else OK
 
 
+def _sql(args: argparse.Namespace) -> int:
+    """The query behind a KPI (or the tables' schema), for analysts' own warehouses."""
+    from sqlglot.dialects.dialect import Dialect
+
+    from kpidsl.api import kpi_sql
+    from kpidsl.engines.sql import schema
+
+    names = sorted(n for n in Dialect.classes if n)
+    if args.dialect not in names:
+        near = difflib.get_close_matches(args.dialect.lower(), names, 1)
+        raise _UsageError(f"unknown --dialect {args.dialect!r}" +
+                          (f"; did you mean {near[0]}?" if near else
+                           "; the dialects are " + ", ".join(names)))
+    if args.schema:
+        sys.stdout.write(schema(args.dialect))
+        return OK
+    if not args.kpi:
+        raise _UsageError("name a KPI (e.g. kpidsl sql learner_dropout), or give --schema")
+    rules = _rules(args.rules)
+    kpi = rules.kpi(args.kpi)
+    print(kpi_sql(rules, kpi.name, args.as_of or dt.date.today(), dialect=args.dialect,
+                  records=args.records))
+    return OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = _parser()
@@ -524,7 +569,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return e.code if isinstance(e.code, int) else USAGE
     command = {"check": _check, "evaluate": _evaluate, "generate": _generate,
                "test": _test, "explain": _explain, "history": _history,
-               "diff": _diff, "fmt": _fmt, "verify": _verify}[args.command]
+               "diff": _diff, "fmt": _fmt, "sql": _sql, "verify": _verify}[args.command]
     try:
         return command(args)
     except UsageError as e:

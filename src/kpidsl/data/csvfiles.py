@@ -118,15 +118,18 @@ class _Sha256:
         self.hash.update(text.encode("utf-8"))
 
 
-def file_fingerprints(dataset: Dataset) -> dict[str, str | None]:
+def file_fingerprints(dataset: Dataset | str | os.PathLike[str]) -> dict[str, str | None]:
     """The sha256 (hex) of each file of the data contract, by file name; ``None`` when there is
     no such file.
 
     For a data set read by :func:`load_data` it is the hash of each file's bytes as read (what
     ``sha256sum learners.csv`` prints); for one built from records, of the file
     :func:`write_data` would write, so records written out and read back keep their
-    fingerprint. Worked out once per data set.
+    fingerprint. Worked out once per data set. A data folder not read into records (the
+    DuckDB engine reads it itself) gives the hash of each of its files.
     """
+    if not isinstance(dataset, Dataset):
+        return {t.file: _hash_file(os.path.join(dataset, t.file)) for t in RECORD_TYPES}
     known = dataset._fingerprints
     if known is None:
         known = {}
@@ -142,7 +145,7 @@ def file_fingerprints(dataset: Dataset) -> dict[str, str | None]:
     return dict(known)
 
 
-def data_fingerprint(dataset: Dataset) -> str:
+def data_fingerprint(dataset: Dataset | str | os.PathLike[str]) -> str:
     """The sha256 (hex) of a data set: over the fingerprint of each file of the contract
     (:func:`file_fingerprints`: the files as read, or as :func:`write_data` would write the
     records)."""

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import math
+import os
 import textwrap
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -21,11 +23,13 @@ import attrs
 
 from kpidsl.data.csvfiles import data_fingerprint
 from kpidsl.data.records import BY_CLASS, Dataset
-from kpidsl.engines.python import Entry, PointValue, Result, Verdict, describe
+from kpidsl.engines.python import Entry, Result, Verdict, describe
 from kpidsl.language.source import NotFoundError, suggest
+from kpidsl.plan.points import PointValue
 from kpidsl.version import __version__
 
 
+@functools.lru_cache(maxsize=4096)
 def percent(value: Fraction | None, places: int = 1) -> str:
     """A fraction as a percentage for people (``Fraction(1, 5)`` → ``20%``); display only."""
     if value is None:
@@ -51,15 +55,18 @@ class Report:
     """Data-quality findings: records that contradict each other, loader warnings."""
     actions: tuple[Entry, ...]
     """Follow-up actions: employers to chase, learners to refer."""
-    rules_fingerprint: str = ""
+    rules_fingerprint: str = attrs.field(default="", eq=False)
     """sha256 of the rule files evaluated (:func:`kpidsl.api.rules_fingerprint`)."""
-    engine: str = "python"
+    engine: str = attrs.field(default="python", eq=False)
     """The engine that evaluated the rules."""
-    version: str = __version__
-    """The version of kpidsl that evaluated them."""
-    _data: Dataset | None = attrs.field(default=None, eq=False, repr=False, alias="data")
-    """The data evaluated, for its fingerprint (worked out when first asked for: hashing
-    records built in Python costs as much as writing them out)."""
+    version: str = attrs.field(default=__version__, eq=False)
+    """The version of kpidsl that evaluated them. Like the fingerprints and the engine, it
+    says what produced the figures and is not one of them: reports with the same figures are
+    equal."""
+    _data: Dataset | str | os.PathLike[str] | None = attrs.field(default=None, eq=False,
+                                                                 repr=False, alias="data")
+    """The data evaluated (records, or a data folder), for its fingerprint (worked out when
+    first asked for: hashing records built in Python costs as much as writing them out)."""
 
     @property
     def data_fingerprint(self) -> str:
@@ -115,9 +122,9 @@ class Report:
                      and (st is None or r.status in st))
         return attrs.evolve(self, results=kept)
 
-    def to_json(self, indent: int | None = 2) -> str:
-        """The KPI-SPEC §4 JSON document (:meth:`to_dict`, written out)."""
-        return json.dumps(self.to_dict(), indent=indent)
+    def to_json(self) -> str:
+        """The KPI-SPEC §4 JSON document (:meth:`to_dict`, written out by :func:`json_text`)."""
+        return json_text(self.to_dict())
 
     def to_dict(self) -> dict[str, Any]:
         """The KPI-SPEC §4 object: results, findings and actions, as plain Python values."""
@@ -138,6 +145,20 @@ def audit_json(*, rules: str, data: str, as_of: dt.date | None = None, engine: s
     if as_of is not None:
         out["as_of"] = as_of.isoformat()
     return {**out, "rules": rules, "data": data}
+
+
+def json_text(obj: dict[str, Any]) -> str:
+    """JSON with each item of a top-level list on a line of its own: readable and diffable,
+    and written by the fast C encoder (an indented dump of a big report is several times
+    slower)."""
+    parts = []
+    for key, value in obj.items():
+        if isinstance(value, list) and value:
+            items = ",\n    ".join(json.dumps(x, ensure_ascii=False) for x in value)
+            parts.append(f"  {json.dumps(key)}: [\n    {items}\n  ]")
+        else:
+            parts.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(parts) + "\n}"
 
 
 def result_json(r: Result) -> dict[str, Any]:

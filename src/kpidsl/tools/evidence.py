@@ -1,6 +1,6 @@
 """Evidence for audit: a bundle that ties reported figures to what produced them, and its check.
 
-A bundle is a folder written by :func:`record` (``kpidsl evaluate --record DIR``):
+A bundle is a folder written by :func:`record_evidence` (``kpidsl evaluate --record DIR``):
 
 - ``rules/``: the rule files as evaluated, at their paths relative to their common folder;
 - ``report.json``: the report, as ``evaluate --format json`` prints it;
@@ -39,10 +39,11 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def record(report: Report, rules: RuleSet, data: Dataset, folder: str | os.PathLike[str]
-           ) -> Path:
-    """Write the evidence bundle of ``report`` (evaluated with ``rules`` on ``data``) into
-    ``folder``, which must be new or empty: evidence is never overwritten."""
+def record_evidence(report: Report, rules: RuleSet, data: Dataset | str | os.PathLike[str],
+                    folder: str | os.PathLike[str]) -> Path:
+    """Write the evidence bundle of ``report`` (evaluated with ``rules`` on ``data``, records
+    or a data folder) into ``folder``, which must be new or empty: evidence is never
+    overwritten."""
     out = Path(folder)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UsageError(f"{out} exists and is not an empty folder",
@@ -112,11 +113,13 @@ def _brief(r: dict[str, Any]) -> str:
         f" (target {r['target']})"
 
 
-def verify(bundle: str | os.PathLike[str], data: Dataset) -> Verification:
-    """Evaluate a bundle's rules again on ``data`` at the recorded date and compare every
-    figure of the recorded report (each result's status, k, n, pending and target, and the
-    number of findings and actions). Changes to the bundle itself (its rules or its report
-    edited after recording) are differences too."""
+def verify(bundle: str | os.PathLike[str], data: Dataset | str | os.PathLike[str]
+           ) -> Verification:
+    """Evaluate a bundle's rules again on ``data`` (records or a data folder) at the recorded
+    date, with the recorded engine, and compare every figure of the recorded report (each
+    result's status, k, n, pending and target, and the number of findings and actions).
+    Changes to the bundle itself (its rules or its report edited after recording) are
+    differences too."""
     folder = Path(bundle)
     if not folder.is_dir():
         raise UsageError(f"{folder}: not an evidence bundle folder",
@@ -136,7 +139,7 @@ def verify(bundle: str | os.PathLike[str], data: Dataset) -> Verification:
         differences.append("the bundle's rules were changed after they were recorded: "
                            + ", ".join(changed))
     when = as_date(manifest.get("as_of", recorded.get("as_of", "")), "the recorded as_of")
-    report = evaluate(rules, data, as_of=when)
+    report = evaluate(rules, data, as_of=when, engine=manifest.get("engine"))
     files_now = file_fingerprints(data)
     files_then = manifest.get("data", {}).get("files", {})
     data_changes = tuple(name for name in sorted({*files_now, *files_then})
