@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -177,28 +177,53 @@ def _today_or(value: dt.date | str | None) -> dt.date:
     return dt.date.today() if value is None else as_date(value)
 
 
-def engine_for(data: Dataset | StrPath, engine: str | None = None) -> str:
-    """The engine that evaluates ``data``: ``engine`` if given (it must be one of
-    :data:`~kpidsl.engines.ENGINES`), otherwise DuckDB for a data folder and Python for records
-    built in Python."""
+Engine = str | Any
+"""An engine's name (``"duckdb"``, ``"python"``, ``"spark"``), a DuckDB connection or a
+``SparkSession``."""
+Data = Dataset | StrPath | Mapping[str, Any] | None
+"""A data folder, records built in Python, or (for a DuckDB connection or a SparkSession) the
+tables it already has: ``None``, or a mapping of contract names to DataFrames."""
+
+
+def _sql_engine(engine: Engine) -> Any:
+    """The SQL engine object for ``engine``; ``None`` for the Python engine."""
+    if engine == "python":
+        return None
+    if engine in ("duckdb", "spark") or not isinstance(engine, str):
+        if engine == "duckdb" or type(engine).__module__.startswith("duckdb"):
+            from kpidsl.engines.duckdb import DuckDBEngine
+
+            return DuckDBEngine(None if engine == "duckdb" else engine)
+        from kpidsl.engines.spark import SparkEngine
+
+        return SparkEngine(None if engine == "spark" else engine)
+    raise NotFoundError(f"no engine called {engine!r}", suggest(str(engine), ENGINES)
+                        or "the engines are " + ", ".join(ENGINES))
+
+
+def engine_name(data: Data, engine: Engine | None = None) -> str:
+    """The name of the engine that evaluates ``data`` (for the report's audit): ``engine``'s
+    own, the engine of a DuckDB connection or a SparkSession, or by default DuckDB for a data
+    folder and Python for records built in Python."""
     if engine is None:
-        return "python" if isinstance(data, Dataset) else "duckdb"
-    if engine not in ENGINES:
-        raise NotFoundError(f"no engine called {engine!r}", suggest(engine, ENGINES)
-                            or "the engines are " + ", ".join(ENGINES))
-    return engine
+        return "duckdb" if isinstance(data, str | os.PathLike) else "python"
+    if isinstance(engine, str):
+        return engine
+    return "duckdb" if type(engine).__module__.startswith("duckdb") else "spark"
 
 
-def _run(rules: RuleSet, data: Dataset | StrPath, dates: list[dt.date], engine: str | None,
+def _run(rules: RuleSet, data: Data, dates: list[dt.date], engine: Engine | None,
          entries: bool) -> tuple[dict[dt.date, list[Result]], list[Entry], list[Entry],
                                  list[Diagnostic]]:
     """Results at each date (and, with ``entries``, the findings and the actions at the
     first date) from the engine chosen: DuckDB for a data folder, Python for records built
     in Python, unless ``engine`` says otherwise."""
-    folder = not isinstance(data, Dataset)
-    engine = engine_for(data, engine)
+    folder = isinstance(data, str | os.PathLike)
+    db = _sql_engine(engine or ("duckdb" if folder else "python"))
     when = dates[0]
-    if engine == "python":
+    if db is None:
+        if not (folder or isinstance(data, Dataset)):
+            raise ValueError("the Python engine evaluates a data folder or a Dataset")
         dataset = load_data(data) if folder else data  # type: ignore[arg-type]
         _check_data(dataset)
         try:
@@ -211,14 +236,13 @@ def _run(rules: RuleSet, data: Dataset | StrPath, dates: list[dt.date], engine: 
         except RecursionError:
             raise RuleError([_TOO_DEEP]) from None
         return results, findings, actions, list(dataset.notices)
-    from kpidsl.engines.duckdb import DuckDBEngine
-
-    db = DuckDBEngine()
     if folder:
-        db.load_folder(data)  # type: ignore[arg-type]
+        db.load_folder(data)
+    elif isinstance(data, Dataset):
+        _check_data(data)
+        db.load_dataset(data)
     else:
-        _check_data(data)  # type: ignore[arg-type]
-        db.load_dataset(data)  # type: ignore[arg-type]
+        db.use_tables(data)
     the_plan = lower(rules)
     results = db.results(the_plan, dates)
     findings = db.entries(the_plan, when, "finding") if entries else []
@@ -226,19 +250,21 @@ def _run(rules: RuleSet, data: Dataset | StrPath, dates: list[dt.date], engine: 
     return results, findings, actions, list(db.notices)
 
 
-def evaluate(rules: RuleSet, data: Dataset | StrPath, as_of: dt.date | str | None = None,
-             engine: str | None = None) -> Report:
+def evaluate(rules: RuleSet, data: Data, as_of: dt.date | str | None = None,
+             engine: Engine | None = None) -> Report:
     """Every KPI for every bootcamp, provider and the programme, as of a date (default: today).
 
     ``data`` is a data folder (read by the engine itself) or a :class:`Dataset`. ``engine``
-    is ``"duckdb"`` (the default for a folder: SQL on the embedded DuckDB) or ``"python"``
-    (the default for a ``Dataset``: the reference engine); both give identical results.
+    is ``"duckdb"`` (the default for a folder: SQL on the embedded DuckDB), ``"python"``
+    (the default for a ``Dataset``: the reference engine) or ``"spark"`` (a local Spark), or
+    a DuckDB connection or a ``SparkSession`` of your own; every engine gives the same
+    results. With a connection or session, ``data`` may also be ``None`` (its tables named
+    after the contract's files are read) or a mapping of those names to DataFrames.
 
     Raises :class:`~kpidsl.language.source.DataError`, naming each record, if ``data`` breaks
     the contract (a data set built in Python is held to the same rules as one read from CSV).
     """
     when = _today_or(as_of)
-    engine = engine_for(data, engine)
     results, findings, actions, notices = _run(rules, data, [when], engine, entries=True)
     untargeted = dict.fromkeys(r.kpi for r in results[when] if r.target is None)
     findings = [*_loader_notices(notices), *findings,
@@ -248,7 +274,8 @@ def evaluate(rules: RuleSet, data: Dataset | StrPath, as_of: dt.date | str | Non
                   for kpi in untargeted)]
     return Report(as_of=when, results=tuple(results[when]), findings=tuple(findings),
                   actions=tuple(actions), rules_fingerprint=rules_fingerprint(rules),
-                  engine=engine, data=data)
+                  engine=engine_name(data, engine),
+                  data=data if isinstance(data, Dataset | str | os.PathLike) else None)
 
 
 def rule_texts(rules: RuleSet) -> dict[str, str]:
@@ -297,13 +324,14 @@ def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
     return out
 
 
-def history(rules: RuleSet, data: Dataset | StrPath, dates: Iterable[dt.date | str],
-            engine: str | None = None) -> list[tuple[dt.date, list[Result]]]:
+def history(rules: RuleSet, data: Data, dates: Iterable[dt.date | str],
+            engine: Engine | None = None) -> list[tuple[dt.date, list[Result]]]:
     """Every KPI for every group at each date, for trends (:func:`month_ends` gives the last
     day of each month of a period).
 
-    The data is read and checked once. The DuckDB engine evaluates every date in one pass
-    over the data; the Python engine one date at a time. Findings do not depend on the date
+    The data is read and checked once. The SQL engines evaluate every date in one pass over
+    the data; the Python engine one date at a time. ``data`` and ``engine`` are as for
+    :func:`evaluate`. Findings do not depend on the date
     and actions are about one date, so neither is repeated here: use :func:`evaluate`.
     """
     days = [as_date(d, "dates") for d in dates]
@@ -386,8 +414,8 @@ def find_group(where: Dataset | Report | Iterable[Result], group: str,
     return scopes[0], group
 
 
-def diff(old: RuleSet, new: RuleSet, data: Dataset | StrPath,
-         as_of: dt.date | str | None = None, engine: str | None = None) -> Diff:
+def diff(old: RuleSet, new: RuleSet, data: Data, as_of: dt.date | str | None = None,
+         engine: Engine | None = None) -> Diff:
     """What a change of rules does to the results on the same data: the results whose status
     or counts change, and the KPIs added and removed."""
     when = _today_or(as_of)

@@ -129,8 +129,9 @@ def _parser() -> argparse.ArgumentParser:
                    "per result)")
     _filters(e, scope=True)
     e.add_argument("--engine", choices=ENGINES, default=None,
-                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data) "
-                   "or python (the reference engine)")
+                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data), "
+                   "python (the reference engine) or spark (a local Spark; needs "
+                   "kpidsl[spark] and Java)")
     e.add_argument("--explain", action="store_true",
                    help="json only: add \"explanations\", each KPI's records with their verdict "
                    "and why (default: off)")
@@ -191,8 +192,9 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("--format", choices=("table", "json"), default="table",
                    help="table (default) or json")
     h.add_argument("--engine", choices=ENGINES, default=None,
-                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data) "
-                   "or python (the reference engine)")
+                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data), "
+                   "python (the reference engine) or spark (a local Spark; needs "
+                   "kpidsl[spark] and Java)")
     h.add_argument("--chart", metavar="FILE.svg",
                    help="also draw the rates as an SVG chart (default: no chart)")
     h.add_argument("--kpi", metavar="ID", action="append",
@@ -216,8 +218,9 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--format", choices=("table", "json"), default="table",
                    help="table (default) or json")
     d.add_argument("--engine", choices=ENGINES, default=None,
-                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data) "
-                   "or python (the reference engine)")
+                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data), "
+                   "python (the reference engine) or spark (a local Spark; needs "
+                   "kpidsl[spark] and Java)")
 
     s = sub.add_parser("sql", help="print a KPI's rule as SQL, for your own warehouse",
                        description="Print the SQL query that computes a KPI's counts per group "
@@ -425,12 +428,12 @@ def _audit(rules: Any, data: Any, as_of: dt.date | None, engine: str | None
            ) -> dict[str, str]:
     """What produced the output of ``explain`` and ``history`` (``evaluate``'s report says
     it itself)."""
-    from kpidsl.api import engine_for, rules_fingerprint
+    from kpidsl.api import engine_name, rules_fingerprint
     from kpidsl.data.csvfiles import data_fingerprint
     from kpidsl.outputs.report import audit_json
 
     return audit_json(rules=rules_fingerprint(rules), data=data_fingerprint(data), as_of=as_of,
-                      engine=engine_for(data, engine))
+                      engine=engine_name(data, engine))
 
 
 def _history(args: argparse.Namespace) -> int:
