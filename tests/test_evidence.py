@@ -205,3 +205,17 @@ def test_history_and_explain_say_what_produced_them(capsys, cohort_dir):
                        "--to", "2026-12")
     assert out.splitlines()[-1].startswith(f"rules {report.rules_fingerprint[:12]}, data "
                                            f"{report.data_fingerprint[:12]}")
+
+
+def test_data_the_engine_holds_itself_has_no_fingerprint():
+    import duckdb
+
+    from kpidsl.outputs.report import audit_lines
+
+    con = duckdb.connect()
+    folder = kpidsl.default_rules_path().parent / "examples" / "sample"
+    kpidsl.evaluate(kpidsl.load_rules(), folder, as_of="2025-03-31", engine=con)  # loads it
+    report = kpidsl.evaluate(kpidsl.load_rules(), None, as_of="2025-03-31", engine=con)
+    assert (report.engine, report.data_fingerprint) == ("duckdb", "")
+    assert audit_lines(report)[1].startswith(f"rules {report.rules_fingerprint[:12]}, data "
+                                             "(the engine’s own tables)")

@@ -190,7 +190,7 @@ def _sql_engine(engine: Engine) -> Any:
     if engine == "python":
         return None
     if engine in ("duckdb", "spark") or not isinstance(engine, str):
-        if engine == "duckdb" or type(engine).__module__.startswith("duckdb"):
+        if engine == "duckdb" or _is_duckdb(engine):
             from kpidsl.engines.duckdb import DuckDBEngine
 
             return DuckDBEngine(None if engine == "duckdb" else engine)
@@ -209,7 +209,12 @@ def engine_name(data: Data, engine: Engine | None = None) -> str:
         return "duckdb" if isinstance(data, str | os.PathLike) else "python"
     if isinstance(engine, str):
         return engine
-    return "duckdb" if type(engine).__module__.startswith("duckdb") else "spark"
+    return "duckdb" if _is_duckdb(engine) else "spark"
+
+
+def _is_duckdb(connection: Any) -> bool:
+    """A DuckDB connection (its class lives in ``duckdb``, or ``_duckdb`` since DuckDB 1.4)."""
+    return type(connection).__module__.lstrip("_").startswith("duckdb")
 
 
 def _run(rules: RuleSet, data: Data, dates: list[dt.date], engine: Engine | None,

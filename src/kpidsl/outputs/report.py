@@ -251,7 +251,7 @@ def audit_lines(report: Report | dict[str, str]) -> list[str]:
     a = report.audit() if isinstance(report, Report) else report
     when = f" as of {a['as_of']}" if "as_of" in a else ""
     return [f"Evaluated by kpidsl {a['kpidsl']} ({a['engine']} engine){when};",
-            f"rules {a['rules'][:SHORT]}, data {a['data'][:SHORT]} "
+            f"rules {a['rules'][:SHORT]}, data {a['data'][:SHORT] or '(the engine’s own tables)'} "
             "(sha256 fingerprints, first digits)"]
 
 
