@@ -33,7 +33,8 @@ def tests(session: nox.Session) -> None:
     """The whole test suite, against the package installed as a user would install it
     (with Spark, whose tests need Java)."""
     os_packages(session, {"java": "default-jre-headless"})
-    session.install(".[spark]", "pytest>=8", "hypothesis>=6.100", "sphinx>=7.2", "mypy>=1.8")
+    session.install(".[spark]", "pytest>=8", "hypothesis>=6.100", "sphinx>=7.2", "mypy>=1.8",
+                    "pandas")  # pandas: records built from a DataFrame (test_rows)
     session.run("pytest", *session.posargs)
 
 
