@@ -37,7 +37,9 @@ def tests(session: nox.Session) -> None:
     ``.ci/run``): found on ``PATH``, skipped when absent unless ``CI=true``, when it fails.
     """
     os_packages(session, {"java": "default-jre-headless", "chromium": "chromium"})
-    session.install(".[spark]", "pytest>=8", "hypothesis>=6.100", "sphinx>=7.2", "openpyxl>=3.1")
+    session.install(".[spark]", "pytest>=8", "hypothesis>=6.100", "sphinx>=7.2", "mypy>=1.8",
+                    "pandas",  # pandas: records built from a DataFrame (test_rows)
+                    "openpyxl>=3.1")  # openpyxl: reads the workbooks back (test_workbook)
     session.run("pytest", *session.posargs)
 
 

@@ -172,6 +172,7 @@ def test_the_command_line_chooses_the_engine(capsys, folder: Path):
         assert cli.main(["evaluate", "--data", str(folder), "--as-of", "2025-03-31",
                          "--format", "json", "--engine", engine]) == 0
         outs[engine] = json.loads(capsys.readouterr().out)
+    assert [outs[e].pop("audit")["engine"] for e in ("python", "duckdb")] == ["python", "duckdb"]
     assert outs["python"] == outs["duckdb"]
 
 

@@ -192,13 +192,13 @@ def test_history_json_is_a_separate_evaluate_at_each_month_end(capsys, data_dir)
                        "--to", "2025-02", "--format", "json")
     assert code == 0
     got = json.loads(out)
-    assert list(got) == ["months"]
+    assert list(got) == ["audit", "months"]
     assert [m["as_of"] for m in got["months"]] == [
         "2024-11-30", "2024-12-31", "2025-01-31", "2025-02-28"]
     data, rules = load_data(data_dir), shipped_rules()
     for month in got["months"]:
         assert list(month) == ["as_of", "results"]
-        expected = kpidsl.evaluate(rules, data, D(month["as_of"])).to_json()["results"]
+        expected = kpidsl.evaluate(rules, data, D(month["as_of"])).to_dict()["results"]
         assert month["results"] == expected
 
 
@@ -345,7 +345,7 @@ def test_evaluate_explain_adds_explanations_and_leaves_the_default_json_alone(ca
     code, out, _ = run(capsys, *args, "--explain")
     assert code == 0
     plain_json, got = json.loads(plain), json.loads(out)
-    assert list(plain_json) == ["as_of", "results", "findings", "actions"]
+    assert list(plain_json) == ["as_of", "audit", "results", "findings", "actions"]
     assert {k: v for k, v in got.items() if k != "explanations"} == plain_json
     assert list(got["explanations"]) == [k.name for k in shipped_rules().kpis]
     dropout = next(r for r in plain_json["results"]
@@ -360,10 +360,10 @@ def test_evaluate_explain_adds_explanations_and_leaves_the_default_json_alone(ca
     (["history", "--from", "2024/01", "--to", "2025-01"], "write YYYY-MM"),
     (["history", "--from", "2025-02", "--to", "2025-01"], "--from 2025-02 is after --to 2025-01"),
     (["history", "--from", "2025-01", "--to", "2025-01", "--kpi", "dropout"],
-     "did you mean learner_dropout?"),
+     "did you mean `learner_dropout`?"),
     (["history", "--from", "2025-01", "--to", "2025-01", "--group", "NOPE"],
      "no group 'NOPE'; the groups are all, "),
-    (["explain", "learner_drop"], "no KPI called 'learner_drop'; did you mean learner_dropout?"),
+    (["explain", "learner_drop"], "no KPI called 'learner_drop'; did you mean `learner_dropout`?"),
     (["explain", "learner_dropout", "--group", "NOPE"], "the groups are all, "),
     (["explain", "delivery_against_profile", "--group", "BC0001"], "judged per provider"),
     (["evaluate", "--explain"], "--explain needs --format json"),

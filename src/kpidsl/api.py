@@ -1,23 +1,45 @@
-"""The public entry points: load rules, load data, evaluate."""
+"""The public entry points: every command of the command line as a typed Python function.
+
+``load_rules`` and ``check`` read rule files, ``load_data`` reads a data folder, ``evaluate``,
+``history``, ``explain`` and ``diff`` evaluate, ``test`` runs the tests beside the rules. A
+date may be given as a :class:`datetime.date` or an ISO string (``"2025-03-31"``); a name that
+does not exist raises :class:`~kpidsl.language.source.NotFoundError` with the closest one.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from kpidsl.data import csvfiles
-from kpidsl.data.records import BY_CLASS, Dataset
+from kpidsl.data.records import BY_CLASS, Dataset, record_diagnostic
 from kpidsl.engines import ENGINES
-from kpidsl.engines.python import Entry, Result, describe, evaluate_kpis, evaluate_notices
-from kpidsl.language.checker import RuleSet, check
+from kpidsl.engines import python as engine
+from kpidsl.engines.python import Entry, Result, Verdict, evaluate_kpis, evaluate_notices
+from kpidsl.language import checker
+from kpidsl.language.checker import RuleSet
 from kpidsl.language.parser import parse
-from kpidsl.language.source import DataError, Diagnostic, RuleError
-from kpidsl.outputs.report import Report
+from kpidsl.language.source import (
+    DataError,
+    Diagnostic,
+    NotFoundError,
+    RuleError,
+    UsageError,
+    suggest,
+)
+from kpidsl.language.vocabulary import Scope
+from kpidsl.outputs.report import Diff, Report, compare
 from kpidsl.plan.lower import lower
+
+if TYPE_CHECKING:
+    from kpidsl.tools.testing import TestReport
 
 StrPath = str | os.PathLike[str]
 
@@ -97,7 +119,7 @@ def load_rules(paths: Iterable[StrPath] | StrPath | None = None, *, tests: bool 
     if diagnostics:
         raise RuleError(diagnostics)
     try:
-        return check(parsed)
+        return checker.check(parsed)
     except RecursionError:
         raise RuleError([_TOO_DEEP]) from None
 
@@ -133,6 +155,48 @@ def load_data(path: StrPath) -> Dataset:
     return csvfiles.load_data(path)
 
 
+def check(paths: Iterable[StrPath] | StrPath | None = None) -> tuple[Diagnostic, ...]:
+    """Every problem of the rule files (default: the shipped rules); empty when they check.
+
+    The same as :func:`load_rules`, but the problems are returned rather than raised.
+    """
+    try:
+        load_rules(paths)
+    except RuleError as e:
+        return e.diagnostics
+    return ()
+
+
+def test(rules: RuleSet | Iterable[StrPath] | StrPath | None = None) -> TestReport:
+    """Run the tests written beside the rules (a rule set, or rule files to load; default: the
+    shipped rules): each outcome, and what the tests cover of each KPI."""
+    from kpidsl.tools.testing import run_tests  # which runs evaluate
+
+    return run_tests(rules if isinstance(rules, RuleSet) else load_rules(rules))
+
+
+def as_date(value: dt.date | str, what: str = "as_of") -> dt.date:
+    """A date given as a :class:`datetime.date` or written ``YYYY-MM-DD``; anything else is a
+    :class:`~kpidsl.language.source.UsageError` that says what to write."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            if len(value) == 10 and value[4] == value[7] == "-":
+                return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+        raise UsageError(f"{what}: {value!r} is not a date", "write YYYY-MM-DD, e.g. 2025-03-31")
+    raise UsageError(f"{what}: expected a datetime.date or a YYYY-MM-DD string, not "
+                     f"{type(value).__name__} {value!r}")
+
+
+def _today_or(value: dt.date | str | None) -> dt.date:
+    return dt.date.today() if value is None else as_date(value)
+
+
 Engine = str | Any
 """An engine's name (``"duckdb"``, ``"python"``, ``"spark"``), a DuckDB connection or a
 ``SparkSession``."""
@@ -146,14 +210,31 @@ def _sql_engine(engine: Engine) -> Any:
     if engine == "python":
         return None
     if engine in ("duckdb", "spark") or not isinstance(engine, str):
-        if engine == "duckdb" or type(engine).__module__.startswith("duckdb"):
+        if engine == "duckdb" or _is_duckdb(engine):
             from kpidsl.engines.duckdb import DuckDBEngine
 
             return DuckDBEngine(None if engine == "duckdb" else engine)
         from kpidsl.engines.spark import SparkEngine
 
         return SparkEngine(None if engine == "spark" else engine)
-    raise ValueError(f"unknown engine {engine!r}: the engines are {', '.join(ENGINES)}")
+    raise NotFoundError(f"no engine called {engine!r}", suggest(str(engine), ENGINES)
+                        or "the engines are " + ", ".join(ENGINES))
+
+
+def engine_name(data: Data, engine: Engine | None = None) -> str:
+    """The name of the engine that evaluates ``data`` (for the report's audit): ``engine``'s
+    own, the engine of a DuckDB connection or a SparkSession, or by default DuckDB for a data
+    folder and Python for records built in Python."""
+    if engine is None:
+        return "duckdb" if isinstance(data, str | os.PathLike) else "python"
+    if isinstance(engine, str):
+        return engine
+    return "duckdb" if _is_duckdb(engine) else "spark"
+
+
+def _is_duckdb(connection: Any) -> bool:
+    """A DuckDB connection (its class lives in ``duckdb``, or ``_duckdb`` since DuckDB 1.4)."""
+    return type(connection).__module__.lstrip("_").startswith("duckdb")
 
 
 def _run(rules: RuleSet, data: Data, dates: list[dt.date], engine: Engine | None,
@@ -205,7 +286,7 @@ def _run(rules: RuleSet, data: Data, dates: list[dt.date], engine: Engine | None
     return results, findings, actions, list(db.notices)
 
 
-def evaluate(rules: RuleSet, data: Data, as_of: dt.date | None = None,
+def evaluate(rules: RuleSet, data: Data, as_of: dt.date | str | None = None,
              engine: Engine | None = None) -> Report:
     """Every KPI for every bootcamp, provider and the programme, as of a date (default: today).
 
@@ -220,7 +301,10 @@ def evaluate(rules: RuleSet, data: Data, as_of: dt.date | None = None,
     Raises :class:`~kpidsl.language.source.DataError`, naming each record, if ``data`` breaks
     the contract (a data set built in Python is held to the same rules as one read from CSV).
     """
-    when = as_of or dt.date.today()
+    when = _today_or(as_of)
+    if isinstance(data, str | os.PathLike) and is_workbook(data):
+        # Read into records first, so the report's data fingerprint is of the records.
+        data, engine = load_data(data), engine or "duckdb"
     results, findings, actions, notices = _run(rules, data, [when], engine, entries=True)
     untargeted = dict.fromkeys(r.kpi for r in results[when] if r.target is None)
     findings = [*_loader_notices(notices), *findings,
@@ -229,17 +313,45 @@ def evaluate(rules: RuleSet, data: Data, as_of: dt.date | None = None,
                         "reads has no version then, so every status is no_data")
                   for kpi in untargeted)]
     return Report(as_of=when, results=tuple(results[when]), findings=tuple(findings),
-                  actions=tuple(actions))
+                  actions=tuple(actions), rules_fingerprint=rules_fingerprint(rules),
+                  engine=engine_name(data, engine),
+                  data=data if isinstance(data, Dataset | str | os.PathLike) else None)
+
+
+def rule_texts(rules: RuleSet) -> dict[str, str]:
+    """The text of each rule file that can change a figure, by its path relative to the
+    folder that holds them all (``/``-separated), with line ends normalised to ``\n``; sorted
+    by path. The tests written beside the rules (files in a ``tests`` folder) change no figure
+    and are left out, so loading them or not gives the same fingerprint."""
+    files = [f for f in rules.files if Path(f.path).parent.name != "tests"]
+    paths = [os.path.abspath(f.path) for f in files]
+    root = os.path.commonpath([os.path.dirname(p) for p in paths]) if paths else ""
+    texts = {Path(os.path.relpath(p, root)).as_posix():
+             f.source.replace("\r\n", "\n").replace("\r", "\n")
+             for p, f in zip(paths, files, strict=True)}
+    return dict(sorted(texts.items()))
+
+
+def rules_fingerprint(rules: RuleSet) -> str:
+    """The sha256 (hex) of a rule set: over each file's relative path and text (line ends
+    normalised), in order of path (:func:`rule_texts`: the tests beside the rules are left
+    out). The same files give the same fingerprint wherever they
+    are and whatever their line ends; any other change of any file changes it."""
+    h = hashlib.sha256()
+    for path, text in rule_texts(rules).items():
+        data = text.encode("utf-8")
+        h.update(f"{path}\n{len(data)}\n".encode())
+        h.update(data)
+    return h.hexdigest()
 
 
 def _check_data(data: Dataset) -> None:
     """Raise a :class:`DataError` naming every record that breaks the contract."""
     problems = data.problems()
     if problems:
-        raise DataError([Diagnostic(
-            message=f"{describe(BY_CLASS[type(r)].name, r)}: {field}: {m}",
-            file=BY_CLASS[type(r)].file if r.line else None, line=r.line,
-        ) for r, field, m in problems])
+        raise DataError([record_diagnostic(r, field, m, line=r.line,
+                                           file=BY_CLASS[type(r)].file if r.line else None)
+                         for r, field, m in problems])
 
 
 def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -252,20 +364,102 @@ def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
     return out
 
 
-def history(rules: RuleSet, data: Data, dates: Iterable[dt.date],
+def history(rules: RuleSet, data: Data, dates: Iterable[dt.date | str],
             engine: Engine | None = None) -> list[tuple[dt.date, list[Result]]]:
-    """Every KPI for every group at each date, for trends.
+    """Every KPI for every group at each date, for trends (:func:`month_ends` gives the last
+    day of each month of a period).
 
     The data is read and checked once. The SQL engines evaluate every date in one pass over
     the data; the Python engine one date at a time. ``data`` and ``engine`` are as for
     :func:`evaluate`. Findings do not depend on the date
     and actions are about one date, so neither is repeated here: use :func:`evaluate`.
     """
-    days = list(dates)
+    days = [as_date(d, "dates") for d in dates]
     if not days:
         return []
     results = _run(rules, data, days, engine, entries=False)[0]
     return [(d, results[d]) for d in days]
+
+
+@attrs.frozen(kw_only=True)
+class Explanation:
+    """Why each record of a KPI's population in one group counts, or does not."""
+
+    as_of: dt.date
+    result: Result
+    """The KPI's result for the group, which the verdicts add up to."""
+    verdicts: tuple[Verdict, ...]
+    """One per record of the population in the group, in data order."""
+
+
+def explain(rules: RuleSet, data: Dataset | StrPath, kpi: str, group: str = "all",
+            as_of: dt.date | str | None = None) -> Explanation:
+    """Each record of ``kpi``'s population in ``group`` with its verdict (counted, not counted,
+    pending), the clause that decided it and the values that clause read.
+
+    ``group`` is ``all``, a bootcamp or a provider id; an id that is both is written
+    ``bootcamp:ID`` or ``provider:ID``. An unknown KPI or group raises
+    :class:`~kpidsl.language.source.NotFoundError` naming the closest. The reference
+    (Python) engine explains, so a data folder is read into records first.
+    """
+    when = _today_or(as_of)
+    k = rules.kpi(kpi)
+    if not isinstance(data, Dataset):
+        data = load_data(data)
+    scope, gid = find_group(data, group, per_provider=k.per is not None)
+    _check_data(data)
+    result = next(r for r in evaluate_kpis(rules, data, when)[0]
+                  if (r.kpi, r.scope, r.group) == (k.name, scope, gid))
+    verdicts = engine.explain(rules, data, when, k.name, gid)
+    if scope == Scope.BOOTCAMP:
+        verdicts = [v for v in verdicts if v.bootcamp == gid]
+    elif scope == Scope.PROVIDER and k.per is None:  # an id that is also a bootcamp's
+        provider_of = {b.bootcamp_id: b.provider_id for b in data.bootcamps}
+        verdicts = [v for v in verdicts if provider_of.get(v.bootcamp) == gid]
+    return Explanation(as_of=when, result=result, verdicts=tuple(verdicts))
+
+
+def find_group(where: Dataset | Report | Iterable[Result], group: str,
+               per_provider: bool = False) -> tuple[Scope, str]:
+    """The scope and id of a group written ``all``, a bootcamp or provider id, or, for an id
+    that is both, ``bootcamp:ID`` or ``provider:ID``, among the groups of a data set or of
+    results. Otherwise a :class:`~kpidsl.language.source.NotFoundError` listing the groups (a
+    KPI judged per provider has no bootcamp groups)."""
+    if group == "all":
+        return Scope.PROGRAMME, "all"
+    if isinstance(where, Dataset):
+        ids = {Scope.BOOTCAMP: {b.bootcamp_id for b in where.bootcamps},
+               Scope.PROVIDER: {p.provider_id for p in where.providers}}
+    else:
+        ids = {Scope.BOOTCAMP: set(), Scope.PROVIDER: set()}
+        for r in where.results if isinstance(where, Report) else where:
+            ids.get(r.scope, set()).add(r.group)
+    both = ids[Scope.BOOTCAMP] & ids[Scope.PROVIDER]
+    scopes = [s for s in ids if group in ids[s]]
+    prefix, _, rest = group.partition(":")
+    if group in both:
+        raise UsageError(f"{group} is both a bootcamp and a provider: write bootcamp:{group} "
+                         f"or provider:{group}")
+    if not scopes and prefix in ids and rest in ids[Scope(prefix)]:
+        scopes, group = [Scope(prefix)], rest
+    valid = ["all", *(f"{s}:{g}" if g in both else g for s in ids
+                      if not (per_provider and s == Scope.BOOTCAMP) for g in sorted(ids[s]))]
+    shown = ", ".join(valid[:30]) + (f", … ({len(valid)} in all)" if len(valid) > 30 else "")
+    if not scopes:
+        raise NotFoundError(f"no group {group!r}", suggest(group, valid)
+                            or f"the groups are {shown}")
+    if per_provider and scopes == [Scope.BOOTCAMP]:
+        raise NotFoundError(f"{group!r} is a bootcamp, and this KPI is judged per provider",
+                            f"its groups are {shown}")
+    return scopes[0], group
+
+
+def diff(old: RuleSet, new: RuleSet, data: Data, as_of: dt.date | str | None = None,
+         engine: Engine | None = None) -> Diff:
+    """What a change of rules does to the results on the same data: the results whose status
+    or counts change, and the KPIs added and removed."""
+    when = _today_or(as_of)
+    return compare(evaluate(old, data, when, engine), evaluate(new, data, when, engine))
 
 
 def _loader_notices(notices: Iterable[Diagnostic]) -> list[Entry]:
@@ -299,3 +493,6 @@ def kpi_sql(rules: RuleSet, kpi: str, as_of: dt.date, dialect: str = "duckdb",
     head = f"-- {kpi} as of {as_of}: {'one row per record' if records else 'counts per group'}"
     return f"{head}\n-- generated by kpidsl from the rule files; the tables are the data " \
         f"contract's\n{render(sql, dialect)};"
+
+
+test.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

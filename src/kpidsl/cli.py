@@ -1,5 +1,5 @@
-"""The command line: ``kpidsl check | evaluate | generate | template | test | explain |
-history | diff | fmt``.
+"""The command line: ``kpidsl check | evaluate | verify | generate | template | test |
+explain | history | diff | sql | fmt``.
 
 ``kpidsl fmt`` rewrites rule files in the canonical layout of :mod:`kpidsl.language.formatter`; with
 ``--check`` it writes nothing and exits 1 when a file would change (CI runs it on the rules).
@@ -12,25 +12,76 @@ location); 2 the command was used wrongly (an unknown option, a bad date, a miss
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import difflib
 import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from kpidsl import __version__
 from kpidsl.engines import ENGINES
-from kpidsl.language.source import KpidslError, RuleError
+from kpidsl.language.source import KpidslError, RuleError, UsageError, suggest
+from kpidsl.language.vocabulary import Scope, Status
+from kpidsl.version import __version__
+
+if TYPE_CHECKING:
+    from kpidsl.outputs.report import Report
 
 OK, ERRORS, USAGE, INTERNAL = 0, 1, 2, 3
 
+#: The command line asks for something impossible (exit 2).
+_UsageError = UsageError
+#: Work that takes longer than this (seconds) shows its progress on stderr, at a terminal.
+PROGRESS_AFTER = 2.0
+_VERDICTS = ("counted", "not_counted", "pending")
 
-class _UsageError(Exception):
-    """The command line asks for something impossible (exit 2)."""
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with "did you mean" for a misspelt command, choice or option."""
+
+    def error(self, message: str) -> NoReturn:
+        bad = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if bad:
+            hint = suggest(bad[1], re.findall(r"'([^']*)'", bad[2]))
+            message += f"; {hint}" if hint else ""
+        super().error(message)
+
+
+def _unrecognised(parser: argparse.ArgumentParser, extra: list[str]) -> NoReturn:
+    """Refuse arguments the command does not have, suggesting the closest option."""
+    options = [o for a in parser._actions for o in a.option_strings]
+    first = next((x for x in extra if x.startswith("-")), None)
+    hint = suggest(first.split("=")[0], options) if first else None
+    parser.error(f"unrecognized arguments: {' '.join(extra)}" + (f"; {hint}" if hint else ""))
+
+
+@contextlib.contextmanager
+def _working(what: str) -> Iterator[None]:
+    """``kpidsl: <what>…`` on stderr if the work takes more than ``PROGRESS_AFTER`` seconds,
+    only when stderr is a terminal (the line is cleared when the work is done)."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    shown = threading.Event()
+
+    def show() -> None:
+        shown.set()
+        print(f"\rkpidsl: {what}…", end="", file=sys.stderr, flush=True)
+
+    timer = threading.Timer(PROGRESS_AFTER, show)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        if shown.is_set():
+            print("\r\x1b[K", end="", file=sys.stderr, flush=True)
 
 
 def _date(text: str) -> dt.date:
@@ -52,17 +103,19 @@ def _existing(path: str) -> Path:
 
 _DATA_HELP = "a folder of CSV files, or a datasheet workbook (.xlsx)"
 _DOCS_URL_HELP = ("html and xlsx: the documentation site; each KPI links to its page in the "
-                  "rule reference there")
+                  "rule reference there (default: no links)")
+_OUT_HELP = "write the report to FILE (default: the terminal)"
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="kpidsl",
         description="Evaluate the Skills Bootcamps KPIs written as .kpi rule files.",
         epilog="Exit codes: 0 success, 1 rule or data errors, 2 usage errors, 3 internal error.",
     )
     p.add_argument("--version", action="version", version=f"kpidsl {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           parser_class=_Parser)
 
     c = sub.add_parser("check", help="parse and check rule files",
                        description="Parse and check rule files; print every problem found.")
@@ -79,19 +132,31 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
                    help="evaluate as things stood at the end of this day (default: today)")
     e.add_argument("--format", choices=("table", "json", "csv", "html", "xlsx"),
-                   default="table", help="html: a report page to send; xlsx: a report "
-                   "workbook (needs --out)")
-    e.add_argument("--out", metavar="FILE", help="write the report to FILE, not the terminal")
+                   default="table", help="table (default, fits 80 columns), json (KPI-SPEC "
+                   "§4), csv (one row per result), html (a report page to send) or xlsx (a "
+                   "report workbook; needs --out)")
+    e.add_argument("--out", metavar="FILE", help=_OUT_HELP)
     e.add_argument("--docs-url", metavar="URL", help=_DOCS_URL_HELP)
-    e.add_argument("--scope", choices=("bootcamp", "provider", "programme"), action="append",
-                   help="table only: show just these scopes (repeatable; default: all)")
+    _filters(e, scope=True)
     e.add_argument("--engine", choices=ENGINES, default=None,
                    help="duckdb (the default: SQL on the embedded DuckDB, fast on big data), "
                    "python (the reference engine) or spark (a local Spark; needs "
                    "kpidsl[spark] and Java)")
     e.add_argument("--explain", action="store_true",
                    help="json only: add \"explanations\", each KPI's records with their verdict "
-                   "and why")
+                   "and why (default: off)")
+    e.add_argument("--record", metavar="DIR",
+                   help="also write an evidence bundle to this new folder: the rules as "
+                   "evaluated, the whole report and the fingerprints of the data (default: "
+                   "none; check it later with kpidsl verify)")
+
+    v = sub.add_parser("verify", help="check that an evidence bundle's figures are reproduced",
+                       description="Evaluate the rules of an evidence bundle (written by "
+                       "evaluate --record) again on a data folder, at the recorded date, and "
+                       "say whether every figure is reproduced, naming the first that is not. "
+                       "Exits 1 if one is not.")
+    v.add_argument("bundle", metavar="BUNDLE", help="the folder written by evaluate --record")
+    v.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
 
     t = sub.add_parser("test", help="run the tests written beside the rules",
                        description="Run the `test` blocks of rule files; print a pass/fail "
@@ -103,8 +168,10 @@ def _parser() -> argparse.ArgumentParser:
                        description="Write a realistic, reproducible synthetic data set.")
     g.add_argument("--out", required=True, metavar="DIR",
                    help="folder to write the CSV files to, or a workbook (.xlsx) to write")
-    g.add_argument("--learners", type=int, default=1000, metavar="N")
-    g.add_argument("--seed", type=int, default=0, metavar="S")
+    g.add_argument("--learners", type=int, default=1000, metavar="N",
+                   help="how many learners, at least 1 (default: 1000)")
+    g.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="the same seed writes the same data (default: 0)")
 
     w = sub.add_parser("template", help="write the datasheet workbook that providers fill in",
                        description="Write an Excel workbook with one sheet per file of the "
@@ -112,7 +179,8 @@ def _parser() -> argparse.ArgumentParser:
                        "first sheet explaining how to fill it in.")
     w.add_argument("--out", required=True, metavar="FILE.xlsx", help="the workbook to write")
     w.add_argument("--data", metavar="DATA",
-                   help="fill it with this data set (a folder of CSV files or a workbook)")
+                   help="fill it with this data set, a folder of CSV files or a workbook "
+                   "(default: empty)")
 
     x = sub.add_parser("explain", help="show why each record of a KPI counts or not",
                        description="List every record of a KPI's population in a group with "
@@ -126,7 +194,11 @@ def _parser() -> argparse.ArgumentParser:
                    "written bootcamp:ID or provider:ID")
     x.add_argument("--rules", action="append", metavar="PATH",
                    help="rule file or folder (repeatable; default: the shipped rules)")
-    x.add_argument("--format", choices=("table", "json"), default="table")
+    x.add_argument("--format", choices=("table", "json"), default="table",
+                   help="table (default) or json")
+    x.add_argument("--verdict", choices=(*_VERDICTS, *Status), action="append",
+                   help="show only the records with this verdict (repeatable; a KPI judged per "
+                   "provider has a status as its verdict; default: every record)")
 
     h = sub.add_parser("history", help="each KPI's status at every month end",
                        description="Evaluate the KPIs at the last day of each month from "
@@ -140,16 +212,21 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("--rules", action="append", metavar="PATH",
                    help="rule file or folder (repeatable; default: the shipped rules)")
     h.add_argument("--format", choices=("table", "json", "html", "xlsx"), default="table",
-                   help="html: a report page with the trend chart; xlsx: a workbook (needs "
-                   "--out)")
-    h.add_argument("--out", metavar="FILE", help="write the report to FILE, not the terminal")
+                   help="table (default), json, html (a report page with the trend chart) or "
+                   "xlsx (a workbook; needs --out)")
+    h.add_argument("--out", metavar="FILE", help=_OUT_HELP)
     h.add_argument("--docs-url", metavar="URL", help=_DOCS_URL_HELP)
     h.add_argument("--engine", choices=ENGINES, default=None,
                    help="duckdb (the default: SQL on the embedded DuckDB, fast on big data), "
                    "python (the reference engine) or spark (a local Spark; needs "
                    "kpidsl[spark] and Java)")
-    h.add_argument("--chart", metavar="FILE.svg", help="also draw the rates as an SVG chart")
-    h.add_argument("--kpi", metavar="ID", help="only this KPI")
+    h.add_argument("--chart", metavar="FILE.svg",
+                   help="also draw the rates as an SVG chart (default: no chart)")
+    h.add_argument("--kpi", metavar="ID", action="append",
+                   help="only this KPI (repeatable; default: every KPI)")
+    h.add_argument("--status", choices=tuple(Status), action="append",
+                   help="only results with this status at a month end (repeatable; default: "
+                   "every status)")
     h.add_argument("--group", metavar="ID",
                    help="a bootcamp or provider id (bootcamp:ID or provider:ID for an id "
                    "that is both), or all (table and chart default: all; JSON default: every "
@@ -164,7 +241,8 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--data", required=True, metavar="DATA",
                    help=_DATA_HELP)
     d.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
-    d.add_argument("--format", choices=("table", "json"), default="table")
+    d.add_argument("--format", choices=("table", "json"), default="table",
+                   help="table (default) or json")
     d.add_argument("--engine", choices=ENGINES, default=None,
                    help="duckdb (the default: SQL on the embedded DuckDB, fast on big data), "
                    "python (the reference engine) or spark (a local Spark; needs "
@@ -194,7 +272,37 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--check", action="store_true",
                    help="write nothing; list the files that would change, with a short diff, "
                    "and exit 1 if there are any")
+    for command in sub.choices.values():
+        command.set_defaults(subparser=command)
     return p
+
+
+def _filters(p: argparse.ArgumentParser, scope: bool) -> None:
+    """``--kpi``, ``--status``, ``--group`` (and ``--scope``): which results to show."""
+    p.add_argument("--kpi", metavar="ID", action="append",
+                   help="only this KPI (repeatable; default: every KPI)")
+    p.add_argument("--status", choices=tuple(Status), action="append",
+                   help="only results with this status (repeatable; default: every status)")
+    p.add_argument("--group", metavar="ID", action="append",
+                   help="only this bootcamp or provider (bootcamp:ID or provider:ID for an id "
+                   "that is both), or all for the programme (repeatable; default: every group)")
+    if scope:
+        p.add_argument("--scope", choices=tuple(Scope), action="append",
+                       help="only results of this scope (repeatable; default: every scope)")
+
+
+def _select(report: Report, args: argparse.Namespace) -> Report:
+    """The results the filters of the command line ask for (every format honours them)."""
+    from kpidsl.api import find_group
+
+    groups = None
+    if args.group:
+        groups = []
+        for g in args.group:
+            scope, gid = find_group(report, g)
+            groups.append(f"{scope}:{gid}")
+    return report.select(kpis=args.kpi, scopes=getattr(args, "scope", None), groups=groups,
+                         statuses=args.status)
 
 
 def _plural(word: str, n: int) -> str:
@@ -231,18 +339,30 @@ def _evaluate(args: argparse.Namespace) -> int:
     from kpidsl.api import evaluate
     from kpidsl.outputs.report import json_text, render_table, to_csv
 
-    report = evaluate(rules, _existing(args.data), as_of=args.as_of, engine=args.engine)
+    folder = _existing(args.data)
+    with _working("evaluating"):
+        whole = evaluate(rules, folder, as_of=args.as_of, engine=args.engine)
+        report = _select(whole, args)
+    if args.record:
+        from kpidsl.tools.evidence import record_evidence
+
+        # The evidence holds every figure; a workbook's files are fingerprinted as records.
+        record_evidence(whole, rules, load_data(folder) if _is_workbook(str(folder)) else folder,
+                        args.record)
     if args.format == "xlsx":
         from kpidsl.outputs.workbook import write_report
 
-        data = load_data(args.data)
+        data = load_data(folder)
         _write(args.out, lambda path: write_report(path, report, rules, data,
                                                    docs_url=args.docs_url))
         return OK
     if args.format == "json":
-        out = report.to_json()
+        out = report.to_dict()
         if args.explain:
-            out["explanations"] = _explanations(rules, load_data(args.data), report.as_of)
+            with _working("explaining"):
+                kpis = dict.fromkeys(r.kpi for r in report.results)
+                out["explanations"] = _explanations(rules, load_data(folder), report.as_of,
+                                                    kpis)
         text = json_text(out) + "\n"
     elif args.format == "csv":
         text = to_csv(report)
@@ -251,8 +371,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
         text = report_html(report, rules, docs_url=args.docs_url)
     else:
-        text = render_table(report, scopes=args.scope or ("bootcamp", "provider",
-                                                          "programme")) + "\n"
+        text = render_table(report) + "\n"
     _emit(args.out, text)
     return OK
 
@@ -284,6 +403,19 @@ def _emit(out: str | None, text: str) -> None:
         _write(out, lambda path: Path(path).write_text(text, encoding="utf-8"))
 
 
+def _verify(args: argparse.Namespace) -> int:
+    """Exit 1 when a figure is not reproduced (or the bundle was changed), as for bad data."""
+    from kpidsl.api import load_data
+    from kpidsl.tools.evidence import render, verify
+
+    bundle = _existing(args.bundle)
+    data = _existing(args.data)
+    with _working("evaluating"):
+        outcome = verify(bundle, load_data(data) if _is_workbook(str(data)) else data)
+    print(render(outcome, args.bundle))
+    return OK if outcome.reproduced else ERRORS
+
+
 def _test(args: argparse.Namespace) -> int:
     """Exit 1 when a test fails, as for a rule error: either way the rules need attention."""
     from kpidsl.tools.testing import render, run_tests
@@ -297,8 +429,8 @@ def _generate(args: argparse.Namespace) -> int:
     from kpidsl.data.csvfiles import write_data
     from kpidsl.data.generate import generate
 
-    if args.learners < 0:
-        raise _UsageError("--learners must be 0 or more")
+    if args.learners < 1:
+        raise _UsageError(f"--learners must be at least 1, not {args.learners}")
     if _is_workbook(args.out):
         data = generate(args.learners, seed=args.seed)
         _write_workbook(args.out, data)
@@ -364,110 +496,81 @@ def _month(text: str) -> dt.date:
                                      "(up to 9999-11)")
 
 
-def _known_kpi(rules: Any, name: str) -> Any:
-    """The KPI called ``name``, or a usage error that suggests the closest name."""
-    names = [k.name for k in rules.kpis]
-    if name not in names:
-        close = difflib.get_close_matches(name, names, n=1)
-        hint = f"did you mean {close[0]}?" if close else "the KPIs are " + ", ".join(names)
-        raise _UsageError(f"no KPI called {name!r}; {hint}")
-    return rules.kpi(name)
-
-
-def _ids(data: Any) -> dict[str, set[str]]:
-    """The bootcamp and provider ids of a data set."""
-    return {"bootcamp": {b.bootcamp_id for b in data.bootcamps},
-            "provider": {p.provider_id for p in data.providers}}
-
-
-def _known_group(ids: dict[str, set[str]], group: str, per_provider: bool = False
-                 ) -> tuple[str, str]:
-    """The scope and id of ``--group``: ``all``, a bootcamp or provider id, or, for an id
-    that is both, ``bootcamp:ID`` or ``provider:ID``. Otherwise a usage error listing the
-    valid groups (a per-provider KPI has no bootcamp results)."""
-    if group == "all":
-        return "programme", "all"
-    both = ids["bootcamp"] & ids["provider"]
-    scopes = [s for s in ids if group in ids[s]]
-    prefix, _, rest = group.partition(":")
-    if group in both:
-        raise _UsageError(f"{group} is both a bootcamp and a provider: write bootcamp:{group} "
-                          f"or provider:{group}")
-    if not scopes and prefix in ids and rest in ids[prefix]:
-        scopes, group = [prefix], rest
-    valid = ["all", *(f"{s}:{g}" if g in both else g for s in ids
-                      if not (per_provider and s == "bootcamp") for g in sorted(ids[s]))]
-    shown = ", ".join(valid[:30]) + (f", … ({len(valid)} in all)" if len(valid) > 30 else "")
-    if not scopes:
-        raise _UsageError(f"no group {group!r}; the groups are {shown}")
-    if per_provider and scopes == ["bootcamp"]:
-        raise _UsageError(f"{group!r} is a bootcamp, and this KPI is judged per provider; "
-                          f"its groups are {shown}")
-    return scopes[0], group
-
-
-def _explanations(rules: Any, data: Any, as_of: dt.date) -> dict[str, Any]:
-    """For ``evaluate --explain``: every KPI's records in the programme, with why."""
+def _explanations(rules: Any, data: Any, as_of: dt.date, kpis: Iterable[str]
+                  ) -> dict[str, Any]:
+    """For ``evaluate --explain``: the records in the programme of each KPI shown, with why."""
     from kpidsl.engines.python import explain
     from kpidsl.outputs.report import verdict_json
 
-    return {k.name: [verdict_json(v) for v in explain(rules, data, as_of, k.name)]
-            for k in rules.kpis}
+    return {k: [verdict_json(v) for v in explain(rules, data, as_of, k)] for k in kpis}
 
 
 def _explain(args: argparse.Namespace) -> int:
-    """The data is checked by ``load_data``, so only the KPIs are evaluated (no findings or
-    actions). ``interpreter.explain`` takes a group id without its scope, so for an id that is
-    both a bootcamp and a provider its records are narrowed to the scope asked for here."""
-    from kpidsl.api import load_data
-    from kpidsl.engines.python import evaluate_kpis, explain
-    from kpidsl.outputs.report import render_explain, result_json, verdict_json
+    from kpidsl.api import explain, load_data
+    from kpidsl.outputs.report import audit_lines, render_explain, result_json, verdict_json
 
     rules = _rules(args.rules)
-    kpi = _known_kpi(rules, args.kpi)
-    data = load_data(_existing(args.data))
-    scope, group = _known_group(_ids(data), args.group, per_provider=kpi.per is not None)
-    when = args.as_of or dt.date.today()
-    result = next(r for r in evaluate_kpis(rules, data, when)[0]
-                  if (r.kpi, r.scope, r.group) == (kpi.name, scope, group))
-    verdicts = explain(rules, data, when, kpi.name, group)
-    provider_of = {b.bootcamp_id: b.provider_id for b in data.bootcamps}
-    if scope == "bootcamp":
-        verdicts = [v for v in verdicts if v.bootcamp == group]
-    elif scope == "provider" and kpi.per is None:
-        verdicts = [v for v in verdicts if provider_of.get(v.bootcamp) == group]
+    rules.kpi(args.kpi)  # an unknown KPI is refused before the data is read
+    with _working(f"reading {args.data}"):
+        data = load_data(_existing(args.data))
+    with _working("explaining"):
+        why = explain(rules, data, args.kpi, args.group, as_of=args.as_of)
+    verdicts = why.verdicts
+    if args.verdict:
+        wanted = {v.replace("_", " ") for v in args.verdict}
+        verdicts = tuple(v for v in verdicts if v.verdict.replace("_", " ") in wanted)
+    audit = _audit(rules, data, why.as_of, "python")
     if args.format == "json":
-        print(json.dumps({"as_of": when.isoformat(), "result": result_json(result),
+        print(json.dumps({"as_of": why.as_of.isoformat(), "audit": audit,
+                          "result": result_json(why.result),
                           "records": [verdict_json(v) for v in verdicts]}, indent=2))
     else:
-        print(render_explain(verdicts, result, when))
+        print("\n".join([render_explain(verdicts, why.result, why.as_of), "",
+                         *audit_lines(audit)]))
     return OK
 
 
+def _audit(rules: Any, data: Any, as_of: dt.date | None, engine: str | None
+           ) -> dict[str, str]:
+    """What produced the output of ``explain`` and ``history`` (``evaluate``'s report says
+    it itself)."""
+    from kpidsl.api import engine_name, rules_fingerprint
+    from kpidsl.data.csvfiles import data_fingerprint
+    from kpidsl.outputs.report import audit_json
+
+    return audit_json(rules=rules_fingerprint(rules), data=data_fingerprint(data), as_of=as_of,
+                      engine=engine_name(data, engine))
+
+
 def _history(args: argparse.Namespace) -> int:
-    from kpidsl.api import history, month_ends
-    from kpidsl.outputs.report import history_json, history_svg, render_history
+    from kpidsl.api import find_group, history, load_data, month_ends
+    from kpidsl.outputs.report import audit_lines, history_json, history_svg, render_history
 
     if args.start > args.end:
         raise _UsageError(f"--from {args.start:%Y-%m} is after --to {args.end:%Y-%m}")
     _check_out(args)
     rules = _rules(args.rules)
-    kpi = _known_kpi(rules, args.kpi) if args.kpi else None
+    kpis = [rules.kpi(k) for k in args.kpi or ()]
     folder = _existing(args.data)
-    months_run = history(rules, folder, month_ends(args.start, args.end), engine=args.engine)
-    ids: dict[str, set[str]] = {"bootcamp": set(), "provider": set()}
-    for r in months_run[0][1] if months_run else ():
-        ids.get(r.scope, set()).add(r.group)
-    scope, group = (_known_group(ids, args.group, kpi is not None and kpi.per is not None)
-                    if args.group else (None, "all"))
-    months = [(d, [r for r in results if (kpi is None or r.kpi == kpi.name)
-                   and (scope is None or (r.scope, r.group) == (scope, group))])
+    with _working(f"evaluating {args.start:%Y-%m} to {args.end:%Y-%m}"):
+        months_run = history(rules, folder, month_ends(args.start, args.end),
+                             engine=args.engine)
+    per_provider = bool(kpis) and all(k.per is not None for k in kpis)
+    scope, group = (find_group(months_run[0][1], args.group, per_provider) if args.group
+                    else (None, "all"))
+    months = [(d, [r for r in results if (not kpis or r.kpi in args.kpi)
+                   and (scope is None or (r.scope, r.group) == (scope, group))
+                   and (not args.status or r.status in args.status)])
               for d, results in months_run]
     if args.chart:
         try:
             Path(args.chart).write_text(history_svg(months, group), encoding="utf-8")
         except OSError as e:
             raise _UsageError(f"cannot write the chart: {e}") from None
+    if _is_workbook(str(folder)):  # fingerprinted as records; evaluated as a folder would be
+        audit = _audit(rules, load_data(folder), None, args.engine or "duckdb")
+    else:
+        audit = _audit(rules, folder, None, args.engine)
     if args.format == "xlsx":
         from kpidsl.outputs.workbook import write_history
 
@@ -478,16 +581,18 @@ def _history(args: argparse.Namespace) -> int:
 
         _emit(args.out, history_html(months, rules, group, docs_url=args.docs_url))
     elif args.format == "json":
-        _emit(args.out, json.dumps(history_json(months), indent=2) + "\n")
+        _emit(args.out, json.dumps({"audit": audit, **history_json(months)}, indent=2) + "\n")
     else:
-        _emit(args.out, render_history(months, group) + "\n")
+        _emit(args.out, "\n".join([render_history(months, group), "", *audit_lines(audit)])
+              + "\n")
     return OK
 
 
 def _diff(args: argparse.Namespace) -> int:
     """Exit 0 whether or not results change: a change is what the command reports, not a
     failure. Errors in either rule set, or in the data, exit 1."""
-    from kpidsl.outputs.report import compare, diff_json, render_diff
+    from kpidsl.api import diff as api_diff
+    from kpidsl.outputs.report import diff_json, render_diff
 
     rule_sets, problems = [], []
     for path in (args.old, args.new):
@@ -497,12 +602,9 @@ def _diff(args: argparse.Namespace) -> int:
             problems += e.diagnostics
     if problems:
         raise RuleError(problems)
-    from kpidsl.api import evaluate
-
     folder = _existing(args.data)
-    when = args.as_of or dt.date.today()
-    diff = compare(*(evaluate(rules, folder, as_of=when, engine=args.engine)
-                     for rules in rule_sets))
+    with _working("evaluating both rule sets"):
+        diff = api_diff(*rule_sets, folder, as_of=args.as_of, engine=args.engine)
     if args.format == "json":
         print(json.dumps(diff_json(diff), indent=2))
     else:
@@ -573,7 +675,7 @@ def _sql(args: argparse.Namespace) -> int:
     if not args.kpi:
         raise _UsageError("name a KPI (e.g. kpidsl sql learner_dropout), or give --schema")
     rules = _rules(args.rules)
-    kpi = _known_kpi(rules, args.kpi)
+    kpi = rules.kpi(args.kpi)
     print(kpi_sql(rules, kpi.name, args.as_of or dt.date.today(), dialect=args.dialect,
                   records=args.records))
     return OK
@@ -583,16 +685,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = _parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            _unrecognised(args.subparser, extra)
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else USAGE
     command = {"check": _check, "evaluate": _evaluate, "generate": _generate,
                "template": _template, "test": _test, "explain": _explain, "history": _history,
-               "diff": _diff, "fmt": _fmt, "sql": _sql}[args.command]
+               "diff": _diff, "fmt": _fmt, "sql": _sql, "verify": _verify}[args.command]
     try:
         return command(args)
-    except _UsageError as e:
-        print(f"kpidsl {args.command}: error: {e}", file=sys.stderr)
+    except UsageError as e:
+        print(f"kpidsl {args.command}: error: {e.render()}", file=sys.stderr)
         return USAGE
     except KpidslError as e:
         print(e.render(), file=sys.stderr)

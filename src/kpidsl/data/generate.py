@@ -27,23 +27,33 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from kpidsl.data.records import (
-    Bootcamp,
-    Dataset,
-    Employer,
-    Engagement,
-    Interview,
-    Learner,
-    Payment,
-    Profile,
-    Provider,
-)
+from kpidsl.data import records
+from kpidsl.data.records import Dataset
 
 _T = TypeVar("_T")
+
+
+def _made_right(cls: type[_T]) -> Callable[..., _T]:
+    """A record class without its checks on construction: every value here is made of the
+    right type and within range (and the data set's ``problems()`` checks them all again,
+    column by column), so a million learners do not pay for the checks twice."""
+    init, new = records.plain_init(cls), object.__new__
+
+    def make(**values: Any) -> _T:
+        record = new(cls)
+        init(record, **values)
+        return record
+
+    return make
+
+
+Provider, Bootcamp, Employer, Engagement, Interview, Learner, Payment, Profile = map(
+    _made_right, (records.Provider, records.Bootcamp, records.Employer, records.Engagement,
+                  records.Interview, records.Learner, records.Payment, records.Profile))
 
 #: The last teaching year covered when none is given: 1 Aug 2024 – 31 Jul 2025.
 DEFAULT_TEACHING_YEAR = 2024
@@ -182,7 +192,7 @@ class _Camp:
         "slack",
         "start",
     )
-    record: Bootcamp
+    record: records.Bootcamp
     provider: int  # index into the providers
     start: int  # day ordinals
     end: int
@@ -192,7 +202,7 @@ class _Camp:
     positive: float
     slack: float
     cofunders: list[int]  # employer indexes of the own_staff engagements
-    interviewers: list[Employer]  # employers of the interviewing engagements
+    interviewers: list[records.Employer]  # employers of the interviewing engagements
 
 
 def generate(learners: int, seed: int = 0, *, teaching_year: int | None = None) -> Dataset:
@@ -218,10 +228,10 @@ def generate(learners: int, seed: int = 0, *, teaching_year: int | None = None) 
     large = [e.employees >= 250 for e in employers]
     camps = _camps(d, n_camps, providers, first)
 
-    engagements: list[Engagement] = []
-    people: list[Learner] = []
-    interviews: list[Interview] = []
-    payments: list[Payment] = []
+    engagements: list[records.Engagement] = []
+    people: list[records.Learner] = []
+    interviews: list[records.Interview] = []
+    payments: list[records.Payment] = []
     width = max(6, len(str(learners)))
     for camp, size in zip(camps, sizes, strict=True):
         engagements.extend(_engagements(d, camp, employers))
@@ -252,7 +262,7 @@ def _cohort_sizes(d: _Draw, learners: int) -> list[int]:
     return sizes
 
 
-def _providers(d: _Draw, n: int) -> list[Provider]:
+def _providers(d: _Draw, n: int) -> list[records.Provider]:
     """Providers with plausible names and distinct 8-digit UKPRNs (real ones start with 10)."""
     ukprns = sorted(d.rng.sample(range(10_000_000, 10_000_000 + max(100_000, 20 * n)), n))
     width = max(3, len(str(n)))
@@ -266,7 +276,7 @@ def _providers(d: _Draw, n: int) -> list[Provider]:
     ]
 
 
-def _employers(d: _Draw, n: int) -> list[Employer]:
+def _employers(d: _Draw, n: int) -> list[records.Employer]:
     """Employers, :data:`LARGE_EMPLOYER_SHARE` of them large; sizes spread on a log scale.
 
     Large employers are evenly spaced (every fourth) rather than drawn, so even a tiny data set
@@ -283,7 +293,7 @@ def _employers(d: _Draw, n: int) -> list[Employer]:
     return out
 
 
-def _camps(d: _Draw, n: int, providers: list[Provider], first: int) -> list[_Camp]:
+def _camps(d: _Draw, n: int, providers: list[records.Provider], first: int) -> list[_Camp]:
     """Bootcamps starting on Mondays over the two teaching years, numbered in start order.
 
     Starts run until eight weeks before the snapshot, so the last cohorts are still in learning
@@ -324,7 +334,8 @@ def _camps(d: _Draw, n: int, providers: list[Provider], first: int) -> list[_Cam
     return camps
 
 
-def _engagements(d: _Draw, camp: _Camp, employers: list[Employer]) -> list[Engagement]:
+def _engagements(d: _Draw, camp: _Camp, employers: list[records.Employer]
+                 ) -> list[records.Engagement]:
     """3–7 employers engaged with the bootcamp; sets who co-funds and who interviews.
 
     The first one or two train their own staff on it (``own_staff``; co-funded learners are
@@ -432,10 +443,10 @@ def _interviews(
     d: _Draw,
     lid: str,
     camp: _Camp,
-    employers: list[Employer],
+    employers: list[records.Employer],
     end: int,
     hired: bool,
-    out: list[Interview],
+    out: list[records.Interview],
 ) -> int:
     """The interviews of a learner completing on day ``end``; returns how many were unsuccessful.
 
@@ -479,7 +490,7 @@ def _interviews(
 
 
 def _payments(
-    d: _Draw, lid: str, camp: _Camp, is_large: bool, start: int, out: list[Payment]
+    d: _Draw, lid: str, camp: _Camp, is_large: bool, start: int, out: list[records.Payment]
 ) -> None:
     """The co-funding an employer paid for one learner (amounts in pence until written).
 
@@ -510,11 +521,11 @@ def _learner(
     d: _Draw,
     lid: str,
     camp: _Camp,
-    employers: list[Employer],
+    employers: list[records.Employer],
     large: list[bool],
-    interviews: list[Interview],
-    payments: list[Payment],
-) -> Learner:
+    interviews: list[records.Interview],
+    payments: list[records.Payment],
+) -> records.Learner:
     """One learner and their interviews and co-funding payments.
 
     Events are drawn as day ordinals in the order they happen; anything after the snapshot day
@@ -623,12 +634,12 @@ def _contradiction(
 
 def _profiles(
     d: _Draw,
-    providers: list[Provider],
+    providers: list[records.Provider],
     camps: list[_Camp],
     sizes: list[int],
-    people: list[Learner],
+    people: list[records.Learner],
     year: int,
-) -> list[Profile]:
+) -> list[records.Profile]:
     """Each provider's planned Milestone 1 starts per month of the two teaching years.
 
     The plan is what the provider delivered, scaled by a provider-wide ambition (0.9–1.3: most

@@ -51,11 +51,11 @@ from kpidsl.data.csvfiles import (
     _Collector,
     _collector_paused,
     _File,
-    _Memo,
     _read_rows,
     finish,
 )
 from kpidsl.data.records import ENUMS, FIELDS, RECORD_TYPES, Dataset, FieldInfo, RecordType
+from kpidsl.data.values import _Memo
 from kpidsl.language.source import DataError, Diagnostic
 
 #: Rows in a sheet (Excel's limit).
@@ -190,11 +190,14 @@ class _Sheet(_File):
             f"{self.name}!{column_letter(index)}{row}"
 
     def report(self, out: _Collector, message: str, line: int, index: int | None = None, *,
-               hint: str | None = None, severity: str = "error", excerpt: bool = True) -> None:
+               hint: str | None = None, severity: str = "error", field: str | None = None,
+               value: Any = None, record_id: str | None = None, excerpt: bool = True) -> None:
         if index is not None and ((line, index) in self.errors or index in self.blank):
             return  # its Excel error is reported already, and says more
         out.add(Diagnostic(message=message, file=self.path, line=line,
-                           place=self.place(line, index), hint=hint, severity=severity))
+                           place=self.place(line, index), hint=hint, severity=severity,
+                           record_type=self.type.name if field else None, record_id=record_id,
+                           field=field, value=value))
 
 
 def _trimmed_width(rows: list[list[Any]]) -> int:

@@ -137,9 +137,20 @@ class DuckDBEngine(SqlEngine):
         self._groups()
         return True
 
+    def _drop(self, name: str) -> None:
+        """Drop the table or view called ``name``, if there is one (a load that fell back to
+        the Python loader replaces the fast path's views with tables)."""
+        row = self.con.execute(
+            "SELECT 'VIEW' FROM duckdb_views() WHERE view_name = ? AND NOT internal "
+            "UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = ?",
+            [name, name]).fetchone()
+        if row:
+            self.con.execute(f"DROP {row[0]} {name}")
+
     def _empty_table(self, record: str) -> None:
         cols = ", ".join(f"{f.name} {SQL_TYPES[f.kind]}" for f in FIELDS[record].values())
-        self.con.execute(f"CREATE OR REPLACE TABLE {table_name(record)} ({cols}, _line BIGINT)")
+        self._drop(table_name(record))
+        self.con.execute(f"CREATE TABLE {table_name(record)} ({cols}, _line BIGINT)")
 
     def _load_file(self, record: str, path: str, header: list[str], rows: int) -> bool:
         """One file into its typed table; ``False`` if any cell is not plainly valid."""
@@ -152,16 +163,18 @@ class DuckDBEngine(SqlEngine):
             cols.append(f"CAST({value} AS {SQL_TYPES[fi.kind]}) AS {fi.name}")
             oks.append(ok)
         try:
-            # one parse of the file, then one pass that converts and checks every cell
+            # one pass over the file converts and checks every cell; the records keep the
+            # file's order, so a record's line is its row number plus 2 (after the header)
             self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE raw_{name} AS SELECT * FROM read_csv(?, "
-                "header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"', "
+                f"CREATE OR REPLACE TABLE {name}__cells AS SELECT {', '.join(cols)}, "
+                f"NOT ({' AND '.join(oks)}) AS _bad FROM read_csv(?, header = true, "
+                "all_varchar = true, delim = ',', quote = '\"', escape = '\"', "
                 "strict_mode = true)", [path])
-            self.con.execute(
-                f"CREATE OR REPLACE TABLE {name} AS SELECT {', '.join(cols)}, rowid + 2 AS _line,"
-                f" NOT ({' AND '.join(oks)}) AS _bad FROM raw_{name}")
-            self.con.execute(f"DROP TABLE raw_{name}")
-            got = self.con.execute(f"SELECT count(*), count_if(_bad) FROM {name}").fetchone()
+            self._drop(name)
+            self.con.execute(f"CREATE VIEW {name} AS SELECT * EXCLUDE (_bad), "
+                             f"rowid + 2 AS _line FROM {name}__cells")
+            got = self.con.execute(f"SELECT count(*), count_if(_bad) FROM {name}__cells"
+                                   ).fetchone()
         except duckdb.Error:
             return False
         # a different count: blank rows or cells over several lines, so lines are not rows
@@ -205,8 +218,9 @@ class DuckDBEngine(SqlEngine):
                     types_[m] = "VARCHAR"
                 cols = ", ".join(f"CAST({m} || '-01' AS DATE) AS {m}" if m in month else m
                                  for m in types_)
+                self._drop(table_name(t.name))
                 self.con.execute(
-                    f"CREATE OR REPLACE TABLE {table_name(t.name)} AS SELECT {cols} FROM "
+                    f"CREATE TABLE {table_name(t.name)} AS SELECT {cols} FROM "
                     "read_csv(?, header = true, delim = ',', quote = '\"', escape = '\"', "
                     "columns = ?)", [path, types_])
         self.notices = tuple(data.notices)

@@ -28,6 +28,7 @@ from kpidsl.language import ast
 from kpidsl.language.builtins import BUILTINS, exact
 from kpidsl.language.checker import RuleSet
 from kpidsl.language.source import Span, text_at
+from kpidsl.language.vocabulary import Scope, Status
 from kpidsl.plan import nodes as p
 from kpidsl.plan.lower import Lowerer, lower, walk
 from kpidsl.plan.points import PointValue, current_point
@@ -445,11 +446,11 @@ class Result:
     """A KPI's standing for one group: a bootcamp, a provider or the whole programme."""
 
     kpi: str
-    scope: str
+    scope: Scope = attrs.field(converter=Scope)
     """``bootcamp``, ``provider`` or ``programme``."""
     group: str
     """The bootcamp or provider id, or ``all``."""
-    status: str
+    status: Status = attrs.field(converter=Status)
     """``met``, ``not_met``, ``on_track``, ``at_risk`` or ``no_data``."""
     numerator: int
     """Records counted (k)."""

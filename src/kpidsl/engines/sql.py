@@ -37,7 +37,6 @@ from fractions import Fraction
 from typing import Any
 
 import attrs
-import sqlglot
 
 from kpidsl.data.records import BY_NAME, FIELDS, LINKS, ROW_DATES
 from kpidsl.language.builtins import exact
@@ -79,6 +78,8 @@ def schema(dialect: str = "duckdb", *, line: bool = False) -> str:
         if line:
             cols.append("_line BIGINT")
         out.append(f"CREATE TABLE {table_name(t.name)} (\n  " + ",\n  ".join(cols) + "\n)")
+    import sqlglot
+
     return ";\n".join(sqlglot.transpile(";\n".join(out), read="duckdb", write=dialect,
                                         pretty=True)) + ";\n"
 
@@ -721,6 +722,7 @@ ID_COLUMNS = ("learner_id", "provider_id", "bootcamp_id", "employer_id")
 def render(sql: str, dialect: str = "duckdb", pretty: bool = True) -> str:
     """Our DuckDB-dialect SQL in another dialect, laid out for people, without the views
     the query does not read."""
+    import sqlglot
     from sqlglot import exp
     from sqlglot.optimizer.eliminate_ctes import eliminate_ctes
 

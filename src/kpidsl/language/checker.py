@@ -11,7 +11,6 @@ population, a finding, an action or a definition without a subject.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,7 +19,8 @@ import attrs
 from kpidsl.data.records import BY_NAME, ENUMS, FIELDS, LINKS, Link
 from kpidsl.language import ast
 from kpidsl.language.builtins import BOOLEAN, BUILTINS, NUMERIC, Type
-from kpidsl.language.source import Diagnostic, RuleError, Span
+from kpidsl.language.source import Diagnostic, NotFoundError, RuleError, Span, suggest
+from kpidsl.language.vocabulary import Scope, Status
 
 _FIELD_TYPES = {"text": "text", "date": "date", "money": "money", "integer": "integer",
                 "boolean": "boolean"}
@@ -29,7 +29,8 @@ _UNMASKED = {("profile", "month")}
 _KPI_META_REQUIRED = ("title",)
 #: Longer chains of definitions using definitions are refused: later stages follow them.
 MAX_DEFINITION_DEPTH = 50
-_STATUSES = ("met", "not_met", "on_track", "at_risk", "no_data")
+_STATUSES = tuple(Status)
+_SCOPES = tuple(Scope)
 _POINT_MEMBERS = ("date", "year_start", "year_end")
 
 
@@ -69,11 +70,14 @@ class RuleSet:
     """For each KPI, notice and definition (by name), the definitions it uses directly."""
 
     def kpi(self, name: str) -> ast.Kpi:
-        """The KPI called ``name``; ``KeyError`` if there is none."""
+        """The KPI called ``name``; a :class:`~kpidsl.language.source.NotFoundError` (a
+        ``KeyError``) naming the closest if there is none."""
         for k in self.kpis:
             if k.name == name:
                 return k
-        raise KeyError(name)
+        names = [k.name for k in self.kpis]
+        raise NotFoundError(f"no KPI called {name!r}",
+                            suggest(name, names) or "the KPIs are " + ", ".join(names))
 
 
 def _record_type(t: Type | None) -> str | None:
@@ -157,8 +161,7 @@ class Checker:
 
     @staticmethod
     def _suggest(name: str, options: Iterable[str]) -> str | None:
-        close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
-        return f"did you mean `{close[0]}`?" if close else None
+        return suggest(name, options)
 
     # ---- entry point ----
     def check(self) -> RuleSet:
@@ -447,7 +450,7 @@ class Checker:
             if e.kpi not in known:
                 self.error(e.span, f"no kpi is called `{e.kpi}`",
                            hint=self._suggest(e.kpi, known))
-            if e.scope not in ("bootcamp", "provider", "programme"):
+            if e.scope not in _SCOPES:
                 self.error(e.span, f"`{e.scope}` is not a scope",
                            hint="write `for bootcamp ID`, `for provider ID` or "
                            "`for programme all`")

@@ -7,6 +7,10 @@ function that prints an excerpt with a caret; nothing else builds its own.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
 import attrs
 
 
@@ -45,6 +49,8 @@ class Diagnostic:
     cell as a spreadsheet names them (``learners!D14``, or ``learners!14:14`` for a whole row);
     it is shown instead of the line and column. ``hint`` is a suggestion (``did you mean …?``).
     ``source`` is the text of the line(s) around the problem when it is known, for the excerpt.
+    A problem in data also says which record, field and value it is about, for programs
+    (``record_type``, ``record_id``, ``field``, ``value``); the message says the same for people.
     """
 
     message: str
@@ -56,6 +62,14 @@ class Diagnostic:
     hint: str | None = None
     severity: str = "error"
     source: str | None = attrs.field(default=None, repr=False, eq=False)
+    record_type: str | None = None
+    """For a problem in data: the record's type (``learner``)."""
+    record_id: str | None = None
+    """For a problem in data: the record's id (``L12``), when its type has one."""
+    field: str | None = None
+    """For a problem in data: the field (``completion_date``)."""
+    value: Any = None
+    """For a problem in data: the value as given (``'2024-13-01'``)."""
 
     @classmethod
     def at(cls, span: Span, message: str, *, hint: str | None = None,
@@ -74,7 +88,8 @@ class Diagnostic:
 
     def render(self) -> str:
         """The message a person reads: location, message, excerpt with a caret, hint."""
-        out = [f"{self.location}: {self.severity}: {self.message}"]
+        where = self.location
+        out = [f"{where + ': ' if where != '<input>' else ''}{self.severity}: {self.message}"]
         if self.source is not None and self.line is not None:
             out.extend(_excerpt(self.source, self.line, self.column, self.end_column))
         if self.hint:
@@ -97,6 +112,12 @@ def _excerpt(text: str, line: int, column: int | None, end_column: int | None) -
             length = max(1, (end_column or column + 1) - column)
             out.append(f"  {' ' * width} | {' ' * (column - 1)}{'^' * length}")
     return out
+
+
+def suggest(name: str, options: Iterable[str]) -> str | None:
+    """``did you mean `X`?`` for the option closest to a misspelt ``name``, if one is close."""
+    close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else None
 
 
 class KpidslError(Exception):
@@ -123,3 +144,24 @@ class RuleError(KpidslError):
 
 class DataError(KpidslError):
     """A data set breaks the CSV contract."""
+
+
+class UsageError(KpidslError, ValueError):
+    """kpidsl was asked something it cannot do: a date that is not a date, an option that
+    does not fit (exit 2 on the command line)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__([Diagnostic(message=message, hint=hint)])
+
+    def render(self, limit: int = 50) -> str:
+        """The message, then ``hint: …`` when there is one (no location: it is about a call)."""
+        d = self.diagnostics[0]
+        return d.message + (f"; {d.hint}" if d.hint else "")
+
+
+class NotFoundError(UsageError, KeyError):
+    """No KPI, result or group has the name asked for; the hint says which is closest. A
+    :class:`KeyError` too, for code that looks names up as in a dict."""
+
+    def __str__(self) -> str:
+        return self.render()

@@ -44,7 +44,7 @@ from typing import Any
 import attrs
 
 from kpidsl.api import evaluate
-from kpidsl.data.records import BY_NAME, FIELDS, Dataset, FieldInfo, value_problem
+from kpidsl.data.records import BY_NAME, FIELDS, Dataset, FieldInfo, unchecked, value_problem
 from kpidsl.engines.python import Compiler, View, decider, source_text
 from kpidsl.language import ast
 from kpidsl.language.checker import RuleSet
@@ -275,7 +275,7 @@ class _Builder:
                         values[info.name] = self.default(rec, info, values)
                 if type_name == "learner":
                     self.learner_start[rec.id] = values["start_date"]
-                record = BY_NAME[type_name].cls(**values)
+                record = unchecked(BY_NAME[type_name].cls, values)  # checked above
                 self.made[id(record)] = rec
                 records.setdefault(BY_NAME[type_name].plural, []).append(record)
         data = Dataset(**records)
