@@ -146,6 +146,8 @@ def test_the_page_is_self_contained(report: kpidsl.Report, rules: kpidsl.RuleSet
     assert "url(" not in html and "@import" not in html
     assert all(href.startswith(("#", DOCS)) for href, _ in page.links)
     assert page.tags[0] == ("html", {"lang": "en"})
+    footer = html[html.index("<footer>"):]  # what produced the figures, for an auditor
+    assert report.rules_fingerprint[:12] in footer and report.data_fingerprint[:12] in footer
     assert ("meta", {"charset": "utf-8"}) in page.tags
 
 

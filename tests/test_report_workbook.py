@@ -78,6 +78,12 @@ def test_the_summary_holds_every_result_of_the_json_report(evaluated, expected: 
         assert g[9] == pytest.approx(float(w[9]))
 
 
+def test_the_summary_says_what_produced_it(evaluated, expected: dict) -> None:
+    said = evaluated["summary"]["A2"].value
+    assert said.startswith(f"Evaluated by kpidsl {expected['audit']['kpidsl']} (")
+    assert expected["audit"]["rules"][:12] in said and expected["audit"]["data"][:12] in said
+
+
 def test_statuses_have_their_colours_and_titles_link_to_the_rules(evaluated) -> None:
     ws = evaluated["summary"]
     for row in range(4, ws.max_row + 1):

@@ -27,6 +27,7 @@ from kpidsl.outputs.report import (
     Report,
     _group_title,
     _series,
+    audit_lines,
     kpi_title,
     rule_url,
     show,
@@ -71,8 +72,10 @@ class _Book:
                        for s, (fg, bg) in STATUS_COLOURS.items()}
         self.names: set[str] = set()
 
-    def sheet(self, name: str, title: str, header: Sequence[tuple[str, int]]) -> Any:
-        """A sheet with a title line, then a frozen, filtered header row (row 3)."""
+    def sheet(self, name: str, title: str, header: Sequence[tuple[str, int]],
+              subtitle: str | None = None) -> Any:
+        """A sheet with a title line (and a subtitle), then a frozen, filtered header row (row
+        3). Rows are written in order: the subtitle cannot come later."""
         name = name.translate(_FORBIDDEN)[:31]
         base, n = name, 1
         while name.lower() in self.names:  # Excel's sheet names ignore case
@@ -81,6 +84,8 @@ class _Book:
         self.names.add(name.lower())
         ws = self.book.add_worksheet(name)
         ws.write_string(0, 0, title, self.title)
+        if subtitle:
+            ws.write_string(1, 0, subtitle)
         for col, (text, width) in enumerate(header):
             ws.write_string(2, col, text, self.header)
             ws.set_column(col, col, width)
@@ -161,7 +166,7 @@ def write_report(path: str | os.PathLike[str], report: Report, rules: RuleSet,
     with open(path, "wb") as out:  # first, so that a bad path fails before any work
         b = _Book(out, rules, docs_url)
         ws = b.sheet("summary", f"Skills Bootcamps KPIs as of {report.as_of.isoformat()}",
-                     _RESULT_COLUMNS)
+                     _RESULT_COLUMNS, subtitle=" ".join(audit_lines(report)))
         results = _in_order(report.results)
         for row, r in enumerate(results, 3):
             _result_row(b, ws, row, r)
