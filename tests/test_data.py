@@ -10,6 +10,7 @@ from pathlib import Path
 import attrs
 import pytest
 
+from cohort import FIXTURE_RULES
 from kpidsl.data.csvfiles import MAX_DIAGNOSTICS, load_data, write_data
 from kpidsl.data.records import (
     FIELDS,
@@ -755,7 +756,7 @@ def test_evaluate_refuses_a_data_set_made_in_python_with_bad_values() -> None:
     learner = valid_dataset().learners[0]
     ds = valid_dataset(learners=[attrs.evolve(learner, learner_type="cofunded")])
     with pytest.raises(DataError) as excinfo:
-        kpidsl.evaluate(kpidsl.load_rules(), ds, as_of=D(2025, 3, 31))
+        kpidsl.evaluate(kpidsl.load_rules(FIXTURE_RULES), ds, as_of=D(2025, 3, 31))
     assert [d.message for d in excinfo.value.diagnostics] == [
         "learner L1: learner_type: 'cofunded' is not one of independent, co_funded, self_employed"
     ]

@@ -27,6 +27,7 @@ from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.token import Error
 from sphinx.testing.util import SphinxTestApp
 
+from cohort import FIXTURE_RULES
 from kpidsl.api import default_rules_path, load_rules, rule_files
 from kpidsl.data.records import FIELDS
 from kpidsl.language import ast
@@ -289,8 +290,8 @@ def test_an_unknown_node_falls_back_to_its_rule_text() -> None:
     assert to_text(words.value(body)) == "the completion date plus 6 months"
 
 
-def test_the_shipped_rules_read_in_words() -> None:
-    rules = shipped_rules()
+def test_the_rules_read_in_words() -> None:
+    rules = load_rules(FIXTURE_RULES)
     words = Words(rules)
     dropout = rules.kpi("learner_dropout")
     assert to_text(words.population(dropout.population.expr)[0]) == (

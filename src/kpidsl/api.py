@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
+
+import attrs
 
 from kpidsl.data.records import BY_CLASS, Dataset
 from kpidsl.engines.python import Entry, Result, describe, evaluate_kpis, evaluate_notices
@@ -25,6 +28,56 @@ def default_rules_path() -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[2] / "rules"
+
+
+def working_rules_path(cwd: StrPath | None = None) -> Path:
+    """The rules every command uses when none are named: the ``rules/`` folder of the working
+    folder when it holds ``.kpi`` files (the copy policy staff edit), else the shipped rules."""
+    here = Path(cwd if cwd is not None else os.getcwd()) / "rules"
+    if here.is_dir() and any(here.rglob("*.kpi")):
+        return here
+    return default_rules_path()
+
+
+def rules_fingerprint(rules: RuleSet) -> str:
+    """A short fingerprint of a rule set's text: the same files with the same text give the same
+    fingerprint wherever they are. It hashes each file's path relative to the rule set's folder
+    and its text (line endings normalised), in the order of those paths."""
+    digest = hashlib.sha256()
+    for path, text in sorted((_relative(f.path, rules.origin), f.source.replace("\r\n", "\n"))
+                             for f in rules.files):
+        digest.update(f"{path}\0{text}\0".encode())
+    return digest.hexdigest()[:12]
+
+
+def _shipped(rules: RuleSet) -> bool:
+    """The rules came from the shipped folder (and not from a ``./rules`` that is that
+    folder, as in a checkout of kpidsl itself)."""
+    origin = Path(rules.origin or ".").resolve()
+    return origin == default_rules_path().resolve() != (Path.cwd() / "rules").resolve()
+
+
+def rules_label(rules: RuleSet) -> str:
+    """Which rules were used, in words: a folder (relative to the working folder when inside
+    it, so usually ``rules``) or ``the shipped rules, PATH``."""
+    folder = _relative(rules.origin or ".", os.getcwd())
+    return f"the shipped rules, {folder}" if _shipped(rules) else folder
+
+
+def rules_json(rules: RuleSet) -> dict[str, object]:
+    """``{"folder": …, "shipped": …, "fingerprint": …}``: which rules a JSON output was
+    computed with."""
+    return {"folder": _relative(rules.origin or ".", os.getcwd()), "shipped": _shipped(rules),
+            "fingerprint": rules_fingerprint(rules)}
+
+
+def _relative(path: str, folder: str | None) -> str:
+    """``path`` relative to ``folder`` when inside it, else ``path`` as given (``/`` always)."""
+    if folder is not None:
+        rel = os.path.relpath(os.path.abspath(path), os.path.abspath(folder))
+        if rel == "." or not rel.startswith(".."):
+            return Path(rel).as_posix()
+    return Path(path).as_posix()
 
 
 #: The last resort when rules nest beyond what the parser's and checker's limits foresee.
@@ -55,10 +108,12 @@ def rule_files(paths: Iterable[StrPath] | None = None) -> list[Path]:
 
 
 def load_rules(paths: Iterable[StrPath] | StrPath | None = None) -> RuleSet:
-    """Parse and check rule files (default: the shipped rules).
+    """Parse and check rule files (default: the shipped rules; the command line's default is
+    :func:`working_rules_path`).
 
     Every file is parsed and every problem of every file is collected before
-    :class:`RuleError` is raised. Names are shared across the files given.
+    :class:`RuleError` is raised. Names are shared across the files given. The rule set's
+    ``origin`` is the folder they came from (the folders' common folder for several).
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
@@ -89,8 +144,9 @@ def load_rules(paths: Iterable[StrPath] | StrPath | None = None) -> RuleSet:
             diagnostics += e.diagnostics
     if diagnostics:
         raise RuleError(diagnostics)
+    origin = os.path.commonpath([str(f.parent) for f in files])
     try:
-        return check(parsed)
+        return attrs.evolve(check(parsed), origin=origin)
     except RecursionError:
         raise RuleError([_TOO_DEEP]) from None
 

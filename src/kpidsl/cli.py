@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from kpidsl import __version__
-from kpidsl.api import default_rules_path, evaluate, load_rules
+from kpidsl.api import evaluate, load_rules, rules_fingerprint, rules_json, rules_label, \
+    working_rules_path
 from kpidsl.language.source import KpidslError, RuleError
 from kpidsl.outputs.report import render_table, to_csv
 
@@ -51,6 +52,10 @@ def _existing(path: str) -> Path:
     return p
 
 
+_RULES_HELP = ("rule file or folder (repeatable; default: ./rules when the working folder has "
+               "one, else the shipped rules)")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="kpidsl",
@@ -63,15 +68,15 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="parse and check rule files",
                        description="Parse and check rule files; print every problem found.")
     c.add_argument("paths", nargs="*", metavar="PATH",
-                   help="rule files or folders (default: the shipped rules, "
-                   f"{default_rules_path()})")
+                   help="rule files or folders (default: ./rules, else the shipped rules)")
+    c.add_argument("--rules", action="append", metavar="PATH", help=_RULES_HELP)
 
     e = sub.add_parser("evaluate", help="evaluate the KPIs on a data set",
                        description="Evaluate every KPI for every bootcamp, provider and the "
                        "programme.")
     e.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
     e.add_argument("--rules", action="append", metavar="PATH",
-                   help="rule file or folder (repeatable; default: the shipped rules)")
+                   help=_RULES_HELP)
     e.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
                    help="evaluate as things stood at the end of this day (default: today)")
     e.add_argument("--format", choices=("table", "json", "csv"), default="table")
@@ -85,7 +90,8 @@ def _parser() -> argparse.ArgumentParser:
                        description="Run the `test` blocks of rule files; print a pass/fail "
                        "line per test and what the tests cover of each KPI.")
     t.add_argument("paths", nargs="*", metavar="PATH",
-                   help="rule files or folders (default: the shipped rules)")
+                   help="rule files or folders (default: ./rules, else the shipped rules)")
+    t.add_argument("--rules", action="append", metavar="PATH", help=_RULES_HELP)
 
     g = sub.add_parser("generate", help="write a synthetic data set",
                        description="Write a realistic, reproducible synthetic data set.")
@@ -103,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="a bootcamp or provider id, or all (default); an id that is both is "
                    "written bootcamp:ID or provider:ID")
     x.add_argument("--rules", action="append", metavar="PATH",
-                   help="rule file or folder (repeatable; default: the shipped rules)")
+                   help=_RULES_HELP)
     x.add_argument("--format", choices=("table", "json"), default="table")
 
     h = sub.add_parser("history", help="each KPI's status at every month end",
@@ -115,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("--to", dest="end", required=True, type=_month, metavar="YYYY-MM",
                    help="the last month, included")
     h.add_argument("--rules", action="append", metavar="PATH",
-                   help="rule file or folder (repeatable; default: the shipped rules)")
+                   help=_RULES_HELP)
     h.add_argument("--format", choices=("table", "json"), default="table")
     h.add_argument("--chart", metavar="FILE.svg", help="also draw the rates as an SVG chart")
     h.add_argument("--kpi", metavar="ID", help="only this KPI")
@@ -151,8 +157,19 @@ def _plural(word: str, n: int) -> str:
     return "findings and actions" if word == "finding or action" else word + "s"
 
 
+def _rules(paths: Sequence[str] | None) -> Any:
+    """The rules a command uses: the paths given, else ``./rules``, else the shipped rules."""
+    return load_rules([_existing(p) for p in paths] if paths else working_rules_path())
+
+
+def _rules_line(rules: Any) -> str:
+    """The line every table output starts with: which rules it was computed with."""
+    return f"Rules: {rules_label(rules)} (fingerprint {rules_fingerprint(rules)})"
+
+
 def _check(args: argparse.Namespace) -> int:
-    rules = load_rules([_existing(p) for p in args.paths] or None)
+    rules = _rules([*args.paths, *(args.rules or ())])
+    print(_rules_line(rules))
     counts = [(len(rules.kpis), "KPI"), (len(rules.definitions), "definition"),
               (len(rules.tables), "table"), (len(rules.schedules), "schedule"),
               (len(rules.notices), "finding or action"), (len(rules.tests), "test")]
@@ -166,17 +183,18 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     if args.explain and args.format != "json":
         raise _UsageError("--explain needs --format json (for a table: kpidsl explain KPI)")
-    rules = load_rules([_existing(p) for p in args.rules] if args.rules else None)
+    rules = _rules(args.rules)
     data = load_data(_existing(args.data))
     report = evaluate(rules, data, as_of=args.as_of)
     if args.format == "json":
-        out = report.to_json()
+        out = {**report.to_json(), "rules": rules_json(rules)}
         if args.explain:
             out["explanations"] = _explanations(rules, data, report.as_of)
         print(json.dumps(out, indent=2))
     elif args.format == "csv":
         sys.stdout.write(to_csv(report))
     else:
+        print(_rules_line(rules))
         print(render_table(report, scopes=args.scope or ("bootcamp", "provider", "programme")))
     return OK
 
@@ -185,7 +203,9 @@ def _test(args: argparse.Namespace) -> int:
     """Exit 1 when a test fails, as for a rule error: either way the rules need attention."""
     from kpidsl.tools.testing import render, run_tests
 
-    report = run_tests(load_rules([_existing(p) for p in args.paths] or None))
+    rules = _rules([*args.paths, *(args.rules or ())])
+    report = run_tests(rules)
+    print(_rules_line(rules))
     print(render(report))
     return OK if report.ok else ERRORS
 
@@ -278,7 +298,7 @@ def _explain(args: argparse.Namespace) -> int:
     from kpidsl.engines.python import evaluate_kpis, explain
     from kpidsl.outputs.report import render_explain, result_json, verdict_json
 
-    rules = load_rules([_existing(p) for p in args.rules] if args.rules else None)
+    rules = _rules(args.rules)
     kpi = _known_kpi(rules, args.kpi)
     data = load_data(_existing(args.data))
     scope, group = _known_group(data, args.group, per_provider=kpi.per is not None)
@@ -292,9 +312,11 @@ def _explain(args: argparse.Namespace) -> int:
     elif scope == "provider" and kpi.per is None:
         verdicts = [v for v in verdicts if provider_of.get(v.bootcamp) == group]
     if args.format == "json":
-        print(json.dumps({"as_of": when.isoformat(), "result": result_json(result),
+        print(json.dumps({"as_of": when.isoformat(), "rules": rules_json(rules),
+                          "result": result_json(result),
                           "records": [verdict_json(v) for v in verdicts]}, indent=2))
     else:
+        print(_rules_line(rules))
         print(render_explain(verdicts, result, when))
     return OK
 
@@ -306,7 +328,7 @@ def _history(args: argparse.Namespace) -> int:
 
     if args.start > args.end:
         raise _UsageError(f"--from {args.start:%Y-%m} is after --to {args.end:%Y-%m}")
-    rules = load_rules([_existing(p) for p in args.rules] if args.rules else None)
+    rules = _rules(args.rules)
     kpi = _known_kpi(rules, args.kpi) if args.kpi else None
     data = load_data(_existing(args.data))
     scope, group = (_known_group(data, args.group, kpi is not None and kpi.per is not None)
@@ -320,8 +342,9 @@ def _history(args: argparse.Namespace) -> int:
         except OSError as e:
             raise _UsageError(f"cannot write the chart: {e}") from None
     if args.format == "json":
-        print(json.dumps(history_json(months), indent=2))
+        print(json.dumps({**history_json(months), "rules": rules_json(rules)}, indent=2))
     else:
+        print(_rules_line(rules))
         print(render_history(months, group))
     return OK
 
@@ -344,8 +367,14 @@ def _diff(args: argparse.Namespace) -> int:
     when = args.as_of or dt.date.today()
     diff = compare(*(evaluate(rules, data, as_of=when) for rules in rule_sets))
     if args.format == "json":
-        print(json.dumps(diff_json(diff), indent=2))
+        print(json.dumps({**diff_json(diff), "rules": {"old": rules_json(rule_sets[0]),
+                                                       "new": rules_json(rule_sets[1])}},
+                         indent=2))
     else:
+        print(f"Old rules: {rules_label(rule_sets[0])} "
+              f"(fingerprint {rules_fingerprint(rule_sets[0])})")
+        print(f"New rules: {rules_label(rule_sets[1])} "
+              f"(fingerprint {rules_fingerprint(rule_sets[1])})")
         print(render_diff(diff))
     return OK
 

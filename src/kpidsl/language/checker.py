@@ -67,6 +67,9 @@ class RuleSet:
     types: dict[int, Type] = attrs.field(repr=False)
     uses: dict[str, frozenset[tuple[str | None, str]]] = attrs.field(repr=False)
     """For each KPI, notice and definition (by name), the definitions it uses directly."""
+    origin: str | None = None
+    """The folder the rule files were loaded from (set by :func:`kpidsl.api.load_rules`;
+    ``None`` for files checked without one)."""
 
     def kpi(self, name: str) -> ast.Kpi:
         """The KPI called ``name``; ``KeyError`` if there is none."""

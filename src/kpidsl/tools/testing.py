@@ -74,6 +74,9 @@ class Failure:
     message: str
     expected: str | None = None
     actual: str | None = None
+    rule: str | None = None
+    """Where the rule the expectation is about states its target (``file:line: text``), so
+    that a failure after a policy edit names both the test and the rule."""
 
     @property
     def location(self) -> str:
@@ -307,7 +310,20 @@ def _show(status: str, k: int | None, n: int | None, p: int | None) -> str:
     return out
 
 
-def _compare(e: ast.Expect, report: Report) -> Failure | None:
+def _rule(rules: RuleSet, kpi: str) -> str | None:
+    """``file:line: kpi NAME, target: …`` of a KPI, as a failure names it."""
+    try:
+        k = rules.kpi(kpi)
+    except KeyError:
+        return None
+    clause = k.target or k.population or k.actual
+    if clause is None:
+        return f"{_path(k.span.file)}:{k.span.line}: kpi {kpi}"
+    return (f"{_path(clause.span.file)}:{clause.span.line}: kpi {kpi}, "
+            f"{source_text(rules, clause.span)}")
+
+
+def _compare(rules: RuleSet, e: ast.Expect, report: Report) -> Failure | None:
     what = f"expect {e.kpi} for {e.scope} {e.group}"
     try:
         r = report.result(e.kpi, e.scope, e.group)
@@ -321,7 +337,8 @@ def _compare(e: ast.Expect, report: Report) -> Failure | None:
     want = (e.status, e.numerator, e.denominator, e.pending)
     if all(w is None or w == g for w, g in zip(want, got, strict=True)):
         return None
-    return Failure(e.span.file, e.span.line, what, expected=_show(*want), actual=_show(*got))
+    return Failure(e.span.file, e.span.line, what, expected=_show(*want), actual=_show(*got),
+                   rule=_rule(rules, e.kpi))
 
 
 def _count_entries(x: ast.ExpectEntries, report: Report) -> Failure | None:
@@ -499,7 +516,7 @@ def run_test(rules: RuleSet, test: ast.Test) -> tuple[Outcome, Dataset | None, R
     report = None
     if not failures:
         report = evaluate(rules, data, as_of=test.as_of)
-        failures = [f for e in test.expects if (f := _compare(e, report)) is not None]
+        failures = [f for e in test.expects if (f := _compare(rules, e, report)) is not None]
         failures += [f for x in test.entries if (f := _count_entries(x, report)) is not None]
     outcome = Outcome(test.name, test.span.file, test.span.line, tuple(failures))
     return outcome, (data if report is not None else None), report
@@ -552,6 +569,8 @@ def render(report: TestReport) -> str:
                 out.append(f"    expected: {f.expected}")
             if f.actual is not None:
                 out.append(f"    actual:   {f.actual}")
+            if f.rule is not None:
+                out.append(f"    rule:     {f.rule}")
     out += ["", "Coverage: what the tests that expect something of each KPI exercise"]
     gaps = []
     for c in report.coverage:
