@@ -186,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         same_kpis = attrs.evolve(rules, kpis=tuple(k for k in rules.kpis if k.name in KPIS))
         log(f"load_rules (parse + check, once): {load_s:.3f} s")
 
+    oracle_rules = rules or kpidsl.load_rules()  # the baseline reads the policy's numbers
     rows = []
     disagreements = 0
     for n in args.sizes:
@@ -213,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         row["repeats"] = repeats
 
         def baseline_call(data=data) -> list[dict]:
-            return evaluate_by_hand(data, args.as_of)
+            return evaluate_by_hand(oracle_rules, data, args.as_of)
 
         log(f"size {n:,}: baseline × {repeats}…")
         row["baseline_s"], baseline = best_time(baseline_call, repeats)

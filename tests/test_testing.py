@@ -264,7 +264,7 @@ kpi completers:
     assert cov["completers"].possible_statuses == ("met", "not_met")
 
 
-def test_shipped_rules_have_tests_for_every_kpi_and_they_pass():
+def test_fixture_rules_have_tests_for_every_kpi_and_they_pass():
     report = run_tests(kpidsl.load_rules(FIXTURE_RULES))
     failures = [f"{o.name}: {f.location}: {f.message}: {f.expected} / {f.actual}"
                 for o in report.outcomes for f in o.failures]
@@ -311,14 +311,14 @@ def test_cli_rule_errors_exit_1_and_missing_paths_exit_2(capsys, tmp_path):
     assert main(["test", str(tmp_path / "nowhere")]) == 2
 
 
-def test_cli_shipped_rules_as_a_real_process():
+def test_cli_working_rules_as_a_real_process():
     done = subprocess.run([sys.executable, "-m", "kpidsl", "test"], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(r"^\d+ passed, 0 failed$", done.stdout, re.M)
 
 
-def test_raising_the_dropout_maximum_alone_fails_the_shipped_tests(capsys, tmp_path):
+def test_raising_the_dropout_maximum_alone_fails_the_rule_tests(capsys, tmp_path):
     """A policy edit that no test notices is a gap: 20% → 25% must fail a test."""
     rules = tmp_path / "rules"
     shutil.copytree(FIXTURE_RULES, rules)
@@ -336,7 +336,7 @@ def test_raising_the_dropout_maximum_alone_fails_the_shipped_tests(capsys, tmp_p
 
 @pytest.mark.parametrize("edit", [("R04: 15%", "R04: 20%"), ("sme: 10%", "sme: 9%"),
                                   ("target: at least 75%", "target: at least 70%")])
-def test_other_policy_edits_fail_the_shipped_tests(capsys, tmp_path, edit):
+def test_other_policy_edits_fail_the_rule_tests(capsys, tmp_path, edit):
     rules = tmp_path / "rules"
     shutil.copytree(FIXTURE_RULES, rules)
     old, new = edit

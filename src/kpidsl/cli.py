@@ -23,8 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from kpidsl import __version__
-from kpidsl.api import evaluate, load_rules, rules_fingerprint, rules_json, rules_label, \
-    working_rules_path
+from kpidsl.api import (
+    evaluate,
+    load_rules,
+    rules_fingerprint,
+    rules_json,
+    rules_label,
+    working_rules_path,
+)
 from kpidsl.language.source import KpidslError, RuleError
 from kpidsl.outputs.report import render_table, to_csv
 

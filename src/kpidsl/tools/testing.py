@@ -554,23 +554,29 @@ def _path(file: str) -> str:
     return file if rel.startswith("..") else rel
 
 
+def render_failures(o: Outcome) -> str:
+    """One failed test: its name and place, then each failure with what was expected, what
+    came out and the rule it is about."""
+    out = [f"FAIL {o.name} ({_path(o.file)}:{o.line})"]
+    for f in o.failures:
+        out.append(f"  {_path(f.file)}:{f.line}: {f.message}")
+        if f.expected is not None:
+            out.append(f"    expected: {f.expected}")
+        if f.actual is not None:
+            out.append(f"    actual:   {f.actual}")
+        if f.rule is not None:
+            out.append(f"    rule:     {f.rule}")
+    return "\n".join(out)
+
+
 def render(report: TestReport) -> str:
     """The pass/fail table, the ``N passed, M failed`` line, each failure, then coverage."""
     out = [f"PASS  {o.name}" if o.passed else f"FAIL  {o.name}  {_path(o.file)}:{o.line}"
            for o in report.outcomes]
     out.append(f"{report.passed} passed, {report.failed} failed")
     for o in report.outcomes:
-        if o.passed:
-            continue
-        out += ["", f"FAIL {o.name} ({_path(o.file)}:{o.line})"]
-        for f in o.failures:
-            out.append(f"  {_path(f.file)}:{f.line}: {f.message}")
-            if f.expected is not None:
-                out.append(f"    expected: {f.expected}")
-            if f.actual is not None:
-                out.append(f"    actual:   {f.actual}")
-            if f.rule is not None:
-                out.append(f"    rule:     {f.rule}")
+        if not o.passed:
+            out += ["", render_failures(o)]
     out += ["", "Coverage: what the tests that expect something of each KPI exercise"]
     gaps = []
     for c in report.coverage:
