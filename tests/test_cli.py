@@ -442,3 +442,72 @@ def test_explain_evaluates_only_the_kpis(capsys, monkeypatch, cohort_dir: Path):
                          "--as-of", "2026-12-31", "--group", "B1")
     assert code == 0, err
     assert out.splitlines()[1].startswith("learner_dropout for bootcamp B1 as of 2026-12-31: met")
+
+
+# ---- which rules: --rules, else ./rules, else the shipped rules ------------------------------
+
+
+def test_every_command_uses_the_working_folders_rules(capsys, monkeypatch, tmp_path, cohort_dir):
+    """A policy officer's edit in ./rules is what every command sees, and each says so."""
+    work = tmp_path / "work"
+    shutil.copytree(FIXTURE_RULES, work / "rules")
+    rule = work / "rules" / "03_learner_dropout.kpi"
+    rule.write_text(rule.read_text(encoding="utf-8").replace("at most 20%", "at most 15%"),
+                    encoding="utf-8")
+    monkeypatch.chdir(work)
+    line = f"Rules: rules (fingerprint {rules_fingerprint(kpidsl.load_rules(work / 'rules'))})"
+    base = ("--data", str(cohort_dir), "--as-of", "2026-12-31")
+    for argv in (["check"], ["test"], ["evaluate", *base], ["explain", "learner_dropout", *base],
+                 ["history", "--data", str(cohort_dir), "--from", "2026-12", "--to", "2026-12"]):
+        _, out, err = run(capsys, *argv)
+        assert out.splitlines()[0] == line, (argv, err)
+    _, out, _ = run(capsys, "evaluate", *base)
+    assert "learner_dropout  (target: at most 15%)" in out
+    _, out, _ = run(capsys, "evaluate", *base, "--format", "json")
+    assert json.loads(out)["rules"] == {"folder": "rules", "shipped": False,
+                                        "fingerprint": line.split()[-1][:-1]}
+    dropout = next(r for r in json.loads(out)["results"]
+                   if (r["kpi"], r["group"]) == ("learner_dropout", "B1"))
+    assert dropout["status"] == "not_met"  # 1 of 5 is over 15%
+
+
+def test_rules_option_overrides_the_working_folder(capsys, tmp_path, cohort_dir):
+    other = tmp_path / "other"
+    shutil.copytree(FIXTURE_RULES, other, ignore=shutil.ignore_patterns("tests"))
+    (other / "extra.kpi").write_text(
+        "kpi everyone:\n  title: \"Everyone\"\n  population: learners\n  counted when: completion_date is set\n"
+        "  target: at least 50%\n", encoding="utf-8")
+    code, out, err = run(capsys, "explain", "everyone", "--data", str(cohort_dir), "--as-of",
+                         "2026-12-31", "--rules", str(other))
+    assert code == 0, err
+    assert out.splitlines()[0].startswith(f"Rules: {other} (fingerprint ")
+    assert out.splitlines()[1].startswith("everyone for the programme as of 2026-12-31: met")
+    code, out, err = run(capsys, "check", "--rules", str(other))
+    assert code == 0 and out.startswith(f"Rules: {other} ")
+    code, _, err = run(capsys, "explain", "everyone", "--data", str(cohort_dir))
+    assert code == 2 and "no KPI called 'everyone'" in err  # ./rules (the fixture) has none
+
+
+def test_without_a_rules_folder_the_shipped_rules_are_used_and_named(capsys, monkeypatch,
+                                                                    tmp_path, cohort_dir):
+    monkeypatch.chdir(tmp_path)  # no rules/ here
+    shipped = kpidsl.load_rules(kpidsl.default_rules_path())
+    code, out, _ = run(capsys, "check")
+    assert code == 0
+    assert out.splitlines()[0] == (f"Rules: the shipped rules, {kpidsl.default_rules_path()} "
+                                   f"(fingerprint {rules_fingerprint(shipped)})")
+    _, out, _ = run(capsys, "evaluate", "--data", str(cohort_dir), "--format", "json")
+    assert json.loads(out)["rules"]["shipped"] is True
+
+
+def test_the_fingerprint_is_of_the_text_not_the_place(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    shutil.copytree(FIXTURE_RULES, a)
+    shutil.copytree(FIXTURE_RULES, b)
+    same = rules_fingerprint(kpidsl.load_rules(a))
+    assert rules_fingerprint(kpidsl.load_rules(b)) == same
+    assert re.fullmatch(r"[0-9a-f]{12}", same)
+    rule = b / "03_learner_dropout.kpi"
+    rule.write_text(rule.read_text(encoding="utf-8") + "# a comment\n", encoding="utf-8")
+    assert rules_fingerprint(kpidsl.load_rules(b)) != same
+    assert kpidsl.load_rules(b).origin == str(b)
