@@ -396,3 +396,33 @@ def test_rule_and_data_errors_exit_1(capsys, tmp_path, data_dir):
                                                   "2025-01"]):
         code, _, err = run(capsys, *argv, "--data", str(broken))
         assert code == 1 and "learners.csv" in err and "Traceback" not in err
+
+
+def test_history_shows_no_engagement_before_it_was_recorded():
+    """An engagement recorded after a month's end does not exist in that month: a bootcamp
+    whose engagements are all dated has no employer-engagement data before the first of them,
+    however well it was engaged later (KPI-SPEC §2)."""
+    data = generated(11)
+    first: dict[str, dt.date] = {}
+    undated = {e.bootcamp_id for e in data.engagements if e.recorded_date is None}
+    for e in data.engagements:
+        if e.recorded_date is not None and e.reached:
+            first[e.bootcamp_id] = min(first.get(e.bootcamp_id, e.recorded_date), e.recorded_date)
+    months = history(fixture_rules(), data, month_ends(D("2023-05-01"), D("2025-07-31")))
+    checked = 0
+    for when, results in months:
+        for r in results:
+            if r.kpi != "employer_engagement" or r.scope != "bootcamp" or r.group in undated:
+                continue
+            if r.group not in first or when < first[r.group]:
+                assert (r.status, r.denominator) == ("no_data", 0), (when, r.group)
+                checked += 1
+            else:
+                assert r.denominator > 0, (when, r.group)
+    assert checked > 100
+    may_2023 = next(rs for w, rs in months if w == D("2023-05-31"))
+    programme = next(r for r in may_2023 if (r.kpi, r.scope) == ("employer_engagement",
+                                                                 "programme"))
+    # months before any bootcamp: only the undated engagements that were reached exist
+    reached_undated = sum(1 for e in data.engagements if e.recorded_date is None and e.reached)
+    assert programme.denominator == reached_undated
