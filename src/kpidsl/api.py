@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -147,8 +148,38 @@ def load_rules(paths: Iterable[StrPath] | StrPath | None = None) -> RuleSet:
     origin = os.path.commonpath([str(f.parent) for f in files])
     try:
         return attrs.evolve(check(parsed), origin=origin)
+    except RuleError as e:
+        raise _defined_elsewhere(e, files) from None
     except RecursionError:
         raise RuleError([_TOO_DEEP]) from None
+
+
+_UNKNOWN = re.compile(r"unknown name `(\w+)`")
+
+
+def _defined_elsewhere(e: RuleError, files: list[Path]) -> RuleError:
+    """A draft checked on its own that uses a shared definition: say where the name is
+    defined, in the rules the commands use (``./rules`` or the shipped rules)."""
+    home = working_rules_path().resolve()
+    if not any(_UNKNOWN.match(d.message) for d in e.diagnostics) or any(
+            home == f.resolve().parent or home in f.resolve().parents for f in files):
+        return e
+    try:
+        shared = load_rules(home)
+    except RuleError:
+        return e
+    where = {name: d.span.file for (_, name), d in shared.definitions.items()}
+    where.update({name: t.span.file for name, t in shared.tables.items()})
+    where.update({name: x.span.file for name, x in shared.schedules.items()})
+    out = []
+    for d in e.diagnostics:
+        m = _UNKNOWN.match(d.message)
+        if m and m[1] in where:
+            d = attrs.evolve(d, hint=f"`{m[1]}` is defined in {_relative(where[m[1]], os.getcwd())}"
+                             "; check the folder, not the file (put the draft in that folder "
+                             "and run `kpidsl check`)")
+        out.append(d)
+    return RuleError(out)
 
 
 def _not_utf8(path: str, raw: bytes, e: UnicodeDecodeError) -> Diagnostic:

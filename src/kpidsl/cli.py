@@ -31,7 +31,7 @@ from kpidsl.api import (
     rules_label,
     working_rules_path,
 )
-from kpidsl.language.source import KpidslError, RuleError
+from kpidsl.language.source import KpidslError, RuleError, date_problem
 from kpidsl.outputs.report import render_table, to_csv
 
 OK, ERRORS, USAGE, INTERNAL = 0, 1, 2, 3
@@ -43,11 +43,12 @@ class _UsageError(Exception):
 
 def _date(text: str) -> dt.date:
     """A date written YYYY-MM-DD, and only so (``date.fromisoformat`` also takes 20250331)."""
-    try:
-        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        try:
             return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a date: "
+                                             f"{date_problem(text)}") from None
     raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD")
 
 

@@ -45,7 +45,7 @@ from kpidsl.data.records import (
     FieldInfo,
     RecordType,
 )
-from kpidsl.language.source import DataError, Diagnostic
+from kpidsl.language.source import DataError, Diagnostic, date_problem
 
 #: At most this many diagnostics are kept; a final note counts the rest.
 MAX_DIAGNOSTICS = 200
@@ -130,7 +130,7 @@ def _parse_date(text: str) -> dt.date:
         try:
             return dt.date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
-            raise _Bad(f"{text!r} is not a date", _DATE_HINT) from None
+            raise _Bad(f"{text!r} is not a date", date_problem(text)) from None
     m = _DMY.fullmatch(text)
     if m:
         a, b, year = int(m[1]), int(m[2]), int(m[3])
