@@ -380,3 +380,27 @@ def test_the_lexer_reads_every_example() -> None:
             continue  # a mistake on purpose may well be a character the language lacks
         bad = [v for t, v in KpiLexer().get_tokens(text) if t in Error]
         assert bad == [], where
+
+
+def test_prose_that_disagrees_with_the_rule_is_shown_on_its_page(make_app, tmp_path: Path):
+    """The rule now says 15%; its level and policy still say 20%: the page says so, in a
+    warning box, and the build itself has no warning (the rules are valid)."""
+    src = _copy_root(tmp_path)
+    rule = src / "kpi" / "dropout.kpi"
+    rule.write_text(rule.read_text(encoding="utf-8").replace("target: at most 20%",
+                                                             "target: at most 15%"),
+                    encoding="utf-8")
+    app = make_app("html", srcdir=src)
+    app.build()
+    assert "WARNING" not in app.warning.getvalue()
+    page = _text((app.outdir / "rules" / "dropout.html").read_text(encoding="utf-8"))
+    assert ("The text of this rule states numbers that the rule does not use; the rule decides "
+            "the results. kpidsl check says:") in page
+    assert ("kpi/dropout.kpi:10: the level of dropout says 20%, a percentage its rule does not "
+            "use. Hint: the rule uses 15%") in page
+    assert "kpi/dropout.kpi:12: the policy of dropout says 20%" in page
+
+
+def test_the_shipped_pages_have_no_prose_warning(site: SphinxTestApp):
+    page = _text((site.outdir / "rules" / "dropout.html").read_text(encoding="utf-8"))
+    assert "states numbers that the rule does not use" not in page

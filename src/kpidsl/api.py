@@ -34,7 +34,7 @@ def default_rules_path() -> Path:
 def working_rules_path(cwd: StrPath | None = None) -> Path:
     """The rules every command uses when none are named: the ``rules/`` folder of the working
     folder when it holds ``.kpi`` files (the copy policy staff edit), else the shipped rules."""
-    here = Path(cwd if cwd is not None else os.getcwd()) / "rules"
+    here = Path(cwd) / "rules" if cwd is not None else Path("rules")  # messages say rules/…
     if here.is_dir() and any(here.rglob("*.kpi")):
         return here
     return default_rules_path()

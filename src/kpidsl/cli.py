@@ -31,6 +31,7 @@ from kpidsl.api import (
     rules_label,
     working_rules_path,
 )
+from kpidsl.language.prose import prose_warnings
 from kpidsl.language.source import KpidslError, RuleError, date_problem
 from kpidsl.outputs.report import render_table, to_csv
 
@@ -181,6 +182,11 @@ def _check(args: argparse.Namespace) -> int:
               (len(rules.tables), "table"), (len(rules.schedules), "schedule"),
               (len(rules.notices), "finding or action"), (len(rules.tests), "test")]
     summary = ", ".join(f"{n} {_plural(word, n)}" for n, word in counts)
+    warnings = prose_warnings(rules)
+    for w in warnings:
+        print(w.render() + "\n", file=sys.stderr)
+    if warnings:
+        summary += f"; {len(warnings)} {_plural('warning', len(warnings))} about the prose"
     print(f"{len(rules.files)} rule files OK: {summary}")
     return OK
 

@@ -53,6 +53,7 @@ from kpidsl.language.builtins import BUILTINS, Type
 from kpidsl.language.checker import RuleSet, check
 from kpidsl.language.lexer import KpiLexer
 from kpidsl.language.parser import parse
+from kpidsl.language.prose import prose_warnings
 from kpidsl.language.source import Diagnostic, RuleError, text_at
 from kpidsl.outputs.report import percent
 
@@ -898,7 +899,7 @@ class RuleDirective(RulesDirective):
         intro = _para("KPI ", Code(kpi.name), ", written in ",
                       Code(self.loaded.display(kpi.span.file)),
                       ". To change it, edit that file.", classes=["kpi-intro"])
-        out: list[nodes.Node] = [target, intro]
+        out: list[nodes.Node] = [target, intro, *self.prose_warnings()]
         meta = [(META_LABELS[m.key], m.text) for m in kpi.meta if m.key != "title"]
         if meta:
             out.append(_table(meta, (25, 75), stub=True, classes=["kpi-guidance"]))
@@ -915,6 +916,19 @@ class RuleDirective(RulesDirective):
                 section += body
                 out.append(section)
         return out
+
+    def prose_warnings(self) -> list[nodes.Node]:
+        """What ``kpidsl check`` warns about this KPI's prose, as a warning box on its page
+        (not a build warning: the rules are valid, the text is out of date)."""
+        found = prose_warnings(self.rules, self.kpi.name)
+        if not found:
+            return []
+        box = nodes.warning()
+        box += _para("The text of this rule states numbers that the rule does not use; "
+                     "the rule decides the results. ", Code("kpidsl check"), " says:")
+        box += _bullets([[Code(f"{self.loaded.display(d.file or '')}:{d.line}"),
+                          f": {d.message}. Hint: {d.hint}."] for d in found])
+        return [box]
 
     def decisions(self) -> list[nodes.Node]:
         if not self.kpi.decisions:
