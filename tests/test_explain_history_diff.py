@@ -25,6 +25,7 @@ from kpidsl.cli import main
 from kpidsl.data.csvfiles import load_data, write_data
 from kpidsl.data.generate import generate
 from kpidsl.engines.python import explain
+from kpidsl.language.changes import compare_rules
 from kpidsl.outputs.report import history_svg, render_explain, render_history
 
 D = dt.date.fromisoformat
@@ -298,7 +299,9 @@ def test_diff_lists_exactly_the_dropout_results_whose_status_changes(capsys, tmp
     old_line, new_line, rest = out.split("\n", 2)
     assert old_line == f"Old rules: {RULES} (fingerprint {rules_fingerprint(fixture_rules())})"
     assert new_line.startswith(f"New rules: {new} (fingerprint ")
-    assert rest.startswith(f"Changes as of {as_of}: {len(expected)} results change\n")
+    assert rest.startswith("Rule changes: 1\n"
+                           "  kpi learner_dropout: target: at most 20% → at most 10%\n\n"
+                           f"Changes as of {as_of}: {len(expected)} results change\n")
     assert "learner_dropout  (target: at most 20% → at most 10%)" in out
 
 
@@ -318,6 +321,66 @@ def test_diff_without_changes_exits_0_and_lists_added_and_removed_kpis(capsys, t
                            "--as-of", "2025-03-31", "--format", "json")
         got = json.loads(out)
         assert code == 0 and (got["added"], got["removed"], got["changes"]) == (added, removed, [])
+        assert [c["words"] for c in got["rule_changes"]] == [
+            f"kpi strict: {'added' if added else 'removed'}"]
+
+
+def test_diff_reports_a_target_change_that_moves_no_result(capsys, tmp_path, data_dir):
+    """The issue's complaint: 'no result changes' and not a word about the target."""
+    new = tmp_path / "rules"
+    shutil.copytree(RULES, new)
+    rule = new / "03_learner_dropout.kpi"
+    rule.write_text(rule.read_text(encoding="utf-8").replace("target: at most 20%",
+                                                             "target: at most 21%"),
+                    encoding="utf-8")
+    code, out, _ = run(capsys, "diff", str(RULES), str(new), "--data", str(data_dir),
+                       "--as-of", "2023-06-30")  # before anyone starts: every status no_data
+    assert code == 0
+    assert out.split("\n", 2)[2] == (
+        "Rule changes: 1\n"
+        "  kpi learner_dropout: target: at most 20% → at most 21%\n\n"
+        "Changes as of 2023-06-30: 0 results change\n"
+        "KPIs added: none\nKPIs removed: none\n\nNo result changes status or counts.\n")
+
+
+@pytest.mark.parametrize(("file", "old", "new", "words"), [
+    ("02_employer_cofunding.kpi", "sme: 10%", "sme: 12%",
+     "table cofunding_rate: sme: 10% → 12%"),
+    ("08_delivery_against_profile.kpi", "R08: 10%", "R08: 12%",
+     "table tolerance: from 2020-08-01: R08: 10% → 12%"),
+    ("08_delivery_against_profile.kpi", "R08: 30 April", "R08: 31 May",
+     "schedule management_point: R08: 30 April → 31 May"),
+    ("definitions.kpi", "completion_date + 6 months", "completion_date + 5 months",
+     "define deadline for learner: completion_date + 6 months → completion_date + 5 months"),
+    ("07_referral.kpi", "counted when: referral_date is set and",
+     "counted when: referral_date is set or",
+     "kpi referral: counted when: referral_date is set and referral_kind in {job, training}"
+     " → referral_date is set or referral_kind in {job, training}"),
+    ("01_employer_engagement.kpi", "contact_attempts >= 3", "contact_attempts >= 4",
+     "action employer_unreachable: for: engagements where not reached and "
+     "contact_attempts >= 3 → engagements where not reached and contact_attempts >= 4"),
+    ("03_learner_dropout.kpi", 'level: "Max 20% dropout"', 'level: "Max 15% dropout"',
+     "kpi learner_dropout: level: Max 20% dropout → Max 15% dropout"),
+])
+def test_each_kind_of_rule_change_in_words(tmp_path, file, old, new, words):
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES, folder)
+    path = folder / file
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    changes = compare_rules(fixture_rules(), kpidsl.load_rules(folder))
+    assert [c.words() for c in changes] == [words]
+
+
+def test_layout_and_prose_are_not_rule_changes(tmp_path):
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES, folder)
+    path = folder / "03_learner_dropout.kpi"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("target: at most 20%", "target:   at most   20%  # max")
+                    .replace("Providers are measured", "Providers are judged"), encoding="utf-8")
+    assert compare_rules(fixture_rules(), kpidsl.load_rules(folder)) == []
 
 
 # ---- the command line -------------------------------------------------------------------

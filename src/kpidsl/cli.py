@@ -138,10 +138,12 @@ def _parser() -> argparse.ArgumentParser:
                    "that is both), or all (table and chart default: all; JSON default: every "
                    "group)")
 
-    d = sub.add_parser("diff", help="what a change of rules does to the results",
-                       description="Evaluate two rule sets on the same data and list the "
-                       "results whose status or counts change. Exits 0 whether or not "
-                       "anything changes.")
+    d = sub.add_parser("diff", help="what changed in the rules, and in the results",
+                       description="List what changed between two rule sets — targets, "
+                       "parameter table values, schedules, definitions, clauses, findings and "
+                       "actions, KPIs added or removed — then evaluate both on the same data "
+                       "and list the results whose status or counts change. Exits 0 whether "
+                       "or not anything changes.")
     d.add_argument("old", metavar="OLD_RULES", help="rule file or folder before the change")
     d.add_argument("new", metavar="NEW_RULES", help="rule file or folder after the change")
     d.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
@@ -366,6 +368,7 @@ def _diff(args: argparse.Namespace) -> int:
     """Exit 0 whether or not results change: a change is what the command reports, not a
     failure. Errors in either rule set, or in the data, exit 1."""
     from kpidsl.data.csvfiles import load_data
+    from kpidsl.language.changes import compare_rules
     from kpidsl.outputs.report import compare, diff_json, render_diff
 
     rule_sets, problems = [], []
@@ -379,8 +382,9 @@ def _diff(args: argparse.Namespace) -> int:
     data = load_data(_existing(args.data))
     when = args.as_of or dt.date.today()
     diff = compare(*(evaluate(rules, data, as_of=when) for rules in rule_sets))
+    changed = compare_rules(*rule_sets)
     if args.format == "json":
-        print(json.dumps({**diff_json(diff), "rules": {"old": rules_json(rule_sets[0]),
+        print(json.dumps({**diff_json(diff, changed), "rules": {"old": rules_json(rule_sets[0]),
                                                        "new": rules_json(rule_sets[1])}},
                          indent=2))
     else:
@@ -388,7 +392,7 @@ def _diff(args: argparse.Namespace) -> int:
               f"(fingerprint {rules_fingerprint(rule_sets[0])})")
         print(f"New rules: {rules_label(rule_sets[1])} "
               f"(fingerprint {rules_fingerprint(rule_sets[1])})")
-        print(render_diff(diff))
+        print(render_diff(diff, changed))
     return OK
 
 
