@@ -404,3 +404,13 @@ def test_prose_that_disagrees_with_the_rule_is_shown_on_its_page(make_app, tmp_p
 def test_the_shipped_pages_have_no_prose_warning(site: SphinxTestApp):
     page = _text((site.outdir / "rules" / "dropout.html").read_text(encoding="utf-8"))
     assert "states numbers that the rule does not use" not in page
+
+
+@pytest.mark.parametrize(("where", "text"), [e for e in EXAMPLES if e[0].startswith("guide.rst")],
+                         ids=[e[0] for e in EXAMPLES if e[0].startswith("guide.rst")])
+def test_the_guides_examples_are_laid_out_as_fmt_lays_them_out(where: str, text: str) -> None:
+    """A policy officer copies the guide; CI runs `kpidsl fmt --check rules`: the copy must
+    pass it."""
+    from kpidsl.language.formatter import format_source
+
+    assert format_source(text, where) == text

@@ -26,9 +26,15 @@ falls back to the rule's own text for anything it does not know. Words come out 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import functools
+import io
+import os
 import re
+import shlex
+import shutil
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -1253,6 +1259,116 @@ class CliDirective(SphinxDirective):
                 _table(rows, (35, 65), header=(heading, "What it does"), classes=["kpi-cli"])]
 
 
+class RunDirective(SphinxDirective):
+    """``.. kpi:run:: kpidsl check``: run a kpidsl command when the documentation is built and
+    show it with its real output, so that no sample output is ever pasted.
+
+    The command runs in-process (through :func:`kpidsl.cli.main`, as a user would type it) in
+    a fresh folder holding a copy of the documented rules as ``rules/`` and of the project's
+    ``examples/``. Each line of the content edits that copy first, as a policy officer would:
+    ``rules/03_learner_dropout.kpi: target: at most 20% => target: at most 15%``, or
+    ``copy rules => new_rules`` to copy a folder. ``:exit:`` is the exit code the command must
+    give (default 0; any other is a build warning); ``:lines: 1-3,/passed/,-2`` shows only
+    those lines of the output (``/passed/``: the lines matching that pattern; ``-2``: the last
+    two; ``…`` marks what is left out).
+    """
+
+    required_arguments = 1
+    final_argument_whitespace = True
+    has_content = True
+    option_spec: ClassVar[dict[str, Any]] = {"exit": directives.nonnegative_int,
+                                             "lines": directives.unchanged}
+
+    def run(self) -> list[nodes.Node]:
+        command = self.arguments[0].strip()
+        words = shlex.split(command)
+        rules = Path(self.config.kpidsl_rules_path)
+        for f in rule_files([rules]):
+            self.env.note_dependency(str(f))
+        out = io.StringIO()
+        here = os.getcwd()
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copytree(rules, Path(tmp) / "rules")
+            examples = rules.parent / "examples"
+            if examples.is_dir():
+                shutil.copytree(examples, Path(tmp) / "examples")
+            problems = [p for line in self.content if line.strip()
+                        if (p := _edit(Path(tmp), line)) is not None]
+            try:
+                os.chdir(tmp)
+                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                    code = cli.main(words[1:]) if words[:1] == ["kpidsl"] else None
+            finally:
+                os.chdir(here)
+        expected = self.options.get("exit", 0)
+        if code is None:
+            problems.append("the command must start with `kpidsl`")
+        elif code != expected:
+            problems.append(f"`{command}` exited with {code}, not {expected}: "
+                            + (out.getvalue().strip().splitlines() or [""])[0])
+        for problem in problems:
+            logger.warning("%s", problem, location=self.get_location(), type="kpidsl",
+                           subtype="run")
+        shown = f"$ {command}\n" + _some_lines(out.getvalue().rstrip("\n"),
+                                                 self.options.get("lines"))
+        return [nodes.literal_block(shown, shown, language="text", classes=["kpi-run"])]
+
+
+def _edit(folder: Path, line: str) -> str | None:
+    """Apply ``FILE: OLD => NEW`` (or ``copy FOLDER => FOLDER``) below ``folder``; a problem,
+    or ``None``."""
+    if line.startswith("copy "):
+        source, sep, target = line[5:].strip().partition(" => ")
+        if not sep or not (folder / source).is_dir():
+            return f"`copy FOLDER => FOLDER` needs an existing folder, not {line.strip()!r}"
+        shutil.copytree(folder / source, folder / target)
+        return None
+    name, _, change = line.strip().partition(": ")
+    old, sep, new = change.partition(" => ")
+    new = new.replace("\\n", "\n")  # a line break in the replacement is written \n
+    path = folder / name
+    if not sep:
+        return f"an edit is written `FILE: OLD => NEW`, not {line.strip()!r}"
+    if path.is_file():
+        text = path.read_text(encoding="utf-8")
+        if text.count(old) != 1:
+            return f"{name} has {text.count(old)} copies of {old!r}, not one"
+        path.write_text(text.replace(old, new), encoding="utf-8")
+    elif old:
+        return f"{name} does not exist; to create it, write `{name}:  => TEXT`"
+    else:
+        path.write_text(new + "\n", encoding="utf-8")
+    return None
+
+
+def _some_lines(text: str, spec: str | None) -> str:
+    """``1-3,/passed/,-2``: those lines of ``text`` (``5-`` from line 5 on, ``/re/`` the
+    lines matching ``re``, ``-2`` the last two), with ``…`` for each stretch left out."""
+    if not spec:
+        return text
+    lines = text.split("\n")
+    keep: set[int] = set()
+    for part in spec.split(","):
+        if part.strip().startswith("/"):  # /regex/: the lines it matches
+            pattern = re.compile(part.strip().strip("/"))
+            keep.update(i for i, line in enumerate(lines) if pattern.search(line))
+            continue
+        first, dash, last = part.strip().partition("-")
+        if not dash:
+            keep.add(int(first) - 1)
+        elif not first:
+            keep.update(range(max(0, len(lines) - int(last)), len(lines)))
+        else:
+            keep.update(range(int(first) - 1, int(last) if last else len(lines)))
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if i in keep:
+            out.append(line)
+        elif not out or out[-1] != "…":
+            out.append("…")
+    return "\n".join(out)
+
+
 class BuiltinsDirective(SphinxDirective):
     """``.. kpi:builtins::``: the functions rules may call, from the builtin registry."""
 
@@ -1340,6 +1456,11 @@ table.kpi-table ul { margin: 0.2em 0 0.2em 1.2em; padding: 0; }
 p.kpi-intro { color: #555; }
 p.kpi-note { color: #666; font-size: 0.9em; }
 dl.kpi-decisions dt { font-weight: 600; }
+/* long rule lines and command output scroll inside the page instead of running off it */
+div.highlight, pre { max-width: 100%; overflow-x: auto; }
+table.highlighttable { table-layout: fixed; width: 100%; }
+table.highlighttable td.code { width: 100%; overflow-x: auto; }
+pre.kpi-run, div.kpi-run pre { white-space: pre; }
 """
 
 
@@ -1360,7 +1481,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     for name, directive in (("rule", RuleDirective), ("definitions", DefinitionsDirective),
                             ("notices", NoticesDirective), ("rule-table", RuleTableDirective),
                             ("check", CheckDirective), ("data-contract", DataContractDirective),
-                            ("cli", CliDirective), ("builtins", BuiltinsDirective)):
+                            ("cli", CliDirective), ("builtins", BuiltinsDirective),
+                            ("run", RunDirective)):
         app.add_directive_to_domain("kpi", name, directive)
     app.add_lexer("kpi", KpiLexer)
     app.add_lexer("kpidsl", KpiLexer)
