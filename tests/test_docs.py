@@ -28,7 +28,7 @@ from pygments.token import Error
 from sphinx.testing.util import SphinxTestApp
 
 from cohort import FIXTURE_RULES
-from kpidsl.api import default_rules_path, load_rules, rule_files
+from kpidsl.api import default_rules_path, load_rules, rule_files, rules_fingerprint
 from kpidsl.data.records import FIELDS
 from kpidsl.language import ast
 from kpidsl.language.checker import RuleSet, check
@@ -414,3 +414,67 @@ def test_the_guides_examples_are_laid_out_as_fmt_lays_them_out(where: str, text:
     from kpidsl.language.formatter import format_source
 
     assert format_source(text, where) == text
+
+
+# ---- output of real runs, and pictures ----------------------------------------------------------
+
+
+def _pre_blocks(html: str) -> list[str]:
+    import html as html_module
+
+    return [html_module.unescape(re.sub(r"<[^>]+>", "", m)).rstrip("\n")
+            for m in re.findall(r"<pre>(.*?)</pre>", html, re.S)]
+
+
+def test_kpi_run_shows_the_real_output_of_the_command(make_app, tmp_path: Path) -> None:
+    """The output is kpidsl's own, on a copy of the documented rules edited as the content
+    says; the documented rules themselves are untouched; a wrong exit code is a warning."""
+    src = _copy_root(tmp_path)
+    (src / "index.rst").write_text((src / "index.rst").read_text(encoding="utf-8")
+                                   + "   run\n", encoding="utf-8")
+    (src / "run.rst").write_text(
+        "Run\n===\n\n"
+        ".. kpi:run:: kpidsl check\n\n"
+        ".. kpi:run:: kpidsl check\n\n"
+        "   rules/dropout.kpi: target: at most 20% => target: at most 15%\n\n"
+        ".. kpi:run:: kpidsl check\n   :exit: 1\n\n"
+        ".. kpi:run:: kpidsl check --rules nowhere\n   :lines: 1\n", encoding="utf-8")
+    app = make_app("html", srcdir=src)
+    app.build()
+    original = (src / "kpi" / "dropout.kpi").read_text(encoding="utf-8")
+    assert "target: at most 20%" in original  # the edit was made on a copy
+    plain, edited, wrong_exit, usage = _pre_blocks(
+        (app.outdir / "run.html").read_text(encoding="utf-8"))
+    folder = tmp_path / "rules"
+    shutil.copytree(src / "kpi", folder)
+    fingerprint = rules_fingerprint(load_rules(folder))
+    assert plain == (f"$ kpidsl check\nRules: rules (fingerprint {fingerprint})\n"
+                     "1 rule files OK: 1 KPI, 1 definition, 0 tables, 0 schedules, 0 findings "
+                     "and actions, 0 tests")
+    assert "rules/dropout.kpi:10:15: warning: the level of dropout says 20%" in edited
+    assert edited.endswith("; 2 warnings about the prose")  # the level and the policy
+    assert wrong_exit.startswith("$ kpidsl check\nRules: rules")
+    assert usage == "$ kpidsl check --rules nowhere\nkpidsl check: error: nowhere: no such file or folder"
+    warnings = app.warning.getvalue()
+    assert re.search(r"run\.rst:\d+: WARNING: `kpidsl check` exited with 0, not 1", warnings)
+    assert re.search(r"run\.rst:\d+: WARNING: `kpidsl check --rules nowhere` exited with 2, "
+                     r"not 0: kpidsl check: error: nowhere: no such file or folder", warnings)
+
+
+def test_the_data_model_picture_is_drawn_from_the_record_schema() -> None:
+    from kpidsl.data.records import LINKS, RECORD_TYPES
+    from kpidsl.outputs.diagrams import data_model_svg
+
+    svg = data_model_svg()
+    for rt in RECORD_TYPES:
+        assert f">{rt.file}</text>" in svg
+    assert svg.count('marker-end="url(#arrow)"') == sum(not lk.many for lk in LINKS)
+    assert "refers by: bootcamp_id, employer_id" in svg  # engagements.csv
+
+
+def test_the_status_picture_names_every_status() -> None:
+    from kpidsl.outputs.diagrams import status_svg
+
+    svg = status_svg()
+    for status in ("no_data", "met", "not_met", "on_track", "at_risk"):
+        assert re.search(rf">(yes: |no: )?{status}</text>", svg), status

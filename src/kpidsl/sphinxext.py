@@ -14,8 +14,11 @@ What it adds to Sphinx:
   ``:kpi:notice:``; and an index of them all (``:ref:`kpi-ruleindex```);
 - directives ``kpi:rule`` (one KPI), ``kpi:definitions``, ``kpi:notices``, ``kpi:rule-table``,
   ``kpi:data-contract`` (from :mod:`kpidsl.data.records`), ``kpi:cli`` (from the argument parser),
-  ``kpi:builtins`` (from the builtin registry) and ``kpi:check`` (an example rule file with the
-  messages ``kpidsl check`` really prints for it);
+  ``kpi:builtins`` (from the builtin registry), ``kpi:check`` (an example rule file with the
+  messages ``kpidsl check`` really prints for it), ``kpi:run`` (a kpidsl command run when the
+  documentation is built, with its real output, on a copy of the rules that its content may
+  edit) and ``kpi:diagram`` (the data model drawn from the record schema, or how a status is
+  decided); a KPI's page also shows what ``kpidsl check`` warns about its prose;
 - the ``kpi`` Pygments lexer for ``.. code-block:: kpi``.
 
 The English renderer (:class:`Words`) turns rule expressions into plain words for the pages; it
@@ -61,6 +64,7 @@ from kpidsl.language.lexer import KpiLexer
 from kpidsl.language.parser import parse
 from kpidsl.language.prose import prose_warnings
 from kpidsl.language.source import Diagnostic, RuleError, text_at
+from kpidsl.outputs import diagrams
 from kpidsl.outputs.report import percent
 
 logger = logging.getLogger(__name__)
@@ -1369,6 +1373,27 @@ def _some_lines(text: str, spec: str | None) -> str:
     return "\n".join(out)
 
 
+class DiagramDirective(SphinxDirective):
+    """``.. kpi:diagram:: data-model`` (the CSV files and their links, from the record schema)
+    or ``.. kpi:diagram:: status`` (how a status is decided): an SVG picture drawn by
+    :mod:`kpidsl.outputs.diagrams` when the documentation is built."""
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        pictures = {"data-model": diagrams.data_model_svg, "status": diagrams.status_svg}
+        draw = pictures.get(self.arguments[0])
+        if draw is None:
+            logger.warning("no diagram called %s; there are %s", self.arguments[0],
+                           ", ".join(pictures), location=self.get_location(), type="kpidsl",
+                           subtype="diagram")
+            return []
+        self.env.note_dependency(diagrams.__file__)
+        self.env.note_dependency(records.__file__)
+        svg = f'<div class="kpi-diagram">{draw()}</div>'
+        return [nodes.raw("", svg, format="html")]
+
+
 class BuiltinsDirective(SphinxDirective):
     """``.. kpi:builtins::``: the functions rules may call, from the builtin registry."""
 
@@ -1461,6 +1486,7 @@ div.highlight, pre { max-width: 100%; overflow-x: auto; }
 table.highlighttable { table-layout: fixed; width: 100%; }
 table.highlighttable td.code { width: 100%; overflow-x: auto; }
 pre.kpi-run, div.kpi-run pre { white-space: pre; }
+div.kpi-diagram { max-width: 100%; overflow-x: auto; margin: 1em 0; }
 """
 
 
@@ -1482,7 +1508,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
                             ("notices", NoticesDirective), ("rule-table", RuleTableDirective),
                             ("check", CheckDirective), ("data-contract", DataContractDirective),
                             ("cli", CliDirective), ("builtins", BuiltinsDirective),
-                            ("run", RunDirective)):
+                            ("run", RunDirective), ("diagram", DiagramDirective)):
         app.add_directive_to_domain("kpi", name, directive)
     app.add_lexer("kpi", KpiLexer)
     app.add_lexer("kpidsl", KpiLexer)
