@@ -63,3 +63,12 @@ def _fixture_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _in_fixture_workdir(_fixture_workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run every test where ``./rules`` is the fixture rule set (see the module's text)."""
     monkeypatch.chdir(_fixture_workdir)
+
+
+#: Every engine runs the same semantics cases and differential tests; any disagreement fails.
+ENGINES = ("python", "duckdb")
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)

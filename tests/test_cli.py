@@ -431,13 +431,14 @@ def test_check_finds_the_rule_files_once(capsys, monkeypatch):
 
 
 def test_explain_evaluates_only_the_kpis(capsys, monkeypatch, cohort_dir: Path):
+    import kpidsl.api
     import kpidsl.engines.python
 
     def unwanted(*args, **kwargs):
         raise AssertionError("explain needs no findings or actions")
 
     monkeypatch.setattr(kpidsl.engines.python, "evaluate_notices", unwanted)
-    monkeypatch.setattr(kpidsl.cli, "evaluate", unwanted)
+    monkeypatch.setattr(kpidsl.api, "evaluate", unwanted)
     code, out, err = run(capsys, "explain", "learner_dropout", "--data", str(cohort_dir),
                          "--as-of", "2026-12-31", "--group", "B1")
     assert code == 0, err

@@ -14,8 +14,8 @@ import pytest
 
 import kpidsl
 from cohort import FIXTURE_RULES
-from kpidsl.engines.python import current_point
 from kpidsl.language.parser import parse
+from kpidsl.plan.points import current_point
 
 D = dt.date
 RULES = FIXTURE_RULES

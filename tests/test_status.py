@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpidsl.engines.python import status
+from kpidsl.plan.status import status
 
 LEAST, MOST = "at least", "at most"
 RANK = {"not_met": 0, "at_risk": 1, "on_track": 2, "met": 3}

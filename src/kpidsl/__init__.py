@@ -13,23 +13,50 @@ The package is laid out by stage:
   library).
 """
 
-from kpidsl.api import default_rules_path, evaluate, load_rules
-from kpidsl.data.csvfiles import load_data, write_data
-from kpidsl.data.records import (
-    Bootcamp,
-    Dataset,
-    Employer,
-    Engagement,
-    Interview,
-    Learner,
-    Payment,
-    Profile,
-    Provider,
-)
-from kpidsl.engines.python import Entry, Result
-from kpidsl.language.checker import RuleSet
-from kpidsl.language.source import DataError, Diagnostic, KpidslError, RuleError
-from kpidsl.outputs.report import Report
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: Where each public name lives. Names are imported when first used, so that ``kpidsl --help``
+#: and ``import kpidsl`` cost almost nothing until the library is really used.
+_EXPORTS = {
+    **dict.fromkeys(("default_rules_path", "evaluate", "load_rules"), "kpidsl.api"),
+    **dict.fromkeys(("load_data", "write_data"), "kpidsl.data.csvfiles"),
+    **dict.fromkeys(("Bootcamp", "Dataset", "Employer", "Engagement", "Interview", "Learner",
+                     "Payment", "Profile", "Provider"), "kpidsl.data.records"),
+    **dict.fromkeys(("Entry", "Result"), "kpidsl.engines.python"),
+    "RuleSet": "kpidsl.language.checker",
+    **dict.fromkeys(("DataError", "Diagnostic", "KpidslError", "RuleError"),
+                    "kpidsl.language.source"),
+    "Report": "kpidsl.outputs.report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'kpidsl' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from kpidsl.api import default_rules_path, evaluate, load_rules
+    from kpidsl.data.csvfiles import load_data, write_data
+    from kpidsl.data.records import (
+        Bootcamp,
+        Dataset,
+        Employer,
+        Engagement,
+        Interview,
+        Learner,
+        Payment,
+        Profile,
+        Provider,
+    )
+    from kpidsl.engines.python import Entry, Result
+    from kpidsl.language.checker import RuleSet
+    from kpidsl.language.source import DataError, Diagnostic, KpidslError, RuleError
+    from kpidsl.outputs.report import Report
 
 __all__ = [
     "Bootcamp",

@@ -12,12 +12,15 @@ from pathlib import Path
 
 import attrs
 
+from kpidsl.data.csvfiles import load_data
 from kpidsl.data.records import BY_CLASS, Dataset
+from kpidsl.engines import ENGINES
 from kpidsl.engines.python import Entry, Result, describe, evaluate_kpis, evaluate_notices
 from kpidsl.language.checker import RuleSet, check
 from kpidsl.language.parser import parse
 from kpidsl.language.source import DataError, Diagnostic, RuleError
 from kpidsl.outputs.report import Report
+from kpidsl.plan.lower import lower
 
 StrPath = str | os.PathLike[str]
 
@@ -43,10 +46,12 @@ def working_rules_path(cwd: StrPath | None = None) -> Path:
 def rules_fingerprint(rules: RuleSet) -> str:
     """A short fingerprint of a rule set's text: the same files with the same text give the same
     fingerprint wherever they are. It hashes each file's path relative to the rule set's folder
-    and its text (line endings normalised), in the order of those paths."""
+    and its text (line endings normalised), in the order of those paths. The tests of a
+    ``tests/`` folder are not part of it (they are not policy, and ``evaluate`` does not read
+    them), so every command gives the same rules the same fingerprint."""
     digest = hashlib.sha256()
     for path, text in sorted((_relative(f.path, rules.origin), f.source.replace("\r\n", "\n"))
-                             for f in rules.files):
+                             for f in rules.files if Path(f.path).parent.name != "tests"):
         digest.update(f"{path}\0{text}\0".encode())
     return digest.hexdigest()[:12]
 
@@ -108,19 +113,22 @@ def rule_files(paths: Iterable[StrPath] | None = None) -> list[Path]:
     return list(found)
 
 
-def load_rules(paths: Iterable[StrPath] | StrPath | None = None) -> RuleSet:
+def load_rules(paths: Iterable[StrPath] | StrPath | None = None, *, tests: bool = True
+               ) -> RuleSet:
     """Parse and check rule files (default: the shipped rules; the command line's default is
     :func:`working_rules_path`).
 
     Every file is parsed and every problem of every file is collected before
-    :class:`RuleError` is raised. Names are shared across the files given. The rule set's
-    ``origin`` is the folder they came from (the folders' common folder for several).
+    :class:`RuleError` is raised. Names are shared across the files given. ``tests=False``
+    leaves out the files of ``tests/`` folders (the tests written beside the rules), which
+    evaluating does not need. The rule set's ``origin`` is the folder they came from (the
+    folders' common folder for several).
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     diagnostics: list[Diagnostic] = []
     parsed = []
-    files = rule_files(paths)
+    files = [f for f in rule_files(paths) if tests or f.parent.name != "tests"]
     if not files:
         raise RuleError([Diagnostic(message="no .kpi rule files found",
                                     file=", ".join(map(str, paths or [])) or None)])
@@ -193,27 +201,65 @@ def _not_utf8(path: str, raw: bytes, e: UnicodeDecodeError) -> Diagnostic:
                       "'Save as' or 'Encoding')")
 
 
-def evaluate(rules: RuleSet, data: Dataset, as_of: dt.date | None = None) -> Report:
+def _run(rules: RuleSet, data: Dataset | StrPath, dates: list[dt.date], engine: str | None,
+         entries: bool) -> tuple[dict[dt.date, list[Result]], list[Entry], list[Entry],
+                                 list[Diagnostic]]:
+    """Results at each date (and, with ``entries``, the findings and the actions at the
+    first date) from the engine chosen: DuckDB for a data folder, Python for records built
+    in Python, unless ``engine`` says otherwise."""
+    folder = not isinstance(data, Dataset)
+    engine = engine or ("duckdb" if folder else "python")
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}: the engines are {', '.join(ENGINES)}")
+    when = dates[0]
+    if engine == "python":
+        dataset = load_data(data) if folder else data  # type: ignore[arg-type]
+        _check_data(dataset)
+        try:
+            results = {d: evaluate_kpis(rules, dataset, d)[0] for d in dates[1:]}
+            first, follow_ups = evaluate_kpis(rules, dataset, when)
+            results[when] = first
+            findings = evaluate_notices(rules, dataset, when, "finding") if entries else []
+            actions = [*evaluate_notices(rules, dataset, when, "action"), *follow_ups] \
+                if entries else []
+        except RecursionError:
+            raise RuleError([_TOO_DEEP]) from None
+        return results, findings, actions, list(dataset.notices)
+    from kpidsl.engines.duckdb import DuckDBEngine
+
+    db = DuckDBEngine()
+    if folder:
+        db.load_folder(data)  # type: ignore[arg-type]
+    else:
+        _check_data(data)  # type: ignore[arg-type]
+        db.load_dataset(data)  # type: ignore[arg-type]
+    the_plan = lower(rules)
+    results = db.results(the_plan, dates)
+    findings = db.entries(the_plan, when, "finding") if entries else []
+    actions = db.entries(the_plan, when, "action") if entries else []
+    return results, findings, actions, list(db.notices)
+
+
+def evaluate(rules: RuleSet, data: Dataset | StrPath, as_of: dt.date | None = None,
+             engine: str | None = None) -> Report:
     """Every KPI for every bootcamp, provider and the programme, as of a date (default: today).
 
-    Raises :class:`~kpidsl.language.source.DataError`, naming each record, if ``data`` breaks the
-    contract's integrity rules (a data set built in Python is held to the same rules as one
-    read from CSV).
+    ``data`` is a data folder (read by the engine itself) or a :class:`Dataset`. ``engine``
+    is ``"duckdb"`` (the default for a folder: SQL on the embedded DuckDB) or ``"python"``
+    (the default for a ``Dataset``: the reference engine); both give identical results.
+
+    Raises :class:`~kpidsl.language.source.DataError`, naming each record, if ``data`` breaks
+    the contract (a data set built in Python is held to the same rules as one read from CSV).
     """
-    _check_data(data)
     when = as_of or dt.date.today()
-    try:
-        results, follow_ups = evaluate_kpis(rules, data, when)
-    except RecursionError:
-        raise RuleError([_TOO_DEEP]) from None
-    untargeted = dict.fromkeys(r.kpi for r in results if r.target is None)
-    findings = [*_loader_notices(data), *evaluate_notices(rules, data, when, "finding"),
+    results, findings, actions, notices = _run(rules, data, [when], engine, entries=True)
+    untargeted = dict.fromkeys(r.kpi for r in results[when] if r.target is None)
+    findings = [*_loader_notices(notices), *findings,
                 *(Entry(kind="finding", name=kpi, record=f"kpi {kpi}",
                         message=f"no target is in force on {when}: a dated table the target "
                         "reads has no version then, so every status is no_data")
                   for kpi in untargeted)]
-    actions = [*evaluate_notices(rules, data, when, "action"), *follow_ups]
-    return Report(as_of=when, results=tuple(results), findings=tuple(findings),
+    return Report(as_of=when, results=tuple(results[when]), findings=tuple(findings),
                   actions=tuple(actions))
 
 
@@ -237,18 +283,49 @@ def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
     return out
 
 
-def history(rules: RuleSet, data: Dataset, dates: Iterable[dt.date]
-            ) -> list[tuple[dt.date, list[Result]]]:
+def history(rules: RuleSet, data: Dataset | StrPath, dates: Iterable[dt.date],
+            engine: str | None = None) -> list[tuple[dt.date, list[Result]]]:
     """Every KPI for every group at each date, for trends.
 
-    The data is checked once; each date evaluates only the KPIs. Findings do not depend on
-    the date and actions are about one date, so neither is repeated here: use
-    :func:`evaluate` for them.
+    The data is read and checked once. The DuckDB engine evaluates every date in one pass
+    over the data; the Python engine one date at a time. Findings do not depend on the date
+    and actions are about one date, so neither is repeated here: use :func:`evaluate`.
     """
-    _check_data(data)
-    return [(d, evaluate_kpis(rules, data, d)[0]) for d in dates]
+    days = list(dates)
+    if not days:
+        return []
+    results = _run(rules, data, days, engine, entries=False)[0]
+    return [(d, results[d]) for d in days]
 
 
-def _loader_notices(data: Dataset) -> list[Entry]:
+def _loader_notices(notices: Iterable[Diagnostic]) -> list[Entry]:
     return [Entry(kind="finding", name="loader", message=d.message, record=d.location,
-                  file=d.file, line=d.line) for d in data.notices]
+                  file=d.file, line=d.line) for d in notices]
+
+
+def kpi_sql(rules: RuleSet, kpi: str, as_of: dt.date, dialect: str = "duckdb",
+            records: bool = False) -> str:
+    """The SQL query that computes ``kpi`` as of a date from the contract's tables.
+
+    It returns one row per group (``scope``, ``group_id``, ``denominator``, ``numerator``,
+    ``pending``), or with ``records`` one row per record of the population with its
+    ``verdict``. ``dialect`` is any dialect sqlglot writes (``duckdb``, ``spark``,
+    ``postgres``, ``tsql``, ``bigquery``, …); :func:`kpidsl.engines.sql.schema` gives the
+    tables. Raises ``KeyError`` for an unknown KPI, ``ValueError`` for ``records`` on a KPI
+    measured per provider.
+    """
+    from kpidsl.engines.sql import QueryBuilder, render
+    from kpidsl.plan.nodes import KpiPlan
+
+    plan = lower(rules)
+    k = plan.kpi(kpi)
+    qb = QueryBuilder(plan, [as_of], lines=False)
+    if records:
+        if not isinstance(k, KpiPlan):
+            raise ValueError(f"{kpi} is measured per provider: it has no records")
+        sql = f"{qb.with_}\n{qb.verdicts(k)}"
+    else:
+        sql = qb.counts(k)
+    head = f"-- {kpi} as of {as_of}: {'one row per record' if records else 'counts per group'}"
+    return f"{head}\n-- generated by kpidsl from the rule files; the tables are the data " \
+        f"contract's\n{render(sql, dialect)};"

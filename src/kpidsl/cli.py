@@ -23,17 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from kpidsl import __version__
-from kpidsl.api import (
-    evaluate,
-    load_rules,
-    rules_fingerprint,
-    rules_json,
-    rules_label,
-    working_rules_path,
-)
-from kpidsl.language.prose import prose_warnings
+from kpidsl.engines import ENGINES
 from kpidsl.language.source import KpidslError, RuleError, date_problem
-from kpidsl.outputs.report import render_table, to_csv
 
 OK, ERRORS, USAGE, INTERNAL = 0, 1, 2, 3
 
@@ -90,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--format", choices=("table", "json", "csv"), default="table")
     e.add_argument("--scope", choices=("bootcamp", "provider", "programme"), action="append",
                    help="table only: show just these scopes (repeatable; default: all)")
+    e.add_argument("--engine", choices=ENGINES, default=None,
+                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data) "
+                   "or python (the reference engine)")
     e.add_argument("--explain", action="store_true",
                    help="json only: add \"explanations\", each KPI's records with their verdict "
                    "and why")
@@ -131,6 +125,9 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("--rules", action="append", metavar="PATH",
                    help=_RULES_HELP)
     h.add_argument("--format", choices=("table", "json"), default="table")
+    h.add_argument("--engine", choices=ENGINES, default=None,
+                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data) "
+                   "or python (the reference engine)")
     h.add_argument("--chart", metavar="FILE.svg", help="also draw the rates as an SVG chart")
     h.add_argument("--kpi", metavar="ID", help="only this KPI")
     h.add_argument("--group", metavar="ID",
@@ -149,6 +146,25 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
     d.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
     d.add_argument("--format", choices=("table", "json"), default="table")
+    d.add_argument("--engine", choices=ENGINES, default=None,
+                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data) "
+                   "or python (the reference engine)")
+
+    s = sub.add_parser("sql", help="print a KPI's rule as SQL, for your own warehouse",
+                       description="Print the SQL query that computes a KPI's counts per group "
+                       "(scope, group_id, denominator, numerator, pending) from tables named "
+                       "after the data contract's files, in the SQL dialect of your choice.")
+    s.add_argument("kpi", nargs="?", metavar="KPI", help="the KPI's id, e.g. learner_dropout")
+    s.add_argument("--dialect", default="duckdb", metavar="D",
+                   help="duckdb (default), spark, postgres, tsql, bigquery, snowflake, … "
+                   "(any dialect sqlglot writes)")
+    s.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
+    s.add_argument("--records", action="store_true",
+                   help="print the per-record verdicts query instead of the counts")
+    s.add_argument("--schema", action="store_true",
+                   help="print the CREATE TABLE statements of the contract's tables instead")
+    s.add_argument("--rules", action="append", metavar="PATH",
+                   help=_RULES_HELP)
 
     f = sub.add_parser("fmt", help="rewrite rule files in the canonical layout",
                        description="Rewrite rule files in one canonical layout, keeping their "
@@ -167,18 +183,33 @@ def _plural(word: str, n: int) -> str:
     return "findings and actions" if word == "finding or action" else word + "s"
 
 
-def _rules(paths: Sequence[str] | None) -> Any:
-    """The rules a command uses: the paths given, else ``./rules``, else the shipped rules."""
-    return load_rules([_existing(p) for p in paths] if paths else working_rules_path())
+def _rules(paths: Sequence[str] | None, tests: bool = False) -> Any:
+    """The rule set the command works on: ``paths`` (each must exist), else ``./rules``, else
+    the shipped rules; the tests written beside the rules only for the commands that run or
+    check them."""
+    from kpidsl.api import load_rules, working_rules_path
+
+    return load_rules([_existing(p) for p in paths] if paths else working_rules_path(),
+                      tests=tests)
 
 
-def _rules_line(rules: Any) -> str:
+def _rules_line(rules: Any, which: str = "Rules") -> str:
     """The line every table output starts with: which rules it was computed with."""
-    return f"Rules: {rules_label(rules)} (fingerprint {rules_fingerprint(rules)})"
+    from kpidsl.api import rules_fingerprint, rules_label
+
+    return f"{which}: {rules_label(rules)} (fingerprint {rules_fingerprint(rules)})"
+
+
+def _rules_json(rules: Any) -> Any:
+    from kpidsl.api import rules_json
+
+    return rules_json(rules)
 
 
 def _check(args: argparse.Namespace) -> int:
-    rules = _rules([*args.paths, *(args.rules or ())])
+    from kpidsl.language.prose import prose_warnings
+
+    rules = _rules([*args.paths, *(args.rules or ())], tests=True)
     print(_rules_line(rules))
     counts = [(len(rules.kpis), "KPI"), (len(rules.definitions), "definition"),
               (len(rules.tables), "table"), (len(rules.schedules), "schedule"),
@@ -199,13 +230,15 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.explain and args.format != "json":
         raise _UsageError("--explain needs --format json (for a table: kpidsl explain KPI)")
     rules = _rules(args.rules)
-    data = load_data(_existing(args.data))
-    report = evaluate(rules, data, as_of=args.as_of)
+    from kpidsl.api import evaluate
+    from kpidsl.outputs.report import json_text, render_table, to_csv
+
+    report = evaluate(rules, _existing(args.data), as_of=args.as_of, engine=args.engine)
     if args.format == "json":
-        out = {**report.to_json(), "rules": rules_json(rules)}
+        out = {**report.to_json(), "rules": _rules_json(rules)}
         if args.explain:
-            out["explanations"] = _explanations(rules, data, report.as_of)
-        print(json.dumps(out, indent=2))
+            out["explanations"] = _explanations(rules, load_data(args.data), report.as_of)
+        print(json_text(out))
     elif args.format == "csv":
         sys.stdout.write(to_csv(report))
     else:
@@ -218,7 +251,7 @@ def _test(args: argparse.Namespace) -> int:
     """Exit 1 when a test fails, as for a rule error: either way the rules need attention."""
     from kpidsl.tools.testing import render, run_tests
 
-    rules = _rules([*args.paths, *(args.rules or ())])
+    rules = _rules([*args.paths, *(args.rules or ())], tests=True)
     report = run_tests(rules)
     print(_rules_line(rules))
     print(render(report))
@@ -269,14 +302,19 @@ def _known_kpi(rules: Any, name: str) -> Any:
     return rules.kpi(name)
 
 
-def _known_group(data: Any, group: str, per_provider: bool = False) -> tuple[str, str]:
+def _ids(data: Any) -> dict[str, set[str]]:
+    """The bootcamp and provider ids of a data set."""
+    return {"bootcamp": {b.bootcamp_id for b in data.bootcamps},
+            "provider": {p.provider_id for p in data.providers}}
+
+
+def _known_group(ids: dict[str, set[str]], group: str, per_provider: bool = False
+                 ) -> tuple[str, str]:
     """The scope and id of ``--group``: ``all``, a bootcamp or provider id, or, for an id
     that is both, ``bootcamp:ID`` or ``provider:ID``. Otherwise a usage error listing the
     valid groups (a per-provider KPI has no bootcamp results)."""
     if group == "all":
         return "programme", "all"
-    ids = {"bootcamp": {b.bootcamp_id for b in data.bootcamps},
-           "provider": {p.provider_id for p in data.providers}}
     both = ids["bootcamp"] & ids["provider"]
     scopes = [s for s in ids if group in ids[s]]
     prefix, _, rest = group.partition(":")
@@ -316,7 +354,7 @@ def _explain(args: argparse.Namespace) -> int:
     rules = _rules(args.rules)
     kpi = _known_kpi(rules, args.kpi)
     data = load_data(_existing(args.data))
-    scope, group = _known_group(data, args.group, per_provider=kpi.per is not None)
+    scope, group = _known_group(_ids(data), args.group, per_provider=kpi.per is not None)
     when = args.as_of or dt.date.today()
     result = next(r for r in evaluate_kpis(rules, data, when)[0]
                   if (r.kpi, r.scope, r.group) == (kpi.name, scope, group))
@@ -327,7 +365,7 @@ def _explain(args: argparse.Namespace) -> int:
     elif scope == "provider" and kpi.per is None:
         verdicts = [v for v in verdicts if provider_of.get(v.bootcamp) == group]
     if args.format == "json":
-        print(json.dumps({"as_of": when.isoformat(), "rules": rules_json(rules),
+        print(json.dumps({"as_of": when.isoformat(), "rules": _rules_json(rules),
                           "result": result_json(result),
                           "records": [verdict_json(v) for v in verdicts]}, indent=2))
     else:
@@ -338,26 +376,29 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _history(args: argparse.Namespace) -> int:
     from kpidsl.api import history, month_ends
-    from kpidsl.data.csvfiles import load_data
     from kpidsl.outputs.report import history_json, history_svg, render_history
 
     if args.start > args.end:
         raise _UsageError(f"--from {args.start:%Y-%m} is after --to {args.end:%Y-%m}")
     rules = _rules(args.rules)
     kpi = _known_kpi(rules, args.kpi) if args.kpi else None
-    data = load_data(_existing(args.data))
-    scope, group = (_known_group(data, args.group, kpi is not None and kpi.per is not None)
+    folder = _existing(args.data)
+    months_run = history(rules, folder, month_ends(args.start, args.end), engine=args.engine)
+    ids: dict[str, set[str]] = {"bootcamp": set(), "provider": set()}
+    for r in months_run[0][1] if months_run else ():
+        ids.get(r.scope, set()).add(r.group)
+    scope, group = (_known_group(ids, args.group, kpi is not None and kpi.per is not None)
                     if args.group else (None, "all"))
     months = [(d, [r for r in results if (kpi is None or r.kpi == kpi.name)
                    and (scope is None or (r.scope, r.group) == (scope, group))])
-              for d, results in history(rules, data, month_ends(args.start, args.end))]
+              for d, results in months_run]
     if args.chart:
         try:
             Path(args.chart).write_text(history_svg(months, group), encoding="utf-8")
         except OSError as e:
             raise _UsageError(f"cannot write the chart: {e}") from None
     if args.format == "json":
-        print(json.dumps({**history_json(months), "rules": rules_json(rules)}, indent=2))
+        print(json.dumps({**history_json(months), "rules": _rules_json(rules)}, indent=2))
     else:
         print(_rules_line(rules))
         print(render_history(months, group))
@@ -367,31 +408,30 @@ def _history(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     """Exit 0 whether or not results change: a change is what the command reports, not a
     failure. Errors in either rule set, or in the data, exit 1."""
-    from kpidsl.data.csvfiles import load_data
     from kpidsl.language.changes import compare_rules
     from kpidsl.outputs.report import compare, diff_json, render_diff
 
     rule_sets, problems = [], []
     for path in (args.old, args.new):
         try:
-            rule_sets.append(load_rules([_existing(path)]))
+            rule_sets.append(_rules([path]))
         except RuleError as e:
             problems += e.diagnostics
     if problems:
         raise RuleError(problems)
-    data = load_data(_existing(args.data))
+    from kpidsl.api import evaluate
+
+    folder = _existing(args.data)
     when = args.as_of or dt.date.today()
-    diff = compare(*(evaluate(rules, data, as_of=when) for rules in rule_sets))
+    diff = compare(*(evaluate(rules, folder, as_of=when, engine=args.engine)
+                     for rules in rule_sets))
     changed = compare_rules(*rule_sets)
     if args.format == "json":
-        print(json.dumps({**diff_json(diff, changed), "rules": {"old": rules_json(rule_sets[0]),
-                                                       "new": rules_json(rule_sets[1])}},
-                         indent=2))
+        print(json.dumps({**diff_json(diff, changed), "rules": {
+            "old": _rules_json(rule_sets[0]), "new": _rules_json(rule_sets[1])}}, indent=2))
     else:
-        print(f"Old rules: {rules_label(rule_sets[0])} "
-              f"(fingerprint {rules_fingerprint(rule_sets[0])})")
-        print(f"New rules: {rules_label(rule_sets[1])} "
-              f"(fingerprint {rules_fingerprint(rule_sets[1])})")
+        print(_rules_line(rule_sets[0], "Old rules"))
+        print(_rules_line(rule_sets[1], "New rules"))
         print(render_diff(diff, changed))
     return OK
 
@@ -440,6 +480,31 @@ def _fmt(args: argparse.Namespace) -> int:
     return ERRORS if args.check and changed else OK
 
 
+def _sql(args: argparse.Namespace) -> int:
+    """The query behind a KPI (or the tables' schema), for analysts' own warehouses."""
+    from sqlglot.dialects.dialect import Dialect
+
+    from kpidsl.api import kpi_sql
+    from kpidsl.engines.sql import schema
+
+    names = sorted(n for n in Dialect.classes if n)
+    if args.dialect not in names:
+        near = difflib.get_close_matches(args.dialect.lower(), names, 1)
+        raise _UsageError(f"unknown --dialect {args.dialect!r}" +
+                          (f"; did you mean {near[0]}?" if near else
+                           "; the dialects are " + ", ".join(names)))
+    if args.schema:
+        sys.stdout.write(schema(args.dialect))
+        return OK
+    if not args.kpi:
+        raise _UsageError("name a KPI (e.g. kpidsl sql learner_dropout), or give --schema")
+    rules = _rules(args.rules)
+    kpi = _known_kpi(rules, args.kpi)
+    print(kpi_sql(rules, kpi.name, args.as_of or dt.date.today(), dialect=args.dialect,
+                  records=args.records))
+    return OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = _parser()
@@ -449,7 +514,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return e.code if isinstance(e.code, int) else USAGE
     command = {"check": _check, "evaluate": _evaluate, "generate": _generate,
                "test": _test, "explain": _explain, "history": _history,
-               "diff": _diff, "fmt": _fmt}[args.command]
+               "diff": _diff, "fmt": _fmt, "sql": _sql}[args.command]
     try:
         return command(args)
     except _UsageError as e:

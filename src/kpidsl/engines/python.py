@@ -28,42 +28,14 @@ from kpidsl.language import ast
 from kpidsl.language.builtins import BUILTINS, exact
 from kpidsl.language.checker import RuleSet
 from kpidsl.language.source import Span, text_at
+from kpidsl.plan.points import PointValue, current_point
+from kpidsl.plan.status import NO_DATA, status
 
 Fn = Callable[[Any], Any]
 
 _COMPARE = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
             ">": operator.gt, ">=": operator.ge}
 _UNITS = {"day": "days", "week": "weeks", "month": "months", "year": "years"}
-
-NO_DATA, MET, NOT_MET, ON_TRACK, AT_RISK = "no_data", "met", "not_met", "on_track", "at_risk"
-
-
-def status(direction: str, target: Fraction, n: int, k: int, p: int) -> str:
-    """The status of a KPI for one group (KPI-SPEC §2), with n records, k counted, p pending.
-
-    With records still pending the rate will end somewhere in [k/n, (k+p)/n]; the KPI is
-    already met (or can no longer be met) when every rate in that range meets (misses) the
-    target. Otherwise the records decided so far say whether it is on track.
-    """
-    a, b = target.numerator, target.denominator
-    at_least = direction == "at least"
-
-    def ok(num: int, den: int) -> bool:
-        """num/den meets the target, compared exactly in whole numbers (b and den > 0)."""
-        return num * b >= a * den if at_least else num * b <= a * den
-
-    if n == 0:
-        return NO_DATA
-    if p == 0:
-        return MET if ok(k, n) else NOT_MET
-    low, high = ok(k, n), ok(k + p, n)
-    if low and high:
-        return MET
-    if not low and not high:
-        return NOT_MET
-    decided = n - p
-    return ON_TRACK if decided == 0 or ok(k, decided) else AT_RISK
-
 
 def _all(fs: list[Fn]) -> Fn:
     """``f1 and f2 and …`` as one closure (unrolled: calls are what evaluation costs)."""
@@ -159,42 +131,6 @@ def reused_definitions(rules: RuleSet) -> set[tuple[str | None, str]]:
         reused.update(k for k, n in seen.items() if n > 1)
     # a test of one field costs less than remembering its answer
     return {k for k in reused if len(list(ast.children(rules.definitions[k].body))) > 1}
-
-
-@attrs.frozen
-class PointValue:
-    """The most recent point of a schedule: its label, its date and its year."""
-
-    label: str
-    date: dt.date
-    year_start: dt.date
-    year_end: dt.date
-
-
-def _day(year: int, month: int, day: int) -> dt.date:
-    """A day of a year; 29 February is 28 February in a year without it."""
-    return dt.date(year, month, 1) + relativedelta(day=day)
-
-
-def current_point(schedule: ast.Schedule, as_of: dt.date) -> PointValue | None:
-    """The schedule's most recent point on or before ``as_of``.
-
-    A year starts on the schedule's start day; its first point is the first such day on or
-    after the start, each later point the first such day after the one before (so R14 on 31
-    October follows R12 on 31 July into the next calendar year)."""
-    best: PointValue | None = None
-    for year in range(max(dt.MINYEAR, as_of.year - 2), min(dt.MAXYEAR - 1, as_of.year) + 1):
-        start = _day(year, schedule.start_month, schedule.start_day)
-        end = _day(year + 1, schedule.start_month, schedule.start_day) - dt.timedelta(days=1)
-        previous = start - dt.timedelta(days=1)
-        for p in schedule.points:
-            day = _day(previous.year, p.month, p.day)
-            if day <= previous:
-                day = _day(previous.year + 1, p.month, p.day)
-            previous = day
-            if day <= as_of and (best is None or day > best.date):
-                best = PointValue(p.label, day, start, end)
-    return best
 
 
 class View:
@@ -599,11 +535,19 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def groups_in_order(groups: dict[str, list[str]], per_provider: bool = False
+                    ) -> list[tuple[str, str]]:
+    """The groups a KPI is reported for, in report order: each bootcamp (not for a KPI
+    measured per provider), each provider, then the programme (KPI-SPEC §2, "Groups")."""
+    out = [] if per_provider else [("bootcamp", b) for b in groups["bootcamp"]]
+    return [*out, *(("provider", g) for g in groups["provider"]), ("programme", "all")]
+
+
 def _rows(data: Dataset) -> tuple[dict[str, str], list[tuple[str, str]]]:
     provider_of = {b.bootcamp_id: b.provider_id for b in data.bootcamps}
-    groups = [("bootcamp", b) for b in sorted(provider_of)]
-    groups += [("provider", p) for p in sorted(p.provider_id for p in data.providers)]
-    return provider_of, [*groups, ("programme", "all")]
+    groups = {"bootcamp": sorted(provider_of),
+              "provider": sorted(p.provider_id for p in data.providers)}
+    return provider_of, groups_in_order(groups)
 
 
 Tally = dict[tuple[str, str], list[int]]

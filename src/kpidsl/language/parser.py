@@ -48,8 +48,10 @@ class _WholeWords(lark.lark.PostLex):
 
 
 _GRAMMAR = resources.files("kpidsl.language").joinpath("kpi.lark").read_text(encoding="utf-8")
+#: The LALR tables are built once and cached by lark in the temporary folder (keyed by the
+#: grammar's hash), so a command starts without rebuilding them.
 _LARK = lark.Lark(_GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=True,
-                  postlex=_WholeWords())
+                  postlex=_WholeWords(), cache=True)
 #: Every keyword, for "did you mean" on a misspelt one.
 _ALL_KEYWORDS = sorted(
     {t.pattern.value for t in _LARK.terminals

@@ -45,11 +45,12 @@ import attrs
 
 from kpidsl.api import evaluate
 from kpidsl.data.records import BY_NAME, FIELDS, Dataset, FieldInfo, value_problem
-from kpidsl.engines.python import Compiler, View, current_point, source_text
+from kpidsl.engines.python import Compiler, View, source_text
 from kpidsl.language import ast
 from kpidsl.language.checker import RuleSet
 from kpidsl.language.source import Span
 from kpidsl.outputs.report import Report
+from kpidsl.plan.points import current_point
 
 NEUTRAL_DATE = dt.date(2000, 1, 1)
 #: Fields that say whose record an id-less record is: a test must give them.

@@ -1,0 +1,294 @@
+"""The DuckDB engine: the plan's SQL (:mod:`kpidsl.engines.sql`) run on DuckDB, the default.
+
+DuckDB reads the CSV files itself. Whether the data is valid is decided in SQL, in one pass per
+file; only when it is not (or when a file is unusual: blank rows, cells over several lines)
+does the Python loader read it, so every error keeps its exact, located message and nothing is
+evaluated on half the data. Data built in Python (a :class:`~kpidsl.data.records.Dataset`)
+goes in the same way, through the same typed tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import tempfile
+import types
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+import duckdb
+
+from kpidsl.data import csvfiles
+from kpidsl.data.records import BY_NAME, ENUMS, FIELDS, LINKS, RECORD_TYPES, Dataset, FieldInfo
+from kpidsl.engines.python import Entry, Result, describe, groups_in_order
+from kpidsl.engines.sql import SQL_TYPES, QueryBuilder, table_name
+from kpidsl.language.source import Diagnostic
+from kpidsl.plan import nodes as p
+from kpidsl.plan.status import NO_DATA, status
+
+
+def _pattern(fi: FieldInfo) -> str | None:
+    if fi.kind == "date":
+        return None  # checked by shape and cast below: a regular expression costs 5 times more
+    if fi.kind == "money":
+        return r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
+    if fi.kind == "integer":
+        return "-?[0-9]{1,18}"
+    return fi.pattern[0] if fi.pattern else None
+
+
+def _convert(fi: FieldInfo, x: str) -> tuple[str, str]:
+    """SQL that converts the trimmed text cell ``x`` (``NULL`` when blank) to the column's
+    type, and SQL that is true when the cell is plainly valid, exactly as the Python loader
+    would accept it."""
+    checks = []
+    pattern = _pattern(fi)
+    if pattern:
+        checks.append(f"regexp_full_match({x}, '{pattern}')")
+    if fi.kind == "date":
+        value = f"TRY_CAST({x} || '-01' AS DATE)" if fi.month else f"TRY_CAST({x} AS DATE)"
+        shape = f"length({x}) = 7 AND {x}[5] = '-'" if fi.month else \
+            f"length({x}) = 10 AND {x}[5] = '-' AND {x}[8] = '-'"
+        checks.append(f"{shape} AND {value} IS NOT NULL")
+    elif fi.kind == "money":
+        value = f"TRY_CAST({x} AS DECIMAL(38, 10))"
+        # held exactly: at most 10 decimals that matter and 28 digits before the point
+        checks.append(f"{value} IS NOT NULL AND "
+                      f"length(rtrim(split_part({x} || '.', '.', 2), '0')) <= 10")
+    elif fi.kind == "integer":
+        value = f"TRY_CAST({x} AS BIGINT)"
+        checks.append(f"{value} IS NOT NULL")
+    elif fi.kind == "boolean":
+        value = f"(lower({x}) = 'true')"
+        checks.append(f"lower({x}) IN ('true', 'false')")
+    elif fi.kind == "enum":
+        value = x
+        checks.append(f"{x} IN ({', '.join(repr(v) for v in ENUMS[fi.enum or ''])})")
+    elif fi.kind == "set":
+        parts = f"list_filter(list_transform(string_split({x}, ';'), lambda e: trim(e)), " \
+            "lambda e: e <> '')"
+        allowed = ", ".join(repr(v) for v in ENUMS[fi.enum or ""])
+        value = f"array_to_string(list_sort(list_distinct({parts})), ';')"
+        checks.append(f"len(list_filter({parts}, lambda e: e NOT IN ({allowed}))) = 0")
+    else:
+        value = x
+    if fi.minimum is not None:
+        checks.append(f"{value} >= {fi.minimum}")
+    if fi.maximum is not None:
+        checks.append(f"{value} <= {fi.maximum}")
+    ok = " AND ".join(checks) or "TRUE"
+    if fi.kind == "set":
+        return f"COALESCE({value}, '')", f"({x} IS NULL OR ({ok}))"
+    missing_ok = "TRUE" if not fi.required else "FALSE"
+    if fi.kind in ("boolean", "integer") and fi.default is not None:
+        value = f"COALESCE({value}, {str(fi.default).upper()})"
+        missing_ok = "TRUE"
+    return value, f"({x} IS NULL AND {missing_ok} OR ({ok}))"
+
+
+class DuckDBEngine:
+    """Evaluates plans on one DuckDB connection holding one data set's tables."""
+
+    name = "duckdb"
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection | None = None) -> None:
+        self.con = connection or duckdb.connect()
+        self.notices: tuple[Diagnostic, ...] = ()
+        self.groups: dict[str, list[str]] = {}
+        self._built: tuple[Any, QueryBuilder] | None = None
+
+    # ---- loading ----
+    def load_folder(self, folder: str | os.PathLike[str]) -> None:
+        """Read a data folder; raises :class:`DataError` exactly as ``load_data`` would."""
+        folder = os.fspath(folder)
+        if not self._fast_load(folder):
+            self.load_dataset(csvfiles.load_data(folder))
+
+    def _fast_load(self, folder: str) -> bool:
+        """Load and check the folder in SQL; ``False`` when the Python loader must read it."""
+        if not os.path.isdir(folder):
+            return False
+        out = csvfiles._Collector()
+        files = {t.name: csvfiles._File(t, folder) for t in RECORD_TYPES}
+        if all(csvfiles._absent_or_empty(f.path) for f in files.values()
+               if f.type.file not in csvfiles._OPTIONAL_FILES):
+            return False
+        for t in RECORD_TYPES:
+            f = files[t.name]
+            nothing = csvfiles._absent_or_empty(f.path)
+            if nothing is not None:
+                if t.file not in csvfiles._OPTIONAL_FILES:
+                    out.add(Diagnostic(message=f"file is {nothing}; read as having no "
+                                       f"{t.plural}", file=f.path, severity="warning"))
+                self._empty_table(t.name)
+                continue
+            try:
+                with open(f.path, "rb") as stream:
+                    raw = stream.read()
+                text = raw.decode("utf-8-sig")
+            except (OSError, UnicodeDecodeError):
+                return False
+            reader = csv.reader(io.StringIO(text.split("\n", 1)[0]))
+            if csvfiles._read_header(f, reader, out) is None or out.errors:
+                return False
+            lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+            if not self._load_file(t.name, f.path, list(f.columns), lines - 1):
+                return False
+        csvfiles._unexpected_files(folder, out)
+        if out.errors or not self._integrity_ok():
+            return False
+        self.notices = tuple(out.kept)
+        self._groups()
+        return True
+
+    def _empty_table(self, record: str) -> None:
+        cols = ", ".join(f"{f.name} {SQL_TYPES[f.kind]}" for f in FIELDS[record].values())
+        self.con.execute(f"CREATE OR REPLACE TABLE {table_name(record)} ({cols}, _line BIGINT)")
+
+    def _load_file(self, record: str, path: str, header: list[str], rows: int) -> bool:
+        """One file into its typed table; ``False`` if any cell is not plainly valid."""
+        name = table_name(record)
+        present = set(header)
+        cols, oks = [], []
+        for fi in FIELDS[record].values():
+            x = f"NULLIF(trim(\"{fi.name}\"), '')" if fi.name in present else "NULL"
+            value, ok = _convert(fi, x)
+            cols.append(f"CAST({value} AS {SQL_TYPES[fi.kind]}) AS {fi.name}")
+            oks.append(ok)
+        try:
+            # one parse of the file, then one pass that converts and checks every cell
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE raw_{name} AS SELECT * FROM read_csv(?, "
+                "header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"', "
+                "strict_mode = true)", [path])
+            self.con.execute(
+                f"CREATE OR REPLACE TABLE {name} AS SELECT {', '.join(cols)}, rowid + 2 AS _line,"
+                f" NOT ({' AND '.join(oks)}) AS _bad FROM raw_{name}")
+            self.con.execute(f"DROP TABLE raw_{name}")
+            got = self.con.execute(f"SELECT count(*), count_if(_bad) FROM {name}").fetchone()
+        except duckdb.Error:
+            return False
+        # a different count: blank rows or cells over several lines, so lines are not rows
+        return got is not None and got[0] == rows and got[1] == 0
+
+    def _integrity_ok(self) -> bool:
+        """Ids unique, references known, co-funded learners with an employer: in SQL."""
+        checks = []
+        for t in RECORD_TYPES:
+            if t.key:
+                key = ", ".join(t.key)
+                checks.append(f"(SELECT count(*) - count(DISTINCT ({key})) FROM "
+                              f"{table_name(t.name)})")
+        for link in LINKS:
+            if link.many or link.target_field != BY_NAME[link.target].key[0]:
+                continue
+            src, dst = table_name(link.source), table_name(link.target)
+            checks.append(f"(SELECT count(*) FROM {src} s WHERE s.{link.source_field} IS NOT "
+                          f"NULL AND NOT EXISTS (SELECT 1 FROM {dst} t WHERE "
+                          f"t.{link.target_field} = s.{link.source_field}))")
+        checks.append("(SELECT count(*) FROM learners WHERE learner_type = 'co_funded' AND "
+                      "employer_id IS NULL)")
+        row = self.con.execute("SELECT " + " + ".join(checks)).fetchone()
+        return row is not None and row[0] == 0
+
+    def load_dataset(self, data: Dataset) -> None:
+        """Records built in Python (or read by the Python loader) into the typed tables."""
+        with tempfile.TemporaryDirectory(prefix="kpidsl-") as tmp:
+            for t in RECORD_TYPES:
+                fields = tuple(FIELDS[t.name].values())
+                path = os.path.join(tmp, t.file)
+                with open(path, "w", encoding="utf-8", newline="") as f:
+                    w = csv.writer(f, lineterminator="\n")
+                    w.writerow([*(fi.name for fi in fields), "_line"])
+                    for i, r in enumerate(data.of(t.name)):
+                        w.writerow([*(csvfiles._cell(getattr(r, fi.name), fi) for fi in fields),
+                                    r.line if r.line is not None else i - 10**12])
+                types_ = {fi.name: SQL_TYPES[fi.kind] for fi in fields} | {"_line": "BIGINT"}
+                month = [fi.name for fi in fields if fi.month]
+                for m in month:
+                    types_[m] = "VARCHAR"
+                cols = ", ".join(f"CAST({m} || '-01' AS DATE) AS {m}" if m in month else m
+                                 for m in types_)
+                self.con.execute(
+                    f"CREATE OR REPLACE TABLE {table_name(t.name)} AS SELECT {cols} FROM "
+                    "read_csv(?, header = true, delim = ',', quote = '\"', escape = '\"', "
+                    "columns = ?)", [path, types_])
+        self.notices = tuple(data.notices)
+        self._groups()
+
+    def _groups(self) -> None:
+        rows = self.con.execute("SELECT bootcamp_id FROM bootcamps").fetchall()
+        self.groups["bootcamp"] = sorted(r[0] for r in rows)
+        rows = self.con.execute("SELECT provider_id FROM providers").fetchall()
+        self.groups["provider"] = sorted(r[0] for r in rows)
+
+    # ---- evaluation ----
+    def _builder(self, plan: p.Plan, dates: Sequence[dt.date | None]) -> QueryBuilder:
+        """The plan's queries for these dates, with its views and definitions created once
+        and kept for the next call with the same plan and dates."""
+        key = (id(plan), tuple(dates))
+        if self._built is not None and self._built[0] == key:
+            return self._built[1]
+        qb = QueryBuilder(plan, dates, inline=False)
+        for statement in qb.prelude():
+            self.con.execute(statement)
+        self._built = (key, qb)
+        return qb
+
+    def _rows(self, sql: str) -> list[dict[str, Any]]:
+        cur = self.con.execute(sql)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def results(self, plan: p.Plan, dates: Sequence[dt.date]) -> dict[dt.date, list[Result]]:
+        """Every KPI for every group at each date, in one query per KPI over all dates."""
+        qb = self._builder(plan, dates)
+        out: dict[dt.date, list[Result]] = {d: [] for d in dates}
+        for k in plan.kpis:
+            targets = {r["_as_of"]: None if r["n"] is None or r["d"] in (None, 0)
+                       else Fraction(r["n"]) / Fraction(r["d"])
+                       for r in self._rows(qb.target(k))}
+            counts = {(r["_as_of"], r["scope"], r["group_id"]): r for r in self._rows(qb.counts(k))}
+            for d in dates:
+                target = targets.get(d)
+                for scope, group in groups_in_order(self.groups, isinstance(k, p.MeasurePlan)):
+                    row = counts.get((d, scope, group))
+                    n, c, pend = (int(row["denominator"]), int(row["numerator"]),
+                                  int(row["pending"])) if row else (0, 0, 0)
+                    out[d].append(Result(
+                        kpi=k.name, scope=scope, group=group,
+                        status=NO_DATA if target is None else status(k.direction, target,
+                                                                      n, c, pend),
+                        numerator=c, denominator=n, pending=pend, direction=k.direction,
+                        target=target))
+        return out
+
+    def entries(self, plan: p.Plan, as_of: dt.date, kind: str) -> list[Entry]:
+        """The findings (on the data as written) or the actions (as of the date)."""
+        # findings read the data as written: a few simple queries, so their views stay inline
+        # (the engine computes only what each reads) and the evaluation's tables are kept
+        qb = QueryBuilder(plan, [None]) if kind == "finding" else self._builder(plan, [as_of])
+        out = []
+        for n in plan.notices:
+            if n.kind == kind:
+                out += [_entry(kind, n.name, n.message, n.record, r)
+                        for r in self._rows(qb.entries(n.record, n.member))]
+        if kind == "action":
+            for k in plan.kpis:
+                if isinstance(k, p.KpiPlan) and k.follow_ups:
+                    messages = dict(k.follow_ups)
+                    out += [_entry("action", k.name, messages[r["verdict"]], k.record, r)
+                            for r in self._rows(qb.follow_ups(k))]
+        return out
+
+
+def _entry(kind: str, name: str, message: str, record: str, row: dict[str, Any]) -> Entry:
+    r = types.SimpleNamespace(**row)
+    line = row["_line"] if row["_line"] and row["_line"] > 0 else None
+    r.line = line
+    return Entry(kind=kind, name=name, message=message, record=describe(record, r),
+                 group=row.get("bootcamp_id"), file=BY_NAME[record].file if line else None,
+                 line=line)

@@ -1,0 +1,671 @@
+"""The SQL generator: a :class:`~kpidsl.plan.nodes.Plan` → one query, for any SQL dialect.
+
+The query reads tables named after the data contract's files (``learners``, ``bootcamps``, …)
+with the contract's columns (:func:`schema`), and a one-column table of as-of dates, so that
+``history`` evaluates every month end in one pass. It is written in DuckDB's dialect and
+rendered for others by sqlglot (``spark``, ``postgres``, ``tsql``, ``bigquery``, …).
+
+How the language's semantics map onto SQL, stated once (the plan's rules, see
+:mod:`kpidsl.plan.nodes`):
+
+- **As of.** ``_dates`` holds one row per as-of date, with each schedule's current point as
+  columns. Each record type gets a view ``<type>_0`` joined with ``_dates`` in which a dated
+  field after the date is ``NULL`` and a dated row does not exist yet.
+- **Definitions** are columns, computed once per record: definitions that use no other
+  definition are added by ``<type>_1``, those that use them by ``<type>_2``, and so on, so reuse
+  costs nothing however deep the chain.
+- **Missing values.** ``NULL`` is missing. A condition is always ``TRUE`` or ``FALSE``: every
+  comparison is wrapped in ``COALESCE(…, FALSE)`` and a boolean field is read as
+  ``COALESCE(field, FALSE)`` where a condition is wanted, so "missing is not true" never
+  depends on SQL's three-valued logic.
+- **Exact numbers.** A number is generated as a pair (numerator, denominator): money is
+  ``DECIMAL(38, 10)`` over 1, ``30%`` is 3 over 10, ``x / 3`` is x over 3. Comparisons
+  cross-multiply, so no division ever rounds and no floating point decides anything.
+- **Calendar months** are added with ``DATE_ADD``, which every supported dialect clamps to the
+  end of a shorter month (2024-08-31 + 6 months = 2025-02-28), as the Python engine does.
+- **Related records** (``interviews where …``, ``bootcamp.course_cost``) are correlated
+  subqueries on the related type's view; the engine's optimiser turns them into joins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import attrs
+import sqlglot
+
+from kpidsl.data.records import BY_NAME, FIELDS, LINKS, ROW_DATES
+from kpidsl.language.builtins import exact
+from kpidsl.plan import nodes as p
+from kpidsl.plan.points import current_point
+from kpidsl.plan.visitor import Visitor
+
+#: The column types of the contract's tables, by field kind.
+SQL_TYPES = {"text": "VARCHAR", "enum": "VARCHAR", "set": "VARCHAR", "date": "DATE",
+             "money": "DECIMAL(38, 10)", "integer": "BIGINT", "boolean": "BOOLEAN"}
+#: How many digits money keeps before and after the point in SQL (``DECIMAL(38, 10)``).
+MONEY_DIGITS = (28, 10)
+_MAX_DATE = "DATE '9999-12-31'"
+_UNITS = {"day": ("DAY", 1), "week": ("DAY", 7), "month": ("MONTH", 1), "year": ("MONTH", 12)}
+_POINT_MEMBERS = ("label", "date", "year_start", "year_end")
+
+
+class Unsupported(Exception):
+    """A rule uses a construct that this generator cannot compute exactly in SQL."""
+
+
+def table_name(record: str) -> str:
+    """The contract table a record type is read from: its CSV file's name (``cofunding``)."""
+    return BY_NAME[record].file.removesuffix(".csv")
+
+
+def schema(dialect: str = "duckdb", *, line: bool = False) -> str:
+    """``CREATE TABLE`` statements for the contract's tables. ``line`` adds ``_line``, the
+    record's line in its file, which the engine uses to locate findings."""
+    out = []
+    for t in BY_NAME.values():
+        cols = [f"{f.name} {SQL_TYPES[f.kind]}{' NOT NULL' if f.required else ''}"
+                for f in FIELDS[t.name].values()]
+        if line:
+            cols.append("_line BIGINT")
+        out.append(f"CREATE TABLE {table_name(t.name)} (\n  " + ",\n  ".join(cols) + "\n)")
+    return ";\n".join(sqlglot.transpile(";\n".join(out), read="duckdb", write=dialect,
+                                        pretty=True)) + ";\n"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _date(d: dt.date | None) -> str:
+    return "CAST(NULL AS DATE)" if d is None else f"DATE '{d.isoformat()}'"
+
+
+@attrs.frozen
+class Num:
+    """A number as numerator and denominator (SQL text; an ``int`` when known now). The
+    denominator is positive whenever the number is not missing."""
+
+    n: str
+    d: int | str
+
+    @property
+    def const(self) -> Fraction | None:
+        if isinstance(self.d, int):
+            try:
+                return Fraction(int(self.n), self.d) if self.d else None
+            except ValueError:
+                return None
+        return None
+
+
+def _num(value: Any) -> Num:
+    f = Fraction(value)
+    return Num(str(f.numerator), f.denominator)
+
+
+def _mul(a: str, b: int | str) -> str:
+    if b == 1 or b == "1":
+        return a
+    if a == "1":
+        return str(b)
+    return f"({a}) * ({b})"
+
+
+def _neg_safe(text: str) -> str:
+    return f"({text})"
+
+
+@attrs.frozen
+class Scope:
+    """Where an expression is compiled: the alias of the record in scope (``None``: no
+    record, the ``_dates`` row ``d``), its type, and the level whose definitions it sees."""
+
+    alias: str
+    record: str | None
+    level: int
+
+
+class Compiler(Visitor):
+    """Compiles plan expressions to SQL text in one scope at a time."""
+
+    def __init__(self, plan: p.Plan, levels: dict[tuple[str | None, str], int]) -> None:
+        self.plan = plan
+        self.levels = levels
+        self.scope = Scope("d", None, max(levels.values(), default=0) + 1)
+        self._aliases = 0
+
+    # ---- helpers ----
+    def fresh(self) -> str:
+        self._aliases += 1
+        return f"x{self._aliases}"
+
+    def within(self, scope: Scope, e: p.Expr) -> Any:
+        saved, self.scope = self.scope, scope
+        try:
+            return self.visit(e)
+        finally:
+            self.scope = saved
+
+    def rel(self, record: str, level: int) -> str:
+        """The view of ``record`` that has every definition of a level below ``level``."""
+        have = [lv for (r, _), lv in self.levels.items() if r == record and lv < level]
+        return f"{record}_{max(have, default=0)}"
+
+    def value(self, e: p.Expr) -> Any:
+        """``str`` SQL, or a :class:`Num` for numbers."""
+        return self.visit(e)
+
+    def cond(self, e: p.Expr) -> str:
+        """SQL that is TRUE or FALSE, never NULL: a missing boolean is not true."""
+        if isinstance(e, p.And | p.Or | p.Not | p.IsSet | p.Compare | p.In):
+            return str(self.visit(e))
+        if isinstance(e, p.Agg) and e.fn == "any":
+            return str(self.visit(e))
+        if isinstance(e, p.Const):
+            return "TRUE" if e.value else "FALSE"
+        return f"COALESCE({self.visit(e)}, FALSE)"
+
+    def number(self, e: p.Expr) -> Num:
+        v = self.visit(e)
+        assert isinstance(v, Num), (e, v)
+        return v
+
+    # ---- leaves ----
+    def visit_Const(self, e: p.Const) -> Any:
+        v = e.value
+        if e.type.kind in ("integer", "number", "percent", "money"):
+            return _num(v)  # type: ignore[arg-type]
+        if isinstance(v, bool):
+            return "TRUE" if v else "FALSE"
+        if isinstance(v, dt.date):
+            return _date(v)
+        if isinstance(v, str):
+            return _quote(v)
+        if isinstance(v, frozenset):
+            return "(" + ", ".join(_quote(x) for x in sorted(v)) + ")"
+        raise Unsupported(f"a constant {v!r}")
+
+    def visit_AsOf(self, e: p.AsOf) -> str:
+        return f"{self.scope.alias}._as_of"
+
+    def visit_Field(self, e: p.Field) -> Any:
+        col = f"{self.scope.alias}.{e.name}"
+        if e.type.kind == "money" or e.type.kind == "integer":
+            return Num(col, 1)
+        return col
+
+    def visit_DefRef(self, e: p.DefRef) -> Any:
+        if e.record is None:  # a constant of the evaluation: computed where it is used
+            return self.within(Scope("d", None, self.scope.level),
+                               self.plan.definitions[(None, e.name)].body) \
+                if self.scope.alias == "d" else self._const_def(e)
+        col = f"{self.scope.alias}.{e.name}"
+        if e.type.kind in ("integer", "number", "percent", "money"):
+            return Num(f"{col}__n", f"{col}__d")
+        return col
+
+    def _const_def(self, e: p.DefRef) -> Any:
+        """A constant definition read inside a record's scope: a subquery over ``_dates``."""
+        body = self.plan.definitions[(None, e.name)].body
+        inner = self.within(Scope("dd", None, self.scope.level), body)
+        where = f"FROM _dates AS dd WHERE dd._as_of = {self.scope.alias}._as_of"
+        if isinstance(inner, Num):
+            return Num(f"(SELECT MAX({inner.n}) {where})", f"(SELECT MAX({inner.d}) {where})"
+                       if isinstance(inner.d, str) else inner.d)
+        return f"(SELECT MAX({inner}) {where})"
+
+    def visit_Point(self, e: p.Point) -> str:
+        raise Unsupported("a schedule's point used as a value; use its .date or its label")
+
+    def visit_PointMember(self, e: p.PointMember) -> str:
+        if not isinstance(e.target, p.Point):
+            raise Unsupported("a point that is not a schedule's current point")
+        return f"{self.scope.alias}.{e.target.schedule}__{e.member}"
+
+    def visit_Lookup(self, e: p.Lookup) -> Any:
+        table = self.plan.tables[e.table]
+        when = self.value(e.when) if e.when is not None else f"{self.scope.alias}._as_of"
+        key = self.value(e.key) if e.key is not None else None
+        numeric = table.type.kind in ("integer", "number", "percent", "money")
+
+        def pick(part: str) -> str:
+            def one(v: Any) -> str:
+                if v is None:
+                    return "NULL"
+                if numeric:
+                    f = Fraction(v)
+                    return str(f.numerator if part == "n" else f.denominator)
+                return str(self.visit(p.Const(type=table.type, value=v)))
+
+            arms = []
+            for start, value in reversed(table.versions):
+                if table.keyed:
+                    assert isinstance(value, dict) and key is not None
+                    inner = "CASE " + key + " " + " ".join(
+                        f"WHEN {_quote(k)} THEN {one(v)}" for k, v in value.items()) + " END"
+                else:
+                    inner = one(value)
+                test = f"{when} >= {_date(start)}" if start is not None else \
+                    f"{when} IS NOT NULL"
+                arms.append(f"WHEN {test} THEN {inner}")
+            return "(CASE " + " ".join(arms) + " END)"
+
+        if numeric:
+            return Num(pick("n"), pick("d"))
+        return pick("v")
+
+    # ---- navigation and lists ----
+    def visit_Nav(self, e: p.Nav) -> Any:
+        if isinstance(e.target, p.Point | p.PointMember):
+            raise Unsupported("navigation from a point")
+        frm, where, inner = self._target(e.target)
+        body = self.within(inner, e.body)
+        if isinstance(body, Num):
+            d = body.d if isinstance(body.d, int) else \
+                f"(SELECT MAX({body.d}) FROM {frm} WHERE {where})"
+            return Num(f"(SELECT MAX({body.n}) FROM {frm} WHERE {where})", d)
+        return f"(SELECT MAX({body}) FROM {frm} WHERE {where})"
+
+    def _target(self, target: p.Expr) -> tuple[str, str, Scope]:
+        """The one record a navigation reaches: FROM, WHERE and the scope inside."""
+        if isinstance(target, p.Link1):
+            link, outer = target.link, self.scope
+            a = self.fresh()
+            rel = self.rel(link.target, outer.level)
+            where = (f"{a}.{link.target_field} = {outer.alias}.{link.source_field} "
+                     f"AND {a}._as_of = {outer.alias}._as_of")
+            return f"{rel} AS {a}", where, Scope(a, link.target, outer.level)
+        if isinstance(target, p.Nav):
+            frm, where, inner = self._target(target.target)
+            saved, self.scope = self.scope, inner
+            try:
+                frm2, where2, inner2 = self._target(target.body)
+            finally:
+                self.scope = saved
+            return f"{frm}, {frm2}", f"{where} AND {where2}", inner2
+        raise Unsupported(f"navigation from {type(target).__name__}")
+
+    def _list(self, e: p.Expr) -> tuple[str, list[str], Scope, p.Expr | None]:
+        """A list as FROM, conditions, the element's scope and the value taken of each."""
+        outer = self.scope
+        if isinstance(e, p.Filter):
+            frm, conds, inner, body = self._list(e.source)
+            if body is not None:
+                raise Unsupported("`where` on a list of values")
+            return frm, [*conds, self.within(inner, _cond_node(e.condition))], inner, None
+        if isinstance(e, p.Each):
+            frm, conds, inner, body = self._list(e.source)
+            if body is not None:
+                raise Unsupported("a list of lists")
+            return frm, conds, inner, e.body
+        if isinstance(e, p.DefRef) and e.record is None:
+            return self._list(self.plan.definitions[(None, e.name)].body)
+        a = self.fresh()
+        if isinstance(e, p.All):
+            rel = self.rel(e.record, outer.level)
+            return f"{rel} AS {a}", [f"{a}._as_of = {outer.alias}._as_of"], \
+                Scope(a, e.record, outer.level), None
+        if isinstance(e, p.Related):
+            link = e.link
+            rel = self.rel(link.target, outer.level)
+            frm, conds = f"{rel} AS {a}", [f"{a}._as_of = {outer.alias}._as_of"]
+            if link.through is None:
+                conds.append(f"{a}.{link.target_field} = {outer.alias}.{link.source_field}")
+            else:
+                via = next(lk for lk in LINKS if lk.source == link.target
+                           and lk.name == link.through)
+                b = self.fresh()
+                frm += f" JOIN {self.rel(via.target, outer.level)} AS {b} ON " \
+                    f"{b}.{via.target_field} = {a}.{via.source_field} AND {b}._as_of = {a}._as_of"
+                conds.append(f"{b}.{link.target_field} = {outer.alias}.{link.source_field}")
+            return frm, conds, Scope(a, link.target, outer.level), None
+        raise Unsupported(f"a list made by {type(e).__name__}")
+
+    def visit_Agg(self, e: p.Agg) -> Any:
+        frm, conds, inner, body = self._list(e.source)
+        where = " AND ".join(conds) or "TRUE"
+        if e.fn == "count":
+            return Num(f"(SELECT COUNT(*) FROM {frm} WHERE {where})", 1)
+        if e.fn == "any":
+            return f"EXISTS (SELECT 1 FROM {frm} WHERE {where})"
+        if body is None:
+            raise Unsupported(f"{e.fn} of records")
+        v = self.within(inner, body)
+        fn = {"sum": "SUM", "earliest": "MIN", "latest": "MAX"}[e.fn]
+        if isinstance(v, Num):
+            if not isinstance(v.d, int):
+                raise Unsupported(f"{e.fn} of values whose denominators differ")
+            total = f"(SELECT {fn}({v.n}) FROM {frm} WHERE {where})"
+            return Num(f"COALESCE({total}, 0)" if fn == "SUM" else total, v.d)
+        return f"(SELECT {fn}({v}) FROM {frm} WHERE {where})"
+
+    def visit_Each(self, e: p.Each) -> Any:
+        raise Unsupported("a list of values outside count, sum, earliest, latest or `in`")
+
+    visit_Filter = visit_Related = visit_All = visit_Link1 = visit_Each
+
+    def visit_SetOf(self, e: p.SetOf) -> Any:
+        raise Unsupported("a set of computed values outside `in`")
+
+    # ---- operators ----
+    def visit_Not(self, e: p.Not) -> str:
+        return f"(NOT {self.cond(e.operand)})"
+
+    def visit_And(self, e: p.And) -> str:
+        return "(" + " AND ".join(self.cond(x) for x in e.items) + ")"
+
+    def visit_Or(self, e: p.Or) -> str:
+        return "(" + " OR ".join(self.cond(x) for x in e.items) + ")"
+
+    def visit_IsSet(self, e: p.IsSet) -> str:
+        x = e.operand
+        if isinstance(x, p.Link1 | p.Related | p.All | p.Filter | p.Each):
+            raise Unsupported("`is set` on records")
+        v = self.value(x)
+        test = f"({v.n} IS NOT NULL AND {v.d} IS NOT NULL)" if isinstance(v, Num) and \
+            isinstance(v.d, str) else f"({v.n if isinstance(v, Num) else v} IS NOT NULL)"
+        return f"(NOT {test})" if e.negated else test
+
+    def visit_Compare(self, e: p.Compare) -> str:
+        op = "<>" if e.op == "!=" else e.op
+        left, right = self.value(e.left), self.value(e.right)
+        if isinstance(left, Num) and isinstance(right, Num):
+            a, b = left.const, right.const
+            if a is not None and b is not None:
+                return "TRUE" if _py_compare(e.op, a, b) else "FALSE"
+            return f"COALESCE({_mul(left.n, right.d)} {op} {_mul(right.n, left.d)}, FALSE)"
+        return f"COALESCE({left} {op} {right}, FALSE)"
+
+    def visit_In(self, e: p.In) -> str:
+        v = self.value(e.value)
+        s = e.set
+        if isinstance(s, p.Const):
+            items = sorted(s.value)  # type: ignore[call-overload]
+            test = "FALSE" if not items else f"{v} IN (" + ", ".join(_quote(i) for i in items) + ")"
+        elif isinstance(s, p.Field) and s.type.kind == "set":
+            test = f"(';' || {self.visit(s)} || ';') LIKE ('%;' || {v} || ';%')"
+        elif isinstance(s, p.SetOf):
+            items = [self.value(i) for i in s.items]
+            test = "(" + " OR ".join(f"{v} = {i}" for i in items) + ")"
+            if e.negated:
+                return f"({v} IS NOT NULL AND NOT COALESCE({test}, FALSE))"
+        else:
+            frm, conds, inner, body = self._list(s)
+            if body is None:
+                raise Unsupported("`in` a list of records")
+            item = self.within(inner, body)
+            if isinstance(item, Num):
+                raise Unsupported("`in` a list of numbers")
+            exists = f"EXISTS (SELECT 1 FROM {frm} WHERE {' AND '.join([*conds, f'{item} = {v}'])})"
+            return f"({v} IS NOT NULL AND NOT {exists})" if e.negated else \
+                f"({v} IS NOT NULL AND {exists})"
+        return f"COALESCE({'NOT ' if e.negated else ''}({test}), FALSE)"
+
+    def visit_Arith(self, e: p.Arith) -> Num:
+        a, b = self.number(e.left), self.number(e.right)
+        ca, cb = a.const, b.const
+        if ca is not None and cb is not None:
+            r = exact(e.op)(ca, cb)
+            return Num("NULL", "NULL") if r is None else _num(r)
+        if e.op in "+-":
+            return Num(f"({_mul(a.n, b.d)} {e.op} {_mul(b.n, a.d)})", _mul_d(a.d, b.d))
+        if e.op == "*":
+            return Num(_mul(a.n, b.n), _mul_d(a.d, b.d))
+        # division: a/b = (a.n * b.d) / (a.d * b.n), with the sign moved to the numerator;
+        # division by zero is missing
+        if cb is not None:
+            if cb == 0:
+                return Num("NULL", "NULL")
+            return Num(_mul(_mul(a.n, cb.denominator), -1 if cb < 0 else 1),
+                       _mul_d(a.d, abs(cb.numerator)))
+        n = f"({_mul(a.n, b.d)}) * SIGN({b.n})"
+        d = f"NULLIF({_mul(str(a.d), f'ABS({b.n})')}, 0)"
+        return Num(n, d)
+
+    def visit_Neg(self, e: p.Neg) -> Num:
+        v = self.number(e.operand)
+        return Num(f"(-({v.n}))", v.d)
+
+    def visit_Shift(self, e: p.Shift) -> str:
+        unit, times = _UNITS[e.duration.unit]
+        amount = e.duration.amount * times * e.sign
+        shifted = f"CAST(DATE_ADD({self.value(e.date)}, INTERVAL '{amount}' {unit}) AS DATE)"
+        # a date past year 9999 is missing, as in the Python engine
+        return f"(CASE WHEN {shifted} <= {_MAX_DATE} THEN {shifted} END)"
+
+    def visit_Classify(self, e: p.Classify) -> str:
+        arms = " ".join(f"WHEN {self.cond(c)} THEN {_quote(label)}" for c, label in e.cases)
+        return f"(CASE {arms} ELSE {_quote(e.otherwise)} END)"
+
+
+def _mul_d(a: int | str, b: int | str) -> int | str:
+    if isinstance(a, int) and isinstance(b, int):
+        return a * b
+    return _mul(str(a), b)
+
+
+def _cond_node(e: p.Expr) -> p.Expr:
+    """``e`` as a condition node (so that ``cond`` is used for a ``where``)."""
+    return p.And(type=e.type, span=e.span, items=(e,))
+
+
+def _py_compare(op: str, a: Fraction, b: Fraction) -> bool:
+    return {"=": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b,
+            ">=": a >= b}[op]
+
+
+def levels(plan: p.Plan) -> dict[tuple[str | None, str], int]:
+    """Each record definition's level: 1 + the highest level of the definitions it uses."""
+    out: dict[tuple[str | None, str], int] = {}
+
+    def level(key: tuple[str | None, str]) -> int:
+        if key not in out:
+            d = plan.definitions[key]
+            out[key] = 1 + max((level(u) for u in d.uses if u[0] is not None), default=0)
+        return out[key]
+
+    for key in plan.definitions:
+        if key[0] is not None:
+            level(key)
+    return out
+
+
+# ---- the query ------------------------------------------------------------------------------
+
+
+def _dates_cte(plan: p.Plan, dates: Sequence[dt.date | None]) -> str:
+    """``_dates``: one row per as-of date with each schedule's current point. ``None`` is "the
+    data as written" (findings): no date masks anything."""
+    names = ["_as_of"] + [f"{s}__{m}" for s in plan.schedules for m in _POINT_MEMBERS]
+    rows = []
+    for d in dates:
+        cells = [_date(d or dt.date.max)]
+        for s in plan.schedules.values():
+            pt = current_point(s, d) if d is not None else None
+            cells += ["CAST(NULL AS VARCHAR)" if pt is None else _quote(pt.label),
+                      *(_date(getattr(pt, m) if pt else None) for m in _POINT_MEMBERS[1:])]
+        rows.append("(" + ", ".join(cells) + ")")
+    return f"_dates AS (SELECT * FROM (VALUES {', '.join(rows)}) AS v({', '.join(names)}))"
+
+
+def _base_cte(record: str, lines: bool) -> str:
+    """``<record>_0``: the record's table as it stood on each as-of date."""
+    cols = []
+    for f in FIELDS[record].values():
+        masked = f.kind == "date" and (record, f.name) != ("profile", "month")
+        cols.append(f"CASE WHEN t.{f.name} <= d._as_of THEN t.{f.name} END AS {f.name}"
+                    if masked else f"t.{f.name}")
+    where = ""
+    if record in ROW_DATES:
+        rd = ROW_DATES[record]
+        where = f" WHERE (t.{rd} IS NULL OR t.{rd} <= d._as_of)" if record == "engagement" \
+            else f" WHERE t.{rd} <= d._as_of"
+    if lines:
+        cols.append("t._line")
+    return (f"{record}_0 AS (SELECT d.*, {', '.join(cols)} "
+            f"FROM {table_name(record)} AS t CROSS JOIN _dates AS d{where})")
+
+
+def _definition_ctes(plan: p.Plan, lv: dict[tuple[str | None, str], int]) -> list[str]:
+    out = []
+    c = Compiler(plan, lv)
+    for level in range(1, max(lv.values(), default=0) + 1):
+        for record in BY_NAME:
+            defs = [k for k, v in lv.items() if v == level and k[0] == record]
+            if not defs:
+                continue
+            cols = []
+            for key in defs:
+                value = c.within(Scope("s", record, level), plan.definitions[key].body)
+                if isinstance(value, Num):
+                    cols += [f"{value.n} AS {key[1]}__n", f"{value.d} AS {key[1]}__d"]
+                else:
+                    cols.append(f"{value} AS {key[1]}")
+            out.append(f"{record}_{level} AS (SELECT s.*, {', '.join(cols)} "
+                       f"FROM {c.rel(record, level)} AS s)")
+    return out
+
+
+def _key_columns(record: str) -> list[str]:
+    t = BY_NAME[record]
+    cols = list(t.key) or [f for f in ("learner_id", "provider_id") if f in FIELDS[record]][:1]
+    if "bootcamp_id" in FIELDS[record] and "bootcamp_id" not in cols:
+        cols.append("bootcamp_id")
+    return cols
+
+
+@attrs.frozen
+class Query:
+    """One query of the plan, with what its rows mean."""
+
+    name: str
+    kind: str
+    """``counts`` (as_of, scope, group_id, denominator, numerator, pending), ``target``
+    (as_of, n, d), ``verdicts`` (as_of, the record's key columns, _line, verdict) or
+    ``entries`` (as_of, key columns, _line)."""
+    sql: str
+    columns: tuple[str, ...] = ()
+
+
+class QueryBuilder:
+    """Builds the queries of a plan for a set of as-of dates (``None``: as written)."""
+
+    def __init__(self, plan: p.Plan, dates: Sequence[dt.date | None], *,
+                 inline: bool = True, lines: bool = True) -> None:
+        self.plan = plan
+        self.lv = levels(plan)
+        self.top = max(self.lv.values(), default=0) + 1
+        self.compiler = Compiler(plan, self.lv)
+        self.ctes = [_dates_cte(plan, dates), *(_base_cte(r, lines) for r in BY_NAME),
+                     *_definition_ctes(plan, self.lv)]
+        """``name AS (query)`` for the as-of dates, the record views and the definitions:
+        the head of every query when ``inline``; otherwise an engine creates them once
+        (:meth:`prelude`) and the queries read them by name."""
+        self.with_ = "WITH " + ",\n".join(self.ctes) if inline else "WITH _ AS (SELECT 1)"
+        self.line = ", s._line" if lines else ""
+
+    def prelude(self) -> list[str]:
+        """Statements that create the views and tables the queries read, once."""
+        out = []
+        for cte in self.ctes:
+            name, query = cte.split(" AS (", 1)
+            kind = "VIEW" if name.endswith("_0") else "TABLE"
+            out.append(f"CREATE OR REPLACE TEMP {kind} {name} AS {query[:-1]}")
+        return out
+
+    def _scope(self, record: str | None) -> Scope:
+        return Scope("s" if record else "d", record, self.top)
+
+    def verdicts(self, k: p.KpiPlan, comments: bool = True) -> str:
+        """The per-record verdicts of a KPI: one row per record of its population."""
+        c, s = self.compiler, self._scope(k.record)
+        rel = c.rel(k.record, self.top)
+        member = c.within(s, _cond_node(k.member)) if k.member is not None else "TRUE"
+        counted = c.within(s, _cond_node(k.counted))
+        pending = c.within(s, _cond_node(k.pending)) if k.pending is not None else "FALSE"
+        keys = ", ".join(f"s.{x}" for x in _key_columns(k.record))
+        note = (lambda clause: f" /* {clause} */") if comments else (lambda clause: "")
+        return (f"SELECT s._as_of, {keys}{self.line}, CASE WHEN{note('counted when')} {counted} "
+                f"THEN 'counted' WHEN{note('pending when')} {pending} THEN 'pending' "
+                f"ELSE 'not counted' END AS verdict FROM {rel} AS s "
+                f"WHERE{note('population')} {member}")
+
+    def counts(self, k: p.KpiPlan | p.MeasurePlan) -> str:
+        """Per group (bootcamp, provider, programme) and date: n, k and p."""
+        if isinstance(k, p.MeasurePlan):
+            c, s = self.compiler, self._scope("provider")
+            actual = c.within(s, k.actual)
+            planned = c.within(s, k.planned)
+            per = (f"SELECT s._as_of, s.provider_id, COALESCE({planned.n}, 0) AS n, "
+                   f"COALESCE({actual.n}, 0) AS k FROM {c.rel('provider', self.top)} AS s")
+            return (f"{self.with_},\nm AS ({per})\n"
+                    "SELECT _as_of, 'provider' AS scope, provider_id AS group_id, n AS denominator,"
+                    " k AS numerator, 0 AS pending FROM m\nUNION ALL\n"
+                    "SELECT d._as_of, 'programme', 'all', COALESCE(SUM(m.n), 0), "
+                    "COALESCE(SUM(m.k), 0), 0 FROM _dates AS d LEFT JOIN m ON m._as_of = d._as_of"
+                    " GROUP BY d._as_of")
+        agg = ("a AS (SELECT _as_of, bootcamp_id, COUNT(*) AS n, "
+               "SUM(CASE WHEN verdict = 'counted' THEN 1 ELSE 0 END) AS k, "
+               "SUM(CASE WHEN verdict = 'pending' THEN 1 ELSE 0 END) AS p FROM v "
+               "GROUP BY _as_of, bootcamp_id)")
+        sums = "COALESCE(SUM(a.n), 0), COALESCE(SUM(a.k), 0), COALESCE(SUM(a.p), 0)"
+        return (f"{self.with_},\nv AS ({self.verdicts(k)}),\n{agg}\n"
+                "SELECT d._as_of, 'bootcamp' AS scope, b.bootcamp_id AS group_id, "
+                "COALESCE(a.n, 0) AS denominator, COALESCE(a.k, 0) AS numerator, "
+                "COALESCE(a.p, 0) AS pending FROM _dates AS d CROSS JOIN bootcamps AS b "
+                "LEFT JOIN a ON a._as_of = d._as_of AND a.bootcamp_id = b.bootcamp_id\n"
+                "UNION ALL\n"
+                f"SELECT d._as_of, 'provider', r.provider_id, {sums} FROM _dates AS d "
+                "CROSS JOIN providers AS r LEFT JOIN bootcamps AS b ON b.provider_id = "
+                "r.provider_id LEFT JOIN a ON a._as_of = d._as_of AND a.bootcamp_id = "
+                "b.bootcamp_id GROUP BY d._as_of, r.provider_id\n"
+                "UNION ALL\n"
+                f"SELECT d._as_of, 'programme', 'all', {sums} FROM _dates AS d "
+                "LEFT JOIN a ON a._as_of = d._as_of GROUP BY d._as_of")
+
+    def target(self, k: p.KpiPlan | p.MeasurePlan) -> str:
+        t = self.compiler.within(self._scope(None), k.target)
+        assert isinstance(t, Num)
+        return f"{self.with_}\nSELECT d._as_of, {t.n} AS n, {t.d} AS d FROM _dates AS d"
+
+    def entries(self, record: str, member: p.Expr | None) -> str:
+        c, s = self.compiler, self._scope(record)
+        cond = c.within(s, _cond_node(member)) if member is not None else "TRUE"
+        keys = ", ".join(f"s.{x}" for x in _key_columns(record))
+        return (f"{self.with_}\nSELECT s._as_of, {keys}{self.line} FROM "
+                f"{c.rel(record, self.top)} AS s WHERE {cond} ORDER BY s._line")
+
+    def follow_ups(self, k: p.KpiPlan) -> str:
+        wanted = ", ".join(_quote(v) for v, _ in k.follow_ups)
+        return (f"{self.with_},\nv AS ({self.verdicts(k)})\n"
+                f"SELECT * FROM v WHERE verdict IN ({wanted}) ORDER BY _as_of, _line")
+
+
+def render(sql: str, dialect: str = "duckdb", pretty: bool = True) -> str:
+    """Our DuckDB-dialect SQL in another dialect, laid out for people, without the views
+    the query does not read."""
+    from sqlglot.optimizer.eliminate_ctes import eliminate_ctes
+
+    tree = eliminate_ctes(sqlglot.parse_one(sql, read="duckdb"))
+    return tree.sql(dialect=dialect, pretty=pretty)
+
+
+def key_columns(record: str) -> list[str]:
+    """The columns that name a record in the queries' rows (then ``_line``)."""
+    return _key_columns(record)
+
+
+def money_fits(value: Decimal) -> bool:
+    """Whether an amount is held exactly by ``DECIMAL(38, 10)``."""
+    _sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    before = len(digits) + exponent
+    return -exponent <= MONEY_DIGITS[1] and before <= MONEY_DIGITS[0]
+
+
+__all__: Iterable[str] = ("QueryBuilder", "Unsupported", "render", "schema", "table_name")

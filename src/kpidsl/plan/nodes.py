@@ -1,0 +1,339 @@
+"""The plan: a checked rule set as typed, resolved data that every engine executes.
+
+Every name is bound (a field, a link, a definition, a table, a schedule, ``as_of``), every
+expression carries its :class:`~kpidsl.language.builtins.Type`, and the language's rules about
+time and missing values are stated here, once, for every engine:
+
+- **As-of masking.** A :class:`Field` with ``masked`` set is a dated event: after the as-of date
+  it reads as missing. Rows dated by ``records.ROW_DATES`` (interviews, payments, recorded
+  engagements) do not exist after the as-of date: :class:`All` and :class:`Related` only yield
+  rows that exist.
+- **Missing values.** A comparison or ``in`` with a missing operand is false; a missing boolean
+  is not true (``Not`` of missing is true); arithmetic, navigation and table lookups on a missing
+  value are missing; division by zero is missing; ``sum`` skips missing values and is 0 over
+  nothing; ``earliest``/``latest`` over nothing are missing; ``count`` counts every element.
+- **Exact numbers.** Integers, money (``Decimal``) and percentages (``Fraction``) are exact;
+  ``Shift`` adds calendar time with the day clamped to the end of a shorter month, and a date
+  past year 9999 is missing.
+
+Nodes hold no behaviour; engines walk them with ``visit_<ClassName>`` methods
+(:class:`~kpidsl.plan.visitor.Visitor`). A node's ``span`` points back at the rule text it came
+from and takes no part in equality.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from kpidsl.data.records import Link
+from kpidsl.language import ast
+from kpidsl.language.builtins import Type
+from kpidsl.language.source import Span
+
+
+def _span() -> Span | None:
+    return attrs.field(default=None, eq=False, repr=False)  # type: ignore[no-any-return]
+
+
+@attrs.frozen(kw_only=True)
+class Expr:
+    """Base of every plan expression: its type and where it was written."""
+
+    type: Type
+    span: Span | None = _span()
+
+
+# ---- leaves ------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Const(Expr):
+    """A constant: bool, int, ``Decimal`` (money, numbers), ``Fraction`` (percentages), date,
+    text or enumeration label (``str``), ``ast.Duration``, or a ``frozenset`` of labels."""
+
+    value: object
+
+
+@attrs.frozen(kw_only=True)
+class AsOf(Expr):
+    """The evaluation's as-of date."""
+
+
+@attrs.frozen(kw_only=True)
+class Field(Expr):
+    """A field of the record in scope. ``masked``: a dated event, missing after as-of."""
+
+    record: str
+    name: str
+    masked: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class Link1(Expr):
+    """The one record a single link of the record in scope names, or missing."""
+
+    link: Link
+
+
+@attrs.frozen(kw_only=True)
+class Related(Expr):
+    """The records a many link collects for the record in scope (those that exist)."""
+
+    link: Link
+
+
+@attrs.frozen(kw_only=True)
+class All(Expr):
+    """Every record of a type that exists on the as-of date."""
+
+    record: str
+
+
+@attrs.frozen(kw_only=True)
+class DefRef(Expr):
+    """A definition: of the record in scope (``record`` is its type), or a constant of the
+    whole evaluation (``record`` is ``None``). Bodies are in :attr:`Plan.definitions`, so an
+    engine computes each once per record however often it is used."""
+
+    record: str | None
+    name: str
+
+
+@attrs.frozen(kw_only=True)
+class Point(Expr):
+    """A schedule's most recent point on or before the as-of date (missing before its first)."""
+
+    schedule: str
+
+
+@attrs.frozen(kw_only=True)
+class Lookup(Expr):
+    """A parameter table's value: the version in force on ``when`` (``None``: the as-of date),
+    then, for a keyed table, the row for ``key`` (an enumeration label)."""
+
+    table: str
+    key: Expr | None = None
+    when: Expr | None = None
+
+
+# ---- navigation and lists -------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Nav(Expr):
+    """``body`` evaluated in the scope of the record ``target`` gives (missing if none)."""
+
+    target: Expr
+    body: Expr
+
+
+@attrs.frozen(kw_only=True)
+class PointMember(Expr):
+    """``date``, ``year_start``, ``year_end`` or ``label`` of a schedule's point."""
+
+    target: Expr
+    member: str
+
+
+@attrs.frozen(kw_only=True)
+class Each(Expr):
+    """``body`` for each record of the list ``source`` (``payments.amount_paid``)."""
+
+    source: Expr
+    body: Expr
+
+
+@attrs.frozen(kw_only=True)
+class Filter(Expr):
+    """The records of ``source`` for which ``condition`` holds (``where``)."""
+
+    source: Expr
+    condition: Expr
+
+
+@attrs.frozen(kw_only=True)
+class Agg(Expr):
+    """A builtin over a list: ``count``, ``any``, ``sum``, ``earliest`` or ``latest``."""
+
+    fn: str
+    source: Expr
+
+
+@attrs.frozen(kw_only=True)
+class SetOf(Expr):
+    """A set of values computed per record (a set literal that is not constant)."""
+
+    items: tuple[Expr, ...]
+
+
+# ---- operators ------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Not(Expr):
+    operand: Expr
+
+
+@attrs.frozen(kw_only=True)
+class And(Expr):
+    items: tuple[Expr, ...]
+
+
+@attrs.frozen(kw_only=True)
+class Or(Expr):
+    items: tuple[Expr, ...]
+
+
+@attrs.frozen(kw_only=True)
+class IsSet(Expr):
+    """``x is set`` (``negated`` false) or ``x is missing``."""
+
+    operand: Expr
+    negated: bool
+
+
+@attrs.frozen(kw_only=True)
+class Compare(Expr):
+    """``=``, ``!=``, ``<``, ``<=``, ``>``, ``>=``; enumeration labels compare as text."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+@attrs.frozen(kw_only=True)
+class In(Expr):
+    """``value in set`` (``negated``: ``not in``)."""
+
+    value: Expr
+    set: Expr
+    negated: bool
+
+
+@attrs.frozen(kw_only=True)
+class Arith(Expr):
+    """``+ - * /`` on numbers, money and percentages, exactly."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+@attrs.frozen(kw_only=True)
+class Neg(Expr):
+    operand: Expr
+
+
+@attrs.frozen(kw_only=True)
+class Shift(Expr):
+    """A date plus (``sign`` 1) or minus (-1) a calendar duration, clamped to month ends."""
+
+    date: Expr
+    duration: ast.Duration
+    sign: int
+
+
+# ---- declarations ---------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Classify(Expr):
+    """A classification's body: the label of the first case whose condition holds."""
+
+    cases: tuple[tuple[Expr, str], ...]
+    otherwise: str
+
+
+@attrs.frozen(kw_only=True)
+class Definition:
+    """A definition's resolved body, and the definitions it uses directly."""
+
+    record: str | None
+    name: str
+    body: Expr
+    uses: tuple[tuple[str | None, str], ...]
+
+
+@attrs.frozen(kw_only=True)
+class Table:
+    """A parameter table's versions: ``(start, value)`` with ``start`` ``None`` for an undated
+    one; a keyed table's value is a mapping label → value."""
+
+    name: str
+    keyed: bool
+    type: Type
+    versions: tuple[tuple[object, object], ...]
+
+
+@attrs.frozen(kw_only=True)
+class KpiPlan:
+    """A KPI that classifies each record of a population as counted, pending or not.
+
+    ``member`` tests a record of ``record`` for the population (``None``: every record);
+    ``counted`` and ``pending`` are asked in that order (a counted record is never pending).
+    ``follow_ups`` maps a verdict (``not counted``/``pending``) to the action it lists.
+    """
+
+    name: str
+    record: str
+    member: Expr | None
+    counted: Expr
+    pending: Expr | None
+    target: Expr
+    direction: str
+    follow_ups: tuple[tuple[str, str], ...]
+    kpi: ast.Kpi = attrs.field(eq=False, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class MeasurePlan:
+    """A KPI measured per provider: ``actual`` (k) against ``planned`` (n), nothing pending."""
+
+    name: str
+    actual: Expr
+    planned: Expr
+    target: Expr
+    direction: str
+    kpi: ast.Kpi = attrs.field(eq=False, repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class NoticePlan:
+    """A finding (judged on the data as written) or an action (at the as-of date) listed for
+    each record of ``record`` for which ``member`` holds."""
+
+    kind: str
+    name: str
+    message: str
+    record: str
+    member: Expr | None
+
+
+@attrs.frozen(kw_only=True)
+class Plan:
+    """Everything an engine needs to evaluate a rule set."""
+
+    kpis: tuple[KpiPlan | MeasurePlan, ...]
+    notices: tuple[NoticePlan, ...]
+    definitions: dict[tuple[str | None, str], Definition]
+    tables: dict[str, Table]
+    schedules: dict[str, ast.Schedule]
+
+    def kpi(self, name: str) -> KpiPlan | MeasurePlan:
+        for k in self.kpis:
+            if k.name == name:
+                return k
+        raise KeyError(name)
+
+
+def children(node: object) -> list[Expr]:
+    """The plan expressions directly below ``node``."""
+    out: list[Expr] = []
+    for a in attrs.fields(type(node)):  # type: ignore[misc]
+        value = getattr(node, a.name)
+        for v in value if isinstance(value, tuple) else (value,):
+            if isinstance(v, tuple):  # a classification's (condition, label)
+                out += [x for x in v if isinstance(x, Expr)]
+            elif isinstance(v, Expr):
+                out.append(v)
+    return out

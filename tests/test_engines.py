@@ -1,0 +1,175 @@
+"""Every engine gives the same report: the DuckDB engine reading a data folder itself, the
+history of many month ends in one pass, the SQL that ``kpidsl sql`` prints, and the data
+errors of a bad folder.
+
+The Python engine is the reference (it is held to the independent oracle in
+``test_differential``); here the others are held to it, field by field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import kpidsl
+from kpidsl import cli
+from kpidsl.api import history, kpi_sql
+from kpidsl.data.csvfiles import write_data
+from kpidsl.data.generate import generate
+from kpidsl.engines.sql import schema
+
+DATES = [dt.date(2023, 12, 31), dt.date(2024, 6, 30), dt.date(2025, 3, 31),
+         dt.date(2025, 10, 31), dt.date(2026, 6, 30)]
+
+
+@pytest.fixture(scope="module")
+def rules() -> kpidsl.RuleSet:
+    return kpidsl.load_rules()
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("data")
+    write_data(generate(3000, seed=11), out)
+    return out
+
+
+@pytest.mark.parametrize("as_of", DATES, ids=str)
+def test_duckdb_reading_a_folder_gives_the_python_report(rules, folder: Path, as_of):
+    python = kpidsl.evaluate(rules, folder, as_of=as_of, engine="python")
+    duck = kpidsl.evaluate(rules, folder, as_of=as_of, engine="duckdb")
+    assert duck.results == python.results
+    assert duck.findings == python.findings
+    assert duck.actions == python.actions
+    assert python.actions and python.findings  # the data exercises both
+
+
+def test_a_folder_defaults_to_duckdb_and_records_to_python(rules, folder: Path, monkeypatch):
+    used = []
+    from kpidsl.engines import duckdb as engine
+
+    original = engine.DuckDBEngine.load_folder
+    monkeypatch.setattr(engine.DuckDBEngine, "load_folder",
+                        lambda self, path: used.append(path) or original(self, path))
+    kpidsl.evaluate(rules, folder, as_of=DATES[2])
+    assert used == [folder]
+    kpidsl.evaluate(rules, kpidsl.load_data(folder), as_of=DATES[2])
+    assert used == [folder]
+
+
+def test_history_in_one_pass_equals_one_evaluation_per_month(rules, folder: Path):
+    months = kpidsl.api.month_ends(dt.date(2024, 1, 1), dt.date(2025, 12, 31))
+    duck = history(rules, folder, months, engine="duckdb")
+    python = history(rules, folder, months, engine="python")
+    assert [d for d, _ in duck] == months
+    assert duck == python
+
+
+def test_an_engagement_recorded_later_is_masked_by_every_engine(rules, tmp_path: Path):
+    data = generate(300, seed=2)
+    dated = [e if i % 2 else type(e)(**{**_fields(e), "recorded_date": dt.date(2025, 1, 15)})
+             for i, e in enumerate(data.engagements)]
+    write_data(kpidsl.Dataset(**{**_tables(data), "engagements": dated}), tmp_path)
+    for as_of in (dt.date(2025, 1, 14), dt.date(2025, 1, 15)):
+        reports = [kpidsl.evaluate(rules, tmp_path, as_of=as_of, engine=e).results
+                   for e in ("python", "duckdb")]
+        assert reports[0] == reports[1]
+    before, after = (kpidsl.evaluate(rules, tmp_path, as_of=d).result("employer_engagement")
+                     for d in (dt.date(2025, 1, 14), dt.date(2025, 1, 15)))
+    assert before.denominator < after.denominator
+
+
+def _fields(record) -> dict:
+    import attrs
+    return {a.name: getattr(record, a.name) for a in attrs.fields(type(record))
+            if a.name != "line"}
+
+
+def _tables(data: kpidsl.Dataset) -> dict:
+    return {t: getattr(data, t) for t in ("providers", "bootcamps", "employers", "engagements",
+                                          "learners", "interviews", "payments", "profiles")}
+
+
+def test_a_bad_folder_gives_the_loaders_exact_errors(rules, folder: Path, tmp_path: Path):
+    bad = tmp_path / "bad"
+    shutil.copytree(folder, bad)
+    text = (bad / "learners.csv").read_text(encoding="utf-8").splitlines()
+    cells = text[5].split(",")
+    cells[4] = "2024-02-30"  # start_date
+    text[5] = ",".join(cells)
+    (bad / "learners.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    errors = {}
+    for engine in ("python", "duckdb"):
+        with pytest.raises(kpidsl.DataError) as e:
+            kpidsl.evaluate(rules, bad, as_of=DATES[2], engine=engine)
+        errors[engine] = e.value.render()
+    assert errors["duckdb"] == errors["python"]
+    assert "learners.csv:6" in errors["python"] and "2024-02-30" in errors["python"]
+
+
+def test_blank_rows_and_cells_over_lines_are_read_like_the_python_loader(rules, folder: Path,
+                                                                        tmp_path: Path):
+    odd = tmp_path / "odd"
+    shutil.copytree(folder, odd)
+    text = (odd / "bootcamps.csv").read_text(encoding="utf-8").splitlines()
+    cells = text[1].split(",")
+    cells[2] = '"A title\nover two lines"'
+    text[1] = ",".join(cells)
+    (odd / "bootcamps.csv").write_text("\n".join([*text[:3], "", *text[3:]]) + "\n",
+                                       encoding="utf-8")
+    python = kpidsl.evaluate(rules, odd, as_of=DATES[2], engine="python")
+    duck = kpidsl.evaluate(rules, odd, as_of=DATES[2], engine="duckdb")
+    assert (duck.results, duck.findings, duck.actions) == \
+        (python.results, python.findings, python.actions)
+
+
+def test_the_printed_sql_computes_the_engines_counts(rules, folder: Path):
+    """What an analyst does: create the contract's tables, load the data, run the query."""
+    as_of = DATES[2]
+    con = duckdb.connect()
+    con.execute(schema("duckdb"))
+    for t in ("providers", "bootcamps", "employers", "engagements", "learners", "interviews",
+              "cofunding"):
+        con.execute(f"INSERT INTO {t} BY NAME SELECT * FROM read_csv(?, header = true)",
+                    [str(folder / f"{t}.csv")])
+    con.execute("INSERT INTO profiles SELECT provider_id, CAST(month || '-01' AS DATE), "
+                "planned_starts FROM read_csv(?, header = true, all_varchar = true)",
+                [str(folder / "profiles.csv")])
+    report = kpidsl.evaluate(rules, folder, as_of=as_of, engine="python")
+    for kpi in [k.name for k in rules.kpis]:
+        rows = con.execute(kpi_sql(rules, kpi, as_of)).fetchall()
+        got = {(scope, group): (n, k, p) for _, scope, group, n, k, p in rows}
+        want = {(r.scope, r.group): (r.denominator, r.numerator, r.pending)
+                for r in report.results if r.kpi == kpi}
+        assert got == want, kpi
+
+
+@pytest.mark.parametrize("dialect", ["spark", "postgres", "tsql", "bigquery", "snowflake"])
+def test_sql_for_other_dialects_is_printed(capsys, dialect: str):
+    assert cli.main(["sql", "career_progression", "--as-of", "2025-03-31",
+                     "--dialect", dialect]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("-- career_progression as of 2025-03-31")
+    assert "learners" in out and "denominator" in out
+    assert cli.main(["sql", "--schema", "--dialect", dialect]) == 0
+    assert "CREATE TABLE learners" in capsys.readouterr().out
+
+
+def test_sql_usage_errors(capsys):
+    assert cli.main(["sql", "learner_dropout", "--dialect", "postgress"]) == 2
+    assert "did you mean postgres" in capsys.readouterr().err
+    assert cli.main(["sql"]) == 2
+
+
+def test_the_command_line_chooses_the_engine(capsys, folder: Path):
+    outs = {}
+    for engine in ("python", "duckdb"):
+        assert cli.main(["evaluate", "--data", str(folder), "--as-of", "2025-03-31",
+                         "--format", "json", "--engine", engine]) == 0
+        outs[engine] = json.loads(capsys.readouterr().out)
+    assert outs["python"] == outs["duckdb"]
