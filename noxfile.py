@@ -36,10 +36,10 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Time kpidsl against a hand-written baseline on 10k, 100k and 1M generated learners.
+    """Whole kpidsl processes against hand-written Python and DuckDB SQL, in turns, medians.
 
-    Pass sizes after ``--``: ``nox -s bench -- --sizes 10000 100000``.
+    Pass options after ``--``: ``nox -s bench -- --sizes 100000 --repeats 5``.
     """
     session.install(".")
     session.run("python", "benchmarks/bench.py", *(session.posargs or
-                ["--sizes", "10000", "100000", "1000000", "--json", "bench-results.json"]))
+                ["--sizes", "100000", "1000000", "--json", "bench-results.json"]))

@@ -340,10 +340,25 @@ def _results(kpi: str, verdicts: Iterable[tuple[str, str]], data: Dataset,
     return out
 
 
-def evaluate_by_hand(rules: RuleSet, data: Dataset, as_of: dt.date) -> list[dict]:
+#: KPI-SPEC §3's numbers written by hand, for the hand-written baseline of ``benchmarks/``
+#: (a program that does not read rule files); the tests always read them from the rules.
+SPEC = Policy(
+    targets={"employer_engagement": (AT_LEAST, Fraction(1)),
+             "employer_cofunding": (AT_LEAST, Fraction(1)),
+             "learner_dropout": (AT_MOST, Fraction(20, 100)),
+             "new_skills": (AT_LEAST, Fraction(1)),
+             "guaranteed_interview": (AT_LEAST, Fraction(1)),
+             "career_progression": (AT_LEAST, Fraction(75, 100)),
+             "referral": (AT_LEAST, Fraction(1))},
+    cofunding_rate=((None, {"large": Fraction(30, 100), "sme": Fraction(10, 100)}),),
+    large_employer=250, outcome_window=relativedelta(months=6))
+
+
+def evaluate_by_hand(rules: RuleSet | Policy, data: Dataset, as_of: dt.date) -> list[dict]:
     """Each KPI's result for each bootcamp, each provider and the programme, as of ``as_of``,
-    for the KPIs of ``KPIS`` that ``rules`` has, with ``rules``' numbers."""
-    policy = Policy.of(rules)
+    for the KPIs of ``KPIS`` that ``rules`` has, with ``rules``' numbers (or a
+    :class:`Policy`'s)."""
+    policy = rules if isinstance(rules, Policy) else Policy.of(rules)
     snapshot = Snapshot(data, as_of, policy)
     results: list[dict] = []
     for kpi, verdicts in KPIS.items():

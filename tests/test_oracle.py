@@ -534,3 +534,11 @@ def test_scopes_and_provider_rollup():
     assert rows["new_skills", "provider", "P2"]["denominator"] == 1  # B (B2)
     assert rows["new_skills", "programme", "all"]["denominator"] == 3
     assert rows["new_skills", "bootcamp", "B2"]["denominator"] == 1
+
+
+def test_the_hand_written_spec_policy_is_what_the_fixture_rules_say():
+    """The benchmark's hand-written baseline uses ``oracle.SPEC``; the tests read the numbers
+    from the rules. On the fixture (KPI-SPEC's numbers) the two are the same."""
+    from oracle import SPEC, Policy
+
+    assert Policy.of(fixture_rules()) == SPEC

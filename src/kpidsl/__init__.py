@@ -4,7 +4,10 @@ The package is laid out by stage:
 
 - ``language``: rule-file text and spans (``source``), the grammar (``kpi.lark``) and
   ``parser``, the ``ast``, the ``checker``, the ``builtins`` registry and the ``formatter``;
-- ``engines``: what runs a checked rule set on data (``python``, the reference engine);
+- ``plan``: the checked rules lowered into one typed plan (``nodes``, ``lower``), and the
+  ``status`` function every engine shares;
+- ``engines``: what runs the plan on data: ``python`` (the reference), ``sql`` (the SQL
+  generator), ``duckdb`` (the default) and ``spark``;
 - ``data``: the typed ``records``, the CSV contract (``csvfiles``) and synthetic data
   (``generate``);
 - ``outputs``: the ``report`` and its formats;

@@ -6,9 +6,10 @@ import datetime as dt
 import hashlib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -201,18 +202,41 @@ def _not_utf8(path: str, raw: bytes, e: UnicodeDecodeError) -> Diagnostic:
                       "'Save as' or 'Encoding')")
 
 
-def _run(rules: RuleSet, data: Dataset | StrPath, dates: list[dt.date], engine: str | None,
+Engine = str | Any
+"""An engine's name (``"duckdb"``, ``"python"``, ``"spark"``), a DuckDB connection or a
+``SparkSession``."""
+Data = Dataset | StrPath | Mapping[str, Any] | None
+"""A data folder, records built in Python, or (for a DuckDB connection or a SparkSession) the
+tables it already has: ``None``, or a mapping of contract names to DataFrames."""
+
+
+def _sql_engine(engine: Engine) -> Any:
+    """The SQL engine object for ``engine``; ``None`` for the Python engine."""
+    if engine == "python":
+        return None
+    if engine in ("duckdb", "spark") or not isinstance(engine, str):
+        if engine == "duckdb" or type(engine).__module__.startswith("duckdb"):
+            from kpidsl.engines.duckdb import DuckDBEngine
+
+            return DuckDBEngine(None if engine == "duckdb" else engine)
+        from kpidsl.engines.spark import SparkEngine
+
+        return SparkEngine(None if engine == "spark" else engine)
+    raise ValueError(f"unknown engine {engine!r}: the engines are {', '.join(ENGINES)}")
+
+
+def _run(rules: RuleSet, data: Data, dates: list[dt.date], engine: Engine | None,
          entries: bool) -> tuple[dict[dt.date, list[Result]], list[Entry], list[Entry],
                                  list[Diagnostic]]:
     """Results at each date (and, with ``entries``, the findings and the actions at the
     first date) from the engine chosen: DuckDB for a data folder, Python for records built
     in Python, unless ``engine`` says otherwise."""
-    folder = not isinstance(data, Dataset)
-    engine = engine or ("duckdb" if folder else "python")
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}: the engines are {', '.join(ENGINES)}")
+    folder = isinstance(data, str | os.PathLike)
+    db = _sql_engine(engine or ("duckdb" if folder else "python"))
     when = dates[0]
-    if engine == "python":
+    if db is None:
+        if not (folder or isinstance(data, Dataset)):
+            raise ValueError("the Python engine evaluates a data folder or a Dataset")
         dataset = load_data(data) if folder else data  # type: ignore[arg-type]
         _check_data(dataset)
         try:
@@ -225,14 +249,13 @@ def _run(rules: RuleSet, data: Dataset | StrPath, dates: list[dt.date], engine: 
         except RecursionError:
             raise RuleError([_TOO_DEEP]) from None
         return results, findings, actions, list(dataset.notices)
-    from kpidsl.engines.duckdb import DuckDBEngine
-
-    db = DuckDBEngine()
     if folder:
-        db.load_folder(data)  # type: ignore[arg-type]
+        db.load_folder(data)
+    elif isinstance(data, Dataset):
+        _check_data(data)
+        db.load_dataset(data)
     else:
-        _check_data(data)  # type: ignore[arg-type]
-        db.load_dataset(data)  # type: ignore[arg-type]
+        db.use_tables(data)
     the_plan = lower(rules)
     results = db.results(the_plan, dates)
     findings = db.entries(the_plan, when, "finding") if entries else []
@@ -240,13 +263,16 @@ def _run(rules: RuleSet, data: Dataset | StrPath, dates: list[dt.date], engine: 
     return results, findings, actions, list(db.notices)
 
 
-def evaluate(rules: RuleSet, data: Dataset | StrPath, as_of: dt.date | None = None,
-             engine: str | None = None) -> Report:
+def evaluate(rules: RuleSet, data: Data, as_of: dt.date | None = None,
+             engine: Engine | None = None) -> Report:
     """Every KPI for every bootcamp, provider and the programme, as of a date (default: today).
 
     ``data`` is a data folder (read by the engine itself) or a :class:`Dataset`. ``engine``
-    is ``"duckdb"`` (the default for a folder: SQL on the embedded DuckDB) or ``"python"``
-    (the default for a ``Dataset``: the reference engine); both give identical results.
+    is ``"duckdb"`` (the default for a folder: SQL on the embedded DuckDB), ``"python"``
+    (the default for a ``Dataset``: the reference engine) or ``"spark"`` (a local Spark), or
+    a DuckDB connection or a ``SparkSession`` of your own; every engine gives the same
+    results. With a connection or session, ``data`` may also be ``None`` (its tables named
+    after the contract's files are read) or a mapping of those names to DataFrames.
 
     Raises :class:`~kpidsl.language.source.DataError`, naming each record, if ``data`` breaks
     the contract (a data set built in Python is held to the same rules as one read from CSV).
@@ -283,12 +309,13 @@ def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
     return out
 
 
-def history(rules: RuleSet, data: Dataset | StrPath, dates: Iterable[dt.date],
-            engine: str | None = None) -> list[tuple[dt.date, list[Result]]]:
+def history(rules: RuleSet, data: Data, dates: Iterable[dt.date],
+            engine: Engine | None = None) -> list[tuple[dt.date, list[Result]]]:
     """Every KPI for every group at each date, for trends.
 
-    The data is read and checked once. The DuckDB engine evaluates every date in one pass
-    over the data; the Python engine one date at a time. Findings do not depend on the date
+    The data is read and checked once. The SQL engines evaluate every date in one pass over
+    the data; the Python engine one date at a time. ``data`` and ``engine`` are as for
+    :func:`evaluate`. Findings do not depend on the date
     and actions are about one date, so neither is repeated here: use :func:`evaluate`.
     """
     days = list(dates)

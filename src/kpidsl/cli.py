@@ -82,8 +82,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--scope", choices=("bootcamp", "provider", "programme"), action="append",
                    help="table only: show just these scopes (repeatable; default: all)")
     e.add_argument("--engine", choices=ENGINES, default=None,
-                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data) "
-                   "or python (the reference engine)")
+                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data), "
+                   "python (the reference engine) or spark (a local Spark; needs "
+                   "kpidsl[spark] and Java)")
     e.add_argument("--explain", action="store_true",
                    help="json only: add \"explanations\", each KPI's records with their verdict "
                    "and why")
@@ -126,8 +127,9 @@ def _parser() -> argparse.ArgumentParser:
                    help=_RULES_HELP)
     h.add_argument("--format", choices=("table", "json"), default="table")
     h.add_argument("--engine", choices=ENGINES, default=None,
-                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data) "
-                   "or python (the reference engine)")
+                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data), "
+                   "python (the reference engine) or spark (a local Spark; needs "
+                   "kpidsl[spark] and Java)")
     h.add_argument("--chart", metavar="FILE.svg", help="also draw the rates as an SVG chart")
     h.add_argument("--kpi", metavar="ID", help="only this KPI")
     h.add_argument("--group", metavar="ID",
@@ -147,8 +149,9 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
     d.add_argument("--format", choices=("table", "json"), default="table")
     d.add_argument("--engine", choices=ENGINES, default=None,
-                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data) "
-                   "or python (the reference engine)")
+                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data), "
+                   "python (the reference engine) or spark (a local Spark; needs "
+                   "kpidsl[spark] and Java)")
 
     s = sub.add_parser("sql", help="print a KPI's rule as SQL, for your own warehouse",
                        description="Print the SQL query that computes a KPI's counts per group "

@@ -10,24 +10,19 @@ goes in the same way, through the same typed tables.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import os
 import tempfile
-import types
-from collections.abc import Sequence
-from fractions import Fraction
 from typing import Any
 
 import duckdb
 
 from kpidsl.data import csvfiles
 from kpidsl.data.records import BY_NAME, ENUMS, FIELDS, LINKS, RECORD_TYPES, Dataset, FieldInfo
-from kpidsl.engines.python import Entry, Result, describe, groups_in_order
+from kpidsl.engines.base import SqlEngine
 from kpidsl.engines.sql import SQL_TYPES, QueryBuilder, table_name
 from kpidsl.language.source import Diagnostic
 from kpidsl.plan import nodes as p
-from kpidsl.plan.status import NO_DATA, status
 
 
 def _pattern(fi: FieldInfo) -> str | None:
@@ -89,7 +84,7 @@ def _convert(fi: FieldInfo, x: str) -> tuple[str, str]:
     return value, f"({x} IS NULL AND {missing_ok} OR ({ok}))"
 
 
-class DuckDBEngine:
+class DuckDBEngine(SqlEngine):
     """Evaluates plans on one DuckDB connection holding one data set's tables."""
 
     name = "duckdb"
@@ -98,7 +93,6 @@ class DuckDBEngine:
         self.con = connection or duckdb.connect()
         self.notices: tuple[Diagnostic, ...] = ()
         self.groups: dict[str, list[str]] = {}
-        self._built: tuple[Any, QueryBuilder] | None = None
 
     # ---- loading ----
     def load_folder(self, folder: str | os.PathLike[str]) -> None:
@@ -219,76 +213,33 @@ class DuckDBEngine:
         self.notices = tuple(data.notices)
         self._groups()
 
+    def use_tables(self, tables: Any = None) -> None:
+        """Evaluate over tables the connection already has, named after the contract's files
+        with the contract's columns (``kpidsl sql --schema``); they are not checked here."""
+        if tables:
+            raise ValueError("a DuckDB connection reads its own tables: pass data=None")
+        self.lines = False
+        self._groups()
+
     def _groups(self) -> None:
+        self._built = None  # new data: the plan's views are made again
         rows = self.con.execute("SELECT bootcamp_id FROM bootcamps").fetchall()
         self.groups["bootcamp"] = sorted(r[0] for r in rows)
         rows = self.con.execute("SELECT provider_id FROM providers").fetchall()
         self.groups["provider"] = sorted(r[0] for r in rows)
 
     # ---- evaluation ----
-    def _builder(self, plan: p.Plan, dates: Sequence[dt.date | None]) -> QueryBuilder:
-        """The plan's queries for these dates, with its views and definitions created once
-        and kept for the next call with the same plan and dates."""
-        key = (id(plan), tuple(dates))
-        if self._built is not None and self._built[0] == key:
-            return self._built[1]
-        qb = QueryBuilder(plan, dates, inline=False)
-        for statement in qb.prelude():
-            self.con.execute(statement)
-        self._built = (key, qb)
-        return qb
+    def _findings_builder(self, plan: p.Plan) -> QueryBuilder:
+        """Findings are a few simple queries: their views stay inline (DuckDB computes only
+        what each reads), and the evaluation's tables are kept."""
+        return QueryBuilder(plan, [None], lines=self.lines)
+
+    def _create(self, name: str, query: str) -> None:
+        """Record views stay views; definitions and dates become tables, computed once."""
+        kind = "VIEW" if name.endswith("_0") else "TABLE"
+        self.con.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {query}")
 
     def _rows(self, sql: str) -> list[dict[str, Any]]:
         cur = self.con.execute(sql)
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-    def results(self, plan: p.Plan, dates: Sequence[dt.date]) -> dict[dt.date, list[Result]]:
-        """Every KPI for every group at each date, in one query per KPI over all dates."""
-        qb = self._builder(plan, dates)
-        out: dict[dt.date, list[Result]] = {d: [] for d in dates}
-        for k in plan.kpis:
-            targets = {r["_as_of"]: None if r["n"] is None or r["d"] in (None, 0)
-                       else Fraction(r["n"]) / Fraction(r["d"])
-                       for r in self._rows(qb.target(k))}
-            counts = {(r["_as_of"], r["scope"], r["group_id"]): r for r in self._rows(qb.counts(k))}
-            for d in dates:
-                target = targets.get(d)
-                for scope, group in groups_in_order(self.groups, isinstance(k, p.MeasurePlan)):
-                    row = counts.get((d, scope, group))
-                    n, c, pend = (int(row["denominator"]), int(row["numerator"]),
-                                  int(row["pending"])) if row else (0, 0, 0)
-                    out[d].append(Result(
-                        kpi=k.name, scope=scope, group=group,
-                        status=NO_DATA if target is None else status(k.direction, target,
-                                                                      n, c, pend),
-                        numerator=c, denominator=n, pending=pend, direction=k.direction,
-                        target=target))
-        return out
-
-    def entries(self, plan: p.Plan, as_of: dt.date, kind: str) -> list[Entry]:
-        """The findings (on the data as written) or the actions (as of the date)."""
-        # findings read the data as written: a few simple queries, so their views stay inline
-        # (the engine computes only what each reads) and the evaluation's tables are kept
-        qb = QueryBuilder(plan, [None]) if kind == "finding" else self._builder(plan, [as_of])
-        out = []
-        for n in plan.notices:
-            if n.kind == kind:
-                out += [_entry(kind, n.name, n.message, n.record, r)
-                        for r in self._rows(qb.entries(n.record, n.member))]
-        if kind == "action":
-            for k in plan.kpis:
-                if isinstance(k, p.KpiPlan) and k.follow_ups:
-                    messages = dict(k.follow_ups)
-                    out += [_entry("action", k.name, messages[r["verdict"]], k.record, r)
-                            for r in self._rows(qb.follow_ups(k))]
-        return out
-
-
-def _entry(kind: str, name: str, message: str, record: str, row: dict[str, Any]) -> Entry:
-    r = types.SimpleNamespace(**row)
-    line = row["_line"] if row["_line"] and row["_line"] > 0 else None
-    r.line = line
-    return Entry(kind=kind, name=name, message=message, record=describe(record, r),
-                 group=row.get("bootcamp_id"), file=BY_NAME[record].file if line else None,
-                 line=line)
