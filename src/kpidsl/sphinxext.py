@@ -38,6 +38,7 @@ import re
 import shlex
 import shutil
 import tempfile
+import textwrap
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -1271,7 +1272,8 @@ class RunDirective(SphinxDirective):
     a fresh folder holding a copy of the documented rules as ``rules/`` and of the project's
     ``examples/``. Each line of the content edits that copy first, as a policy officer would:
     ``rules/03_learner_dropout.kpi: target: at most 20% => target: at most 15%``, or
-    ``copy rules => new_rules`` to copy a folder. ``:exit:`` is the exit code the command must
+    ``copy rules => new_rules`` to copy a folder, or ``new FILE`` with the file's text indented
+    on the lines below. ``:exit:`` is the exit code the command must
     give (default 0; any other is a build warning); ``:lines: 1-3,/passed/,-2`` shows only
     those lines of the output (``/passed/``: the lines matching that pattern; ``-2``: the last
     two; ``…`` marks what is left out).
@@ -1296,8 +1298,7 @@ class RunDirective(SphinxDirective):
             examples = rules.parent / "examples"
             if examples.is_dir():
                 shutil.copytree(examples, Path(tmp) / "examples")
-            problems = [p for line in self.content if line.strip()
-                        if (p := _edit(Path(tmp), line)) is not None]
+            problems = _edits(Path(tmp), list(self.content))
             try:
                 os.chdir(tmp)
                 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
@@ -1316,6 +1317,27 @@ class RunDirective(SphinxDirective):
         shown = f"$ {command}\n" + _some_lines(out.getvalue().rstrip("\n"),
                                                  self.options.get("lines"))
         return [nodes.literal_block(shown, shown, language="text", classes=["kpi-run"])]
+
+
+def _edits(folder: Path, lines: list[str]) -> list[str]:
+    """Apply a ``kpi:run``'s content: edit lines, and ``new FILE`` followed by the file's text
+    indented below it. Returns the problems."""
+    problems, i = [], 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if line.startswith("new "):
+            body = []
+            while i < len(lines) and (lines[i].startswith("  ") or not lines[i].strip()):
+                body.append(lines[i])
+                i += 1
+            path = folder / line[4:].strip()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent("\n".join(body)).strip("\n") + "\n",
+                            encoding="utf-8")
+        elif line.strip() and (problem := _edit(folder, line)) is not None:
+            problems.append(problem)
+    return problems
 
 
 def _edit(folder: Path, line: str) -> str | None:
@@ -1338,10 +1360,8 @@ def _edit(folder: Path, line: str) -> str | None:
         if text.count(old) != 1:
             return f"{name} has {text.count(old)} copies of {old!r}, not one"
         path.write_text(text.replace(old, new), encoding="utf-8")
-    elif old:
-        return f"{name} does not exist; to create it, write `{name}:  => TEXT`"
     else:
-        path.write_text(new + "\n", encoding="utf-8")
+        return f"{name} does not exist; to create it, write `new {name}` and its text below"
     return None
 
 
