@@ -14,6 +14,7 @@ import kpidsl
 from cohort import FIXTURE_RULES
 from kpidsl.cli import main
 from kpidsl.engines.python import reused_definitions
+from kpidsl.plan.lower import lower
 
 D = dt.date
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sample"
@@ -191,7 +192,7 @@ def test_reused_definitions_are_analysed_once_each(tmp_path):
               "kpi k:\n  title: \"T\"\n  population: learners where d0\n"
               "  counted when: d0\n  target: at least 1%\n")
     rules = kpidsl.load_rules(_rules(tmp_path, chain, shipped=True))
-    assert ("learner", "d0") in reused_definitions(rules)  # population and counted both read it
+    assert ("learner", "d0") in reused_definitions(lower(rules))  # population and counted both read it
 
 
 def test_a_test_file_is_run_with_its_rule_set(capsys):

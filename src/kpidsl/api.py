@@ -256,10 +256,19 @@ def _run(rules: RuleSet, data: Data, dates: list[dt.date], engine: Engine | None
         db.load_dataset(data)
     else:
         db.use_tables(data)
+    from kpidsl.engines.sql import Unsupported
+
     the_plan = lower(rules)
-    results = db.results(the_plan, dates)
-    findings = db.entries(the_plan, when, "finding") if entries else []
-    actions = db.entries(the_plan, when, "action") if entries else []
+    try:
+        results = db.results(the_plan, dates)
+        findings = db.entries(the_plan, when, "finding") if entries else []
+        actions = db.entries(the_plan, when, "action") if entries else []
+    except Unsupported as e:
+        sources = {f.path: f.source for f in rules.files}
+        message = f"the {db.name} engine cannot compute this exactly: {e.what}"
+        hint = "evaluate these rules with the Python engine (--engine python)"
+        raise RuleError([Diagnostic.at(e.span, message, hint=hint, source=sources.get(
+            e.span.file)) if e.span else Diagnostic(message=message, hint=hint)]) from None
     return results, findings, actions, list(db.notices)
 
 

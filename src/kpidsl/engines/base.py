@@ -14,7 +14,14 @@ from fractions import Fraction
 from typing import Any
 
 from kpidsl.data.records import BY_NAME
-from kpidsl.engines.python import Entry, Result, describe, groups_in_order
+from kpidsl.engines.python import (
+    Entry,
+    Result,
+    describe,
+    groups_in_order,
+    per_provider,
+    roll_up,
+)
 from kpidsl.engines.sql import QueryBuilder
 from kpidsl.plan import nodes as p
 from kpidsl.plan.status import NO_DATA, status
@@ -26,9 +33,20 @@ class SqlEngine:
     name = "sql"
     groups: dict[str, list[str]]
     """The bootcamp and provider ids of the data, sorted: the groups results are given for."""
+    provider_of: dict[str, str]
+    """Each bootcamp's provider."""
 
     def _rows(self, sql: str) -> list[dict[str, Any]]:
         raise NotImplementedError
+
+    def _groups(self) -> None:
+        """Read the groups of the data just loaded (and forget views made for other data)."""
+        self._built = None
+        bootcamps = self._rows("SELECT bootcamp_id, provider_id FROM bootcamps")
+        self.provider_of = {r["bootcamp_id"]: r["provider_id"] for r in bootcamps}
+        self.groups = {"bootcamp": sorted(self.provider_of),
+                       "provider": sorted(r["provider_id"] for r in
+                                          self._rows("SELECT provider_id FROM providers"))}
 
     def _create(self, name: str, query: str) -> None:
         """Create one of the plan's views (``name``) for the queries to read."""
@@ -59,17 +77,20 @@ class SqlEngine:
         qb = self._builder(plan, dates)
         out: dict[dt.date, list[Result]] = {d: [] for d in dates}
         target_row = {r["_as_of"]: r for r in self._rows(qb.targets())}
-        counts = {(r["kpi"], r["_as_of"], r["scope"], r["group_id"]): r
-                  for r in self._rows(qb.all_counts())}
+        tally: dict[tuple[str, dt.date], dict[str, list[int]]] = {}
+        for r in self._rows(qb.tallies()):
+            tally.setdefault((r["kpi"], r["_as_of"]), {})[r["group_id"]] = \
+                [int(r["n"]), int(r["k"] or 0), int(r["p"] or 0)]
         for i, k in enumerate(plan.kpis):
+            measured = isinstance(k, p.MeasurePlan)
             for d in dates:
                 t = target_row.get(d, {})
                 target = None if t.get(f"n{i}") is None or not t.get(f"d{i}") \
                     else Fraction(t[f"n{i}"]) / Fraction(t[f"d{i}"])
-                for scope, group in groups_in_order(self.groups, isinstance(k, p.MeasurePlan)):
-                    row = counts.get((k.name, d, scope, group))
-                    n, c, pend = (int(row["denominator"]), int(row["numerator"]),
-                                  int(row["pending"])) if row else (0, 0, 0)
+                counts = tally.get((k.name, d), {})
+                totals = per_provider(counts) if measured else roll_up(counts, self.provider_of)
+                for scope, group in groups_in_order(self.groups, measured):
+                    n, c, pend = totals.get((scope, group), (0, 0, 0))
                     out[d].append(Result(
                         kpi=k.name, scope=scope, group=group,
                         status=NO_DATA if target is None else status(k.direction, target,

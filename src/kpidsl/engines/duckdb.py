@@ -92,7 +92,6 @@ class DuckDBEngine(SqlEngine):
     def __init__(self, connection: duckdb.DuckDBPyConnection | None = None) -> None:
         self.con = connection or duckdb.connect()
         self.notices: tuple[Diagnostic, ...] = ()
-        self.groups: dict[str, list[str]] = {}
 
     # ---- loading ----
     def load_folder(self, folder: str | os.PathLike[str]) -> None:
@@ -220,13 +219,6 @@ class DuckDBEngine(SqlEngine):
             raise ValueError("a DuckDB connection reads its own tables: pass data=None")
         self.lines = False
         self._groups()
-
-    def _groups(self) -> None:
-        self._built = None  # new data: the plan's views are made again
-        rows = self.con.execute("SELECT bootcamp_id FROM bootcamps").fetchall()
-        self.groups["bootcamp"] = sorted(r[0] for r in rows)
-        rows = self.con.execute("SELECT provider_id FROM providers").fetchall()
-        self.groups["provider"] = sorted(r[0] for r in rows)
 
     # ---- evaluation ----
     def _findings_builder(self, plan: p.Plan) -> QueryBuilder:

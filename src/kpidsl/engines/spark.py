@@ -62,7 +62,6 @@ class SparkEngine(SqlEngine):
         for key, value in SETTINGS.items():
             self.session.conf.set(key, value)
         self.notices: tuple[Any, ...] = ()
-        self.groups: dict[str, list[str]] = {}
 
     def load_folder(self, folder: str | os.PathLike[str]) -> None:
         """A data folder, read and checked by the Python loader, as temporary views."""
@@ -92,15 +91,6 @@ class SparkEngine(SqlEngine):
             frame.createOrReplaceTempView(name)
         self.lines = False
         self._groups()
-
-    def _groups(self) -> None:
-        self._built = None  # new data: the plan's views are made again
-        self.groups = {
-            "bootcamp": sorted(r[0] for r in self.session.sql(
-                "SELECT bootcamp_id FROM bootcamps").collect()),
-            "provider": sorted(r[0] for r in self.session.sql(
-                "SELECT provider_id FROM providers").collect()),
-        }
 
     def _create(self, name: str, query: str) -> None:
         """Each view is a temporary view; definitions are cached, so every query reads them

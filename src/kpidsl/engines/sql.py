@@ -56,7 +56,12 @@ _POINT_MEMBERS = ("label", "date", "year_start", "year_end")
 
 
 class Unsupported(Exception):
-    """A rule uses a construct that this generator cannot compute exactly in SQL."""
+    """A rule uses a construct that this generator cannot compute exactly in SQL; ``span``
+    is where (the innermost plan node that has one)."""
+
+    def __init__(self, what: str, span: Any = None) -> None:
+        super().__init__(what)
+        self.what, self.span = what, span
 
 
 def table_name(record: str) -> str:
@@ -139,6 +144,14 @@ class Compiler(Visitor):
         self.levels = levels
         self.scope = Scope("d", None, max(levels.values(), default=0) + 1)
         self._aliases = 0
+
+    def visit(self, node: Any) -> Any:
+        try:
+            return super().visit(node)
+        except Unsupported as e:
+            if e.span is None:
+                e.span = getattr(node, "span", None)
+            raise
 
     # ---- helpers ----
     def fresh(self) -> str:
@@ -637,15 +650,28 @@ class QueryBuilder:
         views, selects = self._counts(k)
         return f"{self.with_},\n" + ",\n".join(views) + "\n" + "\nUNION ALL\n".join(selects)
 
-    def all_counts(self) -> str:
-        """Every KPI's counts in one query, with the KPI's id in a first column ``kpi``."""
-        views, selects = [], []
-        for i, k in enumerate(self.plan.kpis):
-            v, s = self._counts(k, i)
-            views += v
-            selects += [f"SELECT {_quote(k.name)} AS kpi, * FROM ({x}) AS c{i}_{j}"
-                        for j, x in enumerate(s)]
-        return f"{self.with_},\n" + ",\n".join(views) + "\n" + "\nUNION ALL\n".join(selects)
+    def tallies(self) -> str:
+        """Every KPI's counts in one query, per date and bootcamp (or provider, for a KPI
+        measured per provider): ``kpi, _as_of, group_id, n, k, p``. The engines add them up
+        the reporting hierarchy with :func:`kpidsl.engines.python.roll_up`, so each record's
+        verdict is worked out once."""
+        selects = []
+        for k in self.plan.kpis:
+            name = _quote(k.name)
+            if isinstance(k, p.MeasurePlan):
+                c, s = self.compiler, self._scope("provider")
+                actual, planned = c.within(s, k.actual), c.within(s, k.planned)
+                selects.append(
+                    f"SELECT {name} AS kpi, s._as_of, s.provider_id AS group_id, "
+                    f"COALESCE({planned.n}, 0) AS n, COALESCE({actual.n}, 0) AS k, 0 AS p "
+                    f"FROM {c.rel('provider', self.top)} AS s")
+            else:
+                selects.append(
+                    f"SELECT {name} AS kpi, _as_of, bootcamp_id AS group_id, COUNT(*) AS n, "
+                    "SUM(CASE WHEN verdict = 'counted' THEN 1 ELSE 0 END) AS k, "
+                    "SUM(CASE WHEN verdict = 'pending' THEN 1 ELSE 0 END) AS p "
+                    f"FROM ({self.verdicts(k, comments=False)}) AS v GROUP BY _as_of, bootcamp_id")
+        return f"{self.with_}\n" + "\nUNION ALL\n".join(selects)
 
     def targets(self) -> str:
         """Every KPI's target at each date, as numerator ``n<i>`` and denominator ``d<i>``."""

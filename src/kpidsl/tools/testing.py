@@ -45,11 +45,12 @@ import attrs
 
 from kpidsl.api import evaluate
 from kpidsl.data.records import BY_NAME, FIELDS, Dataset, FieldInfo, value_problem
-from kpidsl.engines.python import Compiler, View, source_text
+from kpidsl.engines.python import Compiler, View, decider, source_text
 from kpidsl.language import ast
 from kpidsl.language.checker import RuleSet
 from kpidsl.language.source import Span
 from kpidsl.outputs.report import Report
+from kpidsl.plan.nodes import KpiPlan
 from kpidsl.plan.points import current_point
 
 NEUTRAL_DATE = dt.date(2000, 1, 1)
@@ -466,19 +467,19 @@ class _Coverage:
                 parts.observe(compiler, [r for p in data.providers for r in source(p)])
             return
         assert kpi.population is not None and kpi.counted is not None
-        records, member = compiler.population(kpi.population.expr)
+        plan = compiler.plan.kpi(kpi.name)
+        assert isinstance(plan, KpiPlan)
+        records, member = compiler.population(plan.record, plan.member)
         records = list(records)
         members = [r for r in records if member is None or member(r)]
-        counted = compiler.compile(kpi.counted.expr)
-        pending = compiler.compile(kpi.pending.expr) if kpi.pending else None
+        decide = decider(compiler.compile(plan.counted),
+                         compiler.compile(plan.pending) if plan.pending else None)
         undecided = []
         for r in members:
-            if counted(r):
-                self.verdicts.add("counted")
-            else:
+            verdict = decide(r)
+            self.verdicts.add(verdict)
+            if verdict != "counted":
                 undecided.append(r)
-                self.verdicts.add("pending" if pending is not None and pending(r)
-                                  else "not counted")
         by_clause = {"population": records, "counted when": members,
                      "pending when": undecided}
         for parts in self.clauses:
