@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from oracle import evaluate_by_hand
+from oracle import SPEC, evaluate_by_hand
 
 
 def _date(text: str) -> dt.date | None:
@@ -61,7 +61,7 @@ def read(folder: Path, name: str) -> list[SimpleNamespace]:
 
 def main(folder: str, as_of: str) -> None:
     data = SimpleNamespace(**{attr: read(Path(folder), name) for attr, name in FILES.items()})
-    results = evaluate_by_hand(data, dt.date.fromisoformat(as_of))  # type: ignore[arg-type]
+    results = evaluate_by_hand(SPEC, data, dt.date.fromisoformat(as_of))  # type: ignore[arg-type]
     json.dump({"as_of": as_of, "results": results}, sys.stdout, indent=2)
 
 

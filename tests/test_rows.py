@@ -81,7 +81,7 @@ def test_bad_rows_are_all_reported_at_their_row():
         ("bootcamps[0]", "Bootcamp B1: course_cost: '£1,500' is not a number of pounds",
          "write 1500, without '£' or commas"),
         ("learners[1]", f"Learner {learner1}: completion_date: '2024-13-01' is not a date",
-         "expected a date written YYYY-MM-DD, e.g. 2024-08-31"),
+         "the month must be 01 to 12"),
         ("learners[3]", f"Learner {learner3}: learner_type: 'cofunded' is not one of the "
          "allowed values", "did you mean `co_funded`?"),
     ]

@@ -249,7 +249,7 @@ def test_blank_rows_and_columns_around_the_data_are_ignored(here: Path) -> None:
     bad[2][6] = "2024-13-01"
     assert rendered(book(here, {"learners": bad}, "bad.xlsx")) == (
         "bad.xlsx:learners!G3: error: completion_date: '2024-13-01' is not a date\n"
-        "  hint: expected a date written YYYY-MM-DD, e.g. 2024-08-31\n"
+        "  hint: the month must be 01 to 12\n"
         "\n"
         "1 error"
     )

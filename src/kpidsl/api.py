@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -53,6 +54,45 @@ def default_rules_path() -> Path:
     return Path(__file__).resolve().parents[2] / "rules"
 
 
+def working_rules_path(cwd: StrPath | None = None) -> Path:
+    """The rules every command uses when none are named: the ``rules/`` folder of the working
+    folder when it holds ``.kpi`` files (the copy policy staff edit), else the shipped rules."""
+    here = Path(cwd) / "rules" if cwd is not None else Path("rules")  # messages say rules/…
+    if here.is_dir() and any(here.rglob("*.kpi")):
+        return here
+    return default_rules_path()
+
+
+def _shipped(rules: RuleSet) -> bool:
+    """The rules came from the shipped folder (and not from a ``./rules`` that is that
+    folder, as in a checkout of kpidsl itself)."""
+    origin = Path(rules.origin or ".").resolve()
+    return origin == default_rules_path().resolve() != (Path.cwd() / "rules").resolve()
+
+
+def rules_label(rules: RuleSet) -> str:
+    """Which rules were used, in words: a folder (relative to the working folder when inside
+    it, so usually ``rules``) or ``the shipped rules, PATH``."""
+    folder = _relative(rules.origin or ".", os.getcwd())
+    return f"the shipped rules, {folder}" if _shipped(rules) else folder
+
+
+def rules_json(rules: RuleSet) -> dict[str, object]:
+    """``{"folder": …, "shipped": …, "fingerprint": …}``: which rules a JSON output was
+    computed with."""
+    return {"folder": _relative(rules.origin or ".", os.getcwd()), "shipped": _shipped(rules),
+            "fingerprint": rules_fingerprint(rules)[:12]}
+
+
+def _relative(path: str, folder: str | None) -> str:
+    """``path`` relative to ``folder`` when inside it, else ``path`` as given (``/`` always)."""
+    if folder is not None:
+        rel = os.path.relpath(os.path.abspath(path), os.path.abspath(folder))
+        if rel == "." or not rel.startswith(".."):
+            return Path(rel).as_posix()
+    return Path(path).as_posix()
+
+
 #: The last resort when rules nest beyond what the parser's and checker's limits foresee.
 _TOO_DEEP = Diagnostic(message="the rules nest too deeply to be checked or evaluated",
                        hint="split long conditions and chains of definitions into fewer levels")
@@ -82,12 +122,14 @@ def rule_files(paths: Iterable[StrPath] | None = None) -> list[Path]:
 
 def load_rules(paths: Iterable[StrPath] | StrPath | None = None, *, tests: bool = True
                ) -> RuleSet:
-    """Parse and check rule files (default: the shipped rules).
+    """Parse and check rule files (default: the shipped rules; the command line's default is
+    :func:`working_rules_path`).
 
     Every file is parsed and every problem of every file is collected before
     :class:`RuleError` is raised. Names are shared across the files given. ``tests=False``
     leaves out the files of ``tests/`` folders (the tests written beside the rules), which
-    evaluating does not need.
+    evaluating does not need. The rule set's ``origin`` is the folder they came from (the
+    folders' common folder for several).
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
@@ -118,10 +160,41 @@ def load_rules(paths: Iterable[StrPath] | StrPath | None = None, *, tests: bool 
             diagnostics += e.diagnostics
     if diagnostics:
         raise RuleError(diagnostics)
+    origin = os.path.commonpath([str(f.parent) for f in files])
     try:
-        return checker.check(parsed)
+        return attrs.evolve(checker.check(parsed), origin=origin)
+    except RuleError as e:
+        raise _defined_elsewhere(e, files) from None
     except RecursionError:
         raise RuleError([_TOO_DEEP]) from None
+
+
+_UNKNOWN = re.compile(r"unknown name `(\w+)`")
+
+
+def _defined_elsewhere(e: RuleError, files: list[Path]) -> RuleError:
+    """A draft checked on its own that uses a shared definition: say where the name is
+    defined, in the rules the commands use (``./rules`` or the shipped rules)."""
+    home = working_rules_path().resolve()
+    if not any(_UNKNOWN.match(d.message) for d in e.diagnostics) or any(
+            home == f.resolve().parent or home in f.resolve().parents for f in files):
+        return e
+    try:
+        shared = load_rules(home)
+    except RuleError:
+        return e
+    where = {name: d.span.file for (_, name), d in shared.definitions.items()}
+    where.update({name: t.span.file for name, t in shared.tables.items()})
+    where.update({name: x.span.file for name, x in shared.schedules.items()})
+    out = []
+    for d in e.diagnostics:
+        m = _UNKNOWN.match(d.message)
+        if m and m[1] in where:
+            d = attrs.evolve(d, hint=f"`{m[1]}` is defined in {_relative(where[m[1]], os.getcwd())}"
+                             "; check the folder, not the file (put the draft in that folder "
+                             "and run `kpidsl check`)")
+        out.append(d)
+    return RuleError(out)
 
 
 def _not_utf8(path: str, raw: bytes, e: UnicodeDecodeError) -> Diagnostic:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from kpidsl.engines import ENGINES
-from kpidsl.language.source import KpidslError, RuleError, UsageError, suggest
+from kpidsl.language.source import KpidslError, RuleError, UsageError, date_problem, suggest
 from kpidsl.language.vocabulary import Scope, Status
 from kpidsl.version import __version__
 
@@ -86,11 +86,12 @@ def _working(what: str) -> Iterator[None]:
 
 def _date(text: str) -> dt.date:
     """A date written YYYY-MM-DD, and only so (``date.fromisoformat`` also takes 20250331)."""
-    try:
-        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        try:
             return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a date: "
+                                             f"{date_problem(text)}") from None
     raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD")
 
 
@@ -105,6 +106,8 @@ _DATA_HELP = "a folder of CSV files, or a datasheet workbook (.xlsx)"
 _DOCS_URL_HELP = ("html and xlsx: the documentation site; each KPI links to its page in the "
                   "rule reference there (default: no links)")
 _OUT_HELP = "write the report to FILE (default: the terminal)"
+_RULES_HELP = ("rule file or folder (repeatable; default: ./rules when the working folder has "
+               "one, else the shipped rules)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -120,7 +123,8 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="parse and check rule files",
                        description="Parse and check rule files; print every problem found.")
     c.add_argument("paths", nargs="*", metavar="PATH",
-                   help="rule files or folders (default: the shipped rules)")
+                   help="rule files or folders (default: ./rules, else the shipped rules)")
+    c.add_argument("--rules", action="append", metavar="PATH", help=_RULES_HELP)
 
     e = sub.add_parser("evaluate", help="evaluate the KPIs on a data set",
                        description="Evaluate every KPI for every bootcamp, provider and the "
@@ -128,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--data", required=True, metavar="DATA",
                    help=_DATA_HELP)
     e.add_argument("--rules", action="append", metavar="PATH",
-                   help="rule file or folder (repeatable; default: the shipped rules)")
+                   help=_RULES_HELP)
     e.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
                    help="evaluate as things stood at the end of this day (default: today)")
     e.add_argument("--format", choices=("table", "json", "csv", "html", "xlsx"),
@@ -162,7 +166,8 @@ def _parser() -> argparse.ArgumentParser:
                        description="Run the `test` blocks of rule files; print a pass/fail "
                        "line per test and what the tests cover of each KPI.")
     t.add_argument("paths", nargs="*", metavar="PATH",
-                   help="rule files or folders (default: the shipped rules)")
+                   help="rule files or folders (default: ./rules, else the shipped rules)")
+    t.add_argument("--rules", action="append", metavar="PATH", help=_RULES_HELP)
 
     g = sub.add_parser("generate", help="write a synthetic data set",
                        description="Write a realistic, reproducible synthetic data set.")
@@ -193,7 +198,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="a bootcamp or provider id, or all (default); an id that is both is "
                    "written bootcamp:ID or provider:ID")
     x.add_argument("--rules", action="append", metavar="PATH",
-                   help="rule file or folder (repeatable; default: the shipped rules)")
+                   help=_RULES_HELP)
     x.add_argument("--format", choices=("table", "json"), default="table",
                    help="table (default) or json")
     x.add_argument("--verdict", choices=(*_VERDICTS, *Status), action="append",
@@ -210,7 +215,7 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("--to", dest="end", required=True, type=_month, metavar="YYYY-MM",
                    help="the last month, included")
     h.add_argument("--rules", action="append", metavar="PATH",
-                   help="rule file or folder (repeatable; default: the shipped rules)")
+                   help=_RULES_HELP)
     h.add_argument("--format", choices=("table", "json", "html", "xlsx"), default="table",
                    help="table (default), json, html (a report page with the trend chart) or "
                    "xlsx (a workbook; needs --out)")
@@ -232,10 +237,12 @@ def _parser() -> argparse.ArgumentParser:
                    "that is both), or all (table and chart default: all; JSON default: every "
                    "group)")
 
-    d = sub.add_parser("diff", help="what a change of rules does to the results",
-                       description="Evaluate two rule sets on the same data and list the "
-                       "results whose status or counts change. Exits 0 whether or not "
-                       "anything changes.")
+    d = sub.add_parser("diff", help="what changed in the rules, and in the results",
+                       description="List what changed between two rule sets — targets, "
+                       "parameter table values, schedules, definitions, clauses, findings and "
+                       "actions, KPIs added or removed — then evaluate both on the same data "
+                       "and list the results whose status or counts change. Exits 0 whether "
+                       "or not anything changes.")
     d.add_argument("old", metavar="OLD_RULES", help="rule file or folder before the change")
     d.add_argument("new", metavar="NEW_RULES", help="rule file or folder after the change")
     d.add_argument("--data", required=True, metavar="DATA",
@@ -262,7 +269,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--schema", action="store_true",
                    help="print the CREATE TABLE statements of the contract's tables instead")
     s.add_argument("--rules", action="append", metavar="PATH",
-                   help="rule file or folder (repeatable; default: the shipped rules)")
+                   help=_RULES_HELP)
 
     f = sub.add_parser("fmt", help="rewrite rule files in the canonical layout",
                        description="Rewrite rule files in one canonical layout, keeping their "
@@ -311,20 +318,43 @@ def _plural(word: str, n: int) -> str:
     return "findings and actions" if word == "finding or action" else word + "s"
 
 
-def _rules(paths: list[str] | None, tests: bool = False) -> Any:
-    """The rule set the command works on: ``paths`` (each must exist), or the shipped rules;
-    the tests written beside the rules only for the commands that run or check them."""
-    from kpidsl.api import load_rules
+def _rules(paths: Sequence[str] | None, tests: bool = False) -> Any:
+    """The rule set the command works on: ``paths`` (each must exist), else ``./rules``, else
+    the shipped rules; the tests written beside the rules only for the commands that run or
+    check them."""
+    from kpidsl.api import load_rules, working_rules_path
 
-    return load_rules([_existing(p) for p in paths] if paths else None, tests=tests)
+    return load_rules([_existing(p) for p in paths] if paths else working_rules_path(),
+                      tests=tests)
+
+
+def _rules_line(rules: Any, which: str = "Rules") -> str:
+    """The line every table output starts with: which rules it was computed with."""
+    from kpidsl.api import rules_fingerprint, rules_label
+
+    return f"{which}: {rules_label(rules)} (fingerprint {rules_fingerprint(rules)[:12]})"
+
+
+def _rules_json(rules: Any) -> Any:
+    from kpidsl.api import rules_json
+
+    return rules_json(rules)
 
 
 def _check(args: argparse.Namespace) -> int:
-    rules = _rules(args.paths, tests=True)
+    from kpidsl.language.prose import prose_warnings
+
+    rules = _rules([*args.paths, *(args.rules or ())], tests=True)
+    print(_rules_line(rules))
     counts = [(len(rules.kpis), "KPI"), (len(rules.definitions), "definition"),
               (len(rules.tables), "table"), (len(rules.schedules), "schedule"),
               (len(rules.notices), "finding or action"), (len(rules.tests), "test")]
     summary = ", ".join(f"{n} {_plural(word, n)}" for n, word in counts)
+    warnings = prose_warnings(rules)
+    for w in warnings:
+        print(w.render() + "\n", file=sys.stderr)
+    if warnings:
+        summary += f"; {len(warnings)} {_plural('warning', len(warnings))} about the prose"
     print(f"{len(rules.files)} rule files OK: {summary}")
     return OK
 
@@ -357,7 +387,7 @@ def _evaluate(args: argparse.Namespace) -> int:
                                                    docs_url=args.docs_url))
         return OK
     if args.format == "json":
-        out = report.to_dict()
+        out = {**report.to_dict(), "rules": _rules_json(rules)}
         if args.explain:
             with _working("explaining"):
                 kpis = dict.fromkeys(r.kpi for r in report.results)
@@ -371,7 +401,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
         text = report_html(report, rules, docs_url=args.docs_url)
     else:
-        text = render_table(report) + "\n"
+        text = _rules_line(rules) + "\n" + render_table(report) + "\n"
     _emit(args.out, text)
     return OK
 
@@ -420,7 +450,9 @@ def _test(args: argparse.Namespace) -> int:
     """Exit 1 when a test fails, as for a rule error: either way the rules need attention."""
     from kpidsl.tools.testing import render, run_tests
 
-    report = run_tests(_rules(args.paths, tests=True))
+    rules = _rules([*args.paths, *(args.rules or ())], tests=True)
+    report = run_tests(rules)
+    print(_rules_line(rules))
     print(render(report))
     return OK if report.ok else ERRORS
 
@@ -523,8 +555,10 @@ def _explain(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({"as_of": why.as_of.isoformat(), "audit": audit,
                           "result": result_json(why.result),
-                          "records": [verdict_json(v) for v in verdicts]}, indent=2))
+                          "records": [verdict_json(v) for v in verdicts],
+                          "rules": _rules_json(rules)}, indent=2))
     else:
+        print(_rules_line(rules))
         print("\n".join([render_explain(verdicts, why.result, why.as_of), "",
                          *audit_lines(audit)]))
     return OK
@@ -581,10 +615,11 @@ def _history(args: argparse.Namespace) -> int:
 
         _emit(args.out, history_html(months, rules, group, docs_url=args.docs_url))
     elif args.format == "json":
-        _emit(args.out, json.dumps({"audit": audit, **history_json(months)}, indent=2) + "\n")
+        _emit(args.out, json.dumps({"audit": audit, **history_json(months),
+                                    "rules": _rules_json(rules)}, indent=2) + "\n")
     else:
-        _emit(args.out, "\n".join([render_history(months, group), "", *audit_lines(audit)])
-              + "\n")
+        _emit(args.out, "\n".join([_rules_line(rules), render_history(months, group), "",
+                                   *audit_lines(audit)]) + "\n")
     return OK
 
 
@@ -592,6 +627,7 @@ def _diff(args: argparse.Namespace) -> int:
     """Exit 0 whether or not results change: a change is what the command reports, not a
     failure. Errors in either rule set, or in the data, exit 1."""
     from kpidsl.api import diff as api_diff
+    from kpidsl.language.changes import compare_rules
     from kpidsl.outputs.report import diff_json, render_diff
 
     rule_sets, problems = [], []
@@ -605,10 +641,14 @@ def _diff(args: argparse.Namespace) -> int:
     folder = _existing(args.data)
     with _working("evaluating both rule sets"):
         diff = api_diff(*rule_sets, folder, as_of=args.as_of, engine=args.engine)
+    changed = compare_rules(*rule_sets)
     if args.format == "json":
-        print(json.dumps(diff_json(diff), indent=2))
+        print(json.dumps({**diff_json(diff, changed), "rules": {
+            "old": _rules_json(rule_sets[0]), "new": _rules_json(rule_sets[1])}}, indent=2))
     else:
-        print(render_diff(diff))
+        print(_rules_line(rule_sets[0], "Old rules"))
+        print(_rules_line(rule_sets[1], "New rules"))
+        print(render_diff(diff, changed))
     return OK
 
 

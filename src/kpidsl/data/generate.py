@@ -17,8 +17,9 @@ About 0.5% of learners carry a data-quality contradiction (withdrawn and complet
 or Milestone 1 dated before the start, completion before Milestone 1): loadable, reported as
 findings. Integrity always holds: ``list(generate(...).problems()) == []``.
 
-Reproducible: every draw comes from one ``random.Random(seed)``; nothing reads the clock or the
-global random state and no set is iterated, so equal arguments give equal data sets in any
+Reproducible: every draw comes from ``random.Random(seed)`` (the engagements' recorded dates
+from a second stream seeded from the same seed); nothing reads the clock or the global random
+state and no set is iterated, so equal arguments give equal data sets in any
 process. Dates and amounts are interned (one object per distinct value), which keeps a million
 learners in a few hundred megabytes.
 """
@@ -75,6 +76,9 @@ ACCELERATED_SHARE = 0.15
 LARGE_EMPLOYER_SHARE = 0.25
 #: Share of learners with a data-quality contradiction.
 CONTRADICTION_RATE = 0.005
+#: Share of engagements without a recorded_date (older records); the others are recorded up to
+#: eight weeks before their bootcamp starts (most) or while it runs.
+UNDATED_ENGAGEMENT_SHARE = 0.08
 #: Co-funding due, in percent of the course cost, for a large employer and an SME. Only used to
 #: shape realistic payments; the policy itself lives in the rule files.
 COFUNDING_PERCENT = {True: 30, False: 10}
@@ -131,11 +135,14 @@ class _Draw:
     and Decimal objects instead of holding eight million of their own.
     """
 
-    __slots__ = ("_days", "_money", "last", "random", "rng")
+    __slots__ = ("_days", "_money", "last", "random", "recorded", "rng")
 
     def __init__(self, seed: int, last: int) -> None:
         self.rng = random.Random(seed)
         self.random = self.rng.random
+        # engagements' recorded dates draw from a stream of their own, so that adding them
+        # left every other value of a seed's data set as it was
+        self.recorded = random.Random(f"{seed}:recorded_date").random
         self.last = last
         self._days: dict[int, dt.date] = {}
         self._money: dict[int, Decimal] = {}
@@ -378,9 +385,22 @@ def _engagements(d: _Draw, camp: _Camp, employers: list[records.Employer]
                 reached=reached,
                 role_confirmed=confirmed,
                 satisfaction=satisfaction,
+                recorded_date=_recorded(d, camp),
             )
         )
     return out
+
+
+def _recorded(d: _Draw, camp: _Camp) -> dt.date | None:
+    """When an engagement was first recorded: mostly at the design stage, up to eight weeks
+    before the start; some during delivery; :data:`UNDATED_ENGAGEMENT_SHARE` not at all (older
+    records), which exist at every as-of date."""
+    r = d.recorded()
+    if r < UNDATED_ENGAGEMENT_SHARE:
+        return None
+    if r < 0.8:
+        return d.day(camp.start - int(d.recorded() * 57))
+    return d.day(camp.start + int(d.recorded() * (camp.end - camp.start + 1)))
 
 
 def _learner_type(d: _Draw) -> str:

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from kpidsl.data.records import ENUMS, FieldInfo
+from kpidsl.language.source import date_problem
 
 
 class BadValue(Exception):
@@ -49,7 +50,7 @@ def _parse_date(text: str) -> dt.date:
         try:
             return dt.date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
-            raise BadValue(f"{text!r} is not a date", _DATE_HINT) from None
+            raise BadValue(f"{text!r} is not a date", date_problem(text)) from None
     m = _DMY.fullmatch(text)
     if m:
         a, b, year = int(m[1]), int(m[2]), int(m[3])

@@ -68,6 +68,9 @@ class RuleSet:
     types: dict[int, Type] = attrs.field(repr=False)
     uses: dict[str, frozenset[tuple[str | None, str]]] = attrs.field(repr=False)
     """For each KPI, notice and definition (by name), the definitions it uses directly."""
+    origin: str | None = None
+    """The folder the rule files were loaded from (set by :func:`kpidsl.api.load_rules`;
+    ``None`` for files checked without one)."""
 
     def kpi(self, name: str) -> ast.Kpi:
         """The KPI called ``name``; a :class:`~kpidsl.language.source.NotFoundError` (a
@@ -749,6 +752,8 @@ class Checker:
 
     def visit_Binary(self, node: ast.Binary, scope: str | None, expect: Type | None) -> Type | None:
         op = node.op
+        if op == "-" and _hyphenated(node):
+            return self._hyphenated_name(node, scope, expect)
         if op in ("and", "or"):
             self._condition(node.left, scope, f"each side of `{op}`")
             self._condition(node.right, scope, f"each side of `{op}`")
@@ -775,6 +780,29 @@ class Checker:
             self.error(node.span, f"cannot compute {lt} {op} {rt}",
                        hint="dates take durations (`+ 6 months`); money takes percentages")
         return t
+
+    def _hyphenated_name(self, node: ast.Binary, scope: str | None,
+                         expect: Type | None) -> None:
+        """One error for ``self-employed``, suggesting ``self_employed``."""
+        assert isinstance(node.left, ast.Name) and isinstance(node.right, ast.Name)
+        written = f"{node.left.name}-{node.right.name}"
+        joined = f"{node.left.name}_{node.right.name}"
+        known = self._names_in(scope)
+        if expect is not None and expect.kind == "enum" and expect.name is not None:
+            known = [*known, *self.enums.get(expect.name, ())]
+        fix = (f"did you mean `{joined}`?" if joined in known else f"write `{joined}`")
+        self.error(node.span, f"unknown name `{written}`",
+                   hint=f"{fix} Names join words with `_`, not `-`")
+        return None
+
+
+def _hyphenated(node: ast.Binary) -> bool:
+    """``self-employed``: two names joined by a ``-`` with no space, which reads as a
+    subtraction but is meant as one name."""
+    left, right = node.left, node.right
+    return (isinstance(left, ast.Name) and isinstance(right, ast.Name)
+            and left.span.line == right.span.line == left.span.end_line
+            and left.span.end_column + 1 == right.span.column)
 
 
 def _show(node: ast.Expr) -> str:

@@ -7,6 +7,7 @@ function that prints an excerpt with a caret; nothing else builds its own.
 
 from __future__ import annotations
 
+import calendar
 import difflib
 from collections.abc import Iterable
 from typing import Any
@@ -38,6 +39,18 @@ def text_at(source: str, span: Span) -> str:
     start = sum(len(x) + 1 for x in lines[:span.line - 1]) + span.column - 1
     end = sum(len(x) + 1 for x in lines[:span.end_line - 1]) + span.end_column - 1
     return source[start:end]
+
+
+def date_problem(text: str) -> str:
+    """Why ``YYYY-MM-DD`` text is not a date (``February 2025 has 28 days``): one wording for
+    rule files, CSV cells and the command line."""
+    year, month, _ = (int(x) for x in text.split("-"))
+    if year == 0:
+        return "years start at 0001"
+    if not 1 <= month <= 12:
+        return "the month must be 01 to 12"
+    days = calendar.monthrange(year, month)[1]
+    return f"{calendar.month_name[month]} {year} has {days} days"
 
 
 @attrs.frozen(kw_only=True)

@@ -24,6 +24,7 @@ import attrs
 from kpidsl.data.csvfiles import data_fingerprint
 from kpidsl.data.records import BY_CLASS, Dataset
 from kpidsl.engines.python import Entry, Result, Verdict, describe
+from kpidsl.language.changes import RuleChange
 from kpidsl.language.source import NotFoundError, suggest
 from kpidsl.plan.points import PointValue
 from kpidsl.version import __version__
@@ -565,9 +566,13 @@ def compare(old: Report, new: Report) -> Diff:
                 removed=tuple(k for k in old_kpis if k not in both))
 
 
-def diff_json(diff: Diff) -> dict[str, Any]:
-    """The changes with the old and new result of each (``null`` where there is none)."""
-    return {"as_of": diff.as_of.isoformat(), "added": list(diff.added),
+def diff_json(diff: Diff, rule_changes: Sequence[RuleChange] = ()) -> dict[str, Any]:
+    """The rule changes, then the result changes with the old and new result of each
+    (``null`` where there is none)."""
+    return {"as_of": diff.as_of.isoformat(),
+            "rule_changes": [{"item": c.item, "part": c.part, "old": c.old, "new": c.new,
+                              "words": c.words()} for c in rule_changes],
+            "added": list(diff.added),
             "removed": list(diff.removed),
             "changes": [{"kpi": c.kpi, "scope": c.scope, "group": c.group,
                          "old": c.old and result_json(c.old),
@@ -581,9 +586,15 @@ def _brief(r: Result | None) -> str:
     return text + (f", {r.pending} pending" if r.pending else "")
 
 
-def render_diff(diff: Diff) -> str:
-    """The changed results grouped by KPI, old → new, after the KPIs added and removed."""
-    out = [f"Changes as of {diff.as_of.isoformat()}: {len(diff.changes)} results change",
+def render_diff(diff: Diff, rule_changes: Sequence[RuleChange] = ()) -> str:
+    """What changed in the rules, one line each; then the changed results grouped by KPI,
+    old → new, after the KPIs added and removed."""
+    out = [f"Rule changes: {len(rule_changes) or 'none'}",
+           *(f"  {line}" for c in rule_changes
+             for line in textwrap.wrap(c.words(), 76, subsequent_indent="      ",
+                                       break_long_words=False, break_on_hyphens=False)),
+           "",
+           f"Changes as of {diff.as_of.isoformat()}: {len(diff.changes)} results change",
            f"KPIs added: {', '.join(diff.added) or 'none'}",
            f"KPIs removed: {', '.join(diff.removed) or 'none'}"]
     by_kpi: dict[str, list[Change]] = {}
