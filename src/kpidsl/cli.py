@@ -201,7 +201,7 @@ def _parser() -> argparse.ArgumentParser:
                    help=_RULES_HELP)
     x.add_argument("--format", choices=("table", "json"), default="table",
                    help="table (default) or json")
-    x.add_argument("--verdict", choices=(*_VERDICTS, *Status), action="append",
+    x.add_argument("--verdict", choices=(*_VERDICTS, *(s.value for s in Status)), action="append",
                    help="show only the records with this verdict (repeatable; a KPI judged per "
                    "provider has a status as its verdict; default: every record)")
 
@@ -229,7 +229,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="also draw the rates as an SVG chart (default: no chart)")
     h.add_argument("--kpi", metavar="ID", action="append",
                    help="only this KPI (repeatable; default: every KPI)")
-    h.add_argument("--status", choices=tuple(Status), action="append",
+    h.add_argument("--status", choices=tuple(s.value for s in Status), action="append",
                    help="only results with this status at a month end (repeatable; default: "
                    "every status)")
     h.add_argument("--group", metavar="ID",
@@ -288,13 +288,13 @@ def _filters(p: argparse.ArgumentParser, scope: bool) -> None:
     """``--kpi``, ``--status``, ``--group`` (and ``--scope``): which results to show."""
     p.add_argument("--kpi", metavar="ID", action="append",
                    help="only this KPI (repeatable; default: every KPI)")
-    p.add_argument("--status", choices=tuple(Status), action="append",
+    p.add_argument("--status", choices=tuple(s.value for s in Status), action="append",
                    help="only results with this status (repeatable; default: every status)")
     p.add_argument("--group", metavar="ID", action="append",
                    help="only this bootcamp or provider (bootcamp:ID or provider:ID for an id "
                    "that is both), or all for the programme (repeatable; default: every group)")
     if scope:
-        p.add_argument("--scope", choices=tuple(Scope), action="append",
+        p.add_argument("--scope", choices=tuple(s.value for s in Scope), action="append",
                        help="only results of this scope (repeatable; default: every scope)")
 
 
@@ -379,6 +379,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         # The evidence holds every figure; a workbook's files are fingerprinted as records.
         record_evidence(whole, rules, load_data(folder) if _is_workbook(str(folder)) else folder,
                         args.record)
+        print(f"kpidsl: wrote the evidence bundle {args.record}", file=sys.stderr)
     if args.format == "xlsx":
         from kpidsl.outputs.workbook import write_report
 

@@ -80,8 +80,11 @@ def schema(dialect: str = "duckdb", *, line: bool = False) -> str:
         out.append(f"CREATE TABLE {table_name(t.name)} (\n  " + ",\n  ".join(cols) + "\n)")
     import sqlglot
 
-    return ";\n".join(sqlglot.transpile(";\n".join(out), read="duckdb", write=dialect,
-                                        pretty=True)) + ";\n"
+    head = ("-- The data contract's tables (KPI-SPEC §1), for `kpidsl sql` queries. Load\n"
+            "-- profiles.month as the first day of its month (the CSV writes YYYY-MM) and\n"
+            "-- engagements.roles as its values joined by ';', as in the CSV.\n")
+    return head + ";\n".join(sqlglot.transpile(";\n".join(out), read="duckdb", write=dialect,
+                                               pretty=True)) + ";\n"
 
 
 def _quote(text: str) -> str:
@@ -228,11 +231,11 @@ class Compiler(Visitor):
         """A constant definition read inside a record's scope: a subquery over ``_dates``."""
         body = self.plan.definitions[(None, e.name)].body
         inner = self.within(Scope("dd", None, self.scope.level), body)
-        where = f"FROM _dates AS dd WHERE dd._as_of = {self.scope.alias}._as_of"
+        frm, where = "_dates AS dd", f"dd._as_of = {self.scope.alias}._as_of"
         if isinstance(inner, Num):
-            return Num(f"(SELECT MAX({inner.n}) {where})", f"(SELECT MAX({inner.d}) {where})"
+            return Num(_only(inner.n, frm, where), _only(inner.d, frm, where)
                        if isinstance(inner.d, str) else inner.d)
-        return f"(SELECT MAX({inner}) {where})"
+        return _only(inner, frm, where, e.type.kind == "boolean")
 
     def visit_Point(self, e: p.Point) -> str:
         raise Unsupported("a schedule's point used as a value; use its .date or its label")
@@ -280,10 +283,9 @@ class Compiler(Visitor):
         frm, where, inner = self._target(e.target)
         body = self.within(inner, e.body)
         if isinstance(body, Num):
-            d = body.d if isinstance(body.d, int) else \
-                f"(SELECT MAX({body.d}) FROM {frm} WHERE {where})"
-            return Num(f"(SELECT MAX({body.n}) FROM {frm} WHERE {where})", d)
-        return f"(SELECT MAX({body}) FROM {frm} WHERE {where})"
+            d = body.d if isinstance(body.d, int) else _only(body.d, frm, where)
+            return Num(_only(body.n, frm, where), d)
+        return _only(body, frm, where, e.body.type.kind == "boolean")
 
     def _target(self, target: p.Expr) -> tuple[str, str, Scope]:
         """The one record a navigation reaches: FROM, WHERE and the scope inside."""
@@ -457,6 +459,17 @@ class Compiler(Visitor):
     def visit_Classify(self, e: p.Classify) -> str:
         arms = " ".join(f"WHEN {self.cond(c)} THEN {_quote(label)}" for c, label in e.cases)
         return f"(CASE {arms} ELSE {_quote(e.otherwise)} END)"
+
+
+def _only(value: str, frm: str, where: str, boolean: bool = False) -> str:
+    """The value of the one row (at most) that ``frm`` and ``where`` select, as a scalar
+    subquery. It is wrapped in ``MAX``, because Spark accepts a correlated scalar subquery only
+    when it aggregates; a boolean goes through 1 and 0, because PostgreSQL and SQL Server have
+    no ``MAX`` of a boolean."""
+    if boolean:
+        return (f"((SELECT MAX(CASE WHEN {value} THEN 1 WHEN NOT {value} THEN 0 END) "
+                f"FROM {frm} WHERE {where}) = 1)")
+    return f"(SELECT MAX({value}) FROM {frm} WHERE {where})"
 
 
 def _mul_d(a: int | str, b: int | str) -> int | str:
