@@ -579,7 +579,13 @@ def _audit(rules: Any, data: Any, as_of: dt.date | None, engine: str | None
 
 def _history(args: argparse.Namespace) -> int:
     from kpidsl.api import find_group, history, load_data, month_ends
-    from kpidsl.outputs.report import audit_lines, history_json, history_svg, render_history
+    from kpidsl.outputs.report import (
+        audit_lines,
+        history_json,
+        history_svg,
+        json_text,
+        render_history,
+    )
 
     if args.start > args.end:
         raise _UsageError(f"--from {args.start:%Y-%m} is after --to {args.end:%Y-%m}")
@@ -616,8 +622,8 @@ def _history(args: argparse.Namespace) -> int:
 
         _emit(args.out, history_html(months, rules, group, docs_url=args.docs_url))
     elif args.format == "json":
-        _emit(args.out, json.dumps({"audit": audit, **history_json(months),
-                                    "rules": _rules_json(rules)}, indent=2) + "\n")
+        _emit(args.out, json_text({"audit": audit, **history_json(months),
+                                   "rules": _rules_json(rules)}) + "\n")
     else:
         _emit(args.out, "\n".join([_rules_line(rules), render_history(months, group), "",
                                    *audit_lines(audit)]) + "\n")

@@ -148,28 +148,47 @@ def audit_json(*, rules: str, data: str, as_of: dt.date | None = None, engine: s
     return {**out, "rules": rules, "data": data}
 
 
-def json_text(obj: dict[str, Any]) -> str:
-    """JSON with each item of a top-level list on a line of its own: readable and diffable,
-    and written by the fast C encoder (an indented dump of a big report is several times
-    slower)."""
+def json_text(obj: dict[str, Any], indent: str = "") -> str:
+    """JSON with each item of a list on a line of its own (a month of ``history`` opens its
+    own list): readable and diffable, and written by the fast C encoder, which an indented
+    dump of a big report cannot use (it is ten times slower)."""
+    inner = indent + "  "
     parts = []
     for key, value in obj.items():
         if isinstance(value, list) and value:
-            items = ",\n    ".join(json.dumps(x, ensure_ascii=False) for x in value)
-            parts.append(f"  {json.dumps(key)}: [\n    {items}\n  ]")
+            first = value[0]
+            nested = isinstance(first, dict) and any(isinstance(v, list) for v in first.values())
+            dumps = functools.partial(json.dumps, ensure_ascii=False)
+            items = ",\n".join(inner + "  " + (json_text(x, inner + "  ") if nested else dumps(x))
+                                for x in value)
+            parts.append(f"{inner}{json.dumps(key)}: [\n{items}\n{inner}]")
         else:
-            parts.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
-    return "{\n" + ",\n".join(parts) + "\n}"
+            parts.append(f"{inner}{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(parts) + f"\n{indent}}}"
 
 
 def result_json(r: Result) -> dict[str, Any]:
     """One result as the §4 JSON has it (also used by ``history`` and ``diff``)."""
+    rate, rate_percent = _rate_texts(r.numerator, r.denominator)
     return {
         "kpi": r.kpi, "scope": r.scope, "group": r.group, "status": r.status,
         "numerator": r.numerator, "denominator": r.denominator, "pending": r.pending,
-        "target": f"{r.direction} {percent(r.target, 2)}",
-        "rate": _fraction(r.rate), "rate_percent": percent(r.rate, 2),
+        "target": _target_text(r.direction, r.target),
+        "rate": rate, "rate_percent": rate_percent,
     }
+
+
+@functools.lru_cache(maxsize=65536)
+def _rate_texts(k: int, n: int) -> tuple[str | None, str]:
+    """``k/n`` written exactly (``3/4``) and as a percentage, remembered: the same few
+    counts recur across thousands of groups and months."""
+    rate = Fraction(k, n) if n else None
+    return _fraction(rate), percent(rate, 2)
+
+
+@functools.lru_cache(maxsize=1024)
+def _target_text(direction: str, target: Fraction | None) -> str:
+    return f"{direction} {percent(target, 2)}"
 
 
 def _entry_json(e: Entry) -> dict[str, Any]:
