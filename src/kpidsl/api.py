@@ -14,7 +14,7 @@ from kpidsl.engines import ENGINES
 from kpidsl.engines.python import Entry, Result, describe, evaluate_kpis, evaluate_notices
 from kpidsl.language.checker import RuleSet, check
 from kpidsl.language.parser import parse
-from kpidsl.language.source import DataError, Diagnostic, RuleError
+from kpidsl.language.source import DataError, Diagnostic, RuleError, read_rules
 from kpidsl.outputs.report import Report
 from kpidsl.plan.lower import lower
 
@@ -76,21 +76,7 @@ def load_rules(paths: Iterable[StrPath] | StrPath | None = None, *, tests: bool 
                                     file=", ".join(map(str, paths or [])) or None)])
     for path in files:
         try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            diagnostics.append(Diagnostic(message="no such rule file", file=str(path)))
-            continue
-        except OSError as e:
-            diagnostics.append(Diagnostic(message=f"cannot read the rule file: {e.strerror}",
-                                          file=str(path)))
-            continue
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as e:
-            diagnostics.append(_not_utf8(str(path), raw, e))
-            continue
-        try:
-            parsed.append(parse(text, str(path)))
+            parsed.append(parse(read_rules(path), str(path)))
         except RuleError as e:
             diagnostics += e.diagnostics
     if diagnostics:
@@ -99,17 +85,6 @@ def load_rules(paths: Iterable[StrPath] | StrPath | None = None, *, tests: bool 
         return check(parsed)
     except RecursionError:
         raise RuleError([_TOO_DEEP]) from None
-
-
-def _not_utf8(path: str, raw: bytes, e: UnicodeDecodeError) -> Diagnostic:
-    """Where a rule file stops being UTF-8, located like any other error."""
-    before = raw[:e.start]
-    line = before.count(b"\n") + 1
-    column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
-    return Diagnostic(message=f"byte 0x{raw[e.start]:02x} is not UTF-8 text", file=path,
-                      line=line, column=column, source=raw.decode("utf-8", "replace"),
-                      hint="save the file as UTF-8 (most editors offer it under "
-                      "'Save as' or 'Encoding')")
 
 
 def _run(rules: RuleSet, data: Dataset | StrPath, dates: list[dt.date], engine: str | None,

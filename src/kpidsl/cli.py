@@ -12,6 +12,7 @@ location); 2 the command was used wrongly (an unknown option, a bad date, a miss
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import difflib
 import json
@@ -401,7 +402,7 @@ def _fmt(args: argparse.Namespace) -> int:
     """Formats each file on its own (no checking against its folder: layout is per file). A
     file that does not parse is left as it is and reported, after the others are done."""
     from kpidsl.language.formatter import format_source
-    from kpidsl.language.source import Diagnostic
+    from kpidsl.language.source import Diagnostic, decode_rules, read_rule_bytes
 
     files: list[Path] = []
     for p in map(_existing, args.paths):
@@ -409,16 +410,13 @@ def _fmt(args: argparse.Namespace) -> int:
     changed, problems = 0, []
     for path in files:
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            raw = read_rule_bytes(path)
+            text = decode_rules(raw, str(path))
             new = format_source(text, str(path))
-        except (OSError, UnicodeDecodeError) as e:
-            problems.append(Diagnostic(message=f"cannot read the rule file: {e}",
-                                       file=str(path), hint="save it as UTF-8 text"))
-            continue
         except RuleError as e:
             problems += e.diagnostics
             continue
-        if new == text:
+        if new.encode("utf-8") == raw:
             continue
         changed += 1
         if args.check:
@@ -426,9 +424,16 @@ def _fmt(args: argparse.Namespace) -> int:
                                              f"{path} (formatted)", n=1, lineterm=""))
             more = len(diff) - _DIFF_LINES
             print(f"would reformat {path}")
-            print("\n".join(diff[:_DIFF_LINES] + [f"… {more} more lines"] * (more > 0)))
+            print("\n".join(diff[:_DIFF_LINES] + [f"… {more} more lines"] * (more > 0)
+                            or ["(only its line ends or byte-order mark change)"]))
         else:
-            path.write_text(new, encoding="utf-8")
+            try:
+                path.write_bytes(new.encode("utf-8"))
+            except OSError as e:
+                changed -= 1
+                problems.append(Diagnostic(message="cannot write the formatted rule file: "
+                                           f"{e.strerror or e}", file=str(path)))
+                continue
             print(f"reformatted {path}")
     done = "would be reformatted" if args.check else "reformatted"
     print(f"{changed} of {len(files)} rule files {done}")
@@ -462,8 +467,20 @@ def _sql(args: argparse.Namespace) -> int:
     return OK
 
 
+def _tolerant_streams() -> None:
+    """Let output reach a terminal or file that cannot encode every character (a Windows
+    console, ``PYTHONIOENCODING=cp1252``): such characters are written as ``\\u…`` escapes
+    instead of stopping the command."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    _tolerant_streams()
     parser = _parser()
     try:
         args = parser.parse_args(argv)

@@ -27,6 +27,7 @@ import csv
 import datetime as dt
 import difflib
 import gc
+import io
 import itertools
 import operator
 import os
@@ -45,7 +46,8 @@ from kpidsl.data.records import (
     FieldInfo,
     RecordType,
 )
-from kpidsl.language.source import DataError, Diagnostic
+from kpidsl.language import limits
+from kpidsl.language.source import DataError, Diagnostic, Unreadable, open_regular
 
 #: At most this many diagnostics are kept; a final note counts the rest.
 MAX_DIAGNOSTICS = 200
@@ -130,7 +132,7 @@ def _parse_date(text: str) -> dt.date:
         try:
             return dt.date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
-            raise _Bad(f"{text!r} is not a date", _DATE_HINT) from None
+            raise _Bad(f"{_short(text)} is not a date", _DATE_HINT) from None
     m = _DMY.fullmatch(text)
     if m:
         a, b, year = int(m[1]), int(m[2]), int(m[3])
@@ -139,10 +141,11 @@ def _parse_date(text: str) -> dt.date:
                 iso = dt.date(year, month, day).isoformat()
             except ValueError:
                 continue
-            raise _Bad(f"{text!r} is not a date", f"dates are written YYYY-MM-DD: write {iso}")
+            raise _Bad(f"{_short(text)} is not a date",
+                       f"dates are written YYYY-MM-DD: write {iso}")
     if len(text) > 10 and text[10] in " T" and _DATE.fullmatch(text[:10]):
-        raise _Bad(f"{text!r} is not a date", f"write the date alone: {text[:10]}")
-    raise _Bad(f"{text!r} is not a date", _DATE_HINT)
+        raise _Bad(f"{_short(text)} is not a date", f"write the date alone: {text[:10]}")
+    raise _Bad(f"{_short(text)} is not a date", _DATE_HINT)
 
 
 def _parse_month(text: str) -> dt.date:
@@ -154,24 +157,37 @@ def _parse_month(text: str) -> dt.date:
         except ValueError:
             pass
     elif _DATE.fullmatch(text):
-        raise _Bad(f"{text!r} is not a month", f"write the month alone: {text[:7]}")
-    raise _Bad(f"{text!r} is not a month", _MONTH_HINT)
+        raise _Bad(f"{_short(text)} is not a month", f"write the month alone: {text[:7]}")
+    raise _Bad(f"{_short(text)} is not a month", _MONTH_HINT)
+
+
+def _digits(text: str) -> None:
+    """Refuse a number of more than ``limits.MAX_DIGITS`` digits (rules allow no more)."""
+    n = limits.digit_count(text)
+    if n > limits.MAX_DIGITS:
+        raise _Bad(f"{_short(text)} has {n:,} digits; at most {limits.MAX_DIGITS} are allowed",
+                   "no value of the data contract is that large; is the cell correct?")
 
 
 def _parse_money(text: str) -> Decimal:
     """A plain decimal number of pounds: no '£', no thousands separators, no exponent."""
     if _MONEY.fullmatch(text):
+        _digits(text)
         return Decimal(text)
     cleaned = text.replace("£", "").replace(",", "").strip()
     if cleaned != text and _MONEY.fullmatch(cleaned):
-        raise _Bad(f"{text!r} is not a number of pounds", f"write {cleaned}, without '£' or commas")
+        _digits(cleaned)
+        raise _Bad(f"{_short(text)} is not a number of pounds",
+                   f"write {cleaned}, without '£' or commas")
     try:
         value = Decimal(cleaned)
     except ArithmeticError:
         value = None
-    if value is not None and value.is_finite() and "e" in cleaned.lower():
-        raise _Bad(f"{text!r} is not a number of pounds", f"write the number in full: {value:f}")
-    raise _Bad(f"{text!r} is not a number of pounds", _MONEY_HINT)
+    if (value is not None and value.is_finite() and "e" in cleaned.lower()
+            and -limits.MAX_DIGITS < value.adjusted() < limits.MAX_DIGITS):
+        raise _Bad(f"{_short(text)} is not a number of pounds",
+                   f"write the number in full: {value:f}")
+    raise _Bad(f"{_short(text)} is not a number of pounds", _MONEY_HINT)
 
 
 def _short(text: str, limit: int = 30) -> str:
@@ -182,21 +198,19 @@ def _short(text: str, limit: int = 30) -> str:
 def _parse_integer(text: str) -> int:
     """A whole number written in ASCII digits (``int()`` alone would take '1_000' and '٣')."""
     if _INTEGER.fullmatch(text):
-        try:
-            return int(text)
-        except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
-            raise _Bad(f"{_short(text)} has too many digits ({len(text.lstrip('-'))})",
-                       "expected a whole number, e.g. 3") from None
-    if _MONEY.fullmatch(text) and Decimal(text) == Decimal(text).to_integral_value():
-        raise _Bad(f"{text!r} is not a whole number", f"write {Decimal(text):.0f}")
-    raise _Bad(f"{text!r} is not a whole number", "expected a whole number, e.g. 3")
+        _digits(text)
+        return int(text)
+    if (_MONEY.fullmatch(text) and limits.digit_count(text) <= limits.MAX_DIGITS
+            and Decimal(text) == Decimal(text).to_integral_value()):
+        raise _Bad(f"{_short(text)} is not a whole number", f"write {Decimal(text):.0f}")
+    raise _Bad(f"{_short(text)} is not a whole number", "expected a whole number, e.g. 3")
 
 
 def _parse_boolean(text: str) -> bool:
     """``true`` or ``false`` in any case."""
     value = _BOOLEANS.get(text.lower())
     if value is None:
-        raise _Bad(f"{text!r} is not true or false", "expected true or false")
+        raise _Bad(f"{_short(text)} is not true or false", "expected true or false")
     return value
 
 
@@ -211,7 +225,7 @@ def _enum_parser(allowed: tuple[str, ...]) -> Callable[[str], str]:
         normal = re.sub(r"[\s-]+", "_", text.lower())
         near = [normal] if normal in members else difflib.get_close_matches(normal, allowed, 1)
         hint = f"did you mean `{near[0]}`?" if near else "allowed values: " + ", ".join(allowed)
-        raise _Bad(f"{text!r} is not one of the allowed values", hint)
+        raise _Bad(f"{_short(text)} is not one of the allowed values", hint)
 
     return parse
 
@@ -241,9 +255,9 @@ def _range_check(fi: FieldInfo, parse: Callable[[str], Any]) -> Callable[[str], 
     def checked(text: str) -> Any:
         value = parse(text)
         if low is not None and value < low:
-            raise _Bad(f"{text!r} is less than {low}", expected)
+            raise _Bad(f"{_short(text)} is less than {low}", expected)
         if high is not None and value > high:
-            raise _Bad(f"{text!r} is more than {high}", expected)
+            raise _Bad(f"{_short(text)} is more than {high}", expected)
         return value
 
     return checked
@@ -257,7 +271,7 @@ def _pattern_check(fi: FieldInfo, parse: Callable[[str], Any]) -> Callable[[str]
 
     def checked(text: str) -> Any:
         if not regex.fullmatch(text):
-            raise _Bad(f"{text!r} is not {words}")
+            raise _Bad(f"{_short(text)} is not {words}")
         return parse(text)
 
     return checked
@@ -374,7 +388,7 @@ class _Text:
     @property
     def lines(self) -> list[str]:
         if self._lines is None:
-            with open(self.path, encoding="utf-8-sig", errors="replace", newline="") as f:
+            with _open_text(self.path, errors="replace") as f:
                 text = f.read()
             self._lines = _LINE.findall(text)
             if len(text) <= EXCERPT_LIMIT:
@@ -500,7 +514,7 @@ def _read_header(f: _File, reader: Any, out: _Collector) -> int | None:
                 message, hint = f"column {i + 1} has no name; its cells are ignored", None
             else:
                 near = difflib.get_close_matches(name.lower(), fields, 1)
-                message = f"unknown column {name!r} is ignored"
+                message = f"unknown column {_short(name)} is ignored"
                 hint = (f"did you mean `{near[0]}`?" if near
                         else "known columns: " + ", ".join(fields))
             f.report(out, message, line, i, hint=hint, severity="warning")
@@ -576,10 +590,29 @@ def _read_rows(f: _File, reader: Any, out: _Collector) -> None:
 
 def _absent_or_empty(path: str) -> str | None:
     """``"absent"`` or ``"empty"`` (0 bytes: how spreadsheets export an empty sheet), or
-    ``None`` when the file has something in it."""
-    if not os.path.exists(path):
+    ``None`` when there is something at that path (a dangling symbolic link is something:
+    reading it says what is wrong, rather than reading it as no records)."""
+    if not os.path.lexists(path):
         return "absent"
     return "empty" if os.path.isfile(path) and os.path.getsize(path) == 0 else None
+
+
+def _open_text(path: str, errors: str = "strict") -> io.TextIOWrapper:
+    """A data file opened as CSV text: only a regular file of at most
+    ``limits.MAX_DATA_FILE_BYTES`` (else :class:`Unreadable` says why)."""
+    return io.TextIOWrapper(open_regular(path, limits.MAX_DATA_FILE_BYTES),
+                            encoding="utf-8-sig", errors=errors, newline="")
+
+
+@contextlib.contextmanager
+def _cell_limit() -> Iterator[None]:
+    """Cells longer than ``limits.MAX_CELL`` characters stop the csv module (an unclosed
+    quote would otherwise swallow the rest of the file into one cell)."""
+    previous = csv.field_size_limit(limits.MAX_CELL)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
 
 
 def _read_file(f: _File, out: _Collector) -> None:
@@ -593,13 +626,18 @@ def _read_file(f: _File, out: _Collector) -> None:
         return
     reader = None
     try:
-        with open(f.path, encoding="utf-8-sig", newline="") as stream:
+        with _open_text(f.path) as stream, _cell_limit():
             reader = csv.reader(stream)
             _read_rows(f, reader, out)
+    except Unreadable as e:
+        f.incomplete = True
+        out.add(Diagnostic(message=f"cannot read the file: {e}", file=f.path,
+                           hint="a data file must be a regular file (not a pipe, a device or "
+                           "a broken link)"))
     except UnicodeDecodeError:
         f.incomplete = True
-        with open(f.path, "rb") as stream:
-            data = stream.read()
+        with open_regular(f.path, limits.MAX_DATA_FILE_BYTES) as binary:
+            data = binary.read()
         skip = 3 if data.startswith(b"\xef\xbb\xbf") else 0
         try:
             data[skip:].decode("utf-8")
@@ -612,7 +650,11 @@ def _read_file(f: _File, out: _Collector) -> None:
     except csv.Error as e:
         f.incomplete = True
         line = reader.line_num if reader is not None else 1
-        f.report(out, f"the file is not valid CSV: {e}", line)
+        if "field larger than field limit" in str(e):
+            f.report(out, f"a cell has more than {limits.MAX_CELL:,} characters", line,
+                     hint="no value of the data contract is that long; is a quote left open?")
+        else:
+            f.report(out, f"the file is not valid CSV: {e}", line)
     except OSError as e:
         f.incomplete = True
         out.add(Diagnostic(message=f"cannot read the file: {e.strerror}", file=f.path))
@@ -660,7 +702,13 @@ _TARGETS: dict[tuple[str, str], str] = {
 def _unexpected_files(folder: str, out: _Collector) -> None:
     """Warn about CSV files the contract does not know, often a misspelt file name."""
     known = [t.file for t in RECORD_TYPES]
-    for name in sorted(os.listdir(folder)):
+    try:
+        names = os.listdir(folder)
+    except OSError as e:
+        out.add(Diagnostic(message=f"cannot list the data folder: {e.strerror or e}",
+                           file=folder))
+        return
+    for name in sorted(names):
         if name.lower().endswith(".csv") and name not in known:
             near = difflib.get_close_matches(name.lower(), known, 1)
             out.add(Diagnostic(message="not a file of the data contract; it is ignored",

@@ -102,8 +102,9 @@ def _memo(body: Fn) -> Fn:
 
 
 def reused_definitions(rules: RuleSet) -> set[tuple[str | None, str]]:
-    """Definitions that one KPI reaches more than once for the same record (through its
-    clauses and the definitions they use): only those are worth remembering.
+    """Definitions that one consumer (a KPI, a finding, an action) reaches more than once for
+    the same record (through its clauses and the definitions they use): only those are worth
+    remembering.
 
     What each definition reaches is worked out once, so the cost grows with the rules' size,
     however the definitions reuse each other."""
@@ -122,12 +123,17 @@ def reused_definitions(rules: RuleSet) -> set[tuple[str | None, str]]:
                 total.update(reach[key])
         return Counter({k: min(n, 2) for k, n in total.items()})  # "more than once" is enough
 
+    # Every consumer of definitions: a KPI's clauses (explain compiles the same ones), a
+    # per-provider KPI's measures and target, and each finding's or action's records.
+    consumers: list[list[ast.Expr]] = [
+        [c.expr for c in (k.population, k.counted, k.pending, k.actual, k.planned, k.target)
+         if c is not None] for k in rules.kpis]
+    consumers += [[n.records] for n in rules.notices]
     reused: set[Key] = set()
-    for kpi in rules.kpis:
+    for exprs in consumers:
         seen: Counter[Key] = Counter()
-        for clause in (kpi.population, kpi.counted, kpi.pending):
-            if clause is not None:
-                seen.update(reached(clause.expr))
+        for expr in exprs:
+            seen.update(reached(expr))
         reused.update(k for k, n in seen.items() if n > 1)
     # a test of one field costs less than remembering its answer
     return {k for k in reused if len(list(ast.children(rules.definitions[k].body))) > 1}
@@ -839,5 +845,6 @@ def _explain_measure(rules: RuleSet, compiler: Compiler, k: ast.Kpi, data: Datas
                               values=(("actual", a), ("planned", p), *reason.values,
                                       ("target", target)))
         out.append(Verdict(record=describe("provider", provider), bootcamp=None,
-                           verdict=status(direction, target, p, a, 0), reasons=(reason,)))
+                           verdict=NO_DATA if target is None  # no tolerance in force then
+                           else status(direction, target, p, a, 0), reasons=(reason,)))
     return out

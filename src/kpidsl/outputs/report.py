@@ -30,11 +30,12 @@ def percent(value: Fraction | None, places: int = 1) -> str:
     """A fraction as a percentage for people (``Fraction(1, 5)`` → ``20%``); display only."""
     if value is None:
         return "–"
-    scaled = Decimal(value.numerator * 100) / Decimal(value.denominator)
-    text = f"{scaled.quantize(Decimal(1).scaleb(-places)):f}"
+    scaled = round(Fraction(value) * 100 * 10**places)  # exact, half to even; any size
+    digits = str(abs(scaled)).rjust(places + 1, "0")
+    text = digits[:-places] + "." + digits[-places:] if places else digits
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    return f"{text}%"
+    return f"{'-' if scaled < 0 else ''}{text}%"
 
 
 def _fraction(value: Fraction | None) -> str | None:
@@ -168,9 +169,10 @@ def show(value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, Decimal):
-        cents = value.quantize(Decimal("0.01"))
-        return f"{cents if cents == value else value:f}"
+    if isinstance(value, Decimal):  # pounds and pence; more places only when it has them
+        whole, _, places = f"{value:f}".partition(".")
+        places = places.rstrip("0")
+        return f"{whole}.{places.ljust(2, '0')}" if len(places) <= 2 else f"{value:f}"
     if isinstance(value, Fraction):
         return percent(value, 2)
     if isinstance(value, PointValue):
@@ -325,7 +327,8 @@ def history_svg(months: History, group: str = "all") -> str:
     dates = [d for d, _ in months]
     w, h, left, right, top, bottom = 960, 480, 64, 700, 48, 400
     rates = [float(r.rate) for s in series.values() for r in s.values() if r.rate is not None]
-    targets = [float(r.target) for s in series.values() for r in s.values()]
+    targets = [float(r.target) for s in series.values() for r in s.values()
+               if r.target is not None]
     ymax = max(1.0, math.ceil(max([*rates, *targets, 0.0]) * 4) / 4)
 
     def x(i: int) -> float:
@@ -369,9 +372,11 @@ def history_svg(months: History, group: str = "all") -> str:
                 line.append(f"{x(i):.1f} {y(float(r.rate)):.1f}")
                 dots.append(f'<circle cx="{x(i):.1f}" cy="{y(float(r.rate)):.1f}" r="2.5" '
                             f'fill="{colour}"/>')
-            if r is not None:
+            if r is None or r.target is None:  # no target in force that month: a gap
+                goal.append(None)
+            else:
                 goal.append(f"{x(i):.1f} {y(float(r.target)):.1f}")
-        out.append(f'<path class="target" data-kpi="{escape(kpi)}" d="M {" L ".join(goal)}" '
+        out.append(f'<path class="target" data-kpi="{escape(kpi)}" d="{_segments(goal)}" '
                    f'fill="none" stroke="{colour}" stroke-width="1.5" stroke-dasharray="6 4" '
                    f'opacity="0.6"/>')
         out.append(f'<path class="rate" data-kpi="{escape(kpi)}" d="{_segments(line)}" '
