@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import pytest
 import kpidsl
 from kpidsl.cli import main
 from kpidsl.engines.python import reused_definitions
+from kpidsl.language import limits
+from kpidsl.language.parser import parse
 
 D = dt.date
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sample"
@@ -123,3 +126,250 @@ def test_a_rule_file_that_is_a_fifo_is_refused(tmp_path, capsys):
     code, _, err = _run(capsys, "check", str(rules))
     assert code == 1
     assert f"{rules / 'pipe.kpi'}: error: cannot read the rule file: it is a named pipe" in err
+
+
+# ---- Medium ----------------------------------------------------------------------------
+
+
+def test_explain_a_measure_with_no_tolerance_in_force(capsys):
+    """On 30 September 2020 the point judged (R12 of 2019/20) predates every tolerance."""
+    code, out, err = _run(capsys, "explain", "delivery_against_profile", "--data", str(SAMPLE),
+                          "--as-of", "2020-09-30")
+    assert (code, err) == (0, "")
+    assert "as of 2020-09-30: no data (target: at least –)" in out
+    code, out, err = _run(capsys, "evaluate", "--data", str(SAMPLE), "--as-of", "2020-09-30",
+                          "--format", "json", "--explain")
+    assert (code, err) == (0, "")
+
+
+def test_history_chart_over_months_with_no_target(tmp_path, capsys):
+    chart = tmp_path / "c.svg"
+    code, _, err = _run(capsys, "history", "--data", str(SAMPLE), "--from", "2020-07",
+                        "--to", "2020-11", "--chart", str(chart))
+    assert (code, err) == (0, "")
+    assert chart.read_text(encoding="utf-8").startswith("<svg")
+
+
+def _set_cell(path: Path, column: str, row: int, value: str) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    cells = lines[row].split(",")
+    cells[header.index(column)] = value
+    lines[row] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("cell", ["1E+999999999999", "1E+99999999", "9" * 41])
+def test_a_huge_amount_is_a_short_located_error(tmp_path, capsys, cell):
+    """The first ran out of memory, the second printed a 100 MB message."""
+    data = _sample(tmp_path)
+    _set_cell(data / "bootcamps.csv", "course_cost", 1, cell)
+    code, out, err = _run(capsys, "evaluate", "--data", str(data), *AS_OF)
+    assert code == 1 and out == ""
+    assert f"{data / 'bootcamps.csv'}:2:" in err and "course_cost: " in err
+    assert max(map(len, err.splitlines())) < 500
+
+
+def test_integers_within_the_limit_add_up_to_something_every_format_prints(tmp_path, capsys):
+    """4,300-digit integers loaded, and their sum could not be printed (exit 3)."""
+    data = _sample(tmp_path)
+    lines = (data / "profiles.csv").read_text(encoding="utf-8").splitlines()
+    big = "9" * limits.MAX_DIGITS
+    rows = [line.rsplit(",", 1)[0] + "," + big for line in lines[1:]]
+    (data / "profiles.csv").write_text("\n".join([lines[0], *rows]) + "\n", encoding="utf-8")
+    for fmt in ("table", "json", "csv"):
+        code, out, err = _run(capsys, "evaluate", "--data", str(data), *AS_OF, "--format", fmt)
+        assert (code, err) == (0, "")
+        assert re.search(r"[0-9]{41}", out)  # the programme's planned starts, printed whole
+    code, _, err = _run(capsys, "explain", "delivery_against_profile", "--data", str(data),
+                          *AS_OF)
+    assert (code, err) == (0, "")
+    _set_cell(data / "profiles.csv", "planned_starts", 1, "9" * (limits.MAX_DIGITS + 1))
+    code, _, err = _run(capsys, "evaluate", "--data", str(data), *AS_OF)
+    assert code == 1 and "has 41 digits; at most 40 are allowed" in err
+
+
+def test_fmt_on_repeated_unary_minus(tmp_path, capsys):
+    """Each minus laid its operand out twice: 2**n."""
+    path = tmp_path / "neg.kpi"
+    path.write_text("define n: " + "-" * 90 + "1\n", encoding="utf-8")
+    assert _run(capsys, "fmt", str(path))[0] == 0
+    formatted = path.read_text(encoding="utf-8")
+    assert formatted == "define n:\n  " + "- " * 89 + "-1\n"  # too long for one line
+    assert parse(formatted) == parse("define n: " + "-" * 90 + "1\n")
+
+
+def test_a_classification_with_many_cases_checks(tmp_path):
+    cases = "".join(f"  c{i} when employees = {i}\n" for i in range(2000))
+    folder = tmp_path / "r"
+    folder.mkdir()
+    (folder / "x.kpi").write_text(f"define size for employer:\n{cases}  c5 when employees = 0\n"
+                                  "  other otherwise\n", encoding="utf-8")
+    with pytest.raises(kpidsl.RuleError) as e:
+        kpidsl.load_rules(folder)
+    assert [d.message for d in e.value.diagnostics] == ["label `c5` is used twice"]
+    assert e.value.diagnostics[0].line == 2002
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "cp1252"])
+def test_output_to_a_stdout_that_cannot_encode_it(encoding):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    done = subprocess.run([sys.executable, "-m", "kpidsl", "evaluate", "--data", str(SAMPLE),
+                           "--as-of", "2020-09-30"], capture_output=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    assert b"delivery_against_profile" in done.stdout
+
+
+# ---- Low -------------------------------------------------------------------------------
+
+
+def _folder(tmp_path: Path, text: str | bytes) -> Path:
+    folder = tmp_path / "r"
+    folder.mkdir(exist_ok=True)
+    path = folder / "x.kpi"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(("literal", "column"), [("9" * 4400 + "%", 11), ("£" + "9" * 41, 11),
+                                                 ("9" * 41 + ".5", 11)])
+def test_check_and_fmt_refuse_the_same_huge_numbers(tmp_path, capsys, literal, column):
+    folder = _folder(tmp_path, f"define m: {literal}\n")
+    for command in ("check", "fmt"):
+        code, _, err = _run(capsys, command, str(folder))
+        assert code == 1
+        assert f"x.kpi:1:{column}: error: this number has " in err
+        assert "digits; at most 40 are allowed" in err
+
+
+@pytest.mark.parametrize("text", [
+    "define m: £123456789012345678901234567.00\n",  # 27 digits: past Decimal's 28 with pence
+    "define p: " + "(" * 1000 + "1" + ")" * 1000 + "\n",
+    "define x for learner: " + "not " * 90 + "completion_date is set\n",
+])
+def test_what_check_accepts_fmt_formats(tmp_path, capsys, text):
+    folder = _folder(tmp_path, text)
+    assert _run(capsys, "check", str(folder))[0] == 0
+    code, _, err = _run(capsys, "fmt", str(folder))
+    assert (code, err) == (0, "")
+    formatted = (folder / "x.kpi").read_text(encoding="utf-8")
+    assert parse(formatted) == parse(text)
+    assert _run(capsys, "fmt", "--check", str(folder))[0] == 0
+
+
+def test_fmt_locates_bytes_that_are_not_utf8(tmp_path, capsys):
+    folder = _folder(tmp_path, "# ok\n# caf\u00e9\n".encode("latin-1"))
+    code, _, err = _run(capsys, "fmt", str(folder))
+    assert code == 1 and "x.kpi:2:6: error: byte 0xe9 is not UTF-8 text" in err
+
+
+def test_explain_shows_money_of_27_digits(tmp_path, capsys):
+    data = _sample(tmp_path)
+    _set_cell(data / "bootcamps.csv", "course_cost", 1, "123456789012345678901234567.89")
+    code, _, err = _run(capsys, "explain", "employer_cofunding", "--data", str(data), *AS_OF)
+    assert (code, err) == (0, "")
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-01", "0001-12-31", "9999-12-31"])
+def test_a_schedule_at_the_ends_of_the_calendar(tmp_path, capsys, as_of):
+    """Years starting 1 January put the day before year 1 and points after 9999 in reach."""
+    rules = _folder(tmp_path, "schedule late:\n  year starts: 1 January\n  A: 31 December\n"
+                    "  B: 30 December\nkpi k:\n  title: \"T\"\n  population: learners\n"
+                    "  counted when: late.date is set\n  target: at least 1%\n")
+    code, _, err = _run(capsys, "evaluate", "--data", str(SAMPLE), "--rules", str(rules),
+                        "--as-of", as_of, "--format", "json")
+    assert (code, err) == (0, "")
+
+
+def test_an_unreadable_data_folder_is_an_error_not_a_bug(tmp_path, capsys, monkeypatch):
+    def refuse(path):
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(os, "listdir", refuse)
+    code, _, err = _run(capsys, "evaluate", "--data", str(SAMPLE), *AS_OF)
+    assert code == 1
+    assert f"{SAMPLE}: error: cannot list the data folder: Permission denied" in err
+
+
+def test_fmt_on_a_file_it_cannot_write(tmp_path, capsys, monkeypatch):
+    folder = _folder(tmp_path, "define x:   1\n")
+
+    def refuse(self, data):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", refuse)
+    code, _, err = _run(capsys, "fmt", str(folder))
+    assert code == 1
+    assert "x.kpi: error: cannot write the formatted rule file: Permission denied" in err
+
+
+def test_generate_refuses_an_endless_number_of_learners(tmp_path, capsys):
+    code, _, err = _run(capsys, "generate", "--learners", "9" * 20, "--out", str(tmp_path / "g"))
+    assert code == 2 and "--learners must be from 1 to 10,000,000" in err
+
+
+def test_definitions_nested_deep_in_total_are_located(tmp_path):
+    """30 definitions each 20 levels deep passed the per-rule limit and then overflowed the
+    stack: `<input>: error`, with no file."""
+    lines = []
+    for i in range(30):
+        body = f"d{i + 1}" if i < 29 else "completion_date is set"
+        lines.append(f"define d{i} for learner: " + "not (" * 20 + body + ")" * 20)
+    with pytest.raises(kpidsl.RuleError) as e:
+        kpidsl.load_rules(_folder(tmp_path, "\n".join(lines) + "\n"))
+    assert all(d.file and d.file.endswith("x.kpi") and d.line and d.column
+               for d in e.value.diagnostics)
+    assert "nests more than 200 levels deep, counting the definitions it uses" in e.value.render()
+
+
+def test_control_characters_never_reach_the_terminal(tmp_path, capsys):
+    folder = _folder(tmp_path, "define x for learner: \x1b[31mred\x07\n")
+    code, _, err = _run(capsys, "check", str(folder))
+    assert code == 1 and "\x1b" not in err and "\x07" not in err
+    assert "unexpected character `\\x1b`" in err
+    data = _sample(tmp_path)
+    _set_cell(data / "bootcamps.csv", "course_cost", 1, "\x1b]0;pwned\x07")
+    code, _, err = _run(capsys, "evaluate", "--data", str(data), *AS_OF)
+    assert code == 1 and "\x1b" not in err and "\x07" not in err
+
+
+def test_a_multi_line_token_is_quoted_by_its_first_line(tmp_path):
+    folder = _folder(tmp_path, 'kpi k:\n  """first\n  second\n  """\n')
+    with pytest.raises(kpidsl.RuleError) as e:
+        kpidsl.load_rules(folder)
+    assert e.value.diagnostics[0].message == 'unexpected `"""first…`'
+
+
+def test_a_long_line_is_shown_around_the_caret(tmp_path):
+    folder = _folder(tmp_path, "define x for learner: {" + "a, " * 500 + "b c}\n")
+    with pytest.raises(kpidsl.RuleError) as e:
+        kpidsl.load_rules(folder)
+    rendered = e.value.render()
+    excerpt = [x for x in rendered.splitlines() if x.startswith("  ") and " | " in x]
+    assert len(excerpt) == 2 and max(map(len, excerpt)) <= limits.MAX_EXCERPT + 10
+    line, caret = excerpt
+    assert line[caret.index("^"):] == "c}"
+
+
+def test_fmt_removes_blanks_at_line_ends_in_prose_and_comments(tmp_path, capsys):
+    padded = ('define x for learner:   \n  """   \n  Some text.   \n\n  More.\t \n  """\n'
+              "  completion_date is set   # c   \n")
+    folder = _folder(tmp_path, padded)
+    assert _run(capsys, "fmt", str(folder))[0] == 0
+    assert (folder / "x.kpi").read_text(encoding="utf-8") == (
+        'define x for learner:\n  """\n  Some text.\n\n  More.\n  """\n'
+        "  completion_date is set  # c\n")
+
+
+def test_history_over_ten_thousand_years_is_refused(capsys):
+    """120,000 months of evaluation would run for hours: a usage error instead."""
+    code, _, err = _run(capsys, "history", "--data", str(SAMPLE), "--from", "0001-01",
+                        "--to", "9999-11")
+    assert code == 2
+    assert "spans 119,987 months; at most 600 are shown at once" in err

@@ -25,6 +25,7 @@ from typing import Any
 
 from kpidsl import __version__
 from kpidsl.engines import ENGINES
+from kpidsl.language import limits
 from kpidsl.language.source import KpidslError, RuleError
 
 OK, ERRORS, USAGE, INTERNAL = 0, 1, 2, 3
@@ -228,8 +229,8 @@ def _generate(args: argparse.Namespace) -> int:
     from kpidsl.data.csvfiles import write_data
     from kpidsl.data.generate import generate
 
-    if args.learners < 0:
-        raise _UsageError("--learners must be 0 or more")
+    if not 1 <= args.learners <= limits.MAX_GENERATED:
+        raise _UsageError(f"--learners must be from 1 to {limits.MAX_GENERATED:,}")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise _UsageError(f"--out {args.out} is a file; give a folder to write the data set to")
     try:
@@ -344,6 +345,10 @@ def _history(args: argparse.Namespace) -> int:
 
     if args.start > args.end:
         raise _UsageError(f"--from {args.start:%Y-%m} is after --to {args.end:%Y-%m}")
+    months = (args.end.year - args.start.year) * 12 + args.end.month - args.start.month + 1
+    if months > limits.MAX_HISTORY_MONTHS:
+        raise _UsageError(f"--from {args.start:%Y-%m} --to {args.end:%Y-%m} spans {months:,} "
+                          f"months; at most {limits.MAX_HISTORY_MONTHS:,} are shown at once")
     rules = _rules(args.rules)
     kpi = _known_kpi(rules, args.kpi) if args.kpi else None
     folder = _existing(args.data)
@@ -394,15 +399,20 @@ def _diff(args: argparse.Namespace) -> int:
     return OK
 
 
-#: ``fmt --check`` shows at most this many lines of each file's diff.
-_DIFF_LINES = 40
+#: ``fmt --check`` shows at most this many lines of each file's diff, each at most
+#: ``_DIFF_WIDTH`` characters.
+_DIFF_LINES, _DIFF_WIDTH = 40, 200
+
+
+def _shorten(line: str) -> str:
+    return line if len(line) <= _DIFF_WIDTH else line[:_DIFF_WIDTH - 1] + "…"
 
 
 def _fmt(args: argparse.Namespace) -> int:
     """Formats each file on its own (no checking against its folder: layout is per file). A
     file that does not parse is left as it is and reported, after the others are done."""
     from kpidsl.language.formatter import format_source
-    from kpidsl.language.source import Diagnostic, decode_rules, read_rule_bytes
+    from kpidsl.language.source import Diagnostic, decode_rules, printable, read_rule_bytes
 
     files: list[Path] = []
     for p in map(_existing, args.paths):
@@ -424,7 +434,8 @@ def _fmt(args: argparse.Namespace) -> int:
                                              f"{path} (formatted)", n=1, lineterm=""))
             more = len(diff) - _DIFF_LINES
             print(f"would reformat {path}")
-            print("\n".join(diff[:_DIFF_LINES] + [f"… {more} more lines"] * (more > 0)
+            shown = [_shorten(printable(x)) for x in diff[:_DIFF_LINES]]
+            print("\n".join(shown + [f"… {more} more lines"] * (more > 0)
                             or ["(only its line ends or byte-order mark change)"]))
         else:
             try:

@@ -36,6 +36,8 @@ MAX_CELL = 1_000
 MAX_EXCERPT = 100
 #: ``kpidsl generate`` makes at most this many learners.
 MAX_GENERATED = 10_000_000
+#: ``kpidsl history`` evaluates at most this many months (fifty years) in one run.
+MAX_HISTORY_MONTHS = 600
 
 
 def digit_count(text: str) -> int:
