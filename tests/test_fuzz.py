@@ -120,9 +120,9 @@ def fuzz(name: str, strategy: st.SearchStrategy, check: Callable[..., None]) -> 
         given(strategy)(quick(once))()
         return
     stop = time.monotonic() + LONG / len(PROPERTIES)
-    batch = settings(quick, max_examples=50)
+    batch = given(strategy)(settings(quick, max_examples=25)(once))
     while time.monotonic() < stop:
-        given(strategy)(batch(once))()
+        batch()  # each call draws new examples (no database, not derandomized)
 
 
 # ---- strategies --------------------------------------------------------------------------
@@ -423,7 +423,7 @@ def check_corrupted_cell(case: tuple[str, str, str]) -> None:
         code, out, err = run("evaluate", "--data", str(data), "--as-of", AS_OF, "--format", "json")
         sound(code, out, err, rules=False)
         assert code in (0, 1), err
-        if code == 1:
+        if code == 1 and not column.endswith("_id"):  # a changed id is reported where used
             assert f"{data / name}:" in err, f"the error does not name {name}:\n{err[:2000]}"
         elif not column.endswith("_id") and column not in _MEANINGFUL:
             assert _results(out) == _results(_baseline()[1]), f"{column} changed results"

@@ -373,3 +373,14 @@ def test_history_over_ten_thousand_years_is_refused(capsys):
                         "--to", "9999-11")
     assert code == 2
     assert "spans 119,987 months; at most 600 are shown at once" in err
+
+
+def test_a_data_set_built_in_python_is_held_to_the_same_digit_limit():
+    """A data set built in code skips the loader; its 4,400-digit integer must not reach an
+    output that cannot print it."""
+    data = kpidsl.Dataset(
+        providers=[kpidsl.Provider(provider_id="P1", name="P")],
+        employers=[kpidsl.Employer(employer_id="E1", name="E", employees=10**4400)])
+    with pytest.raises(kpidsl.DataError) as e:
+        kpidsl.evaluate(kpidsl.load_rules(), data, as_of=D(2025, 3, 31))
+    assert "employees: a number of more than 40 digits" in e.value.render()

@@ -93,7 +93,8 @@ def _parser() -> argparse.ArgumentParser:
     g = sub.add_parser("generate", help="write a synthetic data set",
                        description="Write a realistic, reproducible synthetic data set.")
     g.add_argument("--out", required=True, metavar="DIR", help="folder to write the CSV files to")
-    g.add_argument("--learners", type=int, default=1000, metavar="N")
+    g.add_argument("--learners", type=int, default=1000, metavar="N",
+                   help=f"how many learners (1 to {limits.MAX_GENERATED:,}; default: 1000)")
     g.add_argument("--seed", type=int, default=0, metavar="S")
 
     x = sub.add_parser("explain", help="show why each record of a KPI counts or not",
@@ -116,7 +117,8 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("--from", dest="start", required=True, type=_month, metavar="YYYY-MM",
                    help="the first month (evaluated at its last day)")
     h.add_argument("--to", dest="end", required=True, type=_month, metavar="YYYY-MM",
-                   help="the last month, included")
+                   help="the last month, included (at most "
+                   f"{limits.MAX_HISTORY_MONTHS} months from --from)")
     h.add_argument("--rules", action="append", metavar="PATH",
                    help="rule file or folder (repeatable; default: the shipped rules)")
     h.add_argument("--format", choices=("table", "json"), default="table")

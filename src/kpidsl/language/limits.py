@@ -59,3 +59,10 @@ def too_big(value: object) -> bool:
 
 
 _BOUND = 10**MAX_VALUE_DIGITS
+_DATA_BOUND = 10**MAX_DIGITS
+
+
+def out_of_bounds(values: list[int | Decimal]) -> bool:
+    """Whether a number given in data (an int or an amount) has more than
+    :data:`MAX_DIGITS` digits before the point (one C-speed sweep for a whole column)."""
+    return bool(values) and not (min(values) > -_DATA_BOUND and max(values) < _DATA_BOUND)
