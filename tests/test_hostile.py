@@ -300,10 +300,10 @@ def test_an_unreadable_data_folder_is_an_error_not_a_bug(tmp_path, capsys, monke
 def test_fmt_on_a_file_it_cannot_write(tmp_path, capsys, monkeypatch):
     folder = _folder(tmp_path, "define x:   1\n")
 
-    def refuse(self, data):
-        raise PermissionError(13, "Permission denied", str(self))
+    def refuse(path):
+        raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(Path, "write_bytes", refuse)
+    monkeypatch.setattr("kpidsl.cli.open_output", refuse)
     code, _, err = _run(capsys, "fmt", str(folder))
     assert code == 1
     assert "x.kpi: error: cannot write the formatted rule file: Permission denied" in err
@@ -384,3 +384,17 @@ def test_a_data_set_built_in_python_is_held_to_the_same_digit_limit():
     with pytest.raises(kpidsl.DataError) as e:
         kpidsl.evaluate(kpidsl.load_rules(), data, as_of=D(2025, 3, 31))
     assert "employees: a number of more than 40 digits" in e.value.render()
+
+
+def test_outputs_are_never_written_into_a_named_pipe(tmp_path, capsys):
+    """Opening a FIFO nobody reads, to write a chart or a data set, would wait for ever."""
+    os.mkfifo(tmp_path / "chart.svg")
+    code, _, err = _run(capsys, "history", "--data", str(SAMPLE), "--from", "2024-08",
+                        "--to", "2024-09", "--chart", str(tmp_path / "chart.svg"))
+    assert code == 2
+    assert "cannot write the chart to" in err and "named pipe (FIFO)" in err
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / "learners.csv")
+    code, _, err = _run(capsys, "generate", "--learners", "5", "--out", str(out))
+    assert code == 2 and "named pipe (FIFO)" in err

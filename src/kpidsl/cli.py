@@ -26,7 +26,7 @@ from typing import Any
 from kpidsl import __version__
 from kpidsl.engines import ENGINES
 from kpidsl.language import limits
-from kpidsl.language.source import KpidslError, RuleError
+from kpidsl.language.source import KpidslError, RuleError, open_output
 
 OK, ERRORS, USAGE, INTERNAL = 0, 1, 2, 3
 
@@ -365,9 +365,11 @@ def _history(args: argparse.Namespace) -> int:
               for d, results in months_run]
     if args.chart:
         try:
-            Path(args.chart).write_text(history_svg(months, group), encoding="utf-8")
+            with open_output(args.chart) as chart:
+                chart.write(history_svg(months, group).encode("utf-8"))
         except OSError as e:
-            raise _UsageError(f"cannot write the chart: {e}") from None
+            raise _UsageError(f"cannot write the chart to {args.chart}: "
+                              f"{e.strerror or e}") from None
     if args.format == "json":
         print(json.dumps(history_json(months), indent=2))
     else:
@@ -441,7 +443,8 @@ def _fmt(args: argparse.Namespace) -> int:
                             or ["(only its line ends or byte-order mark change)"]))
         else:
             try:
-                path.write_bytes(new.encode("utf-8"))
+                with open_output(path) as out:
+                    out.write(new.encode("utf-8"))
             except OSError as e:
                 changed -= 1
                 problems.append(Diagnostic(message="cannot write the formatted rule file: "

@@ -47,7 +47,13 @@ from kpidsl.data.records import (
     RecordType,
 )
 from kpidsl.language import limits
-from kpidsl.language.source import DataError, Diagnostic, Unreadable, open_regular
+from kpidsl.language.source import (
+    DataError,
+    Diagnostic,
+    Unreadable,
+    open_output,
+    open_regular,
+)
 
 #: At most this many diagnostics are kept; a final note counts the rest.
 MAX_DIAGNOSTICS = 200
@@ -92,7 +98,8 @@ def write_data(dataset: Dataset, directory: str | os.PathLike[str]) -> None:
         if t.file in _OPTIONAL_FILES and not records:
             continue
         fields = tuple(FIELDS[t.name].values())
-        with open(os.path.join(directory, t.file), "w", encoding="utf-8", newline="") as f:
+        with io.TextIOWrapper(open_output(os.path.join(directory, t.file)), encoding="utf-8",
+                              newline="") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(fi.name for fi in fields)
             for r in records:

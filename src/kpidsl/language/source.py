@@ -227,6 +227,32 @@ def open_regular(path: str | os.PathLike[str], max_bytes: int) -> BinaryIO:
         raise
 
 
+def open_output(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open ``path`` for writing, creating or emptying it, if it is (or will be) a regular file.
+
+    Writing to a named pipe nobody reads would block for ever, so something other than a
+    regular file at that path raises ``OSError`` saying what it is, without waiting."""
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as e:
+        if e.errno == errno.ENXIO:  # a named pipe with no reader
+            raise OSError(e.errno, "it is a named pipe (FIFO), not a regular file") from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a file")
+            raise OSError(errno.EINVAL, f"it is {kind}, not a regular file")
+        os.ftruncate(fd, 0)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "wb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def normalise(text: str) -> str:
     """Rule text as every stage reads it: no byte-order mark, every line end a ``\\n``
     (CRLF from Windows and a lone CR from old Mac editors alike)."""
