@@ -398,3 +398,22 @@ def test_outputs_are_never_written_into_a_named_pipe(tmp_path, capsys):
     os.mkfifo(out / "learners.csv")
     code, _, err = _run(capsys, "generate", "--learners", "5", "--out", str(out))
     assert code == 2 and "named pipe (FIFO)" in err
+
+
+@pytest.mark.parametrize("opening", ['define x: "', 'define x for learner:\n  """'])
+def test_an_unclosed_text_is_read_in_bounded_memory(tmp_path, opening):
+    """A lazy `(.|\\n)*?` kept one regex-engine frame per character of an unclosed text: a
+    9 MB file took 6.7 GB. Under a 1 GB address-space limit, the check must still answer."""
+    import resource
+    import subprocess
+    import sys
+
+    folder = _folder(tmp_path, opening + 'abc\\"def ' * 400_000)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
+
+    done = subprocess.run([sys.executable, "-m", "kpidsl", "check", str(folder)],
+                          capture_output=True, preexec_fn=limit, check=False, timeout=600)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert re.search(rb"x\.kpi:[12]:\d+: error: unexpected character", done.stderr)
