@@ -94,6 +94,7 @@ def _run(rules: RuleSet, data: Dataset | StrPath, dates: list[dt.date], engine: 
     first date) from the engine chosen: DuckDB for a data folder, Python for records built
     in Python, unless ``engine`` says otherwise."""
     folder = not isinstance(data, Dataset)
+    engine_given = engine is not None
     engine = engine or ("duckdb" if folder else "python")
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}: the engines are {', '.join(ENGINES)}")
@@ -111,18 +112,30 @@ def _run(rules: RuleSet, data: Dataset | StrPath, dates: list[dt.date], engine: 
         except RecursionError:
             raise RuleError([_TOO_DEEP]) from None
         return results, findings, actions, list(dataset.notices)
+    import duckdb
+
     from kpidsl.engines.duckdb import DuckDBEngine
 
-    db = DuckDBEngine()
-    if folder:
-        db.load_folder(data)  # type: ignore[arg-type]
-    else:
-        _check_data(data)  # type: ignore[arg-type]
-        db.load_dataset(data)  # type: ignore[arg-type]
-    the_plan = lower(rules)
-    results = db.results(the_plan, dates)
-    findings = db.entries(the_plan, when, "finding") if entries else []
-    actions = db.entries(the_plan, when, "action") if entries else []
+    try:
+        db = DuckDBEngine()
+        if folder:
+            db.load_folder(data)  # type: ignore[arg-type]
+        else:
+            _check_data(data)  # type: ignore[arg-type]
+            db.load_dataset(data)  # type: ignore[arg-type]
+        the_plan = lower(rules)
+        results = db.results(the_plan, dates)
+        findings = db.entries(the_plan, when, "finding") if entries else []
+        actions = db.entries(the_plan, when, "action") if entries else []
+    except duckdb.DataError as e:
+        # A number the contract allows (limits.MAX_DIGITS) but SQL's types do not hold (an
+        # integer of 19+ digits, an amount of 29+ before the point): the reference engine
+        # holds every value exactly, so it answers instead, unless DuckDB was asked for.
+        if engine_given:
+            raise DataError([Diagnostic(message="the DuckDB engine cannot hold a value of this "
+                                        f"data set: {str(e).splitlines()[0][:200]}",
+                                        hint="use --engine python")]) from None
+        return _run(rules, data, dates, "python", entries)
     return results, findings, actions, list(db.notices)
 
 

@@ -74,14 +74,22 @@ def json_text(obj: dict[str, Any]) -> str:
     """JSON with each item of a top-level list on a line of its own: readable and diffable,
     and written by the fast C encoder (an indented dump of a big report is several times
     slower)."""
-    parts = []
-    for key, value in obj.items():
-        if isinstance(value, list) and value:
-            items = ",\n    ".join(json.dumps(x, ensure_ascii=False) for x in value)
-            parts.append(f"  {json.dumps(key)}: [\n    {items}\n  ]")
-        else:
-            parts.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
-    return "{\n" + ",\n".join(parts) + "\n}"
+    return _json_block(obj, "")
+
+
+def _json_block(value: Any, indent: str) -> str:
+    """``value`` as JSON at ``indent``: a non-empty list one item a line, a dict holding lists
+    (``explanations``: a list for each KPI) one key a line, anything else on one line, so no
+    line grows with the size of the data."""
+    inner = indent + "  "
+    if isinstance(value, list) and value:
+        items = f",\n{inner}".join(json.dumps(x, ensure_ascii=False) for x in value)
+        return f"[\n{inner}{items}\n{indent}]"
+    if isinstance(value, dict) and any(isinstance(v, list | dict) for v in value.values()):
+        keys = f",\n{inner}".join(f"{json.dumps(k)}: {_json_block(v, inner)}"
+                                   for k, v in value.items())
+        return f"{{\n{inner}{keys}\n{indent}}}"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def result_json(r: Result) -> dict[str, Any]:
