@@ -320,6 +320,10 @@ _COMMANDS = {
                        "--data", "{sample}", "--as-of", d(_DATES_ARG)],
     "fmt": lambda d: ["fmt", "--check", d(st.sampled_from(["{rules}", "{tmp}/nope"]))],
     "test": lambda d: ["test", "{rules}"],
+    "sql": lambda d: ["sql", *d(st.sampled_from([["learner_dropout"], ["nope"], [],
+                                                 ["--schema"], ["delivery_against_profile"]])),
+                      *d(st.sampled_from([[], ["--dialect", "postgres"], ["--dialect", "zz"],
+                                          ["--records"]]))],
     "junk": lambda d: d(st.lists(st.text(st.sampled_from("-abcxz=12 \x1b"), max_size=6),
                                  max_size=4)),
 }

@@ -417,3 +417,16 @@ def test_an_unclosed_text_is_read_in_bounded_memory(tmp_path, opening):
                           capture_output=True, preexec_fn=limit, check=False, timeout=600)
     assert done.returncode == 1, done.stderr[-2000:]
     assert re.search(rb"x\.kpi:[12]:\d+: error: unexpected character", done.stderr)
+
+
+def test_a_rule_the_sql_engine_cannot_translate_is_evaluated_and_reported(tmp_path, capsys):
+    """The fuzzer's `define d0 for learner: 0 day`: the SQL generator has no constant
+    duration; evaluating falls back to the reference engine, `kpidsl sql` says why."""
+    rules = _folder(tmp_path, "define d0 for learner: 0 day\nkpi k:\n  title: \"T\"\n"
+                    "  population: learners\n  counted when: completion_date + d0 > as_of\n"
+                    "  target: at least 1%\n")
+    code, out, err = _run(capsys, "evaluate", "--data", str(SAMPLE), "--rules", str(rules),
+                          *AS_OF, "--format", "json")
+    assert (code, err) == (0, "") and '"kpi": "k"' in out
+    code, _, err = _run(capsys, "sql", "k", "--rules", str(rules))
+    assert code == 1 and "x.kpi:2:1: error: kpi k cannot be written in SQL: a constant" in err

@@ -115,6 +115,7 @@ def _run(rules: RuleSet, data: Dataset | StrPath, dates: list[dt.date], engine: 
     import duckdb
 
     from kpidsl.engines.duckdb import DuckDBEngine
+    from kpidsl.engines.sql import Unsupported
 
     try:
         db = DuckDBEngine()
@@ -127,13 +128,14 @@ def _run(rules: RuleSet, data: Dataset | StrPath, dates: list[dt.date], engine: 
         results = db.results(the_plan, dates)
         findings = db.entries(the_plan, when, "finding") if entries else []
         actions = db.entries(the_plan, when, "action") if entries else []
-    except duckdb.DataError as e:
+    except (duckdb.DataError, Unsupported) as e:
         # A number the contract allows (limits.MAX_DIGITS) but SQL's types do not hold (an
-        # integer of 19+ digits, an amount of 29+ before the point): the reference engine
-        # holds every value exactly, so it answers instead, unless DuckDB was asked for.
+        # integer of 19+ digits, an amount of 29+ before the point), or a rule the SQL engine
+        # cannot translate: the reference engine answers instead, unless DuckDB was asked for.
         if engine_given:
-            raise DataError([Diagnostic(message="the DuckDB engine cannot hold a value of this "
-                                        f"data set: {str(e).splitlines()[0][:200]}",
+            what = "a rule" if isinstance(e, Unsupported) else "a value of this data set"
+            raise DataError([Diagnostic(message=f"the DuckDB engine cannot evaluate {what}: "
+                                        f"{str(e).splitlines()[0][:200]}",
                                         hint="use --engine python")]) from None
         return _run(rules, data, dates, "python", entries)
     return results, findings, actions, list(db.notices)

@@ -478,8 +478,17 @@ def _sql(args: argparse.Namespace) -> int:
         raise _UsageError("name a KPI (e.g. kpidsl sql learner_dropout), or give --schema")
     rules = _rules(args.rules)
     kpi = _known_kpi(rules, args.kpi)
-    print(kpi_sql(rules, kpi.name, args.as_of or dt.date.today(), dialect=args.dialect,
-                  records=args.records))
+    from kpidsl.engines.sql import Unsupported
+    from kpidsl.language.source import Diagnostic
+
+    try:
+        text = kpi_sql(rules, kpi.name, args.as_of or dt.date.today(), dialect=args.dialect,
+                       records=args.records)
+    except Unsupported as e:  # a rule the SQL generator cannot translate: say so, not a bug
+        raise RuleError([Diagnostic(message=f"kpi {kpi.name} cannot be written in SQL: {e}",
+                                    file=str(kpi.span.file), line=kpi.span.line,
+                                    column=kpi.span.column)]) from None
+    print(text)
     return OK
 
 
