@@ -1,15 +1,24 @@
 """Hand-written evaluation of the seven Skills Bootcamps KPIs, straight from KPI-SPEC §2–§3.
 
-This module shares no code with the rule language or its interpreter: it is the test oracle that
-the shipped rule files are checked against, and the "straightforward hand-written Python"
+This module shares no evaluation code with the rule language or its interpreter: it is the test
+oracle that a rule set is checked against, and the "straightforward hand-written Python"
 baseline that ``benchmarks/bench.py`` measures kpidsl against. ``delivery_against_profile`` is
 not implemented here.
+
+The policy's *numbers* are read from the rule set it is compared with (:class:`Policy`), so that
+a policy change is a rule-file edit that this oracle follows: each KPI's target, the
+``cofunding_rate`` table (the version in force on the as-of date), the employer size threshold
+(``define size``) and the outcome window (``define deadline``). Everything else — who is in
+each population, what counts, what is pending — is KPI-SPEC §3 written out by hand; a change
+to one of those is a change of the spec, and of this file.
 
 Decisions on points the spec leaves open (each one a reading of its literal text):
 
 - As of the evaluation date, a date after it reads as missing and an interview or co-funding
-  row dated after it does not exist; every other field keeps its value (so an ``outcome``
-  whose ``outcome_date`` is in the future is no positive outcome, because its date is missing).
+  row dated after it does not exist, nor does an engagement recorded after it (one without a
+  ``recorded_date`` exists at every date); every other field keeps its value (so an
+  ``outcome`` whose ``outcome_date`` is in the future is no positive outcome, because its
+  date is missing).
 - A comparison with a missing date is not true (an outcome without ``outcome_date`` is not
   dated ≤ deadline); a missing boolean is not true.
 - ``learner_dropout`` counts any recorded withdrawal of a Milestone 1 starter, whatever its date
@@ -29,32 +38,83 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from fractions import Fraction
 
+import attrs
 from dateutil.relativedelta import relativedelta
 
 from kpidsl.data.records import Bootcamp, Dataset, Employer, Interview, Learner
+from kpidsl.language import ast
+from kpidsl.language.checker import RuleSet
 
 COUNTED, NOT_COUNTED, PENDING = "counted", "not counted", "pending"
 AT_LEAST, AT_MOST = "at least", "at most"
 
-#: Target of each KPI: direction and rate (KPI-SPEC §3 table).
-TARGETS: dict[str, tuple[str, Fraction]] = {
-    "employer_engagement": (AT_LEAST, Fraction(1)),
-    "employer_cofunding": (AT_LEAST, Fraction(1)),
-    "learner_dropout": (AT_MOST, Fraction(20, 100)),
-    "new_skills": (AT_LEAST, Fraction(1)),
-    "guaranteed_interview": (AT_LEAST, Fraction(1)),
-    "career_progression": (AT_LEAST, Fraction(75, 100)),
-    "referral": (AT_LEAST, Fraction(1)),
-}
-
-LARGE_EMPLOYER = 250  # employees ≥ 250 is large, else SME
-COFUNDING_RATE = {"large": Decimal("0.30"), "sme": Decimal("0.10")}
-OUTCOME_WINDOW = relativedelta(months=6)  # clamps to the last day of a shorter month
 CO_FUNDED_OUTCOMES = frozenset({"new_role", "new_responsibilities"})
 SELF_EMPLOYED_OUTCOMES = frozenset({"action_plan", "new_contract"})
 JOB_OUTCOMES = frozenset({"new_job", "accelerated_apprenticeship", "apprenticeship"})
 JOB_OUTCOMES_ACCELERATED = JOB_OUTCOMES - {"apprenticeship"}
 REFERRAL_KINDS = frozenset({"job", "training"})
+
+
+class PolicyError(Exception):
+    """The rule set says something the oracle cannot read as KPI-SPEC's shape."""
+
+
+@attrs.frozen
+class Policy:
+    """The numbers of a rule set, read from its text: the oracle's only input from the rules."""
+
+    targets: dict[str, tuple[str, Fraction]]
+    """Each KPI's target: direction and rate (only KPIs whose target is one percentage)."""
+    cofunding_rate: tuple[tuple[dt.date | None, dict[str, Fraction]], ...]
+    """The ``cofunding_rate`` table's versions: from which date (``None``: always), rates by
+    employer size."""
+    large_employer: int
+    """``define size``: an employer is large with at least this many employees."""
+    outcome_window: relativedelta
+    """``define deadline``: a completer's deadline is this long after completion."""
+
+    @classmethod
+    def of(cls, rules: RuleSet) -> Policy:
+        targets = {}
+        for k in rules.kpis:
+            t = k.target
+            if t is not None and isinstance(t.expr, ast.Literal) and t.expr.kind == "percent":
+                targets[k.name] = (t.direction, Fraction(t.expr.value))
+        table = rules.tables.get("cofunding_rate")
+        if table is None:
+            raise PolicyError("the rule set has no table cofunding_rate")
+        versions = tuple((v.start, {r.key: _percent(r.value) for r in v.rows})
+                         for v in table.versions)
+        size = _literal(rules, ("employer", "size"), "integer")
+        window = _literal(rules, ("learner", "deadline"), "duration")
+        unit = {"month": relativedelta(months=1), "year": relativedelta(years=1),
+                "day": relativedelta(days=1), "week": relativedelta(weeks=1)}
+        return cls(targets=targets, cofunding_rate=versions, large_employer=int(size),
+                   outcome_window=unit[window.unit.rstrip("s")] * window.amount)
+
+    def rate(self, size: str, as_of: dt.date) -> Fraction | None:
+        """The co-funding rate for an employer size in force on ``as_of`` (``None``: none)."""
+        in_force = [(start, rows) for start, rows in self.cofunding_rate
+                    if start is None or start <= as_of]
+        if not in_force:
+            return None
+        return max(in_force, key=lambda v: v[0] or dt.date.min)[1].get(size)
+
+
+def _percent(expr: ast.Expr) -> Fraction:
+    if isinstance(expr, ast.Literal) and expr.kind == "percent":
+        return Fraction(expr.value)
+    raise PolicyError(f"a cofunding_rate value is not a percentage: {expr}")
+
+
+def _literal(rules: RuleSet, key: tuple[str, str], kind: str):
+    """The one literal of ``kind`` in a definition (``250`` in ``large when employees >= 250``)."""
+    d = rules.definitions.get(key)
+    found = [n.value for n in ast.walk(d) if isinstance(n, ast.Literal) and n.kind == kind] \
+        if d is not None else []
+    if len(found) != 1:
+        raise PolicyError(f"define {key[1]} for {key[0]} should hold exactly one {kind}")
+    return found[0]
 
 
 def status(k: int, p: int, n: int, direction: str, target: Fraction) -> str:
@@ -79,8 +139,11 @@ def status(k: int, p: int, n: int, direction: str, target: Fraction) -> str:
 class Snapshot:
     """The data set as it stood on ``as_of``, with the indexes the KPIs need."""
 
-    def __init__(self, data: Dataset, as_of: dt.date) -> None:
+    def __init__(self, data: Dataset, as_of: dt.date, policy: Policy) -> None:
         self.as_of = as_of
+        self.policy = policy
+        self.engagements = [e for e in data.engagements
+                            if e.recorded_date is None or e.recorded_date <= as_of]
         self.bootcamps: dict[str, Bootcamp] = {b.bootcamp_id: b for b in data.bootcamps}
         self.employers: dict[str, Employer] = {e.employer_id: e for e in data.employers}
         self.interviews: dict[str, list[Interview]] = defaultdict(list)
@@ -130,7 +193,7 @@ Verdicts = Iterator[tuple[str, str]]
 
 
 def employer_engagement(data: Dataset, s: Snapshot) -> Verdicts:
-    for e in data.engagements:
+    for e in s.engagements:
         if e.reached is not True:
             continue
         ok = e.role_confirmed is True and (e.satisfaction is None or e.satisfaction >= 3)
@@ -142,9 +205,10 @@ def employer_cofunding(data: Dataset, s: Snapshot) -> Verdicts:
         if learner.learner_type != "co_funded" or s.date(learner.milestone1_date) is None:
             continue
         employer = s.employers[learner.employer_id]  # type: ignore[index]
-        rate = COFUNDING_RATE["large" if employer.employees >= LARGE_EMPLOYER else "sme"]
-        due = s.bootcamps[learner.bootcamp_id].course_cost * rate
-        if s.paid.get(learner.learner_id, Decimal(0)) >= due:
+        size = "large" if employer.employees >= s.policy.large_employer else "sme"
+        rate = s.policy.rate(size, s.as_of)
+        due = None if rate is None else Fraction(s.bootcamps[learner.bootcamp_id].course_cost) * rate
+        if due is not None and Fraction(s.paid.get(learner.learner_id, Decimal(0))) >= due:
             verdict = COUNTED
         elif s.date(learner.completion_date) is None and s.date(learner.withdrawal_date) is None:
             verdict = PENDING
@@ -197,7 +261,7 @@ def career_progression(data: Dataset, s: Snapshot) -> Verdicts:
         completion = s.date(learner.completion_date)
         if completion is None:
             continue
-        deadline = completion + OUTCOME_WINDOW
+        deadline = completion + s.policy.outcome_window
         if s.positive_outcome(learner, deadline):
             verdict = COUNTED
         elif s.as_of <= deadline:
@@ -212,7 +276,7 @@ def referral(data: Dataset, s: Snapshot) -> Verdicts:
         completion = s.date(learner.completion_date)
         if completion is None:
             continue
-        deadline = completion + OUTCOME_WINDOW
+        deadline = completion + s.policy.outcome_window
         if (
             s.as_of <= deadline
             or s.positive_outcome(learner, deadline)
@@ -234,7 +298,8 @@ KPIS: dict[str, Callable[[Dataset, Snapshot], Verdicts]] = {
 }
 
 
-def _results(kpi: str, verdicts: Iterable[tuple[str, str]], data: Dataset) -> list[dict]:
+def _results(kpi: str, verdicts: Iterable[tuple[str, str]], data: Dataset,
+             target: tuple[str, Fraction]) -> list[dict]:
     """Tally verdicts per bootcamp, add them up per provider and programme, and judge each."""
     per_bootcamp: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # n, k, p
     for bootcamp_id, verdict in verdicts:
@@ -249,7 +314,7 @@ def _results(kpi: str, verdicts: Iterable[tuple[str, str]], data: Dataset) -> li
             per_provider[b.provider_id][i] += c
             programme[i] += c
 
-    direction, target = TARGETS[kpi]
+    direction, rate = target
 
     def result(scope: str, group: str, counts: Iterable[int]) -> dict:
         n, k, p = counts
@@ -257,7 +322,7 @@ def _results(kpi: str, verdicts: Iterable[tuple[str, str]], data: Dataset) -> li
             "kpi": kpi,
             "scope": scope,
             "group": group,
-            "status": status(k, p, n, direction, target),
+            "status": status(k, p, n, direction, rate),
             "numerator": k,
             "denominator": n,
             "pending": p,
@@ -275,10 +340,47 @@ def _results(kpi: str, verdicts: Iterable[tuple[str, str]], data: Dataset) -> li
     return out
 
 
-def evaluate_by_hand(data: Dataset, as_of: dt.date) -> list[dict]:
-    """Every KPI's result for each bootcamp, each provider and the programme, as of ``as_of``."""
-    snapshot = Snapshot(data, as_of)
+#: KPI-SPEC §3's numbers written by hand, for the hand-written baseline of ``benchmarks/``
+#: (a program that does not read rule files); the tests always read them from the rules.
+SPEC = Policy(
+    targets={"employer_engagement": (AT_LEAST, Fraction(1)),
+             "employer_cofunding": (AT_LEAST, Fraction(1)),
+             "learner_dropout": (AT_MOST, Fraction(20, 100)),
+             "new_skills": (AT_LEAST, Fraction(1)),
+             "guaranteed_interview": (AT_LEAST, Fraction(1)),
+             "career_progression": (AT_LEAST, Fraction(75, 100)),
+             "referral": (AT_LEAST, Fraction(1))},
+    cofunding_rate=((None, {"large": Fraction(30, 100), "sme": Fraction(10, 100)}),),
+    large_employer=250, outcome_window=relativedelta(months=6))
+
+
+def evaluate_by_hand(rules: RuleSet | Policy, data: Dataset, as_of: dt.date) -> list[dict]:
+    """Each KPI's result for each bootcamp, each provider and the programme, as of ``as_of``,
+    for the KPIs of ``KPIS`` that ``rules`` has, with ``rules``' numbers (or a
+    :class:`Policy`'s)."""
+    policy = rules if isinstance(rules, Policy) else Policy.of(rules)
+    snapshot = Snapshot(data, as_of, policy)
     results: list[dict] = []
     for kpi, verdicts in KPIS.items():
-        results += _results(kpi, verdicts(data, snapshot), data)
+        if kpi in policy.targets:
+            results += _results(kpi, verdicts(data, snapshot), data, policy.targets[kpi])
     return results
+
+
+Key = tuple[str, str, str]
+Outcome = tuple[str, int, int, int]
+
+
+def evaluate(rules: RuleSet, data: Dataset, as_of: dt.date) -> dict[Key, Outcome]:
+    """(kpi, scope, group) → (status, numerator, denominator, pending), as
+    :func:`comparable` gives kpidsl's results."""
+    return {(r["kpi"], r["scope"], r["group"]):
+            (r["status"], r["numerator"], r["denominator"], r["pending"])
+            for r in evaluate_by_hand(rules, data, as_of)}
+
+
+def comparable(results: Iterable) -> dict[Key, Outcome]:
+    """kpidsl's results (``Report.results``) for the KPIs the oracle implements, keyed like
+    :func:`evaluate`'s."""
+    return {(r.kpi, r.scope, r.group): (r.status, r.numerator, r.denominator, r.pending)
+            for r in results if r.kpi in KPIS}

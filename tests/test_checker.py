@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import kpidsl
+from cohort import FIXTURE_RULES
 from kpidsl.language.checker import check
 from kpidsl.language.parser import parse
 from kpidsl.language.source import RuleError
@@ -482,7 +483,7 @@ def test_a_folder_without_rules_is_an_error(tmp_path: Path):
     assert "no .kpi rule files found" in e.value.render()
 
 
-# ---- the shipped rules ----------------------------------------------------------------------
+# ---- the fixture rules: the shipped rules at KPI-SPEC's numbers ------------------------------
 
 SPEC_TARGETS = {  # KPI-SPEC §3, the table's last column
     "employer_engagement": ("at least", Fraction(1)),
@@ -497,17 +498,17 @@ SPEC_TARGETS = {  # KPI-SPEC §3, the table's last column
 
 @pytest.fixture(scope="module")
 def shipped() -> kpidsl.RuleSet:
-    return kpidsl.load_rules()
+    return kpidsl.load_rules(FIXTURE_RULES)
 
 
-def test_shipped_rules_have_the_seven_kpis_of_the_spec(shipped: kpidsl.RuleSet):
+def test_the_fixture_rules_have_the_seven_kpis_of_the_spec(shipped: kpidsl.RuleSet):
     # the seven KPIs of §3, and the framework rule of §3 (WMCA performance management)
     assert sorted(k.name for k in shipped.kpis) == sorted(
         [*SPEC_TARGETS, "delivery_against_profile"])
 
 
 @pytest.mark.parametrize("name", [*sorted(SPEC_TARGETS), "delivery_against_profile"])
-def test_shipped_kpi_is_documented(shipped: kpidsl.RuleSet, name: str):
+def test_fixture_kpi_is_documented(shipped: kpidsl.RuleSet, name: str):
     k = shipped.kpi(name)
     assert k.meta_value("title"), "a title"
     assert k.policy is not None and len(k.policy.text) > 40, "a policy in prose"
@@ -518,20 +519,20 @@ def test_shipped_kpi_is_documented(shipped: kpidsl.RuleSet, name: str):
 
 
 @pytest.mark.parametrize("name", sorted(SPEC_TARGETS))
-def test_shipped_kpi_target_is_the_spec_target(shipped: kpidsl.RuleSet, name: str):
+def test_fixture_kpi_target_is_the_spec_target(shipped: kpidsl.RuleSet, name: str):
     k = shipped.kpi(name)
     assert k.target is not None and k.target.direction == SPEC_TARGETS[name][0]
     assert k.target.expr.value == SPEC_TARGETS[name][1]  # type: ignore[union-attr]
 
 
-def test_shipped_rules_pending_clauses_follow_the_spec(shipped: kpidsl.RuleSet):
+def test_fixture_rules_pending_clauses_follow_the_spec(shipped: kpidsl.RuleSet):
     # KPI-SPEC §3: three KPIs have records pending, the others never.
     with_pending = {k.name for k in shipped.kpis if k.pending is not None}
     assert with_pending == {"employer_cofunding", "learner_dropout", "career_progression"}
 
 
 def test_load_rules_accepts_one_path_or_several(shipped: kpidsl.RuleSet):
-    folder = kpidsl.default_rules_path()
+    folder = FIXTURE_RULES
     one = kpidsl.load_rules(str(folder))
     assert [k.name for k in one.kpis] == [k.name for k in shipped.kpis]
     files = sorted(folder.glob("*.kpi"))

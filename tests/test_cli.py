@@ -22,7 +22,8 @@ import pytest
 
 import kpidsl
 import kpidsl.cli
-from cohort import completer, dataset, interview, withdrawn
+from cohort import FIXTURE_RULES, completer, dataset, interview, withdrawn
+from kpidsl.api import rules_fingerprint
 from kpidsl.cli import main
 from kpidsl.data.csvfiles import load_data, write_data
 
@@ -61,9 +62,11 @@ def cohort_dir(tmp_path: Path) -> Path:
 def test_check_shipped_rules(capsys):
     code, out, err = run(capsys, "check")
     assert code == 0, err
-    m = re.fullmatch(r"(\d+) rule files OK: (\d+) KPIs, .*\n", out)
+    fingerprint = rules_fingerprint(kpidsl.load_rules(FIXTURE_RULES))[:12]
+    m = re.fullmatch(rf"Rules: rules \(fingerprint {fingerprint}\)\n"
+                     r"(\d+) rule files OK: (\d+) KPIs, .*\n", out)
     assert m, out
-    assert int(m.group(1)) == len(list(kpidsl.default_rules_path().rglob("*.kpi")))
+    assert int(m.group(1)) == len(list(FIXTURE_RULES.rglob("*.kpi")))
     assert int(m.group(2)) >= 7
     assert err == ""
 
@@ -131,7 +134,8 @@ def test_evaluate_table_fits_80_columns(capsys, cohort_dir: Path):
     code, out, err = run(capsys, "evaluate", "--data", str(cohort_dir), "--as-of", "2026-12-31")
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0] == "KPIs as of 2026-12-31"
+    assert lines[0].startswith("Rules: rules (fingerprint ")
+    assert lines[1] == "KPIs as of 2026-12-31"
     too_wide = [line for line in lines if len(line) > 80]
     assert too_wide == []
     dropout = lines.index(next(x for x in lines if x.startswith("learner_dropout")))
@@ -157,7 +161,7 @@ def test_evaluate_csv(capsys, cohort_dir: Path):
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))
     assert rows and set(rows[0]) >= RESULT_KEYS | {"as_of"}
-    report = kpidsl.evaluate(kpidsl.load_rules(), load_data(cohort_dir),
+    report = kpidsl.evaluate(kpidsl.load_rules(FIXTURE_RULES), load_data(cohort_dir),
                              as_of=dt.date(2026, 12, 31))
     assert len(rows) == len(report.results)
     b1 = next(r for r in rows if (r["kpi"], r["group"]) == ("learner_dropout", "B1"))
@@ -213,7 +217,7 @@ def test_evaluate_with_a_bad_rules_folder(capsys, cohort_dir: Path, bad_rules: P
 
 def test_evaluate_with_edited_rules(capsys, cohort_dir: Path, tmp_path: Path):
     rules = tmp_path / "rules"
-    shutil.copytree(kpidsl.default_rules_path(), rules)
+    shutil.copytree(FIXTURE_RULES, rules)
     (path,) = rules.glob("*learner_dropout.kpi")
     path.write_text(path.read_text(encoding="utf-8").replace("at most 20%", "at most 10%"),
                     encoding="utf-8")
@@ -390,7 +394,7 @@ def test_a_group_id_that_is_a_bootcamp_and_a_provider_needs_its_scope(capsys,
 
     code, out, err = run(capsys, "explain", "learner_dropout", *base, "--group", "provider:X")
     assert code == 0, err
-    assert out.startswith("learner_dropout for provider X as of 2026-12-31: met")
+    assert out.splitlines()[1].startswith("learner_dropout for provider X as of 2026-12-31: met")
     assert "3 records: 0 counted, 3 not counted" in out and "W1" not in out
 
     code, out, err = run(capsys, "history", *base[:2], "--from", "2026-11", "--to", "2026-12",
@@ -402,7 +406,7 @@ def test_a_group_id_that_is_a_bootcamp_and_a_provider_needs_its_scope(capsys,
     code, out, err = run(capsys, "history", *base[:2], "--from", "2026-12", "--to", "2026-12",
                          "--group", "bootcamp:X")
     assert code == 0, err
-    assert "bootcamp X" in out.splitlines()[0]
+    assert "bootcamp X" in out.splitlines()[1]
 
     code, out, err = run(capsys, "explain", "learner_dropout", *base, "--group", "B2")
     assert code == 0 and "learner_dropout for bootcamp B2" in out  # an id of one kind: as before
@@ -422,7 +426,7 @@ def test_check_finds_the_rule_files_once(capsys, monkeypatch):
     if hasattr(kpidsl.cli, "rule_files"):
         monkeypatch.setattr(kpidsl.cli, "rule_files", kpidsl.api.rule_files)
     code, out, _ = run(capsys, "check")
-    assert code == 0 and f"{len(real())} rule files OK" in out
+    assert code == 0 and f"{len(real([Path('rules')]))} rule files OK" in out  # ./rules
     assert len(calls) == 1
 
 
@@ -438,4 +442,73 @@ def test_explain_evaluates_only_the_kpis(capsys, monkeypatch, cohort_dir: Path):
     code, out, err = run(capsys, "explain", "learner_dropout", "--data", str(cohort_dir),
                          "--as-of", "2026-12-31", "--group", "B1")
     assert code == 0, err
-    assert out.startswith("learner_dropout for bootcamp B1 as of 2026-12-31: met")
+    assert out.splitlines()[1].startswith("learner_dropout for bootcamp B1 as of 2026-12-31: met")
+
+
+# ---- which rules: --rules, else ./rules, else the shipped rules ------------------------------
+
+
+def test_every_command_uses_the_working_folders_rules(capsys, monkeypatch, tmp_path, cohort_dir):
+    """A policy officer's edit in ./rules is what every command sees, and each says so."""
+    work = tmp_path / "work"
+    shutil.copytree(FIXTURE_RULES, work / "rules")
+    rule = work / "rules" / "03_learner_dropout.kpi"
+    rule.write_text(rule.read_text(encoding="utf-8").replace("at most 20%", "at most 15%"),
+                    encoding="utf-8")
+    monkeypatch.chdir(work)
+    line = f"Rules: rules (fingerprint {rules_fingerprint(kpidsl.load_rules(work / 'rules'))[:12]})"
+    base = ("--data", str(cohort_dir), "--as-of", "2026-12-31")
+    for argv in (["check"], ["test"], ["evaluate", *base], ["explain", "learner_dropout", *base],
+                 ["history", "--data", str(cohort_dir), "--from", "2026-12", "--to", "2026-12"]):
+        _, out, err = run(capsys, *argv)
+        assert out.splitlines()[0] == line, (argv, err)
+    _, out, _ = run(capsys, "evaluate", *base)
+    assert "learner_dropout  (target: at most 15%)" in out
+    _, out, _ = run(capsys, "evaluate", *base, "--format", "json")
+    assert json.loads(out)["rules"] == {"folder": "rules", "shipped": False,
+                                        "fingerprint": line.split()[-1][:-1]}
+    dropout = next(r for r in json.loads(out)["results"]
+                   if (r["kpi"], r["group"]) == ("learner_dropout", "B1"))
+    assert dropout["status"] == "not_met"  # 1 of 5 is over 15%
+
+
+def test_rules_option_overrides_the_working_folder(capsys, tmp_path, cohort_dir):
+    other = tmp_path / "other"
+    shutil.copytree(FIXTURE_RULES, other, ignore=shutil.ignore_patterns("tests"))
+    (other / "extra.kpi").write_text(
+        "kpi everyone:\n  title: \"Everyone\"\n  population: learners\n  counted when: completion_date is set\n"
+        "  target: at least 50%\n", encoding="utf-8")
+    code, out, err = run(capsys, "explain", "everyone", "--data", str(cohort_dir), "--as-of",
+                         "2026-12-31", "--rules", str(other))
+    assert code == 0, err
+    assert out.splitlines()[0].startswith(f"Rules: {other} (fingerprint ")
+    assert out.splitlines()[1].startswith("everyone for the programme as of 2026-12-31: met")
+    code, out, err = run(capsys, "check", "--rules", str(other))
+    assert code == 0 and out.startswith(f"Rules: {other} ")
+    code, _, err = run(capsys, "explain", "everyone", "--data", str(cohort_dir))
+    assert code == 2 and "no KPI called 'everyone'" in err  # ./rules (the fixture) has none
+
+
+def test_without_a_rules_folder_the_shipped_rules_are_used_and_named(capsys, monkeypatch,
+                                                                    tmp_path, cohort_dir):
+    monkeypatch.chdir(tmp_path)  # no rules/ here
+    shipped = kpidsl.load_rules(kpidsl.default_rules_path())
+    code, out, _ = run(capsys, "check")
+    assert code == 0
+    assert out.splitlines()[0] == (f"Rules: the shipped rules, {kpidsl.default_rules_path()} "
+                                   f"(fingerprint {rules_fingerprint(shipped)[:12]})")
+    _, out, _ = run(capsys, "evaluate", "--data", str(cohort_dir), "--format", "json")
+    assert json.loads(out)["rules"]["shipped"] is True
+
+
+def test_the_fingerprint_is_of_the_text_not_the_place(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    shutil.copytree(FIXTURE_RULES, a)
+    shutil.copytree(FIXTURE_RULES, b)
+    same = rules_fingerprint(kpidsl.load_rules(a))
+    assert rules_fingerprint(kpidsl.load_rules(b)) == same
+    assert re.fullmatch(r"[0-9a-f]{64}", same)
+    rule = b / "03_learner_dropout.kpi"
+    rule.write_text(rule.read_text(encoding="utf-8") + "# a comment\n", encoding="utf-8")
+    assert rules_fingerprint(kpidsl.load_rules(b)) != same
+    assert kpidsl.load_rules(b).origin == str(b)

@@ -13,15 +13,16 @@ from pathlib import Path
 import pytest
 
 import kpidsl
+from cohort import FIXTURE_RULES
 from kpidsl.language.parser import parse
 from kpidsl.plan.points import current_point
 
 D = dt.date
-RULES = Path(__file__).resolve().parents[1] / "rules"
+RULES = FIXTURE_RULES
 
 
 def _schedule():
-    rules = kpidsl.load_rules()
+    rules = kpidsl.load_rules(FIXTURE_RULES)
     return rules.schedules["management_point"]
 
 
@@ -83,7 +84,7 @@ DELIVERY = [
 
 @pytest.mark.parametrize(("as_of", "status", "actual", "planned"), DELIVERY)
 def test_delivery_against_profile_at_each_point(as_of, status, actual, planned):
-    report = kpidsl.evaluate(kpidsl.load_rules(), _profile_data(), as_of=as_of)
+    report = kpidsl.evaluate(kpidsl.load_rules(FIXTURE_RULES), _profile_data(), as_of=as_of)
     r = report.result("delivery_against_profile", "provider", "P1")
     assert (r.status, r.numerator, r.denominator, r.pending) == (status, actual, planned, 0)
     empty = report.result("delivery_against_profile", "provider", "P2")
@@ -96,7 +97,7 @@ def test_delivery_against_profile_at_each_point(as_of, status, actual, planned):
 
 def test_exactly_at_the_tolerance_is_met():
     """85 of 100 planned at R04 is exactly 15% short: met; 84 is not."""
-    rules = kpidsl.load_rules()
+    rules = kpidsl.load_rules(FIXTURE_RULES)
     for actual, status in ((85, "met"), (84, "not_met")):
         data = _profile_data()
         profiles = [kpidsl.Profile(provider_id="P1", month=D(2024, 8, 1), planned_starts=100)]

@@ -27,7 +27,8 @@ from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.token import Error
 from sphinx.testing.util import SphinxTestApp
 
-from kpidsl.api import default_rules_path, load_rules, rule_files
+from cohort import FIXTURE_RULES
+from kpidsl.api import default_rules_path, load_rules, rule_files, rules_fingerprint
 from kpidsl.data.records import FIELDS
 from kpidsl.language import ast
 from kpidsl.language.checker import RuleSet, check
@@ -289,8 +290,8 @@ def test_an_unknown_node_falls_back_to_its_rule_text() -> None:
     assert to_text(words.value(body)) == "the completion date plus 6 months"
 
 
-def test_the_shipped_rules_read_in_words() -> None:
-    rules = shipped_rules()
+def test_the_rules_read_in_words() -> None:
+    rules = load_rules(FIXTURE_RULES)
     words = Words(rules)
     dropout = rules.kpi("learner_dropout")
     assert to_text(words.population(dropout.population.expr)[0]) == (
@@ -330,6 +331,31 @@ def test_the_docs_have_examples() -> None:
     assert len(EXAMPLES) >= 20
 
 
+def _new_kpis_before(where: str, example: ast.RuleFile) -> list[ast.RuleFile]:
+    """A test example may be about a KPI that an earlier example of the same page writes
+    (the guide's new KPI, then its tests): that example, for the KPIs the tests expect and the
+    rules do not have."""
+    page, line = where.split(":")
+    known = {k.name for k in shipped_rules().kpis} | {
+        i.name for i in example.items if isinstance(i, ast.Kpi)}
+    needed = {e.kpi for t in example.items if isinstance(t, ast.Test) for e in t.expects}
+    needed -= known
+    out = []
+    for other, text in EXAMPLES:
+        other_page, other_line = other.split(":")
+        if not needed or other_page != page or int(other_line) >= int(line):
+            continue
+        try:
+            earlier = parse(text, other)
+        except RuleError:
+            continue
+        kpis = tuple(i for i in earlier.items if isinstance(i, ast.Kpi) and i.name in needed)
+        if kpis:
+            out.append(attrs.evolve(earlier, items=kpis))
+            needed -= {k.name for k in kpis}
+    return out
+
+
 @pytest.mark.parametrize(("where", "text"), EXAMPLES, ids=[e[0] for e in EXAMPLES])
 def test_every_example_in_the_docs_checks(where: str, text: str) -> None:
     expected = re.match(r"# error: (.+)", text)
@@ -341,7 +367,7 @@ def test_every_example_in_the_docs_checks(where: str, text: str) -> None:
             items = tuple(i for i in f.items
                           if (type(i).__name__, getattr(i, "name", None)) not in declared)
             shipped.append(attrs.evolve(f, items=items))
-        check([*shipped, example])
+        check([*shipped, *_new_kpis_before(where, example), example])
     except RuleError as e:
         if expected is None:
             raise
@@ -379,3 +405,101 @@ def test_the_lexer_reads_every_example() -> None:
             continue  # a mistake on purpose may well be a character the language lacks
         bad = [v for t, v in KpiLexer().get_tokens(text) if t in Error]
         assert bad == [], where
+
+
+def test_prose_that_disagrees_with_the_rule_is_shown_on_its_page(make_app, tmp_path: Path):
+    """The rule now says 15%; its level and policy still say 20%: the page says so, in a
+    warning box, and the build itself has no warning (the rules are valid)."""
+    src = _copy_root(tmp_path)
+    rule = src / "kpi" / "dropout.kpi"
+    rule.write_text(rule.read_text(encoding="utf-8").replace("target: at most 20%",
+                                                             "target: at most 15%"),
+                    encoding="utf-8")
+    app = make_app("html", srcdir=src)
+    app.build()
+    assert "WARNING" not in app.warning.getvalue()
+    page = _text((app.outdir / "rules" / "dropout.html").read_text(encoding="utf-8"))
+    assert ("The text of this rule states numbers that the rule does not use; the rule decides "
+            "the results. kpidsl check says:") in page
+    assert ("kpi/dropout.kpi:10: the level of dropout says 20%, a percentage its rule does not "
+            "use. Hint: the rule uses 15%") in page
+    assert "kpi/dropout.kpi:12: the policy of dropout says 20%" in page
+
+
+def test_the_shipped_pages_have_no_prose_warning(site: SphinxTestApp):
+    page = _text((site.outdir / "rules" / "dropout.html").read_text(encoding="utf-8"))
+    assert "states numbers that the rule does not use" not in page
+
+
+@pytest.mark.parametrize(("where", "text"), [e for e in EXAMPLES if e[0].startswith("guide.rst")],
+                         ids=[e[0] for e in EXAMPLES if e[0].startswith("guide.rst")])
+def test_the_guides_examples_are_laid_out_as_fmt_lays_them_out(where: str, text: str) -> None:
+    """A policy officer copies the guide; CI runs `kpidsl fmt --check rules`: the copy must
+    pass it."""
+    from kpidsl.language.formatter import format_source
+
+    assert format_source(text, where) == text
+
+
+# ---- output of real runs, and pictures ----------------------------------------------------------
+
+
+def _pre_blocks(html: str) -> list[str]:
+    import html as html_module
+
+    return [html_module.unescape(re.sub(r"<[^>]+>", "", m)).rstrip("\n")
+            for m in re.findall(r"<pre>(.*?)</pre>", html, re.S)]
+
+
+def test_kpi_run_shows_the_real_output_of_the_command(make_app, tmp_path: Path) -> None:
+    """The output is kpidsl's own, on a copy of the documented rules edited as the content
+    says; the documented rules themselves are untouched; a wrong exit code is a warning."""
+    src = _copy_root(tmp_path)
+    (src / "index.rst").write_text((src / "index.rst").read_text(encoding="utf-8")
+                                   + "   run\n", encoding="utf-8")
+    (src / "run.rst").write_text(
+        "Run\n===\n\n"
+        ".. kpi:run:: kpidsl check\n\n"
+        ".. kpi:run:: kpidsl check\n\n"
+        "   rules/dropout.kpi: target: at most 20% => target: at most 15%\n\n"
+        ".. kpi:run:: kpidsl check\n   :exit: 1\n\n"
+        ".. kpi:run:: kpidsl check --rules nowhere\n   :lines: 1\n", encoding="utf-8")
+    app = make_app("html", srcdir=src)
+    app.build()
+    original = (src / "kpi" / "dropout.kpi").read_text(encoding="utf-8")
+    assert "target: at most 20%" in original  # the edit was made on a copy
+    plain, edited, wrong_exit, usage = _pre_blocks(
+        (app.outdir / "run.html").read_text(encoding="utf-8"))
+    folder = tmp_path / "rules"
+    shutil.copytree(src / "kpi", folder)
+    fingerprint = rules_fingerprint(load_rules(folder))[:12]
+    assert plain == (f"$ kpidsl check\nRules: rules (fingerprint {fingerprint})\n"
+                     "1 rule files OK: 1 KPI, 1 definition, 0 tables, 0 schedules, 0 findings "
+                     "and actions, 0 tests")
+    assert "rules/dropout.kpi:10:15: warning: the level of dropout says 20%" in edited
+    assert edited.endswith("; 2 warnings about the prose")  # the level and the policy
+    assert wrong_exit.startswith("$ kpidsl check\nRules: rules")
+    assert usage == "$ kpidsl check --rules nowhere\nkpidsl check: error: nowhere: no such file or folder"
+    warnings = app.warning.getvalue()
+    assert re.search(r"run\.rst:\d+: WARNING: `kpidsl check` exited with 0, not 1", warnings)
+    assert re.search(r"run\.rst:\d+: WARNING: `kpidsl check --rules nowhere` exited with 2, "
+                     r"not 0: kpidsl check: error: nowhere: no such file or folder", warnings)
+
+
+def test_the_data_model_picture_is_drawn_from_the_record_schema() -> None:
+    from kpidsl.data.records import LINKS, RECORD_TYPES
+    from kpidsl.outputs.diagrams import data_model_svg
+
+    svg = data_model_svg()
+    for rt in RECORD_TYPES:
+        assert f">{rt.file}</text>" in svg
+    assert svg.count('marker-end="url(#arrow)"') == sum(not lk.many for lk in LINKS)
+    assert "refers by: bootcamp_id, employer_id" in svg  # engagements.csv
+
+
+def test_the_status_picture_names_every_status() -> None:
+    from kpidsl.outputs.diagrams import status_svg
+
+    svg = status_svg()
+    for status in ("no_data", "met", "not_met", "on_track", "at_risk"):
+        assert re.search(rf">(yes: |no: )?{status}</text>", svg), status

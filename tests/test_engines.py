@@ -172,4 +172,38 @@ def test_the_command_line_chooses_the_engine(capsys, folder: Path):
         assert cli.main(["evaluate", "--data", str(folder), "--as-of", "2025-03-31",
                          "--format", "json", "--engine", engine]) == 0
         outs[engine] = json.loads(capsys.readouterr().out)
+    assert [outs[e].pop("audit")["engine"] for e in ("python", "duckdb")] == ["python", "duckdb"]
     assert outs["python"] == outs["duckdb"]
+
+
+def test_every_plan_construct_has_a_method_in_every_engine():
+    """One class per construct in the plan, and each engine says what it does with each
+    (the SQL generator may refuse one with a located message, never forget it)."""
+    import inspect
+
+    from kpidsl.engines import python, sql
+    from kpidsl.plan import nodes
+
+    constructs = [c for _, c in inspect.getmembers(nodes, inspect.isclass)
+                  if issubclass(c, nodes.Expr) and c is not nodes.Expr]
+    assert len(constructs) >= 25
+    for engine in (python.Compiler, sql.Compiler):
+        missing = [c.__name__ for c in constructs if not hasattr(engine, f"visit_{c.__name__}")]
+        assert missing == [], engine
+
+
+def test_a_rule_sql_cannot_compute_exactly_is_a_located_error(tmp_path: Path, folder: Path):
+    """A sum of shares, each over its own denominator, has no exact SQL form here."""
+    (tmp_path / "k.kpi").write_text(
+        "define share for payment: amount_paid / learner.bootcamp.course_cost\n"
+        'kpi k:\n  title: "K"\n  population: learners\n'
+        "  counted when: sum(payments.share) >= 0.1\n"
+        "  target: at least 1%\n", encoding="utf-8")
+    with pytest.raises(kpidsl.RuleError) as e:
+        kpidsl.evaluate(kpidsl.load_rules(tmp_path), folder, as_of=DATES[2])
+    text = e.value.render()
+    assert "k.kpi:5:" in text and "cannot compute this exactly" in text
+    assert "--engine python" in text
+    python = kpidsl.evaluate(kpidsl.load_rules(tmp_path), folder, as_of=DATES[2],
+                             engine="python")
+    assert python.result("k").denominator > 0

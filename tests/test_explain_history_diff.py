@@ -19,16 +19,17 @@ from pathlib import Path
 import pytest
 
 import kpidsl
-from cohort import LATE, completer, dataset, shipped_rules, starter, withdrawn
-from kpidsl.api import history, month_ends
+from cohort import FIXTURE_RULES, LATE, completer, dataset, fixture_rules, starter, withdrawn
+from kpidsl.api import history, month_ends, rules_fingerprint
 from kpidsl.cli import main
 from kpidsl.data.csvfiles import load_data, write_data
 from kpidsl.data.generate import generate
 from kpidsl.engines.python import explain
+from kpidsl.language.changes import compare_rules
 from kpidsl.outputs.report import history_svg, render_explain, render_history
 
 D = dt.date.fromisoformat
-RULES = Path(__file__).resolve().parents[1] / "rules"
+RULES = FIXTURE_RULES
 DATES = (D("2024-03-31"), D("2024-12-31"), D("2025-06-30"))
 
 
@@ -55,7 +56,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize("seed", [11, 12])
 def test_explain_adds_up_to_evaluate_for_every_kpi_group_and_date(seed):
-    data, rules = generated(seed), shipped_rules()
+    data, rules = generated(seed), fixture_rules()
     provider_of = {b.bootcamp_id: b.provider_id for b in data.bootcamps}
     for as_of in DATES:
         report = kpidsl.evaluate(rules, data, as_of)
@@ -82,7 +83,7 @@ def test_explain_adds_up_to_evaluate_for_every_kpi_group_and_date(seed):
 
 
 def test_explain_for_one_group_lists_just_its_records():
-    data, rules = generated(11), shipped_rules()
+    data, rules = generated(11), fixture_rules()
     everyone = explain(rules, data, DATES[1], "learner_dropout")
     bootcamp, provider = data.bootcamps[0].bootcamp_id, data.bootcamps[0].provider_id
     mine = {b.bootcamp_id for b in data.bootcamps if b.provider_id == provider}
@@ -100,7 +101,7 @@ def test_explain_for_one_group_lists_just_its_records():
 
 
 def _explained(kpi: str, ds: kpidsl.Dataset, as_of: dt.date, group: str = "B1") -> list[str]:
-    rules = shipped_rules()
+    rules = fixture_rules()
     report = kpidsl.evaluate(rules, ds, as_of)
     verdicts = explain(rules, ds, as_of, kpi, group)
     return render_explain(verdicts, report.result(kpi, "bootcamp", group), as_of).splitlines()
@@ -170,7 +171,7 @@ def test_a_not_counted_record_names_the_first_false_part_of_counted_when():
 
 
 def test_delivery_against_profile_explains_each_provider(data_dir):
-    rules, data = shipped_rules(), load_data(data_dir)
+    rules, data = fixture_rules(), load_data(data_dir)
     verdicts = explain(rules, data, D("2025-03-31"), "delivery_against_profile")
     assert [v.record for v in verdicts] == [f"provider {p.provider_id}" for p in data.providers]
     names = [name for name, _ in verdicts[0].values]
@@ -192,13 +193,15 @@ def test_history_json_is_a_separate_evaluate_at_each_month_end(capsys, data_dir)
                        "--to", "2025-02", "--format", "json")
     assert code == 0
     got = json.loads(out)
-    assert list(got) == ["months"]
+    assert list(got) == ["audit", "months", "rules"]
+    assert got["rules"] == {"folder": "rules", "shipped": False,
+                            "fingerprint": rules_fingerprint(fixture_rules())[:12]}
     assert [m["as_of"] for m in got["months"]] == [
         "2024-11-30", "2024-12-31", "2025-01-31", "2025-02-28"]
-    data, rules = load_data(data_dir), shipped_rules()
+    data, rules = load_data(data_dir), fixture_rules()
     for month in got["months"]:
         assert list(month) == ["as_of", "results"]
-        expected = kpidsl.evaluate(rules, data, D(month["as_of"])).to_json()["results"]
+        expected = kpidsl.evaluate(rules, data, D(month["as_of"])).to_dict()["results"]
         assert month["results"] == expected
 
 
@@ -212,7 +215,7 @@ def test_history_filters_by_kpi_and_group(capsys, data_dir):
 
 
 def test_history_table_fits_80_columns_and_wraps_into_blocks():
-    rules, data = shipped_rules(), generated(11)
+    rules, data = fixture_rules(), generated(11)
     months = history(rules, data, month_ends(D("2023-01-01"), D("2025-12-01")))  # 36 months
     text = render_history(months)
     lines = text.splitlines()
@@ -231,7 +234,7 @@ def test_history_table_shows_each_months_status(capsys, data_dir):
     code, out, _ = run(capsys, "history", "--data", str(data_dir), "--from", "2024-06",
                        "--to", "2024-08")
     assert code == 0
-    report = kpidsl.evaluate(shipped_rules(), load_data(data_dir), D("2024-07-31"))
+    report = kpidsl.evaluate(fixture_rules(), load_data(data_dir), D("2024-07-31"))
     symbol = {"met": "✓", "not_met": "✗", "on_track": "·", "at_risk": "!", "no_data": "–"}
     row = next(line for line in out.splitlines() if line.startswith("learner_dropout "))
     assert row.split()[2] == symbol[report.result("learner_dropout").status]
@@ -246,7 +249,7 @@ def test_history_chart_is_svg_with_one_line_per_kpi(capsys, data_dir, tmp_path):
     ns = "{http://www.w3.org/2000/svg}"
     assert root.tag == f"{ns}svg"
     rates = [p for p in root.iter(f"{ns}path") if p.get("class") == "rate"]
-    assert [p.get("data-kpi") for p in rates] == [k.name for k in shipped_rules().kpis]
+    assert [p.get("data-kpi") for p in rates] == [k.name for k in fixture_rules().kpis]
     targets = [p for p in root.iter(f"{ns}path") if p.get("class") == "target"]
     assert len(targets) == len(rates)
     labels = {t.text for t in root.iter(f"{ns}text")}
@@ -254,7 +257,7 @@ def test_history_chart_is_svg_with_one_line_per_kpi(capsys, data_dir, tmp_path):
 
 
 def test_history_chart_of_one_kpi_with_gaps_is_well_formed():
-    rules, data = shipped_rules(), generated(12)
+    rules, data = fixture_rules(), generated(12)
     months = [(d, [r for r in rs if r.kpi == "referral"])
               for d, rs in history(rules, data, month_ends(D("2023-09-01"), D("2024-03-01")))]
     root = ET.fromstring(history_svg(months))
@@ -293,7 +296,12 @@ def test_diff_lists_exactly_the_dropout_results_whose_status_changes(capsys, tmp
     code, out, _ = run(capsys, "diff", str(RULES), str(new), "--data", str(data_dir),
                        "--as-of", as_of)
     assert code == 0
-    assert out.startswith(f"Changes as of {as_of}: {len(expected)} results change\n")
+    old_line, new_line, rest = out.split("\n", 2)
+    assert old_line == f"Old rules: {RULES} (fingerprint {rules_fingerprint(fixture_rules())[:12]})"
+    assert new_line.startswith(f"New rules: {new} (fingerprint ")
+    assert rest.startswith("Rule changes: 1\n"
+                           "  kpi learner_dropout: target: at most 20% → at most 10%\n\n"
+                           f"Changes as of {as_of}: {len(expected)} results change\n")
     assert "learner_dropout  (target: at most 20% → at most 10%)" in out
 
 
@@ -313,6 +321,66 @@ def test_diff_without_changes_exits_0_and_lists_added_and_removed_kpis(capsys, t
                            "--as-of", "2025-03-31", "--format", "json")
         got = json.loads(out)
         assert code == 0 and (got["added"], got["removed"], got["changes"]) == (added, removed, [])
+        assert [c["words"] for c in got["rule_changes"]] == [
+            f"kpi strict: {'added' if added else 'removed'}"]
+
+
+def test_diff_reports_a_target_change_that_moves_no_result(capsys, tmp_path, data_dir):
+    """The issue's complaint: 'no result changes' and not a word about the target."""
+    new = tmp_path / "rules"
+    shutil.copytree(RULES, new)
+    rule = new / "03_learner_dropout.kpi"
+    rule.write_text(rule.read_text(encoding="utf-8").replace("target: at most 20%",
+                                                             "target: at most 21%"),
+                    encoding="utf-8")
+    code, out, _ = run(capsys, "diff", str(RULES), str(new), "--data", str(data_dir),
+                       "--as-of", "2023-06-30")  # before anyone starts: every status no_data
+    assert code == 0
+    assert out.split("\n", 2)[2] == (
+        "Rule changes: 1\n"
+        "  kpi learner_dropout: target: at most 20% → at most 21%\n\n"
+        "Changes as of 2023-06-30: 0 results change\n"
+        "KPIs added: none\nKPIs removed: none\n\nNo result changes status or counts.\n")
+
+
+@pytest.mark.parametrize(("file", "old", "new", "words"), [
+    ("02_employer_cofunding.kpi", "sme: 10%", "sme: 12%",
+     "table cofunding_rate: sme: 10% → 12%"),
+    ("08_delivery_against_profile.kpi", "R08: 10%", "R08: 12%",
+     "table tolerance: from 2020-08-01: R08: 10% → 12%"),
+    ("08_delivery_against_profile.kpi", "R08: 30 April", "R08: 31 May",
+     "schedule management_point: R08: 30 April → 31 May"),
+    ("definitions.kpi", "completion_date + 6 months", "completion_date + 5 months",
+     "define deadline for learner: completion_date + 6 months → completion_date + 5 months"),
+    ("07_referral.kpi", "counted when: referral_date is set and",
+     "counted when: referral_date is set or",
+     "kpi referral: counted when: referral_date is set and referral_kind in {job, training}"
+     " → referral_date is set or referral_kind in {job, training}"),
+    ("01_employer_engagement.kpi", "contact_attempts >= 3", "contact_attempts >= 4",
+     "action employer_unreachable: for: engagements where not reached and "
+     "contact_attempts >= 3 → engagements where not reached and contact_attempts >= 4"),
+    ("03_learner_dropout.kpi", 'level: "Max 20% dropout"', 'level: "Max 15% dropout"',
+     "kpi learner_dropout: level: Max 20% dropout → Max 15% dropout"),
+])
+def test_each_kind_of_rule_change_in_words(tmp_path, file, old, new, words):
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES, folder)
+    path = folder / file
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    changes = compare_rules(fixture_rules(), kpidsl.load_rules(folder))
+    assert [c.words() for c in changes] == [words]
+
+
+def test_layout_and_prose_are_not_rule_changes(tmp_path):
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES, folder)
+    path = folder / "03_learner_dropout.kpi"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("target: at most 20%", "target:   at most   20%  # max")
+                    .replace("Providers are measured", "Providers are judged"), encoding="utf-8")
+    assert compare_rules(fixture_rules(), kpidsl.load_rules(folder)) == []
 
 
 # ---- the command line -------------------------------------------------------------------
@@ -324,7 +392,8 @@ def test_explain_cli_table_and_json(capsys, tmp_path):
     code, out, err = run(capsys, "explain", "learner_dropout", "--data", str(folder),
                          "--as-of", "2025-01-31", "--group", "B1")
     assert (code, err) == (0, "")
-    assert out.splitlines()[:2] == [
+    assert out.splitlines()[:3] == [
+        f"Rules: rules (fingerprint {rules_fingerprint(fixture_rules())[:12]})",
         "learner_dropout for bootcamp B1 as of 2025-01-31: met (target: at most 20%)",
         "5 records: 1 counted, 4 not counted, 0 pending; rate 20%",
     ]
@@ -345,9 +414,9 @@ def test_evaluate_explain_adds_explanations_and_leaves_the_default_json_alone(ca
     code, out, _ = run(capsys, *args, "--explain")
     assert code == 0
     plain_json, got = json.loads(plain), json.loads(out)
-    assert list(plain_json) == ["as_of", "results", "findings", "actions"]
+    assert list(plain_json) == ["as_of", "audit", "results", "findings", "actions", "rules"]
     assert {k: v for k, v in got.items() if k != "explanations"} == plain_json
-    assert list(got["explanations"]) == [k.name for k in shipped_rules().kpis]
+    assert list(got["explanations"]) == [k.name for k in fixture_rules().kpis]
     dropout = next(r for r in plain_json["results"]
                    if (r["kpi"], r["group"]) == ("learner_dropout", "all"))
     verdicts = Counter(v["verdict"] for v in got["explanations"]["learner_dropout"])
@@ -360,10 +429,10 @@ def test_evaluate_explain_adds_explanations_and_leaves_the_default_json_alone(ca
     (["history", "--from", "2024/01", "--to", "2025-01"], "write YYYY-MM"),
     (["history", "--from", "2025-02", "--to", "2025-01"], "--from 2025-02 is after --to 2025-01"),
     (["history", "--from", "2025-01", "--to", "2025-01", "--kpi", "dropout"],
-     "did you mean learner_dropout?"),
+     "did you mean `learner_dropout`?"),
     (["history", "--from", "2025-01", "--to", "2025-01", "--group", "NOPE"],
      "no group 'NOPE'; the groups are all, "),
-    (["explain", "learner_drop"], "no KPI called 'learner_drop'; did you mean learner_dropout?"),
+    (["explain", "learner_drop"], "no KPI called 'learner_drop'; did you mean `learner_dropout`?"),
     (["explain", "learner_dropout", "--group", "NOPE"], "the groups are all, "),
     (["explain", "delivery_against_profile", "--group", "BC0001"], "judged per provider"),
     (["evaluate", "--explain"], "--explain needs --format json"),
@@ -390,3 +459,33 @@ def test_rule_and_data_errors_exit_1(capsys, tmp_path, data_dir):
                                                   "2025-01"]):
         code, _, err = run(capsys, *argv, "--data", str(broken))
         assert code == 1 and "learners.csv" in err and "Traceback" not in err
+
+
+def test_history_shows_no_engagement_before_it_was_recorded():
+    """An engagement recorded after a month's end does not exist in that month: a bootcamp
+    whose engagements are all dated has no employer-engagement data before the first of them,
+    however well it was engaged later (KPI-SPEC §2)."""
+    data = generated(11)
+    first: dict[str, dt.date] = {}
+    undated = {e.bootcamp_id for e in data.engagements if e.recorded_date is None}
+    for e in data.engagements:
+        if e.recorded_date is not None and e.reached:
+            first[e.bootcamp_id] = min(first.get(e.bootcamp_id, e.recorded_date), e.recorded_date)
+    months = history(fixture_rules(), data, month_ends(D("2023-05-01"), D("2025-07-31")))
+    checked = 0
+    for when, results in months:
+        for r in results:
+            if r.kpi != "employer_engagement" or r.scope != "bootcamp" or r.group in undated:
+                continue
+            if r.group not in first or when < first[r.group]:
+                assert (r.status, r.denominator) == ("no_data", 0), (when, r.group)
+                checked += 1
+            else:
+                assert r.denominator > 0, (when, r.group)
+    assert checked > 100
+    may_2023 = next(rs for w, rs in months if w == D("2023-05-31"))
+    programme = next(r for r in may_2023 if (r.kpi, r.scope) == ("employer_engagement",
+                                                                 "programme"))
+    # months before any bootcamp: only the undated engagements that were reached exist
+    reached_undated = sum(1 for e in data.engagements if e.recorded_date is None and e.reached)
+    assert programme.denominator == reached_undated

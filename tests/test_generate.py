@@ -275,3 +275,19 @@ def test_sample_is_the_documented_generation() -> None:
     """examples/sample is ``generate(150, seed=41)`` written out; regenerate it if this fails."""
     data_mod = pytest.importorskip("kpidsl.data.csvfiles")
     assert data_mod.load_data(SAMPLE) == generate(**SAMPLE_ARGS)
+
+
+def test_engagements_are_recorded_around_their_bootcamp(big: Dataset) -> None:
+    """Most engagements are recorded from eight weeks before their bootcamp starts to its end;
+    a few carry no date (older records, which exist at every as-of date)."""
+    camps = {b.bootcamp_id: b for b in big.bootcamps}
+    undated = [e for e in big.engagements if e.recorded_date is None]
+    assert 0.04 < len(undated) / len(big.engagements) < 0.12
+    before = 0
+    for e in big.engagements:
+        if e.recorded_date is not None:
+            camp = camps[e.bootcamp_id]
+            assert camp.start_date - dt.timedelta(days=56) <= e.recorded_date <= camp.end_date
+            assert e.recorded_date <= SNAPSHOT
+            before += e.recorded_date < camp.start_date
+    assert before > len(big.engagements) / 2  # mostly at the design stage

@@ -16,6 +16,7 @@ from kpidsl.cli import main
 from kpidsl.engines.python import reused_definitions
 from kpidsl.language import limits
 from kpidsl.language.parser import parse
+from kpidsl.plan.lower import lower
 
 D = dt.date
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sample"
@@ -82,7 +83,7 @@ def test_a_definition_chain_is_remembered_for_every_consumer(tmp_path, consumer,
     """`c25` would take 2**25 steps per learner unless each `c` is remembered; before the fix
     only KPI clauses shared them, and a finding, an action or a measure ran for ever."""
     rules = kpidsl.load_rules(_shipped(tmp_path, _CHAIN + _CONSUMERS[consumer]))
-    assert {("learner", f"c{i}") for i in range(1, 25)} <= reused_definitions(rules)
+    assert {("learner", f"c{i}") for i in range(1, 25)} <= reused_definitions(lower(rules))
     code, out, _ = _run(capsys, "evaluate", "--data", str(SAMPLE), "--rules",
                         str(tmp_path / "rules"), *AS_OF, "--format", "json")
     assert code == 0 and "deep" in out
@@ -416,17 +417,21 @@ def test_an_unclosed_text_is_read_in_bounded_memory(tmp_path, opening):
     done = subprocess.run([sys.executable, "-m", "kpidsl", "check", str(folder)],
                           capture_output=True, preexec_fn=limit, check=False, timeout=600)
     assert done.returncode == 1, done.stderr[-2000:]
-    assert re.search(rb"x\.kpi:[12]:\d+: error: unexpected character", done.stderr)
+    assert re.search(rb"x\.kpi:[12]:\d+: error: this text is never closed", done.stderr)
 
 
 def test_a_rule_the_sql_engine_cannot_translate_is_evaluated_and_reported(tmp_path, capsys):
     """The fuzzer's `define d0 for learner: 0 day`: the SQL generator has no constant
-    duration; evaluating falls back to the reference engine, `kpidsl sql` says why."""
+    duration; DuckDB says so with a place (not exit 3), the Python engine evaluates it, and
+    `kpidsl sql` says why."""
     rules = _folder(tmp_path, "define d0 for learner: 0 day\nkpi k:\n  title: \"T\"\n"
                     "  population: learners\n  counted when: completion_date + d0 > as_of\n"
                     "  target: at least 1%\n")
     code, out, err = _run(capsys, "evaluate", "--data", str(SAMPLE), "--rules", str(rules),
                           *AS_OF, "--format", "json")
+    assert code == 1 and "x.kpi:1:" in err and "--engine python" in err
+    code, out, err = _run(capsys, "evaluate", "--data", str(SAMPLE), "--rules", str(rules),
+                          *AS_OF, "--format", "json", "--engine", "python")
     assert (code, err) == (0, "") and '"kpi": "k"' in out
     code, _, err = _run(capsys, "sql", "k", "--rules", str(rules))
     assert code == 1 and "x.kpi:2:1: error: kpi k cannot be written in SQL: a constant" in err

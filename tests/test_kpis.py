@@ -15,6 +15,7 @@ import pytest
 
 import kpidsl
 from cohort import (
+    FIXTURE_RULES,
     GROUPS,
     KPIS,
     LATE,
@@ -583,7 +584,7 @@ def test_report_lookup_and_json():
     assert (r.scope, r.group, r.numerator, r.denominator) == ("programme", "all", 1, 5)
     with pytest.raises(KeyError):
         rep.result("no_such_kpi")
-    doc = json.loads(json.dumps(rep.to_json()))
+    doc = json.loads(rep.to_json())
     assert doc["as_of"] == LATE.isoformat()
     assert set(doc) >= {"as_of", "results", "findings", "actions"}
     row = next(x for x in doc["results"] if (x["kpi"], x["group"]) == ("learner_dropout", "B1"))
@@ -600,7 +601,7 @@ def test_an_inconsistent_data_set_is_refused_naming_the_record():
         learners=[learner("L1", bootcamp_id="NOPE")],
     )
     with pytest.raises(kpidsl.DataError) as e:  # the documented exception of evaluate()
-        kpidsl.evaluate(kpidsl.load_rules(), ds, as_of=LATE)
+        kpidsl.evaluate(kpidsl.load_rules(FIXTURE_RULES), ds, as_of=LATE)
     assert "L1" in e.value.render()  # which learner is wrong
     assert "NOPE" in e.value.render()
 
@@ -610,7 +611,7 @@ def test_an_inconsistent_data_set_is_refused_naming_the_record():
 
 def _copy_rules(tmp_path: Path) -> Path:
     folder = tmp_path / "rules"
-    shutil.copytree(kpidsl.default_rules_path(), folder)
+    shutil.copytree(FIXTURE_RULES, folder)
     return folder
 
 

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 import kpidsl
+from cohort import FIXTURE_RULES
 from kpidsl.cli import main
 from kpidsl.engines.python import reused_definitions
+from kpidsl.plan.lower import lower
 
 D = dt.date
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sample"
@@ -21,7 +23,7 @@ SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sample"
 def _rules(tmp_path: Path, text: str, *, shipped: bool = False) -> Path:
     folder = tmp_path / "rules"
     if shipped:
-        shutil.copytree(kpidsl.default_rules_path(), folder)
+        shutil.copytree(FIXTURE_RULES, folder)
     else:
         folder.mkdir()
     (folder / "extra.kpi").write_text(text, encoding="utf-8")
@@ -38,7 +40,7 @@ def _errors(folder: Path) -> str:
                                    D(9999, 12, 31)])
 def test_any_as_of_date_evaluates(as_of):
     """Dates at the ends of the calendar, and before the first version of a dated table."""
-    report = kpidsl.evaluate(kpidsl.load_rules(), kpidsl.load_data(SAMPLE), as_of=as_of)
+    report = kpidsl.evaluate(kpidsl.load_rules(FIXTURE_RULES), kpidsl.load_data(SAMPLE), as_of=as_of)
     assert {r.status for r in report.results} <= {"met", "not_met", "on_track", "at_risk",
                                                   "no_data"}
 
@@ -46,7 +48,7 @@ def test_any_as_of_date_evaluates(as_of):
 def test_a_target_with_no_version_in_force_is_no_data_with_a_finding():
     """The tolerances start in 2020/21; on 30 September 2020 the point judged is R12 of
     2019/20, before them: no status can be given, and the report says why."""
-    report = kpidsl.evaluate(kpidsl.load_rules(), kpidsl.load_data(SAMPLE),
+    report = kpidsl.evaluate(kpidsl.load_rules(FIXTURE_RULES), kpidsl.load_data(SAMPLE),
                              as_of=D(2020, 9, 30))
     delivery = [r for r in report.results if r.kpi == "delivery_against_profile"]
     assert delivery and {r.status for r in delivery} == {"no_data"}
@@ -55,7 +57,7 @@ def test_a_target_with_no_version_in_force_is_no_data_with_a_finding():
         "no target is in force on 2020-09-30: a dated table the target reads has no version "
         "then, so every status is no_data"]
     # the spec's R12 of 2021/22 (judged on 30 October 2022) has its 5% tolerance
-    later = kpidsl.evaluate(kpidsl.load_rules(), kpidsl.load_data(SAMPLE), as_of=D(2022, 10, 30))
+    later = kpidsl.evaluate(kpidsl.load_rules(FIXTURE_RULES), kpidsl.load_data(SAMPLE), as_of=D(2022, 10, 30))
     r = later.result("delivery_against_profile", "programme", "all")
     assert r.target is not None and r.target == 1 - Decimal("0.05")
 
@@ -190,10 +192,10 @@ def test_reused_definitions_are_analysed_once_each(tmp_path):
               "kpi k:\n  title: \"T\"\n  population: learners where d0\n"
               "  counted when: d0\n  target: at least 1%\n")
     rules = kpidsl.load_rules(_rules(tmp_path, chain, shipped=True))
-    assert ("learner", "d0") in reused_definitions(rules)  # population and counted both read it
+    assert ("learner", "d0") in reused_definitions(lower(rules))  # population and counted both read it
 
 
 def test_a_test_file_is_run_with_its_rule_set(capsys):
-    test_file = kpidsl.default_rules_path() / "tests" / "03_learner_dropout_test.kpi"
+    test_file = FIXTURE_RULES / "tests" / "03_learner_dropout_test.kpi"
     assert main(["test", str(test_file)]) == 0
     assert "0 failed" in capsys.readouterr().out

@@ -260,11 +260,11 @@ r.kpi:2:10: error: unexpected character `\u201c`
     pytest.param(
         'kpi x:\n  title: "X"\n  population: learners where\n',
         """\
-r.kpi:3:29: error: the file ends in the middle of a rule
+r.kpi:1:1: error: the file ends in the middle of the kpi `x` that begins here
+  1 | kpi x:
+    | ^^^^^
   2 |   title: "X"
-  3 |   population: learners where
-    |                             ^
-  hint: expected a value or a condition: a name, a number, a percentage, a date, a quoted text, `not`, `-`, `(` or `{`
+  hint: after `population: learners where` on line 3, expected a value or a condition: a name, a number, a percentage, a date, a quoted text, `not`, `-`, `(` or `{`
 
 1 error""",
         id="missing-expression-at-end-of-file",
@@ -272,13 +272,12 @@ r.kpi:3:29: error: the file ends in the middle of a rule
     pytest.param(
         # Trailing blank lines must not move the location away from the unfinished rule.
         'kpi x:\n  counted when: a and\n\n\n',
-        "r.kpi:2:22: error: the file ends in the middle of a rule\n"
+        "r.kpi:1:1: error: the file ends in the middle of the kpi `x` that begins here\n"
         "  1 | kpi x:\n"
+        "    | ^^^^^\n"
         "  2 |   counted when: a and\n"
-        "    |                      ^\n"
-        "  3 | \n"
-        "  hint: expected a value or a condition: a name, a number, a percentage, a date, "
-        "a quoted text, `not`, `-`, `(` or `{`\n"
+        "  hint: after `counted when: a and` on line 2, expected a value or a condition: a "
+        "name, a number, a percentage, a date, a quoted text, `not`, `-`, `(` or `{`\n"
         "\n"
         "1 error",
         id="missing-expression-then-blank-lines",

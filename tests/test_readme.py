@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import kpidsl
+from cohort import FIXTURE_RULES
 from kpidsl.language.parser import parse
 from kpidsl.tools.testing import run_tests
 
@@ -27,7 +28,7 @@ def test_the_test_example_passes_on_the_shipped_rules(tmp_path):
     tests = [b for b in BLOCKS if b.lstrip().startswith("test ")]
     assert tests
     folder = tmp_path / "rules"
-    shutil.copytree(kpidsl.default_rules_path(), folder, ignore=shutil.ignore_patterns("tests"))
+    shutil.copytree(FIXTURE_RULES, folder, ignore=shutil.ignore_patterns("tests"))
     (folder / "readme_test.kpi").write_text("\n".join(tests), encoding="utf-8")
     report = run_tests(kpidsl.load_rules(folder))
     assert (report.passed, report.failed) == (len(tests), 0)

@@ -46,9 +46,7 @@ PAID = dataset([co_funded("L")], payments=[payment("L", "100.00", "2024-02-01"),
 LEAP = dataset([completer("L", "2024-02-29")])
 
 
-@pytest.mark.parametrize(
-    ("ds", "condition", "expected"),
-    [
+CASES = [
         # missing values
         (BLANK, "completion_date > 2024-01-01", False),
         (BLANK, "completion_date <= 2024-01-01", False),
@@ -97,8 +95,10 @@ LEAP = dataset([completer("L", "2024-02-29")])
         (DONE, "1 / 3 + 1 / 3 + 1 / 3 = 1", True),  # exact fractions, not floats
         (DONE, "0.1 + 0.2 = 0.3", True),
         (DONE, "12.5% * 8 = 100%", True),
-    ],
-)
+]
+
+
+@pytest.mark.parametrize(("ds", "condition", "expected"), CASES)
 def test_expression(tmp_path: Path, ds, condition: str, expected: bool):
     assert counted(tmp_path, condition, ds) is expected
 

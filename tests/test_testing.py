@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 import kpidsl
+from cohort import FIXTURE_RULES
+from kpidsl.api import load_rules, rules_fingerprint
 from kpidsl.cli import main
 from kpidsl.tools.testing import build_dataset, render, run_tests
 
@@ -262,8 +264,8 @@ kpi completers:
     assert cov["completers"].possible_statuses == ("met", "not_met")
 
 
-def test_shipped_rules_have_tests_for_every_kpi_and_they_pass():
-    report = run_tests(kpidsl.load_rules())
+def test_fixture_rules_have_tests_for_every_kpi_and_they_pass():
+    report = run_tests(kpidsl.load_rules(FIXTURE_RULES))
     failures = [f"{o.name}: {f.location}: {f.message}: {f.expected} / {f.actual}"
                 for o in report.outcomes for f in o.failures]
     assert failures == []
@@ -284,8 +286,10 @@ def test_cli_all_pass(capsys, tmp_path):
     out = capsys.readouterr().out
     assert code == 0
     lines = out.splitlines()
-    assert lines[0] == "PASS  one_in_five"  # a pass needs no location; a failure shows it
-    assert lines[1] == "1 passed, 0 failed"
+    fingerprint = rules_fingerprint(load_rules(path.parent))[:12]
+    assert lines[0] == f"Rules: {path.parent} (fingerprint {fingerprint})"
+    assert lines[1] == "PASS  one_in_five"  # a pass needs no location; a failure shows it
+    assert lines[2] == "1 passed, 0 failed"
     assert "Coverage" in out and "learner_dropout: 1 test;" in out
 
 
@@ -308,17 +312,17 @@ def test_cli_rule_errors_exit_1_and_missing_paths_exit_2(capsys, tmp_path):
     assert main(["test", str(tmp_path / "nowhere")]) == 2
 
 
-def test_cli_shipped_rules_as_a_real_process():
+def test_cli_working_rules_as_a_real_process():
     done = subprocess.run([sys.executable, "-m", "kpidsl", "test"], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(r"^\d+ passed, 0 failed$", done.stdout, re.M)
 
 
-def test_raising_the_dropout_maximum_alone_fails_the_shipped_tests(capsys, tmp_path):
+def test_raising_the_dropout_maximum_alone_fails_the_rule_tests(capsys, tmp_path):
     """A policy edit that no test notices is a gap: 20% → 25% must fail a test."""
     rules = tmp_path / "rules"
-    shutil.copytree(kpidsl.default_rules_path(), rules)
+    shutil.copytree(FIXTURE_RULES, rules)
     dropout = rules / "03_learner_dropout.kpi"
     text = dropout.read_text(encoding="utf-8")
     assert text.count("target: at most 20%") == 1
@@ -333,9 +337,9 @@ def test_raising_the_dropout_maximum_alone_fails_the_shipped_tests(capsys, tmp_p
 
 @pytest.mark.parametrize("edit", [("R04: 15%", "R04: 20%"), ("sme: 10%", "sme: 9%"),
                                   ("target: at least 75%", "target: at least 70%")])
-def test_other_policy_edits_fail_the_shipped_tests(capsys, tmp_path, edit):
+def test_other_policy_edits_fail_the_rule_tests(capsys, tmp_path, edit):
     rules = tmp_path / "rules"
-    shutil.copytree(kpidsl.default_rules_path(), rules)
+    shutil.copytree(FIXTURE_RULES, rules)
     old, new = edit
     (path,) = [p for p in rules.glob("*.kpi") if old in p.read_text(encoding="utf-8")]
     path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
@@ -346,7 +350,7 @@ def test_other_policy_edits_fail_the_shipped_tests(capsys, tmp_path, edit):
 def test_expected_counts_of_findings_and_actions(tmp_path):
     """`expect N action NAME` counts what a rule lists; a wrong count names what was listed."""
     folder = tmp_path / "rules"
-    shutil.copytree(kpidsl.default_rules_path(), folder, ignore=shutil.ignore_patterns("tests"))
+    shutil.copytree(FIXTURE_RULES, folder, ignore=shutil.ignore_patterns("tests"))
     (folder / "t.kpi").write_text(
         "test unreachable:\n"
         "  as of: 2025-03-31\n"
@@ -366,7 +370,7 @@ def test_expected_counts_of_findings_and_actions(tmp_path):
 
 def test_expected_entries_must_name_a_rule(tmp_path):
     folder = tmp_path / "rules"
-    shutil.copytree(kpidsl.default_rules_path(), folder, ignore=shutil.ignore_patterns("tests"))
+    shutil.copytree(FIXTURE_RULES, folder, ignore=shutil.ignore_patterns("tests"))
     (folder / "t.kpi").write_text(
         "test t:\n  as of: 2025-03-31\n  given:\n    provider P1\n"
         "  expect 1 action employer_unreachabel\n")

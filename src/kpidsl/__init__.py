@@ -4,7 +4,10 @@ The package is laid out by stage:
 
 - ``language``: rule-file text and spans (``source``), the grammar (``kpi.lark``) and
   ``parser``, the ``ast``, the ``checker``, the ``builtins`` registry and the ``formatter``;
-- ``engines``: what runs a checked rule set on data (``python``, the reference engine);
+- ``plan``: the checked rules lowered into one typed plan (``nodes``, ``lower``), and the
+  ``status`` function every engine shares;
+- ``engines``: what runs the plan on data: ``python`` (the reference), ``sql`` (the SQL
+  generator), ``duckdb`` (the default) and ``spark``;
 - ``data``: the typed ``records``, the CSV contract (``csvfiles``) and synthetic data
   (``generate``);
 - ``outputs``: the ``report`` and its formats;
@@ -16,18 +19,25 @@ The package is laid out by stage:
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from kpidsl.version import __version__ as __version__
+
 #: Where each public name lives. Names are imported when first used, so that ``kpidsl --help``
 #: and ``import kpidsl`` cost almost nothing until the library is really used.
 _EXPORTS = {
-    **dict.fromkeys(("default_rules_path", "evaluate", "load_rules"), "kpidsl.api"),
-    **dict.fromkeys(("load_data", "write_data"), "kpidsl.data.csvfiles"),
+    **dict.fromkeys(("Explanation", "as_date", "check", "default_rules_path", "diff",
+                     "evaluate", "explain", "find_group", "history", "load_rules", "month_ends",
+                     "rules_fingerprint", "test"), "kpidsl.api"),
+    **dict.fromkeys(("data_fingerprint", "load_data", "write_data"), "kpidsl.data.csvfiles"),
     **dict.fromkeys(("Bootcamp", "Dataset", "Employer", "Engagement", "Interview", "Learner",
                      "Payment", "Profile", "Provider"), "kpidsl.data.records"),
-    **dict.fromkeys(("Entry", "Result"), "kpidsl.engines.python"),
+    **dict.fromkeys(("Entry", "Reason", "Result", "Verdict"), "kpidsl.engines.python"),
     "RuleSet": "kpidsl.language.checker",
-    **dict.fromkeys(("DataError", "Diagnostic", "KpidslError", "RuleError"),
-                    "kpidsl.language.source"),
-    "Report": "kpidsl.outputs.report",
+    **dict.fromkeys(("DataError", "Diagnostic", "KpidslError", "NotFoundError", "RuleError",
+                     "UsageError"), "kpidsl.language.source"),
+    **dict.fromkeys(("Scope", "Status"), "kpidsl.language.vocabulary"),
+    **dict.fromkeys(("Change", "Diff", "Report"), "kpidsl.outputs.report"),
+    **dict.fromkeys(("Verification", "record_evidence", "verify"), "kpidsl.tools.evidence"),
+    "TestReport": "kpidsl.tools.testing",
 }
 
 
@@ -40,8 +50,22 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from kpidsl.api import default_rules_path, evaluate, load_rules
-    from kpidsl.data.csvfiles import load_data, write_data
+    from kpidsl.api import (
+        Explanation,
+        as_date,
+        check,
+        default_rules_path,
+        diff,
+        evaluate,
+        explain,
+        find_group,
+        history,
+        load_rules,
+        month_ends,
+        rules_fingerprint,
+        test,
+    )
+    from kpidsl.data.csvfiles import data_fingerprint, load_data, write_data
     from kpidsl.data.records import (
         Bootcamp,
         Dataset,
@@ -53,33 +77,65 @@ if TYPE_CHECKING:
         Profile,
         Provider,
     )
-    from kpidsl.engines.python import Entry, Result
+    from kpidsl.engines.python import Entry, Reason, Result, Verdict
     from kpidsl.language.checker import RuleSet
-    from kpidsl.language.source import DataError, Diagnostic, KpidslError, RuleError
-    from kpidsl.outputs.report import Report
+    from kpidsl.language.source import (
+        DataError,
+        Diagnostic,
+        KpidslError,
+        NotFoundError,
+        RuleError,
+        UsageError,
+    )
+    from kpidsl.language.vocabulary import Scope, Status
+    from kpidsl.outputs.report import Change, Diff, Report
+    from kpidsl.tools.evidence import Verification, record_evidence, verify
+    from kpidsl.tools.testing import TestReport
 
 __all__ = [
     "Bootcamp",
+    "Change",
     "DataError",
     "Dataset",
     "Diagnostic",
+    "Diff",
     "Employer",
     "Engagement",
     "Entry",
+    "Explanation",
     "Interview",
     "KpidslError",
     "Learner",
+    "NotFoundError",
     "Payment",
     "Profile",
     "Provider",
+    "Reason",
     "Report",
     "Result",
     "RuleError",
     "RuleSet",
+    "Scope",
+    "Status",
+    "TestReport",
+    "UsageError",
+    "Verdict",
+    "Verification",
+    "as_date",
+    "check",
+    "data_fingerprint",
     "default_rules_path",
+    "diff",
     "evaluate",
+    "explain",
+    "find_group",
+    "history",
     "load_data",
     "load_rules",
+    "month_ends",
+    "record_evidence",
+    "rules_fingerprint",
+    "test",
+    "verify",
     "write_data",
 ]
-__version__ = "0.1.0"

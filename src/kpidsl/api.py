@@ -1,22 +1,47 @@
-"""The public entry points: load rules, load data, evaluate."""
+"""The public entry points: every command of the command line as a typed Python function.
+
+``load_rules`` and ``check`` read rule files, ``load_data`` reads a data folder, ``evaluate``,
+``history``, ``explain`` and ``diff`` evaluate, ``test`` runs the tests beside the rules. A
+date may be given as a :class:`datetime.date` or an ISO string (``"2025-03-31"``); a name that
+does not exist raises :class:`~kpidsl.language.source.NotFoundError` with the closest one.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from kpidsl.data.csvfiles import load_data
-from kpidsl.data.records import BY_CLASS, Dataset
+from kpidsl.data.records import BY_CLASS, Dataset, record_diagnostic
 from kpidsl.engines import ENGINES
-from kpidsl.engines.python import Entry, Result, describe, evaluate_kpis, evaluate_notices
-from kpidsl.language.checker import RuleSet, check
+from kpidsl.engines import python as engine
+from kpidsl.engines.python import Entry, Result, Verdict, evaluate_kpis, evaluate_notices
+from kpidsl.language import checker
+from kpidsl.language.checker import RuleSet
 from kpidsl.language.parser import parse
-from kpidsl.language.source import DataError, Diagnostic, RuleError, read_rules
-from kpidsl.outputs.report import Report
+from kpidsl.language.source import (
+    DataError,
+    Diagnostic,
+    NotFoundError,
+    RuleError,
+    UsageError,
+    read_rules,
+    suggest,
+)
+from kpidsl.language.vocabulary import Scope
+from kpidsl.outputs.report import Diff, Report, compare
 from kpidsl.plan.lower import lower
+
+if TYPE_CHECKING:
+    from kpidsl.tools.testing import TestReport
 
 StrPath = str | os.PathLike[str]
 
@@ -28,6 +53,45 @@ def default_rules_path() -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[2] / "rules"
+
+
+def working_rules_path(cwd: StrPath | None = None) -> Path:
+    """The rules every command uses when none are named: the ``rules/`` folder of the working
+    folder when it holds ``.kpi`` files (the copy policy staff edit), else the shipped rules."""
+    here = Path(cwd) / "rules" if cwd is not None else Path("rules")  # messages say rules/…
+    if here.is_dir() and any(here.rglob("*.kpi")):
+        return here
+    return default_rules_path()
+
+
+def _shipped(rules: RuleSet) -> bool:
+    """The rules came from the shipped folder (and not from a ``./rules`` that is that
+    folder, as in a checkout of kpidsl itself)."""
+    origin = Path(rules.origin or ".").resolve()
+    return origin == default_rules_path().resolve() != (Path.cwd() / "rules").resolve()
+
+
+def rules_label(rules: RuleSet) -> str:
+    """Which rules were used, in words: a folder (relative to the working folder when inside
+    it, so usually ``rules``) or ``the shipped rules, PATH``."""
+    folder = _relative(rules.origin or ".", os.getcwd())
+    return f"the shipped rules, {folder}" if _shipped(rules) else folder
+
+
+def rules_json(rules: RuleSet) -> dict[str, object]:
+    """``{"folder": …, "shipped": …, "fingerprint": …}``: which rules a JSON output was
+    computed with."""
+    return {"folder": _relative(rules.origin or ".", os.getcwd()), "shipped": _shipped(rules),
+            "fingerprint": rules_fingerprint(rules)[:12]}
+
+
+def _relative(path: str, folder: str | None) -> str:
+    """``path`` relative to ``folder`` when inside it, else ``path`` as given (``/`` always)."""
+    if folder is not None:
+        rel = os.path.relpath(os.path.abspath(path), os.path.abspath(folder))
+        if rel == "." or not rel.startswith(".."):
+            return Path(rel).as_posix()
+    return Path(path).as_posix()
 
 
 #: The last resort when rules nest beyond what the parser's and checker's limits foresee.
@@ -59,12 +123,14 @@ def rule_files(paths: Iterable[StrPath] | None = None) -> list[Path]:
 
 def load_rules(paths: Iterable[StrPath] | StrPath | None = None, *, tests: bool = True
                ) -> RuleSet:
-    """Parse and check rule files (default: the shipped rules).
+    """Parse and check rule files (default: the shipped rules; the command line's default is
+    :func:`working_rules_path`).
 
     Every file is parsed and every problem of every file is collected before
     :class:`RuleError` is raised. Names are shared across the files given. ``tests=False``
     leaves out the files of ``tests/`` folders (the tests written beside the rules), which
-    evaluating does not need.
+    evaluating does not need. The rule set's ``origin`` is the folder they came from (the
+    folders' common folder for several).
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
@@ -81,25 +147,137 @@ def load_rules(paths: Iterable[StrPath] | StrPath | None = None, *, tests: bool 
             diagnostics += e.diagnostics
     if diagnostics:
         raise RuleError(diagnostics)
+    origin = os.path.commonpath([str(f.parent) for f in files])
     try:
-        return check(parsed)
+        return attrs.evolve(checker.check(parsed), origin=origin)
+    except RuleError as e:
+        raise _defined_elsewhere(e, files) from None
     except RecursionError:
         raise RuleError([_TOO_DEEP]) from None
 
 
-def _run(rules: RuleSet, data: Dataset | StrPath, dates: list[dt.date], engine: str | None,
+_UNKNOWN = re.compile(r"unknown name `(\w+)`")
+
+
+def _defined_elsewhere(e: RuleError, files: list[Path]) -> RuleError:
+    """A draft checked on its own that uses a shared definition: say where the name is
+    defined, in the rules the commands use (``./rules`` or the shipped rules)."""
+    home = working_rules_path().resolve()
+    if not any(_UNKNOWN.match(d.message) for d in e.diagnostics) or any(
+            home == f.resolve().parent or home in f.resolve().parents for f in files):
+        return e
+    try:
+        shared = load_rules(home)
+    except RuleError:
+        return e
+    where = {name: d.span.file for (_, name), d in shared.definitions.items()}
+    where.update({name: t.span.file for name, t in shared.tables.items()})
+    where.update({name: x.span.file for name, x in shared.schedules.items()})
+    out = []
+    for d in e.diagnostics:
+        m = _UNKNOWN.match(d.message)
+        if m and m[1] in where:
+            d = attrs.evolve(d, hint=f"`{m[1]}` is defined in {_relative(where[m[1]], os.getcwd())}"
+                             "; check the folder, not the file (put the draft in that folder "
+                             "and run `kpidsl check`)")
+        out.append(d)
+    return RuleError(out)
+
+
+def check(paths: Iterable[StrPath] | StrPath | None = None) -> tuple[Diagnostic, ...]:
+    """Every problem of the rule files (default: the shipped rules); empty when they check.
+
+    The same as :func:`load_rules`, but the problems are returned rather than raised.
+    """
+    try:
+        load_rules(paths)
+    except RuleError as e:
+        return e.diagnostics
+    return ()
+
+
+def test(rules: RuleSet | Iterable[StrPath] | StrPath | None = None) -> TestReport:
+    """Run the tests written beside the rules (a rule set, or rule files to load; default: the
+    shipped rules): each outcome, and what the tests cover of each KPI."""
+    from kpidsl.tools.testing import run_tests  # which runs evaluate
+
+    return run_tests(rules if isinstance(rules, RuleSet) else load_rules(rules))
+
+
+def as_date(value: dt.date | str, what: str = "as_of") -> dt.date:
+    """A date given as a :class:`datetime.date` or written ``YYYY-MM-DD``; anything else is a
+    :class:`~kpidsl.language.source.UsageError` that says what to write."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            if len(value) == 10 and value[4] == value[7] == "-":
+                return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+        raise UsageError(f"{what}: {value!r} is not a date", "write YYYY-MM-DD, e.g. 2025-03-31")
+    raise UsageError(f"{what}: expected a datetime.date or a YYYY-MM-DD string, not "
+                     f"{type(value).__name__} {value!r}")
+
+
+def _today_or(value: dt.date | str | None) -> dt.date:
+    return dt.date.today() if value is None else as_date(value)
+
+
+Engine = str | Any
+"""An engine's name (``"duckdb"``, ``"python"``, ``"spark"``), a DuckDB connection or a
+``SparkSession``."""
+Data = Dataset | StrPath | Mapping[str, Any] | None
+"""A data folder, records built in Python, or (for a DuckDB connection or a SparkSession) the
+tables it already has: ``None``, or a mapping of contract names to DataFrames."""
+
+
+def _sql_engine(engine: Engine) -> Any:
+    """The SQL engine object for ``engine``; ``None`` for the Python engine."""
+    if engine == "python":
+        return None
+    if engine in ("duckdb", "spark") or not isinstance(engine, str):
+        if engine == "duckdb" or _is_duckdb(engine):
+            from kpidsl.engines.duckdb import DuckDBEngine
+
+            return DuckDBEngine(None if engine == "duckdb" else engine)
+        from kpidsl.engines.spark import SparkEngine
+
+        return SparkEngine(None if engine == "spark" else engine)
+    raise NotFoundError(f"no engine called {engine!r}", suggest(str(engine), ENGINES)
+                        or "the engines are " + ", ".join(ENGINES))
+
+
+def engine_name(data: Data, engine: Engine | None = None) -> str:
+    """The name of the engine that evaluates ``data`` (for the report's audit): ``engine``'s
+    own, the engine of a DuckDB connection or a SparkSession, or by default DuckDB for a data
+    folder and Python for records built in Python."""
+    if engine is None:
+        return "duckdb" if isinstance(data, str | os.PathLike) else "python"
+    if isinstance(engine, str):
+        return engine
+    return "duckdb" if _is_duckdb(engine) else "spark"
+
+
+def _is_duckdb(connection: Any) -> bool:
+    """A DuckDB connection (its class lives in ``duckdb``, or ``_duckdb`` since DuckDB 1.4)."""
+    return type(connection).__module__.lstrip("_").startswith("duckdb")
+
+
+def _run(rules: RuleSet, data: Data, dates: list[dt.date], engine: Engine | None,
          entries: bool) -> tuple[dict[dt.date, list[Result]], list[Entry], list[Entry],
                                  list[Diagnostic]]:
     """Results at each date (and, with ``entries``, the findings and the actions at the
     first date) from the engine chosen: DuckDB for a data folder, Python for records built
     in Python, unless ``engine`` says otherwise."""
-    folder = not isinstance(data, Dataset)
-    engine_given = engine is not None
-    engine = engine or ("duckdb" if folder else "python")
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}: the engines are {', '.join(ENGINES)}")
+    folder = isinstance(data, str | os.PathLike)
+    db = _sql_engine(engine or ("duckdb" if folder else "python"))
     when = dates[0]
-    if engine == "python":
+    if db is None:
+        if not (folder or isinstance(data, Dataset)):
+            raise ValueError("the Python engine evaluates a data folder or a Dataset")
         dataset = load_data(data) if folder else data  # type: ignore[arg-type]
         _check_data(dataset)
         try:
@@ -112,47 +290,66 @@ def _run(rules: RuleSet, data: Dataset | StrPath, dates: list[dt.date], engine: 
         except RecursionError:
             raise RuleError([_TOO_DEEP]) from None
         return results, findings, actions, list(dataset.notices)
-    import duckdb
-
-    from kpidsl.engines.duckdb import DuckDBEngine
     from kpidsl.engines.sql import Unsupported
 
     try:
-        db = DuckDBEngine()
         if folder:
-            db.load_folder(data)  # type: ignore[arg-type]
+            db.load_folder(data)
+        elif isinstance(data, Dataset):
+            _check_data(data)
+            db.load_dataset(data)
         else:
-            _check_data(data)  # type: ignore[arg-type]
-            db.load_dataset(data)  # type: ignore[arg-type]
+            db.use_tables(data)
         the_plan = lower(rules)
         results = db.results(the_plan, dates)
         findings = db.entries(the_plan, when, "finding") if entries else []
         actions = db.entries(the_plan, when, "action") if entries else []
-    except (duckdb.DataError, Unsupported) as e:
+    except Unsupported as e:
+        sources = {f.path: f.source for f in rules.files}
+        message = f"the {db.name} engine cannot compute this exactly: {e.what}"
+        hint = "evaluate these rules with the Python engine (--engine python)"
+        raise RuleError([Diagnostic.at(e.span, message, hint=hint, source=sources.get(
+            e.span.file)) if e.span else Diagnostic(message=message, hint=hint)]) from None
+    except Exception as e:
+        if not _unrepresentable(e):
+            raise
         # A number the contract allows (limits.MAX_DIGITS) but SQL's types do not hold (an
-        # integer of 19+ digits, an amount of 29+ before the point), or a rule the SQL engine
-        # cannot translate: the reference engine answers instead, unless DuckDB was asked for.
-        if engine_given:
-            what = "a rule" if isinstance(e, Unsupported) else "a value of this data set"
-            raise DataError([Diagnostic(message=f"the DuckDB engine cannot evaluate {what}: "
-                                        f"{str(e).splitlines()[0][:200]}",
-                                        hint="use --engine python")]) from None
-        return _run(rules, data, dates, "python", entries)
+        # integer of 19+ digits, an amount of 29+ before the point): the reference engine
+        # holds every value exactly, so it answers, unless another engine was asked for.
+        if engine is None and (folder or isinstance(data, Dataset)):
+            return _run(rules, data, dates, "python", entries)
+        raise DataError([Diagnostic(message=f"the {db.name} engine cannot hold a value of "
+                                    f"this data set: {str(e).splitlines()[0][:200]}",
+                                    hint="evaluate it with the Python engine "
+                                    "(--engine python)")]) from None
     return results, findings, actions, list(db.notices)
 
 
-def evaluate(rules: RuleSet, data: Dataset | StrPath, as_of: dt.date | None = None,
-             engine: str | None = None) -> Report:
+def _unrepresentable(e: Exception) -> bool:
+    """Whether a SQL engine failed on a value too large for its types (DuckDB's conversion
+    and out-of-range errors)."""
+    try:
+        import duckdb
+    except ImportError:  # pragma: no cover - duckdb is a dependency
+        return False
+    return isinstance(e, duckdb.ConversionException | duckdb.OutOfRangeException)
+
+
+def evaluate(rules: RuleSet, data: Data, as_of: dt.date | str | None = None,
+             engine: Engine | None = None) -> Report:
     """Every KPI for every bootcamp, provider and the programme, as of a date (default: today).
 
     ``data`` is a data folder (read by the engine itself) or a :class:`Dataset`. ``engine``
-    is ``"duckdb"`` (the default for a folder: SQL on the embedded DuckDB) or ``"python"``
-    (the default for a ``Dataset``: the reference engine); both give identical results.
+    is ``"duckdb"`` (the default for a folder: SQL on the embedded DuckDB), ``"python"``
+    (the default for a ``Dataset``: the reference engine) or ``"spark"`` (a local Spark), or
+    a DuckDB connection or a ``SparkSession`` of your own; every engine gives the same
+    results. With a connection or session, ``data`` may also be ``None`` (its tables named
+    after the contract's files are read) or a mapping of those names to DataFrames.
 
     Raises :class:`~kpidsl.language.source.DataError`, naming each record, if ``data`` breaks
     the contract (a data set built in Python is held to the same rules as one read from CSV).
     """
-    when = as_of or dt.date.today()
+    when = _today_or(as_of)
     results, findings, actions, notices = _run(rules, data, [when], engine, entries=True)
     untargeted = dict.fromkeys(r.kpi for r in results[when] if r.target is None)
     findings = [*_loader_notices(notices), *findings,
@@ -161,17 +358,45 @@ def evaluate(rules: RuleSet, data: Dataset | StrPath, as_of: dt.date | None = No
                         "reads has no version then, so every status is no_data")
                   for kpi in untargeted)]
     return Report(as_of=when, results=tuple(results[when]), findings=tuple(findings),
-                  actions=tuple(actions))
+                  actions=tuple(actions), rules_fingerprint=rules_fingerprint(rules),
+                  engine=engine_name(data, engine),
+                  data=data if isinstance(data, Dataset | str | os.PathLike) else None)
+
+
+def rule_texts(rules: RuleSet) -> dict[str, str]:
+    """The text of each rule file that can change a figure, by its path relative to the
+    folder that holds them all (``/``-separated), with line ends normalised to ``\n``; sorted
+    by path. The tests written beside the rules (files in a ``tests`` folder) change no figure
+    and are left out, so loading them or not gives the same fingerprint."""
+    files = [f for f in rules.files if Path(f.path).parent.name != "tests"]
+    paths = [os.path.abspath(f.path) for f in files]
+    root = os.path.commonpath([os.path.dirname(p) for p in paths]) if paths else ""
+    texts = {Path(os.path.relpath(p, root)).as_posix():
+             f.source.replace("\r\n", "\n").replace("\r", "\n")
+             for p, f in zip(paths, files, strict=True)}
+    return dict(sorted(texts.items()))
+
+
+def rules_fingerprint(rules: RuleSet) -> str:
+    """The sha256 (hex) of a rule set: over each file's relative path and text (line ends
+    normalised), in order of path (:func:`rule_texts`: the tests beside the rules are left
+    out). The same files give the same fingerprint wherever they
+    are and whatever their line ends; any other change of any file changes it."""
+    h = hashlib.sha256()
+    for path, text in rule_texts(rules).items():
+        data = text.encode("utf-8")
+        h.update(f"{path}\n{len(data)}\n".encode())
+        h.update(data)
+    return h.hexdigest()
 
 
 def _check_data(data: Dataset) -> None:
     """Raise a :class:`DataError` naming every record that breaks the contract."""
     problems = data.problems()
     if problems:
-        raise DataError([Diagnostic(
-            message=f"{describe(BY_CLASS[type(r)].name, r)}: {field}: {m}",
-            file=BY_CLASS[type(r)].file if r.line else None, line=r.line,
-        ) for r, field, m in problems])
+        raise DataError([record_diagnostic(r, field, m, line=r.line,
+                                           file=BY_CLASS[type(r)].file if r.line else None)
+                         for r, field, m in problems])
 
 
 def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -184,19 +409,102 @@ def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
     return out
 
 
-def history(rules: RuleSet, data: Dataset | StrPath, dates: Iterable[dt.date],
-            engine: str | None = None) -> list[tuple[dt.date, list[Result]]]:
-    """Every KPI for every group at each date, for trends.
+def history(rules: RuleSet, data: Data, dates: Iterable[dt.date | str],
+            engine: Engine | None = None) -> list[tuple[dt.date, list[Result]]]:
+    """Every KPI for every group at each date, for trends (:func:`month_ends` gives the last
+    day of each month of a period).
 
-    The data is read and checked once. The DuckDB engine evaluates every date in one pass
-    over the data; the Python engine one date at a time. Findings do not depend on the date
+    The data is read and checked once. The SQL engines evaluate every date in one pass over
+    the data; the Python engine one date at a time. ``data`` and ``engine`` are as for
+    :func:`evaluate`. Findings do not depend on the date
     and actions are about one date, so neither is repeated here: use :func:`evaluate`.
     """
-    days = list(dates)
+    days = [as_date(d, "dates") for d in dates]
     if not days:
         return []
     results = _run(rules, data, days, engine, entries=False)[0]
     return [(d, results[d]) for d in days]
+
+
+@attrs.frozen(kw_only=True)
+class Explanation:
+    """Why each record of a KPI's population in one group counts, or does not."""
+
+    as_of: dt.date
+    result: Result
+    """The KPI's result for the group, which the verdicts add up to."""
+    verdicts: tuple[Verdict, ...]
+    """One per record of the population in the group, in data order."""
+
+
+def explain(rules: RuleSet, data: Dataset | StrPath, kpi: str, group: str = "all",
+            as_of: dt.date | str | None = None) -> Explanation:
+    """Each record of ``kpi``'s population in ``group`` with its verdict (counted, not counted,
+    pending), the clause that decided it and the values that clause read.
+
+    ``group`` is ``all``, a bootcamp or a provider id; an id that is both is written
+    ``bootcamp:ID`` or ``provider:ID``. An unknown KPI or group raises
+    :class:`~kpidsl.language.source.NotFoundError` naming the closest. The reference
+    (Python) engine explains, so a data folder is read into records first.
+    """
+    when = _today_or(as_of)
+    k = rules.kpi(kpi)
+    if not isinstance(data, Dataset):
+        data = load_data(data)
+    scope, gid = find_group(data, group, per_provider=k.per is not None)
+    _check_data(data)
+    result = next(r for r in evaluate_kpis(rules, data, when)[0]
+                  if (r.kpi, r.scope, r.group) == (k.name, scope, gid))
+    verdicts = engine.explain(rules, data, when, k.name, gid)
+    if scope == Scope.BOOTCAMP:
+        verdicts = [v for v in verdicts if v.bootcamp == gid]
+    elif scope == Scope.PROVIDER and k.per is None:  # an id that is also a bootcamp's
+        provider_of = {b.bootcamp_id: b.provider_id for b in data.bootcamps}
+        verdicts = [v for v in verdicts if provider_of.get(v.bootcamp) == gid]
+    return Explanation(as_of=when, result=result, verdicts=tuple(verdicts))
+
+
+def find_group(where: Dataset | Report | Iterable[Result], group: str,
+               per_provider: bool = False) -> tuple[Scope, str]:
+    """The scope and id of a group written ``all``, a bootcamp or provider id, or, for an id
+    that is both, ``bootcamp:ID`` or ``provider:ID``, among the groups of a data set or of
+    results. Otherwise a :class:`~kpidsl.language.source.NotFoundError` listing the groups (a
+    KPI judged per provider has no bootcamp groups)."""
+    if group == "all":
+        return Scope.PROGRAMME, "all"
+    if isinstance(where, Dataset):
+        ids = {Scope.BOOTCAMP: {b.bootcamp_id for b in where.bootcamps},
+               Scope.PROVIDER: {p.provider_id for p in where.providers}}
+    else:
+        ids = {Scope.BOOTCAMP: set(), Scope.PROVIDER: set()}
+        for r in where.results if isinstance(where, Report) else where:
+            ids.get(r.scope, set()).add(r.group)
+    both = ids[Scope.BOOTCAMP] & ids[Scope.PROVIDER]
+    scopes = [s for s in ids if group in ids[s]]
+    prefix, _, rest = group.partition(":")
+    if group in both:
+        raise UsageError(f"{group} is both a bootcamp and a provider: write bootcamp:{group} "
+                         f"or provider:{group}")
+    if not scopes and prefix in ids and rest in ids[Scope(prefix)]:
+        scopes, group = [Scope(prefix)], rest
+    valid = ["all", *(f"{s}:{g}" if g in both else g for s in ids
+                      if not (per_provider and s == Scope.BOOTCAMP) for g in sorted(ids[s]))]
+    shown = ", ".join(valid[:30]) + (f", … ({len(valid)} in all)" if len(valid) > 30 else "")
+    if not scopes:
+        raise NotFoundError(f"no group {group!r}", suggest(group, valid)
+                            or f"the groups are {shown}")
+    if per_provider and scopes == [Scope.BOOTCAMP]:
+        raise NotFoundError(f"{group!r} is a bootcamp, and this KPI is judged per provider",
+                            f"its groups are {shown}")
+    return scopes[0], group
+
+
+def diff(old: RuleSet, new: RuleSet, data: Data, as_of: dt.date | str | None = None,
+         engine: Engine | None = None) -> Diff:
+    """What a change of rules does to the results on the same data: the results whose status
+    or counts change, and the KPIs added and removed."""
+    when = _today_or(as_of)
+    return compare(evaluate(old, data, when, engine), evaluate(new, data, when, engine))
 
 
 def _loader_notices(notices: Iterable[Diagnostic]) -> list[Entry]:
@@ -230,3 +538,6 @@ def kpi_sql(rules: RuleSet, kpi: str, as_of: dt.date, dialect: str = "duckdb",
     head = f"-- {kpi} as of {as_of}: {'one row per record' if records else 'counts per group'}"
     return f"{head}\n-- generated by kpidsl from the rule files; the tables are the data " \
         f"contract's\n{render(sql, dialect)};"
+
+
+test.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

@@ -1,5 +1,5 @@
-"""The command line: ``kpidsl check | evaluate | generate | test | explain | history |
-diff | fmt``.
+"""The command line: ``kpidsl check | evaluate | verify | generate | test | explain |
+history | diff | sql | fmt``.
 
 ``kpidsl fmt`` rewrites rule files in the canonical layout of :mod:`kpidsl.language.formatter`; with
 ``--check`` it writes nothing and exits 1 when a file would change (CI runs it on the rules).
@@ -19,29 +19,87 @@ import json
 import os
 import re
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from kpidsl import __version__
 from kpidsl.engines import ENGINES
 from kpidsl.language import limits
-from kpidsl.language.source import KpidslError, RuleError, open_output
+from kpidsl.language.source import (
+    KpidslError,
+    RuleError,
+    UsageError,
+    date_problem,
+    open_output,
+    suggest,
+)
+from kpidsl.language.vocabulary import Scope, Status
+from kpidsl.version import __version__
+
+if TYPE_CHECKING:
+    from kpidsl.outputs.report import Report
 
 OK, ERRORS, USAGE, INTERNAL = 0, 1, 2, 3
 
+#: The command line asks for something impossible (exit 2).
+_UsageError = UsageError
+#: Work that takes longer than this (seconds) shows its progress on stderr, at a terminal.
+PROGRESS_AFTER = 2.0
+_VERDICTS = ("counted", "not_counted", "pending")
 
-class _UsageError(Exception):
-    """The command line asks for something impossible (exit 2)."""
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with "did you mean" for a misspelt command, choice or option."""
+
+    def error(self, message: str) -> NoReturn:
+        bad = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if bad:
+            hint = suggest(bad[1], re.findall(r"'([^']*)'", bad[2]))
+            message += f"; {hint}" if hint else ""
+        super().error(message)
+
+
+def _unrecognised(parser: argparse.ArgumentParser, extra: list[str]) -> NoReturn:
+    """Refuse arguments the command does not have, suggesting the closest option."""
+    options = [o for a in parser._actions for o in a.option_strings]
+    first = next((x for x in extra if x.startswith("-")), None)
+    hint = suggest(first.split("=")[0], options) if first else None
+    parser.error(f"unrecognized arguments: {' '.join(extra)}" + (f"; {hint}" if hint else ""))
+
+
+@contextlib.contextmanager
+def _working(what: str) -> Iterator[None]:
+    """``kpidsl: <what>…`` on stderr if the work takes more than ``PROGRESS_AFTER`` seconds,
+    only when stderr is a terminal (the line is cleared when the work is done)."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    shown = threading.Event()
+
+    def show() -> None:
+        shown.set()
+        print(f"\rkpidsl: {what}…", end="", file=sys.stderr, flush=True)
+
+    timer = threading.Timer(PROGRESS_AFTER, show)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        if shown.is_set():
+            print("\r\x1b[K", end="", file=sys.stderr, flush=True)
 
 
 def _date(text: str) -> dt.date:
     """A date written YYYY-MM-DD, and only so (``date.fromisoformat`` also takes 20250331)."""
-    try:
-        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        try:
             return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a date: "
+                                             f"{date_problem(text)}") from None
     raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD")
 
 
@@ -52,50 +110,72 @@ def _existing(path: str) -> Path:
     return p
 
 
+_RULES_HELP = ("rule file or folder (repeatable; default: ./rules when the working folder has "
+               "one, else the shipped rules)")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="kpidsl",
         description="Evaluate the Skills Bootcamps KPIs written as .kpi rule files.",
         epilog="Exit codes: 0 success, 1 rule or data errors, 2 usage errors, 3 internal error.",
     )
     p.add_argument("--version", action="version", version=f"kpidsl {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           parser_class=_Parser)
 
     c = sub.add_parser("check", help="parse and check rule files",
                        description="Parse and check rule files; print every problem found.")
     c.add_argument("paths", nargs="*", metavar="PATH",
-                   help="rule files or folders (default: the shipped rules)")
+                   help="rule files or folders (default: ./rules, else the shipped rules)")
+    c.add_argument("--rules", action="append", metavar="PATH", help=_RULES_HELP)
 
     e = sub.add_parser("evaluate", help="evaluate the KPIs on a data set",
                        description="Evaluate every KPI for every bootcamp, provider and the "
                        "programme.")
     e.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
     e.add_argument("--rules", action="append", metavar="PATH",
-                   help="rule file or folder (repeatable; default: the shipped rules)")
+                   help=_RULES_HELP)
     e.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
                    help="evaluate as things stood at the end of this day (default: today)")
-    e.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    e.add_argument("--scope", choices=("bootcamp", "provider", "programme"), action="append",
-                   help="table only: show just these scopes (repeatable; default: all)")
+    e.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                   help="table (default, fits 80 columns), json (KPI-SPEC §4) or csv (one row "
+                   "per result)")
+    _filters(e, scope=True)
     e.add_argument("--engine", choices=ENGINES, default=None,
-                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data) "
-                   "or python (the reference engine)")
+                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data), "
+                   "python (the reference engine) or spark (a local Spark; needs "
+                   "kpidsl[spark] and Java)")
     e.add_argument("--explain", action="store_true",
                    help="json only: add \"explanations\", each KPI's records with their verdict "
-                   "and why")
+                   "and why (default: off)")
+    e.add_argument("--record", metavar="DIR",
+                   help="also write an evidence bundle to this new folder: the rules as "
+                   "evaluated, the whole report and the fingerprints of the data (default: "
+                   "none; check it later with kpidsl verify)")
+
+    v = sub.add_parser("verify", help="check that an evidence bundle's figures are reproduced",
+                       description="Evaluate the rules of an evidence bundle (written by "
+                       "evaluate --record) again on a data folder, at the recorded date, and "
+                       "say whether every figure is reproduced, naming the first that is not. "
+                       "Exits 1 if one is not.")
+    v.add_argument("bundle", metavar="BUNDLE", help="the folder written by evaluate --record")
+    v.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
 
     t = sub.add_parser("test", help="run the tests written beside the rules",
                        description="Run the `test` blocks of rule files; print a pass/fail "
                        "line per test and what the tests cover of each KPI.")
     t.add_argument("paths", nargs="*", metavar="PATH",
-                   help="rule files or folders (default: the shipped rules)")
+                   help="rule files or folders (default: ./rules, else the shipped rules)")
+    t.add_argument("--rules", action="append", metavar="PATH", help=_RULES_HELP)
 
     g = sub.add_parser("generate", help="write a synthetic data set",
                        description="Write a realistic, reproducible synthetic data set.")
     g.add_argument("--out", required=True, metavar="DIR", help="folder to write the CSV files to")
     g.add_argument("--learners", type=int, default=1000, metavar="N",
                    help=f"how many learners (1 to {limits.MAX_GENERATED:,}; default: 1000)")
-    g.add_argument("--seed", type=int, default=0, metavar="S")
+    g.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="the same seed writes the same data (default: 0)")
 
     x = sub.add_parser("explain", help="show why each record of a KPI counts or not",
                        description="List every record of a KPI's population in a group with "
@@ -107,8 +187,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="a bootcamp or provider id, or all (default); an id that is both is "
                    "written bootcamp:ID or provider:ID")
     x.add_argument("--rules", action="append", metavar="PATH",
-                   help="rule file or folder (repeatable; default: the shipped rules)")
-    x.add_argument("--format", choices=("table", "json"), default="table")
+                   help=_RULES_HELP)
+    x.add_argument("--format", choices=("table", "json"), default="table",
+                   help="table (default) or json")
+    x.add_argument("--verdict", choices=(*_VERDICTS, *Status), action="append",
+                   help="show only the records with this verdict (repeatable; a KPI judged per "
+                   "provider has a status as its verdict; default: every record)")
 
     h = sub.add_parser("history", help="each KPI's status at every month end",
                        description="Evaluate the KPIs at the last day of each month from "
@@ -120,30 +204,41 @@ def _parser() -> argparse.ArgumentParser:
                    help="the last month, included (at most "
                    f"{limits.MAX_HISTORY_MONTHS} months from --from)")
     h.add_argument("--rules", action="append", metavar="PATH",
-                   help="rule file or folder (repeatable; default: the shipped rules)")
-    h.add_argument("--format", choices=("table", "json"), default="table")
+                   help=_RULES_HELP)
+    h.add_argument("--format", choices=("table", "json"), default="table",
+                   help="table (default) or json")
     h.add_argument("--engine", choices=ENGINES, default=None,
-                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data) "
-                   "or python (the reference engine)")
-    h.add_argument("--chart", metavar="FILE.svg", help="also draw the rates as an SVG chart")
-    h.add_argument("--kpi", metavar="ID", help="only this KPI")
+                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data), "
+                   "python (the reference engine) or spark (a local Spark; needs "
+                   "kpidsl[spark] and Java)")
+    h.add_argument("--chart", metavar="FILE.svg",
+                   help="also draw the rates as an SVG chart (default: no chart)")
+    h.add_argument("--kpi", metavar="ID", action="append",
+                   help="only this KPI (repeatable; default: every KPI)")
+    h.add_argument("--status", choices=tuple(Status), action="append",
+                   help="only results with this status at a month end (repeatable; default: "
+                   "every status)")
     h.add_argument("--group", metavar="ID",
                    help="a bootcamp or provider id (bootcamp:ID or provider:ID for an id "
                    "that is both), or all (table and chart default: all; JSON default: every "
                    "group)")
 
-    d = sub.add_parser("diff", help="what a change of rules does to the results",
-                       description="Evaluate two rule sets on the same data and list the "
-                       "results whose status or counts change. Exits 0 whether or not "
-                       "anything changes.")
+    d = sub.add_parser("diff", help="what changed in the rules, and in the results",
+                       description="List what changed between two rule sets — targets, "
+                       "parameter table values, schedules, definitions, clauses, findings and "
+                       "actions, KPIs added or removed — then evaluate both on the same data "
+                       "and list the results whose status or counts change. Exits 0 whether "
+                       "or not anything changes.")
     d.add_argument("old", metavar="OLD_RULES", help="rule file or folder before the change")
     d.add_argument("new", metavar="NEW_RULES", help="rule file or folder after the change")
     d.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
     d.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
-    d.add_argument("--format", choices=("table", "json"), default="table")
+    d.add_argument("--format", choices=("table", "json"), default="table",
+                   help="table (default) or json")
     d.add_argument("--engine", choices=ENGINES, default=None,
-                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data) "
-                   "or python (the reference engine)")
+                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data), "
+                   "python (the reference engine) or spark (a local Spark; needs "
+                   "kpidsl[spark] and Java)")
 
     s = sub.add_parser("sql", help="print a KPI's rule as SQL, for your own warehouse",
                        description="Print the SQL query that computes a KPI's counts per group "
@@ -159,7 +254,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--schema", action="store_true",
                    help="print the CREATE TABLE statements of the contract's tables instead")
     s.add_argument("--rules", action="append", metavar="PATH",
-                   help="rule file or folder (repeatable; default: the shipped rules)")
+                   help=_RULES_HELP)
 
     f = sub.add_parser("fmt", help="rewrite rule files in the canonical layout",
                        description="Rewrite rule files in one canonical layout, keeping their "
@@ -169,7 +264,37 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--check", action="store_true",
                    help="write nothing; list the files that would change, with a short diff, "
                    "and exit 1 if there are any")
+    for command in sub.choices.values():
+        command.set_defaults(subparser=command)
     return p
+
+
+def _filters(p: argparse.ArgumentParser, scope: bool) -> None:
+    """``--kpi``, ``--status``, ``--group`` (and ``--scope``): which results to show."""
+    p.add_argument("--kpi", metavar="ID", action="append",
+                   help="only this KPI (repeatable; default: every KPI)")
+    p.add_argument("--status", choices=tuple(Status), action="append",
+                   help="only results with this status (repeatable; default: every status)")
+    p.add_argument("--group", metavar="ID", action="append",
+                   help="only this bootcamp or provider (bootcamp:ID or provider:ID for an id "
+                   "that is both), or all for the programme (repeatable; default: every group)")
+    if scope:
+        p.add_argument("--scope", choices=tuple(Scope), action="append",
+                       help="only results of this scope (repeatable; default: every scope)")
+
+
+def _select(report: Report, args: argparse.Namespace) -> Report:
+    """The results the filters of the command line ask for (every format honours them)."""
+    from kpidsl.api import find_group
+
+    groups = None
+    if args.group:
+        groups = []
+        for g in args.group:
+            scope, gid = find_group(report, g)
+            groups.append(f"{scope}:{gid}")
+    return report.select(kpis=args.kpi, scopes=getattr(args, "scope", None), groups=groups,
+                         statuses=args.status)
 
 
 def _plural(word: str, n: int) -> str:
@@ -178,20 +303,43 @@ def _plural(word: str, n: int) -> str:
     return "findings and actions" if word == "finding or action" else word + "s"
 
 
-def _rules(paths: list[str] | None, tests: bool = False) -> Any:
-    """The rule set the command works on: ``paths`` (each must exist), or the shipped rules;
-    the tests written beside the rules only for the commands that run or check them."""
-    from kpidsl.api import load_rules
+def _rules(paths: Sequence[str] | None, tests: bool = False) -> Any:
+    """The rule set the command works on: ``paths`` (each must exist), else ``./rules``, else
+    the shipped rules; the tests written beside the rules only for the commands that run or
+    check them."""
+    from kpidsl.api import load_rules, working_rules_path
 
-    return load_rules([_existing(p) for p in paths] if paths else None, tests=tests)
+    return load_rules([_existing(p) for p in paths] if paths else working_rules_path(),
+                      tests=tests)
+
+
+def _rules_line(rules: Any, which: str = "Rules") -> str:
+    """The line every table output starts with: which rules it was computed with."""
+    from kpidsl.api import rules_fingerprint, rules_label
+
+    return f"{which}: {rules_label(rules)} (fingerprint {rules_fingerprint(rules)[:12]})"
+
+
+def _rules_json(rules: Any) -> Any:
+    from kpidsl.api import rules_json
+
+    return rules_json(rules)
 
 
 def _check(args: argparse.Namespace) -> int:
-    rules = _rules(args.paths, tests=True)
+    from kpidsl.language.prose import prose_warnings
+
+    rules = _rules([*args.paths, *(args.rules or ())], tests=True)
+    print(_rules_line(rules))
     counts = [(len(rules.kpis), "KPI"), (len(rules.definitions), "definition"),
               (len(rules.tables), "table"), (len(rules.schedules), "schedule"),
               (len(rules.notices), "finding or action"), (len(rules.tests), "test")]
     summary = ", ".join(f"{n} {_plural(word, n)}" for n, word in counts)
+    warnings = prose_warnings(rules)
+    for w in warnings:
+        print(w.render() + "\n", file=sys.stderr)
+    if warnings:
+        summary += f"; {len(warnings)} {_plural('warning', len(warnings))} about the prose"
     print(f"{len(rules.files)} rule files OK: {summary}")
     return OK
 
@@ -205,24 +353,48 @@ def _evaluate(args: argparse.Namespace) -> int:
     from kpidsl.api import evaluate
     from kpidsl.outputs.report import json_text, render_table, to_csv
 
-    report = evaluate(rules, _existing(args.data), as_of=args.as_of, engine=args.engine)
+    folder = _existing(args.data)
+    with _working("evaluating"):
+        whole = evaluate(rules, folder, as_of=args.as_of, engine=args.engine)
+        report = _select(whole, args)
+    if args.record:
+        from kpidsl.tools.evidence import record_evidence
+
+        record_evidence(whole, rules, folder, args.record)  # the evidence holds every figure
     if args.format == "json":
-        out = report.to_json()
+        out = {**report.to_dict(), "rules": _rules_json(rules)}
         if args.explain:
-            out["explanations"] = _explanations(rules, load_data(args.data), report.as_of)
+            with _working("explaining"):
+                kpis = dict.fromkeys(r.kpi for r in report.results)
+                out["explanations"] = _explanations(rules, load_data(folder), report.as_of,
+                                                    kpis)
         print(json_text(out))
     elif args.format == "csv":
         sys.stdout.write(to_csv(report))
     else:
-        print(render_table(report, scopes=args.scope or ("bootcamp", "provider", "programme")))
+        print(_rules_line(rules))
+        print(render_table(report))
     return OK
+
+
+def _verify(args: argparse.Namespace) -> int:
+    """Exit 1 when a figure is not reproduced (or the bundle was changed), as for bad data."""
+    from kpidsl.tools.evidence import render, verify
+
+    bundle = _existing(args.bundle)
+    with _working("evaluating"):
+        outcome = verify(bundle, _existing(args.data))
+    print(render(outcome, args.bundle))
+    return OK if outcome.reproduced else ERRORS
 
 
 def _test(args: argparse.Namespace) -> int:
     """Exit 1 when a test fails, as for a rule error: either way the rules need attention."""
     from kpidsl.tools.testing import render, run_tests
 
-    report = run_tests(_rules(args.paths, tests=True))
+    rules = _rules([*args.paths, *(args.rules or ())], tests=True)
+    report = run_tests(rules)
+    print(_rules_line(rules))
     print(render(report))
     return OK if report.ok else ERRORS
 
@@ -261,89 +433,58 @@ def _month(text: str) -> dt.date:
                                      "(up to 9999-11)")
 
 
-def _known_kpi(rules: Any, name: str) -> Any:
-    """The KPI called ``name``, or a usage error that suggests the closest name."""
-    names = [k.name for k in rules.kpis]
-    if name not in names:
-        close = difflib.get_close_matches(name, names, n=1)
-        hint = f"did you mean {close[0]}?" if close else "the KPIs are " + ", ".join(names)
-        raise _UsageError(f"no KPI called {name!r}; {hint}")
-    return rules.kpi(name)
-
-
-def _ids(data: Any) -> dict[str, set[str]]:
-    """The bootcamp and provider ids of a data set."""
-    return {"bootcamp": {b.bootcamp_id for b in data.bootcamps},
-            "provider": {p.provider_id for p in data.providers}}
-
-
-def _known_group(ids: dict[str, set[str]], group: str, per_provider: bool = False
-                 ) -> tuple[str, str]:
-    """The scope and id of ``--group``: ``all``, a bootcamp or provider id, or, for an id
-    that is both, ``bootcamp:ID`` or ``provider:ID``. Otherwise a usage error listing the
-    valid groups (a per-provider KPI has no bootcamp results)."""
-    if group == "all":
-        return "programme", "all"
-    both = ids["bootcamp"] & ids["provider"]
-    scopes = [s for s in ids if group in ids[s]]
-    prefix, _, rest = group.partition(":")
-    if group in both:
-        raise _UsageError(f"{group} is both a bootcamp and a provider: write bootcamp:{group} "
-                          f"or provider:{group}")
-    if not scopes and prefix in ids and rest in ids[prefix]:
-        scopes, group = [prefix], rest
-    valid = ["all", *(f"{s}:{g}" if g in both else g for s in ids
-                      if not (per_provider and s == "bootcamp") for g in sorted(ids[s]))]
-    shown = ", ".join(valid[:30]) + (f", … ({len(valid)} in all)" if len(valid) > 30 else "")
-    if not scopes:
-        raise _UsageError(f"no group {group!r}; the groups are {shown}")
-    if per_provider and scopes == ["bootcamp"]:
-        raise _UsageError(f"{group!r} is a bootcamp, and this KPI is judged per provider; "
-                          f"its groups are {shown}")
-    return scopes[0], group
-
-
-def _explanations(rules: Any, data: Any, as_of: dt.date) -> dict[str, Any]:
-    """For ``evaluate --explain``: every KPI's records in the programme, with why."""
+def _explanations(rules: Any, data: Any, as_of: dt.date, kpis: Iterable[str]
+                  ) -> dict[str, Any]:
+    """For ``evaluate --explain``: the records in the programme of each KPI shown, with why."""
     from kpidsl.engines.python import explain
     from kpidsl.outputs.report import verdict_json
 
-    return {k.name: [verdict_json(v) for v in explain(rules, data, as_of, k.name)]
-            for k in rules.kpis}
+    return {k: [verdict_json(v) for v in explain(rules, data, as_of, k)] for k in kpis}
 
 
 def _explain(args: argparse.Namespace) -> int:
-    """The data is checked by ``load_data``, so only the KPIs are evaluated (no findings or
-    actions). ``interpreter.explain`` takes a group id without its scope, so for an id that is
-    both a bootcamp and a provider its records are narrowed to the scope asked for here."""
+    from kpidsl.api import explain
     from kpidsl.data.csvfiles import load_data
-    from kpidsl.engines.python import evaluate_kpis, explain
-    from kpidsl.outputs.report import render_explain, result_json, verdict_json
+    from kpidsl.outputs.report import audit_lines, render_explain, result_json, verdict_json
 
     rules = _rules(args.rules)
-    kpi = _known_kpi(rules, args.kpi)
-    data = load_data(_existing(args.data))
-    scope, group = _known_group(_ids(data), args.group, per_provider=kpi.per is not None)
-    when = args.as_of or dt.date.today()
-    result = next(r for r in evaluate_kpis(rules, data, when)[0]
-                  if (r.kpi, r.scope, r.group) == (kpi.name, scope, group))
-    verdicts = explain(rules, data, when, kpi.name, group)
-    provider_of = {b.bootcamp_id: b.provider_id for b in data.bootcamps}
-    if scope == "bootcamp":
-        verdicts = [v for v in verdicts if v.bootcamp == group]
-    elif scope == "provider" and kpi.per is None:
-        verdicts = [v for v in verdicts if provider_of.get(v.bootcamp) == group]
+    rules.kpi(args.kpi)  # an unknown KPI is refused before the data is read
+    with _working(f"reading {args.data}"):
+        data = load_data(_existing(args.data))
+    with _working("explaining"):
+        why = explain(rules, data, args.kpi, args.group, as_of=args.as_of)
+    verdicts = why.verdicts
+    if args.verdict:
+        wanted = {v.replace("_", " ") for v in args.verdict}
+        verdicts = tuple(v for v in verdicts if v.verdict.replace("_", " ") in wanted)
+    audit = _audit(rules, data, why.as_of, "python")
     if args.format == "json":
-        print(json.dumps({"as_of": when.isoformat(), "result": result_json(result),
-                          "records": [verdict_json(v) for v in verdicts]}, indent=2))
+        print(json.dumps({"as_of": why.as_of.isoformat(), "audit": audit,
+                          "result": result_json(why.result),
+                          "records": [verdict_json(v) for v in verdicts],
+                          "rules": _rules_json(rules)}, indent=2))
     else:
-        print(render_explain(verdicts, result, when))
+        print(_rules_line(rules))
+        print("\n".join([render_explain(verdicts, why.result, why.as_of), "",
+                         *audit_lines(audit)]))
     return OK
 
 
+def _audit(rules: Any, data: Any, as_of: dt.date | None, engine: str | None
+           ) -> dict[str, str]:
+    """What produced the output of ``explain`` and ``history`` (``evaluate``'s report says
+    it itself)."""
+    from kpidsl.api import engine_name, rules_fingerprint
+    from kpidsl.data.csvfiles import data_fingerprint
+    from kpidsl.outputs.report import audit_json
+
+    return audit_json(rules=rules_fingerprint(rules), data=data_fingerprint(data), as_of=as_of,
+                      engine=engine_name(data, engine))
+
+
 def _history(args: argparse.Namespace) -> int:
-    from kpidsl.api import history, month_ends
-    from kpidsl.outputs.report import history_json, history_svg, render_history
+    from kpidsl.api import find_group, history, month_ends
+    from kpidsl.outputs.report import audit_lines, history_json, history_svg, render_history
 
     if args.start > args.end:
         raise _UsageError(f"--from {args.start:%Y-%m} is after --to {args.end:%Y-%m}")
@@ -352,16 +493,17 @@ def _history(args: argparse.Namespace) -> int:
         raise _UsageError(f"--from {args.start:%Y-%m} --to {args.end:%Y-%m} spans {months:,} "
                           f"months; at most {limits.MAX_HISTORY_MONTHS:,} are shown at once")
     rules = _rules(args.rules)
-    kpi = _known_kpi(rules, args.kpi) if args.kpi else None
+    kpis = [rules.kpi(k) for k in args.kpi or ()]
     folder = _existing(args.data)
-    months_run = history(rules, folder, month_ends(args.start, args.end), engine=args.engine)
-    ids: dict[str, set[str]] = {"bootcamp": set(), "provider": set()}
-    for r in months_run[0][1] if months_run else ():
-        ids.get(r.scope, set()).add(r.group)
-    scope, group = (_known_group(ids, args.group, kpi is not None and kpi.per is not None)
-                    if args.group else (None, "all"))
-    months = [(d, [r for r in results if (kpi is None or r.kpi == kpi.name)
-                   and (scope is None or (r.scope, r.group) == (scope, group))])
+    with _working(f"evaluating {args.start:%Y-%m} to {args.end:%Y-%m}"):
+        months_run = history(rules, folder, month_ends(args.start, args.end),
+                             engine=args.engine)
+    per_provider = bool(kpis) and all(k.per is not None for k in kpis)
+    scope, group = (find_group(months_run[0][1], args.group, per_provider) if args.group
+                    else (None, "all"))
+    months = [(d, [r for r in results if (not kpis or r.kpi in args.kpi)
+                   and (scope is None or (r.scope, r.group) == (scope, group))
+                   and (not args.status or r.status in args.status)])
               for d, results in months_run]
     if args.chart:
         try:
@@ -370,17 +512,22 @@ def _history(args: argparse.Namespace) -> int:
         except OSError as e:
             raise _UsageError(f"cannot write the chart to {args.chart}: "
                               f"{e.strerror or e}") from None
+    audit = _audit(rules, folder, None, args.engine)
     if args.format == "json":
-        print(json.dumps(history_json(months), indent=2))
+        print(json.dumps({"audit": audit, **history_json(months), "rules": _rules_json(rules)},
+                         indent=2))
     else:
-        print(render_history(months, group))
+        print(_rules_line(rules))
+        print("\n".join([render_history(months, group), "", *audit_lines(audit)]))
     return OK
 
 
 def _diff(args: argparse.Namespace) -> int:
     """Exit 0 whether or not results change: a change is what the command reports, not a
     failure. Errors in either rule set, or in the data, exit 1."""
-    from kpidsl.outputs.report import compare, diff_json, render_diff
+    from kpidsl.api import diff as api_diff
+    from kpidsl.language.changes import compare_rules
+    from kpidsl.outputs.report import diff_json, render_diff
 
     rule_sets, problems = [], []
     for path in (args.old, args.new):
@@ -390,16 +537,17 @@ def _diff(args: argparse.Namespace) -> int:
             problems += e.diagnostics
     if problems:
         raise RuleError(problems)
-    from kpidsl.api import evaluate
-
     folder = _existing(args.data)
-    when = args.as_of or dt.date.today()
-    diff = compare(*(evaluate(rules, folder, as_of=when, engine=args.engine)
-                     for rules in rule_sets))
+    with _working("evaluating both rule sets"):
+        diff = api_diff(*rule_sets, folder, as_of=args.as_of, engine=args.engine)
+    changed = compare_rules(*rule_sets)
     if args.format == "json":
-        print(json.dumps(diff_json(diff), indent=2))
+        print(json.dumps({**diff_json(diff, changed), "rules": {
+            "old": _rules_json(rule_sets[0]), "new": _rules_json(rule_sets[1])}}, indent=2))
     else:
-        print(render_diff(diff))
+        print(_rules_line(rule_sets[0], "Old rules"))
+        print(_rules_line(rule_sets[1], "New rules"))
+        print(render_diff(diff, changed))
     return OK
 
 
@@ -477,7 +625,7 @@ def _sql(args: argparse.Namespace) -> int:
     if not args.kpi:
         raise _UsageError("name a KPI (e.g. kpidsl sql learner_dropout), or give --schema")
     rules = _rules(args.rules)
-    kpi = _known_kpi(rules, args.kpi)
+    kpi = rules.kpi(args.kpi)
     from kpidsl.engines.sql import Unsupported
     from kpidsl.language.source import Diagnostic
 
@@ -508,16 +656,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     _tolerant_streams()
     parser = _parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            _unrecognised(args.subparser, extra)
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else USAGE
     command = {"check": _check, "evaluate": _evaluate, "generate": _generate,
                "test": _test, "explain": _explain, "history": _history,
-               "diff": _diff, "fmt": _fmt, "sql": _sql}[args.command]
+               "diff": _diff, "fmt": _fmt, "sql": _sql, "verify": _verify}[args.command]
     try:
         return command(args)
-    except _UsageError as e:
-        print(f"kpidsl {args.command}: error: {e}", file=sys.stderr)
+    except UsageError as e:
+        print(f"kpidsl {args.command}: error: {e.render()}", file=sys.stderr)
         return USAGE
     except KpidslError as e:
         print(e.render(), file=sys.stderr)

@@ -14,8 +14,11 @@ What it adds to Sphinx:
   ``:kpi:notice:``; and an index of them all (``:ref:`kpi-ruleindex```);
 - directives ``kpi:rule`` (one KPI), ``kpi:definitions``, ``kpi:notices``, ``kpi:rule-table``,
   ``kpi:data-contract`` (from :mod:`kpidsl.data.records`), ``kpi:cli`` (from the argument parser),
-  ``kpi:builtins`` (from the builtin registry) and ``kpi:check`` (an example rule file with the
-  messages ``kpidsl check`` really prints for it);
+  ``kpi:builtins`` (from the builtin registry), ``kpi:check`` (an example rule file with the
+  messages ``kpidsl check`` really prints for it), ``kpi:run`` (a kpidsl command run when the
+  documentation is built, with its real output, on a copy of the rules that its content may
+  edit) and ``kpi:diagram`` (the data model drawn from the record schema, or how a status is
+  decided); a KPI's page also shows what ``kpidsl check`` warns about its prose;
 - the ``kpi`` Pygments lexer for ``.. code-block:: kpi``.
 
 The English renderer (:class:`Words`) turns rule expressions into plain words for the pages; it
@@ -26,9 +29,16 @@ falls back to the rule's own text for anything it does not know. Words come out 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import functools
+import io
+import os
 import re
+import shlex
+import shutil
+import tempfile
+import textwrap
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -53,7 +63,9 @@ from kpidsl.language.builtins import BUILTINS, Type
 from kpidsl.language.checker import RuleSet, check
 from kpidsl.language.lexer import KpiLexer
 from kpidsl.language.parser import parse
+from kpidsl.language.prose import prose_warnings
 from kpidsl.language.source import Diagnostic, RuleError, read_rules, text_at
+from kpidsl.outputs import diagrams
 from kpidsl.outputs.report import percent
 
 logger = logging.getLogger(__name__)
@@ -906,7 +918,7 @@ class RuleDirective(RulesDirective):
         intro = _para("KPI ", Code(kpi.name), ", written in ",
                       Code(self.loaded.display(kpi.span.file)),
                       ". To change it, edit that file.", classes=["kpi-intro"])
-        out: list[nodes.Node] = [target, intro]
+        out: list[nodes.Node] = [target, intro, *self.prose_warnings()]
         meta = [(META_LABELS[m.key], m.text) for m in kpi.meta if m.key != "title"]
         if meta:
             out.append(_table(meta, (25, 75), stub=True, classes=["kpi-guidance"]))
@@ -923,6 +935,19 @@ class RuleDirective(RulesDirective):
                 section += body
                 out.append(section)
         return out
+
+    def prose_warnings(self) -> list[nodes.Node]:
+        """What ``kpidsl check`` warns about this KPI's prose, as a warning box on its page
+        (not a build warning: the rules are valid, the text is out of date)."""
+        found = prose_warnings(self.rules, self.kpi.name)
+        if not found:
+            return []
+        box = nodes.warning()
+        box += _para("The text of this rule states numbers that the rule does not use; "
+                     "the rule decides the results. ", Code("kpidsl check"), " says:")
+        box += _bullets([[Code(f"{self.loaded.display(d.file or '')}:{d.line}"),
+                          f": {d.message}. Hint: {d.hint}."] for d in found])
+        return [box]
 
     def decisions(self) -> list[nodes.Node]:
         if not self.kpi.decisions:
@@ -1247,6 +1272,156 @@ class CliDirective(SphinxDirective):
                 _table(rows, (35, 65), header=(heading, "What it does"), classes=["kpi-cli"])]
 
 
+class RunDirective(SphinxDirective):
+    """``.. kpi:run:: kpidsl check``: run a kpidsl command when the documentation is built and
+    show it with its real output, so that no sample output is ever pasted.
+
+    The command runs in-process (through :func:`kpidsl.cli.main`, as a user would type it) in
+    a fresh folder holding a copy of the documented rules as ``rules/`` and of the project's
+    ``examples/``. Each line of the content edits that copy first, as a policy officer would:
+    ``rules/03_learner_dropout.kpi: target: at most 20% => target: at most 15%``, or
+    ``copy rules => new_rules`` to copy a folder, or ``new FILE`` with the file's text indented
+    on the lines below. ``:exit:`` is the exit code the command must
+    give (default 0; any other is a build warning); ``:lines: 1-3,/passed/,-2`` shows only
+    those lines of the output (``/passed/``: the lines matching that pattern; ``-2``: the last
+    two; ``…`` marks what is left out).
+    """
+
+    required_arguments = 1
+    final_argument_whitespace = True
+    has_content = True
+    option_spec: ClassVar[dict[str, Any]] = {"exit": directives.nonnegative_int,
+                                             "lines": directives.unchanged}
+
+    def run(self) -> list[nodes.Node]:
+        command = self.arguments[0].strip()
+        words = shlex.split(command)
+        rules = Path(self.config.kpidsl_rules_path)
+        for f in rule_files([rules]):
+            self.env.note_dependency(str(f))
+        out = io.StringIO()
+        here = os.getcwd()
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copytree(rules, Path(tmp) / "rules")
+            examples = rules.parent / "examples"
+            if examples.is_dir():
+                shutil.copytree(examples, Path(tmp) / "examples")
+            problems = _edits(Path(tmp), list(self.content))
+            try:
+                os.chdir(tmp)
+                with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                    code = cli.main(words[1:]) if words[:1] == ["kpidsl"] else None
+            finally:
+                os.chdir(here)
+        expected = self.options.get("exit", 0)
+        if code is None:
+            problems.append("the command must start with `kpidsl`")
+        elif code != expected:
+            problems.append(f"`{command}` exited with {code}, not {expected}: "
+                            + (out.getvalue().strip().splitlines() or [""])[0])
+        for problem in problems:
+            logger.warning("%s", problem, location=self.get_location(), type="kpidsl",
+                           subtype="run")
+        shown = f"$ {command}\n" + _some_lines(out.getvalue().rstrip("\n"),
+                                                 self.options.get("lines"))
+        return [nodes.literal_block(shown, shown, language="text", classes=["kpi-run"])]
+
+
+def _edits(folder: Path, lines: list[str]) -> list[str]:
+    """Apply a ``kpi:run``'s content: edit lines, and ``new FILE`` followed by the file's text
+    indented below it. Returns the problems."""
+    problems, i = [], 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if line.startswith("new "):
+            body = []
+            while i < len(lines) and (lines[i].startswith("  ") or not lines[i].strip()):
+                body.append(lines[i])
+                i += 1
+            path = folder / line[4:].strip()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent("\n".join(body)).strip("\n") + "\n",
+                            encoding="utf-8")
+        elif line.strip() and (problem := _edit(folder, line)) is not None:
+            problems.append(problem)
+    return problems
+
+
+def _edit(folder: Path, line: str) -> str | None:
+    """Apply ``FILE: OLD => NEW`` (or ``copy FOLDER => FOLDER``) below ``folder``; a problem,
+    or ``None``."""
+    if line.startswith("copy "):
+        source, sep, target = line[5:].strip().partition(" => ")
+        if not sep or not (folder / source).is_dir():
+            return f"`copy FOLDER => FOLDER` needs an existing folder, not {line.strip()!r}"
+        shutil.copytree(folder / source, folder / target)
+        return None
+    name, _, change = line.strip().partition(": ")
+    old, sep, new = change.partition(" => ")
+    new = new.replace("\\n", "\n")  # a line break in the replacement is written \n
+    path = folder / name
+    if not sep:
+        return f"an edit is written `FILE: OLD => NEW`, not {line.strip()!r}"
+    if path.is_file():
+        text = path.read_text(encoding="utf-8")
+        if text.count(old) != 1:
+            return f"{name} has {text.count(old)} copies of {old!r}, not one"
+        path.write_text(text.replace(old, new), encoding="utf-8")
+    else:
+        return f"{name} does not exist; to create it, write `new {name}` and its text below"
+    return None
+
+
+def _some_lines(text: str, spec: str | None) -> str:
+    """``1-3,/passed/,-2``: those lines of ``text`` (``5-`` from line 5 on, ``/re/`` the
+    lines matching ``re``, ``-2`` the last two), with ``…`` for each stretch left out."""
+    if not spec:
+        return text
+    lines = text.split("\n")
+    keep: set[int] = set()
+    for part in spec.split(","):
+        if part.strip().startswith("/"):  # /regex/: the lines it matches
+            pattern = re.compile(part.strip().strip("/"))
+            keep.update(i for i, line in enumerate(lines) if pattern.search(line))
+            continue
+        first, dash, last = part.strip().partition("-")
+        if not dash:
+            keep.add(int(first) - 1)
+        elif not first:
+            keep.update(range(max(0, len(lines) - int(last)), len(lines)))
+        else:
+            keep.update(range(int(first) - 1, int(last) if last else len(lines)))
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if i in keep:
+            out.append(line)
+        elif not out or out[-1] != "…":
+            out.append("…")
+    return "\n".join(out)
+
+
+class DiagramDirective(SphinxDirective):
+    """``.. kpi:diagram:: data-model`` (the CSV files and their links, from the record schema)
+    or ``.. kpi:diagram:: status`` (how a status is decided): an SVG picture drawn by
+    :mod:`kpidsl.outputs.diagrams` when the documentation is built."""
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        pictures = {"data-model": diagrams.data_model_svg, "status": diagrams.status_svg}
+        draw = pictures.get(self.arguments[0])
+        if draw is None:
+            logger.warning("no diagram called %s; there are %s", self.arguments[0],
+                           ", ".join(pictures), location=self.get_location(), type="kpidsl",
+                           subtype="diagram")
+            return []
+        self.env.note_dependency(diagrams.__file__)
+        self.env.note_dependency(records.__file__)
+        svg = f'<div class="kpi-diagram">{draw()}</div>'
+        return [nodes.raw("", svg, format="html")]
+
+
 class BuiltinsDirective(SphinxDirective):
     """``.. kpi:builtins::``: the functions rules may call, from the builtin registry."""
 
@@ -1334,6 +1509,12 @@ table.kpi-table ul { margin: 0.2em 0 0.2em 1.2em; padding: 0; }
 p.kpi-intro { color: #555; }
 p.kpi-note { color: #666; font-size: 0.9em; }
 dl.kpi-decisions dt { font-weight: 600; }
+/* long rule lines and command output scroll inside the page instead of running off it */
+div.highlight, pre { max-width: 100%; overflow-x: auto; }
+table.highlighttable { table-layout: fixed; width: 100%; }
+table.highlighttable td.code { width: 100%; overflow-x: auto; }
+pre.kpi-run, div.kpi-run pre { white-space: pre; }
+div.kpi-diagram { max-width: 100%; overflow-x: auto; margin: 1em 0; }
 """
 
 
@@ -1354,7 +1535,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     for name, directive in (("rule", RuleDirective), ("definitions", DefinitionsDirective),
                             ("notices", NoticesDirective), ("rule-table", RuleTableDirective),
                             ("check", CheckDirective), ("data-contract", DataContractDirective),
-                            ("cli", CliDirective), ("builtins", BuiltinsDirective)):
+                            ("cli", CliDirective), ("builtins", BuiltinsDirective),
+                            ("run", RunDirective), ("diagram", DiagramDirective)):
         app.add_directive_to_domain("kpi", name, directive)
     app.add_lexer("kpi", KpiLexer)
     app.add_lexer("kpidsl", KpiLexer)

@@ -27,6 +27,7 @@ import csv
 import datetime as dt
 import difflib
 import gc
+import hashlib
 import io
 import itertools
 import operator
@@ -38,14 +39,20 @@ from typing import Any
 
 from kpidsl.data.records import (
     BY_CLASS,
-    ENUMS,
     FIELDS,
     LINKS,
     RECORD_TYPES,
     Dataset,
     FieldInfo,
     RecordType,
+    plain_init,
+    record_diagnostic,
 )
+from kpidsl.data.values import MISSING as _MISSING
+from kpidsl.data.values import BadValue as _Bad
+from kpidsl.data.values import _short
+from kpidsl.data.values import cell_converter as _converter
+from kpidsl.data.values import fast_cell_converter as _fast_converter
 from kpidsl.language import limits
 from kpidsl.language.source import (
     DataError,
@@ -85,6 +92,15 @@ def _cell(value: Any, field: FieldInfo) -> str:
     return str(value)
 
 
+def _write_csv(t: RecordType, records: Sequence[Any], out: Any) -> None:
+    """The CSV text of one record type's file, written to ``out`` (anything with ``write``)."""
+    fields = tuple(FIELDS[t.name].values())
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(fi.name for fi in fields)
+    for r in records:
+        w.writerow(_cell(getattr(r, fi.name), fi) for fi in fields)
+
+
 def write_data(dataset: Dataset, directory: str | os.PathLike[str]) -> None:
     """Write ``dataset`` as a data-set folder: one CSV file per record type.
 
@@ -97,255 +113,65 @@ def write_data(dataset: Dataset, directory: str | os.PathLike[str]) -> None:
         records = dataset.of(t.name)
         if t.file in _OPTIONAL_FILES and not records:
             continue
-        fields = tuple(FIELDS[t.name].values())
         with io.TextIOWrapper(open_output(os.path.join(directory, t.file)), encoding="utf-8",
                               newline="") as f:
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow(fi.name for fi in fields)
-            for r in records:
-                w.writerow(_cell(getattr(r, fi.name), fi) for fi in fields)
+            _write_csv(t, records, f)
 
 
-# --------------------------------------------------------------------------- converters
+class _Sha256:
+    """A text stream that only hashes what is written to it (as UTF-8)."""
+
+    def __init__(self) -> None:
+        self.hash = hashlib.sha256()
+
+    def write(self, text: str) -> None:
+        self.hash.update(text.encode("utf-8"))
 
 
-class _Bad(Exception):
-    """A cell that does not convert: what is wrong with it, and what to write instead."""
+def file_fingerprints(dataset: Dataset | str | os.PathLike[str]) -> dict[str, str | None]:
+    """The sha256 (hex) of each file of the data contract, by file name; ``None`` when there is
+    no such file.
 
-    def __init__(self, what: str, hint: str | None = None) -> None:
-        super().__init__(what)
-        self.what = what
-        self.hint = hint
-
-
-_MISSING = "missing required value"
-_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
-_DMY = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})")
-_MONEY = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
-_INTEGER = re.compile(r"-?[0-9]+")
-_DATE_HINT = "expected a date written YYYY-MM-DD, e.g. 2024-08-31"
-_MONTH_HINT = "expected a month written YYYY-MM, e.g. 2024-08"
-_MONEY_HINT = "expected a number of pounds, e.g. 1200.50"
-_BOOLEANS = {"true": True, "false": False}
-#: Parsed values are cached by their raw text only up to this many distinct texts.
-_CACHE_LIMIT = 100_000
-
-
-def _parse_date(text: str) -> dt.date:
-    """An ISO ``YYYY-MM-DD`` date; other spellings get a hint with the ISO one."""
-    m = _DATE.fullmatch(text)
-    if m:
-        try:
-            return dt.date(int(m[1]), int(m[2]), int(m[3]))
-        except ValueError:
-            raise _Bad(f"{_short(text)} is not a date", _DATE_HINT) from None
-    m = _DMY.fullmatch(text)
-    if m:
-        a, b, year = int(m[1]), int(m[2]), int(m[3])
-        for day, month in ((a, b), (b, a)):  # day first (UK), then month first
-            try:
-                iso = dt.date(year, month, day).isoformat()
-            except ValueError:
+    For a data set read by :func:`load_data` it is the hash of each file's bytes as read (what
+    ``sha256sum learners.csv`` prints); for one built from records, of the file
+    :func:`write_data` would write, so records written out and read back keep their
+    fingerprint. Worked out once per data set. A data folder not read into records (the
+    DuckDB engine reads it itself) gives the hash of each of its files.
+    """
+    if not isinstance(dataset, Dataset):
+        return {t.file: _hash_file(os.path.join(dataset, t.file)) for t in RECORD_TYPES}
+    known = dataset._fingerprints
+    if known is None:
+        known = {}
+        for t in RECORD_TYPES:
+            records = dataset.of(t.name)
+            if t.file in _OPTIONAL_FILES and not records:
+                known[t.file] = None
                 continue
-            raise _Bad(f"{_short(text)} is not a date",
-                       f"dates are written YYYY-MM-DD: write {iso}")
-    if len(text) > 10 and text[10] in " T" and _DATE.fullmatch(text[:10]):
-        raise _Bad(f"{_short(text)} is not a date", f"write the date alone: {text[:10]}")
-    raise _Bad(f"{_short(text)} is not a date", _DATE_HINT)
+            out = _Sha256()
+            _write_csv(t, records, out)
+            known[t.file] = out.hash.hexdigest()
+        object.__setattr__(dataset, "_fingerprints", known)
+    return dict(known)
 
 
-def _parse_month(text: str) -> dt.date:
-    """A ``YYYY-MM`` month, as the date of its first day."""
-    m = _MONTH.fullmatch(text)
-    if m:
-        try:
-            return dt.date(int(m[1]), int(m[2]), 1)
-        except ValueError:
-            pass
-    elif _DATE.fullmatch(text):
-        raise _Bad(f"{_short(text)} is not a month", f"write the month alone: {text[:7]}")
-    raise _Bad(f"{_short(text)} is not a month", _MONTH_HINT)
+def data_fingerprint(dataset: Dataset | str | os.PathLike[str]) -> str:
+    """The sha256 (hex) of a data set: over the fingerprint of each file of the contract
+    (:func:`file_fingerprints`: the files as read, or as :func:`write_data` would write the
+    records)."""
+    lines = "".join(f"{name} {sha or '-'}\n"
+                    for name, sha in file_fingerprints(dataset).items())
+    return hashlib.sha256(lines.encode()).hexdigest()
 
 
-def _digits(text: str) -> None:
-    """Refuse a number of more than ``limits.MAX_DIGITS`` digits (rules allow no more)."""
-    n = limits.digit_count(text)
-    if n > limits.MAX_DIGITS:
-        raise _Bad(f"{_short(text)} has {n:,} digits; at most {limits.MAX_DIGITS} are allowed",
-                   "no value of the data contract is that large; is the cell correct?")
-
-
-def _parse_money(text: str) -> Decimal:
-    """A plain decimal number of pounds: no '£', no thousands separators, no exponent."""
-    if _MONEY.fullmatch(text):
-        _digits(text)
-        return Decimal(text)
-    cleaned = text.replace("£", "").replace(",", "").strip()
-    if cleaned != text and _MONEY.fullmatch(cleaned):
-        _digits(cleaned)
-        raise _Bad(f"{_short(text)} is not a number of pounds",
-                   f"write {cleaned}, without '£' or commas")
-    try:
-        value = Decimal(cleaned)
-    except ArithmeticError:
-        value = None
-    if (value is not None and value.is_finite() and "e" in cleaned.lower()
-            and -limits.MAX_DIGITS < value.adjusted() < limits.MAX_DIGITS):
-        raise _Bad(f"{_short(text)} is not a number of pounds",
-                   f"write the number in full: {value:f}")
-    raise _Bad(f"{_short(text)} is not a number of pounds", _MONEY_HINT)
-
-
-def _short(text: str, limit: int = 30) -> str:
-    """``repr(text)``, cut short with an ellipsis when it is long (a cell can be huge)."""
-    return repr(text if len(text) <= limit else text[:limit] + "…")
-
-
-def _parse_integer(text: str) -> int:
-    """A whole number written in ASCII digits (``int()`` alone would take '1_000' and '٣')."""
-    if _INTEGER.fullmatch(text):
-        _digits(text)
-        return int(text)
-    if (_MONEY.fullmatch(text) and limits.digit_count(text) <= limits.MAX_DIGITS
-            and Decimal(text) == Decimal(text).to_integral_value()):
-        raise _Bad(f"{_short(text)} is not a whole number", f"write {Decimal(text):.0f}")
-    raise _Bad(f"{_short(text)} is not a whole number", "expected a whole number, e.g. 3")
-
-
-def _parse_boolean(text: str) -> bool:
-    """``true`` or ``false`` in any case."""
-    value = _BOOLEANS.get(text.lower())
-    if value is None:
-        raise _Bad(f"{_short(text)} is not true or false", "expected true or false")
-    return value
-
-
-def _enum_parser(allowed: tuple[str, ...]) -> Callable[[str], str]:
-    """A parser for one member of ``allowed``, suggesting the nearest on a miss."""
-    members = {v: v for v in allowed}
-
-    def parse(text: str) -> str:
-        value = members.get(text)
-        if value is not None:
-            return value
-        normal = re.sub(r"[\s-]+", "_", text.lower())
-        near = [normal] if normal in members else difflib.get_close_matches(normal, allowed, 1)
-        hint = f"did you mean `{near[0]}`?" if near else "allowed values: " + ", ".join(allowed)
-        raise _Bad(f"{_short(text)} is not one of the allowed values", hint)
-
-    return parse
-
-
-def _set_parser(allowed: tuple[str, ...]) -> Callable[[str], frozenset[str]]:
-    """A parser for ``;``-separated members of ``allowed`` (blank parts are ignored)."""
-    member = _enum_parser(allowed)
-
-    def parse(text: str) -> frozenset[str]:
-        return frozenset(member(p.strip()) for p in text.split(";") if p.strip())
-
-    return parse
-
-
-def _range_check(fi: FieldInfo, parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    """Wrap ``parse`` to enforce the field's ``minimum``/``maximum`` from the schema."""
-    low, high = fi.minimum, fi.maximum
-    if low is None and high is None:
-        return parse
-    if high is None:
-        expected = f"expected at least {low}"
-    elif low is None:
-        expected = f"expected at most {high}"
-    else:
-        expected = f"expected a value from {low} to {high}"
-
-    def checked(text: str) -> Any:
-        value = parse(text)
-        if low is not None and value < low:
-            raise _Bad(f"{_short(text)} is less than {low}", expected)
-        if high is not None and value > high:
-            raise _Bad(f"{_short(text)} is more than {high}", expected)
-        return value
-
-    return checked
-
-
-def _pattern_check(fi: FieldInfo, parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    """Wrap ``parse`` to require the whole text to match the field's ``pattern``."""
-    if fi.pattern is None:
-        return parse
-    regex, words = re.compile(fi.pattern[0]), fi.pattern[1]
-
-    def checked(text: str) -> Any:
-        if not regex.fullmatch(text):
-            raise _Bad(f"{_short(text)} is not {words}")
-        return parse(text)
-
-    return checked
-
-
-class _Memo(dict[str, Any]):
-    """Values already converted, by raw cell text; a miss converts (and remembers, up to a limit).
-
-    A large file repeats the same dates, ids and enum values over and over, and a hit is one
-    C-level dict lookup instead of a Python call.
-    """
-
-    __slots__ = ("convert",)
-
-    def __init__(self, convert: Callable[[str], Any]) -> None:
-        super().__init__()
-        self.convert = convert
-
-    def __missing__(self, cell: str) -> Any:
-        value = self.convert(cell)
-        if len(self) < _CACHE_LIMIT:
-            self[cell] = value
-        return value
-
-
-_PARSERS: dict[str, Callable[[str], Any]] = {
-    "text": str,
-    "date": _parse_date,
-    "money": _parse_money,
-    "integer": _parse_integer,
-    "boolean": _parse_boolean,
-}
-
-
-def _converter(fi: FieldInfo) -> Callable[[str], Any]:
-    """The function that turns a raw cell of this column into its value or raises ``_Bad``.
-
-    It strips the cell, maps an empty cell to the field's default (or rejects it when the
-    field is required), parses the text by the field's kind and applies the schema's checks.
-    """
-    if fi.kind == "enum":
-        parse = _enum_parser(ENUMS[fi.enum or ""])
-    elif fi.kind == "set":
-        parse = _set_parser(ENUMS[fi.enum or ""])
-    else:
-        parse = _parse_month if fi.month else _PARSERS[fi.kind]
-    parse = _pattern_check(fi, _range_check(fi, parse))
-    required, default = fi.required, fi.default
-
-    def convert(cell: str) -> Any:
-        text = cell.strip()
-        if not text:
-            if required:
-                raise _Bad(_MISSING)
-            return default
-        return parse(text)
-
-    return convert
-
-
-def _fast_converter(fi: FieldInfo, convert: Callable[[str], Any]) -> Callable[[str], Any]:
-    """The same conversion for the hot loop: a memo lookup, or for plain required text just
-    ``str.strip`` (the loop then treats an empty result as a failed row and redoes it slowly).
-    """
-    if fi.kind == "text" and fi.required and fi.pattern is None:
-        return str.strip
-    return _Memo(convert).__getitem__
+def _hash_file(path: str) -> str | None:
+    """The sha256 of a file's bytes, or ``None`` when it is absent (or unreadable: the loader
+    reports that)."""
+    try:  # a regular file only: a named pipe would block, a device never end
+        with open_regular(path, limits.MAX_DATA_FILE_BYTES) as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except (Unreadable, OSError):
+        return None
 
 
 # --------------------------------------------------------------------------- locating cells
@@ -469,8 +295,10 @@ class _File:
         """Its ids are not all known (unreadable file, id column or cell): skip dangling checks."""
 
     def report(self, out: _Collector, message: str, line: int, index: int | None = None, *,
-               hint: str | None = None, severity: str = "error") -> None:
-        """Report a problem at cell ``index`` of the record starting on ``line`` (or the line).
+               hint: str | None = None, severity: str = "error", field: str | None = None,
+               value: Any = None, record_id: str | None = None) -> None:
+        """Report a problem at cell ``index`` of the record starting on ``line`` (or the line);
+        a problem with one value also says which record, field and value, for programs.
 
         Finding the cell's column costs a scan of its line, so past the cap it is only counted.
         """
@@ -479,7 +307,9 @@ class _File:
             return
         line, column, end = self.text.locate(line, index)
         out.add(Diagnostic(message=message, file=self.path, line=line, column=column,
-                           end_column=end, hint=hint, severity=severity, source=self.text.source))
+                           end_column=end, hint=hint, severity=severity, source=self.text.source,
+                           record_type=self.type.name if field else None,
+                           record_id=record_id, field=field, value=value))
 
 
 def _picker(indexes: Sequence[int]) -> Callable[[list[str]], Sequence[str]]:
@@ -557,6 +387,7 @@ def _read_rows(f: _File, reader: Any, out: _Collector) -> None:
     pick = _picker(indexes)
     fixed = dict.fromkeys(f.absent)
     cls, records, key = f.type.cls, f.records, f.type.key
+    new, init = object.__new__, plain_init(cls)  # every value is checked here already
     key_index = f.columns.get(key[0]) if key else None
     previous = reader.line_num
     for row in reader:
@@ -586,8 +417,11 @@ def _read_rows(f: _File, reader: Any, out: _Collector) -> None:
                 except _Bad as e:
                     values.append(None)
                     bad.add(name)
-                    f.report(out, f"{name}: {e.what}", start, i, hint=e.hint)
-        record = cls(**dict(zip(names, values, strict=True)), **fixed, line=start)
+                    f.report(out, f"{name}: {e.what}", start, i, hint=e.hint, field=name,
+                             value=row[i], record_id=None if key_index is None or len(key) > 1
+                             else row[key_index].strip() or None)
+        record = new(cls)
+        init(record, **dict(zip(names, values, strict=True)), **fixed, line=start)
         records.append(record)
         if bad:
             f.bad[id(record)] = bad
@@ -697,7 +531,9 @@ def _check_integrity(dataset: Dataset, files: dict[str, _File], out: _Collector)
             hint = f"add the {target.type.name} to {target.type.file}, or correct the id"
         elif t.name == "learner" and field == "employer_id":
             hint = "fill in employer_id, or change learner_type"
-        f.report(out, message, record.line, f.columns.get(field), hint=hint)
+        f.report(out, message, record.line, f.columns.get(field), hint=hint, field=field,
+                 value=getattr(record, field), record_id=record_diagnostic(record, field,
+                                                                           message).record_id)
 
 
 #: The record type each single-record reference points at, by (source type, field).
@@ -777,6 +613,8 @@ def load_data(directory: str | os.PathLike[str]) -> Dataset:
         dataset = Dataset(**{f.type.plural: f.records for f in files.values()},
                           notices=in_order(out.kept))
         dataset._mark_values_checked()  # every cell was checked as it was converted
+        object.__setattr__(dataset, "_fingerprints",
+                           {f.type.file: _hash_file(f.path) for f in files.values()})
         _check_integrity(dataset, files, out)
     if out.errors:
         diagnostics = in_order(out.kept)

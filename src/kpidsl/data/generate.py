@@ -17,8 +17,9 @@ About 0.5% of learners carry a data-quality contradiction (withdrawn and complet
 or Milestone 1 dated before the start, completion before Milestone 1): loadable, reported as
 findings. Integrity always holds: ``list(generate(...).problems()) == []``.
 
-Reproducible: every draw comes from one ``random.Random(seed)``; nothing reads the clock or the
-global random state and no set is iterated, so equal arguments give equal data sets in any
+Reproducible: every draw comes from ``random.Random(seed)`` (the engagements' recorded dates
+from a second stream seeded from the same seed); nothing reads the clock or the global random
+state and no set is iterated, so equal arguments give equal data sets in any
 process. Dates and amounts are interned (one object per distinct value), which keeps a million
 learners in a few hundred megabytes.
 """
@@ -27,23 +28,33 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from kpidsl.data.records import (
-    Bootcamp,
-    Dataset,
-    Employer,
-    Engagement,
-    Interview,
-    Learner,
-    Payment,
-    Profile,
-    Provider,
-)
+from kpidsl.data import records
+from kpidsl.data.records import Dataset
 
 _T = TypeVar("_T")
+
+
+def _made_right(cls: type[_T]) -> Callable[..., _T]:
+    """A record class without its checks on construction: every value here is made of the
+    right type and within range (and the data set's ``problems()`` checks them all again,
+    column by column), so a million learners do not pay for the checks twice."""
+    init, new = records.plain_init(cls), object.__new__
+
+    def make(**values: Any) -> _T:
+        record = new(cls)
+        init(record, **values)
+        return record
+
+    return make
+
+
+Provider, Bootcamp, Employer, Engagement, Interview, Learner, Payment, Profile = map(
+    _made_right, (records.Provider, records.Bootcamp, records.Employer, records.Engagement,
+                  records.Interview, records.Learner, records.Payment, records.Profile))
 
 #: The last teaching year covered when none is given: 1 Aug 2024 – 31 Jul 2025.
 DEFAULT_TEACHING_YEAR = 2024
@@ -65,6 +76,9 @@ ACCELERATED_SHARE = 0.15
 LARGE_EMPLOYER_SHARE = 0.25
 #: Share of learners with a data-quality contradiction.
 CONTRADICTION_RATE = 0.005
+#: Share of engagements without a recorded_date (older records); the others are recorded up to
+#: eight weeks before their bootcamp starts (most) or while it runs.
+UNDATED_ENGAGEMENT_SHARE = 0.08
 #: Co-funding due, in percent of the course cost, for a large employer and an SME. Only used to
 #: shape realistic payments; the policy itself lives in the rule files.
 COFUNDING_PERCENT = {True: 30, False: 10}
@@ -121,11 +135,14 @@ class _Draw:
     and Decimal objects instead of holding eight million of their own.
     """
 
-    __slots__ = ("_days", "_money", "last", "random", "rng")
+    __slots__ = ("_days", "_money", "last", "random", "recorded", "rng")
 
     def __init__(self, seed: int, last: int) -> None:
         self.rng = random.Random(seed)
         self.random = self.rng.random
+        # engagements' recorded dates draw from a stream of their own, so that adding them
+        # left every other value of a seed's data set as it was
+        self.recorded = random.Random(f"{seed}:recorded_date").random
         self.last = last
         self._days: dict[int, dt.date] = {}
         self._money: dict[int, Decimal] = {}
@@ -182,7 +199,7 @@ class _Camp:
         "slack",
         "start",
     )
-    record: Bootcamp
+    record: records.Bootcamp
     provider: int  # index into the providers
     start: int  # day ordinals
     end: int
@@ -192,7 +209,7 @@ class _Camp:
     positive: float
     slack: float
     cofunders: list[int]  # employer indexes of the own_staff engagements
-    interviewers: list[Employer]  # employers of the interviewing engagements
+    interviewers: list[records.Employer]  # employers of the interviewing engagements
 
 
 def generate(learners: int, seed: int = 0, *, teaching_year: int | None = None) -> Dataset:
@@ -218,10 +235,10 @@ def generate(learners: int, seed: int = 0, *, teaching_year: int | None = None) 
     large = [e.employees >= 250 for e in employers]
     camps = _camps(d, n_camps, providers, first)
 
-    engagements: list[Engagement] = []
-    people: list[Learner] = []
-    interviews: list[Interview] = []
-    payments: list[Payment] = []
+    engagements: list[records.Engagement] = []
+    people: list[records.Learner] = []
+    interviews: list[records.Interview] = []
+    payments: list[records.Payment] = []
     width = max(6, len(str(learners)))
     for camp, size in zip(camps, sizes, strict=True):
         engagements.extend(_engagements(d, camp, employers))
@@ -252,7 +269,7 @@ def _cohort_sizes(d: _Draw, learners: int) -> list[int]:
     return sizes
 
 
-def _providers(d: _Draw, n: int) -> list[Provider]:
+def _providers(d: _Draw, n: int) -> list[records.Provider]:
     """Providers with plausible names and distinct 8-digit UKPRNs (real ones start with 10)."""
     ukprns = sorted(d.rng.sample(range(10_000_000, 10_000_000 + max(100_000, 20 * n)), n))
     width = max(3, len(str(n)))
@@ -266,7 +283,7 @@ def _providers(d: _Draw, n: int) -> list[Provider]:
     ]
 
 
-def _employers(d: _Draw, n: int) -> list[Employer]:
+def _employers(d: _Draw, n: int) -> list[records.Employer]:
     """Employers, :data:`LARGE_EMPLOYER_SHARE` of them large; sizes spread on a log scale.
 
     Large employers are evenly spaced (every fourth) rather than drawn, so even a tiny data set
@@ -283,7 +300,7 @@ def _employers(d: _Draw, n: int) -> list[Employer]:
     return out
 
 
-def _camps(d: _Draw, n: int, providers: list[Provider], first: int) -> list[_Camp]:
+def _camps(d: _Draw, n: int, providers: list[records.Provider], first: int) -> list[_Camp]:
     """Bootcamps starting on Mondays over the two teaching years, numbered in start order.
 
     Starts run until eight weeks before the snapshot, so the last cohorts are still in learning
@@ -324,7 +341,8 @@ def _camps(d: _Draw, n: int, providers: list[Provider], first: int) -> list[_Cam
     return camps
 
 
-def _engagements(d: _Draw, camp: _Camp, employers: list[Employer]) -> list[Engagement]:
+def _engagements(d: _Draw, camp: _Camp, employers: list[records.Employer]
+                 ) -> list[records.Engagement]:
     """3–7 employers engaged with the bootcamp; sets who co-funds and who interviews.
 
     The first one or two train their own staff on it (``own_staff``; co-funded learners are
@@ -367,9 +385,22 @@ def _engagements(d: _Draw, camp: _Camp, employers: list[Employer]) -> list[Engag
                 reached=reached,
                 role_confirmed=confirmed,
                 satisfaction=satisfaction,
+                recorded_date=_recorded(d, camp),
             )
         )
     return out
+
+
+def _recorded(d: _Draw, camp: _Camp) -> dt.date | None:
+    """When an engagement was first recorded: mostly at the design stage, up to eight weeks
+    before the start; some during delivery; :data:`UNDATED_ENGAGEMENT_SHARE` not at all (older
+    records), which exist at every as-of date."""
+    r = d.recorded()
+    if r < UNDATED_ENGAGEMENT_SHARE:
+        return None
+    if r < 0.8:
+        return d.day(camp.start - int(d.recorded() * 57))
+    return d.day(camp.start + int(d.recorded() * (camp.end - camp.start + 1)))
 
 
 def _learner_type(d: _Draw) -> str:
@@ -432,10 +463,10 @@ def _interviews(
     d: _Draw,
     lid: str,
     camp: _Camp,
-    employers: list[Employer],
+    employers: list[records.Employer],
     end: int,
     hired: bool,
-    out: list[Interview],
+    out: list[records.Interview],
 ) -> int:
     """The interviews of a learner completing on day ``end``; returns how many were unsuccessful.
 
@@ -479,7 +510,7 @@ def _interviews(
 
 
 def _payments(
-    d: _Draw, lid: str, camp: _Camp, is_large: bool, start: int, out: list[Payment]
+    d: _Draw, lid: str, camp: _Camp, is_large: bool, start: int, out: list[records.Payment]
 ) -> None:
     """The co-funding an employer paid for one learner (amounts in pence until written).
 
@@ -510,11 +541,11 @@ def _learner(
     d: _Draw,
     lid: str,
     camp: _Camp,
-    employers: list[Employer],
+    employers: list[records.Employer],
     large: list[bool],
-    interviews: list[Interview],
-    payments: list[Payment],
-) -> Learner:
+    interviews: list[records.Interview],
+    payments: list[records.Payment],
+) -> records.Learner:
     """One learner and their interviews and co-funding payments.
 
     Events are drawn as day ordinals in the order they happen; anything after the snapshot day
@@ -623,12 +654,12 @@ def _contradiction(
 
 def _profiles(
     d: _Draw,
-    providers: list[Provider],
+    providers: list[records.Provider],
     camps: list[_Camp],
     sizes: list[int],
-    people: list[Learner],
+    people: list[records.Learner],
     year: int,
-) -> list[Profile]:
+) -> list[records.Profile]:
     """Each provider's planned Milestone 1 starts per month of the two teaching years.
 
     The plan is what the provider delivered, scaled by a provider-wide ambition (0.9–1.3: most

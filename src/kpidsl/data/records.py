@@ -7,21 +7,28 @@ place, so they cannot drift apart. ``LINKS`` says how records refer to each othe
 navigate those links (``learner.bootcamp``, ``learner.interviews``).
 
 Developers who hold the data elsewhere (a database, an API) build the records directly and pass
-them to :class:`Dataset`; nothing here reads files.
+them to :class:`Dataset`, or pass plain rows to :meth:`Dataset.from_rows`; nothing here reads
+files. A record checks and converts its values when it is made, with the CSV loader's rules and
+messages (``Learner L12: completion_date: '2024-13-01' is not a date``): text is read as a CSV
+cell is, ``None`` is a missing value, and an int or float is money when that loses nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import operator
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from kpidsl.language import limits
+from kpidsl.language.source import DataError, Diagnostic
+
+R = TypeVar("R")
 
 #: Allowed values of each enumerated column, by enum name.
 ENUMS: dict[str, tuple[str, ...]] = {
@@ -483,6 +490,65 @@ class Dataset:
     ``attrs.evolve``, so a changed copy is checked in full."""
     _problems: tuple[tuple[Any, str, str], ...] | None = attrs.field(
         default=None, init=False, eq=False, repr=False)
+    _fingerprints: dict[str, str | None] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False)
+    """The sha256 of each contract file: of its bytes as :func:`kpidsl.load_data` read them,
+    or of the file :func:`kpidsl.write_data` would write (``None``: no file). Worked out once,
+    by :func:`kpidsl.data.csvfiles.file_fingerprints`; not copied by ``attrs.evolve``."""
+
+    @classmethod
+    def from_rows(cls, *, providers: Rows = (), bootcamps: Rows = (), employers: Rows = (),
+                  engagements: Rows = (), learners: Rows = (), interviews: Rows = (),
+                  payments: Rows = (), profiles: Rows = ()) -> Dataset:
+        """A data set from plain rows: mappings of column name to value, as a database driver
+        returns them, or a pandas ``DataFrame`` or an Arrow table (one per record type).
+
+        Each value is read as the record classes read it (text as in CSV, ``None`` or NaN as
+        missing). Every problem is collected, then one :class:`DataError` lists them all, each
+        at its row (``learners[11]``) and with its record, field and value; then the data set's
+        integrity is checked, as :func:`kpidsl.load_data` does. A column the contract does not
+        know is ignored, with a warning in ``notices``.
+        """
+        given = dict(providers=providers, bootcamps=bootcamps, employers=employers,
+                     engagements=engagements, learners=learners, interviews=interviews,
+                     payments=payments, profiles=profiles)
+        problems: list[Diagnostic] = []
+        notices: list[Diagnostic] = []
+        made: dict[str, list[Any]] = {}
+        row_of: dict[int, str] = {}
+        for t in RECORD_TYPES:
+            fields, unknown = FIELDS[t.name], set()
+            records = made[t.plural] = []
+            for i, row in enumerate(_rows(given[t.plural])):
+                where = f"{t.plural}[{i}]"
+                if not isinstance(row, Mapping):
+                    problems.append(Diagnostic(
+                        message=f"expected a mapping of column to value, not "
+                        f"{type(row).__name__}", file=where, record_type=t.name))
+                    continue
+                for name in row.keys() - fields.keys() - unknown:
+                    unknown.add(name)
+                    near = difflib.get_close_matches(str(name), fields, 1)
+                    notices.append(Diagnostic(
+                        message=f"unknown column {name!r} is ignored", file=where,
+                        severity="warning", record_type=t.name, field=str(name),
+                        hint=f"did you mean `{near[0]}`?" if near else None))
+                try:
+                    record = t.cls(**{k: v for k, v in row.items() if k in fields})
+                except DataError as e:
+                    problems += [attrs.evolve(d, file=where) for d in e.diagnostics]
+                    continue
+                records.append(record)
+                row_of[id(record)] = where
+        if problems:
+            raise DataError(problems)
+        data = cls(**made, notices=notices)
+        data._mark_values_checked()  # each record checked its own values
+        integrity = [record_diagnostic(r, field, message, file=row_of[id(r)])
+                     for r, field, message in data.problems()]
+        if integrity:
+            raise DataError(integrity)
+        return data
 
     def _mark_values_checked(self) -> None:
         """For the code that made the records and checked their values already."""
@@ -554,3 +620,121 @@ class Dataset:
             if r.learner_type == "co_funded" and r.employer_id is None \
                     and (id(r), "employer_id") not in bad:
                 yield r, "employer_id", "a co-funded learner must name its employer"
+
+
+# --------------------------------------------------------------------------- making records
+
+#: Rows for :meth:`Dataset.from_rows`: mappings, or a DataFrame or Arrow table.
+Rows = Iterable[Mapping[str, Any]] | Any
+
+
+def _rows(rows: Rows) -> Iterable[Any]:
+    """The rows of a table as mappings: a pandas ``DataFrame`` (``to_dict("records")``), an
+    Arrow table (``to_pylist()``), a DB-API cursor (its rows named by ``description``), rows
+    with ``keys()`` (``sqlite3.Row``), or any iterable of mappings as it is."""
+    if hasattr(rows, "to_pylist"):
+        return rows.to_pylist()  # type: ignore[no-any-return]
+    if hasattr(rows, "to_dict") and hasattr(rows, "columns"):
+        return rows.to_dict("records")  # type: ignore[no-any-return]
+    description = getattr(rows, "description", None)
+    if description:
+        names = [d[0] for d in description]
+        return (dict(zip(names, row, strict=True)) for row in rows)
+    return (row if isinstance(row, Mapping) or not hasattr(row, "keys")
+            else {k: row[k] for k in row.keys()} for row in rows)  # noqa: SIM118 (sqlite3.Row)
+
+
+def _who(t: RecordType, values: Mapping[str, Any]) -> tuple[str, str | None]:
+    """How a record is named in a message (``Learner L12``, ``Interview of L3``), and its id."""
+    if t.key:
+        ident = "/".join(str(values.get(f)) for f in t.key)
+        return f"{t.cls.__name__} {ident}", ident
+    owner = values.get("learner_id") or values.get("provider_id")
+    return f"{t.cls.__name__} of {owner}" if owner else t.cls.__name__, None
+
+
+def record_diagnostic(record: Any, field: str, message: str, *, file: str | None = None,
+                      line: int | None = None, hint: str | None = None) -> Diagnostic:
+    """A problem with one field of a record: ``Learner L12: completion_date: …``, with the
+    record's type, id, field and value as data."""
+    t = BY_CLASS[type(record)]
+    values = {f: getattr(record, f, None) for f in (*t.key, "learner_id", "provider_id")}
+    who, ident = _who(t, values)
+    return Diagnostic(message=f"{who}: {field}: {message}", file=file, line=line, hint=hint,
+                      record_type=t.name, record_id=ident, field=field,
+                      value=getattr(record, field, None))
+
+
+#: Each record class's own ``__init__`` as attrs made it: no conversion, no checks.
+_UNCHECKED: dict[type, Callable[..., None]] = {}
+
+
+def plain_init(cls: type) -> Callable[..., None]:
+    """The ``__init__`` attrs made for a record class, which neither converts nor checks: for
+    the hot loop of the CSV loader, whose every value is checked already."""
+    return _UNCHECKED[cls]
+
+
+def unchecked(cls: type[R], values: Mapping[str, Any]) -> R:
+    """A record made from values that were checked (or reported) already, as the CSV loader
+    and the rule tests' builder make them: nothing is converted or checked again."""
+    record = object.__new__(cls)
+    _UNCHECKED[cls](record, **values)
+    return record
+
+
+def _checking_init(t: RecordType) -> None:
+    """Make ``t.cls(...)`` convert and check each value (see the module docstring), raising
+    one :class:`DataError` that lists every bad field of the record."""
+    from kpidsl.data.values import BadValue, fast_check, python_converter  # reads this module
+
+    fields = FIELDS[t.name]
+    converters = {name: python_converter(info, value_problem) for name, info in fields.items()}
+    quick = {name: fast_check(info) for name, info in fields.items()}
+    quick["line"] = lambda line: True
+    required = frozenset(name for name, info in fields.items() if info.required)
+    order = {name: i for i, name in enumerate(fields)}
+    plain = _UNCHECKED[t.cls] = t.cls.__init__  # type: ignore[misc]
+
+    def __init__(self: Any, **values: Any) -> None:
+        for name, value in values.items():  # the common case, fast: every value is fine
+            ok = quick.get(name)
+            if ok is None or not ok(value):
+                break
+        else:
+            if required <= values.keys():
+                plain(self, **values)
+                return
+        bad: list[tuple[str, Any, str, str | None]] = []
+        for name, value in values.items():
+            convert = converters.get(name)
+            if convert is None:
+                if name != "line":
+                    near = difflib.get_close_matches(name, fields, 1)
+                    bad.append((name, value, "no such field",
+                                f"did you mean `{near[0]}`?" if near else None))
+                continue
+            try:
+                new = convert(value)
+            except BadValue as e:
+                bad.append((name, value, e.what, e.hint))
+                continue
+            if new is not value:
+                values[name] = new
+        bad += [(name, None, "missing required value", None) for name in sorted(required)
+                if name not in values]
+        if bad:
+            bad.sort(key=lambda b: order.get(b[0], len(order)))  # in column order
+            who, ident = _who(t, values)
+            raise DataError([Diagnostic(message=f"{who}: {name}: {what}", hint=hint,
+                                        record_type=t.name, record_id=ident, field=name,
+                                        value=value) for name, value, what, hint in bad])
+        plain(self, **values)
+
+    __init__.__doc__ = plain.__doc__
+    __init__.__annotations__ = plain.__annotations__
+    t.cls.__init__ = __init__  # type: ignore[misc]
+
+
+for _t in RECORD_TYPES:
+    _checking_init(_t)

@@ -10,25 +10,20 @@ goes in the same way, through the same typed tables.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import os
 import tempfile
-import types
-from collections.abc import Sequence
-from fractions import Fraction
 from typing import Any
 
 import duckdb
 
 from kpidsl.data import csvfiles
 from kpidsl.data.records import BY_NAME, ENUMS, FIELDS, LINKS, RECORD_TYPES, Dataset, FieldInfo
-from kpidsl.engines.python import Entry, Result, describe, groups_in_order
+from kpidsl.engines.base import SqlEngine
 from kpidsl.engines.sql import SQL_TYPES, QueryBuilder, table_name
 from kpidsl.language import limits
 from kpidsl.language.source import Diagnostic, Unreadable, open_regular
 from kpidsl.plan import nodes as p
-from kpidsl.plan.status import NO_DATA, status
 
 
 def _pattern(fi: FieldInfo) -> str | None:
@@ -90,7 +85,7 @@ def _convert(fi: FieldInfo, x: str) -> tuple[str, str]:
     return value, f"({x} IS NULL AND {missing_ok} OR ({ok}))"
 
 
-class DuckDBEngine:
+class DuckDBEngine(SqlEngine):
     """Evaluates plans on one DuckDB connection holding one data set's tables."""
 
     name = "duckdb"
@@ -98,8 +93,6 @@ class DuckDBEngine:
     def __init__(self, connection: duckdb.DuckDBPyConnection | None = None) -> None:
         self.con = connection or duckdb.connect()
         self.notices: tuple[Diagnostic, ...] = ()
-        self.groups: dict[str, list[str]] = {}
-        self._built: tuple[Any, QueryBuilder] | None = None
 
     # ---- loading ----
     def load_folder(self, folder: str | os.PathLike[str]) -> None:
@@ -145,9 +138,20 @@ class DuckDBEngine:
         self._groups()
         return True
 
+    def _drop(self, name: str) -> None:
+        """Drop the table or view called ``name``, if there is one (a load that fell back to
+        the Python loader replaces the fast path's views with tables)."""
+        row = self.con.execute(
+            "SELECT 'VIEW' FROM duckdb_views() WHERE view_name = ? AND NOT internal "
+            "UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = ?",
+            [name, name]).fetchone()
+        if row:
+            self.con.execute(f"DROP {row[0]} {name}")
+
     def _empty_table(self, record: str) -> None:
         cols = ", ".join(f"{f.name} {SQL_TYPES[f.kind]}" for f in FIELDS[record].values())
-        self.con.execute(f"CREATE OR REPLACE TABLE {table_name(record)} ({cols}, _line BIGINT)")
+        self._drop(table_name(record))
+        self.con.execute(f"CREATE TABLE {table_name(record)} ({cols}, _line BIGINT)")
 
     def _load_file(self, record: str, path: str, header: list[str], rows: int) -> bool:
         """One file into its typed table; ``False`` if any cell is not plainly valid."""
@@ -162,16 +166,18 @@ class DuckDBEngine:
             if fi.name in present:  # the loader's cell limit (csv.field_size_limit)
                 oks.append(f"coalesce(length(\"{fi.name}\") <= {limits.MAX_CELL}, TRUE)")
         try:
-            # one parse of the file, then one pass that converts and checks every cell
+            # one pass over the file converts and checks every cell; the records keep the
+            # file's order, so a record's line is its row number plus 2 (after the header)
             self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE raw_{name} AS SELECT * FROM read_csv(?, "
-                "header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"', "
+                f"CREATE OR REPLACE TABLE {name}__cells AS SELECT {', '.join(cols)}, "
+                f"NOT ({' AND '.join(oks)}) AS _bad FROM read_csv(?, header = true, "
+                "all_varchar = true, delim = ',', quote = '\"', escape = '\"', "
                 "strict_mode = true)", [path])
-            self.con.execute(
-                f"CREATE OR REPLACE TABLE {name} AS SELECT {', '.join(cols)}, rowid + 2 AS _line,"
-                f" NOT ({' AND '.join(oks)}) AS _bad FROM raw_{name}")
-            self.con.execute(f"DROP TABLE raw_{name}")
-            got = self.con.execute(f"SELECT count(*), count_if(_bad) FROM {name}").fetchone()
+            self._drop(name)
+            self.con.execute(f"CREATE VIEW {name} AS SELECT * EXCLUDE (_bad), "
+                             f"rowid + 2 AS _line FROM {name}__cells")
+            got = self.con.execute(f"SELECT count(*), count_if(_bad) FROM {name}__cells"
+                                   ).fetchone()
         except duckdb.Error:
             return False
         # a different count: blank rows or cells over several lines, so lines are not rows
@@ -215,83 +221,34 @@ class DuckDBEngine:
                     types_[m] = "VARCHAR"
                 cols = ", ".join(f"CAST({m} || '-01' AS DATE) AS {m}" if m in month else m
                                  for m in types_)
+                self._drop(table_name(t.name))
                 self.con.execute(
-                    f"CREATE OR REPLACE TABLE {table_name(t.name)} AS SELECT {cols} FROM "
+                    f"CREATE TABLE {table_name(t.name)} AS SELECT {cols} FROM "
                     "read_csv(?, header = true, delim = ',', quote = '\"', escape = '\"', "
                     "columns = ?)", [path, types_])
         self.notices = tuple(data.notices)
         self._groups()
 
-    def _groups(self) -> None:
-        rows = self.con.execute("SELECT bootcamp_id FROM bootcamps").fetchall()
-        self.groups["bootcamp"] = sorted(r[0] for r in rows)
-        rows = self.con.execute("SELECT provider_id FROM providers").fetchall()
-        self.groups["provider"] = sorted(r[0] for r in rows)
+    def use_tables(self, tables: Any = None) -> None:
+        """Evaluate over tables the connection already has, named after the contract's files
+        with the contract's columns (``kpidsl sql --schema``); they are not checked here."""
+        if tables:
+            raise ValueError("a DuckDB connection reads its own tables: pass data=None")
+        self.lines = False
+        self._groups()
 
     # ---- evaluation ----
-    def _builder(self, plan: p.Plan, dates: Sequence[dt.date | None]) -> QueryBuilder:
-        """The plan's queries for these dates, with its views and definitions created once
-        and kept for the next call with the same plan and dates."""
-        key = (id(plan), tuple(dates))
-        if self._built is not None and self._built[0] == key:
-            return self._built[1]
-        qb = QueryBuilder(plan, dates, inline=False)
-        for statement in qb.prelude():
-            self.con.execute(statement)
-        self._built = (key, qb)
-        return qb
+    def _findings_builder(self, plan: p.Plan) -> QueryBuilder:
+        """Findings are a few simple queries: their views stay inline (DuckDB computes only
+        what each reads), and the evaluation's tables are kept."""
+        return QueryBuilder(plan, [None], lines=self.lines)
+
+    def _create(self, name: str, query: str) -> None:
+        """Record views stay views; definitions and dates become tables, computed once."""
+        kind = "VIEW" if name.endswith("_0") else "TABLE"
+        self.con.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {query}")
 
     def _rows(self, sql: str) -> list[dict[str, Any]]:
         cur = self.con.execute(sql)
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-    def results(self, plan: p.Plan, dates: Sequence[dt.date]) -> dict[dt.date, list[Result]]:
-        """Every KPI for every group at each date, in one query per KPI over all dates."""
-        qb = self._builder(plan, dates)
-        out: dict[dt.date, list[Result]] = {d: [] for d in dates}
-        for k in plan.kpis:
-            targets = {r["_as_of"]: None if r["n"] is None or r["d"] in (None, 0)
-                       else Fraction(r["n"]) / Fraction(r["d"])
-                       for r in self._rows(qb.target(k))}
-            counts = {(r["_as_of"], r["scope"], r["group_id"]): r for r in self._rows(qb.counts(k))}
-            for d in dates:
-                target = targets.get(d)
-                for scope, group in groups_in_order(self.groups, isinstance(k, p.MeasurePlan)):
-                    row = counts.get((d, scope, group))
-                    n, c, pend = (int(row["denominator"]), int(row["numerator"]),
-                                  int(row["pending"])) if row else (0, 0, 0)
-                    out[d].append(Result(
-                        kpi=k.name, scope=scope, group=group,
-                        status=NO_DATA if target is None else status(k.direction, target,
-                                                                      n, c, pend),
-                        numerator=c, denominator=n, pending=pend, direction=k.direction,
-                        target=target))
-        return out
-
-    def entries(self, plan: p.Plan, as_of: dt.date, kind: str) -> list[Entry]:
-        """The findings (on the data as written) or the actions (as of the date)."""
-        # findings read the data as written: a few simple queries, so their views stay inline
-        # (the engine computes only what each reads) and the evaluation's tables are kept
-        qb = QueryBuilder(plan, [None]) if kind == "finding" else self._builder(plan, [as_of])
-        out = []
-        for n in plan.notices:
-            if n.kind == kind:
-                out += [_entry(kind, n.name, n.message, n.record, r)
-                        for r in self._rows(qb.entries(n.record, n.member))]
-        if kind == "action":
-            for k in plan.kpis:
-                if isinstance(k, p.KpiPlan) and k.follow_ups:
-                    messages = dict(k.follow_ups)
-                    out += [_entry("action", k.name, messages[r["verdict"]], k.record, r)
-                            for r in self._rows(qb.follow_ups(k))]
-        return out
-
-
-def _entry(kind: str, name: str, message: str, record: str, row: dict[str, Any]) -> Entry:
-    r = types.SimpleNamespace(**row)
-    line = row["_line"] if row["_line"] and row["_line"] > 0 else None
-    r.line = line
-    return Entry(kind=kind, name=name, message=message, record=describe(record, r),
-                 group=row.get("bootcamp_id"), file=BY_NAME[record].file if line else None,
-                 line=line)

@@ -30,13 +30,13 @@ How the language's semantics map onto SQL, stated once (the plan's rules, see
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 import attrs
-import sqlglot
 
 from kpidsl.data.records import BY_NAME, FIELDS, LINKS, ROW_DATES
 from kpidsl.language.builtins import exact
@@ -55,7 +55,12 @@ _POINT_MEMBERS = ("label", "date", "year_start", "year_end")
 
 
 class Unsupported(Exception):
-    """A rule uses a construct that this generator cannot compute exactly in SQL."""
+    """A rule uses a construct that this generator cannot compute exactly in SQL; ``span``
+    is where (the innermost plan node that has one)."""
+
+    def __init__(self, what: str, span: Any = None) -> None:
+        super().__init__(what)
+        self.what, self.span = what, span
 
 
 def table_name(record: str) -> str:
@@ -73,6 +78,8 @@ def schema(dialect: str = "duckdb", *, line: bool = False) -> str:
         if line:
             cols.append("_line BIGINT")
         out.append(f"CREATE TABLE {table_name(t.name)} (\n  " + ",\n  ".join(cols) + "\n)")
+    import sqlglot
+
     return ";\n".join(sqlglot.transpile(";\n".join(out), read="duckdb", write=dialect,
                                         pretty=True)) + ";\n"
 
@@ -138,6 +145,14 @@ class Compiler(Visitor):
         self.levels = levels
         self.scope = Scope("d", None, max(levels.values(), default=0) + 1)
         self._aliases = 0
+
+    def visit(self, node: Any) -> Any:
+        try:
+            return super().visit(node)
+        except Unsupported as e:
+            if e.span is None:
+                e.span = getattr(node, "span", None)
+            raise
 
     # ---- helpers ----
     def fresh(self) -> str:
@@ -232,32 +247,31 @@ class Compiler(Visitor):
         when = self.value(e.when) if e.when is not None else f"{self.scope.alias}._as_of"
         key = self.value(e.key) if e.key is not None else None
         numeric = table.type.kind in ("integer", "number", "percent", "money")
+        values = [v for _, version in table.versions
+                  for v in (version.values() if isinstance(version, dict) else [version])]
+        # every number of the table over one common denominator, so only the numerator varies
+        scale = math.lcm(*(Fraction(v).denominator for v in values if v is not None)) \
+            if numeric else 1
 
-        def pick(part: str) -> str:
-            def one(v: Any) -> str:
-                if v is None:
-                    return "NULL"
-                if numeric:
-                    f = Fraction(v)
-                    return str(f.numerator if part == "n" else f.denominator)
-                return str(self.visit(p.Const(type=table.type, value=v)))
+        def one(v: Any) -> str:
+            if v is None:
+                return "NULL"
+            if numeric:
+                return str(Fraction(v) * scale)
+            return str(self.visit(p.Const(type=table.type, value=v)))
 
-            arms = []
-            for start, value in reversed(table.versions):
-                if table.keyed:
-                    assert isinstance(value, dict) and key is not None
-                    inner = "CASE " + key + " " + " ".join(
-                        f"WHEN {_quote(k)} THEN {one(v)}" for k, v in value.items()) + " END"
-                else:
-                    inner = one(value)
-                test = f"{when} >= {_date(start)}" if start is not None else \
-                    f"{when} IS NOT NULL"
-                arms.append(f"WHEN {test} THEN {inner}")
-            return "(CASE " + " ".join(arms) + " END)"
-
-        if numeric:
-            return Num(pick("n"), pick("d"))
-        return pick("v")
+        arms = []
+        for start, version in reversed(table.versions):
+            if table.keyed:
+                assert isinstance(version, dict) and key is not None
+                inner = "CASE " + key + " " + " ".join(
+                    f"WHEN {_quote(k)} THEN {one(v)}" for k, v in version.items()) + " END"
+            else:
+                inner = one(version)
+            test = f"{when} >= {_date(start)}" if start is not None else f"{when} IS NOT NULL"
+            arms.append(f"WHEN {test} THEN {inner}")
+        picked = "(CASE " + " ".join(arms) + " END)"
+        return Num(picked, scale) if numeric else picked
 
     # ---- navigation and lists ----
     def visit_Nav(self, e: p.Nav) -> Any:
@@ -332,7 +346,8 @@ class Compiler(Visitor):
         if e.fn == "count":
             return Num(f"(SELECT COUNT(*) FROM {frm} WHERE {where})", 1)
         if e.fn == "any":
-            return f"EXISTS (SELECT 1 FROM {frm} WHERE {where})"
+            # a count, not EXISTS: Spark allows EXISTS only in WHERE clauses
+            return f"((SELECT COUNT(*) FROM {frm} WHERE {where}) > 0)"
         if body is None:
             raise Unsupported(f"{e.fn} of records")
         v = self.within(inner, body)
@@ -401,7 +416,8 @@ class Compiler(Visitor):
             item = self.within(inner, body)
             if isinstance(item, Num):
                 raise Unsupported("`in` a list of numbers")
-            exists = f"EXISTS (SELECT 1 FROM {frm} WHERE {' AND '.join([*conds, f'{item} = {v}'])})"
+            found = " AND ".join([*conds, f"{item} = {v}"])
+            exists = f"((SELECT COUNT(*) FROM {frm} WHERE {found}) > 0)"
             return f"({v} IS NOT NULL AND NOT {exists})" if e.negated else \
                 f"({v} IS NOT NULL AND {exists})"
         return f"COALESCE({'NOT ' if e.negated else ''}({test}), FALSE)"
@@ -434,7 +450,7 @@ class Compiler(Visitor):
     def visit_Shift(self, e: p.Shift) -> str:
         unit, times = _UNITS[e.duration.unit]
         amount = e.duration.amount * times * e.sign
-        shifted = f"CAST(DATE_ADD({self.value(e.date)}, INTERVAL '{amount}' {unit}) AS DATE)"
+        shifted = f"CAST({self.value(e.date)} + INTERVAL '{amount}' {unit} AS DATE)"
         # a date past year 9999 is missing, as in the Python engine
         return f"(CASE WHEN {shifted} <= {_MAX_DATE} THEN {shifted} END)"
 
@@ -569,13 +585,13 @@ class QueryBuilder:
         self.with_ = "WITH " + ",\n".join(self.ctes) if inline else "WITH _ AS (SELECT 1)"
         self.line = ", s._line" if lines else ""
 
-    def prelude(self) -> list[str]:
-        """Statements that create the views and tables the queries read, once."""
+    def prelude(self) -> list[tuple[str, str]]:
+        """``(name, query)`` of each view the queries read when not ``inline``, in the order
+        to create them: the as-of dates, each record type's view, its definitions."""
         out = []
         for cte in self.ctes:
             name, query = cte.split(" AS (", 1)
-            kind = "VIEW" if name.endswith("_0") else "TABLE"
-            out.append(f"CREATE OR REPLACE TEMP {kind} {name} AS {query[:-1]}")
+            out.append((name, query[:-1]))
         return out
 
     def _scope(self, record: str | None) -> Scope:
@@ -595,63 +611,131 @@ class QueryBuilder:
                 f"ELSE 'not counted' END AS verdict FROM {rel} AS s "
                 f"WHERE{note('population')} {member}")
 
-    def counts(self, k: p.KpiPlan | p.MeasurePlan) -> str:
-        """Per group (bootcamp, provider, programme) and date: n, k and p."""
+    def _counts(self, k: p.KpiPlan | p.MeasurePlan, i: int = 0
+                ) -> tuple[list[str], list[str]]:
+        """The views and the ``SELECT`` s (to be joined by ``UNION ALL``) that give a KPI's
+        n, k and p per date and group: each bootcamp, each provider (its bootcamps together)
+        and the programme (KPI-SPEC §2, "Groups"). ``i`` keeps the views of several KPIs
+        apart in one query."""
+        m, v, a = f"m{i}", f"v{i}", f"a{i}"
         if isinstance(k, p.MeasurePlan):
             c, s = self.compiler, self._scope("provider")
             actual = c.within(s, k.actual)
             planned = c.within(s, k.planned)
             per = (f"SELECT s._as_of, s.provider_id, COALESCE({planned.n}, 0) AS n, "
                    f"COALESCE({actual.n}, 0) AS k FROM {c.rel('provider', self.top)} AS s")
-            return (f"{self.with_},\nm AS ({per})\n"
-                    "SELECT _as_of, 'provider' AS scope, provider_id AS group_id, n AS denominator,"
-                    " k AS numerator, 0 AS pending FROM m\nUNION ALL\n"
-                    "SELECT d._as_of, 'programme', 'all', COALESCE(SUM(m.n), 0), "
-                    "COALESCE(SUM(m.k), 0), 0 FROM _dates AS d LEFT JOIN m ON m._as_of = d._as_of"
-                    " GROUP BY d._as_of")
-        agg = ("a AS (SELECT _as_of, bootcamp_id, COUNT(*) AS n, "
+            return [f"{m} AS ({per})"], [
+                f"SELECT _as_of, 'provider' AS scope, provider_id AS group_id, n AS denominator,"
+                f" k AS numerator, 0 AS pending FROM {m}",
+                f"SELECT d._as_of, 'programme', 'all', COALESCE(SUM({m}.n), 0), "
+                f"COALESCE(SUM({m}.k), 0), 0 FROM _dates AS d LEFT JOIN {m} "
+                f"ON {m}._as_of = d._as_of GROUP BY d._as_of"]
+        agg = (f"{a} AS (SELECT _as_of, bootcamp_id, COUNT(*) AS n, "
                "SUM(CASE WHEN verdict = 'counted' THEN 1 ELSE 0 END) AS k, "
-               "SUM(CASE WHEN verdict = 'pending' THEN 1 ELSE 0 END) AS p FROM v "
+               f"SUM(CASE WHEN verdict = 'pending' THEN 1 ELSE 0 END) AS p FROM {v} "
                "GROUP BY _as_of, bootcamp_id)")
-        sums = "COALESCE(SUM(a.n), 0), COALESCE(SUM(a.k), 0), COALESCE(SUM(a.p), 0)"
-        return (f"{self.with_},\nv AS ({self.verdicts(k)}),\n{agg}\n"
-                "SELECT d._as_of, 'bootcamp' AS scope, b.bootcamp_id AS group_id, "
-                "COALESCE(a.n, 0) AS denominator, COALESCE(a.k, 0) AS numerator, "
-                "COALESCE(a.p, 0) AS pending FROM _dates AS d CROSS JOIN bootcamps AS b "
-                "LEFT JOIN a ON a._as_of = d._as_of AND a.bootcamp_id = b.bootcamp_id\n"
-                "UNION ALL\n"
-                f"SELECT d._as_of, 'provider', r.provider_id, {sums} FROM _dates AS d "
-                "CROSS JOIN providers AS r LEFT JOIN bootcamps AS b ON b.provider_id = "
-                "r.provider_id LEFT JOIN a ON a._as_of = d._as_of AND a.bootcamp_id = "
-                "b.bootcamp_id GROUP BY d._as_of, r.provider_id\n"
-                "UNION ALL\n"
-                f"SELECT d._as_of, 'programme', 'all', {sums} FROM _dates AS d "
-                "LEFT JOIN a ON a._as_of = d._as_of GROUP BY d._as_of")
+        sums = f"COALESCE(SUM({a}.n), 0), COALESCE(SUM({a}.k), 0), COALESCE(SUM({a}.p), 0)"
+        join = f"LEFT JOIN {a} ON {a}._as_of = d._as_of AND {a}.bootcamp_id = b.bootcamp_id"
+        return [f"{v} AS ({self.verdicts(k)})", agg], [
+            f"SELECT d._as_of, 'bootcamp' AS scope, b.bootcamp_id AS group_id, "
+            f"COALESCE({a}.n, 0) AS denominator, COALESCE({a}.k, 0) AS numerator, "
+            f"COALESCE({a}.p, 0) AS pending FROM _dates AS d CROSS JOIN bootcamps AS b {join}",
+            f"SELECT d._as_of, 'provider', r.provider_id, {sums} FROM _dates AS d "
+            "CROSS JOIN providers AS r LEFT JOIN bootcamps AS b ON b.provider_id = "
+            f"r.provider_id {join} GROUP BY d._as_of, r.provider_id",
+            f"SELECT d._as_of, 'programme', 'all', {sums} FROM _dates AS d "
+            f"LEFT JOIN {a} ON {a}._as_of = d._as_of GROUP BY d._as_of"]
 
-    def target(self, k: p.KpiPlan | p.MeasurePlan) -> str:
-        t = self.compiler.within(self._scope(None), k.target)
-        assert isinstance(t, Num)
-        return f"{self.with_}\nSELECT d._as_of, {t.n} AS n, {t.d} AS d FROM _dates AS d"
+    def counts(self, k: p.KpiPlan | p.MeasurePlan) -> str:
+        """One KPI's n, k and p per date and group (what ``kpidsl sql`` prints)."""
+        views, selects = self._counts(k)
+        return f"{self.with_},\n" + ",\n".join(views) + "\n" + "\nUNION ALL\n".join(selects)
 
-    def entries(self, record: str, member: p.Expr | None) -> str:
-        c, s = self.compiler, self._scope(record)
-        cond = c.within(s, _cond_node(member)) if member is not None else "TRUE"
-        keys = ", ".join(f"s.{x}" for x in _key_columns(record))
-        return (f"{self.with_}\nSELECT s._as_of, {keys}{self.line} FROM "
-                f"{c.rel(record, self.top)} AS s WHERE {cond} ORDER BY s._line")
+    def tallies(self) -> str:
+        """Every KPI's counts in one query, per date and bootcamp (or provider, for a KPI
+        measured per provider): ``kpi, _as_of, group_id, n, k, p``. The engines add them up
+        the reporting hierarchy with :func:`kpidsl.engines.python.roll_up`, so each record's
+        verdict is worked out once."""
+        selects = []
+        for k in self.plan.kpis:
+            name = _quote(k.name)
+            if isinstance(k, p.MeasurePlan):
+                c, s = self.compiler, self._scope("provider")
+                actual, planned = c.within(s, k.actual), c.within(s, k.planned)
+                selects.append(
+                    f"SELECT {name} AS kpi, s._as_of, s.provider_id AS group_id, "
+                    f"COALESCE({planned.n}, 0) AS n, COALESCE({actual.n}, 0) AS k, 0 AS p "
+                    f"FROM {c.rel('provider', self.top)} AS s")
+            else:
+                selects.append(
+                    f"SELECT {name} AS kpi, _as_of, bootcamp_id AS group_id, COUNT(*) AS n, "
+                    "SUM(CASE WHEN verdict = 'counted' THEN 1 ELSE 0 END) AS k, "
+                    "SUM(CASE WHEN verdict = 'pending' THEN 1 ELSE 0 END) AS p "
+                    f"FROM ({self.verdicts(k, comments=False)}) AS v GROUP BY _as_of, bootcamp_id")
+        return f"{self.with_}\n" + "\nUNION ALL\n".join(selects)
 
-    def follow_ups(self, k: p.KpiPlan) -> str:
-        wanted = ", ".join(_quote(v) for v, _ in k.follow_ups)
-        return (f"{self.with_},\nv AS ({self.verdicts(k)})\n"
-                f"SELECT * FROM v WHERE verdict IN ({wanted}) ORDER BY _as_of, _line")
+    def targets(self) -> str:
+        """Every KPI's target at each date, as numerator ``n<i>`` and denominator ``d<i>``."""
+        cols = []
+        for i, k in enumerate(self.plan.kpis):
+            t = self.compiler.within(self._scope(None), k.target)
+            assert isinstance(t, Num)
+            cols += [f"{t.n} AS n{i}", f"{t.d} AS d{i}"]
+        return f"{self.with_}\nSELECT d._as_of, {', '.join(cols)} FROM _dates AS d"
+
+    def entries(self, kind: str) -> tuple[str, list[p.NoticePlan | p.KpiPlan]]:
+        """One query listing the records of every finding, or of every action and KPI
+        follow-up, and what its column ``_i`` indexes. Each row names its record by the
+        columns of :data:`ID_COLUMNS` (``NULL`` where its type has none) and ``verdict``."""
+        sources: list[p.NoticePlan | p.KpiPlan] = [n for n in self.plan.notices
+                                                   if n.kind == kind]
+        if kind == "action":
+            sources += [k for k in self.plan.kpis if isinstance(k, p.KpiPlan) and k.follow_ups]
+        views, selects = [], []
+        for i, src in enumerate(sources):
+            have = _key_columns(src.record)
+            ids = ", ".join(f"{'s.' + c if c in have else 'CAST(NULL AS VARCHAR)'} AS {c}"
+                            for c in ID_COLUMNS)
+            if isinstance(src, p.NoticePlan):
+                s = self._scope(src.record)
+                cond = self.compiler.within(s, _cond_node(src.member)) \
+                    if src.member is not None else "TRUE"
+                frm, verdict = f"{self.compiler.rel(src.record, self.top)} AS s WHERE {cond}", \
+                    "CAST(NULL AS VARCHAR)"
+            else:
+                views.append(f"f{i} AS ({self.verdicts(src)})")
+                wanted = ", ".join(_quote(v) for v, _ in src.follow_ups)
+                frm, verdict = f"f{i} AS s WHERE s.verdict IN ({wanted})", "s.verdict"
+            line = ", s._line" if self.line else ""
+            selects.append(f"SELECT {i} AS _i, {ids}, {verdict} AS verdict{line} FROM {frm}")
+        if not selects:
+            return "", sources
+        order = "_i, _line" if self.line else "_i, " + ", ".join(ID_COLUMNS)
+        head = f"{self.with_},\n" + ",\n".join(views) if views else self.with_
+        return f"{head}\n" + "\nUNION ALL\n".join(selects) + f"\nORDER BY {order}", sources
+
+
+#: The columns that name a record in the rows of :meth:`QueryBuilder.entries`.
+ID_COLUMNS = ("learner_id", "provider_id", "bootcamp_id", "employer_id")
 
 
 def render(sql: str, dialect: str = "duckdb", pretty: bool = True) -> str:
     """Our DuckDB-dialect SQL in another dialect, laid out for people, without the views
     the query does not read."""
+    import sqlglot
+    from sqlglot import exp
     from sqlglot.optimizer.eliminate_ctes import eliminate_ctes
 
-    tree = eliminate_ctes(sqlglot.parse_one(sql, read="duckdb"))
+    def date_add(node: exp.Expression) -> exp.Expression:
+        """``date + INTERVAL 'n' UNIT`` as each dialect adds calendar time (``ADD_MONTHS`` in
+        Spark, ``DATEADD`` in T-SQL), all of which clamp to the end of a shorter month."""
+        if isinstance(node, exp.Add) and isinstance(node.expression, exp.Interval):
+            interval = node.expression
+            return exp.DateAdd(this=node.this, expression=exp.Literal.number(
+                int(interval.this.name)), unit=exp.Var(this=interval.unit.name))
+        return node
+
+    tree = eliminate_ctes(sqlglot.parse_one(sql, read="duckdb")).transform(date_add)
     return tree.sql(dialect=dialect, pretty=pretty)
 
 

@@ -11,7 +11,6 @@ population, a finding, an action or a definition without a subject.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,7 +19,8 @@ import attrs
 from kpidsl.data.records import BY_NAME, ENUMS, FIELDS, LINKS, Link
 from kpidsl.language import ast, limits
 from kpidsl.language.builtins import BOOLEAN, BUILTINS, NUMERIC, Type
-from kpidsl.language.source import Diagnostic, RuleError, Span
+from kpidsl.language.source import Diagnostic, NotFoundError, RuleError, Span, suggest
+from kpidsl.language.vocabulary import Scope, Status
 
 _FIELD_TYPES = {"text": "text", "date": "date", "money": "money", "integer": "integer",
                 "boolean": "boolean"}
@@ -29,7 +29,8 @@ _UNMASKED = {("profile", "month")}
 _KPI_META_REQUIRED = ("title",)
 #: Longer chains of definitions using definitions are refused: later stages follow them.
 MAX_DEFINITION_DEPTH = limits.MAX_DEFINITION_DEPTH
-_STATUSES = ("met", "not_met", "on_track", "at_risk", "no_data")
+_STATUSES = tuple(Status)
+_SCOPES = tuple(Scope)
 _POINT_MEMBERS = ("date", "year_start", "year_end")
 
 
@@ -67,13 +68,19 @@ class RuleSet:
     types: dict[int, Type] = attrs.field(repr=False)
     uses: dict[str, frozenset[tuple[str | None, str]]] = attrs.field(repr=False)
     """For each KPI, notice and definition (by name), the definitions it uses directly."""
+    origin: str | None = None
+    """The folder the rule files were loaded from (set by :func:`kpidsl.api.load_rules`;
+    ``None`` for files checked without one)."""
 
     def kpi(self, name: str) -> ast.Kpi:
-        """The KPI called ``name``; ``KeyError`` if there is none."""
+        """The KPI called ``name``; a :class:`~kpidsl.language.source.NotFoundError` (a
+        ``KeyError``) naming the closest if there is none."""
         for k in self.kpis:
             if k.name == name:
                 return k
-        raise KeyError(name)
+        names = [k.name for k in self.kpis]
+        raise NotFoundError(f"no KPI called {name!r}",
+                            suggest(name, names) or "the KPIs are " + ", ".join(names))
 
 
 def _record_type(t: Type | None) -> str | None:
@@ -160,8 +167,7 @@ class Checker:
 
     @staticmethod
     def _suggest(name: str, options: Iterable[str]) -> str | None:
-        close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
-        return f"did you mean `{close[0]}`?" if close else None
+        return suggest(name, options)
 
     # ---- entry point ----
     def check(self) -> RuleSet:
@@ -458,7 +464,7 @@ class Checker:
             if e.kpi not in known:
                 self.error(e.span, f"no kpi is called `{e.kpi}`",
                            hint=self._suggest(e.kpi, known))
-            if e.scope not in ("bootcamp", "provider", "programme"):
+            if e.scope not in _SCOPES:
                 self.error(e.span, f"`{e.scope}` is not a scope",
                            hint="write `for bootcamp ID`, `for provider ID` or "
                            "`for programme all`")
@@ -800,6 +806,8 @@ class Checker:
 
     def visit_Binary(self, node: ast.Binary, scope: str | None, expect: Type | None) -> Type | None:
         op = node.op
+        if op == "-" and _hyphenated(node):
+            return self._hyphenated_name(node, scope, expect)
         if op in ("and", "or"):
             self._condition(node.left, scope, f"each side of `{op}`")
             self._condition(node.right, scope, f"each side of `{op}`")
@@ -826,6 +834,29 @@ class Checker:
             self.error(node.span, f"cannot compute {lt} {op} {rt}",
                        hint="dates take durations (`+ 6 months`); money takes percentages")
         return t
+
+    def _hyphenated_name(self, node: ast.Binary, scope: str | None,
+                         expect: Type | None) -> None:
+        """One error for ``self-employed``, suggesting ``self_employed``."""
+        assert isinstance(node.left, ast.Name) and isinstance(node.right, ast.Name)
+        written = f"{node.left.name}-{node.right.name}"
+        joined = f"{node.left.name}_{node.right.name}"
+        known = self._names_in(scope)
+        if expect is not None and expect.kind == "enum" and expect.name is not None:
+            known = [*known, *self.enums.get(expect.name, ())]
+        fix = (f"did you mean `{joined}`?" if joined in known else f"write `{joined}`")
+        self.error(node.span, f"unknown name `{written}`",
+                   hint=f"{fix} Names join words with `_`, not `-`")
+        return None
+
+
+def _hyphenated(node: ast.Binary) -> bool:
+    """``self-employed``: two names joined by a ``-`` with no space, which reads as a
+    subtraction but is meant as one name."""
+    left, right = node.left, node.right
+    return (isinstance(left, ast.Name) and isinstance(right, ast.Name)
+            and left.span.line == right.span.line == left.span.end_line
+            and left.span.end_column + 1 == right.span.column)
 
 
 def _show(node: ast.Expr) -> str:

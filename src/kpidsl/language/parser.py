@@ -7,7 +7,6 @@ what could come there, and how to fix the commonest slips.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import difflib
 import re
@@ -22,7 +21,7 @@ from lark import Token, v_args
 from lark.visitors import Transformer_NonRecursive
 
 from kpidsl.language import ast, limits
-from kpidsl.language.source import Diagnostic, RuleError, Span, normalise, quote
+from kpidsl.language.source import Diagnostic, RuleError, Span, date_problem, normalise, quote
 
 
 class _RunTogether(Exception):
@@ -254,7 +253,7 @@ class _ToAst(Transformer_NonRecursive):
         try:
             return dt.date.fromisoformat(str(token))
         except ValueError:
-            self._error(token, f"`{token}` is not a real date", hint=_date_hint(str(token)))
+            self._error(token, f"`{token}` is not a real date", hint=date_problem(str(token)))
             return dt.date.min
 
     def _day_of_year(self, token: Token) -> tuple[int, int]:
@@ -459,15 +458,108 @@ def _word_error(path: str, source: str, pos: int) -> Diagnostic:
                       end_column=column + len(word), hint=hint, source=source)
 
 
-def _date_hint(text: str) -> str:
-    """Why ``YYYY-MM-DD`` text is not a date."""
-    year, month, _ = (int(x) for x in text.split("-"))
-    if year == 0:
-        return "years start at 0001"
-    if not 1 <= month <= 12:
-        return "the month must be 01 to 12"
-    days = calendar.monthrange(year, month)[1]
-    return f"{calendar.month_name[month]} {year} has {days} days"
+def _expected_hint(expected: set[str]) -> str | None:
+    """What could come where the parser stopped, as a hint."""
+    if {"NAME", "DATE", "INT"} <= expected:
+        return ("expected a value or a condition: a name, a number, a percentage, a date, "
+                "a quoted text, `not`, `-`, `(` or `{`")
+    choices = _expected(expected)
+    if not choices:
+        return None
+    shown = choices[:8] if len(choices) <= 8 else [*choices[:7], "…"]
+    return "expected " + (", ".join(shown[:-1]) + " or " + shown[-1] if len(shown) > 1
+                          else shown[0])
+
+
+def _unclosed(source: str, pos: int) -> str | None:
+    """The quotes a text opened at ``pos`` needs to be closed (``\"\"\"`` or ``\"``), or
+    ``None`` when it is closed."""
+    if source.startswith('"""', pos):
+        return None if '"""' in source[pos + 3:] else '"""'
+    return None if re.match(r'"(\\.|[^"\\\n])*"', source[pos:]) else '"'
+
+
+#: Where the file can end mid-rule: each item starts at the start of a line with its keyword.
+_ITEM_START = re.compile(r"^(kpi|define|table|schedule|test|finding|action)\b[ \t]*(\w*)", re.M)
+
+
+def _ends_early(path: str, source: str, expected: str | None) -> Diagnostic:
+    """The file ends inside a rule: located where that rule begins, saying what is missing
+    after the last text of the file."""
+    text = source.rstrip()
+    last_line = text.count("\n") + 1
+    tail = text[text.rfind("\n") + 1:].strip()
+    starts = list(_ITEM_START.finditer(text))
+    after = f"after `{tail}` on line {last_line}, " if tail else ""
+    hint = after + (expected or "the rule is not finished")
+    if not starts:
+        return Diagnostic(message="the file ends in the middle of a rule", file=path,
+                          line=max(1, last_line), hint=hint, source=source)
+    m = starts[-1]
+    line = text.count("\n", 0, m.start()) + 1
+    what = f"{m[1]} `{m[2]}`" if m[2] else m[1]
+    return Diagnostic(message=f"the file ends in the middle of the {what} that begins here",
+                      file=path, line=line, column=1, end_column=1 + len(m[0].rstrip()),
+                      hint=hint, source=source)
+
+
+_PROSE = re.compile(r'"""(.|\n)*?"""')
+#: A line that starts a clause or a metadata entry: inside a prose block it means the block
+#: before it was never closed and ran on into the rule.
+_CLAUSE_LINE = re.compile(r'^[ \t]+(decision "|(title|stage|level|descriptor|measured|monitors|'
+                          r'source|policy|population|counted when|pending when|target|per|'
+                          r'actual|planned|message|for)\s*:)', re.M)
+
+
+def _swallowed(path: str, source: str, token: Token) -> Diagnostic | None:
+    """An unclosed ``\"\"\"`` that the next block's opening quotes closed: the error comes
+    after a prose block that holds a clause line. Located at the block's opening quotes."""
+    blocks = [m for m in _PROSE.finditer(source, 0, token.start_pos)]
+    if not blocks:
+        return None
+    block = blocks[-1]
+    clause = _CLAUSE_LINE.search(block[0])
+    if clause is None:
+        return None
+    line = source.count("\n", 0, block.start()) + 1
+    column = block.start() - (source.rfind("\n", 0, block.start()) + 1) + 1
+    before = line + block[0].count("\n", 0, clause.start())
+    return Diagnostic(message="this text is never closed", file=path, line=line, column=column,
+                      end_column=column + 3, source=source,
+                      hint=f'add `"""` where the text ends, before line {before}')
+
+
+def _hyphen_word(path: str, source: str, token: Token) -> Diagnostic | None:
+    """``self-employed`` where a value is read: names join words with ``_``."""
+    if str(token) != "-":
+        return None
+    m = re.search(r"(\w+)$", source[:token.start_pos])
+    n = re.match(r"\w+", source[token.end_pos:])
+    if m is None or n is None:
+        return None
+    written = f"{m[1]}-{n[0]}"
+    line = source.count("\n", 0, m.start()) + 1
+    column = m.start() - (source.rfind("\n", 0, m.start()) + 1) + 1
+    return Diagnostic(message=f"unknown name `{written}`", file=path, line=line, column=column,
+                      end_column=column + len(written), source=source,
+                      hint=f"write `{m[1]}_{n[0]}`: names join words with `_`, not `-`")
+
+
+_SPACED_STATUSES = {("on", "track"), ("at", "risk"), ("not", "met"), ("no", "data")}
+
+
+def _spaced_status(path: str, source: str, token: Token) -> Diagnostic | None:
+    """``on track`` written as the status table spells it, where ``on_track`` is meant."""
+    before = source[:token.start_pos]
+    m = re.search(r"(\w+)[ \t]+$", before)
+    if m is None or (m[1], str(token)) not in _SPACED_STATUSES:
+        return None
+    word = f"{m[1]}_{token}"
+    line = before.count("\n") + 1
+    column = m.start() - (before.rfind("\n") + 1) + 1
+    return Diagnostic(message=f"unexpected `{m[1]} {token}`", file=path, line=line,
+                      column=column, end_column=column + len(m[0]) + len(str(token)),
+                      hint=f"statuses are written with `_`: write `{word}`", source=source)
 
 
 def _syntax_error(path: str, source: str, e: lark.exceptions.UnexpectedInput) -> Diagnostic:
@@ -478,6 +570,16 @@ def _syntax_error(path: str, source: str, e: lark.exceptions.UnexpectedInput) ->
         if pos is not None and pos > 0 and source[pos].isalnum() and source[pos - 1].isalnum():
             return _word_error(path, source, pos)
         char = source[pos] if pos is not None else "?"
+        if char == '"' and pos is not None:
+            if source[pos - 2:pos] == '""':  # `""` was read as an empty text: `"""` opens here
+                pos, column = pos - 2, column - 2
+            unclosed = _unclosed(source, pos)
+            if unclosed is not None:
+                return Diagnostic(message="this text is never closed", file=path, line=line,
+                                  column=column, end_column=column + len(unclosed),
+                                  hint=f"add `{unclosed}` where the text ends"
+                                  + (", on the same line" if unclosed == '"' else ""),
+                                  source=source)
         hint = None
         if char == "'":
             hint = 'texts are written in double quotes: "like this"'
@@ -494,30 +596,26 @@ def _syntax_error(path: str, source: str, e: lark.exceptions.UnexpectedInput) ->
             and source[start - 1].isalnum()):
         return _word_error(path, source, start)
     if token is None or token.type == "$END":
-        message = "the file ends in the middle of a rule"
-        text = source.rstrip()
-        line = max(1, text.count("\n") + 1)  # just after the last text
-        column = len(text) - (text.rfind("\n") + 1) + 1
-    else:
-        message = f"unexpected `{quote(str(token))}`"
-        line, column = token.line, token.column
-    choices = _expected(set(expected))
-    hint: str | None = None
+        return _ends_early(path, source, _expected_hint(set(expected)))
+    status = (_spaced_status(path, source, token) or _swallowed(path, source, token)
+              or _hyphen_word(path, source, token))
+    if status is not None:
+        return status
+    message = f"unexpected `{quote(str(token))}`"
+    line, column = token.line, token.column
     close = difflib.get_close_matches(str(token), _keywords(set(expected)), n=1, cutoff=0.7)
-    if token is not None and close:
+    if close:
         hint = f"did you mean `{close[0]}`?"
-    elif token is not None and token.type == "COMPARE":
+    elif token.type == "COMPARE" and "DIRECTION" in expected:
+        value = source[token.end_pos:].split("\n", 1)[0].strip() or "90%"
+        word = "at most" if str(token) in ("<", "<=") else "at least"
+        hint = f"a target says which way it goes in words: write `{word} {value}`"
+    elif token.type == "COMPARE":
         hint = "comparisons cannot be chained: write `a < b and b < c`"
-    elif {"NAME", "DATE", "INT"} <= set(expected):
-        hint = ("expected a value or a condition: a name, a number, a percentage, a date, "
-                "a quoted text, `not`, `-`, `(` or `{`")
-    elif choices:
-        shown = choices[:8] if len(choices) <= 8 else [*choices[:7], "…"]
-        hint = "expected " + (", ".join(shown[:-1]) + " or " + shown[-1] if len(shown) > 1
-                              else shown[0])
-    end = None if column is None or token is None else column + len(str(token).split("\n")[0])
-    return Diagnostic(message=message, file=path, line=line, column=column, end_column=end,
-                      hint=hint, source=source)
+    else:
+        hint = _expected_hint(set(expected))
+    return Diagnostic(message=message, file=path, line=line, column=column,
+                      end_column=column + len(str(token).split("\n")[0]), hint=hint, source=source)
 
 
 #: Deeper rules are refused: every later stage walks the tree, and Python's stack is finite.

@@ -12,12 +12,14 @@ bounded size.
 
 from __future__ import annotations
 
+import calendar
+import difflib
 import errno
 import os
 import stat
 import unicodedata
-from collections.abc import Callable
-from typing import BinaryIO
+from collections.abc import Callable, Iterable
+from typing import Any, BinaryIO
 
 import attrs
 
@@ -50,13 +52,27 @@ def text_at(source: str, span: Span) -> str:
     return source[start:end]
 
 
+def date_problem(text: str) -> str:
+    """Why ``YYYY-MM-DD`` text is not a date (``February 2025 has 28 days``): one wording for
+    rule files, CSV cells and the command line."""
+    year, month, _ = (int(x) for x in text.split("-"))
+    if year == 0:
+        return "years start at 0001"
+    if not 1 <= month <= 12:
+        return "the month must be 01 to 12"
+    days = calendar.monthrange(year, month)[1]
+    return f"{calendar.month_name[month]} {year} has {days} days"
+
+
 @attrs.frozen(kw_only=True)
 class Diagnostic:
     """One problem, located as precisely as it can be.
 
     ``file``/``line``/``column`` are 1-based; ``column`` may be ``None`` when only the line is
     known. ``hint`` is a suggestion (``did you mean …?``). ``source`` is the text of the line(s)
-    around the problem when it is known, for the excerpt.
+    around the problem when it is known, for the excerpt. A problem in data also says which
+    record, field and value it is about, for programs (``record_type``, ``record_id``,
+    ``field``, ``value``); the message says the same for people.
     """
 
     message: str
@@ -67,6 +83,14 @@ class Diagnostic:
     hint: str | None = None
     severity: str = "error"
     source: str | None = attrs.field(default=None, repr=False, eq=False)
+    record_type: str | None = None
+    """For a problem in data: the record's type (``learner``)."""
+    record_id: str | None = None
+    """For a problem in data: the record's id (``L12``), when its type has one."""
+    field: str | None = None
+    """For a problem in data: the field (``completion_date``)."""
+    value: Any = None
+    """For a problem in data: the value as given (``'2024-13-01'``)."""
 
     @classmethod
     def at(cls, span: Span, message: str, *, hint: str | None = None,
@@ -86,7 +110,8 @@ class Diagnostic:
         """The message a person reads: location, message, excerpt with a caret, hint. Every
         line is printable and at most about :data:`~kpidsl.language.limits.MAX_EXCERPT` plus
         the message's own length (itself cut at ``_MAX_MESSAGE``)."""
-        head = f"{self.location}: {self.severity}: {self.message}"
+        where = self.location
+        head = f"{where + ': ' if where != '<input>' else ''}{self.severity}: {self.message}"
         out = [_cut(printable(head), _MAX_MESSAGE)]
         if self.source is not None and self.line is not None:
             out.extend(_excerpt(self.source, self.line, self.column, self.end_column))
@@ -297,6 +322,12 @@ def decode_rules(raw: bytes, path: str) -> str:
             "'Encoding')")]) from None
 
 
+def suggest(name: str, options: Iterable[str]) -> str | None:
+    """``did you mean `X`?`` for the option closest to a misspelt ``name``, if one is close."""
+    close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
 class KpidslError(Exception):
     """Problems that stop a command: bad rule files or bad data. Carries every diagnostic."""
 
@@ -321,3 +352,24 @@ class RuleError(KpidslError):
 
 class DataError(KpidslError):
     """A data set breaks the CSV contract."""
+
+
+class UsageError(KpidslError, ValueError):
+    """kpidsl was asked something it cannot do: a date that is not a date, an option that
+    does not fit (exit 2 on the command line)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__([Diagnostic(message=message, hint=hint)])
+
+    def render(self, limit: int = 50) -> str:
+        """The message, then ``hint: …`` when there is one (no location: it is about a call)."""
+        d = self.diagnostics[0]
+        return d.message + (f"; {d.hint}" if d.hint else "")
+
+
+class NotFoundError(UsageError, KeyError):
+    """No KPI, result or group has the name asked for; the hint says which is closest. A
+    :class:`KeyError` too, for code that looks names up as in a dict."""
+
+    def __str__(self) -> str:
+        return self.render()

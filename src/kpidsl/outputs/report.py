@@ -11,6 +11,7 @@ import functools
 import io
 import json
 import math
+import os
 import textwrap
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -20,9 +21,13 @@ from xml.sax.saxutils import escape
 
 import attrs
 
-from kpidsl.data.records import BY_CLASS
+from kpidsl.data.csvfiles import data_fingerprint
+from kpidsl.data.records import BY_CLASS, Dataset
 from kpidsl.engines.python import Entry, Result, Verdict, describe
+from kpidsl.language.changes import RuleChange
+from kpidsl.language.source import NotFoundError, suggest
 from kpidsl.plan.points import PointValue
+from kpidsl.version import __version__
 
 
 @functools.lru_cache(maxsize=4096)
@@ -52,22 +57,96 @@ class Report:
     """Data-quality findings: records that contradict each other, loader warnings."""
     actions: tuple[Entry, ...]
     """Follow-up actions: employers to chase, learners to refer."""
+    rules_fingerprint: str = attrs.field(default="", eq=False)
+    """sha256 of the rule files evaluated (:func:`kpidsl.api.rules_fingerprint`)."""
+    engine: str = attrs.field(default="python", eq=False)
+    """The engine that evaluated the rules."""
+    version: str = attrs.field(default=__version__, eq=False)
+    """The version of kpidsl that evaluated them. Like the fingerprints and the engine, it
+    says what produced the figures and is not one of them: reports with the same figures are
+    equal."""
+    _data: Dataset | str | os.PathLike[str] | None = attrs.field(default=None, eq=False,
+                                                                 repr=False, alias="data")
+    """The data evaluated (records, or a data folder), for its fingerprint (worked out when
+    first asked for: hashing records built in Python costs as much as writing them out)."""
+
+    @property
+    def data_fingerprint(self) -> str:
+        """sha256 of the data evaluated (:func:`kpidsl.data.csvfiles.data_fingerprint`);
+        empty when the report does not know its data."""
+        return "" if self._data is None else data_fingerprint(self._data)
+
+    def audit(self) -> dict[str, str]:
+        """What produced the figures, for an auditor: the kpidsl version, the engine, the
+        as-of date and the fingerprints of the rules and of the data (full sha256)."""
+        return audit_json(rules=self.rules_fingerprint, data=self.data_fingerprint,
+                          as_of=self.as_of, engine=self.engine, version=self.version)
 
     def result(self, kpi: str, scope: str = "programme", group: str = "all") -> Result:
-        """One result; ``KeyError`` if there is none."""
+        """One KPI's result for one group (default: the programme).
+
+        A :class:`~kpidsl.language.source.NotFoundError` (a ``KeyError``) says which of the
+        three names has no result, and the closest that has one.
+        """
         for r in self.results:
             if (r.kpi, r.scope, r.group) == (kpi, scope, group):
                 return r
-        raise KeyError((kpi, scope, group))
+        kpis = list(dict.fromkeys(r.kpi for r in self.results))
+        if kpi not in kpis:
+            raise NotFoundError(f"no KPI called {kpi!r}",
+                                suggest(kpi, kpis) or "the KPIs are " + ", ".join(kpis))
+        scopes = list(dict.fromkeys(r.scope for r in self.results if r.kpi == kpi))
+        if scope not in scopes:
+            raise NotFoundError(f"{kpi} has no {scope!r} results",
+                                suggest(scope, scopes) or "its scopes are " + ", ".join(scopes))
+        groups = [r.group for r in self.results if (r.kpi, r.scope) == (kpi, scope)]
+        raise NotFoundError(f"{kpi} has no result for {scope} {group!r}",
+                            suggest(group, groups) or f"the {scope} groups are "
+                            + ", ".join(groups[:30]) + (" …" if len(groups) > 30 else ""))
 
-    def to_json(self) -> dict[str, Any]:
-        """The KPI-SPEC §4 object: results, findings and actions."""
+    def select(self, *, kpis: Iterable[str] | None = None, scopes: Iterable[str] | None = None,
+               groups: Iterable[str] | None = None, statuses: Iterable[str] | None = None
+               ) -> Report:
+        """The same report with only the results that pass every filter given (``None``:
+        no filter). A group is an id, or ``scope:id`` for an id that is both a bootcamp's and
+        a provider's. A KPI that is not in the report raises
+        :class:`~kpidsl.language.source.NotFoundError`. Findings and actions are kept whole:
+        they are about records, not results."""
+        names = list(dict.fromkeys(r.kpi for r in self.results))
+        for k in kpis or ():
+            if k not in names:
+                raise NotFoundError(f"no KPI called {k!r}",
+                                    suggest(k, names) or "the KPIs are " + ", ".join(names))
+        k, sc, g, st = (None if f is None else set(f) for f in (kpis, scopes, groups, statuses))
+        kept = tuple(r for r in self.results
+                     if (k is None or r.kpi in k) and (sc is None or r.scope in sc)
+                     and (g is None or r.group in g or f"{r.scope}:{r.group}" in g)
+                     and (st is None or r.status in st))
+        return attrs.evolve(self, results=kept)
+
+    def to_json(self) -> str:
+        """The KPI-SPEC §4 JSON document (:meth:`to_dict`, written out by :func:`json_text`)."""
+        return json_text(self.to_dict())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The KPI-SPEC §4 object: results, findings and actions, as plain Python values."""
         return {
             "as_of": self.as_of.isoformat(),
+            "audit": self.audit(),
             "results": [result_json(r) for r in self.results],
             "findings": [_entry_json(e) for e in self.findings],
             "actions": [_entry_json(e) for e in self.actions],
         }
+
+
+def audit_json(*, rules: str, data: str, as_of: dt.date | None = None, engine: str = "python",
+               version: str = __version__) -> dict[str, str]:
+    """The ``audit`` object of every JSON output: the kpidsl version, the engine, the as-of
+    date (none for a history, whose months each have theirs) and the full fingerprints."""
+    out = {"kpidsl": version, "engine": engine}
+    if as_of is not None:
+        out["as_of"] = as_of.isoformat()
+    return {**out, "rules": rules, "data": data}
 
 
 def json_text(obj: dict[str, Any]) -> str:
@@ -110,14 +189,21 @@ _COLUMNS = ("kpi", "scope", "group", "status", "rate", "target", "k", "n", "pend
 
 
 def to_csv(report: Report) -> str:
-    """One CSV row per result, for spreadsheets."""
+    """One CSV row per result, for spreadsheets.
+
+    The exact rate is written ``3 of 4`` (as rule tests write it), because spreadsheets read
+    ``3/4`` as the 3rd of April; ``rate_percent`` is the same rate as a percentage rounded to
+    two places, which spreadsheets read as a number. An empty population has neither.
+    """
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["as_of", "kpi", "scope", "group", "status", "numerator", "denominator",
-                "pending", "rate", "target"])
+                "pending", "rate", "rate_percent", "target"])
     for r in report.results:
         w.writerow([report.as_of.isoformat(), r.kpi, r.scope, r.group, r.status, r.numerator,
-                    r.denominator, r.pending, _fraction(r.rate) or "",
+                    r.denominator, r.pending,
+                    f"{r.numerator} of {r.denominator}" if r.denominator else "",
+                    percent(r.rate, 2) if r.denominator else "",
                     f"{r.direction} {percent(r.target, 2)}"])
     return out.getvalue()
 
@@ -135,15 +221,13 @@ def _table(rows: Iterable[tuple[str, ...]], header: tuple[str, ...]) -> list[str
     return [line(header), line(tuple("-" * w for w in widths)), *(line(r) for r in rows)]
 
 
-def render_table(report: Report, *, scopes: Iterable[str] = ("bootcamp", "provider",
-                                                           "programme")) -> str:
-    """Results grouped by KPI, one line per group, then findings and actions."""
-    wanted = set(scopes)
+def render_table(report: Report) -> str:
+    """Results grouped by KPI, one line per group, then findings and actions (select the
+    results to show with :meth:`Report.select`)."""
     out = [f"KPIs as of {report.as_of.isoformat()}", ""]
     by_kpi: dict[str, list[Result]] = {}
     for r in report.results:
-        if r.scope in wanted:
-            by_kpi.setdefault(r.kpi, []).append(r)
+        by_kpi.setdefault(r.kpi, []).append(r)
     for kpi, results in by_kpi.items():
         first = results[0]
         out.append(f"{kpi}  (target: {first.direction} {percent(first.target)})")
@@ -163,7 +247,22 @@ def render_table(report: Report, *, scopes: Iterable[str] = ("bootcamp", "provid
                                  subsequent_indent="      ")
         if len(entries) > 20:
             out.append(f"  … and {len(entries) - 20} more (use --format json for all)")
+    out += ["", *audit_lines(report)]
     return "\n".join(out)
+
+
+#: How many hex digits of a fingerprint a person is shown (JSON and evidence keep all 64).
+SHORT = 12
+
+
+def audit_lines(report: Report | dict[str, str]) -> list[str]:
+    """What produced the figures, for a footer: the version, the engine, the as-of date and
+    the start of each fingerprint (of a report, or of an :func:`audit_json` object)."""
+    a = report.audit() if isinstance(report, Report) else report
+    when = f" as of {a['as_of']}" if "as_of" in a else ""
+    return [f"Evaluated by kpidsl {a['kpidsl']} ({a['engine']} engine){when};",
+            f"rules {a['rules'][:SHORT]}, data {a['data'][:SHORT] or '(the engine’s own tables)'} "
+            "(sha256 fingerprints, first digits)"]
 
 
 # ---- explain ------------------------------------------------------------------------------
@@ -465,9 +564,13 @@ def compare(old: Report, new: Report) -> Diff:
                 removed=tuple(k for k in old_kpis if k not in both))
 
 
-def diff_json(diff: Diff) -> dict[str, Any]:
-    """The changes with the old and new result of each (``null`` where there is none)."""
-    return {"as_of": diff.as_of.isoformat(), "added": list(diff.added),
+def diff_json(diff: Diff, rule_changes: Sequence[RuleChange] = ()) -> dict[str, Any]:
+    """The rule changes, then the result changes with the old and new result of each
+    (``null`` where there is none)."""
+    return {"as_of": diff.as_of.isoformat(),
+            "rule_changes": [{"item": c.item, "part": c.part, "old": c.old, "new": c.new,
+                              "words": c.words()} for c in rule_changes],
+            "added": list(diff.added),
             "removed": list(diff.removed),
             "changes": [{"kpi": c.kpi, "scope": c.scope, "group": c.group,
                          "old": c.old and result_json(c.old),
@@ -481,9 +584,15 @@ def _brief(r: Result | None) -> str:
     return text + (f", {r.pending} pending" if r.pending else "")
 
 
-def render_diff(diff: Diff) -> str:
-    """The changed results grouped by KPI, old → new, after the KPIs added and removed."""
-    out = [f"Changes as of {diff.as_of.isoformat()}: {len(diff.changes)} results change",
+def render_diff(diff: Diff, rule_changes: Sequence[RuleChange] = ()) -> str:
+    """What changed in the rules, one line each; then the changed results grouped by KPI,
+    old → new, after the KPIs added and removed."""
+    out = [f"Rule changes: {len(rule_changes) or 'none'}",
+           *(f"  {line}" for c in rule_changes
+             for line in textwrap.wrap(c.words(), 76, subsequent_indent="      ",
+                                       break_long_words=False, break_on_hyphens=False)),
+           "",
+           f"Changes as of {diff.as_of.isoformat()}: {len(diff.changes)} results change",
            f"KPIs added: {', '.join(diff.added) or 'none'}",
            f"KPIs removed: {', '.join(diff.removed) or 'none'}"]
     by_kpi: dict[str, list[Change]] = {}

@@ -82,10 +82,12 @@ class Lowerer:
     def _label(self, node: ast.Expr) -> p.Expr:
         """An enumeration value; a schedule's point stands for its label."""
         e = self.expr(node)
-        if e.type.kind == "point":
-            return p.PointMember(type=Type("enum", e.type.name), span=e.span, target=e,
-                                 member="label")
-        return e
+        if e.type.kind != "point":
+            return e
+        label = Type("enum", e.type.name)
+        if isinstance(e, p.Const):  # a point's label written out (`R04`)
+            return p.Const(type=label, span=e.span, value=e.value)
+        return p.PointMember(type=label, span=e.span, target=e, member="label")
 
     def lower_Literal(self, node: ast.Literal) -> p.Expr:
         return p.Const(type=self._type(node), span=node.span, value=node.value)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-NO_DATA, MET, NOT_MET, ON_TRACK, AT_RISK = "no_data", "met", "not_met", "on_track", "at_risk"
+from kpidsl.language.vocabulary import Status
+
+NO_DATA, MET, NOT_MET, ON_TRACK, AT_RISK = (Status.NO_DATA, Status.MET, Status.NOT_MET,
+                                            Status.ON_TRACK, Status.AT_RISK)
 
 
-def status(direction: str, target: Fraction, n: int, k: int, p: int) -> str:
+def status(direction: str, target: Fraction, n: int, k: int, p: int) -> Status:
     """The status of a KPI for one group (KPI-SPEC §2), with n records, k counted, p pending.
 
     With records still pending the rate will end somewhere in [k/n, (k+p)/n]; the KPI is

@@ -44,12 +44,13 @@ from typing import Any
 import attrs
 
 from kpidsl.api import evaluate
-from kpidsl.data.records import BY_NAME, FIELDS, Dataset, FieldInfo, value_problem
-from kpidsl.engines.python import Compiler, View, source_text
+from kpidsl.data.records import BY_NAME, FIELDS, Dataset, FieldInfo, unchecked, value_problem
+from kpidsl.engines.python import Compiler, View, decider, source_text
 from kpidsl.language import ast
 from kpidsl.language.checker import RuleSet
 from kpidsl.language.source import Span
 from kpidsl.outputs.report import Report
+from kpidsl.plan.nodes import KpiPlan
 from kpidsl.plan.points import current_point
 
 NEUTRAL_DATE = dt.date(2000, 1, 1)
@@ -75,6 +76,9 @@ class Failure:
     message: str
     expected: str | None = None
     actual: str | None = None
+    rule: str | None = None
+    """Where the rule the expectation is about states its target (``file:line: text``), so
+    that a failure after a policy edit names both the test and the rule."""
 
     @property
     def location(self) -> str:
@@ -274,7 +278,7 @@ class _Builder:
                         values[info.name] = self.default(rec, info, values)
                 if type_name == "learner":
                     self.learner_start[rec.id] = values["start_date"]
-                record = BY_NAME[type_name].cls(**values)
+                record = unchecked(BY_NAME[type_name].cls, values)  # checked above
                 self.made[id(record)] = rec
                 records.setdefault(BY_NAME[type_name].plural, []).append(record)
         data = Dataset(**records)
@@ -308,7 +312,20 @@ def _show(status: str, k: int | None, n: int | None, p: int | None) -> str:
     return out
 
 
-def _compare(e: ast.Expect, report: Report) -> Failure | None:
+def _rule(rules: RuleSet, kpi: str) -> str | None:
+    """``file:line: kpi NAME, target: …`` of a KPI, as a failure names it."""
+    try:
+        k = rules.kpi(kpi)
+    except KeyError:
+        return None
+    clause = k.target or k.population or k.actual
+    if clause is None:
+        return f"{_path(k.span.file)}:{k.span.line}: kpi {kpi}"
+    return (f"{_path(clause.span.file)}:{clause.span.line}: kpi {kpi}, "
+            f"{source_text(rules, clause.span)}")
+
+
+def _compare(rules: RuleSet, e: ast.Expect, report: Report) -> Failure | None:
     what = f"expect {e.kpi} for {e.scope} {e.group}"
     try:
         r = report.result(e.kpi, e.scope, e.group)
@@ -322,7 +339,8 @@ def _compare(e: ast.Expect, report: Report) -> Failure | None:
     want = (e.status, e.numerator, e.denominator, e.pending)
     if all(w is None or w == g for w, g in zip(want, got, strict=True)):
         return None
-    return Failure(e.span.file, e.span.line, what, expected=_show(*want), actual=_show(*got))
+    return Failure(e.span.file, e.span.line, what, expected=_show(*want), actual=_show(*got),
+                   rule=_rule(rules, e.kpi))
 
 
 def _count_entries(x: ast.ExpectEntries, report: Report) -> Failure | None:
@@ -449,19 +467,19 @@ class _Coverage:
                 parts.observe(compiler, [r for p in data.providers for r in source(p)])
             return
         assert kpi.population is not None and kpi.counted is not None
-        records, member = compiler.population(kpi.population.expr)
+        plan = compiler.plan.kpi(kpi.name)
+        assert isinstance(plan, KpiPlan)
+        records, member = compiler.population(plan.record, plan.member)
         records = list(records)
         members = [r for r in records if member is None or member(r)]
-        counted = compiler.compile(kpi.counted.expr)
-        pending = compiler.compile(kpi.pending.expr) if kpi.pending else None
+        decide = decider(compiler.compile(plan.counted),
+                         compiler.compile(plan.pending) if plan.pending else None)
         undecided = []
         for r in members:
-            if counted(r):
-                self.verdicts.add("counted")
-            else:
+            verdict = decide(r)
+            self.verdicts.add(verdict)
+            if verdict != "counted":
                 undecided.append(r)
-                self.verdicts.add("pending" if pending is not None and pending(r)
-                                  else "not counted")
         by_clause = {"population": records, "counted when": members,
                      "pending when": undecided}
         for parts in self.clauses:
@@ -500,7 +518,7 @@ def run_test(rules: RuleSet, test: ast.Test) -> tuple[Outcome, Dataset | None, R
     report = None
     if not failures:
         report = evaluate(rules, data, as_of=test.as_of)
-        failures = [f for e in test.expects if (f := _compare(e, report)) is not None]
+        failures = [f for e in test.expects if (f := _compare(rules, e, report)) is not None]
         failures += [f for x in test.entries if (f := _count_entries(x, report)) is not None]
     outcome = Outcome(test.name, test.span.file, test.span.line, tuple(failures))
     return outcome, (data if report is not None else None), report
@@ -538,21 +556,29 @@ def _path(file: str) -> str:
     return file if rel.startswith("..") else rel
 
 
+def render_failures(o: Outcome) -> str:
+    """One failed test: its name and place, then each failure with what was expected, what
+    came out and the rule it is about."""
+    out = [f"FAIL {o.name} ({_path(o.file)}:{o.line})"]
+    for f in o.failures:
+        out.append(f"  {_path(f.file)}:{f.line}: {f.message}")
+        if f.expected is not None:
+            out.append(f"    expected: {f.expected}")
+        if f.actual is not None:
+            out.append(f"    actual:   {f.actual}")
+        if f.rule is not None:
+            out.append(f"    rule:     {f.rule}")
+    return "\n".join(out)
+
+
 def render(report: TestReport) -> str:
     """The pass/fail table, the ``N passed, M failed`` line, each failure, then coverage."""
     out = [f"PASS  {o.name}" if o.passed else f"FAIL  {o.name}  {_path(o.file)}:{o.line}"
            for o in report.outcomes]
     out.append(f"{report.passed} passed, {report.failed} failed")
     for o in report.outcomes:
-        if o.passed:
-            continue
-        out += ["", f"FAIL {o.name} ({_path(o.file)}:{o.line})"]
-        for f in o.failures:
-            out.append(f"  {_path(f.file)}:{f.line}: {f.message}")
-            if f.expected is not None:
-                out.append(f"    expected: {f.expected}")
-            if f.actual is not None:
-                out.append(f"    actual:   {f.actual}")
+        if not o.passed:
+            out += ["", render_failures(o)]
     out += ["", "Coverage: what the tests that expect something of each KPI exercise"]
     gaps = []
     for c in report.coverage:

@@ -1,0 +1,104 @@
+"""The Spark engine: the plan's SQL rendered in Spark SQL by sqlglot, run on a ``SparkSession``.
+
+For data that has outgrown one machine. It runs over tables the session already has (temporary
+views or catalog tables named after the contract's files: ``learners``, ``bootcamps``, …, with
+the contract's columns), or, to try it, over a data folder or records built in Python, which it
+loads into temporary views after the Python loader has checked them.
+
+``pip install 'kpidsl[spark]'`` brings pyspark; Spark needs Java. Exactness: the session is
+asked not to round decimals (``spark.sql.decimalOperations.allowPrecisionLoss`` false), so
+money stays exact or the query fails; it never silently rounds.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from kpidsl.data import csvfiles
+from kpidsl.data.records import FIELDS, RECORD_TYPES, Dataset
+from kpidsl.engines.base import SqlEngine
+from kpidsl.engines.sql import render, table_name
+
+#: Settings the queries rely on: exact decimals, and no shuffle spread for small local data.
+SETTINGS = {"spark.sql.decimalOperations.allowPrecisionLoss": "false"}
+
+
+def local_session() -> Any:
+    """A local ``SparkSession`` for trying the rules on one machine."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master("local[2]").appName("kpidsl")
+    for key, value in {**SETTINGS, "spark.ui.enabled": "false",
+                       "spark.ui.showConsoleProgress": "false",
+                       "spark.sql.shuffle.partitions": "2"}.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def _spark_type(kind: str) -> Any:
+    from pyspark.sql import types as T
+
+    return {"text": T.StringType(), "enum": T.StringType(), "set": T.StringType(),
+            "date": T.DateType(), "money": T.DecimalType(38, 10), "integer": T.LongType(),
+            "boolean": T.BooleanType()}[kind]
+
+
+def _cell(value: Any) -> Any:
+    """A record's value as its Spark column holds it (a set as its ``;``-joined values)."""
+    return ";".join(sorted(value)) if isinstance(value, frozenset) else value
+
+
+class SparkEngine(SqlEngine):
+    """Evaluates plans on a ``SparkSession`` (a local one when none is given)."""
+
+    name = "spark"
+
+    def __init__(self, session: Any = None) -> None:
+        self.session = session or local_session()
+        for key, value in SETTINGS.items():
+            self.session.conf.set(key, value)
+        self.notices: tuple[Any, ...] = ()
+
+    def load_folder(self, folder: str | os.PathLike[str]) -> None:
+        """A data folder, read and checked by the Python loader, as temporary views."""
+        self.load_dataset(csvfiles.load_data(folder))
+
+    def load_dataset(self, data: Dataset) -> None:
+        """Records built in Python as temporary views named after the contract's files."""
+        from pyspark.sql import types as T
+
+        for t in RECORD_TYPES:
+            fields = tuple(FIELDS[t.name].values())
+            schema = T.StructType([T.StructField(f.name, _spark_type(f.kind)) for f in fields]
+                                  + [T.StructField("_line", T.LongType())])
+            rows = [(*(_cell(getattr(r, f.name)) for f in fields), r.line)
+                    for r in data.of(t.name)]
+            frame = self.session.createDataFrame(rows, schema)
+            frame.createOrReplaceTempView(table_name(t.name))
+        self.notices = tuple(data.notices)
+        self.lines = True
+        self._groups()
+
+    def use_tables(self, tables: Mapping[str, Any] | None = None) -> None:
+        """Evaluate over tables the session has: ``tables`` maps a contract name
+        (``"learners"``) to a DataFrame to register as a temporary view; names left out must
+        already be tables or views of the session. Their records have no line numbers."""
+        for name, frame in (tables or {}).items():
+            frame.createOrReplaceTempView(name)
+        self.lines = False
+        self._groups()
+
+    def _create(self, name: str, query: str) -> None:
+        """Each view is a temporary view; definitions are cached, so every query reads them
+        computed once rather than planning them again."""
+        self.session.sql(f"CREATE OR REPLACE TEMP VIEW {name} AS {render(query, 'spark')}")
+        if not name.endswith("_0"):
+            self.session.sql(f"CACHE TABLE {name}")
+
+    def _rows(self, sql: str) -> list[dict[str, Any]]:
+        return [row.asDict() for row in self.session.sql(render(sql, "spark", pretty=False))
+                .collect()]

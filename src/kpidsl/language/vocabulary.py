@@ -1,0 +1,34 @@
+"""The words results are reported in: a KPI's status for a group and the group's scope.
+
+Both are :class:`enum.StrEnum` s, so ``Status.MET == "met"``, they sort and hash as their
+spelling and ``json.dumps`` writes them as strings. The language uses the same words (``expect
+learner_dropout for bootcamp B1: not_met``), the engines produce them and every output prints
+them, all from here.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Status(enum.StrEnum):
+    """A KPI's status for one group (KPI-SPEC §2)."""
+
+    MET = "met"
+    """The target is met, whichever way the pending records go."""
+    NOT_MET = "not_met"
+    """The target is missed, whichever way the pending records go."""
+    ON_TRACK = "on_track"
+    """Records are pending; those decided so far meet the target."""
+    AT_RISK = "at_risk"
+    """Records are pending; those decided so far miss the target."""
+    NO_DATA = "no_data"
+    """The group has no records in the population (or no target is in force)."""
+
+
+class Scope(enum.StrEnum):
+    """What a group is: one bootcamp, one provider (its bootcamps together) or the programme."""
+
+    BOOTCAMP = "bootcamp"
+    PROVIDER = "provider"
+    PROGRAMME = "programme"

@@ -1,0 +1,217 @@
+"""The public Python API: typed, documented with examples that run, errors for people.
+
+The examples of ``docs/api.rst`` (``.. code-block:: pycon``) run here as one doctest, in order,
+from the repository's root; a user's typed snippet must pass ``mypy --strict``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import doctest
+import inspect
+import json
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import kpidsl
+from cohort import completer, dataset, withdrawn
+
+ROOT = Path(__file__).resolve().parents[1]
+API_PAGE = ROOT / "docs" / "api.rst"
+BLOCKS = re.findall(r"\.\. code-block:: pycon\n\n((?:   .*\n|\n)+)", API_PAGE.read_text("utf-8"))
+
+
+def test_the_api_page_examples_run(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    text = "\n".join(textwrap.dedent(b) for b in BLOCKS)
+    test = doctest.DocTestParser().get_doctest(text, {}, "api.rst", str(API_PAGE), 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    out: list[str] = []
+    runner.run(test, out=out.append)
+    assert runner.failures == 0, "".join(out)
+    assert runner.tries >= 30
+
+
+PUBLIC_FUNCTIONS = sorted(n for n in kpidsl.__all__ if inspect.isfunction(getattr(kpidsl, n)))
+
+
+@pytest.mark.parametrize("name", PUBLIC_FUNCTIONS)
+def test_every_public_function_has_an_example_and_types(name):
+    examples = "".join(BLOCKS)
+    assert re.search(rf">>> .*kpidsl\.{name}\(", examples) or \
+        re.search(rf"\.\.\. .*kpidsl\.{name}\(", examples), f"no example calls kpidsl.{name}"
+    assert f"autofunction:: kpidsl.{name}" in API_PAGE.read_text("utf-8")
+    signature = inspect.signature(getattr(kpidsl, name))
+    assert signature.return_annotation is not inspect.Signature.empty
+    assert all(p.annotation is not inspect.Parameter.empty
+               for p in signature.parameters.values())
+
+
+def test_the_package_is_typed():
+    assert (Path(kpidsl.__file__).parent / "py.typed").is_file()
+
+
+SNIPPET = '''
+import datetime as dt
+from decimal import Decimal
+
+import kpidsl
+
+
+def dropout(folder: str) -> str:
+    rules: kpidsl.RuleSet = kpidsl.load_rules()
+    data: kpidsl.Dataset = kpidsl.load_data(folder)
+    report: kpidsl.Report = kpidsl.evaluate(rules, data, as_of="2025-03-31")
+    result: kpidsl.Result = report.result("learner_dropout")
+    status: kpidsl.Status = result.status
+    months = kpidsl.month_ends(dt.date(2024, 8, 1), kpidsl.as_date("2025-03-01"))
+    trend: list[tuple[dt.date, list[kpidsl.Result]]] = kpidsl.history(rules, data, months)
+    why: kpidsl.Explanation = kpidsl.explain(rules, data, "learner_dropout", group="all")
+    change: kpidsl.Diff = kpidsl.diff(rules, rules, data, as_of=dt.date(2025, 3, 31))
+    problems: tuple[kpidsl.Diagnostic, ...] = kpidsl.check("rules")
+    tests: kpidsl.TestReport = kpidsl.test(rules)
+    return f"{status} {result.rate} {len(trend)} {len(why.verdicts)} {change.changes} " \\
+        f"{problems} {tests.ok} {report.to_json()}"
+
+
+camp = kpidsl.Bootcamp(bootcamp_id="B1", provider_id="P1", title="Data",
+                       start_date=dt.date(2024, 1, 8), end_date=dt.date(2024, 4, 8),
+                       course_cost=Decimal(2000))
+'''
+
+
+@pytest.fixture(scope="module")
+def mypy(tmp_path_factory: pytest.TempPathFactory):
+    pytest.importorskip("mypy")
+    cache = tmp_path_factory.mktemp("mypy-cache")
+
+    def run(source: str) -> subprocess.CompletedProcess[str]:
+        folder = tmp_path_factory.mktemp("snippet")
+        (folder / "snippet.py").write_text(source, encoding="utf-8")
+        return subprocess.run([sys.executable, "-m", "mypy", "--strict", "--cache-dir",
+                               str(cache), "snippet.py"], cwd=folder, capture_output=True,
+                              text=True, timeout=300)
+
+    return run
+
+
+def test_a_typed_user_snippet_passes_mypy_strict(mypy):
+    done = mypy(SNIPPET)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_mypy_sees_kpidsl_types(mypy):
+    """Not a vacuous pass: a wrong use of the API is an error."""
+    done = mypy("import kpidsl\nx: int = kpidsl.evaluate(kpidsl.load_rules(), 3)\n")
+    assert done.returncode == 1
+    assert 'Argument 2 to "evaluate" has incompatible type "int"' in done.stdout
+    assert 'expression has type "Report", variable has type "int"' in done.stdout
+
+
+# ---- behaviour ----------------------------------------------------------------------------
+
+LATE = dt.date(2026, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def cohort() -> tuple[kpidsl.RuleSet, kpidsl.Dataset]:
+    return kpidsl.load_rules(), dataset([withdrawn("W"), *(completer(f"C{i}") for i in range(4))])
+
+
+def test_statuses_and_scopes_are_enums_equal_to_their_spelling(cohort):
+    report = kpidsl.evaluate(*cohort, as_of=LATE)
+    r = report.result("learner_dropout", "bootcamp", "B1")
+    assert isinstance(r.status, kpidsl.Status) and isinstance(r.scope, kpidsl.Scope)
+    assert r.status == "met" and r.scope == "bootcamp"
+    assert r.status is kpidsl.Status.MET and r.scope is kpidsl.Scope.BOOTCAMP
+    assert f"{r.status}" == "met"
+    row = next(x for x in json.loads(report.to_json())["results"]
+               if (x["kpi"], x["group"]) == ("learner_dropout", "B1"))
+    assert row["status"] == "met" and row["scope"] == "bootcamp"
+    assert {str(s) for s in kpidsl.Status} == {"met", "not_met", "on_track", "at_risk",
+                                               "no_data"}
+
+
+def test_as_of_takes_a_date_or_an_iso_string(cohort):
+    by_date = kpidsl.evaluate(*cohort, as_of=LATE)
+    by_text = kpidsl.evaluate(*cohort, as_of="2026-12-31")
+    assert by_text.as_of == LATE and by_text.results == by_date.results
+    for bad, message in [("2024-13-01", "'2024-13-01' is not a date"),
+                         ("31/12/2026", "'31/12/2026' is not a date"),
+                         (20261231, "expected a datetime.date or a YYYY-MM-DD string, not int")]:
+        with pytest.raises(kpidsl.UsageError) as e:
+            kpidsl.evaluate(*cohort, as_of=bad)  # type: ignore[arg-type]
+        assert message in str(e.value)
+        assert isinstance(e.value, kpidsl.KpidslError) and isinstance(e.value, ValueError)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("learner_dropuot",), "no KPI called 'learner_dropuot'; did you mean `learner_dropout`?"),
+    (("learner_dropout", "bootcam", "B1"),
+     "learner_dropout has no 'bootcam' results; did you mean `bootcamp`?"),
+    (("learner_dropout", "bootcamp", "BB1"),
+     "learner_dropout has no result for bootcamp 'BB1'; did you mean `B1`?"),
+])
+def test_a_missing_result_says_what_is_closest(cohort, args, message):
+    report = kpidsl.evaluate(*cohort, as_of=LATE)
+    with pytest.raises(kpidsl.NotFoundError) as e:
+        report.result(*args)
+    assert str(e.value) == message
+    assert isinstance(e.value, KeyError)  # code that looks results up like a dict still works
+
+
+def test_rule_set_kpi_lookup_suggests(cohort):
+    with pytest.raises(kpidsl.NotFoundError, match="did you mean `new_skills`"):
+        cohort[0].kpi("new_skils")
+
+
+def test_select_filters_results(cohort):
+    report = kpidsl.evaluate(*cohort, as_of=LATE)
+    chosen = report.select(kpis=["learner_dropout"], statuses=[kpidsl.Status.MET],
+                           scopes=["bootcamp", "programme"])
+    assert {(r.kpi, r.scope, r.group, r.status) for r in chosen.results} == {
+        ("learner_dropout", "bootcamp", "B1", "met"), ("learner_dropout", "programme", "all",
+                                                       "met")}
+    assert report.select(groups=["provider:P1"]).results == tuple(
+        r for r in report.results if (r.scope, r.group) == ("provider", "P1"))
+    with pytest.raises(kpidsl.NotFoundError, match="did you mean `learner_dropout`"):
+        report.select(kpis=["learner_drop"])
+
+
+def test_explain_diff_check_and_test_are_functions(cohort, tmp_path):
+    rules, data = cohort
+    why = kpidsl.explain(rules, data, "learner_dropout", group="B1", as_of=LATE)
+    assert [v.verdict for v in why.verdicts].count("counted") == 1 == why.result.numerator
+    assert why.result.denominator == len(why.verdicts) == 5
+    with pytest.raises(kpidsl.NotFoundError, match=r"no group 'BB1'; did you mean `B1`\?"):
+        kpidsl.explain(rules, data, "learner_dropout", group="BB1", as_of=LATE)
+
+    stricter = tmp_path / "rules"
+    shutil.copytree(kpidsl.default_rules_path(), stricter, ignore=shutil.ignore_patterns("tests"))
+    path = stricter / "03_learner_dropout.kpi"
+    path.write_text(path.read_text("utf-8").replace("at most 20%", "at most 10%"), "utf-8")
+    change = kpidsl.diff(rules, kpidsl.load_rules(stricter), data, as_of=LATE)
+    b1 = next(c for c in change.changes if (c.kpi, c.group) == ("learner_dropout", "B1"))
+    assert (b1.old.status, b1.new.status) == ("met", "not_met")  # 1 of 5 = 20%
+
+    assert kpidsl.check(stricter) == ()
+    (stricter / "broken.kpi").write_text("kpi x:\n  title: \"X\"\n  populaton: learners\n")
+    problems = kpidsl.check(stricter)
+    assert [(p.line, p.hint) for p in problems] == [(3, "did you mean `population`?")]
+
+    outcome = kpidsl.test(kpidsl.default_rules_path())
+    assert outcome.ok and outcome.passed >= 14
+
+
+def test_history_takes_dates_as_text(cohort):
+    rules, data = cohort
+    [(day, results)] = kpidsl.history(rules, data, ["2026-12-31"])
+    assert day == LATE and results == list(kpidsl.evaluate(rules, data, LATE).results)
+    with pytest.raises(kpidsl.UsageError, match="dates: '2026-02-30' is not a date"):
+        kpidsl.history(rules, data, ["2026-02-30"])

@@ -1,0 +1,221 @@
+"""Auditable results: every report says what produced it, and an evidence bundle can be checked.
+
+The fingerprints are checked against what an auditor computes without kpidsl (``sha256sum`` of
+a data file) and by their properties (the same files anywhere give the same fingerprint; any
+edit changes it), not against values kpidsl printed before.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+import kpidsl
+from cohort import LATE, completer, dataset, withdrawn
+from kpidsl.cli import main
+from kpidsl.data.csvfiles import file_fingerprints, load_data, write_data
+
+HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def cohort_dir(tmp_path: Path) -> Path:
+    """On B1, 1 of 5 Milestone 1 starters withdrew (learner_dropout met, 1/5)."""
+    folder = tmp_path / "data"
+    write_data(dataset([withdrawn("W"), *(completer(f"C{i}") for i in range(4))]), folder)
+    return folder
+
+
+@pytest.fixture
+def rules_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "rules"
+    shutil.copytree(kpidsl.default_rules_path(), folder)
+    return folder
+
+
+def edit_cell(folder: Path, file: str, row_id: str, changes: dict[str, str]) -> None:
+    path = folder / file
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    (row,) = (r for r in rows if next(iter(r.values())) == row_id)
+    row.update(changes)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+
+
+# ---- what every report carries ------------------------------------------------------------
+
+
+def test_the_report_says_what_produced_it(cohort_dir):
+    rules, data = kpidsl.load_rules(), load_data(cohort_dir)
+    report = kpidsl.evaluate(rules, data, as_of=LATE)
+    assert report.version == kpidsl.__version__ and report.engine == "python"
+    assert HEX64.fullmatch(report.rules_fingerprint) and HEX64.fullmatch(report.data_fingerprint)
+    assert report.audit() == {"kpidsl": kpidsl.__version__, "engine": "python",
+                              "as_of": "2026-12-31", "rules": report.rules_fingerprint,
+                              "data": report.data_fingerprint}
+    assert json.loads(report.to_json())["audit"] == report.audit()
+
+
+def test_the_table_footer_json_and_csv(capsys, cohort_dir):
+    report = kpidsl.evaluate(kpidsl.load_rules(), load_data(cohort_dir), as_of=LATE)
+    base = ["evaluate", "--data", str(cohort_dir), "--as-of", "2026-12-31"]
+    code, out, _ = run(capsys, *base)
+    assert code == 0
+    assert out.splitlines()[-2:] == [  # a data folder is evaluated by DuckDB by default
+        f"Evaluated by kpidsl {kpidsl.__version__} (duckdb engine) as of 2026-12-31;",
+        f"rules {report.rules_fingerprint[:12]}, data {report.data_fingerprint[:12]} "
+        "(sha256 fingerprints, first digits)"]
+    code, out, _ = run(capsys, *base, "--format", "json", "--kpi", "learner_dropout",
+                       "--engine", "python")
+    assert json.loads(out)["audit"] == report.audit()  # filters do not change what produced it
+    code, out, _ = run(capsys, *base, "--format", "csv")
+    assert "python" not in out and report.rules_fingerprint[:12] not in out  # plain rows
+
+
+def test_a_data_file_fingerprint_is_its_sha256(cohort_dir):
+    files = file_fingerprints(load_data(cohort_dir))
+    assert files["learners.csv"] == hashlib.sha256(
+        (cohort_dir / "learners.csv").read_bytes()).hexdigest()
+    assert files["profiles.csv"] is None  # no such file
+
+
+def test_records_have_the_fingerprint_of_their_files(cohort_dir):
+    records = dataset([withdrawn("W"), *(completer(f"C{i}") for i in range(4))])
+    assert kpidsl.data_fingerprint(records) == kpidsl.data_fingerprint(load_data(cohort_dir))
+    changed = dataset([withdrawn("W"), *(completer(f"C{i}") for i in range(3))])
+    assert kpidsl.data_fingerprint(changed) != kpidsl.data_fingerprint(records)
+
+
+def test_the_rules_fingerprint_follows_the_text_not_the_place(rules_copy, tmp_path):
+    shipped = kpidsl.rules_fingerprint(kpidsl.load_rules())
+    assert kpidsl.rules_fingerprint(kpidsl.load_rules(rules_copy)) == shipped  # another folder
+    assert kpidsl.rules_fingerprint(kpidsl.load_rules(tests=False)) == shipped  # tests: no figure
+    for path in rules_copy.rglob("*.kpi"):  # Windows line ends
+        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    assert kpidsl.rules_fingerprint(kpidsl.load_rules(rules_copy)) == shipped
+    dropout = rules_copy / "03_learner_dropout.kpi"
+    dropout.write_text(dropout.read_text("utf-8").replace("Drop-Out", "Drop-out"), "utf-8")
+    edited = kpidsl.rules_fingerprint(kpidsl.load_rules(rules_copy))
+    assert edited != shipped  # a change to prose only is a change of the rule set
+    dropout.rename(rules_copy / "03_dropout.kpi")
+    assert kpidsl.rules_fingerprint(kpidsl.load_rules(rules_copy)) not in (shipped, edited)
+
+
+# ---- evidence bundles ---------------------------------------------------------------------
+
+
+def record(capsys, cohort_dir: Path, bundle: Path, *rules: str) -> None:
+    code, _, err = run(capsys, "evaluate", "--data", str(cohort_dir), "--as-of", "2026-12-31",
+                       "--record", str(bundle), "--kpi", "learner_dropout", *rules)
+    assert code == 0, err
+
+
+def test_a_bundle_holds_the_rules_the_report_and_the_fingerprints(capsys, cohort_dir, tmp_path):
+    bundle = tmp_path / "evidence"
+    record(capsys, cohort_dir, bundle)
+    manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
+    report = json.loads((bundle / "report.json").read_text("utf-8"))
+    shipped = kpidsl.default_rules_path()  # the rules as evaluated: not the tests beside them
+    assert sorted(p.relative_to(bundle / "rules") for p in (bundle / "rules").rglob("*.kpi")) \
+        == sorted(p.relative_to(shipped) for p in shipped.glob("*.kpi"))
+    assert manifest["data"]["files"]["learners.csv"] == hashlib.sha256(
+        (cohort_dir / "learners.csv").read_bytes()).hexdigest()
+    assert manifest["rules"]["fingerprint"] == report["audit"]["rules"]
+    assert (manifest["kpidsl"], manifest["engine"], manifest["as_of"]) == (
+        kpidsl.__version__, "duckdb", "2026-12-31")
+    # the evidence holds every figure, whatever the filters of the command
+    assert {r["kpi"] for r in report["results"]} > {"learner_dropout"}
+
+
+def test_an_untouched_bundle_verifies(capsys, cohort_dir, tmp_path):
+    bundle = tmp_path / "evidence"
+    record(capsys, cohort_dir, bundle)
+    code, out, err = run(capsys, "verify", str(bundle), "--data", str(cohort_dir))
+    assert code == 0, err
+    assert "data: as recorded" in out
+    assert re.search(r"REPRODUCED: all \d+ results", out)
+    outcome = kpidsl.verify(bundle, load_data(cohort_dir))
+    assert outcome.reproduced and outcome.checked == len(outcome.report.results)
+
+
+def test_one_edited_data_cell_names_the_changed_figure(capsys, cohort_dir, tmp_path):
+    bundle = tmp_path / "evidence"
+    record(capsys, cohort_dir, bundle)
+    # completer C0 of B1 withdrew instead: drop-out on B1 becomes 2 of 5
+    edit_cell(cohort_dir, "learners.csv", "C0",
+              {"withdrawal_date": "2024-03-01", "completion_date": ""})
+    code, out, _ = run(capsys, "verify", str(bundle), "--data", str(cohort_dir))
+    assert code == 1
+    assert "data: differs from the recorded data in learners.csv" in out
+    first = next(line for line in out.splitlines() if line.startswith("NOT REPRODUCED"))
+    assert first == ("NOT REPRODUCED: learner_dropout for bootcamp B1: recorded met, 1 of 5 "
+                     "(target at most 20%); now not_met, 2 of 5 (target at most 20%)")
+
+
+def test_edited_bundle_rules_are_named(capsys, cohort_dir, tmp_path):
+    bundle = tmp_path / "evidence"
+    record(capsys, cohort_dir, bundle)
+    rule = bundle / "rules" / "03_learner_dropout.kpi"
+    rule.write_text(rule.read_text("utf-8").replace("at most 20%", "at most 25%"), "utf-8")
+    code, out, _ = run(capsys, "verify", str(bundle), "--data", str(cohort_dir))
+    assert code == 1
+    assert "NOT REPRODUCED: the bundle's rules were changed after they were recorded: " \
+           "03_learner_dropout.kpi" in out
+
+
+def test_a_bundle_is_never_overwritten(capsys, cohort_dir, tmp_path):
+    bundle = tmp_path / "evidence"
+    record(capsys, cohort_dir, bundle)
+    code, out, err = run(capsys, "evaluate", "--data", str(cohort_dir), "--record", str(bundle))
+    assert (code, out) == (2, "")
+    assert f"{bundle} exists and is not an empty folder" in err
+
+
+def test_verify_needs_a_bundle(capsys, cohort_dir, tmp_path):
+    code, _, err = run(capsys, "verify", str(cohort_dir), "--data", str(cohort_dir))
+    assert code == 1
+    assert "manifest.json: error: not in the evidence bundle" in err
+
+
+def test_history_and_explain_say_what_produced_them(capsys, cohort_dir):
+    report = kpidsl.evaluate(kpidsl.load_rules(), load_data(cohort_dir), as_of=LATE)
+    code, out, _ = run(capsys, "explain", "learner_dropout", "--data", str(cohort_dir),
+                       "--as-of", "2026-12-31", "--format", "json")
+    assert code == 0 and json.loads(out)["audit"] == report.audit()  # explained in Python
+    code, out, _ = run(capsys, "history", "--data", str(cohort_dir), "--from", "2026-11",
+                       "--to", "2026-12", "--format", "json", "--engine", "python")
+    audit = {k: v for k, v in report.audit().items() if k != "as_of"}  # each month has its own
+    assert code == 0 and json.loads(out)["audit"] == audit
+    code, out, _ = run(capsys, "history", "--data", str(cohort_dir), "--from", "2026-11",
+                       "--to", "2026-12")
+    assert out.splitlines()[-1].startswith(f"rules {report.rules_fingerprint[:12]}, data "
+                                           f"{report.data_fingerprint[:12]}")
+
+
+def test_data_the_engine_holds_itself_has_no_fingerprint():
+    import duckdb
+
+    from kpidsl.outputs.report import audit_lines
+
+    con = duckdb.connect()
+    folder = kpidsl.default_rules_path().parent / "examples" / "sample"
+    kpidsl.evaluate(kpidsl.load_rules(), folder, as_of="2025-03-31", engine=con)  # loads it
+    report = kpidsl.evaluate(kpidsl.load_rules(), None, as_of="2025-03-31", engine=con)
+    assert (report.engine, report.data_fingerprint) == ("duckdb", "")
+    assert audit_lines(report)[1].startswith(f"rules {report.rules_fingerprint[:12]}, data "
+                                             "(the engine’s own tables)")

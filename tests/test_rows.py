@@ -1,0 +1,156 @@
+"""Records from anywhere: ``Dataset.from_rows`` takes rows as a database driver or a data frame
+gives them, with the same checks and messages as the CSV loader, located at the row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from decimal import Decimal
+
+import attrs
+import pytest
+
+import kpidsl
+from cohort import LATE, co_funded, completer, dataset, interview, payment, withdrawn
+from kpidsl.data.records import FIELDS, RECORD_TYPES
+
+COHORT = dataset(learners=[withdrawn("W"), *(completer(f"C{i}") for i in range(4)),
+                           co_funded("F1")],
+                 interviews=[interview("C0", "2024-05-01")],
+                 payments=[payment("F1", "150.25")])
+
+
+def _sql(value: object) -> object:
+    """A value as SQLite keeps it: text dates, 0/1 booleans, REAL money, ';'-joined sets."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, frozenset):
+        return ";".join(sorted(value))
+    return value
+
+
+@pytest.fixture
+def database() -> sqlite3.Connection:
+    """The cohort in an SQLite database, one table per record type."""
+    db = sqlite3.connect(":memory:")
+    for t in RECORD_TYPES:
+        names = list(FIELDS[t.name])
+        db.execute(f"create table {t.plural} ({', '.join(names)})")
+        db.executemany(f"insert into {t.plural} values ({', '.join('?' * len(names))})",
+                       [[_sql(getattr(r, n)) for n in names] for r in COHORT.of(t.name)])
+    return db
+
+
+def test_rows_from_a_database_driver_make_the_same_report(database):
+    tables = {t.plural: database.execute(f"select * from {t.plural}") for t in RECORD_TYPES}
+    data = kpidsl.Dataset.from_rows(**tables)  # DB-API cursors, no conversion code
+    assert data == COHORT
+    rules = kpidsl.load_rules()
+    assert kpidsl.evaluate(rules, data, LATE).results == kpidsl.evaluate(rules, COHORT,
+                                                                        LATE).results
+
+
+def test_sqlite_rows_and_plain_mappings(database):
+    database.row_factory = sqlite3.Row
+    tables = {t.plural: database.execute(f"select * from {t.plural}").fetchall()
+              for t in RECORD_TYPES}
+    assert kpidsl.Dataset.from_rows(**tables) == COHORT
+    as_dicts = {name: [dict(r) for r in rows] for name, rows in tables.items()}
+    assert kpidsl.Dataset.from_rows(**as_dicts) == COHORT
+
+
+def _rows() -> dict[str, list[dict[str, object]]]:
+    return {t.plural: [{k: v for k, v in attrs.asdict(r, recurse=False).items() if k != "line"}
+                       for r in COHORT.of(t.name)] for t in RECORD_TYPES}
+
+
+def test_bad_rows_are_all_reported_at_their_row():
+    rows = _rows()
+    rows["learners"][1]["completion_date"] = "2024-13-01"
+    rows["learners"][3]["learner_type"] = "cofunded"
+    rows["bootcamps"][0]["course_cost"] = "£1,500"
+    with pytest.raises(kpidsl.DataError) as e:
+        kpidsl.Dataset.from_rows(**rows)
+    got = [(d.file, d.message, d.hint) for d in e.value.diagnostics]
+    learner1, learner3 = (rows["learners"][i]["learner_id"] for i in (1, 3))
+    assert got == [
+        ("bootcamps[0]", "Bootcamp B1: course_cost: '£1,500' is not a number of pounds",
+         "write 1500, without '£' or commas"),
+        ("learners[1]", f"Learner {learner1}: completion_date: '2024-13-01' is not a date",
+         "the month must be 01 to 12"),
+        ("learners[3]", f"Learner {learner3}: learner_type: 'cofunded' is not one of the "
+         "allowed values", "did you mean `co_funded`?"),
+    ]
+    d = e.value.diagnostics[1]
+    assert (d.record_type, d.record_id, d.field, d.value) == (
+        "learner", learner1, "completion_date", "2024-13-01")
+    assert e.value.render().startswith(
+        "bootcamps[0]: error: Bootcamp B1: course_cost: '£1,500' is not a number of pounds")
+
+
+def test_integrity_is_checked_at_the_row():
+    rows = _rows()
+    rows["learners"][2]["bootcamp_id"] = "B9"
+    with pytest.raises(kpidsl.DataError) as e:
+        kpidsl.Dataset.from_rows(**rows)
+    (d,) = e.value.diagnostics
+    learner = rows["learners"][2]["learner_id"]
+    assert (d.file, d.message) == (
+        "learners[2]", f"Learner {learner}: bootcamp_id: no bootcamp has bootcamp_id 'B9'")
+    assert (d.record_type, d.record_id, d.field, d.value) == ("learner", learner,
+                                                              "bootcamp_id", "B9")
+
+
+def test_an_unknown_column_is_a_warning_and_not_a_row_is_an_error():
+    rows = _rows()
+    rows["learners"][0]["completion_dat"] = "2024-06-30"
+    data = kpidsl.Dataset.from_rows(**rows)
+    (notice,) = data.notices
+    assert (notice.severity, notice.message, notice.hint) == (
+        "warning", "unknown column 'completion_dat' is ignored",
+        "did you mean `completion_date`?")
+    with pytest.raises(kpidsl.DataError, match=r"learners\[0\]: error: expected a mapping"):
+        kpidsl.Dataset.from_rows(learners=[("L1", "B1")])
+
+
+def test_a_data_frame():
+    pd = pytest.importorskip("pandas")
+    rows = _rows()
+    frames = {name: pd.DataFrame(table, columns=list(FIELDS[t.name]))
+              for t in RECORD_TYPES for name, table in [(t.plural, rows[t.plural])]}
+    # as data frames have them: dates as Timestamps, missing values as NaN or NaT
+    frames["learners"]["start_date"] = pd.to_datetime(frames["learners"]["start_date"])
+    frames["learners"]["withdrawal_date"] = pd.to_datetime(frames["learners"]["withdrawal_date"])
+    frames["bootcamps"]["course_cost"] = frames["bootcamps"]["course_cost"].astype(float)
+    assert kpidsl.Dataset.from_rows(**frames) == COHORT
+
+
+def test_the_loader_and_evaluate_give_structured_diagnostics_too(tmp_path):
+    kpidsl.write_data(COHORT, tmp_path)
+    learners = tmp_path / "learners.csv"
+    text = learners.read_text("utf-8")
+    assert text.count("2024-06-30") >= 1
+    learners.write_text(text.replace("2024-06-30", "2024-13-30", 1), "utf-8")
+    with pytest.raises(kpidsl.DataError) as e:
+        kpidsl.load_data(tmp_path)
+    (d,) = e.value.diagnostics
+    assert (d.record_type, d.field, d.value) == ("learner", "completion_date", "2024-13-30")
+    assert d.record_id in {r.learner_id for r in COHORT.learners}
+    assert d.message == "completion_date: '2024-13-30' is not a date" and d.line is not None
+
+    from kpidsl.data.records import Learner, unchecked
+
+    made = attrs.asdict(COHORT.learners[0], recurse=False)
+    stray = attrs.evolve(COHORT, learners=[*COHORT.learners,
+                                           unchecked(Learner, {**made, "learner_id": "X",
+                                                               "bootcamp_id": "B9"})])
+    with pytest.raises(kpidsl.DataError) as e:
+        kpidsl.evaluate(kpidsl.load_rules(), stray, LATE)
+    (d,) = e.value.diagnostics
+    assert (d.message, d.record_type, d.record_id, d.field, d.value) == (
+        "Learner X: bootcamp_id: no bootcamp has bootcamp_id 'B9'", "learner", "X",
+        "bootcamp_id", "B9")
