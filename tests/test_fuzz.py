@@ -357,7 +357,9 @@ def check_generated_rules(text: str) -> None:
             sound(*first)
             code, _, err = run("fmt", str(path))
             assert code == 0, err
-            assert _evaluate(folder) == first, "fmt changed the results"
+            again = _evaluate(folder)
+            assert again[0] == first[0] and (first[0] != 0 or _results(again[1]) == _results(first[1])), \
+                "fmt changed the results"
 
 
 def check_mutated_rules(case: tuple[str, str]) -> None:
@@ -374,7 +376,9 @@ def check_mutated_rules(case: tuple[str, str]) -> None:
             first = _evaluate(folder)
             sound(*first)
             assert run("fmt", str(folder / name))[0] == 0
-            assert _evaluate(folder) == first, "fmt changed the results"
+            again = _evaluate(folder)
+            assert again[0] == first[0] and (first[0] != 0 or _results(again[1]) == _results(first[1])), \
+                "fmt changed the results"
 
 
 def check_rule_tests(text: str) -> None:
@@ -401,6 +405,7 @@ def _results(out: str) -> object:
     """The results of a JSON report, without the places of loader notices (a data file
     rewritten has its rows on other lines)."""
     report = json.loads(out)
+    report.pop("audit", None)  # the fingerprints of the rule and data files, which changed
     report["findings"] = [f for f in report["findings"] if f.get("rule") != "loader"
                           and f.get("name") != "loader"]
     return report

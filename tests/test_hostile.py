@@ -312,7 +312,7 @@ def test_fmt_on_a_file_it_cannot_write(tmp_path, capsys, monkeypatch):
 
 def test_generate_refuses_an_endless_number_of_learners(tmp_path, capsys):
     code, _, err = _run(capsys, "generate", "--learners", "9" * 20, "--out", str(tmp_path / "g"))
-    assert code == 2 and "--learners must be from 1 to 10,000,000" in err
+    assert code == 2 and "--learners must be at most 10,000,000, not 99,999,999,999,999,999,999" in err
 
 
 def test_definitions_nested_deep_in_total_are_located(tmp_path):
@@ -435,3 +435,11 @@ def test_a_rule_the_sql_engine_cannot_translate_is_evaluated_and_reported(tmp_pa
     assert (code, err) == (0, "") and '"kpi": "k"' in out
     code, _, err = _run(capsys, "sql", "k", "--rules", str(rules))
     assert code == 1 and "x.kpi:2:1: error: kpi k cannot be written in SQL: a constant" in err
+
+
+def test_rules_without_a_kpi_evaluate_on_duckdb(tmp_path, capsys):
+    """The fuzzer's empty rule file: the SQL engine built an empty query (exit 3)."""
+    rules = _folder(tmp_path, "")
+    code, out, err = _run(capsys, "evaluate", "--data", str(SAMPLE), "--rules", str(rules),
+                          *AS_OF, "--format", "json")
+    assert (code, err) == (0, "") and '"results": []' in out

@@ -173,7 +173,8 @@ def _parser() -> argparse.ArgumentParser:
                        description="Write a realistic, reproducible synthetic data set.")
     g.add_argument("--out", required=True, metavar="DIR", help="folder to write the CSV files to")
     g.add_argument("--learners", type=int, default=1000, metavar="N",
-                   help=f"how many learners (1 to {limits.MAX_GENERATED:,}; default: 1000)")
+                   help=f"how many learners, at least 1 and at most {limits.MAX_GENERATED:,} "
+                   "(default: 1000)")
     g.add_argument("--seed", type=int, default=0, metavar="S",
                    help="the same seed writes the same data (default: 0)")
 
@@ -403,8 +404,11 @@ def _generate(args: argparse.Namespace) -> int:
     from kpidsl.data.csvfiles import write_data
     from kpidsl.data.generate import generate
 
-    if not 1 <= args.learners <= limits.MAX_GENERATED:
-        raise _UsageError(f"--learners must be from 1 to {limits.MAX_GENERATED:,}")
+    if args.learners < 1:
+        raise _UsageError(f"--learners must be at least 1, not {args.learners}")
+    if args.learners > limits.MAX_GENERATED:
+        raise _UsageError(f"--learners must be at most {limits.MAX_GENERATED:,}, not "
+                          f"{args.learners:,}")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise _UsageError(f"--out {args.out} is a file; give a folder to write the data set to")
     try:

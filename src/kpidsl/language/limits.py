@@ -32,8 +32,9 @@ MAX_DATA_FILE_BYTES = 2_000_000_000
 #: A name in a rule, and a text cell of a data file, have at most this many characters.
 MAX_NAME = 100
 MAX_CELL = 1_000
-#: An excerpt line is shortened around the caret to this many characters.
-MAX_EXCERPT = 100
+#: An excerpt line is shortened around the caret to this many characters (a CSV header of
+#: the contract fits whole).
+MAX_EXCERPT = 300
 #: ``kpidsl generate`` makes at most this many learners.
 MAX_GENERATED = 10_000_000
 #: ``kpidsl history`` evaluates at most this many months (fifty years) in one run.
