@@ -46,7 +46,7 @@ SAMPLE = ROOT / "examples" / "sample"
 RULES = kpidsl.default_rules_path()
 REGRESSIONS = Path(__file__).resolve().parent / "fuzz_regressions"
 AS_OF = "2025-03-31"
-#: No line of any output may be longer (excerpts are cut at 100, messages at 400 characters;
+#: No line of any output may be longer (excerpts are cut at 300, messages at 400 characters;
 #: a data cell holds at most 1,000).
 LINE_BOUND = 1_500
 #: Seconds for the long run (``nox -s fuzz``); unset: the short profile of the default run.
