@@ -31,10 +31,15 @@ def os_packages(session: nox.Session, needed: dict[str, str]) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole test suite, against the package installed as a user would install it
-    (with Spark, whose tests need Java)."""
-    os_packages(session, {"java": "default-jre-headless"})
+    (with Spark, whose tests need Java).
+
+    The browser test of the HTML report runs the system's Chromium (installed here, or by
+    ``.ci/run``): found on ``PATH``, skipped when absent unless ``CI=true``, when it fails.
+    """
+    os_packages(session, {"java": "default-jre-headless", "chromium": "chromium"})
     session.install(".[spark]", "pytest>=8", "hypothesis>=6.100", "sphinx>=7.2", "mypy>=1.8",
-                    "pandas")  # pandas: records built from a DataFrame (test_rows)
+                    "pandas",  # pandas: records built from a DataFrame (test_rows)
+                    "openpyxl>=3.1")  # openpyxl: reads the workbooks back (test_workbook)
     session.run("pytest", *session.posargs)
 
 
@@ -63,6 +68,15 @@ def bench(session: nox.Session) -> None:
     session.install(".")
     session.run("python", "benchmarks/bench.py", *(session.posargs or
                 ["--sizes", "100000", "1000000", "--json", "bench-results.json"]))
+
+
+@nox.session(name="bench-workbook")
+def bench_workbook(session: nox.Session) -> None:
+    """Time reading a data set from a workbook against reading it from CSV (target: at most
+    3 times as long). Pass sizes after ``--``: ``nox -s bench-workbook -- --sizes 10000``."""
+    session.install(".")
+    session.run("python", "benchmarks/bench_workbook.py",
+                *(session.posargs or ["--sizes", "10000", "100000"]))
 
 
 @nox.session

@@ -494,7 +494,8 @@ def test_folder_that_does_not_exist(make) -> None:
     make()
     assert rendered("nowhere") == "nowhere: error: data folder does not exist\n\n1 error"
     assert rendered("data/providers.csv") == (
-        "data/providers.csv: error: not a folder; a data set is a folder of CSV files\n\n1 error"
+        "data/providers.csv: error: not a folder; a data set is a folder of CSV files or an "
+        ".xlsx workbook\n\n1 error"
     )
 
 

@@ -8,9 +8,10 @@ The package is laid out by stage:
   ``status`` function every engine shares;
 - ``engines``: what runs the plan on data: ``python`` (the reference), ``sql`` (the SQL
   generator), ``duckdb`` (the default) and ``spark``;
-- ``data``: the typed ``records``, the CSV contract (``csvfiles``) and synthetic data
-  (``generate``);
-- ``outputs``: the ``report`` and its formats;
+- ``data``: the typed ``records``, the CSV contract (``csvfiles``), the same as a datasheet
+  workbook (``workbook``) and synthetic data (``generate``);
+- ``outputs``: the ``report`` and its formats, with the report page (``html``) and the report
+  workbook (``workbook``);
 - ``tools``: the rule author's tools (``testing``, tests written beside the rules);
 - ``api`` (the public functions), ``cli`` and ``sphinxext`` (entry points that only call the
   library).
@@ -25,9 +26,9 @@ from kpidsl.version import __version__ as __version__
 #: and ``import kpidsl`` cost almost nothing until the library is really used.
 _EXPORTS = {
     **dict.fromkeys(("Explanation", "as_date", "check", "default_rules_path", "diff",
-                     "evaluate", "explain", "find_group", "history", "load_rules", "month_ends",
-                     "rules_fingerprint", "test"), "kpidsl.api"),
-    **dict.fromkeys(("data_fingerprint", "load_data", "write_data"), "kpidsl.data.csvfiles"),
+                     "evaluate", "explain", "find_group", "history", "load_data", "load_rules",
+                     "month_ends", "rules_fingerprint", "test"), "kpidsl.api"),
+    **dict.fromkeys(("data_fingerprint", "write_data"), "kpidsl.data.csvfiles"),
     **dict.fromkeys(("Bootcamp", "Dataset", "Employer", "Engagement", "Interview", "Learner",
                      "Payment", "Profile", "Provider"), "kpidsl.data.records"),
     **dict.fromkeys(("Entry", "Reason", "Result", "Verdict"), "kpidsl.engines.python"),
@@ -60,12 +61,13 @@ if TYPE_CHECKING:
         explain,
         find_group,
         history,
+        load_data,
         load_rules,
         month_ends,
         rules_fingerprint,
         test,
     )
-    from kpidsl.data.csvfiles import data_fingerprint, load_data, write_data
+    from kpidsl.data.csvfiles import data_fingerprint, write_data
     from kpidsl.data.records import (
         Bootcamp,
         Dataset,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from kpidsl.data.csvfiles import load_data
+from kpidsl.data import csvfiles
 from kpidsl.data.records import BY_CLASS, Dataset, record_diagnostic
 from kpidsl.engines import ENGINES
 from kpidsl.engines import python as engine
@@ -184,6 +184,26 @@ def _defined_elsewhere(e: RuleError, files: list[Path]) -> RuleError:
     return RuleError(out)
 
 
+def is_workbook(path: StrPath) -> bool:
+    """The data set at ``path`` is a workbook (its name ends in ``.xlsx``), not a folder."""
+    return os.fspath(path).lower().endswith(".xlsx")
+
+
+def load_data(path: StrPath) -> Dataset:
+    """Read a data set: a folder of CSV files (KPI-SPEC §1), or a datasheet workbook whose
+    name ends in ``.xlsx`` (one sheet per file, as ``kpidsl template`` writes it).
+
+    Either way every problem is collected before anything is returned, and one
+    :class:`~kpidsl.language.source.DataError` carries them all; the same data gives the same
+    records.
+    """
+    if is_workbook(path):
+        from kpidsl.data.workbook import load_workbook
+
+        return load_workbook(path)
+    return csvfiles.load_data(path)
+
+
 def check(paths: Iterable[StrPath] | StrPath | None = None) -> tuple[Diagnostic, ...]:
     """Every problem of the rule files (default: the shipped rules); empty when they check.
 
@@ -290,14 +310,16 @@ def _run(rules: RuleSet, data: Data, dates: list[dt.date], engine: Engine | None
         except RecursionError:
             raise RuleError([_TOO_DEEP]) from None
         return results, findings, actions, list(dataset.notices)
+    if folder and is_workbook(data):  # type: ignore[arg-type]
+        data = load_data(data)  # type: ignore[arg-type]  # a workbook is read into records
     from kpidsl.engines.sql import Unsupported
 
     try:
-        if folder:
-            db.load_folder(data)
-        elif isinstance(data, Dataset):
+        if isinstance(data, Dataset):
             _check_data(data)
             db.load_dataset(data)
+        elif folder:
+            db.load_folder(data)
         else:
             db.use_tables(data)
         the_plan = lower(rules)
@@ -339,8 +361,9 @@ def evaluate(rules: RuleSet, data: Data, as_of: dt.date | str | None = None,
              engine: Engine | None = None) -> Report:
     """Every KPI for every bootcamp, provider and the programme, as of a date (default: today).
 
-    ``data`` is a data folder (read by the engine itself) or a :class:`Dataset`. ``engine``
-    is ``"duckdb"`` (the default for a folder: SQL on the embedded DuckDB), ``"python"``
+    ``data`` is a data folder (read by the engine itself), a datasheet workbook (``.xlsx``,
+    read into records first) or a :class:`Dataset`. ``engine`` is ``"duckdb"`` (the default
+    for a folder or a workbook: SQL on the embedded DuckDB), ``"python"``
     (the default for a ``Dataset``: the reference engine) or ``"spark"`` (a local Spark), or
     a DuckDB connection or a ``SparkSession`` of your own; every engine gives the same
     results. With a connection or session, ``data`` may also be ``None`` (its tables named
@@ -350,6 +373,9 @@ def evaluate(rules: RuleSet, data: Data, as_of: dt.date | str | None = None,
     the contract (a data set built in Python is held to the same rules as one read from CSV).
     """
     when = _today_or(as_of)
+    if isinstance(data, str | os.PathLike) and is_workbook(data):
+        # Read into records first, so the report's data fingerprint is of the records.
+        data, engine = load_data(data), engine or "duckdb"
     results, findings, actions, notices = _run(rules, data, [when], engine, entries=True)
     untargeted = dict.fromkeys(r.kpi for r in results[when] if r.target is None)
     findings = [*_loader_notices(notices), *findings,

@@ -1,5 +1,5 @@
-"""The command line: ``kpidsl check | evaluate | verify | generate | test | explain |
-history | diff | sql | fmt``.
+"""The command line: ``kpidsl check | evaluate | verify | generate | template | test |
+explain | history | diff | sql | fmt``.
 
 ``kpidsl fmt`` rewrites rule files in the canonical layout of :mod:`kpidsl.language.formatter`; with
 ``--check`` it writes nothing and exits 1 when a file would change (CI runs it on the rules).
@@ -110,6 +110,10 @@ def _existing(path: str) -> Path:
     return p
 
 
+_DATA_HELP = "a folder of CSV files, or a datasheet workbook (.xlsx)"
+_DOCS_URL_HELP = ("html and xlsx: the documentation site; each KPI links to its page in the "
+                  "rule reference there (default: no links)")
+_OUT_HELP = "write the report to FILE (default: the terminal)"
 _RULES_HELP = ("rule file or folder (repeatable; default: ./rules when the working folder has "
                "one, else the shipped rules)")
 
@@ -133,14 +137,18 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="evaluate the KPIs on a data set",
                        description="Evaluate every KPI for every bootcamp, provider and the "
                        "programme.")
-    e.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
+    e.add_argument("--data", required=True, metavar="DATA",
+                   help=_DATA_HELP)
     e.add_argument("--rules", action="append", metavar="PATH",
                    help=_RULES_HELP)
     e.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
                    help="evaluate as things stood at the end of this day (default: today)")
-    e.add_argument("--format", choices=("table", "json", "csv"), default="table",
-                   help="table (default, fits 80 columns), json (KPI-SPEC §4) or csv (one row "
-                   "per result)")
+    e.add_argument("--format", choices=("table", "json", "csv", "html", "xlsx"),
+                   default="table", help="table (default, fits 80 columns), json (KPI-SPEC "
+                   "§4), csv (one row per result), html (a report page to send) or xlsx (a "
+                   "report workbook; needs --out)")
+    e.add_argument("--out", metavar="FILE", help=_OUT_HELP)
+    e.add_argument("--docs-url", metavar="URL", help=_DOCS_URL_HELP)
     _filters(e, scope=True)
     e.add_argument("--engine", choices=ENGINES, default=None,
                    help="duckdb (the default: SQL on the embedded DuckDB, fast on big data), "
@@ -171,18 +179,29 @@ def _parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("generate", help="write a synthetic data set",
                        description="Write a realistic, reproducible synthetic data set.")
-    g.add_argument("--out", required=True, metavar="DIR", help="folder to write the CSV files to")
+    g.add_argument("--out", required=True, metavar="DIR",
+                   help="folder to write the CSV files to, or a workbook (.xlsx) to write")
     g.add_argument("--learners", type=int, default=1000, metavar="N",
                    help=f"how many learners, at least 1 and at most {limits.MAX_GENERATED:,} "
                    "(default: 1000)")
     g.add_argument("--seed", type=int, default=0, metavar="S",
                    help="the same seed writes the same data (default: 0)")
 
+    w = sub.add_parser("template", help="write the datasheet workbook that providers fill in",
+                       description="Write an Excel workbook with one sheet per file of the "
+                       "data contract, a note on every column, drop-downs and formats, and a "
+                       "first sheet explaining how to fill it in.")
+    w.add_argument("--out", required=True, metavar="FILE.xlsx", help="the workbook to write")
+    w.add_argument("--data", metavar="DATA",
+                   help="fill it with this data set, a folder of CSV files or a workbook "
+                   "(default: empty)")
+
     x = sub.add_parser("explain", help="show why each record of a KPI counts or not",
                        description="List every record of a KPI's population in a group with "
                        "its verdict, the clause that decided it and the values it read.")
     x.add_argument("kpi", metavar="KPI", help="the KPI's id, e.g. learner_dropout")
-    x.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
+    x.add_argument("--data", required=True, metavar="DATA",
+                   help=_DATA_HELP)
     x.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
     x.add_argument("--group", default="all", metavar="ID",
                    help="a bootcamp or provider id, or all (default); an id that is both is "
@@ -198,7 +217,8 @@ def _parser() -> argparse.ArgumentParser:
     h = sub.add_parser("history", help="each KPI's status at every month end",
                        description="Evaluate the KPIs at the last day of each month from "
                        "--from to --to and show how their statuses moved.")
-    h.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
+    h.add_argument("--data", required=True, metavar="DATA",
+                   help=_DATA_HELP)
     h.add_argument("--from", dest="start", required=True, type=_month, metavar="YYYY-MM",
                    help="the first month (evaluated at its last day)")
     h.add_argument("--to", dest="end", required=True, type=_month, metavar="YYYY-MM",
@@ -206,8 +226,11 @@ def _parser() -> argparse.ArgumentParser:
                    f"{limits.MAX_HISTORY_MONTHS} months from --from)")
     h.add_argument("--rules", action="append", metavar="PATH",
                    help=_RULES_HELP)
-    h.add_argument("--format", choices=("table", "json"), default="table",
-                   help="table (default) or json")
+    h.add_argument("--format", choices=("table", "json", "html", "xlsx"), default="table",
+                   help="table (default), json, html (a report page with the trend chart) or "
+                   "xlsx (a workbook; needs --out)")
+    h.add_argument("--out", metavar="FILE", help=_OUT_HELP)
+    h.add_argument("--docs-url", metavar="URL", help=_DOCS_URL_HELP)
     h.add_argument("--engine", choices=ENGINES, default=None,
                    help="duckdb (the default: SQL on the embedded DuckDB, fast on big data), "
                    "python (the reference engine) or spark (a local Spark; needs "
@@ -232,7 +255,8 @@ def _parser() -> argparse.ArgumentParser:
                        "or not anything changes.")
     d.add_argument("old", metavar="OLD_RULES", help="rule file or folder before the change")
     d.add_argument("new", metavar="NEW_RULES", help="rule file or folder after the change")
-    d.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
+    d.add_argument("--data", required=True, metavar="DATA",
+                   help=_DATA_HELP)
     d.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
     d.add_argument("--format", choices=("table", "json"), default="table",
                    help="table (default) or json")
@@ -346,10 +370,11 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from kpidsl.data.csvfiles import load_data
+    from kpidsl.api import load_data
 
     if args.explain and args.format != "json":
         raise _UsageError("--explain needs --format json (for a table: kpidsl explain KPI)")
+    _check_out(args)
     rules = _rules(args.rules)
     from kpidsl.api import evaluate
     from kpidsl.outputs.report import json_text, render_table, to_csv
@@ -361,7 +386,16 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.record:
         from kpidsl.tools.evidence import record_evidence
 
-        record_evidence(whole, rules, folder, args.record)  # the evidence holds every figure
+        # The evidence holds every figure; a workbook's files are fingerprinted as records.
+        record_evidence(whole, rules, load_data(folder) if _is_workbook(str(folder)) else folder,
+                        args.record)
+    if args.format == "xlsx":
+        from kpidsl.outputs.workbook import write_report
+
+        data = load_data(folder)
+        _write(args.out, lambda path: write_report(path, report, rules, data,
+                                                   docs_url=args.docs_url))
+        return OK
     if args.format == "json":
         out = {**report.to_dict(), "rules": _rules_json(rules)}
         if args.explain:
@@ -369,22 +403,55 @@ def _evaluate(args: argparse.Namespace) -> int:
                 kpis = dict.fromkeys(r.kpi for r in report.results)
                 out["explanations"] = _explanations(rules, load_data(folder), report.as_of,
                                                     kpis)
-        print(json_text(out))
+        text = json_text(out) + "\n"
     elif args.format == "csv":
-        sys.stdout.write(to_csv(report))
+        text = to_csv(report)
+    elif args.format == "html":
+        from kpidsl.outputs.html import report_html
+
+        text = report_html(report, rules, docs_url=args.docs_url)
     else:
-        print(_rules_line(rules))
-        print(render_table(report))
+        text = _rules_line(rules) + "\n" + render_table(report) + "\n"
+    _emit(args.out, text)
     return OK
+
+
+def _check_out(args: argparse.Namespace) -> None:
+    """A workbook needs a file to go to; ``--docs-url`` only makes sense with links."""
+    if args.format == "xlsx" and not args.out:
+        raise _UsageError("--format xlsx writes a workbook: give its name with --out")
+    if args.out and os.path.isdir(args.out):
+        raise _UsageError(f"--out {args.out} is a folder; give a file name")
+    if args.docs_url and args.format not in ("html", "xlsx"):
+        raise _UsageError("--docs-url is for --format html or xlsx")
+
+
+def _write(path: str, write: Any) -> None:
+    """Run ``write(path)`` and say so; a file that cannot be written is a usage error."""
+    try:
+        write(path)
+    except OSError as e:
+        raise _UsageError(f"cannot write {path}: {e.strerror or e}") from None
+    print(f"wrote {path}")
+
+
+def _emit(out: str | None, text: str) -> None:
+    """Print ``text``, or write it to the file ``out``."""
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        _write(out, lambda path: Path(path).write_text(text, encoding="utf-8"))
 
 
 def _verify(args: argparse.Namespace) -> int:
     """Exit 1 when a figure is not reproduced (or the bundle was changed), as for bad data."""
+    from kpidsl.api import load_data
     from kpidsl.tools.evidence import render, verify
 
     bundle = _existing(args.bundle)
+    data = _existing(args.data)
     with _working("evaluating"):
-        outcome = verify(bundle, _existing(args.data))
+        outcome = verify(bundle, load_data(data) if _is_workbook(str(data)) else data)
     print(render(outcome, args.bundle))
     return OK if outcome.reproduced else ERRORS
 
@@ -409,17 +476,54 @@ def _generate(args: argparse.Namespace) -> int:
     if args.learners > limits.MAX_GENERATED:
         raise _UsageError(f"--learners must be at most {limits.MAX_GENERATED:,}, not "
                           f"{args.learners:,}")
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise _UsageError(f"--out {args.out} is a file; give a folder to write the data set to")
-    try:
-        os.makedirs(args.out, exist_ok=True)  # before generating: a bad path fails at once
+    if _is_workbook(args.out):
         data = generate(args.learners, seed=args.seed)
-        write_data(data, args.out)
-    except OSError as e:
-        raise _UsageError(f"cannot write the data set to {args.out}: "
-                          f"{e.strerror or e}") from None
+        _write_workbook(args.out, data)
+    else:
+        if os.path.exists(args.out) and not os.path.isdir(args.out):
+            raise _UsageError(f"--out {args.out} is a file; give a folder to write the data "
+                              "set to, or a name ending in .xlsx for a workbook")
+        try:
+            os.makedirs(args.out, exist_ok=True)  # before generating: a bad path fails at once
+            data = generate(args.learners, seed=args.seed)
+            write_data(data, args.out)
+        except OSError as e:
+            raise _UsageError(f"cannot write the data set to {args.out}: "
+                              f"{e.strerror or e}") from None
     print(f"wrote {len(data.learners)} learners, {len(data.bootcamps)} bootcamps and "
           f"{len(data.providers)} providers to {args.out}")
+    return OK
+
+
+def _is_workbook(path: str) -> bool:
+    return path.lower().endswith(".xlsx")
+
+
+def _write_workbook(path: str, data: Any = None) -> None:
+    """Write the datasheet workbook (filled with ``data`` when given), or a usage error."""
+    from xlsxwriter.exceptions import XlsxWriterException
+
+    from kpidsl.data.workbook import write_workbook
+
+    if os.path.isdir(path):
+        raise _UsageError(f"--out {path} is a folder; give the workbook's file name")
+    try:
+        write_workbook(path, data)
+    except (OSError, ValueError, XlsxWriterException) as e:
+        cause = getattr(e, "strerror", None) or e.__cause__ or e
+        raise _UsageError(f"cannot write the workbook {path}: {cause}") from None
+
+
+def _template(args: argparse.Namespace) -> int:
+    if not _is_workbook(args.out):
+        raise _UsageError(f"--out {args.out}: the template is an Excel workbook; give a name "
+                          "ending in .xlsx")
+    from kpidsl.api import load_data
+
+    data = load_data(_existing(args.data)) if args.data else None
+    _write_workbook(args.out, data)
+    filled = f", filled with {len(data.learners)} learners" if data is not None else ""
+    print(f"wrote the datasheet template to {args.out}{filled}")
     return OK
 
 
@@ -447,8 +551,7 @@ def _explanations(rules: Any, data: Any, as_of: dt.date, kpis: Iterable[str]
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from kpidsl.api import explain
-    from kpidsl.data.csvfiles import load_data
+    from kpidsl.api import explain, load_data
     from kpidsl.outputs.report import audit_lines, render_explain, result_json, verdict_json
 
     rules = _rules(args.rules)
@@ -487,7 +590,7 @@ def _audit(rules: Any, data: Any, as_of: dt.date | None, engine: str | None
 
 
 def _history(args: argparse.Namespace) -> int:
-    from kpidsl.api import find_group, history, month_ends
+    from kpidsl.api import find_group, history, load_data, month_ends
     from kpidsl.outputs.report import audit_lines, history_json, history_svg, render_history
 
     if args.start > args.end:
@@ -496,6 +599,7 @@ def _history(args: argparse.Namespace) -> int:
     if months > limits.MAX_HISTORY_MONTHS:
         raise _UsageError(f"--from {args.start:%Y-%m} --to {args.end:%Y-%m} spans {months:,} "
                           f"months; at most {limits.MAX_HISTORY_MONTHS:,} are shown at once")
+    _check_out(args)
     rules = _rules(args.rules)
     kpis = [rules.kpi(k) for k in args.kpi or ()]
     folder = _existing(args.data)
@@ -516,13 +620,25 @@ def _history(args: argparse.Namespace) -> int:
         except OSError as e:
             raise _UsageError(f"cannot write the chart to {args.chart}: "
                               f"{e.strerror or e}") from None
-    audit = _audit(rules, folder, None, args.engine)
-    if args.format == "json":
-        print(json.dumps({"audit": audit, **history_json(months), "rules": _rules_json(rules)},
-                         indent=2))
+    if _is_workbook(str(folder)):  # fingerprinted as records; evaluated as a folder would be
+        audit = _audit(rules, load_data(folder), None, args.engine or "duckdb")
     else:
-        print(_rules_line(rules))
-        print("\n".join([render_history(months, group), "", *audit_lines(audit)]))
+        audit = _audit(rules, folder, None, args.engine)
+    if args.format == "xlsx":
+        from kpidsl.outputs.workbook import write_history
+
+        _write(args.out, lambda path: write_history(path, months, rules, group,
+                                                    docs_url=args.docs_url))
+    elif args.format == "html":
+        from kpidsl.outputs.html import history_html
+
+        _emit(args.out, history_html(months, rules, group, docs_url=args.docs_url))
+    elif args.format == "json":
+        _emit(args.out, json.dumps({"audit": audit, **history_json(months),
+                                    "rules": _rules_json(rules)}, indent=2) + "\n")
+    else:
+        _emit(args.out, "\n".join([_rules_line(rules), render_history(months, group), "",
+                                   *audit_lines(audit)]) + "\n")
     return OK
 
 
@@ -666,7 +782,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else USAGE
     command = {"check": _check, "evaluate": _evaluate, "generate": _generate,
-               "test": _test, "explain": _explain, "history": _history,
+               "template": _template, "test": _test, "explain": _explain, "history": _history,
                "diff": _diff, "fmt": _fmt, "sql": _sql, "verify": _verify}[args.command]
     try:
         return command(args)

@@ -276,7 +276,16 @@ class _Collector:
 
 
 class _File:
-    """One record type's file: its records and what the integrity check must know about it."""
+    """One record type's file: its records and what the integrity check must know about it.
+
+    The workbook loader reads a sheet through the same functions, with a subclass that
+    locates cells the way a spreadsheet does (:mod:`kpidsl.data.workbook`).
+    """
+
+    noun = "file"
+    """What a person calls the thing read (in messages)."""
+    row_word = "line"
+    """What a person calls a row's number in it."""
 
     def __init__(self, rtype: RecordType, folder: str) -> None:
         self.type = rtype
@@ -294,16 +303,26 @@ class _File:
         self.incomplete = False
         """Its ids are not all known (unreadable file, id column or cell): skip dangling checks."""
 
+    @property
+    def home(self) -> str:
+        """Where a person adds a record of this type: ``learners.csv``."""
+        return self.type.file
+
     def report(self, out: _Collector, message: str, line: int, index: int | None = None, *,
                hint: str | None = None, severity: str = "error", field: str | None = None,
-               value: Any = None, record_id: str | None = None) -> None:
-        """Report a problem at cell ``index`` of the record starting on ``line`` (or the line);
-        a problem with one value also says which record, field and value, for programs.
+               value: Any = None, record_id: str | None = None, excerpt: bool = True) -> None:
+        """Report a problem at cell ``index`` of the record starting on ``line`` (or the line;
+        without ``excerpt``, just the line); a problem with one value also says which record,
+        field and value, for programs.
 
         Finding the cell's column costs a scan of its line, so past the cap it is only counted.
         """
         if out.full:
             out.count(severity)
+            return
+        if not excerpt:
+            out.add(Diagnostic(message=message, file=self.path, line=line, hint=hint,
+                               severity=severity))
             return
         line, column, end = self.text.locate(line, index)
         out.add(Diagnostic(message=message, file=self.path, line=line, column=column,
@@ -335,8 +354,8 @@ def _read_header(f: _File, reader: Any, out: _Collector) -> int | None:
             break
     if header is None:
         f.incomplete = True
-        out.add(Diagnostic(message="the file is empty; expected a header row", file=f.path,
-                           line=1, hint="the header is: " + ",".join(fields)))
+        f.report(out, f"the {f.noun} is empty; expected a header row", 1,
+                 hint="the header is: " + ",".join(fields), excerpt=False)
         return None
     line = reader.line_num
     unknown = []
@@ -523,12 +542,12 @@ def _check_integrity(dataset: Dataset, files: dict[str, _File], out: _Collector)
                 for r in f.records:
                     first.setdefault(tuple(getattr(r, n) for n in t.key), r.line)
             line = first_lines[t.name].get(tuple(getattr(record, n) for n in t.key))
-            hint = f"the first is on line {line}" if line else None
+            hint = f"the first is on {f.row_word} {line}" if line else None
         elif message.startswith("no "):
             target = files[_TARGETS[t.name, field]]
             if target.incomplete or getattr(record, field) in target.skipped_keys:
                 continue
-            hint = f"add the {target.type.name} to {target.type.file}, or correct the id"
+            hint = f"add the {target.type.name} to {target.home}, or correct the id"
         elif t.name == "learner" and field == "employer_id":
             hint = "fill in employer_id, or change learner_type"
         f.report(out, message, record.line, f.columns.get(field), hint=hint, field=field,
@@ -589,8 +608,8 @@ def load_data(directory: str | os.PathLike[str]) -> Dataset:
     if not os.path.exists(folder):
         raise DataError([Diagnostic(message="data folder does not exist", file=folder)])
     if not os.path.isdir(folder):
-        raise DataError([Diagnostic(message="not a folder; a data set is a folder of CSV files",
-                                    file=folder)])
+        raise DataError([Diagnostic(message="not a folder; a data set is a folder of CSV files "
+                                    "or an .xlsx workbook", file=folder)])
     files = {t.name: _File(t, folder) for t in RECORD_TYPES}
     out = _Collector()
     if all(_absent_or_empty(f.path) for f in files.values() if f.type.file not in _OPTIONAL_FILES):
@@ -600,29 +619,37 @@ def load_data(directory: str | os.PathLike[str]) -> Dataset:
                                     file=folder), *out.kept])
     order = {f.path: i for i, f in enumerate(files.values())}
 
-    def in_order(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-        return sorted(diagnostics, key=lambda d: (order.get(d.file or "", len(order)),
-                                                  d.line or 0))
-
     with _collector_paused():
         for f in files.values():
             _read_file(f, out)
         _unexpected_files(folder, out)
-        # Built once, with its notices: only errors come after (the integrity check), and a
-        # data set with errors is not returned. So the check it caches is the one evaluate uses.
-        dataset = Dataset(**{f.type.plural: f.records for f in files.values()},
-                          notices=in_order(out.kept))
-        dataset._mark_values_checked()  # every cell was checked as it was converted
-        object.__setattr__(dataset, "_fingerprints",
-                           {f.type.file: _hash_file(f.path) for f in files.values()})
-        _check_integrity(dataset, files, out)
+        return finish(files, out, folder, lambda d: (order.get(d.file or "", len(order)),
+                                                     d.line or 0),
+                      {f.type.file: _hash_file(f.path) for f in files.values()})
+
+
+def finish(files: dict[str, _File], out: _Collector, where: str,
+           order: Callable[[Diagnostic], Any],
+           fingerprints: dict[str, str | None] | None = None) -> Dataset:
+    """The data set of files read into ``out``, after the integrity check; or the
+    :class:`DataError` listing every problem (sorted by ``order``), capped with a count of
+    the rest, that ``where`` holds. ``fingerprints`` are the files' hashes as read (without
+    them, :func:`file_fingerprints` hashes the records as :func:`write_data` writes them)."""
+    # Built once, with its notices: only errors come after (the integrity check), and a
+    # data set with errors is not returned. So the check it caches is the one evaluate uses.
+    dataset = Dataset(**{f.type.plural: f.records for f in files.values()},
+                      notices=sorted(out.kept, key=order))
+    dataset._mark_values_checked()  # every cell was checked as it was converted
+    if fingerprints is not None:
+        object.__setattr__(dataset, "_fingerprints", fingerprints)
+    _check_integrity(dataset, files, out)
     if out.errors:
-        diagnostics = in_order(out.kept)
+        diagnostics = sorted(out.kept, key=order)
         if out.more:
             # First, because a rendered error shows only its first diagnostics.
             total = len(diagnostics) + out.more
             diagnostics.insert(0, Diagnostic(
                 message=f"{total} problems found; only the first {len(diagnostics)} are listed",
-                file=folder, severity="note"))
+                file=where, severity="note"))
         raise DataError(diagnostics)
     return dataset

@@ -69,10 +69,12 @@ class Diagnostic:
     """One problem, located as precisely as it can be.
 
     ``file``/``line``/``column`` are 1-based; ``column`` may be ``None`` when only the line is
-    known. ``hint`` is a suggestion (``did you mean …?``). ``source`` is the text of the line(s)
-    around the problem when it is known, for the excerpt. A problem in data also says which
-    record, field and value it is about, for programs (``record_type``, ``record_id``,
-    ``field``, ``value``); the message says the same for people.
+    known. ``place`` locates the problem in a file that has no lines, a workbook: the sheet and
+    cell as a spreadsheet names them (``learners!D14``, or ``learners!14:14`` for a whole row);
+    it is shown instead of the line and column. ``hint`` is a suggestion (``did you mean …?``).
+    ``source`` is the text of the line(s) around the problem when it is known, for the excerpt.
+    A problem in data also says which record, field and value it is about, for programs
+    (``record_type``, ``record_id``, ``field``, ``value``); the message says the same for people.
     """
 
     message: str
@@ -80,6 +82,7 @@ class Diagnostic:
     line: int | None = None
     column: int | None = None
     end_column: int | None = None
+    place: str | None = None
     hint: str | None = None
     severity: str = "error"
     source: str | None = attrs.field(default=None, repr=False, eq=False)
@@ -102,8 +105,9 @@ class Diagnostic:
 
     @property
     def location(self) -> str:
-        """``file:line:col`` (or as much of it as is known)."""
-        parts = [str(p) for p in (self.file, self.line, self.column) if p is not None]
+        """``file:line:col`` (or as much of it as is known); ``file:sheet!cell`` in a workbook."""
+        where = (self.place,) if self.place is not None else (self.line, self.column)
+        parts = [str(p) for p in (self.file, *where) if p is not None]
         return ":".join(parts) or "<input>"
 
     def render(self) -> str:

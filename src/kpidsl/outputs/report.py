@@ -374,6 +374,20 @@ def _target(r: Result) -> str:
     return f"{'≥' if r.direction == 'at least' else '≤'} {percent(r.target)}"
 
 
+def kpi_title(rules: Any, kpi: str) -> str:
+    """A KPI's ``title`` from its rule file, or its id when it has none (or no rules)."""
+    try:
+        found = rules.kpi(kpi).meta_value("title") if rules is not None else None
+    except KeyError:
+        found = None
+    return found or kpi
+
+
+def rule_url(docs_url: str | None, kpi: str) -> str | None:
+    """The KPI's page in the rule reference of the documentation site at ``docs_url``."""
+    return f"{docs_url.rstrip('/')}/rules/{kpi}.html" if docs_url else None
+
+
 def _group_title(scope: str, group: str) -> str:
     return "the programme" if scope == "programme" else f"{scope} {group}"
 
@@ -422,9 +436,10 @@ def render_history(months: History, group: str = "all", width: int = 80) -> str:
     return "\n".join(out)
 
 
-#: Line colours that stay apart for people with the common colour-vision deficiencies.
-PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000",
-           "#8c564b", "#7f7f7f", "#bcbd22")
+#: Line colours that stay apart for people with the common colour-vision deficiencies, each
+#: with a contrast of at least 3:1 on white (WCAG 2.2, non-text contrast).
+PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#a36a00", "#6a3d9a", "#000000",
+           "#8c564b", "#767676", "#8a8b00")
 
 
 def history_svg(months: History, group: str = "all") -> str:

@@ -1,0 +1,196 @@
+"""Tests of the report workbook (issue 10, point 3), read back with openpyxl."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+import kpidsl
+from kpidsl.cli import main
+from kpidsl.outputs.html import STATUS_COLOURS
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = str(ROOT / "examples" / "sample")
+DOCS = "https://docs.example.org/kpidsl"
+
+
+def rows(ws, first: int = 4) -> list[tuple]:
+    """The data rows of a report sheet (its header is row 3)."""
+    return [r for r in ws.iter_rows(min_row=first, values_only=True)]
+
+
+def run(capsys: pytest.CaptureFixture, *args: str) -> str:
+    assert main(list(args)) == 0
+    return capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory: pytest.TempPathFactory):
+    """The sample's report workbook as of 2025-03-31, and its JSON report with explanations."""
+    out = tmp_path_factory.mktemp("report") / "report.xlsx"
+    assert main(["evaluate", "--data", SAMPLE, "--as-of", "2025-03-31", "--format", "xlsx",
+                 "--out", str(out), "--docs-url", DOCS]) == 0
+    return openpyxl.load_workbook(out)
+
+
+@pytest.fixture(scope="module")
+def expected(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("json") / "report.json"
+    assert main(["evaluate", "--data", SAMPLE, "--as-of", "2025-03-31", "--format", "json",
+                 "--explain", "--out", str(out)]) == 0
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def test_the_sheets(evaluated, expected: dict) -> None:
+    kpis = list(dict.fromkeys(r["kpi"] for r in expected["results"]))
+    assert evaluated.sheetnames == ["summary", *kpis, "findings", "actions"]
+    for ws in evaluated.worksheets:
+        assert ws.freeze_panes == "A4"
+        assert ws.auto_filter.ref is not None and ws.auto_filter.ref.startswith("A3:")
+        assert ws.auto_filter.ref.endswith(str(ws.max_row))  # the filter covers every row
+
+
+def test_the_summary_holds_every_result_of_the_json_report(evaluated, expected: dict) -> None:
+    got = []
+    for kpi, _title, scope, group, status, rate, direction, target, k, n, p in \
+            rows(evaluated["summary"]):
+        got.append((kpi, scope, group, status, k, n, p, direction, rate, target))
+    want = []
+    for r in expected["results"]:
+        rate = Fraction(r["rate"]) if r["rate"] else None
+        direction, percent = r["target"].split(" ")[:-1], r["target"].split(" ")[-1]
+        want.append((r["kpi"], r["scope"], r["group"], r["status"].replace("_", " "),
+                     r["numerator"], r["denominator"], r["pending"], " ".join(direction),
+                     rate, Fraction(percent.removesuffix("%")) / 100))
+    assert len(got) == len(want)
+    assert sorted(g[:8] for g in got) == sorted(w[:8] for w in want)
+    by_key = {w[:3]: w for w in want}
+    for g in got:  # percentages are numbers for people to read: close to the exact rate
+        w = by_key[g[:3]]
+        assert (g[8] is None) == (w[8] is None)
+        if w[8] is not None:
+            assert g[8] == pytest.approx(float(w[8]))
+        assert g[9] == pytest.approx(float(w[9]))
+
+
+def test_the_summary_says_what_produced_it(evaluated, expected: dict) -> None:
+    said = evaluated["summary"]["A2"].value
+    assert said.startswith(f"Evaluated by kpidsl {expected['audit']['kpidsl']} (")
+    assert expected["audit"]["rules"][:12] in said and expected["audit"]["data"][:12] in said
+
+
+def test_statuses_have_their_colours_and_titles_link_to_the_rules(evaluated) -> None:
+    ws = evaluated["summary"]
+    for row in range(4, ws.max_row + 1):
+        status = ws.cell(row, 5).value.replace(" ", "_")
+        assert ws.cell(row, 5).fill.fgColor.rgb == "FF" + STATUS_COLOURS[status][1][1:].upper()
+        assert ws.cell(row, 5).font.color.rgb == "FF" + STATUS_COLOURS[status][0][1:].upper()
+        kpi = ws.cell(row, 1).value
+        assert ws.cell(row, 2).hyperlink.target == f"{DOCS}/rules/{kpi}.html"
+        if ws.cell(row, 6).value is not None:  # no rate without a population
+            assert ws.cell(row, 6).number_format == "0.0%"
+        else:
+            assert ws.cell(row, 10).value == 0
+
+
+def test_each_kpi_sheet_lists_every_record_with_its_verdict_and_reason(evaluated,
+                                                                       expected: dict) -> None:
+    for kpi, records in expected["explanations"].items():
+        got = rows(evaluated[kpi])
+        assert [(r[0], r[1], r[2]) for r in got] == \
+            [(v["record"], v["bootcamp"] or "", v["verdict"]) for v in records]
+        for r, v in zip(got, records, strict=True):
+            assert r[3].split("\n") == [f"{x['clause']}: {x['source']}" for x in v["reasons"]]
+            assert r[4].split("\n") == ["; ".join(f"{k} = {value or '—'}" for k, value
+                                                  in x["values"].items())
+                                        for x in v["reasons"]]
+
+
+def test_findings_and_actions_sheets(evaluated, expected: dict) -> None:
+    for sheet in ("findings", "actions"):
+        got = [(r[0], r[1], r[2] or None, r[3]) for r in rows(evaluated[sheet])]
+        assert got == [(e["name"], e["record"], e.get("group"), e["message"])
+                       for e in expected[sheet]]
+        assert evaluated[sheet]["A1"].value.endswith(f"({len(expected[sheet])})")
+
+
+def test_the_history_workbook(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "history.xlsx"
+    args = ["history", "--data", SAMPLE, "--from", "2024-10", "--to", "2025-03"]
+    run(capsys, *args, "--format", "xlsx", "--out", str(out))
+    history = json.loads(run(capsys, *args, "--format", "json"))
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["trend", "rates", "results"]
+    got = sorted((a, kpi, scope, group, status, k, n, p)
+                 for a, kpi, _t, scope, group, status, _r, _d, _x, k, n, p
+                 in rows(wb["results"]))
+    want = sorted((m["as_of"], r["kpi"], r["scope"], r["group"], r["status"].replace("_", " "),
+                   r["numerator"], r["denominator"], r["pending"])
+                  for m in history["months"] for r in m["results"])
+    assert got == want
+    programme = {(m["as_of"][:7], r["kpi"]): r["status"].replace("_", " ")
+                 for m in history["months"] for r in m["results"] if r["scope"] == "programme"}
+    months = [dt.date.fromisoformat(m["as_of"]) for m in history["months"]]
+    for kpi, _title, *cells in rows(wb["trend"]):
+        assert cells == [programme.get((f"{d:%Y-%m}", kpi)) for d in months]
+    assert len(wb["rates"]._charts) == 1
+
+
+def test_the_command_says_what_it_wrote(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "report.xlsx"
+    assert run(capsys, "evaluate", "--data", SAMPLE, "--format", "xlsx", "--out",
+               str(out)) == f"wrote {out}\n"
+    assert main(["evaluate", "--data", SAMPLE, "--format", "xlsx", "--out",
+                 str(tmp_path / "missing" / "report.xlsx")]) == 2
+    assert "cannot write" in capsys.readouterr().err
+
+
+def test_a_report_workbook_needs_a_file(capsys: pytest.CaptureFixture) -> None:
+    assert main(["evaluate", "--data", SAMPLE, "--format", "xlsx"]) == 2
+    assert "--format xlsx writes a workbook: give its name with --out" in capsys.readouterr().err
+
+
+def test_the_report_of_a_workbook_is_the_report_of_its_csv(tmp_path: Path) -> None:
+    rules = kpidsl.load_rules()
+    reports = []
+    for data in (SAMPLE, str(ROOT / "examples" / "sample.xlsx")):
+        out = tmp_path / f"{len(reports)}.xlsx"
+        assert main(["evaluate", "--data", data, "--as-of", "2025-03-31", "--format", "xlsx",
+                     "--out", str(out)]) == 0
+        wb = openpyxl.load_workbook(out)
+        reports.append({ws.title: rows(ws) for ws in wb.worksheets})
+    assert reports[0] == reports[1]
+    assert len(reports[0]) == len(rules.kpis) + 3
+
+
+def test_rows_beyond_a_sheet_s_limit_are_counted_not_dropped(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    from kpidsl.outputs import workbook
+
+    monkeypatch.setattr(workbook, "_MAX_ROWS", 14)  # ten records and a note
+    out = tmp_path / "report.xlsx"
+    assert main(["evaluate", "--data", SAMPLE, "--as-of", "2025-03-31", "--format", "xlsx",
+                 "--out", str(out)]) == 0
+    dropout = kpidsl.load_data(SAMPLE)
+    population = len([v for v in kpidsl.engines.python.explain(
+        kpidsl.load_rules(), dropout, dt.date(2025, 3, 31), "learner_dropout")])
+    got = rows(openpyxl.load_workbook(out)["learner_dropout"])
+    assert len(got) == 11
+    assert got[-1][0] == f"… and {population - 10} more records: a sheet holds at most " \
+        "1,048,576 rows (kpidsl evaluate --format json --explain lists them all)"
+    out = tmp_path / "history.xlsx"
+    assert main(["history", "--data", SAMPLE, "--from", "2025-01", "--to", "2025-03",
+                 "--format", "xlsx", "--out", str(out)]) == 0
+    results = rows(openpyxl.load_workbook(out)["results"])
+    total = sum(len(r) for _, r in kpidsl.api.history(
+        kpidsl.load_rules(), SAMPLE, kpidsl.api.month_ends(dt.date(2025, 1, 1),
+                                                          dt.date(2025, 3, 1))))
+    assert len(results) == 11
+    assert results[-1][0] == f"… and {total - 10} more results: a sheet holds at most " \
+        "1,048,576 rows (kpidsl history --format json lists them all)"
