@@ -1,4 +1,4 @@
-"""Developer tasks: ``nox`` runs the tests (what CI runs); ``nox -s lint|docs|bench``.
+"""Developer tasks: ``nox`` runs the tests (what CI runs); ``nox -s lint|docs|bench|fuzz``.
 
 Sessions use the Python that runs nox, so they work on any machine with one Python 3.11+.
 """
@@ -77,3 +77,24 @@ def bench_workbook(session: nox.Session) -> None:
     session.install(".")
     session.run("python", "benchmarks/bench_workbook.py",
                 *(session.posargs or ["--sizes", "10000", "100000"]))
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """The fuzzer of tests/test_fuzz.py for a long run, then its regression cases.
+
+    The run lasts KPIDSL_FUZZ_SECONDS seconds, shared by the properties (default 600; pass
+    another after ``--``: ``nox -s fuzz -- 120``) and prints how many inputs each ran. The
+    default ``pytest`` run has a short profile of the same properties.
+    """
+    session.install(".", "pytest>=8", "hypothesis>=6.100")
+    seconds = session.posargs[0] if session.posargs else "600"
+    session.run("pytest", "-q", "-s", "-p", "no:cacheprovider", "tests/test_fuzz.py",
+                env={"KPIDSL_FUZZ_SECONDS": seconds})
+
+
+@nox.session
+def growth(session: nox.Session) -> None:
+    """Time the input shapes that once grew faster than linearly, at a size and twice it."""
+    session.install(".")
+    session.run("python", "benchmarks/growth.py", *session.posargs)

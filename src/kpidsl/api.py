@@ -33,6 +33,7 @@ from kpidsl.language.source import (
     NotFoundError,
     RuleError,
     UsageError,
+    read_rules,
     suggest,
 )
 from kpidsl.language.vocabulary import Scope
@@ -141,21 +142,7 @@ def load_rules(paths: Iterable[StrPath] | StrPath | None = None, *, tests: bool 
                                     file=", ".join(map(str, paths or [])) or None)])
     for path in files:
         try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            diagnostics.append(Diagnostic(message="no such rule file", file=str(path)))
-            continue
-        except OSError as e:
-            diagnostics.append(Diagnostic(message=f"cannot read the rule file: {e.strerror}",
-                                          file=str(path)))
-            continue
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as e:
-            diagnostics.append(_not_utf8(str(path), raw, e))
-            continue
-        try:
-            parsed.append(parse(text, str(path)))
+            parsed.append(parse(read_rules(path), str(path)))
         except RuleError as e:
             diagnostics += e.diagnostics
     if diagnostics:
@@ -195,17 +182,6 @@ def _defined_elsewhere(e: RuleError, files: list[Path]) -> RuleError:
                              "and run `kpidsl check`)")
         out.append(d)
     return RuleError(out)
-
-
-def _not_utf8(path: str, raw: bytes, e: UnicodeDecodeError) -> Diagnostic:
-    """Where a rule file stops being UTF-8, located like any other error."""
-    before = raw[:e.start]
-    line = before.count(b"\n") + 1
-    column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
-    return Diagnostic(message=f"byte 0x{raw[e.start]:02x} is not UTF-8 text", file=path,
-                      line=line, column=column, source=raw.decode("utf-8", "replace"),
-                      hint="save the file as UTF-8 (most editors offer it under "
-                      "'Save as' or 'Encoding')")
 
 
 def is_workbook(path: StrPath) -> bool:
@@ -336,17 +312,17 @@ def _run(rules: RuleSet, data: Data, dates: list[dt.date], engine: Engine | None
         return results, findings, actions, list(dataset.notices)
     if folder and is_workbook(data):  # type: ignore[arg-type]
         data = load_data(data)  # type: ignore[arg-type]  # a workbook is read into records
-    if isinstance(data, Dataset):
-        _check_data(data)
-        db.load_dataset(data)
-    elif folder:
-        db.load_folder(data)
-    else:
-        db.use_tables(data)
     from kpidsl.engines.sql import Unsupported
 
-    the_plan = lower(rules)
     try:
+        if isinstance(data, Dataset):
+            _check_data(data)
+            db.load_dataset(data)
+        elif folder:
+            db.load_folder(data)
+        else:
+            db.use_tables(data)
+        the_plan = lower(rules)
         results = db.results(the_plan, dates)
         findings = db.entries(the_plan, when, "finding") if entries else []
         actions = db.entries(the_plan, when, "action") if entries else []
@@ -356,7 +332,29 @@ def _run(rules: RuleSet, data: Data, dates: list[dt.date], engine: Engine | None
         hint = "evaluate these rules with the Python engine (--engine python)"
         raise RuleError([Diagnostic.at(e.span, message, hint=hint, source=sources.get(
             e.span.file)) if e.span else Diagnostic(message=message, hint=hint)]) from None
+    except Exception as e:
+        if not _unrepresentable(e):
+            raise
+        # A number the contract allows (limits.MAX_DIGITS) but SQL's types do not hold (an
+        # integer of 19+ digits, an amount of 29+ before the point): the reference engine
+        # holds every value exactly, so it answers, unless another engine was asked for.
+        if engine is None and (folder or isinstance(data, Dataset)):
+            return _run(rules, data, dates, "python", entries)
+        raise DataError([Diagnostic(message=f"the {db.name} engine cannot hold a value of "
+                                    f"this data set: {str(e).splitlines()[0][:200]}",
+                                    hint="evaluate it with the Python engine "
+                                    "(--engine python)")]) from None
     return results, findings, actions, list(db.notices)
+
+
+def _unrepresentable(e: Exception) -> bool:
+    """Whether a SQL engine failed on a value too large for its types (DuckDB's conversion
+    and out-of-range errors)."""
+    try:
+        import duckdb
+    except ImportError:  # pragma: no cover - duckdb is a dependency
+        return False
+    return isinstance(e, duckdb.ConversionException | duckdb.OutOfRangeException)
 
 
 def evaluate(rules: RuleSet, data: Data, as_of: dt.date | str | None = None,

@@ -25,7 +25,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from kpidsl.engines import ENGINES
-from kpidsl.language.source import KpidslError, RuleError, UsageError, date_problem, suggest
+from kpidsl.language import limits
+from kpidsl.language.source import (
+    KpidslError,
+    RuleError,
+    UsageError,
+    date_problem,
+    open_output,
+    suggest,
+)
 from kpidsl.language.vocabulary import Scope, Status
 from kpidsl.version import __version__
 
@@ -174,7 +182,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, metavar="DIR",
                    help="folder to write the CSV files to, or a workbook (.xlsx) to write")
     g.add_argument("--learners", type=int, default=1000, metavar="N",
-                   help="how many learners, at least 1 (default: 1000)")
+                   help=f"how many learners, at least 1 and at most {limits.MAX_GENERATED:,} "
+                   "(default: 1000)")
     g.add_argument("--seed", type=int, default=0, metavar="S",
                    help="the same seed writes the same data (default: 0)")
 
@@ -213,7 +222,8 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("--from", dest="start", required=True, type=_month, metavar="YYYY-MM",
                    help="the first month (evaluated at its last day)")
     h.add_argument("--to", dest="end", required=True, type=_month, metavar="YYYY-MM",
-                   help="the last month, included")
+                   help="the last month, included (at most "
+                   f"{limits.MAX_HISTORY_MONTHS} months from --from)")
     h.add_argument("--rules", action="append", metavar="PATH",
                    help=_RULES_HELP)
     h.add_argument("--format", choices=("table", "json", "html", "xlsx"), default="table",
@@ -464,6 +474,9 @@ def _generate(args: argparse.Namespace) -> int:
 
     if args.learners < 1:
         raise _UsageError(f"--learners must be at least 1, not {args.learners}")
+    if args.learners > limits.MAX_GENERATED:
+        raise _UsageError(f"--learners must be at most {limits.MAX_GENERATED:,}, not "
+                          f"{args.learners:,}")
     if _is_workbook(args.out):
         data = generate(args.learners, seed=args.seed)
         _write_workbook(args.out, data)
@@ -589,6 +602,10 @@ def _history(args: argparse.Namespace) -> int:
 
     if args.start > args.end:
         raise _UsageError(f"--from {args.start:%Y-%m} is after --to {args.end:%Y-%m}")
+    months = (args.end.year - args.start.year) * 12 + args.end.month - args.start.month + 1
+    if months > limits.MAX_HISTORY_MONTHS:
+        raise _UsageError(f"--from {args.start:%Y-%m} --to {args.end:%Y-%m} spans {months:,} "
+                          f"months; at most {limits.MAX_HISTORY_MONTHS:,} are shown at once")
     _check_out(args)
     rules = _rules(args.rules)
     kpis = [rules.kpi(k) for k in args.kpi or ()]
@@ -605,9 +622,11 @@ def _history(args: argparse.Namespace) -> int:
               for d, results in months_run]
     if args.chart:
         try:
-            Path(args.chart).write_text(history_svg(months, group), encoding="utf-8")
+            with open_output(args.chart) as chart:
+                chart.write(history_svg(months, group).encode("utf-8"))
         except OSError as e:
-            raise _UsageError(f"cannot write the chart: {e}") from None
+            raise _UsageError(f"cannot write the chart to {args.chart}: "
+                              f"{e.strerror or e}") from None
     if _is_workbook(str(folder)):  # fingerprinted as records; evaluated as a folder would be
         audit = _audit(rules, load_data(folder), None, args.engine or "duckdb")
     else:
@@ -623,7 +642,7 @@ def _history(args: argparse.Namespace) -> int:
         _emit(args.out, history_html(months, rules, group, docs_url=args.docs_url))
     elif args.format == "json":
         _emit(args.out, json_text({"audit": audit, **history_json(months),
-                                   "rules": _rules_json(rules)}) + "\n")
+                                   "rules": _rules_json(rules)}, expand=("months",)) + "\n")
     else:
         _emit(args.out, "\n".join([_rules_line(rules), render_history(months, group), "",
                                    *audit_lines(audit)]) + "\n")
@@ -659,15 +678,20 @@ def _diff(args: argparse.Namespace) -> int:
     return OK
 
 
-#: ``fmt --check`` shows at most this many lines of each file's diff.
-_DIFF_LINES = 40
+#: ``fmt --check`` shows at most this many lines of each file's diff, each at most
+#: ``_DIFF_WIDTH`` characters.
+_DIFF_LINES, _DIFF_WIDTH = 40, 200
+
+
+def _shorten(line: str) -> str:
+    return line if len(line) <= _DIFF_WIDTH else line[:_DIFF_WIDTH - 1] + "…"
 
 
 def _fmt(args: argparse.Namespace) -> int:
     """Formats each file on its own (no checking against its folder: layout is per file). A
     file that does not parse is left as it is and reported, after the others are done."""
     from kpidsl.language.formatter import format_source
-    from kpidsl.language.source import Diagnostic
+    from kpidsl.language.source import Diagnostic, decode_rules, printable, read_rule_bytes
 
     files: list[Path] = []
     for p in map(_existing, args.paths):
@@ -675,16 +699,13 @@ def _fmt(args: argparse.Namespace) -> int:
     changed, problems = 0, []
     for path in files:
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            raw = read_rule_bytes(path)
+            text = decode_rules(raw, str(path))
             new = format_source(text, str(path))
-        except (OSError, UnicodeDecodeError) as e:
-            problems.append(Diagnostic(message=f"cannot read the rule file: {e}",
-                                       file=str(path), hint="save it as UTF-8 text"))
-            continue
         except RuleError as e:
             problems += e.diagnostics
             continue
-        if new == text:
+        if new.encode("utf-8") == raw:
             continue
         changed += 1
         if args.check:
@@ -692,9 +713,18 @@ def _fmt(args: argparse.Namespace) -> int:
                                              f"{path} (formatted)", n=1, lineterm=""))
             more = len(diff) - _DIFF_LINES
             print(f"would reformat {path}")
-            print("\n".join(diff[:_DIFF_LINES] + [f"… {more} more lines"] * (more > 0)))
+            shown = [_shorten(printable(x)) for x in diff[:_DIFF_LINES]]
+            print("\n".join(shown + [f"… {more} more lines"] * (more > 0)
+                            or ["(only its line ends or byte-order mark change)"]))
         else:
-            path.write_text(new, encoding="utf-8")
+            try:
+                with open_output(path) as out:
+                    out.write(new.encode("utf-8"))
+            except OSError as e:
+                changed -= 1
+                problems.append(Diagnostic(message="cannot write the formatted rule file: "
+                                           f"{e.strerror or e}", file=str(path)))
+                continue
             print(f"reformatted {path}")
     done = "would be reformatted" if args.check else "reformatted"
     print(f"{changed} of {len(files)} rule files {done}")
@@ -723,13 +753,34 @@ def _sql(args: argparse.Namespace) -> int:
         raise _UsageError("name a KPI (e.g. kpidsl sql learner_dropout), or give --schema")
     rules = _rules(args.rules)
     kpi = rules.kpi(args.kpi)
-    print(kpi_sql(rules, kpi.name, args.as_of or dt.date.today(), dialect=args.dialect,
-                  records=args.records))
+    from kpidsl.engines.sql import Unsupported
+    from kpidsl.language.source import Diagnostic
+
+    try:
+        text = kpi_sql(rules, kpi.name, args.as_of or dt.date.today(), dialect=args.dialect,
+                       records=args.records)
+    except Unsupported as e:  # a rule the SQL generator cannot translate: say so, not a bug
+        raise RuleError([Diagnostic(message=f"kpi {kpi.name} cannot be written in SQL: {e}",
+                                    file=str(kpi.span.file), line=kpi.span.line,
+                                    column=kpi.span.column)]) from None
+    print(text)
     return OK
+
+
+def _tolerant_streams() -> None:
+    """Let output reach a terminal or file that cannot encode every character (a Windows
+    console, ``PYTHONIOENCODING=cp1252``): such characters are written as ``\\u…`` escapes
+    instead of stopping the command."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="backslashreplace")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    _tolerant_streams()
     parser = _parser()
     try:
         args, extra = parser.parse_known_args(argv)

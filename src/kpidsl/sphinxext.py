@@ -64,7 +64,7 @@ from kpidsl.language.checker import RuleSet, check
 from kpidsl.language.lexer import KpiLexer
 from kpidsl.language.parser import parse
 from kpidsl.language.prose import prose_warnings
-from kpidsl.language.source import Diagnostic, RuleError, text_at
+from kpidsl.language.source import Diagnostic, RuleError, read_rules, text_at
 from kpidsl.outputs import diagrams
 from kpidsl.outputs.report import percent
 
@@ -161,8 +161,18 @@ def load(path: str | Path) -> Loaded:
     """
     path = Path(path).resolve()
     files = tuple(rule_files([path])) if path.exists() else ()
-    stamps = tuple((s.st_mtime_ns, s.st_size) for s in map(Path.stat, files))
+    stamps = tuple(map(_stamp, files))
     return _load(path, files, stamps)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """When a rule file last changed and its size (``None`` if it cannot even be examined:
+    reading it then reports why)."""
+    try:
+        s = path.stat()
+    except OSError:
+        return None
+    return s.st_mtime_ns, s.st_size
 
 
 @functools.lru_cache(maxsize=8)
@@ -175,9 +185,7 @@ def _load(path: Path, files: tuple[Path, ...], stamps: tuple[Any, ...]) -> Loade
     parsed: list[ast.RuleFile] = []
     for f in files:
         try:
-            parsed.append(parse(f.read_text(encoding="utf-8-sig"), str(f)))
-        except (OSError, UnicodeDecodeError) as e:
-            problems.append(Diagnostic(message=f"cannot read the rule file: {e}", file=str(f)))
+            parsed.append(parse(read_rules(f), str(f)))
         except RuleError as e:
             problems.extend(e.diagnostics)
     # Check again without the files that have errors, so the others are still documented.

@@ -28,6 +28,7 @@ import datetime as dt
 import difflib
 import gc
 import hashlib
+import io
 import itertools
 import operator
 import os
@@ -49,9 +50,17 @@ from kpidsl.data.records import (
 )
 from kpidsl.data.values import MISSING as _MISSING
 from kpidsl.data.values import BadValue as _Bad
+from kpidsl.data.values import _short
 from kpidsl.data.values import cell_converter as _converter
 from kpidsl.data.values import fast_cell_converter as _fast_converter
-from kpidsl.language.source import DataError, Diagnostic
+from kpidsl.language import limits
+from kpidsl.language.source import (
+    DataError,
+    Diagnostic,
+    Unreadable,
+    open_output,
+    open_regular,
+)
 
 #: At most this many diagnostics are kept; a final note counts the rest.
 MAX_DIAGNOSTICS = 200
@@ -104,7 +113,8 @@ def write_data(dataset: Dataset, directory: str | os.PathLike[str]) -> None:
         records = dataset.of(t.name)
         if t.file in _OPTIONAL_FILES and not records:
             continue
-        with open(os.path.join(directory, t.file), "w", encoding="utf-8", newline="") as f:
+        with io.TextIOWrapper(open_output(os.path.join(directory, t.file)), encoding="utf-8",
+                              newline="") as f:
             _write_csv(t, records, f)
 
 
@@ -157,10 +167,10 @@ def data_fingerprint(dataset: Dataset | str | os.PathLike[str]) -> str:
 def _hash_file(path: str) -> str | None:
     """The sha256 of a file's bytes, or ``None`` when it is absent (or unreadable: the loader
     reports that)."""
-    try:
-        with open(path, "rb") as f:
+    try:  # a regular file only: a named pipe would block, a device never end
+        with open_regular(path, limits.MAX_DATA_FILE_BYTES) as f:
             return hashlib.file_digest(f, "sha256").hexdigest()
-    except OSError:
+    except (Unreadable, OSError):
         return None
 
 
@@ -211,7 +221,7 @@ class _Text:
     @property
     def lines(self) -> list[str]:
         if self._lines is None:
-            with open(self.path, encoding="utf-8-sig", errors="replace", newline="") as f:
+            with _open_text(self.path, errors="replace") as f:
                 text = f.read()
             self._lines = _LINE.findall(text)
             if len(text) <= EXCERPT_LIMIT:
@@ -360,7 +370,7 @@ def _read_header(f: _File, reader: Any, out: _Collector) -> int | None:
                 message, hint = f"column {i + 1} has no name; its cells are ignored", None
             else:
                 near = difflib.get_close_matches(name.lower(), fields, 1)
-                message = f"unknown column {name!r} is ignored"
+                message = f"unknown column {_short(name)} is ignored"
                 hint = (f"did you mean `{near[0]}`?" if near
                         else "known columns: " + ", ".join(fields))
             f.report(out, message, line, i, hint=hint, severity="warning")
@@ -440,10 +450,29 @@ def _read_rows(f: _File, reader: Any, out: _Collector) -> None:
 
 def _absent_or_empty(path: str) -> str | None:
     """``"absent"`` or ``"empty"`` (0 bytes: how spreadsheets export an empty sheet), or
-    ``None`` when the file has something in it."""
-    if not os.path.exists(path):
+    ``None`` when there is something at that path (a dangling symbolic link is something:
+    reading it says what is wrong, rather than reading it as no records)."""
+    if not os.path.lexists(path):
         return "absent"
     return "empty" if os.path.isfile(path) and os.path.getsize(path) == 0 else None
+
+
+def _open_text(path: str, errors: str = "strict") -> io.TextIOWrapper:
+    """A data file opened as CSV text: only a regular file of at most
+    ``limits.MAX_DATA_FILE_BYTES`` (else :class:`Unreadable` says why)."""
+    return io.TextIOWrapper(open_regular(path, limits.MAX_DATA_FILE_BYTES),
+                            encoding="utf-8-sig", errors=errors, newline="")
+
+
+@contextlib.contextmanager
+def _cell_limit() -> Iterator[None]:
+    """Cells longer than ``limits.MAX_CELL`` characters stop the csv module (an unclosed
+    quote would otherwise swallow the rest of the file into one cell)."""
+    previous = csv.field_size_limit(limits.MAX_CELL)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
 
 
 def _read_file(f: _File, out: _Collector) -> None:
@@ -457,13 +486,18 @@ def _read_file(f: _File, out: _Collector) -> None:
         return
     reader = None
     try:
-        with open(f.path, encoding="utf-8-sig", newline="") as stream:
+        with _open_text(f.path) as stream, _cell_limit():
             reader = csv.reader(stream)
             _read_rows(f, reader, out)
+    except Unreadable as e:
+        f.incomplete = True
+        out.add(Diagnostic(message=f"cannot read the file: {e}", file=f.path,
+                           hint="a data file must be a regular file (not a pipe, a device or "
+                           "a broken link)"))
     except UnicodeDecodeError:
         f.incomplete = True
-        with open(f.path, "rb") as stream:
-            data = stream.read()
+        with open_regular(f.path, limits.MAX_DATA_FILE_BYTES) as binary:
+            data = binary.read()
         skip = 3 if data.startswith(b"\xef\xbb\xbf") else 0
         try:
             data[skip:].decode("utf-8")
@@ -476,7 +510,11 @@ def _read_file(f: _File, out: _Collector) -> None:
     except csv.Error as e:
         f.incomplete = True
         line = reader.line_num if reader is not None else 1
-        f.report(out, f"the file is not valid CSV: {e}", line)
+        if "field larger than field limit" in str(e):
+            f.report(out, f"a cell has more than {limits.MAX_CELL:,} characters", line,
+                     hint="no value of the data contract is that long; is a quote left open?")
+        else:
+            f.report(out, f"the file is not valid CSV: {e}", line)
     except OSError as e:
         f.incomplete = True
         out.add(Diagnostic(message=f"cannot read the file: {e.strerror}", file=f.path))
@@ -526,7 +564,13 @@ _TARGETS: dict[tuple[str, str], str] = {
 def _unexpected_files(folder: str, out: _Collector) -> None:
     """Warn about CSV files the contract does not know, often a misspelt file name."""
     known = [t.file for t in RECORD_TYPES]
-    for name in sorted(os.listdir(folder)):
+    try:
+        names = os.listdir(folder)
+    except OSError as e:
+        out.add(Diagnostic(message=f"cannot list the data folder: {e.strerror or e}",
+                           file=folder))
+        return
+    for name in sorted(names):
         if name.lower().endswith(".csv") and name not in known:
             near = difflib.get_close_matches(name.lower(), known, 1)
             out.add(Diagnostic(message="not a file of the data contract; it is ignored",

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from kpidsl.language import limits
 from kpidsl.language.source import DataError, Diagnostic
 
 R = TypeVar("R")
@@ -412,6 +413,8 @@ def value_problem(info: FieldInfo, value: Any) -> str | None:
             return f"{listed} {'is' if len(bad) == 1 else 'are'} not one of {', '.join(allowed)}"
     if info.kind == "money" and not value.is_finite():
         return f"{value} is not a number"
+    if info.kind in ("money", "integer") and limits.out_of_bounds([value]):
+        return f"a number of more than {limits.MAX_DIGITS} digits"  # too long to print
     if info.minimum is not None and value < info.minimum:
         return f"{value} is less than {info.minimum}"
     if info.maximum is not None and value > info.maximum:
@@ -442,11 +445,13 @@ def _plainly_valid(info: FieldInfo, values: list[Any]) -> bool:
         seen.discard(None)
         if not seen <= set(ENUMS[info.enum]):
             return False
-    if info.kind != "money" and info.minimum is None and info.maximum is None \
-            and info.pattern is None and not info.month:
+    if info.kind not in ("money", "integer") and info.minimum is None \
+            and info.maximum is None and info.pattern is None and not info.month:
         return True
     present = [v for v in values if v is not None]
     if info.kind == "money" and not all(map(Decimal.is_finite, present)):
+        return False
+    if info.kind in ("money", "integer") and limits.out_of_bounds(present):
         return False
     if present and info.minimum is not None and min(present) < info.minimum:
         return False

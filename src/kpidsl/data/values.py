@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from kpidsl.data.records import ENUMS, FieldInfo
+from kpidsl.language import limits
 from kpidsl.language.source import date_problem
 
 
@@ -50,7 +51,7 @@ def _parse_date(text: str) -> dt.date:
         try:
             return dt.date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
-            raise BadValue(f"{text!r} is not a date", date_problem(text)) from None
+            raise BadValue(f"{_short(text)} is not a date", date_problem(text)) from None
     m = _DMY.fullmatch(text)
     if m:
         a, b, year = int(m[1]), int(m[2]), int(m[3])
@@ -59,10 +60,11 @@ def _parse_date(text: str) -> dt.date:
                 iso = dt.date(year, month, day).isoformat()
             except ValueError:
                 continue
-            raise BadValue(f"{text!r} is not a date", f"dates are written YYYY-MM-DD: write {iso}")
+            raise BadValue(f"{_short(text)} is not a date",
+                           f"dates are written YYYY-MM-DD: write {iso}")
     if len(text) > 10 and text[10] in " T" and _DATE.fullmatch(text[:10]):
-        raise BadValue(f"{text!r} is not a date", f"write the date alone: {text[:10]}")
-    raise BadValue(f"{text!r} is not a date", _DATE_HINT)
+        raise BadValue(f"{_short(text)} is not a date", f"write the date alone: {text[:10]}")
+    raise BadValue(f"{_short(text)} is not a date", _DATE_HINT)
 
 
 def _parse_month(text: str) -> dt.date:
@@ -74,26 +76,38 @@ def _parse_month(text: str) -> dt.date:
         except ValueError:
             pass
     elif _DATE.fullmatch(text):
-        raise BadValue(f"{text!r} is not a month", f"write the month alone: {text[:7]}")
-    raise BadValue(f"{text!r} is not a month", _MONTH_HINT)
+        raise BadValue(f"{_short(text)} is not a month", f"write the month alone: {text[:7]}")
+    raise BadValue(f"{_short(text)} is not a month", _MONTH_HINT)
+
+
+def _digits(text: str) -> None:
+    """Refuse a number of more than ``limits.MAX_DIGITS`` digits (rules allow no more)."""
+    n = limits.digit_count(text)
+    if n > limits.MAX_DIGITS:
+        raise BadValue(f"{_short(text)} has {n:,} digits; at most {limits.MAX_DIGITS} are "
+                       "allowed", "no value of the data contract is that large; is the cell "
+                       "correct?")
 
 
 def _parse_money(text: str) -> Decimal:
     """A plain decimal number of pounds: no '£', no thousands separators, no exponent."""
     if _MONEY.fullmatch(text):
+        _digits(text)
         return Decimal(text)
     cleaned = text.replace("£", "").replace(",", "").strip()
     if cleaned != text and _MONEY.fullmatch(cleaned):
-        raise BadValue(f"{text!r} is not a number of pounds",
+        _digits(cleaned)
+        raise BadValue(f"{_short(text)} is not a number of pounds",
                        f"write {cleaned}, without '£' or commas")
     try:
         value = Decimal(cleaned)
     except ArithmeticError:
         value = None
-    if value is not None and value.is_finite() and "e" in cleaned.lower():
-        raise BadValue(f"{text!r} is not a number of pounds",
+    if (value is not None and value.is_finite() and "e" in cleaned.lower()
+            and -limits.MAX_DIGITS < value.adjusted() < limits.MAX_DIGITS):
+        raise BadValue(f"{_short(text)} is not a number of pounds",
                        f"write the number in full: {value:f}")
-    raise BadValue(f"{text!r} is not a number of pounds", _MONEY_HINT)
+    raise BadValue(f"{_short(text)} is not a number of pounds", _MONEY_HINT)
 
 
 def _short(text: str, limit: int = 30) -> str:
@@ -104,21 +118,19 @@ def _short(text: str, limit: int = 30) -> str:
 def _parse_integer(text: str) -> int:
     """A whole number written in ASCII digits (``int()`` alone would take '1_000' and '٣')."""
     if _INTEGER.fullmatch(text):
-        try:
-            return int(text)
-        except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
-            raise BadValue(f"{_short(text)} has too many digits ({len(text.lstrip('-'))})",
-                       "expected a whole number, e.g. 3") from None
-    if _MONEY.fullmatch(text) and Decimal(text) == Decimal(text).to_integral_value():
-        raise BadValue(f"{text!r} is not a whole number", f"write {Decimal(text):.0f}")
-    raise BadValue(f"{text!r} is not a whole number", "expected a whole number, e.g. 3")
+        _digits(text)
+        return int(text)
+    if (_MONEY.fullmatch(text) and limits.digit_count(text) <= limits.MAX_DIGITS
+            and Decimal(text) == Decimal(text).to_integral_value()):
+        raise BadValue(f"{_short(text)} is not a whole number", f"write {Decimal(text):.0f}")
+    raise BadValue(f"{_short(text)} is not a whole number", "expected a whole number, e.g. 3")
 
 
 def _parse_boolean(text: str) -> bool:
     """``true`` or ``false`` in any case."""
     value = _BOOLEANS.get(text.lower())
     if value is None:
-        raise BadValue(f"{text!r} is not true or false", "expected true or false")
+        raise BadValue(f"{_short(text)} is not true or false", "expected true or false")
     return value
 
 
@@ -133,7 +145,7 @@ def _enum_parser(allowed: tuple[str, ...]) -> Callable[[str], str]:
         normal = re.sub(r"[\s-]+", "_", text.lower())
         near = [normal] if normal in members else difflib.get_close_matches(normal, allowed, 1)
         hint = f"did you mean `{near[0]}`?" if near else "allowed values: " + ", ".join(allowed)
-        raise BadValue(f"{text!r} is not one of the allowed values", hint)
+        raise BadValue(f"{_short(text)} is not one of the allowed values", hint)
 
     return parse
 
@@ -163,9 +175,9 @@ def _range_check(fi: FieldInfo, parse: Callable[[str], Any]) -> Callable[[str], 
     def checked(text: str) -> Any:
         value = parse(text)
         if low is not None and value < low:
-            raise BadValue(f"{text!r} is less than {low}", expected)
+            raise BadValue(f"{_short(text)} is less than {low}", expected)
         if high is not None and value > high:
-            raise BadValue(f"{text!r} is more than {high}", expected)
+            raise BadValue(f"{_short(text)} is more than {high}", expected)
         return value
 
     return checked
@@ -179,7 +191,7 @@ def _pattern_check(fi: FieldInfo, parse: Callable[[str], Any]) -> Callable[[str]
 
     def checked(text: str) -> Any:
         if not regex.fullmatch(text):
-            raise BadValue(f"{text!r} is not {words}")
+            raise BadValue(f"{_short(text)} is not {words}")
         return parse(text)
 
     return checked

@@ -21,7 +21,8 @@ from kpidsl.data import csvfiles
 from kpidsl.data.records import BY_NAME, ENUMS, FIELDS, LINKS, RECORD_TYPES, Dataset, FieldInfo
 from kpidsl.engines.base import SqlEngine
 from kpidsl.engines.sql import SQL_TYPES, QueryBuilder, table_name
-from kpidsl.language.source import Diagnostic
+from kpidsl.language import limits
+from kpidsl.language.source import Diagnostic, Unreadable, open_regular
 from kpidsl.plan import nodes as p
 
 
@@ -125,15 +126,15 @@ class DuckDBEngine(SqlEngine):
                                        f"{t.plural}", file=f.path, severity="warning"))
                 self._empty_table(t.name)
                 continue
-            try:
-                with open(f.path, "rb") as stream:
+            try:  # only a regular file within the size limit (else the Python loader says why)
+                with open_regular(f.path, limits.MAX_DATA_FILE_BYTES) as stream:
                     raw = stream.read()
                 text = raw.decode("utf-8-sig")
-            except (OSError, UnicodeDecodeError):
+            except (Unreadable, OSError, UnicodeDecodeError):
                 return False
             reader = csv.reader(io.StringIO(text.split("\n", 1)[0]))
-            if csvfiles._read_header(f, reader, out) is None or out.errors:
-                return False
+            if csvfiles._read_header(f, reader, out) != len(f.columns) or out.errors:
+                return False  # no header, or columns the Python loader reports or ignores
             lines = text.count("\n") + (0 if text.endswith("\n") else 1)
             if not self._load_file(t.name, f.path, list(f.columns), lines - 1):
                 return False
@@ -169,6 +170,8 @@ class DuckDBEngine(SqlEngine):
             value, ok = _convert(fi, x)
             cols.append(f"CAST({value} AS {SQL_TYPES[fi.kind]}) AS {fi.name}")
             oks.append(ok)
+            if fi.name in present:  # the loader's cell limit (csv.field_size_limit)
+                oks.append(f"coalesce(length(\"{fi.name}\") <= {limits.MAX_CELL}, TRUE)")
         try:
             # one pass over the file converts and checks every cell; the records keep the
             # file's order, so a record's line is its row number plus 2 (after the header)

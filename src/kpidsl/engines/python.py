@@ -843,5 +843,6 @@ def _explain_measure(rules: RuleSet, compiler: Compiler, k: ast.Kpi, data: Datas
                               values=(("actual", a), ("planned", n), *reason.values,
                                       ("target", target)))
         out.append(Verdict(record=describe("provider", provider), bootcamp=None,
-                           verdict=status(direction, target, n, a, 0), reasons=(reason,)))
+                           verdict=NO_DATA if target is None  # no tolerance in force then
+                           else status(direction, target, n, a, 0), reasons=(reason,)))
     return out

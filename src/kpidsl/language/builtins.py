@@ -17,6 +17,8 @@ from typing import Any
 
 import attrs
 
+from kpidsl.language.limits import too_big
+
 NUMERIC = ("integer", "number", "percent", "money")
 
 
@@ -73,13 +75,13 @@ def exact(symbol: str) -> Callable[[Any, Any], Any]:
 
     Money times a percentage stays a Decimal when the percentage is a finite decimal (a
     written ``30%`` always is), because comparing Decimals is fast; anything that would round
-    is done with Fractions instead. Division by zero is missing.
+    is done with Fractions instead. Division by zero is missing, and so is a result of more
+    than ``limits.MAX_VALUE_DIGITS`` digits (so values, and the time to work them out, stay
+    bounded however the rules multiply).
     """
     op, dec = _ARITH[symbol], _DECIMAL_OPS[symbol]
 
-    def apply(a: Any, b: Any) -> Any:
-        if a is None or b is None:
-            return None
+    def compute(a: Any, b: Any) -> Any:
         if type(a) is Fraction and type(b) is Decimal:
             a = _as_decimal(a) or a
         elif type(b) is Fraction and type(a) is Decimal:
@@ -96,6 +98,12 @@ def exact(symbol: str) -> Callable[[Any, Any], Any]:
             return op(Fraction(a), Fraction(b))
         except (ZeroDivisionError, decimal.DivisionByZero, OverflowError, ValueError):
             return None  # division by zero, or a date past year 9999: missing
+
+    def apply(a: Any, b: Any) -> Any:
+        if a is None or b is None:
+            return None
+        value = compute(a, b)
+        return None if too_big(value) else value  # past limits.MAX_VALUE_DIGITS: missing
 
     return apply
 

@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from kpidsl.data.records import BY_NAME, ENUMS, FIELDS, LINKS, Link
-from kpidsl.language import ast
+from kpidsl.language import ast, limits
 from kpidsl.language.builtins import BOOLEAN, BUILTINS, NUMERIC, Type
 from kpidsl.language.source import Diagnostic, NotFoundError, RuleError, Span, suggest
 from kpidsl.language.vocabulary import Scope, Status
@@ -28,7 +28,7 @@ _FIELD_TYPES = {"text": "text", "date": "date", "money": "money", "integer": "in
 _UNMASKED = {("profile", "month")}
 _KPI_META_REQUIRED = ("title",)
 #: Longer chains of definitions using definitions are refused: later stages follow them.
-MAX_DEFINITION_DEPTH = 50
+MAX_DEFINITION_DEPTH = limits.MAX_DEFINITION_DEPTH
 _STATUSES = tuple(Status)
 _SCOPES = tuple(Scope)
 _POINT_MEMBERS = ("date", "year_start", "year_end")
@@ -155,6 +155,9 @@ class Checker:
         self._visiting: list[tuple[str | None, str]] = []
         self._owner: list[str] = []
         self._many_seen = False
+        self._depth = 0
+        self._too_deep: set[str] = set()
+        self.def_nesting: dict[tuple[str | None, str], int] = {}
 
     # ---- reporting ----
     def error(self, span: Span, message: str, hint: str | None = None) -> None:
@@ -178,9 +181,13 @@ class Checker:
         for k in self.kpis:
             self._owner = [k.name]
             self.visit_Kpi(k)
+            for c in (k.population, k.counted, k.pending, k.actual, k.planned, k.target):
+                if c is not None:
+                    self._limit_nesting(c.expr, c.span)
         for n in self.notices:
             self._owner = [n.name]
             self.visit_Notice(n)
+            self._limit_nesting(n.records, n.span)
         for test in self.tests:
             self._owner = [test.name]
             self.visit_Test(test)
@@ -250,10 +257,13 @@ class Checker:
                            hint="choose another name for the classification")
                 return
             labels = [c.label for c in d.body.cases] + [d.body.otherwise]
-            for c in d.body.cases[1:]:
-                if labels.count(c.label) > 1 and labels.index(c.label) != d.body.cases.index(c):
+            first: dict[str, int] = {}
+            for i, label in enumerate(labels):
+                first.setdefault(label, i)
+            for i, c in enumerate(d.body.cases):
+                if i and first[c.label] != i:
                     self.error(c.span, f"label `{c.label}` is used twice")
-            self.enums[d.name] = tuple(dict.fromkeys(labels))
+            self.enums[d.name] = tuple(first)
         self.definitions[(d.subject, d.name)] = d
 
     # ---- declarations ----
@@ -283,6 +293,7 @@ class Checker:
             t: Type | None = Type("enum", d.name)
         else:
             t = self.visit(d.body, d.subject)
+        self._limit_nesting(d.body, d.span, key)
         self.def_many[key] = self._many_seen
         self._many_seen = saved or self._many_seen
         self._owner.pop()
@@ -491,10 +502,53 @@ class Checker:
                 hint = f"did you mean `{_show(expr)} is set`?"
             self.error(expr.span, f"{what} must be true or false, but this is {t}", hint=hint)
 
+    # ---- nesting ----
+    def _nesting(self, node: object) -> int:
+        """How deep ``node`` nests, counting through the definitions it uses as evaluation
+        follows them (each definition's own count is already known: it was checked first)."""
+        deepest, stack = 0, [(node, 1)]
+        while stack:
+            n, depth = stack.pop()
+            res = self.resolved.get(id(n))
+            if res is not None and res.kind in ("def", "const"):
+                depth += self.def_nesting.get((res.record if res.kind == "def" else None,
+                                               res.name), 0)
+            deepest = max(deepest, depth)
+            stack.extend((c, depth + 1) for c in ast.children(n))
+        return deepest
+
+    def _limit_nesting(self, node: object, span: Span,
+                       key: tuple[str | None, str] | None = None) -> None:
+        """Refuse a rule that nests, through its definitions, beyond ``limits.MAX_NESTING``."""
+        depth = self._nesting(node)
+        if depth > limits.MAX_NESTING:
+            self._nesting_error(span)
+            depth = 0  # reported once, here, not again at every use
+        if key is not None:
+            self.def_nesting[key] = depth
+
+    def _nesting_error(self, span: Span) -> None:
+        self.error(span, f"this rule nests more than {limits.MAX_NESTING} levels deep, counting "
+                   "the definitions it uses", hint="write the condition out in fewer levels, "
+                   "or list values with `in {…}`")
+
     # ---- expressions ----
     def visit(self, node: ast.Expr, scope: str | None, expect: Type | None = None) -> Type | None:
-        """Type ``node`` in the scope of a record type (``None`` outside any record)."""
-        t: Type | None = getattr(self, f"visit_{type(node).__name__}")(node, scope, expect)
+        """Type ``node`` in the scope of a record type (``None`` outside any record).
+
+        Checking follows definitions as it meets them; past ``limits.MAX_NESTING`` levels it
+        stops with a located error rather than run out of stack."""
+        if self._depth >= limits.MAX_NESTING:
+            owner = self._owner[0] if self._owner else ""
+            if owner not in self._too_deep:
+                self._too_deep.add(owner)
+                self._nesting_error(node.span)
+            return None
+        self._depth += 1
+        try:
+            t: Type | None = getattr(self, f"visit_{type(node).__name__}")(node, scope, expect)
+        finally:
+            self._depth -= 1
         if t is not None:
             self.types[id(node)] = t
         return t

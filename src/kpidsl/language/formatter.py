@@ -32,6 +32,7 @@ import lark
 
 from kpidsl.language import ast
 from kpidsl.language.parser import _GRAMMAR, _MONTHS, parse
+from kpidsl.language.source import normalise
 
 #: Lines are broken to stay within this many columns where the rules allow it.
 WIDTH = 100
@@ -46,6 +47,7 @@ WHERE, OR, AND, NOT, COMPARE, SUM, PRODUCT, UNARY, POSTFIX, ATOM = range(10)
 
 def format_source(source: str, path: str = "<rules>") -> str:
     """``source`` in canonical layout, its comments kept. Raises the parser's ``RuleError``."""
+    source = normalise(source)
     tree = parse(source, path)
     return _Printer(_Tokens(source)).file(tree)
 
@@ -96,9 +98,11 @@ def _percent(value: Fraction) -> str:
 
 
 def _money(value: Decimal) -> str:
-    if value < 0 or value != value.quantize(Decimal("0.01")):
+    """``£1,500.00``; exact for any amount (no rounding context is involved)."""
+    pounds, _, pence = f"{value:f}".partition(".")
+    if not value.is_finite() or value < 0 or pence.rstrip("0")[2:]:
         raise ValueError(f"{value} cannot be written as an amount")
-    return f"£{value:,.2f}"
+    return f"£{int(pounds):,}.{(pence + '00')[:2]}"
 
 
 def _number(value: Decimal) -> str:
@@ -241,8 +245,9 @@ class _Layout:
     def visit_Unary(self, e: ast.Unary, col: int, tail: int) -> list[str]:
         if e.op == "not":
             return self._seq(col, tail, "not ", (e.operand, NOT))
-        # ``--a`` reads like a typo; ``- -a`` says what it is.
-        sign = "- " if self.flat(e.operand).startswith("-") else "-"
+        # ``--a`` reads like a typo; ``- -a`` says what it is. Only a minus binds as tightly
+        # as a minus and starts with one (anything looser gets parentheses).
+        sign = "- " if isinstance(e.operand, ast.Unary) and e.operand.op == "-" else "-"
         return self._seq(col, tail, sign, (e.operand, UNARY))
 
     def visit_IsSet(self, e: ast.IsSet, col: int, tail: int) -> list[str]:
@@ -339,8 +344,10 @@ class _Tokens:
             _COMMENTS.clear()
             tree = _SCANNER.parse(source)
             found = list(_COMMENTS)
-        self.code = sorted(tree.scan_values(lambda v: isinstance(v, lark.Token)),
-                           key=lambda t: t.start_pos or 0)
+        # iter_subtrees walks without recursion (scan_values recurses, and parentheses nest
+        # without limit: they leave no node in the AST)
+        self.code = sorted((c for sub in tree.iter_subtrees() for c in sub.children
+                            if isinstance(c, lark.Token)), key=lambda t: t.start_pos or 0)
         self.code_lines = {n for t in self.code for n in range(t.line or 0, (t.end_line or 0) + 1)}
         lines = source.split("\n")
         self.comments = [
@@ -349,10 +356,20 @@ class _Tokens:
             for t in found
         ]
 
+        self._by_kind: dict[str, list[tuple[int, int]]] = {}
+        for t in self.code:  # already in source order
+            self._by_kind.setdefault(t.type, []).append((t.line or 0, t.column or 0))
+        self.sorted_lines = sorted(self.code_lines)
+
     def find(self, kind: str, after: tuple[int, int]) -> tuple[int, int]:
         """Where the first ``kind`` token at or after ``after`` is."""
-        return next((t.line, t.column) for t in self.code
-                    if t.type == kind and (t.line, t.column) >= after)
+        places = self._by_kind[kind]
+        return places[bisect.bisect_left(places, after)]
+
+    def last_code_line(self, start: int, stop: float) -> int:
+        """The last line with code in ``[start, stop)``, or ``start`` if there is none."""
+        k = bisect.bisect_left(self.sorted_lines, stop) - 1
+        return max(start, self.sorted_lines[k]) if k >= 0 else start
 
 
 @attrs.define
@@ -379,7 +396,7 @@ def _attach(blocks: list[_Block], tokens: _Tokens) -> list[_Comment]:
     ends = []
     for i, (line, _) in enumerate(starts):
         stop = starts[i + 1][0] if i + 1 < len(starts) else math.inf
-        ends.append(max([line, *(n for n in tokens.code_lines if line <= n < stop)]))
+        ends.append(tokens.last_code_line(line, stop))
     leftover: list[_Comment] = []
     for c in tokens.comments:
         k = bisect.bisect_right(starts, (c.line, c.column)) - 1  # the block the comment is in

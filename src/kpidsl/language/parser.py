@@ -20,8 +20,8 @@ import lark
 from lark import Token, v_args
 from lark.visitors import Transformer_NonRecursive
 
-from kpidsl.language import ast
-from kpidsl.language.source import Diagnostic, RuleError, Span, date_problem
+from kpidsl.language import ast, limits
+from kpidsl.language.source import Diagnostic, RuleError, Span, date_problem, normalise, quote
 
 
 class _RunTogether(Exception):
@@ -31,15 +31,29 @@ class _RunTogether(Exception):
         self.pos = pos
 
 
+class _TooLong(Exception):
+    """A name or a quoted text is longer than the limits allow."""
+
+    def __init__(self, token: Token, limit: int) -> None:
+        self.token, self.limit = token, limit
+
+
+#: The longest token of each kind (numbers are limited by their digits, in the transformer).
+_TOKEN_LIMITS = {"NAME": limits.MAX_NAME, "STRING": limits.MAX_CELL}
+
+
 class _WholeWords(lark.lark.PostLex):
     """Refuses a keyword glued to the next word: the contextual lexer would otherwise read
-    ``kpilearner_dropout`` as ``kpi learner_dropout``."""
+    ``kpilearner_dropout`` as ``kpi learner_dropout``. Refuses an over-long name or text."""
 
     always_accept = ()
 
     def process(self, stream: Any) -> Any:
         previous = None
         for token in stream:
+            limit = _TOKEN_LIMITS.get(token.type)
+            if limit is not None and len(token) > limit:
+                raise _TooLong(token, limit)
             if (previous is not None and previous.end_pos == token.start_pos
                     and str(previous)[-1:].isalnum() and str(token)[:1].isalnum()):
                 raise _RunTogether(previous.start_pos)
@@ -93,8 +107,8 @@ def _span(path: str, meta: Any) -> Span:
 
 def _prose(token: str) -> str:
     """The text of a ``\"\"\"…\"\"\"`` block, with the common indentation removed."""
-    body = token[3:-3]
-    first, _, rest = body.partition("\n")
+    body = "\n".join(line.rstrip() for line in token[3:-3].split("\n"))  # blanks at line ends
+    first, _, rest = body.partition("\n")                                # are layout, not text
     return (first.strip() + "\n" + textwrap.dedent(rest)).strip()
 
 
@@ -364,22 +378,28 @@ class _ToAst(Transformer_NonRecursive):
     def date(self, meta: Any, c: list[Token]) -> ast.Literal:
         return self._lit("date", self._date(c[0]), meta)
 
+    def _digits_ok(self, token: Token) -> bool:
+        """Whether a number's digits are within ``limits.MAX_DIGITS`` (else an error)."""
+        n = limits.digit_count(token)
+        if n <= limits.MAX_DIGITS:
+            return True
+        self._error(token, f"this number has {n} digits; at most {limits.MAX_DIGITS} are "
+                    "allowed", hint="no rule needs a number that large")
+        return False
+
     def percent(self, meta: Any, c: list[Token]) -> ast.Literal:
-        return self._lit("percent", Fraction(str(c[0])[:-1]) / 100, meta)
+        value = Fraction(str(c[0])[:-1]) / 100 if self._digits_ok(c[0]) else Fraction(0)
+        return self._lit("percent", value, meta)
 
     def money(self, meta: Any, c: list[Token]) -> ast.Literal:
-        return self._lit("money", Decimal(str(c[0])[1:].replace(",", "")), meta)
+        ok = self._digits_ok(c[0])
+        return self._lit("money", Decimal(str(c[0])[1:].replace(",", "") if ok else 0), meta)
 
     def number(self, meta: Any, c: list[Token]) -> ast.Literal:
-        return self._lit("number", Decimal(str(c[0])), meta)
+        return self._lit("number", Decimal(str(c[0]) if self._digits_ok(c[0]) else 0), meta)
 
     def _int(self, token: Token) -> int:
-        try:
-            return int(token)
-        except ValueError:  # Python refuses to read numbers of thousands of digits
-            self._error(token, f"this number has {len(token)} digits", hint="no rule needs a "
-                        "number that large")
-            return 0
+        return int(token) if self._digits_ok(token) else 0
 
     def integer(self, meta: Any, c: list[Token]) -> ast.Literal:
         return self._lit("integer", self._int(c[0]), meta)
@@ -434,7 +454,7 @@ def _word_error(path: str, source: str, pos: int) -> Diagnostic:
                  None)
     hint = (f"did you mean `{close[0]}`?" if close else
             f"put a space after `{glued}`" if glued else None)
-    return Diagnostic(message=f"unexpected `{word}`", file=path, line=line, column=column,
+    return Diagnostic(message=f"unexpected `{quote(word)}`", file=path, line=line, column=column,
                       end_column=column + len(word), hint=hint, source=source)
 
 
@@ -581,7 +601,7 @@ def _syntax_error(path: str, source: str, e: lark.exceptions.UnexpectedInput) ->
               or _hyphen_word(path, source, token))
     if status is not None:
         return status
-    message = f"unexpected `{token}`"
+    message = f"unexpected `{quote(str(token))}`"
     line, column = token.line, token.column
     close = difflib.get_close_matches(str(token), _keywords(set(expected)), n=1, cutoff=0.7)
     if close:
@@ -595,11 +615,11 @@ def _syntax_error(path: str, source: str, e: lark.exceptions.UnexpectedInput) ->
     else:
         hint = _expected_hint(set(expected))
     return Diagnostic(message=message, file=path, line=line, column=column,
-                      end_column=column + len(str(token)), hint=hint, source=source)
+                      end_column=column + len(str(token).split("\n")[0]), hint=hint, source=source)
 
 
 #: Deeper rules are refused: every later stage walks the tree, and Python's stack is finite.
-MAX_DEPTH = 100
+MAX_DEPTH = limits.MAX_DEPTH
 
 
 def _too_deep(tree: lark.Tree) -> lark.Tree | None:
@@ -619,14 +639,24 @@ def parse(source: str, path: str = "<rules>") -> ast.RuleFile:
     """Parse one rule file. Raises :class:`RuleError` with every problem found.
 
     Lark stops at the first syntax error, so a file has at most one syntax diagnostic; value
-    problems (an impossible date, a clause written twice) are all collected.
+    problems (an impossible date, a clause written twice) are all collected. Line ends are
+    normalised first (:func:`~kpidsl.language.source.normalise`), as the rule reader does.
     """
+    source = normalise(source)
     try:
         tree = _LARK.parse(source)
     except lark.exceptions.UnexpectedInput as e:
         raise RuleError([_syntax_error(path, source, e)]) from None
     except _RunTogether as e:
         raise RuleError([_word_error(path, source, e.pos)]) from None
+    except _TooLong as e:
+        t = e.token
+        what = "name" if t.type == "NAME" else "quoted text"
+        raise RuleError([Diagnostic(
+            message=f"this {what} has {len(t):,} characters; at most {e.limit:,} are allowed",
+            file=path, line=t.line, column=t.column, source=source,
+            hint="shorten it" if t.type == "NAME" else "put a long text in a prose block "
+            '("""…""") or shorten it')]) from None
     deep = _too_deep(tree)
     if deep is not None:
         raise RuleError([Diagnostic.at(

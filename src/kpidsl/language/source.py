@@ -2,17 +2,28 @@
 
 A :class:`Diagnostic` is one problem at one place; :class:`KpidslError` carries all the problems
 found in one pass, so an author fixes a file (or a data set) in one go. ``render`` is the only
-function that prints an excerpt with a caret; nothing else builds its own.
+function that prints an excerpt with a caret; nothing else builds its own, and it shows only
+printable characters, so a rule or data file cannot send escape sequences to a terminal.
+
+:func:`read_rules` is the one reader of rule files (every command and the Sphinx extension use
+it) and :func:`open_regular` the one way any input file is opened: only regular files, of a
+bounded size.
 """
 
 from __future__ import annotations
 
 import calendar
 import difflib
-from collections.abc import Iterable
-from typing import Any
+import errno
+import os
+import stat
+import unicodedata
+from collections.abc import Callable, Iterable
+from typing import Any, BinaryIO
 
 import attrs
+
+from kpidsl.language import limits
 
 
 @attrs.frozen
@@ -100,31 +111,219 @@ class Diagnostic:
         return ":".join(parts) or "<input>"
 
     def render(self) -> str:
-        """The message a person reads: location, message, excerpt with a caret, hint."""
+        """The message a person reads: location, message, excerpt with a caret, hint. Every
+        line is printable and at most about :data:`~kpidsl.language.limits.MAX_EXCERPT` plus
+        the message's own length (itself cut at ``_MAX_MESSAGE``)."""
         where = self.location
-        out = [f"{where + ': ' if where != '<input>' else ''}{self.severity}: {self.message}"]
+        head = f"{where + ': ' if where != '<input>' else ''}{self.severity}: {self.message}"
+        out = [_cut(printable(head), _MAX_MESSAGE)]
         if self.source is not None and self.line is not None:
             out.extend(_excerpt(self.source, self.line, self.column, self.end_column))
         if self.hint:
-            out.append(f"  hint: {self.hint}")
+            out.append(_cut(printable(f"  hint: {self.hint}"), _MAX_MESSAGE))
         return "\n".join(out)
 
 
+#: A message or hint line is cut to this many characters (a name or a cell can be long).
+_MAX_MESSAGE = 400
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _shown(c: str) -> str:
+    """How one character appears in an excerpt or message: itself when printable, a space for
+    a tab (so the caret stays aligned), else its escape (``\\x1b``, ``\\u202e``)."""
+    if c == "\t":
+        return " "
+    if unicodedata.category(c) in _HIDDEN:
+        return repr(c)[1:-1]
+    return c
+
+
+#: Control, format (bidirectional overrides), surrogate, private and separator characters.
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that could move a terminal's cursor, change its colours
+    or reorder the line shown escaped (line breaks stay)."""
+    return "\n".join("".join(map(_shown, line)) for line in text.split("\n"))
+
+
+def quote(text: str, limit: int = 40) -> str:
+    """A token for a message: its first line only, printable, cut at ``limit`` characters."""
+    first, _, rest = text.partition("\n")
+    shown = printable(first)
+    if rest or len(shown) > limit:
+        shown = shown[:limit] + "…"
+    return shown
+
+
 def _excerpt(text: str, line: int, column: int | None, end_column: int | None) -> list[str]:
-    """The line before, the line itself and the line after, with a gutter and a caret."""
-    # lines as the parser counts them (splitlines would also break at U+2028 and friends)
-    lines = [x.removesuffix("\r") for x in text.removesuffix("\n").split("\n")]
+    """The line before, the line itself and the line after, with a gutter and a caret.
+
+    Lines are counted as the parser counts them (at ``\\n`` only), shown printable, and a
+    line longer than ``MAX_EXCERPT`` is cut to a window around the caret."""
+    lines = text.removesuffix("\n").split("\n")
     if not 1 <= line <= len(lines):
         return []
     first, last = max(1, line - 1), min(len(lines), line + 1)
     width = len(str(last))
+    start = 0
+    if column is not None:  # the window, in characters of the caret's line
+        start = max(0, column - 1 - limits.MAX_EXCERPT // 2)
     out = []
     for n in range(first, last + 1):
-        out.append(f"  {n:>{width}} | {lines[n - 1].rstrip()}")
+        shown, offsets = _window(lines[n - 1].rstrip(), start)
+        out.append(f"  {n:>{width}} | {shown}")
         if n == line and column is not None:
-            length = max(1, (end_column or column + 1) - column)
-            out.append(f"  {' ' * width} | {' ' * (column - 1)}{'^' * length}")
+            at = offsets(column - 1)
+            end = offsets((end_column or column + 1) - 1)
+            length = max(1, min(end, len(shown)) - at)
+            out.append(f"  {' ' * width} | {' ' * at}{'^' * length}")
     return out
+
+
+def _window(line: str, start: int) -> tuple[str, Callable[[int], int]]:
+    """The part of ``line`` shown from character ``start``, printable and at most
+    ``MAX_EXCERPT`` wide, and a function from a character index to its display offset."""
+    stop = start + limits.MAX_EXCERPT
+    prefix = "…" if start > 0 else ""
+    pieces = [_shown(c) for c in line[start:stop]]
+    suffix = "…" if len(line) > stop else ""
+    positions = [len(prefix)]
+    for p in pieces:
+        positions.append(positions[-1] + len(p))
+
+    def offset(index: int) -> int:
+        return positions[min(max(index - start, 0), len(pieces))]
+
+    return prefix + "".join(pieces) + suffix, offset
+
+
+# ---- reading input files -------------------------------------------------------------------
+
+
+class Unreadable(Exception):
+    """An input file cannot be read; the message says why, for a person. ``missing``: there
+    is nothing at all at that path."""
+
+    def __init__(self, why: str, missing: bool = False) -> None:
+        super().__init__(why)
+        self.missing = missing
+
+
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+          (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
+
+
+def open_regular(path: str | os.PathLike[str], max_bytes: int) -> BinaryIO:
+    """Open ``path`` for reading in binary if it is a regular file of at most ``max_bytes``.
+
+    A dangling or looping symbolic link, a named pipe (which would block for ever), a device
+    (``/dev/zero`` never ends) or an oversized file raise :class:`Unreadable` saying which.
+    The file is opened first and examined after, so what is checked is what is read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        if e.errno == errno.ENOENT and os.path.islink(path):
+            raise Unreadable(f"it is a symbolic link to {os.readlink(path)}, which does not "
+                             "exist") from None
+        if e.errno == errno.ELOOP:
+            raise Unreadable("it is a symbolic link that leads back to itself") from None
+        if e.errno == errno.ENOENT:
+            raise Unreadable("no such file", missing=True) from None
+        if e.errno == errno.EISDIR:
+            raise Unreadable("it is a folder, not a file") from None
+        raise Unreadable(e.strerror or str(e)) from None
+    try:
+        st = os.fstat(fd)
+        kind = next((name for test, name in _KINDS if test(st.st_mode)), None)
+        if kind is not None or not stat.S_ISREG(st.st_mode):
+            raise Unreadable(f"it is {kind}, not a regular file" if kind
+                             else "it is not a regular file")
+        if st.st_size > max_bytes:
+            raise Unreadable(f"it has {st.st_size:,} bytes; the limit is {max_bytes:,}")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def open_output(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open ``path`` for writing, creating or emptying it, if it is (or will be) a regular file.
+
+    Writing to a named pipe nobody reads would block for ever, so something other than a
+    regular file at that path raises ``OSError`` saying what it is, without waiting."""
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as e:
+        if e.errno == errno.ENXIO:  # a named pipe with no reader
+            raise OSError(e.errno, "it is a named pipe (FIFO), not a regular file") from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a file")
+            raise OSError(errno.EINVAL, f"it is {kind}, not a regular file")
+        os.ftruncate(fd, 0)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "wb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def normalise(text: str) -> str:
+    """Rule text as every stage reads it: no byte-order mark, every line end a ``\\n``
+    (CRLF from Windows and a lone CR from old Mac editors alike)."""
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_rules(path: str | os.PathLike[str]) -> str:
+    """The text of a rule file: a regular file of UTF-8 text, normalised. Raises
+    :class:`RuleError` with a located diagnostic when it cannot be read."""
+    return decode_rules(read_rule_bytes(path), os.fspath(path))
+
+
+def read_rule_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a rule file, if it is a regular file within the size limit (else a
+    :class:`RuleError` saying why not)."""
+    name = os.fspath(path)
+    try:
+        with open_regular(name, limits.MAX_RULE_FILE_BYTES) as f:
+            raw = f.read(limits.MAX_RULE_FILE_BYTES + 1)
+    except Unreadable as e:
+        message = "no such rule file" if e.missing else f"cannot read the rule file: {e}"
+        raise RuleError([Diagnostic(message=message, file=name)]) from None
+    except OSError as e:
+        raise RuleError([Diagnostic(message=f"cannot read the rule file: {e.strerror or e}",
+                                    file=name)]) from None
+    return raw
+
+
+def decode_rules(raw: bytes, path: str) -> str:
+    """Rule-file bytes as normalised text, or a :class:`RuleError` where they stop being
+    UTF-8 (located in the normalised text, as the parser counts lines)."""
+    try:
+        return normalise(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        before = normalise(raw[:e.start].decode("utf-8"))
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        raise RuleError([Diagnostic(
+            message=f"byte 0x{raw[e.start]:02x} is not UTF-8 text", file=path, line=line,
+            column=column, source=normalise(raw.decode("utf-8", "replace")),
+            hint="save the file as UTF-8 (most editors offer it under 'Save as' or "
+            "'Encoding')")]) from None
 
 
 def suggest(name: str, options: Iterable[str]) -> str | None:

@@ -35,11 +35,12 @@ def percent(value: Fraction | None, places: int = 1) -> str:
     """A fraction as a percentage for people (``Fraction(1, 5)`` → ``20%``); display only."""
     if value is None:
         return "–"
-    scaled = Decimal(value.numerator * 100) / Decimal(value.denominator)
-    text = f"{scaled.quantize(Decimal(1).scaleb(-places)):f}"
+    scaled = round(Fraction(value) * 100 * 10**places)  # exact, half to even; any size
+    digits = str(abs(scaled)).rjust(places + 1, "0")
+    text = digits[:-places] + "." + digits[-places:] if places else digits
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    return f"{text}%"
+    return f"{'-' if scaled < 0 else ''}{text}%"
 
 
 def _fraction(value: Fraction | None) -> str | None:
@@ -148,23 +149,29 @@ def audit_json(*, rules: str, data: str, as_of: dt.date | None = None, engine: s
     return {**out, "rules": rules, "data": data}
 
 
-def json_text(obj: dict[str, Any], indent: str = "") -> str:
-    """JSON with each item of a list on a line of its own (a month of ``history`` opens its
-    own list): readable and diffable, and written by the fast C encoder, which an indented
-    dump of a big report cannot use (it is ten times slower)."""
+def json_text(obj: dict[str, Any], expand: tuple[str, ...] = ()) -> str:
+    """JSON with each item of a list on a line of its own: readable and diffable, and written
+    by the fast C encoder (an indented dump of a big report is ten times slower). The items of
+    the lists named in ``expand`` (``history``'s ``months``) are laid out the same way."""
+    return _json_block(obj, "", expand)
+
+
+def _json_block(value: Any, indent: str, expand: tuple[str, ...], key: str = "") -> str:
+    """``value`` as JSON at ``indent``: a non-empty list one item a line, a dict holding lists
+    (``explanations``: a list for each KPI) one key a line, anything else on one line, so no
+    line grows with the size of the data."""
     inner = indent + "  "
-    parts = []
-    for key, value in obj.items():
-        if isinstance(value, list) and value:
-            first = value[0]
-            nested = isinstance(first, dict) and any(isinstance(v, list) for v in first.values())
-            dumps = functools.partial(json.dumps, ensure_ascii=False)
-            items = ",\n".join(inner + "  " + (json_text(x, inner + "  ") if nested else dumps(x))
-                                for x in value)
-            parts.append(f"{inner}{json.dumps(key)}: [\n{items}\n{inner}]")
+    if isinstance(value, list) and value:
+        if key in expand:
+            items = f",\n{inner}".join(_json_block(x, inner, expand) for x in value)
         else:
-            parts.append(f"{inner}{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
-    return "{\n" + ",\n".join(parts) + f"\n{indent}}}"
+            items = f",\n{inner}".join(json.dumps(x, ensure_ascii=False) for x in value)
+        return f"[\n{inner}{items}\n{indent}]"
+    if isinstance(value, dict) and any(isinstance(v, list | dict) for v in value.values()):
+        keys = f",\n{inner}".join(f"{json.dumps(k)}: {_json_block(v, inner, expand, k)}"
+                                   for k, v in value.items())
+        return f"{{\n{inner}{keys}\n{indent}}}"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def result_json(r: Result) -> dict[str, Any]:
@@ -286,9 +293,10 @@ def show(value: Any) -> str | None:
         return "true" if value else "false"
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, Decimal):
-        cents = value.quantize(Decimal("0.01"))
-        return f"{cents if cents == value else value:f}"
+    if isinstance(value, Decimal):  # pounds and pence; more places only when it has them
+        whole, _, places = f"{value:f}".partition(".")
+        places = places.rstrip("0")
+        return f"{whole}.{places.ljust(2, '0')}" if len(places) <= 2 else f"{value:f}"
     if isinstance(value, Fraction):
         return percent(value, 2)
     if isinstance(value, PointValue):
@@ -458,7 +466,8 @@ def history_svg(months: History, group: str = "all") -> str:
     dates = [d for d, _ in months]
     w, h, left, right, top, bottom = 960, 480, 64, 700, 48, 400
     rates = [float(r.rate) for s in series.values() for r in s.values() if r.rate is not None]
-    targets = [float(r.target) for s in series.values() for r in s.values()]
+    targets = [float(r.target) for s in series.values() for r in s.values()
+               if r.target is not None]
     ymax = max(1.0, math.ceil(max([*rates, *targets, 0.0]) * 4) / 4)
 
     def x(i: int) -> float:
@@ -502,9 +511,11 @@ def history_svg(months: History, group: str = "all") -> str:
                 line.append(f"{x(i):.1f} {y(float(r.rate)):.1f}")
                 dots.append(f'<circle cx="{x(i):.1f}" cy="{y(float(r.rate)):.1f}" r="2.5" '
                             f'fill="{colour}"/>')
-            if r is not None:
+            if r is None or r.target is None:  # no target in force that month: a gap
+                goal.append(None)
+            else:
                 goal.append(f"{x(i):.1f} {y(float(r.target)):.1f}")
-        out.append(f'<path class="target" data-kpi="{escape(kpi)}" d="M {" L ".join(goal)}" '
+        out.append(f'<path class="target" data-kpi="{escape(kpi)}" d="{_segments(goal)}" '
                    f'fill="none" stroke="{colour}" stroke-width="1.5" stroke-dasharray="6 4" '
                    f'opacity="0.6"/>')
         out.append(f'<path class="rate" data-kpi="{escape(kpi)}" d="{_segments(line)}" '

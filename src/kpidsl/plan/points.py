@@ -34,14 +34,17 @@ def current_point(schedule: ast.Schedule, as_of: dt.date) -> PointValue | None:
     October follows R12 on 31 July into the next calendar year)."""
     best: PointValue | None = None
     for year in range(max(dt.MINYEAR, as_of.year - 2), min(dt.MAXYEAR - 1, as_of.year) + 1):
-        start = _day(year, schedule.start_month, schedule.start_day)
-        end = _day(year + 1, schedule.start_month, schedule.start_day) - dt.timedelta(days=1)
-        previous = start - dt.timedelta(days=1)
-        for p in schedule.points:
-            day = _day(previous.year, p.month, p.day)
-            if day <= previous:
-                day = _day(previous.year + 1, p.month, p.day)
-            previous = day
-            if day <= as_of and (best is None or day > best.date):
-                best = PointValue(p.label, day, start, end)
+        try:
+            start = _day(year, schedule.start_month, schedule.start_day)
+            end = _day(year + 1, schedule.start_month, schedule.start_day) - dt.timedelta(days=1)
+            previous = start - dt.timedelta(days=1)
+            for p in schedule.points:
+                day = _day(previous.year, p.month, p.day)
+                if day <= previous:
+                    day = _day(previous.year + 1, p.month, p.day)
+                previous = day
+                if day <= as_of and (best is None or day > best.date):
+                    best = PointValue(p.label, day, start, end)
+        except (OverflowError, ValueError):
+            continue  # a year, or its points, reaching outside years 1 to 9999: not there
     return best
