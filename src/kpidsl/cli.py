@@ -47,6 +47,9 @@ _UsageError = UsageError
 #: Work that takes longer than this (seconds) shows its progress on stderr, at a terminal.
 PROGRESS_AFTER = 2.0
 _VERDICTS = ("counted", "not_counted", "pending")
+_ENGINE_HELP = ("duckdb (the default for a data folder: SQL on the embedded DuckDB, fast on "
+                "big data), python (the reference engine) or spark (a local Spark; needs "
+                "kpidsl[spark] and Java)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -150,10 +153,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--out", metavar="FILE", help=_OUT_HELP)
     e.add_argument("--docs-url", metavar="URL", help=_DOCS_URL_HELP)
     _filters(e, scope=True)
-    e.add_argument("--engine", choices=ENGINES, default=None,
-                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data), "
-                   "python (the reference engine) or spark (a local Spark; needs "
-                   "kpidsl[spark] and Java)")
+    e.add_argument("--engine", choices=ENGINES, default=None, help=_ENGINE_HELP)
     e.add_argument("--explain", action="store_true",
                    help="json only: add \"explanations\", each KPI's records with their verdict "
                    "and why (default: off)")
@@ -231,10 +231,7 @@ def _parser() -> argparse.ArgumentParser:
                    "xlsx (a workbook; needs --out)")
     h.add_argument("--out", metavar="FILE", help=_OUT_HELP)
     h.add_argument("--docs-url", metavar="URL", help=_DOCS_URL_HELP)
-    h.add_argument("--engine", choices=ENGINES, default=None,
-                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data), "
-                   "python (the reference engine) or spark (a local Spark; needs "
-                   "kpidsl[spark] and Java)")
+    h.add_argument("--engine", choices=ENGINES, default=None, help=_ENGINE_HELP)
     h.add_argument("--chart", metavar="FILE.svg",
                    help="also draw the rates as an SVG chart (default: no chart)")
     h.add_argument("--kpi", metavar="ID", action="append",
@@ -260,10 +257,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
     d.add_argument("--format", choices=("table", "json"), default="table",
                    help="table (default) or json")
-    d.add_argument("--engine", choices=ENGINES, default=None,
-                   help="duckdb (the default: SQL on the embedded DuckDB, fast on big data), "
-                   "python (the reference engine) or spark (a local Spark; needs "
-                   "kpidsl[spark] and Java)")
+    d.add_argument("--engine", choices=ENGINES, default=None, help=_ENGINE_HELP)
 
     s = sub.add_parser("sql", help="print a KPI's rule as SQL, for your own warehouse",
                        description="Print the SQL query that computes a KPI's counts per group "
