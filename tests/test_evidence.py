@@ -213,7 +213,7 @@ def test_data_the_engine_holds_itself_has_no_fingerprint():
     from kpidsl.outputs.report import audit_lines
 
     con = duckdb.connect()
-    folder = kpidsl.default_rules_path().parent / "examples" / "sample"
+    folder = Path(__file__).resolve().parents[1] / "examples" / "sample"
     kpidsl.evaluate(kpidsl.load_rules(), folder, as_of="2025-03-31", engine=con)  # loads it
     report = kpidsl.evaluate(kpidsl.load_rules(), None, as_of="2025-03-31", engine=con)
     assert (report.engine, report.data_fingerprint) == ("duckdb", "")

@@ -13,6 +13,7 @@ rules — are run on it in a separate pytest, with ``--rules``:
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -72,7 +73,9 @@ def _policy_checks(rules: Path) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rules", str(rules),
          "-k", "rule_tests or seed0 or random", str(TESTS / "test_rule_tests.py"),
          str(TESTS / "test_differential.py")],
-        capture_output=True, text=True, timeout=600, cwd=TESTS.parent)
+        capture_output=True, text=True, timeout=600, cwd=TESTS.parent,
+        # pytest writes whole failure messages into its summary under CI: count them once
+        env={k: v for k, v in os.environ.items() if k not in ("CI", "BUILD_NUMBER")})
 
 
 def test_a_policy_edit_with_its_tests_updated_is_green(edited: Path, capsys):
