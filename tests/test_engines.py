@@ -112,6 +112,27 @@ def test_a_bad_folder_gives_the_loaders_exact_errors(rules, folder: Path, tmp_pa
     assert "learners.csv:6" in errors["python"] and "2024-02-30" in errors["python"]
 
 
+@pytest.mark.parametrize(("file", "column"), [("engagements.csv", 0), ("learners.csv", 1),
+                                              ("bootcamps.csv", 2), ("employers.csv", 2)])
+def test_an_empty_required_cell_gives_the_loaders_error(rules, folder: Path, tmp_path: Path,
+                                                         file: str, column: int):
+    """Found by the fuzzer: a required text cell left empty must not pass the SQL check."""
+    bad = tmp_path / "bad"
+    shutil.copytree(folder, bad)
+    lines = (bad / file).read_text(encoding="utf-8").splitlines()
+    cells = lines[1].split(",")
+    cells[column] = ""
+    lines[1] = ",".join(cells)
+    (bad / file).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    errors = {}
+    for engine in ("python", "duckdb"):
+        with pytest.raises(kpidsl.DataError) as e:
+            kpidsl.evaluate(rules, bad, as_of=DATES[2], engine=engine)
+        errors[engine] = e.value.render()
+    assert errors["duckdb"] == errors["python"]
+    assert "missing required value" in errors["python"]
+
+
 def test_blank_rows_and_cells_over_lines_are_read_like_the_python_loader(rules, folder: Path,
                                                                         tmp_path: Path):
     odd = tmp_path / "odd"
@@ -164,6 +185,9 @@ def test_sql_usage_errors(capsys):
     assert cli.main(["sql", "learner_dropout", "--dialect", "postgress"]) == 2
     assert "did you mean postgres" in capsys.readouterr().err
     assert cli.main(["sql"]) == 2
+    # found by the fuzzer: a KPI measured per provider has no records to list
+    assert cli.main(["sql", "delivery_against_profile", "--records"]) == 2
+    assert "measured per provider" in capsys.readouterr().err
 
 
 def test_the_command_line_chooses_the_engine(capsys, folder: Path):

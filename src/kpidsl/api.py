@@ -557,7 +557,7 @@ def kpi_sql(rules: RuleSet, kpi: str, as_of: dt.date, dialect: str = "duckdb",
     qb = QueryBuilder(plan, [as_of], lines=False)
     if records:
         if not isinstance(k, KpiPlan):
-            raise ValueError(f"{kpi} is measured per provider: it has no records")
+            raise UsageError(f"{kpi} is measured per provider: it has no records to list")
         sql = f"{qb.with_}\n{qb.verdicts(k)}"
     else:
         sql = qb.counts(k)

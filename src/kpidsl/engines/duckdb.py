@@ -82,7 +82,7 @@ def _convert(fi: FieldInfo, x: str) -> tuple[str, str]:
     if fi.kind in ("boolean", "integer") and fi.default is not None:
         value = f"COALESCE({value}, {str(fi.default).upper()})"
         missing_ok = "TRUE"
-    return value, f"({x} IS NULL AND {missing_ok} OR ({ok}))"
+    return value, f"(({x} IS NULL AND {missing_ok}) OR ({x} IS NOT NULL AND {ok}))"
 
 
 #: DuckDB's own memory for a connection kpidsl opens: below its default (80% of the machine),
