@@ -31,8 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
-from decimal import Decimal
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -47,8 +46,6 @@ from kpidsl.plan.visitor import Visitor
 #: The column types of the contract's tables, by field kind.
 SQL_TYPES = {"text": "VARCHAR", "enum": "VARCHAR", "set": "VARCHAR", "date": "DATE",
              "money": "DECIMAL(38, 10)", "integer": "BIGINT", "boolean": "BOOLEAN"}
-#: How many digits money keeps before and after the point in SQL (``DECIMAL(38, 10)``).
-MONEY_DIGITS = (28, 10)
 _MAX_DATE = "DATE '9999-12-31'"
 _UNITS = {"day": ("DAY", 1), "week": ("DAY", 7), "month": ("MONTH", 1), "year": ("MONTH", 12)}
 _POINT_MEMBERS = ("label", "date", "year_start", "year_end")
@@ -124,10 +121,6 @@ def _mul(a: str, b: int | str) -> str:
     if a == "1":
         return str(b)
     return f"({a}) * ({b})"
-
-
-def _neg_safe(text: str) -> str:
-    return f"({text})"
 
 
 @attrs.frozen
@@ -568,19 +561,6 @@ def _key_columns(record: str) -> list[str]:
     return cols
 
 
-@attrs.frozen
-class Query:
-    """One query of the plan, with what its rows mean."""
-
-    name: str
-    kind: str
-    """``counts`` (as_of, scope, group_id, denominator, numerator, pending), ``target``
-    (as_of, n, d), ``verdicts`` (as_of, the record's key columns, _line, verdict) or
-    ``entries`` (as_of, key columns, _line)."""
-    sql: str
-    columns: tuple[str, ...] = ()
-
-
 class QueryBuilder:
     """Builds the queries of a plan for a set of as-of dates (``None``: as written)."""
 
@@ -752,17 +732,3 @@ def render(sql: str, dialect: str = "duckdb", pretty: bool = True) -> str:
     return tree.sql(dialect=dialect, pretty=pretty)
 
 
-def key_columns(record: str) -> list[str]:
-    """The columns that name a record in the queries' rows (then ``_line``)."""
-    return _key_columns(record)
-
-
-def money_fits(value: Decimal) -> bool:
-    """Whether an amount is held exactly by ``DECIMAL(38, 10)``."""
-    _sign, digits, exponent = value.as_tuple()
-    assert isinstance(exponent, int)
-    before = len(digits) + exponent
-    return -exponent <= MONEY_DIGITS[1] and before <= MONEY_DIGITS[0]
-
-
-__all__: Iterable[str] = ("QueryBuilder", "Unsupported", "render", "schema", "table_name")
