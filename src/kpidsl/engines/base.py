@@ -80,25 +80,33 @@ class SqlEngine:
         qb = self._builder(plan, dates)
         target_row = {r["_as_of"]: r for r in self._rows(qb.targets())}
         tally: dict[tuple[str, dt.date], dict[str, list[int]]] = {}
-        for r in self._rows(qb.tallies()):
-            tally.setdefault((r["kpi"], r["_as_of"]), {})[r["group_id"]] = \
-                [int(r["n"]), int(r["k"] or 0), int(r["p"] or 0)]
+        for sql, names in qb.tallies():
+            for r in self._rows(sql):
+                for i, name in enumerate(names):
+                    tally.setdefault((name, r["_as_of"]), {})[r["group_id"]] = \
+                        [int(r[f"n{i}"]), int(r[f"k{i}"] or 0), int(r[f"p{i}"] or 0)]
         for i, k in enumerate(plan.kpis):
             measured = isinstance(k, p.MeasurePlan)
+            made: dict[tuple[Any, ...], Result] = {}  # a result unchanged from date to date
+            groups = groups_in_order(self.groups, measured)
             for d in dates:
                 t = target_row.get(d, {})
                 target = None if t.get(f"n{i}") is None or not t.get(f"d{i}") \
                     else Fraction(t[f"n{i}"]) / Fraction(t[f"d{i}"])
                 counts = tally.get((k.name, d), {})
                 totals = per_provider(counts) if measured else roll_up(counts, self.provider_of)
-                for scope, group in groups_in_order(self.groups, measured):
+                for scope, group in groups:
                     n, c, pend = totals.get((scope, group), (0, 0, 0))
-                    out[d].append(Result(
-                        kpi=k.name, scope=scope, group=group,
-                        status=NO_DATA if target is None else status(k.direction, target,
-                                                                      n, c, pend),
-                        numerator=c, denominator=n, pending=pend, direction=k.direction,
-                        target=target))
+                    key = (scope, group, n, c, pend, target)
+                    r = made.get(key)
+                    if r is None:
+                        r = made[key] = Result(
+                            kpi=k.name, scope=scope, group=group,
+                            status=NO_DATA if target is None else status(k.direction, target,
+                                                                          n, c, pend),
+                            numerator=c, denominator=n, pending=pend, direction=k.direction,
+                            target=target)
+                    out[d].append(r)
         return out
 
     def entries(self, plan: p.Plan, as_of: dt.date, kind: str) -> list[Entry]:

@@ -252,7 +252,7 @@ class DuckDBEngine(SqlEngine):
 
     def _create(self, name: str, query: str) -> None:
         """Record views stay views; definitions and dates become tables, computed once."""
-        kind = "VIEW" if name.endswith("_0") else "TABLE"
+        kind = "VIEW"
         self.con.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {query}")
 
     def _rows(self, sql: str) -> list[dict[str, Any]]:

@@ -23,8 +23,12 @@ How the language's semantics map onto SQL, stated once (the plan's rules, see
   cross-multiply, so no division ever rounds and no floating point decides anything.
 - **Calendar months** are added with ``DATE_ADD``, which every supported dialect clamps to the
   end of a shorter month (2024-08-31 + 6 months = 2025-02-28), as the Python engine does.
-- **Related records** (``interviews where …``, ``bootcamp.course_cost``) are correlated
-  subqueries on the related type's view; the engine's optimiser turns them into joins.
+- **Related records** are joins, so every engine computes them in one pass: a linked record
+  (``bootcamp.course_cost``) is a ``LEFT JOIN`` of its type's view on the link's key and the
+  as-of date, each link once per query; a figure over related records (``count(interviews
+  where …)``) is a ``LEFT JOIN`` of that figure grouped by the link's key and the date. A
+  record that links to nothing reads as missing, and a figure over no records as ``count``,
+  ``sum`` and ``any`` say (0, 0, false).
 """
 
 from __future__ import annotations
@@ -123,14 +127,46 @@ def _mul(a: str, b: int | str) -> str:
     return f"({a}) * ({b})"
 
 
+class Joins:
+    """The ``LEFT JOIN`` s that one query's rows need: the records they link to (each link
+    once) and the figures over their related records."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, tuple[str, str]] = {}  # what is joined -> (alias, JOIN text)
+
+    def add(self, what: str, alias: str, rel: str, on: str) -> str:
+        """Join ``rel`` as ``alias`` on ``on`` unless ``what`` is joined already; the alias
+        it has."""
+        if what not in self.items:
+            self.items[what] = (alias, f" LEFT JOIN {rel} AS {alias} ON {on}")
+        return self.items[what][0]
+
+    def sql(self) -> str:
+        return "".join(join for _, join in self.items.values())
+
+
 @attrs.frozen
 class Scope:
     """Where an expression is compiled: the alias of the record in scope (``None``: no
-    record, the ``_dates`` row ``d``), its type, and the level whose definitions it sees."""
+    record, a row of ``_dates``), its type, the level whose definitions it sees, and the
+    joins of the query whose rows it reads (a linked record shares its query's joins)."""
 
     alias: str
     record: str | None
     level: int
+    joins: Joins = attrs.field(factory=Joins, eq=False, repr=False)
+    dated_by: str | None = None
+    """For a record read from its table as written (not from its view over the dates), the
+    alias of the row that holds the as-of date; its dated fields are masked here."""
+
+    def at(self, column: str) -> str:
+        """A column of the ``_dates`` row in scope: ``_as_of`` or a schedule's point."""
+        return f"{self.dated_by or self.alias}.{column}"
+
+    def source(self, rel: str) -> str:
+        """``FROM`` text: ``rel`` as this scope's alias, with the joins its expressions
+        needed (so call it after compiling them)."""
+        return f"{rel} AS {self.alias}{self.joins.sql()}"
 
 
 class Compiler(Visitor):
@@ -155,10 +191,11 @@ class Compiler(Visitor):
         self._aliases += 1
         return f"x{self._aliases}"
 
-    def within(self, scope: Scope, e: p.Expr) -> Any:
+    def within(self, scope: Scope, e: p.Expr, visit: Any = None) -> Any:
+        """``e`` compiled (by ``visit``, else :meth:`visit`) in ``scope``."""
         saved, self.scope = self.scope, scope
         try:
-            return self.visit(e)
+            return (visit or self.visit)(e)
         finally:
             self.scope = saved
 
@@ -202,33 +239,48 @@ class Compiler(Visitor):
         raise Unsupported(f"a constant {v!r}")
 
     def visit_AsOf(self, e: p.AsOf) -> str:
-        return f"{self.scope.alias}._as_of"
+        return self.scope.at("_as_of")
 
     def visit_Field(self, e: p.Field) -> Any:
         col = f"{self.scope.alias}.{e.name}"
+        if self.scope.dated_by and self.scope.record and _masked(self.scope.record, e.name):
+            col = f"(CASE WHEN {col} <= {self.scope.at('_as_of')} THEN {col} END)"
         if e.type.kind == "money" or e.type.kind == "integer":
             return Num(col, 1)
         return col
 
     def visit_DefRef(self, e: p.DefRef) -> Any:
         if e.record is None:  # a constant of the evaluation: computed where it is used
-            return self.within(Scope("d", None, self.scope.level),
-                               self.plan.definitions[(None, e.name)].body) \
-                if self.scope.alias == "d" else self._const_def(e)
+            return self.visit(self.plan.definitions[(None, e.name)].body) \
+                if self.scope.record is None else self._const_def(e)
         col = f"{self.scope.alias}.{e.name}"
         if e.type.kind in ("integer", "number", "percent", "money"):
             return Num(f"{col}__n", f"{col}__d")
         return col
 
     def _const_def(self, e: p.DefRef) -> Any:
-        """A constant definition read inside a record's scope: a subquery over ``_dates``."""
-        body = self.plan.definitions[(None, e.name)].body
-        inner = self.within(Scope("dd", None, self.scope.level), body)
-        frm, where = "_dates AS dd", f"dd._as_of = {self.scope.alias}._as_of"
-        if isinstance(inner, Num):
-            return Num(_only(inner.n, frm, where), _only(inner.d, frm, where)
-                       if isinstance(inner.d, str) else inner.d)
-        return _only(inner, frm, where, e.type.kind == "boolean")
+        """A constant definition read inside a record's scope: computed on ``_dates`` and
+        joined on the date."""
+        inner = Scope(self.fresh(), None, self.scope.level)
+        value = self.within(inner, self.plan.definitions[(None, e.name)].body)
+        cols = [f"{inner.alias}._as_of AS _k0"]
+        if isinstance(value, Num):
+            cols += [f"{value.n} AS v", *([f"{value.d} AS w"] if isinstance(value.d, str)
+                                          else [])]
+        else:
+            cols.append(f"{value} AS v")
+        j = self._join_figure(f"SELECT {', '.join(cols)} FROM {inner.source('_dates')}",
+                              [self.scope.at("_as_of")])
+        if isinstance(value, Num):
+            return Num(f"{j}.v", f"{j}.w" if isinstance(value.d, str) else value.d)
+        return f"{j}.v"
+
+    def _join_figure(self, query: str, outer: list[str]) -> str:
+        """Join ``query``, whose columns ``_k0``, ``_k1``, … hold one value each of the
+        expressions ``outer``, to the rows in scope; its alias."""
+        a = self.fresh()
+        on = " AND ".join(f"{a}._k{i} = {o}" for i, o in enumerate(outer))
+        return self.scope.joins.add(a, a, f"({query})", on)
 
     def visit_Point(self, e: p.Point) -> str:
         raise Unsupported("a schedule's point used as a value; use its .date or its label")
@@ -236,11 +288,11 @@ class Compiler(Visitor):
     def visit_PointMember(self, e: p.PointMember) -> str:
         if not isinstance(e.target, p.Point):
             raise Unsupported("a point that is not a schedule's current point")
-        return f"{self.scope.alias}.{e.target.schedule}__{e.member}"
+        return self.scope.at(f"{e.target.schedule}__{e.member}")
 
     def visit_Lookup(self, e: p.Lookup) -> Any:
         table = self.plan.tables[e.table]
-        when = self.value(e.when) if e.when is not None else f"{self.scope.alias}._as_of"
+        when = self.value(e.when) if e.when is not None else self.scope.at("_as_of")
         key = self.value(e.key) if e.key is not None else None
         numeric = table.type.kind in ("integer", "number", "percent", "money")
         values = [v for _, version in table.versions
@@ -273,86 +325,95 @@ class Compiler(Visitor):
     def visit_Nav(self, e: p.Nav) -> Any:
         if isinstance(e.target, p.Point | p.PointMember):
             raise Unsupported("navigation from a point")
-        frm, where, inner = self._target(e.target)
-        body = self.within(inner, e.body)
-        if isinstance(body, Num):
-            d = body.d if isinstance(body.d, int) else _only(body.d, frm, where)
-            return Num(_only(body.n, frm, where), d)
-        return _only(body, frm, where, e.body.type.kind == "boolean")
+        return self.within(self._target(e.target), e.body)
 
-    def _target(self, target: p.Expr) -> tuple[str, str, Scope]:
-        """The one record a navigation reaches: FROM, WHERE and the scope inside."""
+    def _target(self, target: p.Expr) -> Scope:
+        """The scope of the one record a navigation reaches, joined to the rows in scope
+        (so a record that links to nothing reads as missing). A record that is there
+        whatever the date and whose definitions are not read is joined from its table on
+        the key alone, its dated fields masked where read: the join then does not grow with
+        the number of dates."""
         if isinstance(target, p.Link1):
             link, outer = target.link, self.scope
-            a = self.fresh()
             rel = self.rel(link.target, outer.level)
-            where = (f"{a}.{link.target_field} = {outer.alias}.{link.source_field} "
-                     f"AND {a}._as_of = {outer.alias}._as_of")
-            return f"{rel} AS {a}", where, Scope(a, link.target, outer.level)
+            source, a = f"{outer.alias}.{link.source_field}", self.fresh()
+            on = f"{a}.{link.target_field} = {source}"
+            if rel.endswith("_0") and link.target not in ROW_DATES:
+                a = outer.joins.add(f"{rel} {source}", a, table_name(link.target), on)
+                return Scope(a, link.target, outer.level, outer.joins,
+                             outer.dated_by or outer.alias)
+            a = outer.joins.add(f"{rel} {source}", a, rel,
+                                f"{on} AND {a}._as_of = {outer.at('_as_of')}")
+            return Scope(a, link.target, outer.level, outer.joins)
         if isinstance(target, p.Nav):
-            frm, where, inner = self._target(target.target)
-            saved, self.scope = self.scope, inner
-            try:
-                frm2, where2, inner2 = self._target(target.body)
-            finally:
-                self.scope = saved
-            return f"{frm}, {frm2}", f"{where} AND {where2}", inner2
+            return self.within(self._target(target.target), target.body, self._target)
         raise Unsupported(f"navigation from {type(target).__name__}")
 
-    def _list(self, e: p.Expr) -> tuple[str, list[str], Scope, p.Expr | None]:
-        """A list as FROM, conditions, the element's scope and the value taken of each."""
+    def _list(self, e: p.Expr) -> tuple[str, list[tuple[str, str]], list[str], Scope,
+                                         p.Expr | None]:
+        """A list as its source (``FROM`` text, before the joins of its scope), the pairs
+        (column of the list, expression of the scope outside) that tie it to the rows in
+        scope, its conditions, the element's scope and the value taken of each."""
         outer = self.scope
         if isinstance(e, p.Filter):
-            frm, conds, inner, body = self._list(e.source)
+            frm, ties, conds, inner, body = self._list(e.source)
             if body is not None:
                 raise Unsupported("`where` on a list of values")
-            return frm, [*conds, self.within(inner, _cond_node(e.condition))], inner, None
+            return frm, ties, [*conds, self.within(inner, _cond_node(e.condition))], inner, \
+                None
         if isinstance(e, p.Each):
-            frm, conds, inner, body = self._list(e.source)
+            frm, ties, conds, inner, body = self._list(e.source)
             if body is not None:
                 raise Unsupported("a list of lists")
-            return frm, conds, inner, e.body
+            return frm, ties, conds, inner, e.body
         if isinstance(e, p.DefRef) and e.record is None:
             return self._list(self.plan.definitions[(None, e.name)].body)
         a = self.fresh()
         if isinstance(e, p.All):
-            rel = self.rel(e.record, outer.level)
-            return f"{rel} AS {a}", [f"{a}._as_of = {outer.alias}._as_of"], \
-                Scope(a, e.record, outer.level), None
+            return f"{self.rel(e.record, outer.level)} AS {a}", \
+                [(f"{a}._as_of", outer.at("_as_of"))], [], Scope(a, e.record, outer.level), \
+                None
         if isinstance(e, p.Related):
             link = e.link
-            rel = self.rel(link.target, outer.level)
-            frm, conds = f"{rel} AS {a}", [f"{a}._as_of = {outer.alias}._as_of"]
+            frm = f"{self.rel(link.target, outer.level)} AS {a}"
+            ties = [(f"{a}._as_of", outer.at("_as_of"))]
             if link.through is None:
-                conds.append(f"{a}.{link.target_field} = {outer.alias}.{link.source_field}")
+                ties.append((f"{a}.{link.target_field}", f"{outer.alias}.{link.source_field}"))
             else:
                 via = next(lk for lk in LINKS if lk.source == link.target
                            and lk.name == link.through)
                 b = self.fresh()
                 frm += f" JOIN {self.rel(via.target, outer.level)} AS {b} ON " \
                     f"{b}.{via.target_field} = {a}.{via.source_field} AND {b}._as_of = {a}._as_of"
-                conds.append(f"{b}.{link.target_field} = {outer.alias}.{link.source_field}")
-            return frm, conds, Scope(a, link.target, outer.level), None
+                ties.append((f"{b}.{link.target_field}", f"{outer.alias}.{link.source_field}"))
+            return frm, ties, [], Scope(a, link.target, outer.level), None
         raise Unsupported(f"a list made by {type(e).__name__}")
 
     def visit_Agg(self, e: p.Agg) -> Any:
-        frm, conds, inner, body = self._list(e.source)
-        where = " AND ".join(conds) or "TRUE"
-        if e.fn == "count":
-            return Num(f"(SELECT COUNT(*) FROM {frm} WHERE {where})", 1)
-        if e.fn == "any":
-            # a count, not EXISTS: Spark allows EXISTS only in WHERE clauses
-            return f"((SELECT COUNT(*) FROM {frm} WHERE {where}) > 0)"
-        if body is None:
+        frm, ties, conds, inner, body = self._list(e.source)
+        if e.fn in ("count", "any"):
+            v: Any = Num("1", 1)
+            figure = "COUNT(*)"
+        elif body is None:
             raise Unsupported(f"{e.fn} of records")
-        v = self.within(inner, body)
-        fn = {"sum": "SUM", "earliest": "MIN", "latest": "MAX"}[e.fn]
-        if isinstance(v, Num):
-            if not isinstance(v.d, int):
+        else:
+            v = self.within(inner, body)
+            if isinstance(v, Num) and not isinstance(v.d, int):
                 raise Unsupported(f"{e.fn} of values whose denominators differ")
-            total = f"(SELECT {fn}({v.n}) FROM {frm} WHERE {where})"
-            return Num(f"COALESCE({total}, 0)" if fn == "SUM" else total, v.d)
-        return f"(SELECT {fn}({v}) FROM {frm} WHERE {where})"
+            fn = {"sum": "SUM", "earliest": "MIN", "latest": "MAX"}[e.fn]
+            figure = f"{fn}({v.n if isinstance(v, Num) else v})"
+        keys = [inner_col for inner_col, _ in ties]
+        j = self._join_figure(
+            f"SELECT {', '.join(f'{k} AS _k{i}' for i, k in enumerate(keys))}, {figure} AS v "
+            f"FROM {frm}{inner.joins.sql()} WHERE {' AND '.join(conds) or 'TRUE'} "
+            f"GROUP BY {', '.join(keys)}", [outer for _, outer in ties])
+        if e.fn == "count":
+            return Num(f"COALESCE({j}.v, 0)", 1)
+        if e.fn == "any":
+            return f"(COALESCE({j}.v, 0) > 0)"
+        if isinstance(v, Num):
+            return Num(f"COALESCE({j}.v, 0)" if e.fn == "sum" else f"{j}.v", v.d)
+        return f"{j}.v"
 
     def visit_Each(self, e: p.Each) -> Any:
         raise Unsupported("a list of values outside count, sum, earliest, latest or `in`")
@@ -405,14 +466,15 @@ class Compiler(Visitor):
             if e.negated:
                 return f"({v} IS NOT NULL AND NOT COALESCE({test}, FALSE))"
         else:
-            frm, conds, inner, body = self._list(s)
+            frm, ties, conds, inner, body = self._list(s)
             if body is None:
                 raise Unsupported("`in` a list of records")
             item = self.within(inner, body)
             if isinstance(item, Num):
                 raise Unsupported("`in` a list of numbers")
-            found = " AND ".join([*conds, f"{item} = {v}"])
-            exists = f"((SELECT COUNT(*) FROM {frm} WHERE {found}) > 0)"
+            found = " AND ".join([*(f"{a} = {b}" for a, b in ties), *conds, f"{item} = {v}"])
+            # a count, not EXISTS: Spark allows EXISTS only in WHERE clauses
+            exists = f"((SELECT COUNT(*) FROM {frm}{inner.joins.sql()} WHERE {found}) > 0)"
             return f"({v} IS NOT NULL AND NOT {exists})" if e.negated else \
                 f"({v} IS NOT NULL AND {exists})"
         return f"COALESCE({'NOT ' if e.negated else ''}({test}), FALSE)"
@@ -452,17 +514,6 @@ class Compiler(Visitor):
     def visit_Classify(self, e: p.Classify) -> str:
         arms = " ".join(f"WHEN {self.cond(c)} THEN {_quote(label)}" for c, label in e.cases)
         return f"(CASE {arms} ELSE {_quote(e.otherwise)} END)"
-
-
-def _only(value: str, frm: str, where: str, boolean: bool = False) -> str:
-    """The value of the one row (at most) that ``frm`` and ``where`` select, as a scalar
-    subquery. It is wrapped in ``MAX``, because Spark accepts a correlated scalar subquery only
-    when it aggregates; a boolean goes through 1 and 0, because PostgreSQL and SQL Server have
-    no ``MAX`` of a boolean."""
-    if boolean:
-        return (f"((SELECT MAX(CASE WHEN {value} THEN 1 WHEN NOT {value} THEN 0 END) "
-                f"FROM {frm} WHERE {where}) = 1)")
-    return f"(SELECT MAX({value}) FROM {frm} WHERE {where})"
 
 
 def _mul_d(a: int | str, b: int | str) -> int | str:
@@ -505,7 +556,7 @@ def _dates_cte(plan: p.Plan, dates: Sequence[dt.date | None]) -> str:
     data as written" (findings): no date masks anything."""
     names = ["_as_of"] + [f"{s}__{m}" for s in plan.schedules for m in _POINT_MEMBERS]
     rows = []
-    for d in dates:
+    for d in dict.fromkeys(dates):  # each date once, or its records would count twice
         cells = [_date(d or dt.date.max)]
         for s in plan.schedules.values():
             pt = current_point(s, d) if d is not None else None
@@ -515,13 +566,15 @@ def _dates_cte(plan: p.Plan, dates: Sequence[dt.date | None]) -> str:
     return f"_dates AS (SELECT * FROM (VALUES {', '.join(rows)}) AS v({', '.join(names)}))"
 
 
+def _masked(record: str, field: str) -> bool:
+    """Whether a field is missing before its date: every date but a profile's month."""
+    return FIELDS[record][field].kind == "date" and (record, field) != ("profile", "month")
+
+
 def _base_cte(record: str, lines: bool) -> str:
     """``<record>_0``: the record's table as it stood on each as-of date."""
-    cols = []
-    for f in FIELDS[record].values():
-        masked = f.kind == "date" and (record, f.name) != ("profile", "month")
-        cols.append(f"CASE WHEN t.{f.name} <= d._as_of THEN t.{f.name} END AS {f.name}"
-                    if masked else f"t.{f.name}")
+    cols = [f"CASE WHEN t.{f} <= d._as_of THEN t.{f} END AS {f}" if _masked(record, f)
+            else f"t.{f}" for f in FIELDS[record]]
     where = ""
     if record in ROW_DATES:
         rd = ROW_DATES[record]
@@ -541,15 +594,15 @@ def _definition_ctes(plan: p.Plan, lv: dict[tuple[str | None, str], int]) -> lis
             defs = [k for k, v in lv.items() if v == level and k[0] == record]
             if not defs:
                 continue
-            cols = []
+            cols, scope = [], Scope("s", record, level)
             for key in defs:
-                value = c.within(Scope("s", record, level), plan.definitions[key].body)
+                value = c.within(scope, plan.definitions[key].body)
                 if isinstance(value, Num):
                     cols += [f"{value.n} AS {key[1]}__n", f"{value.d} AS {key[1]}__d"]
                 else:
                     cols.append(f"{value} AS {key[1]}")
             out.append(f"{record}_{level} AS (SELECT s.*, {', '.join(cols)} "
-                       f"FROM {c.rel(record, level)} AS s)")
+                       f"FROM {scope.source(c.rel(record, level))})")
     return out
 
 
@@ -601,7 +654,7 @@ class QueryBuilder:
         note = (lambda clause: f" /* {clause} */") if comments else (lambda clause: "")
         return (f"SELECT s._as_of, {keys}{self.line}, CASE WHEN{note('counted when')} {counted} "
                 f"THEN 'counted' WHEN{note('pending when')} {pending} THEN 'pending' "
-                f"ELSE 'not counted' END AS verdict FROM {rel} AS s "
+                f"ELSE 'not counted' END AS verdict FROM {s.source(rel)} "
                 f"WHERE{note('population')} {member}")
 
     def _counts(self, k: p.KpiPlan | p.MeasurePlan, i: int = 0
@@ -616,7 +669,7 @@ class QueryBuilder:
             actual = c.within(s, k.actual)
             planned = c.within(s, k.planned)
             per = (f"SELECT s._as_of, s.provider_id, COALESCE({planned.n}, 0) AS n, "
-                   f"COALESCE({actual.n}, 0) AS k FROM {c.rel('provider', self.top)} AS s")
+                   f"COALESCE({actual.n}, 0) AS k FROM {s.source(c.rel('provider', self.top))}")
             return [f"{m} AS ({per})"], [
                 f"SELECT _as_of, 'provider' AS scope, provider_id AS group_id, n AS denominator,"
                 f" k AS numerator, 0 AS pending FROM {m}",
@@ -644,37 +697,59 @@ class QueryBuilder:
         views, selects = self._counts(k)
         return f"{self.with_},\n" + ",\n".join(views) + "\n" + "\nUNION ALL\n".join(selects)
 
-    def tallies(self) -> str:
-        """Every KPI's counts in one query, per date and bootcamp (or provider, for a KPI
-        measured per provider): ``kpi, _as_of, group_id, n, k, p``. The engines add them up
-        the reporting hierarchy with :func:`kpidsl.engines.python.roll_up`, so each record's
-        verdict is worked out once."""
-        selects = []
+    def tallies(self) -> list[tuple[str, list[str]]]:
+        """Every KPI's counts per date and bootcamp (or provider, for a KPI measured per
+        provider), as ``(query, KPI names)``: one query per record type, so the KPIs on
+        learners are all counted in one scan of the learners and each definition is worked
+        out once. A query's rows hold ``_as_of``, ``group_id`` and, for its ``i``-th KPI,
+        ``n<i>``, ``k<i>`` and ``p<i>``. The engines add them up the reporting hierarchy with
+        :func:`kpidsl.engines.python.roll_up`, so each record's verdict is worked out once."""
+        by_record: dict[str | None, list[p.KpiPlan | p.MeasurePlan]] = {}
         for k in self.plan.kpis:
-            name = _quote(k.name)
-            if isinstance(k, p.MeasurePlan):
-                c, s = self.compiler, self._scope("provider")
-                actual, planned = c.within(s, k.actual), c.within(s, k.planned)
-                selects.append(
-                    f"SELECT {name} AS kpi, s._as_of, s.provider_id AS group_id, "
-                    f"COALESCE({planned.n}, 0) AS n, COALESCE({actual.n}, 0) AS k, 0 AS p "
-                    f"FROM {c.rel('provider', self.top)} AS s")
-            else:
-                selects.append(
-                    f"SELECT {name} AS kpi, _as_of, bootcamp_id AS group_id, COUNT(*) AS n, "
-                    "SUM(CASE WHEN verdict = 'counted' THEN 1 ELSE 0 END) AS k, "
-                    "SUM(CASE WHEN verdict = 'pending' THEN 1 ELSE 0 END) AS p "
-                    f"FROM ({self.verdicts(k, comments=False)}) AS v GROUP BY _as_of, bootcamp_id")
-        return f"{self.with_}\n" + "\nUNION ALL\n".join(selects)
+            by_record.setdefault(None if isinstance(k, p.MeasurePlan) else k.record,
+                                 []).append(k)
+        out = []
+        for record, kpis in by_record.items():
+            c = self.compiler
+            if record is None:  # measured per provider: planned and actual, one row each
+                s = self._scope("provider")
+                cols = []
+                for i, k in enumerate(kpis):
+                    assert isinstance(k, p.MeasurePlan)
+                    cols.append(f"COALESCE({c.within(s, k.planned).n}, 0) AS n{i}, "
+                                f"COALESCE({c.within(s, k.actual).n}, 0) AS k{i}, 0 AS p{i}")
+                out.append((f"{self.with_}\nSELECT s._as_of, s.provider_id AS group_id, "
+                            f"{', '.join(cols)} FROM {s.source(c.rel('provider', self.top))}",
+                            [k.name for k in kpis]))
+                continue
+            s = self._scope(record)
+            verdicts, members, sums = [], [], []
+            for i, k in enumerate(kpis):  # v<i>: 2 counted, 1 pending, 0 not, NULL not in
+                assert isinstance(k, p.KpiPlan)
+                member = c.within(s, _cond_node(k.member)) if k.member is not None else "TRUE"
+                pending = c.within(s, _cond_node(k.pending)) if k.pending is not None \
+                    else "FALSE"
+                verdicts.append(f"CASE WHEN {member} THEN CASE WHEN "
+                                f"{c.within(s, _cond_node(k.counted))} THEN 2 WHEN {pending} "
+                                f"THEN 1 ELSE 0 END END AS v{i}")
+                members.append(member)
+                sums.append(f"COUNT(v{i}) AS n{i}, SUM(CASE WHEN v{i} = 2 THEN 1 ELSE 0 END) "
+                            f"AS k{i}, SUM(CASE WHEN v{i} = 1 THEN 1 ELSE 0 END) AS p{i}")
+            out.append((f"{self.with_}\nSELECT _as_of, bootcamp_id AS group_id, "
+                        f"{', '.join(sums)} FROM (SELECT s._as_of, s.bootcamp_id, "
+                        f"{', '.join(verdicts)} FROM {s.source(c.rel(record, self.top))} WHERE "
+                        f"{' OR '.join(f'({m})' for m in members)}) AS v "
+                        "GROUP BY _as_of, bootcamp_id", [k.name for k in kpis]))
+        return out
 
     def targets(self) -> str:
         """Every KPI's target at each date, as numerator ``n<i>`` and denominator ``d<i>``."""
-        cols = []
+        cols, d = [], self._scope(None)
         for i, k in enumerate(self.plan.kpis):
-            t = self.compiler.within(self._scope(None), k.target)
+            t = self.compiler.within(d, k.target)
             assert isinstance(t, Num)
             cols += [f"{t.n} AS n{i}", f"{t.d} AS d{i}"]
-        return f"{self.with_}\nSELECT d._as_of, {', '.join(cols)} FROM _dates AS d"
+        return f"{self.with_}\nSELECT d._as_of, {', '.join(cols)} FROM {d.source('_dates')}"
 
     def entries(self, kind: str) -> tuple[str, list[p.NoticePlan | p.KpiPlan]]:
         """One query listing the records of every finding, or of every action and KPI
@@ -693,8 +768,8 @@ class QueryBuilder:
                 s = self._scope(src.record)
                 cond = self.compiler.within(s, _cond_node(src.member)) \
                     if src.member is not None else "TRUE"
-                frm, verdict = f"{self.compiler.rel(src.record, self.top)} AS s WHERE {cond}", \
-                    "CAST(NULL AS VARCHAR)"
+                rel = self.compiler.rel(src.record, self.top)
+                frm, verdict = f"{s.source(rel)} WHERE {cond}", "CAST(NULL AS VARCHAR)"
             else:
                 views.append(f"f{i} AS ({self.verdicts(src)})")
                 wanted = ", ".join(_quote(v) for v, _ in src.follow_ups)

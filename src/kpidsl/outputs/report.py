@@ -165,13 +165,19 @@ def _json_block(value: Any, indent: str, expand: tuple[str, ...], key: str = "")
         if key in expand:
             items = f",\n{inner}".join(_json_block(x, inner, expand) for x in value)
         else:
-            items = f",\n{inner}".join(json.dumps(x, ensure_ascii=False) for x in value)
+            # an item that recurs (a history's unchanged results) is written once
+            written: dict[int, str] = {}
+            items = f",\n{inner}".join(written.get(id(x)) or written.setdefault(id(x), _encode(x))
+                                        for x in value)
         return f"[\n{inner}{items}\n{indent}]"
     if isinstance(value, dict) and any(isinstance(v, list | dict) for v in value.values()):
         keys = f",\n{inner}".join(f"{json.dumps(k)}: {_json_block(v, inner, expand, k)}"
                                    for k, v in value.items())
         return f"{{\n{inner}{keys}\n{indent}}}"
-    return json.dumps(value, ensure_ascii=False)
+    return _encode(value)
+
+
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def result_json(r: Result) -> dict[str, Any]:
@@ -372,8 +378,13 @@ History = Sequence[tuple[dt.date, Sequence[Result]]]
 
 
 def history_json(months: History) -> dict[str, Any]:
-    """``{"months": [{"as_of": …, "results": […]}]}``, results as in ``evaluate``'s JSON."""
-    return {"months": [{"as_of": d.isoformat(), "results": [result_json(r) for r in results]}
+    """``{"months": [{"as_of": …, "results": […]}]}``, results as in ``evaluate``'s JSON. A
+    result that is the same object in several months (the engines give an unchanged
+    result once) is the same dict in each."""
+    made: dict[int, dict[str, Any]] = {}
+    return {"months": [{"as_of": d.isoformat(),
+                        "results": [made.get(id(r)) or made.setdefault(id(r), result_json(r))
+                                    for r in results]}
                        for d, results in months]}
 
 
