@@ -642,3 +642,19 @@ def test_changing_a_cofunding_rate_is_a_rule_file_edit(tmp_path: Path):
     _edit(folder, "employer_cofunding", "sme: 10%", "sme: 5%")
     rules = kpidsl.load_rules(folder)
     assert results(cohort, rules=rules)["employer_cofunding", "B1"] == ("met", 1, 1, 0)
+
+
+@pytest.mark.parametrize("group", ["B1", 'Q"uote\\d', "Ünïcödé – dash", "tab\there"])
+@pytest.mark.parametrize("counts", [(0, 0, 0), (1, 5, 0), (3, 4, 1), (7, 7, 7)])
+def test_a_result_written_by_template_is_the_json_of_its_dict(group, counts):
+    """The report's JSON writes each result by a template (speed); it must be exactly what
+    encoding :func:`result_json`'s dict gives, whatever the group's id holds."""
+    from kpidsl.engines.python import Result
+    from kpidsl.outputs.report import _encode, result_json, result_line
+
+    k, n, p = counts
+    for target in (Fraction(1, 5), Fraction(1), None):
+        r = Result(kpi="learner_dropout", scope="bootcamp", group=group, status="on_track",
+                   numerator=k, denominator=n, pending=p, direction="at most", target=target)
+        assert result_line(r) == _encode(result_json(r))
+        assert json.loads(result_line(r)) == result_json(r)

@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import datetime as dt
 import difflib
+import itertools
 import json
 import os
 import re
@@ -392,7 +393,7 @@ def _evaluate(args: argparse.Namespace) -> int:
                                                    docs_url=args.docs_url))
         return OK
     if args.format == "json":
-        out = {**report.to_dict(), "rules": _rules_json(rules)}
+        out = {**report.to_dict(written=True), "rules": _rules_json(rules)}
         if args.explain:
             with _working("explaining"):
                 kpis = dict.fromkeys(r.kpi for r in report.results)
@@ -430,12 +431,17 @@ def _write(path: str, write: Any) -> None:
     print(f"wrote {path}")
 
 
-def _emit(out: str | None, text: str) -> None:
-    """Print ``text``, or write it to the file ``out``."""
+def _emit(out: str | None, text: str | Iterable[str]) -> None:
+    """Print ``text`` (or its pieces, in turn), or write it to the file ``out``."""
+    pieces = [text] if isinstance(text, str) else text
     if out is None:
-        sys.stdout.write(text)
+        sys.stdout.writelines(pieces)
     else:
-        _write(out, lambda path: Path(path).write_text(text, encoding="utf-8"))
+        def write(path: str) -> None:
+            with open(path, "w", encoding="utf-8") as f:
+                f.writelines(pieces)
+
+        _write(out, write)
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -590,7 +596,7 @@ def _history(args: argparse.Namespace) -> int:
         audit_lines,
         history_json,
         history_svg,
-        json_text,
+        json_pieces,
         render_history,
     )
 
@@ -635,8 +641,9 @@ def _history(args: argparse.Namespace) -> int:
 
         _emit(args.out, history_html(months, rules, group, docs_url=args.docs_url))
     elif args.format == "json":
-        _emit(args.out, json_text({"audit": audit, **history_json(months),
-                                   "rules": _rules_json(rules)}, expand=("months",)) + "\n")
+        _emit(args.out, itertools.chain(json_pieces({"audit": audit, **history_json(months),
+                                                     "rules": _rules_json(rules)},
+                                                    expand=("months",)), ["\n"]))
     else:
         _emit(args.out, "\n".join([_rules_line(rules), render_history(months, group), "",
                                    *audit_lines(audit)]) + "\n")

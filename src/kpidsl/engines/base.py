@@ -17,6 +17,7 @@ from kpidsl.data.records import BY_NAME
 from kpidsl.engines.python import (
     Entry,
     Result,
+    Tally,
     describe,
     groups_in_order,
     per_provider,
@@ -25,6 +26,8 @@ from kpidsl.engines.python import (
 from kpidsl.engines.sql import QueryBuilder
 from kpidsl.plan import nodes as p
 from kpidsl.plan.status import NO_DATA, status
+
+_NONE = (0, 0, 0)
 
 
 class SqlEngine:
@@ -37,6 +40,10 @@ class SqlEngine:
     """Each bootcamp's provider."""
 
     def _rows(self, sql: str) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def _tuples(self, sql: str) -> list[tuple[Any, ...]]:
+        """The rows of a query as tuples: quicker for the many rows of a history."""
         raise NotImplementedError
 
     def _groups(self) -> None:
@@ -74,6 +81,7 @@ class SqlEngine:
 
     def results(self, plan: p.Plan, dates: Sequence[dt.date]) -> dict[dt.date, list[Result]]:
         """Every KPI for every group at each date, in one query per KPI over all dates."""
+        dates = list(dict.fromkeys(dates))
         out: dict[dt.date, list[Result]] = {d: [] for d in dates}
         if not plan.kpis:  # rules with no KPI (the fuzzer's empty file): no query to run
             return out
@@ -81,33 +89,57 @@ class SqlEngine:
         target_row = {r["_as_of"]: r for r in self._rows(qb.targets())}
         tally: dict[tuple[str, dt.date], dict[str, list[int]]] = {}
         for sql, names in qb.tallies():
-            for r in self._rows(sql):
+            for as_of, group, *counts in self._tuples(sql):  # n, k and p of each KPI in turn
                 for i, name in enumerate(names):
-                    tally.setdefault((name, r["_as_of"]), {})[r["group_id"]] = \
-                        [int(r[f"n{i}"]), int(r[f"k{i}"] or 0), int(r[f"p{i}"] or 0)]
+                    tally.setdefault((name, as_of), {})[group] = counts[3 * i:3 * i + 3]
         for i, k in enumerate(plan.kpis):
             measured = isinstance(k, p.MeasurePlan)
-            made: dict[tuple[Any, ...], Result] = {}  # a result unchanged from date to date
             groups = groups_in_order(self.groups, measured)
+            place = {g: j for j, g in enumerate(groups)}
+            before: tuple[Any, dict[str, list[int]], Tally, list[Result]] | None = None
             for d in dates:
                 t = target_row.get(d, {})
                 target = None if t.get(f"n{i}") is None or not t.get(f"d{i}") \
                     else Fraction(t[f"n{i}"]) / Fraction(t[f"d{i}"])
+                exact = None if target is None else (target.numerator, target.denominator)
                 counts = tally.get((k.name, d), {})
-                totals = per_provider(counts) if measured else roll_up(counts, self.provider_of)
-                for scope, group in groups:
-                    n, c, pend = totals.get((scope, group), (0, 0, 0))
-                    key = (scope, group, n, c, pend, target)
-                    r = made.get(key)
-                    if r is None:
-                        r = made[key] = Result(
-                            kpi=k.name, scope=scope, group=group,
-                            status=NO_DATA if target is None else status(k.direction, target,
-                                                                          n, c, pend),
-                            numerator=c, denominator=n, pending=pend, direction=k.direction,
-                            target=target)
-                    out[d].append(r)
+                if before is not None and before[0] == exact:
+                    # a history: only the groups whose counts changed since the last date are
+                    # worked out again (a bootcamp, its provider and the programme), their
+                    # totals moved by the change
+                    _, last, totals, row = before
+                    totals, row = dict(totals), row.copy()
+                    again = set()
+                    for b in {*counts, *last}:
+                        new, old = counts.get(b, _NONE), last.get(b, _NONE)
+                        if new == old:
+                            continue
+                        up = (("provider", b),) if measured else \
+                            (("bootcamp", b), ("provider", self.provider_of[b]))
+                        for g in (*up, ("programme", "all")):
+                            was = totals.get(g, _NONE)
+                            totals[g] = [was[0] + new[0] - old[0], was[1] + new[1] - old[1],
+                                         was[2] + new[2] - old[2]]
+                            again.add(g)
+                    for g in again:
+                        row[place[g]] = self._result(k, g, totals[g], target)
+                else:
+                    totals = per_provider(counts) if measured else \
+                        roll_up(counts, self.provider_of)
+                    row = [self._result(k, g, totals.get(g), target) for g in groups]
+                before = (exact, counts, totals, row)
+                out[d] += row
         return out
+
+    @staticmethod
+    def _result(k: p.KpiPlan | p.MeasurePlan, group: tuple[str, str], counts: Any,
+                target: Fraction | None) -> Result:
+        n, c, pend = counts or (0, 0, 0)
+        return Result(kpi=k.name, scope=group[0], group=group[1],
+                      status=NO_DATA if target is None else status(k.direction, target, n, c,
+                                                                    pend),
+                      numerator=c, denominator=n, pending=pend, direction=k.direction,
+                      target=target)
 
     def entries(self, plan: p.Plan, as_of: dt.date, kind: str) -> list[Entry]:
         """The findings (on the data as written) or the actions (as of the date), in the

@@ -13,6 +13,7 @@ import csv
 import io
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import duckdb
@@ -117,6 +118,7 @@ class DuckDBEngine(SqlEngine):
         if all(csvfiles._absent_or_empty(f.path) for f in files.values()
                if f.type.file not in csvfiles._OPTIONAL_FILES):
             return False
+        jobs = []
         for t in RECORD_TYPES:
             f = files[t.name]
             nothing = csvfiles._absent_or_empty(f.path)
@@ -129,14 +131,20 @@ class DuckDBEngine(SqlEngine):
             try:  # only a regular file within the size limit (else the Python loader says why)
                 with open_regular(f.path, limits.MAX_DATA_FILE_BYTES) as stream:
                     raw = stream.read()
-                text = raw.decode("utf-8-sig")
+                end = raw.find(b"\n")
+                # the rest is decoded by DuckDB, which refuses what is not UTF-8
+                first = (raw if end < 0 else raw[:end]).decode("utf-8-sig")
             except (Unreadable, OSError, UnicodeDecodeError):
                 return False
-            reader = csv.reader(io.StringIO(text.split("\n", 1)[0]))
+            reader = csv.reader(io.StringIO(first))
             if csvfiles._read_header(f, reader, out) != len(f.columns) or out.errors:
                 return False  # no header, or columns the Python loader reports or ignores
-            lines = text.count("\n") + (0 if text.endswith("\n") else 1)
-            if not self._load_file(t.name, f.path, list(f.columns), lines - 1):
+            lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
+            jobs.append((t.name, f.path, list(f.columns), lines - 1))
+        # the files load side by side (DuckDB lets go of the GIL), the longest first
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            if not all(pool.map(lambda job: self._load_file(*job),
+                                sorted(jobs, key=lambda job: -job[3]))):
                 return False
         csvfiles._unexpected_files(folder, out)
         if out.errors or not self._integrity_ok():
@@ -145,15 +153,16 @@ class DuckDBEngine(SqlEngine):
         self._groups()
         return True
 
-    def _drop(self, name: str) -> None:
+    def _drop(self, name: str, con: duckdb.DuckDBPyConnection | None = None) -> None:
         """Drop the table or view called ``name``, if there is one (a load that fell back to
         the Python loader replaces the fast path's views with tables)."""
-        row = self.con.execute(
+        con = con or self.con
+        row = con.execute(
             "SELECT 'VIEW' FROM duckdb_views() WHERE view_name = ? AND NOT internal "
             "UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = ?",
             [name, name]).fetchone()
         if row:
-            self.con.execute(f"DROP {row[0]} {name}")
+            con.execute(f"DROP {row[0]} {name}")
 
     def _empty_table(self, record: str) -> None:
         cols = ", ".join(f"{f.name} {SQL_TYPES[f.kind]}" for f in FIELDS[record].values())
@@ -161,7 +170,8 @@ class DuckDBEngine(SqlEngine):
         self.con.execute(f"CREATE TABLE {table_name(record)} ({cols}, _line BIGINT)")
 
     def _load_file(self, record: str, path: str, header: list[str], rows: int) -> bool:
-        """One file into its typed table; ``False`` if any cell is not plainly valid."""
+        """One file into its typed table, on a cursor of its own (so files load side by
+        side); ``False`` if any cell is not plainly valid."""
         name = table_name(record)
         present = set(header)
         cols, oks = [], []
@@ -173,18 +183,19 @@ class DuckDBEngine(SqlEngine):
             if fi.name in present:  # the loader's cell limit (csv.field_size_limit)
                 oks.append(f"coalesce(length(\"{fi.name}\") <= {limits.MAX_CELL}, TRUE)")
         try:
+            con = self.con.cursor()
             # one pass over the file converts and checks every cell; the records keep the
             # file's order, so a record's line is its row number plus 2 (after the header)
-            self.con.execute(
+            con.execute(
                 f"CREATE OR REPLACE TABLE {name}__cells AS SELECT {', '.join(cols)}, "
                 f"NOT ({' AND '.join(oks)}) AS _bad FROM read_csv(?, header = true, "
-                "all_varchar = true, delim = ',', quote = '\"', escape = '\"', "
-                "strict_mode = true)", [path])
-            self._drop(name)
-            self.con.execute(f"CREATE VIEW {name} AS SELECT * EXCLUDE (_bad), "
-                             f"rowid + 2 AS _line FROM {name}__cells")
-            got = self.con.execute(f"SELECT count(*), count_if(_bad) FROM {name}__cells"
-                                   ).fetchone()
+                "auto_detect = false, columns = ?, delim = ',', quote = '\"', escape = '\"', "
+                "strict_mode = true)", [path, dict.fromkeys(header, "VARCHAR")])
+            self._drop(name, con)
+            con.execute(f"CREATE VIEW {name} AS SELECT * EXCLUDE (_bad), "
+                        f"rowid + 2 AS _line FROM {name}__cells")
+            got = con.execute(f"SELECT count(*), count_if(_bad) FROM {name}__cells").fetchone()
+            con.close()
         except duckdb.Error:
             return False
         # a different count: blank rows or cells over several lines, so lines are not rows
@@ -254,6 +265,9 @@ class DuckDBEngine(SqlEngine):
         """Record views stay views; definitions and dates become tables, computed once."""
         kind = "VIEW"
         self.con.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {query}")
+
+    def _tuples(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql).fetchall()
 
     def _rows(self, sql: str) -> list[dict[str, Any]]:
         cur = self.con.execute(sql)

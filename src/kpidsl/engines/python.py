@@ -585,12 +585,15 @@ def roll_up(tally: dict[str, list[int]], provider_of: dict[str, str]) -> Tally:
     """The reporting hierarchy, written once: counts ``[n, k, p]`` per bootcamp added up to
     their providers and to the programme."""
     totals: Tally = {}
-    for bootcamp, counts in tally.items():
-        for key in (("bootcamp", bootcamp), ("provider", provider_of[bootcamp]),
-                    ("programme", "all")):
-            acc = totals.setdefault(key, [0, 0, 0])
-            for i in range(3):
-                acc[i] += counts[i]
+    programme = [0, 0, 0]
+    for bootcamp, (n, k, pend) in tally.items():
+        totals["bootcamp", bootcamp] = [n, k, pend]
+        for acc in (totals.setdefault(("provider", provider_of[bootcamp]), [0, 0, 0]),
+                    programme):
+            acc[0] += n
+            acc[1] += k
+            acc[2] += pend
+    totals["programme", "all"] = programme
     return totals
 
 

@@ -99,6 +99,10 @@ class SparkEngine(SqlEngine):
         if not name.endswith("_0"):
             self.session.sql(f"CACHE TABLE {name}")
 
+    def _tuples(self, sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.session.sql(render(sql, "spark", pretty=False))
+                .collect()]
+
     def _rows(self, sql: str) -> list[dict[str, Any]]:
         return [row.asDict() for row in self.session.sql(render(sql, "spark", pretty=False))
                 .collect()]
