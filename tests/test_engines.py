@@ -17,6 +17,7 @@ import duckdb
 import pytest
 
 import kpidsl
+from cohort import FIXTURE_RULES
 from kpidsl import cli
 from kpidsl.api import history, kpi_sql
 from kpidsl.data.csvfiles import write_data
@@ -68,6 +69,48 @@ def test_history_in_one_pass_equals_one_evaluation_per_month(rules, folder: Path
     python = history(rules, folder, months, engine="python")
     assert [d for d, _ in duck] == months
     assert duck == python
+
+
+@pytest.mark.parametrize("rule_set", ["shipped", "fixtures"])
+@pytest.mark.parametrize("as_of", DATES[1:4], ids=str)
+def test_every_engine_explains_every_record_alike(rule_set, folder: Path, as_of):
+    """``explain`` from the SQL of the DuckDB engine: the same verdicts, deciding clauses
+    and values read as the Python engine's, for every KPI, in the programme, one bootcamp
+    and one provider."""
+    from kpidsl.outputs.report import verdict_json
+
+    rules = kpidsl.load_rules(FIXTURE_RULES if rule_set == "fixtures" else None)
+    bootcamps = kpidsl.load_data(folder).bootcamps
+    groups = ["all", bootcamps[5].bootcamp_id, bootcamps[5].provider_id]
+    kpis = [k.name for k in rules.kpis]
+    seen = set()
+    for group in groups:
+        per_bootcamp = [k for k in kpis if rules.kpi(k).per is None or group != groups[1]]
+        whys = {engine: kpidsl.api.explanations(rules, folder, per_bootcamp, group, as_of,
+                                                engine=engine)
+                for engine in ("python", "duckdb")}
+        for k, py, duck in zip(per_bootcamp, whys["python"], whys["duckdb"], strict=True):
+            assert duck.result == py.result, (k, group)
+            assert [verdict_json(v) for v in duck.verdicts] == \
+                [verdict_json(v) for v in py.verdicts], (k, group)
+            assert duck.verdicts == py.verdicts, (k, group)  # the values themselves too
+            seen |= {v.verdict for v in py.verdicts}
+    assert {"counted", "not counted", "pending"} <= seen  # every kind of reason is compared
+
+
+def test_explain_and_evaluate_explain_run_on_the_engine_asked_for(capsys, folder: Path):
+    outs = {}
+    for engine in ("python", "duckdb"):
+        assert cli.main(["explain", "learner_dropout", "--data", str(folder), "--as-of",
+                         "2025-03-31", "--format", "json", "--engine", engine]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        assert doc["audit"]["engine"] == engine
+        assert cli.main(["evaluate", "--data", str(folder), "--as-of", "2025-03-31",
+                         "--format", "json", "--explain", "--kpi", "referral", "--engine",
+                         engine]) == 0
+        outs[engine] = (doc["records"], json.loads(capsys.readouterr().out)["explanations"])
+    assert outs["python"] == outs["duckdb"]
+    assert outs["python"][0] and outs["python"][1]["referral"]
 
 
 def test_an_engagement_recorded_later_is_masked_by_every_engine(rules, tmp_path: Path):

@@ -195,8 +195,13 @@ def test_verify_needs_a_bundle(capsys, cohort_dir, tmp_path):
 def test_history_and_explain_say_what_produced_them(capsys, cohort_dir):
     report = kpidsl.evaluate(kpidsl.load_rules(), load_data(cohort_dir), as_of=LATE)
     code, out, _ = run(capsys, "explain", "learner_dropout", "--data", str(cohort_dir),
-                       "--as-of", "2026-12-31", "--format", "json")
+                       "--as-of", "2026-12-31", "--format", "json", "--engine", "python")
     assert code == 0 and json.loads(out)["audit"] == report.audit()  # explained in Python
+    on_duckdb = kpidsl.evaluate(kpidsl.load_rules(), cohort_dir, as_of=LATE)  # the default
+    code, out, _ = run(capsys, "explain", "learner_dropout", "--data", str(cohort_dir),
+                       "--as-of", "2026-12-31", "--format", "json")
+    assert code == 0 and json.loads(out)["audit"] == on_duckdb.audit()
+    assert on_duckdb.audit()["engine"] == "duckdb"
     code, out, _ = run(capsys, "history", "--data", str(cohort_dir), "--from", "2026-11",
                        "--to", "2026-12", "--format", "json", "--engine", "python")
     audit = {k: v for k, v in report.audit().items() if k != "as_of"}  # each month has its own

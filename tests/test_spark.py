@@ -78,6 +78,15 @@ def test_the_sample_on_spark(spark):
           kpidsl.evaluate(rules, SAMPLE, as_of=when, engine="python"))
 
 
+def test_explain_on_spark(spark):
+    rules = kpidsl.load_rules(tests=False)
+    kpis = [k.name for k in rules.kpis]
+    on = {engine: kpidsl.api.explanations(rules, SAMPLE, kpis, as_of="2025-03-31",
+                                          engine=engine) for engine in (spark, "python")}
+    assert [w.verdicts for w in on[spark]] == [w.verdicts for w in on["python"]]
+    assert sum(len(w.verdicts) for w in on["python"]) > 100
+
+
 def test_history_on_spark_in_one_pass(spark):
     rules = kpidsl.load_rules(tests=False)
     data = generate(200, seed=4)

@@ -26,8 +26,9 @@ from kpidsl.version import __version__ as __version__
 #: and ``import kpidsl`` cost almost nothing until the library is really used.
 _EXPORTS = {
     **dict.fromkeys(("Explanation", "as_date", "check", "default_rules_path", "diff",
-                     "evaluate", "explain", "find_group", "history", "load_data", "load_rules",
-                     "month_ends", "rules_fingerprint", "test"), "kpidsl.api"),
+                     "evaluate", "explain", "explanations", "find_group", "history",
+                     "load_data", "load_rules", "month_ends", "rules_fingerprint", "test"),
+                    "kpidsl.api"),
     **dict.fromkeys(("data_fingerprint", "write_data"), "kpidsl.data.csvfiles"),
     **dict.fromkeys(("Bootcamp", "Dataset", "Employer", "Engagement", "Interview", "Learner",
                      "Payment", "Profile", "Provider"), "kpidsl.data.records"),
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
         diff,
         evaluate,
         explain,
+        explanations,
         find_group,
         history,
         load_data,
@@ -130,6 +132,7 @@ __all__ = [
     "diff",
     "evaluate",
     "explain",
+    "explanations",
     "find_group",
     "history",
     "load_data",

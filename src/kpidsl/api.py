@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +22,7 @@ import attrs
 from kpidsl.data import csvfiles
 from kpidsl.data.records import BY_CLASS, Dataset, record_diagnostic
 from kpidsl.engines import ENGINES
-from kpidsl.engines import python as engine
+from kpidsl.engines import python as python_engine
 from kpidsl.engines.python import Entry, Result, Verdict, evaluate_kpis, evaluate_notices
 from kpidsl.language import checker
 from kpidsl.language.checker import RuleSet
@@ -286,12 +286,26 @@ def _is_duckdb(connection: Any) -> bool:
     return type(connection).__module__.lstrip("_").startswith("duckdb")
 
 
+@attrs.frozen
+class _Run:
+    """What one evaluation gives: results at each date and, at the first date, what was asked
+    for: findings and actions, and the verdicts of some KPIs in some groups."""
+
+    results: dict[dt.date, list[Result]]
+    findings: list[Entry]
+    actions: list[Entry]
+    notices: list[Diagnostic]
+    verdicts: dict[tuple[str, str], list[Verdict]]
+    provider_of: dict[str, str]
+    """Each bootcamp's provider."""
+
+
 def _run(rules: RuleSet, data: Data, dates: list[dt.date], engine: Engine | None,
-         entries: bool) -> tuple[dict[dt.date, list[Result]], list[Entry], list[Entry],
-                                 list[Diagnostic]]:
+         entries: bool, explain: Sequence[tuple[str, str]] = ()) -> _Run:
     """Results at each date (and, with ``entries``, the findings and the actions at the
-    first date) from the engine chosen: DuckDB for a data folder, Python for records built
-    in Python, unless ``engine`` says otherwise."""
+    first date, and the verdicts of each KPI and group of ``explain``) from the engine
+    chosen: DuckDB for a data folder, Python for records built in Python, unless ``engine``
+    says otherwise."""
     folder = isinstance(data, str | os.PathLike)
     db = _sql_engine(engine or ("duckdb" if folder else "python"))
     when = dates[0]
@@ -307,9 +321,11 @@ def _run(rules: RuleSet, data: Data, dates: list[dt.date], engine: Engine | None
             findings = evaluate_notices(rules, dataset, when, "finding") if entries else []
             actions = [*evaluate_notices(rules, dataset, when, "action"), *follow_ups] \
                 if entries else []
+            verdicts = {(k, g): _explained(rules, dataset, when, k, g) for k, g in explain}
         except RecursionError:
             raise RuleError([_TOO_DEEP]) from None
-        return results, findings, actions, list(dataset.notices)
+        return _Run(results, findings, actions, list(dataset.notices), verdicts,
+                    {b.bootcamp_id: b.provider_id for b in dataset.bootcamps})
     if folder and is_workbook(data):  # type: ignore[arg-type]
         data = load_data(data)  # type: ignore[arg-type]  # a workbook is read into records
     from kpidsl.engines.sql import Unsupported
@@ -326,6 +342,7 @@ def _run(rules: RuleSet, data: Data, dates: list[dt.date], engine: Engine | None
         results = db.results(the_plan, dates)
         findings = db.entries(the_plan, when, "finding") if entries else []
         actions = db.entries(the_plan, when, "action") if entries else []
+        verdicts = {(k, g): db.explain(rules, the_plan, when, k, g) for k, g in explain}
     except Unsupported as e:
         sources = {f.path: f.source for f in rules.files}
         message = f"the {db.name} engine cannot compute this exactly: {e.what}"
@@ -339,12 +356,22 @@ def _run(rules: RuleSet, data: Data, dates: list[dt.date], engine: Engine | None
         # integer of 19+ digits, an amount of 29+ before the point): the reference engine
         # holds every value exactly, so it answers, unless another engine was asked for.
         if engine is None and (folder or isinstance(data, Dataset)):
-            return _run(rules, data, dates, "python", entries)
+            return _run(rules, data, dates, "python", entries, explain)
         raise DataError([Diagnostic(message=f"the {db.name} engine cannot hold a value of "
                                     f"this data set: {str(e).splitlines()[0][:200]}",
                                     hint="evaluate it with the Python engine "
                                     "(--engine python)")]) from None
-    return results, findings, actions, list(db.notices)
+    return _Run(results, findings, actions, list(db.notices), verdicts, db.provider_of)
+
+
+def _explained(rules: RuleSet, data: Dataset, as_of: dt.date, kpi: str, group: str
+               ) -> list[Verdict]:
+    """The Python engine's verdicts, none for a group it does not have (which the caller
+    reports, naming the groups there are)."""
+    try:
+        return python_engine.explain(rules, data, as_of, kpi, group)
+    except ValueError:
+        return []
 
 
 def _unrepresentable(e: Exception) -> bool:
@@ -376,7 +403,8 @@ def evaluate(rules: RuleSet, data: Data, as_of: dt.date | str | None = None,
     if isinstance(data, str | os.PathLike) and is_workbook(data):
         # Read into records first, so the report's data fingerprint is of the records.
         data, engine = load_data(data), engine or "duckdb"
-    results, findings, actions, notices = _run(rules, data, [when], engine, entries=True)
+    run = _run(rules, data, [when], engine, entries=True)
+    results, findings, actions, notices = run.results, run.findings, run.actions, run.notices
     untargeted = dict.fromkeys(r.kpi for r in results[when] if r.target is None)
     findings = [*_loader_notices(notices), *findings,
                 *(Entry(kind="finding", name=kpi, record=f"kpi {kpi}",
@@ -448,7 +476,7 @@ def history(rules: RuleSet, data: Data, dates: Iterable[dt.date | str],
     days = [as_date(d, "dates") for d in dates]
     if not days:
         return []
-    results = _run(rules, data, days, engine, entries=False)[0]
+    results = _run(rules, data, days, engine, entries=False).results
     return [(d, results[d]) for d in days]
 
 
@@ -463,31 +491,41 @@ class Explanation:
     """One per record of the population in the group, in data order."""
 
 
-def explain(rules: RuleSet, data: Dataset | StrPath, kpi: str, group: str = "all",
-            as_of: dt.date | str | None = None) -> Explanation:
+def explain(rules: RuleSet, data: Data, kpi: str, group: str = "all",
+            as_of: dt.date | str | None = None, engine: Engine | None = None) -> Explanation:
     """Each record of ``kpi``'s population in ``group`` with its verdict (counted, not counted,
     pending), the clause that decided it and the values that clause read.
 
     ``group`` is ``all``, a bootcamp or a provider id; an id that is both is written
     ``bootcamp:ID`` or ``provider:ID``. An unknown KPI or group raises
-    :class:`~kpidsl.language.source.NotFoundError` naming the closest. The reference
-    (Python) engine explains, so a data folder is read into records first.
+    :class:`~kpidsl.language.source.NotFoundError` naming the closest. ``data`` and
+    ``engine`` are as for :func:`evaluate`: every engine gives the same explanation.
     """
+    return explanations(rules, data, [kpi], group, as_of, engine)[0]
+
+
+def explanations(rules: RuleSet, data: Data, kpis: Iterable[str], group: str = "all",
+                 as_of: dt.date | str | None = None, engine: Engine | None = None
+                 ) -> list[Explanation]:
+    """:func:`explain` for each of ``kpis``, the data read once (``evaluate --explain``)."""
     when = _today_or(as_of)
-    k = rules.kpi(kpi)
-    if not isinstance(data, Dataset):
-        data = load_data(data)
-    scope, gid = find_group(data, group, per_provider=k.per is not None)
-    _check_data(data)
-    result = next(r for r in evaluate_kpis(rules, data, when)[0]
-                  if (r.kpi, r.scope, r.group) == (k.name, scope, gid))
-    verdicts = engine.explain(rules, data, when, k.name, gid)
-    if scope == Scope.BOOTCAMP:
-        verdicts = [v for v in verdicts if v.bootcamp == gid]
-    elif scope == Scope.PROVIDER and k.per is None:  # an id that is also a bootcamp's
-        provider_of = {b.bootcamp_id: b.provider_id for b in data.bootcamps}
-        verdicts = [v for v in verdicts if provider_of.get(v.bootcamp) == gid]
-    return Explanation(as_of=when, result=result, verdicts=tuple(verdicts))
+    ks = [rules.kpi(k) for k in kpis]
+    prefix, _, rest = group.partition(":")
+    raw = rest if prefix in ("bootcamp", "provider") else group  # the id the engine matches
+    run = _run(rules, data, [when], engine, entries=False,
+               explain=[(k.name, raw) for k in ks])
+    results = run.results[when]
+    out = []
+    for k in ks:
+        scope, gid = find_group(results, group, per_provider=k.per is not None)
+        result = next(r for r in results if (r.kpi, r.scope, r.group) == (k.name, scope, gid))
+        verdicts = run.verdicts[(k.name, raw)]
+        if scope == Scope.BOOTCAMP:
+            verdicts = [v for v in verdicts if v.bootcamp == gid]
+        elif scope == Scope.PROVIDER and k.per is None:  # an id that is also a bootcamp's
+            verdicts = [v for v in verdicts if run.provider_of.get(v.bootcamp or "") == gid]
+        out.append(Explanation(as_of=when, result=result, verdicts=tuple(verdicts)))
+    return out
 
 
 def find_group(where: Dataset | Report | Iterable[Result], group: str,

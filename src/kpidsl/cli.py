@@ -214,6 +214,7 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("--verdict", choices=(*_VERDICTS, *(s.value for s in Status)), action="append",
                    help="show only the records with this verdict (repeatable; a KPI judged per "
                    "provider has a status as its verdict; default: every record)")
+    x.add_argument("--engine", choices=ENGINES, default=None, help=_ENGINE_HELP)
 
     h = sub.add_parser("history", help="each KPI's status at every month end",
                        description="Evaluate the KPIs at the last day of each month from "
@@ -397,8 +398,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         if args.explain:
             with _working("explaining"):
                 kpis = dict.fromkeys(r.kpi for r in report.results)
-                out["explanations"] = _explanations(rules, load_data(folder), report.as_of,
-                                                    kpis)
+                out["explanations"] = _explanations(rules, folder, report.as_of, kpis,
+                                                    args.engine)
         text = json_text(out) + "\n"
     elif args.format == "csv":
         text = to_csv(report)
@@ -542,13 +543,16 @@ def _month(text: str) -> dt.date:
                                      "(up to 9999-11)")
 
 
-def _explanations(rules: Any, data: Any, as_of: dt.date, kpis: Iterable[str]
-                  ) -> dict[str, Any]:
+def _explanations(rules: Any, data: Any, as_of: dt.date, kpis: Iterable[str],
+                  engine: str | None) -> dict[str, Any]:
     """For ``evaluate --explain``: the records in the programme of each KPI shown, with why."""
-    from kpidsl.engines.python import explain
+    from kpidsl.api import explanations
     from kpidsl.outputs.report import verdict_json
 
-    return {k: [verdict_json(v) for v in explain(rules, data, as_of, k)] for k in kpis}
+    kpis = list(kpis)
+    return {k: [verdict_json(v) for v in why.verdicts]
+            for k, why in zip(kpis, explanations(rules, data, kpis, as_of=as_of, engine=engine),
+                              strict=True)}
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -557,15 +561,17 @@ def _explain(args: argparse.Namespace) -> int:
 
     rules = _rules(args.rules)
     rules.kpi(args.kpi)  # an unknown KPI is refused before the data is read
-    with _working(f"reading {args.data}"):
-        data = load_data(_existing(args.data))
+    data = _existing(args.data)
     with _working("explaining"):
-        why = explain(rules, data, args.kpi, args.group, as_of=args.as_of)
+        why = explain(rules, data, args.kpi, args.group, as_of=args.as_of, engine=args.engine)
     verdicts = why.verdicts
     if args.verdict:
         wanted = {v.replace("_", " ") for v in args.verdict}
         verdicts = tuple(v for v in verdicts if v.verdict.replace("_", " ") in wanted)
-    audit = _audit(rules, data, why.as_of, "python")
+    if _is_workbook(str(data)):  # fingerprinted as records; explained as a folder would be
+        audit = _audit(rules, load_data(data), why.as_of, args.engine or "duckdb")
+    else:
+        audit = _audit(rules, data, why.as_of, args.engine)
     if args.format == "json":
         print(json.dumps({"as_of": why.as_of.isoformat(), "audit": audit,
                           "result": result_json(why.result),

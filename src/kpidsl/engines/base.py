@@ -1,30 +1,39 @@
-"""What the SQL engines share: turning the plan's query rows into results and entries.
+"""What the SQL engines share: turning the plan's query rows into results, entries and
+explanations.
 
 An engine subclass says how to run a query (``_rows``) and how to prepare the plan's queries
 for some dates (``_builder``); the rows mean the same on every engine, so the results, the
-statuses and the findings and actions are made here once.
+statuses, the findings and actions and the verdicts of ``explain`` are made here once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import types
 from collections.abc import Sequence
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from kpidsl.data.records import BY_NAME
 from kpidsl.engines.python import (
     Entry,
+    Reason,
     Result,
+    Shown,
     Tally,
+    Verdict,
+    clauses,
     describe,
     groups_in_order,
     per_provider,
     roll_up,
 )
 from kpidsl.engines.sql import QueryBuilder
+from kpidsl.language.checker import RuleSet
 from kpidsl.plan import nodes as p
+from kpidsl.plan.points import current_point
 from kpidsl.plan.status import NO_DATA, status
 
 _NONE = (0, 0, 0)
@@ -80,7 +89,8 @@ class SqlEngine:
         return self._builder(plan, [None])
 
     def results(self, plan: p.Plan, dates: Sequence[dt.date]) -> dict[dt.date, list[Result]]:
-        """Every KPI for every group at each date, in one query per KPI over all dates."""
+        """Every KPI for every group at each date, in one query per record type over all
+        dates."""
         dates = list(dict.fromkeys(dates))
         out: dict[dt.date, list[Result]] = {d: [] for d in dates}
         if not plan.kpis:  # rules with no KPI (the fuzzer's empty file): no query to run
@@ -155,11 +165,138 @@ class SqlEngine:
         return out
 
 
-def _entry(kind: str, name: str, message: str, record: str, row: dict[str, Any]) -> Entry:
+    # ---- explain ----
+    def explain(self, rules: RuleSet, plan: p.Plan, as_of: dt.date, kpi: str,
+                group: str = "all") -> list[Verdict]:
+        """Every record of ``kpi``'s population in ``group`` (``all``, a bootcamp or a
+        provider id), with its verdict, the clause that decided it and the values that clause
+        read: what :func:`kpidsl.engines.python.explain` gives, from this engine's SQL."""
+        k, kp = rules.kpi(kpi), plan.kpi(kpi)
+        qb = self._builder(plan, [as_of])
+        if isinstance(kp, p.MeasurePlan):
+            return self._explain_measure(rules, plan, qb, k, kp, as_of, group)
+        shows = clauses(rules, k)
+        parts = shows.all
+        place = {id(x): i for i, x in enumerate(parts)}
+        reads = _Reads(self, qb, plan, kp.record, as_of, [x.reads for x in parts])
+        rows = self._rows(qb.explained(kp.record, (kp.member, kp.counted, kp.pending),
+                                       [x.test for x in parts], reads.exprs))
+        out = []
+        for row in rows:
+            b = row["bootcamp_id"]
+            if group not in ("all", b, self.provider_of.get(b)):
+                continue
+            values = reads.values(row)
+            out.append(Verdict(
+                record=describe(kp.record, _record(row)), bootcamp=b, verdict=row["verdict"],
+                reasons=shows.reasons(
+                    row["verdict"], lambda x, row=row: bool(row[f"t{place[id(x)]}"]),
+                    lambda x, v=values: Reason(clause=x.clause, source=x.source,
+                                               values=v[place[id(x)]]))))
+        return out
+
+    def _explain_measure(self, rules: RuleSet, plan: p.Plan, qb: QueryBuilder, k: Any,
+                         kp: p.MeasurePlan, as_of: dt.date, group: str) -> list[Verdict]:
+        """Each provider's actual and planned, and the target with what it reads."""
+        from kpidsl.engines.python import Lowerer, shown
+
+        part: Shown = shown(rules, Lowerer(rules), "target", k.target.expr)
+        i = plan.kpis.index(kp)
+        t = self._rows(qb.targets())[0]
+        target = None if t[f"n{i}"] is None or not t[f"d{i}"] \
+            else Fraction(t[f"n{i}"]) / Fraction(t[f"d{i}"])
+        reads = _Reads(self, qb, plan, "provider", as_of,
+                       [(("actual", kp.actual), ("planned", kp.planned), *part.reads)])
+        out = []
+        for row in self._rows(qb.explained("provider", (None, None, None), [], reads.exprs)):
+            if group not in ("all", row["provider_id"]):
+                continue
+            (actual, a), (planned, n), *values = reads.values(row)[0]
+            a, n = a or 0, n or 0
+            out.append(Verdict(
+                record=describe("provider", _record(row)), bootcamp=None,
+                verdict=NO_DATA if target is None else status(kp.direction, target, n, a, 0),
+                reasons=(Reason(clause=part.clause, source=f"{kp.direction} {part.source}",
+                                values=((actual, a), (planned, n), *values,
+                                        ("target", target))),)))
+        return out
+
+
+class _Reads:
+    """The values that the parts of an explanation read, as columns of its query: each
+    part's reads are numbered in turn; a list of values comes from a query of its own."""
+
+    def __init__(self, engine: SqlEngine, qb: QueryBuilder, plan: p.Plan, record: str,
+                 as_of: dt.date, parts: Sequence[Sequence[tuple[str, p.Expr]]]) -> None:
+        self.parts = parts
+        self.exprs = [e for reads in parts for _, e in reads]
+        self.points = {i: current_point(plan.schedules[e.schedule], as_of)
+                       for i, e in enumerate(self.exprs) if isinstance(e, p.Point)}
+        self.lists: dict[int, dict[tuple[Any, ...], list[Any]]] = {}
+        for i, e in enumerate(self.exprs):
+            if isinstance(e, p.Each):
+                found = self.lists[i] = {}
+                for row in engine._rows(qb.listed(record, e)):
+                    key = tuple(v for name, v in row.items() if name.startswith("_k"))
+                    found.setdefault(key, []).append(_value(e.body, row["v"], row.get("w", 1)))
+
+    def values(self, row: dict[str, Any]) -> list[tuple[tuple[str, Any], ...]]:
+        """Each part's reads with their values for the record of ``row``."""
+        out, i = [], 0
+        for reads in self.parts:
+            values = []
+            for label, e in reads:
+                if i in self.points:
+                    v = self.points[i]
+                elif i in self.lists:
+                    key = tuple(v for name, v in row.items() if name.startswith(f"r{i}_"))
+                    v = tuple(self.lists[i].get(key, ()))
+                else:
+                    v = _value(e, row[f"r{i}"], row.get(f"d{i}", 1))
+                values.append((label, v))
+                i += 1
+            out.append(tuple(values))
+        return out
+
+
+def _value(e: p.Expr, n: Any, d: Any = 1) -> Any:
+    """A value read by SQL as the Python engine holds it and ``explain`` shows it
+    (:func:`kpidsl.engines.python.shown_value`): money as a ``Decimal``, a percentage as a
+    ``Fraction``, a whole number as an ``int``, a set as a ``frozenset``, a record by name."""
+    if n is None or d is None:
+        return None
+    kind = e.type.kind
+    if kind == "record":
+        return f"{e.type.name} {n}"
+    if kind == "set":
+        return frozenset(x for x in n.split(";") if x)
+    if kind == "list":  # a list of records, by how many
+        return int(n)
+    if kind not in ("integer", "number", "percent", "money"):
+        return n
+    q = Fraction(n) / Fraction(d)
+    if kind == "percent":
+        return q
+    if kind == "money" or (kind == "number" and isinstance(n, Decimal)):
+        with decimal.localcontext() as ctx:
+            ctx.prec, ctx.traps[decimal.Inexact] = 60, True
+            try:
+                return Decimal(q.numerator) / Decimal(q.denominator)
+            except decimal.Inexact:
+                return q
+    return q.numerator if q.denominator == 1 else q
+
+
+def _record(row: dict[str, Any]) -> Any:
+    """A row of an entries or explain query as a record, enough to describe it."""
     r = types.SimpleNamespace(**row)
     line = row.get("_line")
-    line = line if line and line > 0 else None
-    r.line = line
+    r.line = line if line and line > 0 else None
+    return r
+
+
+def _entry(kind: str, name: str, message: str, record: str, row: dict[str, Any]) -> Entry:
+    r = _record(row)
     return Entry(kind=kind, name=name, message=message, record=describe(record, r),
-                 group=row.get("bootcamp_id"), file=BY_NAME[record].file if line else None,
-                 line=line)
+                 group=row.get("bootcamp_id"), file=BY_NAME[record].file if r.line else None,
+                 line=r.line)

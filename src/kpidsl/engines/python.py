@@ -16,6 +16,7 @@ import gc
 import operator
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
 from fractions import Fraction
 from operator import attrgetter
 from typing import Any
@@ -748,30 +749,86 @@ def _reads(rules: RuleSet, node: ast.Expr) -> list[ast.Expr]:
 
 
 @attrs.frozen
-class _Part:
-    """A compiled clause or part, with the compiled reads that explain it."""
+class Shown:
+    """A clause, or one part of it, as ``explain`` shows it: the kind of clause, its source,
+    its condition and what it reads (label as written, expression), lowered to the plan so
+    that every engine computes them."""
 
     clause: str
     source: str
-    test: Fn
-    reads: tuple[tuple[str, Fn], ...]
-
-    def reason(self, r: Any) -> Reason:
-        return Reason(clause=self.clause, source=self.source,
-                      values=tuple((label, f(r)) for label, f in self.reads))
+    test: p.Expr
+    reads: tuple[tuple[str, p.Expr], ...]
 
 
-def _part(rules: RuleSet, compiler: Compiler, clause: str, node: ast.Expr) -> _Part:
-    reads: dict[str, Fn] = {}
+def shown(rules: RuleSet, lowerer: Lowerer, clause: str, node: ast.Expr) -> Shown:
+    reads: dict[str, p.Expr] = {}
     for n in _reads(rules, node):
-        reads.setdefault(source_text(rules, n.span), compiler.compile(n))
-    return _Part(clause, source_text(rules, node.span), compiler.compile(node),
-                 tuple(reads.items()))
+        reads.setdefault(source_text(rules, n.span), lowerer.expr(n))
+    return Shown(clause, source_text(rules, node.span), lowerer.expr(node), tuple(reads.items()))
 
 
-def _first_false(parts: list[_Part], r: Any) -> Reason:
-    """The first part that does not hold; the whole clause is the last part's fallback."""
-    return next((p for p in parts if not p.test(r)), parts[-1]).reason(r)
+@attrs.frozen
+class Clauses:
+    """What ``explain`` shows of a KPI: its ``counted when`` (and ``pending when``) clause,
+    whole and in its ``and`` parts; for a KPI measured per provider, its target."""
+
+    counted: Shown
+    counted_parts: tuple[Shown, ...]
+    pending: Shown | None
+    pending_parts: tuple[Shown, ...]
+
+    @property
+    def all(self) -> list[Shown]:
+        return [self.counted, *self.counted_parts, *([self.pending] if self.pending else []),
+                *self.pending_parts]
+
+    def reasons(self, verdict: str, holds: Callable[[Shown], bool],
+                reason: Callable[[Shown], Reason]) -> tuple[Reason, ...]:
+        """Why a record has ``verdict``, written once for every engine: a counted record's
+        ``counted when``, a pending one's ``pending when``, and for a record not counted the
+        first part of each that does not hold (``holds``), the whole clause if none."""
+        if verdict == COUNTED:
+            return (reason(self.counted),)
+        if verdict == PENDING:
+            assert self.pending is not None
+            return (reason(self.pending),)
+
+        def first_false(parts: tuple[Shown, ...]) -> Reason:
+            return reason(next((x for x in parts if not holds(x)), parts[-1]))
+
+        return (first_false(self.counted_parts),
+                *([first_false(self.pending_parts)] if self.pending_parts else []))
+
+
+def clauses(rules: RuleSet, k: ast.Kpi) -> Clauses:
+    lowerer = Lowerer(rules)
+    assert k.counted
+
+    def one(clause: str, node: ast.Expr) -> tuple[Shown, tuple[Shown, ...]]:
+        return shown(rules, lowerer, clause, node), tuple(
+            shown(rules, lowerer, clause, x) for x in ast.operands(node, "and"))
+
+    counted, counted_parts = one("counted when", k.counted.expr)
+    pending, pending_parts = one("pending when", k.pending.expr) if k.pending else (None, ())
+    return Clauses(counted, counted_parts, pending, pending_parts)
+
+
+def shown_value(e: p.Expr, value: Any) -> Any:
+    """What ``explain`` shows of a value read: a record by its name (``bootcamp BC01``), a
+    list of records by how many, a list of values as a tuple, money as a ``Decimal``; any
+    other value as it is. Every
+    engine gives reads in these forms, so their explanations are the same."""
+    if value is None:
+        return None
+    if e.type.kind == "record":
+        return describe(e.type.name or "", value)
+    if e.type.kind == "money" and type(value) is int:  # the sum of no payments: £0.00
+        return Decimal(value)
+    if e.type.kind == "list":
+        if e.type.elem is not None and e.type.elem.kind == "record":
+            return len(value)
+        return tuple(value)
+    return value
 
 
 def groups_of(data: Dataset) -> dict[str, str]:
@@ -797,33 +854,29 @@ def explain(rules: RuleSet, data: Dataset, as_of: dt.date, kpi: str,
         raise ValueError(f"{kpi} has no group {group!r}")
     if k.per is not None:
         return _explain_measure(rules, compiler, k, data, group)
-    assert k.counted
     plan = compiler.plan.kpi(kpi)
     assert isinstance(plan, p.KpiPlan)
     population, member = compiler.population(plan.record, plan.member)
-    counted = _part(rules, compiler, "counted when", k.counted.expr)
-    counted_parts = [_part(rules, compiler, "counted when", x)
-                     for x in ast.operands(k.counted.expr, "and")]
-    pending = _part(rules, compiler, "pending when", k.pending.expr) if k.pending else None
-    pending_parts = [_part(rules, compiler, "pending when", x)
-                     for x in ast.operands(k.pending.expr, "and")] if k.pending else []
-    decide = decider(counted.test, pending.test if pending else None)
+    shows = clauses(rules, k)
+    tests = {id(x): compiler.compile(x.test) for x in shows.all}
+    reads = {id(x): [(label, e, compiler.compile(e)) for label, e in x.reads]
+             for x in shows.all}
+    decide = decider(tests[id(shows.counted)],
+                     tests[id(shows.pending)] if shows.pending else None)
     out = []
     for r in population if member is None else filter(member, population):
         b = r.bootcamp_id
         if group != "all" and group != b and group != provider_of[b]:
             continue
+
+        def reason(x: Shown, r: Any = r) -> Reason:
+            return Reason(clause=x.clause, source=x.source, values=tuple(
+                (label, shown_value(e, f(r))) for label, e, f in reads[id(x)]))
+
         verdict = decide(r)
-        if verdict is COUNTED:
-            reasons = [counted.reason(r)]
-        elif verdict is PENDING:
-            reasons = [pending.reason(r)]  # type: ignore[union-attr]
-        else:
-            reasons = [_first_false(counted_parts, r)]
-            if pending_parts:
-                reasons.append(_first_false(pending_parts, r))
         out.append(Verdict(record=describe(plan.record, r), bootcamp=b, verdict=verdict,
-                           reasons=tuple(reasons)))
+                           reasons=shows.reasons(verdict, lambda x, r=r: tests[id(x)](r),
+                                                 reason)))
     return out
 
 
@@ -835,16 +888,17 @@ def _explain_measure(rules: RuleSet, compiler: Compiler, k: ast.Kpi, data: Datas
     actual, planned = compiler.compile(k.actual.expr), compiler.compile(k.planned.expr)
     target = compiler.value(k.target.expr)
     direction = k.target.direction
-    part = _part(rules, compiler, "target", k.target.expr)
+    part = shown(rules, Lowerer(rules), "target", k.target.expr)
+    reads = [(label, e, compiler.compile(e)) for label, e in part.reads]
     out = []
     for provider in data.providers:
         if group not in ("all", provider.provider_id):
             continue
         a, n = actual(provider) or 0, planned(provider) or 0
-        reason = part.reason(provider)
-        reason = attrs.evolve(reason, source=f"{direction} {reason.source}",
-                              values=(("actual", a), ("planned", n), *reason.values,
-                                      ("target", target)))
+        reason = Reason(clause=part.clause, source=f"{direction} {part.source}", values=(
+            ("actual", a), ("planned", n),
+            *((label, shown_value(e, f(provider))) for label, e, f in reads),
+            ("target", target)))
         out.append(Verdict(record=describe("provider", provider), bootcamp=None,
                            verdict=NO_DATA if target is None  # no tolerance in force then
                            else status(direction, target, n, a, 0), reasons=(reason,)))

@@ -42,7 +42,7 @@ from typing import Any
 import attrs
 
 from kpidsl.data.records import BY_NAME, FIELDS, LINKS, ROW_DATES
-from kpidsl.language.builtins import exact
+from kpidsl.language.builtins import INTEGER, exact
 from kpidsl.plan import nodes as p
 from kpidsl.plan.points import current_point
 from kpidsl.plan.visitor import Visitor
@@ -415,6 +415,17 @@ class Compiler(Visitor):
             return Num(f"COALESCE({j}.v, 0)" if e.fn == "sum" else f"{j}.v", v.d)
         return f"{j}.v"
 
+    def shown(self, e: p.Expr) -> Any:
+        """A value as ``explain`` shows it (:func:`kpidsl.engines.python.shown_value`): a
+        record by its key, a list of records by how many."""
+        if e.type.kind == "record":
+            a = self._target(e).alias
+            return " || '/' || ".join(f"CAST({a}.{k} AS VARCHAR)"
+                                      for k in BY_NAME[e.type.name or ""].key)
+        if e.type.kind == "list" and e.type.elem is not None and e.type.elem.kind == "record":
+            return self.visit(p.Agg(type=INTEGER, span=e.span, fn="count", source=e))
+        return self.visit(e)
+
     def visit_Each(self, e: p.Each) -> Any:
         raise Unsupported("a list of values outside count, sum, earliest, latest or `in`")
 
@@ -656,6 +667,51 @@ class QueryBuilder:
                 f"THEN 'counted' WHEN{note('pending when')} {pending} THEN 'pending' "
                 f"ELSE 'not counted' END AS verdict FROM {s.source(rel)} "
                 f"WHERE{note('population')} {member}")
+
+    def explained(self, record: str, verdict: tuple[p.Expr | None, p.Expr, p.Expr | None],
+                  tests: Sequence[p.Expr], reads: Sequence[p.Expr]) -> str:
+        """For ``explain``: each record of a population (``verdict``: its membership,
+        ``counted when`` and ``pending when``; no membership test for the providers of a KPI
+        measured per provider) in data order, with its ids (:data:`ID_COLUMNS`), its
+        ``verdict``, whether each of ``tests`` holds (``t<i>``) and each value of ``reads``
+        (``r<i>``, and ``d<i>`` for a number's denominator; a list of values gives the
+        values that tie it to its records, ``r<i>_<j>``: see :meth:`listed`)."""
+        c, s = self.compiler, self._scope(record)
+        member, counted, pending = (c.within(s, _cond_node(x)) if x is not None else None
+                                    for x in verdict)
+        cols = [f"CASE WHEN {counted} THEN 'counted' WHEN {pending or 'FALSE'} THEN 'pending' "
+                "ELSE 'not counted' END AS verdict" if counted else "NULL AS verdict"]
+        cols += [f"{c.within(s, _cond_node(t))} AS t{i}" for i, t in enumerate(tests)]
+        for i, e in enumerate(reads):
+            if isinstance(e, p.Point):
+                continue  # the same for every record: worked out from the date
+            if isinstance(e, p.Each):
+                _, ties, _, _, _ = c.within(s, e, c._list)
+                cols += [f"{outer} AS r{i}_{j}" for j, (_, outer) in enumerate(ties)]
+                continue
+            v = c.within(s, e, c.shown)
+            cols += [f"{v.n} AS r{i}", f"{v.d} AS d{i}"] if isinstance(v, Num) else \
+                [f"{v} AS r{i}"]
+        have = _key_columns(record)
+        ids = ", ".join(f"{'s.' + x if x in have else 'CAST(NULL AS VARCHAR)'} AS {x}"
+                        for x in ID_COLUMNS)
+        order = "s._line" if self.line else ", ".join(f"s.{x}" for x in have)
+        return (f"{self.with_}\nSELECT {ids}{self.line}, {', '.join(cols)} FROM "
+                f"{s.source(self.compiler.rel(record, self.top))} WHERE {member or 'TRUE'} "
+                f"ORDER BY {order}")
+
+    def listed(self, record: str, e: p.Each) -> str:
+        """The values of the list ``e`` read for each record of ``record``: rows of the values
+        that tie a value to its record (``_k<j>``, as :meth:`explained`'s ``r<i>_<j>``), and
+        the value ``v`` (with ``w``, a number's denominator), in data order."""
+        c = self.compiler
+        frm, ties, conds, inner, body = c.within(self._scope(record), e, c._list)
+        v = c.within(inner, body)
+        keys = [f"{col} AS _k{j}" for j, (col, _) in enumerate(ties)]
+        value = [f"{v.n} AS v", f"{v.d} AS w"] if isinstance(v, Num) else [f"{v} AS v"]
+        order = f"{inner.alias}._line" if self.line else ", ".join(col for col, _ in ties)
+        return (f"{self.with_}\nSELECT {', '.join(keys + value)} FROM {frm}{inner.joins.sql()} "
+                f"WHERE {' AND '.join(conds) or 'TRUE'} ORDER BY {order}")
 
     def _counts(self, k: p.KpiPlan | p.MeasurePlan, i: int = 0
                 ) -> tuple[list[str], list[str]]:
