@@ -49,9 +49,9 @@ from typing import Any
 from kpidsl.data.csvfiles import (
     _OPTIONAL_FILES,
     _Collector,
-    _collector_paused,
     _File,
     _read_rows,
+    collector_paused,
     finish,
 )
 from kpidsl.data.records import ENUMS, FIELDS, RECORD_TYPES, Dataset, FieldInfo, RecordType
@@ -350,7 +350,7 @@ def load_workbook(path: str | os.PathLike[str]) -> Dataset:
             raise _unreadable(book, f"it is not an .xlsx file ({e})") from None
         except OSError as e:
             raise _unreadable(book, e.strerror or str(e)) from None
-        with _collector_paused():
+        with collector_paused():
             for name, f in sheets.items():
                 actual = present.get(name)
                 rows = parsed[name].result() if name in parsed else []

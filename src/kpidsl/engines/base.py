@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import types
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from kpidsl.data.csvfiles import collector_paused
 from kpidsl.data.records import BY_NAME
 from kpidsl.engines.python import (
     Entry,
     Reason,
     Result,
-    Shown,
     Tally,
     Verdict,
     clauses,
@@ -29,10 +30,13 @@ from kpidsl.engines.python import (
     groups_in_order,
     per_provider,
     roll_up,
+    shown,
 )
 from kpidsl.engines.sql import QueryBuilder
 from kpidsl.language.checker import RuleSet
+from kpidsl.language.vocabulary import Scope, Status
 from kpidsl.plan import nodes as p
+from kpidsl.plan.lower import Lowerer
 from kpidsl.plan.points import current_point
 from kpidsl.plan.status import NO_DATA, status
 
@@ -88,6 +92,7 @@ class SqlEngine:
         """The queries for the findings, which read the data as written."""
         return self._builder(plan, [None])
 
+    @collector_paused()
     def results(self, plan: p.Plan, dates: Sequence[dt.date]) -> dict[dt.date, list[Result]]:
         """Every KPI for every group at each date, in one query per record type over all
         dates."""
@@ -97,20 +102,21 @@ class SqlEngine:
             return out
         qb = self._builder(plan, dates)
         target_row = {r["_as_of"]: r for r in self._rows(qb.targets())}
-        tally: dict[tuple[str, dt.date], dict[str, list[int]]] = {}
+        tally: dict[tuple[str, dt.date], dict[str, tuple[int, ...]]] = {}
         for sql, names in qb.tallies():
-            for as_of, group, *counts in self._tuples(sql):  # n, k and p of each KPI in turn
+            by_date: dict[dt.date, list[tuple[Any, ...]]] = {}
+            for row in self._tuples(sql):  # _as_of, group_id, then n, k and p of each KPI
+                by_date.setdefault(row[0], []).append(row)
+            for d, rows in by_date.items():
                 for i, name in enumerate(names):
-                    tally.setdefault((name, as_of), {})[group] = counts[3 * i:3 * i + 3]
+                    tally[name, d] = {r[1]: r[2 + 3 * i:5 + 3 * i] for r in rows}
         for i, k in enumerate(plan.kpis):
             measured = isinstance(k, p.MeasurePlan)
             groups = groups_in_order(self.groups, measured)
             place = {g: j for j, g in enumerate(groups)}
-            before: tuple[Any, dict[str, list[int]], Tally, list[Result]] | None = None
+            before: tuple[Any, dict[str, tuple[int, ...]], Tally, list[Result]] | None = None
             for d in dates:
-                t = target_row.get(d, {})
-                target = None if t.get(f"n{i}") is None or not t.get(f"d{i}") \
-                    else Fraction(t[f"n{i}"]) / Fraction(t[f"d{i}"])
+                target = _target(target_row.get(d, {}), i)
                 exact = None if target is None else (target.numerator, target.denominator)
                 counts = tally.get((k.name, d), {})
                 if before is not None and before[0] == exact:
@@ -120,13 +126,11 @@ class SqlEngine:
                     _, last, totals, row = before
                     totals, row = dict(totals), row.copy()
                     again = set()
-                    for b in {*counts, *last}:
+                    for b in {b for b, _ in counts.items() ^ last.items()}:
                         new, old = counts.get(b, _NONE), last.get(b, _NONE)
-                        if new == old:
-                            continue
-                        up = (("provider", b),) if measured else \
-                            (("bootcamp", b), ("provider", self.provider_of[b]))
-                        for g in (*up, ("programme", "all")):
+                        up = ((Scope.PROVIDER, b),) if measured else \
+                            ((Scope.BOOTCAMP, b), (Scope.PROVIDER, self.provider_of[b]))
+                        for g in (*up, (Scope.PROGRAMME, "all")):
                             was = totals.get(g, _NONE)
                             totals[g] = [was[0] + new[0] - old[0], was[1] + new[1] - old[1],
                                          was[2] + new[2] - old[2]]
@@ -144,10 +148,10 @@ class SqlEngine:
     @staticmethod
     def _result(k: p.KpiPlan | p.MeasurePlan, group: tuple[str, str], counts: Any,
                 target: Fraction | None) -> Result:
-        n, c, pend = counts or (0, 0, 0)
+        n, c, pend = counts or _NONE
         return Result(kpi=k.name, scope=group[0], group=group[1],
-                      status=NO_DATA if target is None else status(k.direction, target, n, c,
-                                                                    pend),
+                      status=NO_DATA if target is None else _status(
+                          k.direction, target.numerator, target.denominator, n, c, pend),
                       numerator=c, denominator=n, pending=pend, direction=k.direction,
                       target=target)
 
@@ -198,13 +202,8 @@ class SqlEngine:
     def _explain_measure(self, rules: RuleSet, plan: p.Plan, qb: QueryBuilder, k: Any,
                          kp: p.MeasurePlan, as_of: dt.date, group: str) -> list[Verdict]:
         """Each provider's actual and planned, and the target with what it reads."""
-        from kpidsl.engines.python import Lowerer, shown
-
-        part: Shown = shown(rules, Lowerer(rules), "target", k.target.expr)
-        i = plan.kpis.index(kp)
-        t = self._rows(qb.targets())[0]
-        target = None if t[f"n{i}"] is None or not t[f"d{i}"] \
-            else Fraction(t[f"n{i}"]) / Fraction(t[f"d{i}"])
+        part = shown(rules, Lowerer(rules), "target", k.target.expr)
+        target = _target(self._rows(qb.targets())[0], plan.kpis.index(kp))
         reads = _Reads(self, qb, plan, "provider", as_of,
                        [(("actual", kp.actual), ("planned", kp.planned), *part.reads)])
         out = []
@@ -257,6 +256,19 @@ class _Reads:
                 i += 1
             out.append(tuple(values))
         return out
+
+
+@functools.lru_cache(maxsize=65536)
+def _status(direction: str, a: int, b: int, n: int, k: int, pend: int) -> Status:
+    """:func:`~kpidsl.plan.status.status`, remembered: the same few counts recur across
+    groups and months (the target is given by its two integers, cheaper to hash)."""
+    return status(direction, Fraction(a, b), n, k, pend)
+
+
+def _target(row: dict[str, Any], i: int) -> Fraction | None:
+    """The ``i``-th KPI's target in a row of :meth:`QueryBuilder.targets`, if one is in force."""
+    n, d = row.get(f"n{i}"), row.get(f"d{i}")
+    return None if n is None or not d else Fraction(n) / Fraction(d)
 
 
 def _value(e: p.Expr, n: Any, d: Any = 1) -> Any:

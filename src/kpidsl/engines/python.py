@@ -10,12 +10,10 @@ false, a missing boolean is not true, arithmetic on a missing value is missing. 
 from __future__ import annotations
 
 import bisect
-import contextlib
 import datetime as dt
-import gc
 import operator
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from fractions import Fraction
 from operator import attrgetter
@@ -24,6 +22,7 @@ from typing import Any
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from kpidsl.data.csvfiles import collector_paused
 from kpidsl.data.records import BY_NAME, LINKS, ROW_DATES, Dataset, Link
 from kpidsl.language import ast
 from kpidsl.language.builtins import BUILTINS, exact
@@ -447,11 +446,11 @@ class Result:
     """A KPI's standing for one group: a bootcamp, a provider or the whole programme."""
 
     kpi: str
-    scope: Scope = attrs.field(converter=Scope)
+    scope: Scope = attrs.field(converter=lambda x: x if type(x) is Scope else Scope(x))
     """``bootcamp``, ``provider`` or ``programme``."""
     group: str
     """The bootcamp or provider id, or ``all``."""
-    status: Status = attrs.field(converter=Status)
+    status: Status = attrs.field(converter=lambda x: x if type(x) is Status else Status(x))
     """``met``, ``not_met``, ``on_track``, ``at_risk`` or ``no_data``."""
     numerator: int
     """Records counted (k)."""
@@ -510,29 +509,12 @@ def _entry(kind: str, name: str, message: str, type_name: str, record: Any) -> E
                  file=BY_NAME[type_name].file if record.line else None, line=record.line)
 
 
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while evaluating.
-
-    Evaluation builds indexes over every record but creates no reference cycles; with the
-    collector on, each full collection walks the whole data set again (a third of the run time
-    at 100k learners, measured). Reference counting still frees everything as usual.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def groups_in_order(groups: dict[str, list[str]], per_provider: bool = False
                     ) -> list[tuple[str, str]]:
     """The groups a KPI is reported for, in report order: each bootcamp (not for a KPI
     measured per provider), each provider, then the programme (KPI-SPEC §2, "Groups")."""
-    out = [] if per_provider else [("bootcamp", b) for b in groups["bootcamp"]]
-    return [*out, *(("provider", g) for g in groups["provider"]), ("programme", "all")]
+    out = [] if per_provider else [(Scope.BOOTCAMP, b) for b in groups["bootcamp"]]
+    return [*out, *((Scope.PROVIDER, g) for g in groups["provider"]), (Scope.PROGRAMME, "all")]
 
 
 def _rows(data: Dataset) -> tuple[dict[str, str], list[tuple[str, str]]]:
@@ -761,6 +743,7 @@ class Shown:
 
 
 def shown(rules: RuleSet, lowerer: Lowerer, clause: str, node: ast.Expr) -> Shown:
+    """A clause or part of the kind ``clause``, with what it reads, lowered by ``lowerer``."""
     reads: dict[str, p.Expr] = {}
     for n in _reads(rules, node):
         reads.setdefault(source_text(rules, n.span), lowerer.expr(n))
@@ -769,8 +752,8 @@ def shown(rules: RuleSet, lowerer: Lowerer, clause: str, node: ast.Expr) -> Show
 
 @attrs.frozen
 class Clauses:
-    """What ``explain`` shows of a KPI: its ``counted when`` (and ``pending when``) clause,
-    whole and in its ``and`` parts; for a KPI measured per provider, its target."""
+    """What ``explain`` shows of a KPI judged record by record: its ``counted when`` (and
+    ``pending when``) clause, whole and in its ``and`` parts."""
 
     counted: Shown
     counted_parts: tuple[Shown, ...]
@@ -816,8 +799,8 @@ def clauses(rules: RuleSet, k: ast.Kpi) -> Clauses:
 def shown_value(e: p.Expr, value: Any) -> Any:
     """What ``explain`` shows of a value read: a record by its name (``bootcamp BC01``), a
     list of records by how many, a list of values as a tuple, money as a ``Decimal``; any
-    other value as it is. Every
-    engine gives reads in these forms, so their explanations are the same."""
+    other value as it is. Every engine gives reads in these forms, so their explanations
+    are the same."""
     if value is None:
         return None
     if e.type.kind == "record":

@@ -21,7 +21,7 @@ from xml.sax.saxutils import escape
 
 import attrs
 
-from kpidsl.data.csvfiles import data_fingerprint
+from kpidsl.data.csvfiles import collector_paused, data_fingerprint
 from kpidsl.data.records import BY_CLASS, Dataset
 from kpidsl.engines.python import Entry, Result, Verdict, describe
 from kpidsl.language.changes import RuleChange
@@ -218,8 +218,8 @@ def result_line(r: Result) -> Written:
     n, d = (None, None) if t is None else (t.numerator, t.denominator)
     return Written(
         f'{_line_head(r.kpi, r.scope)}{_string(r.group)}, "status": {_string(r.status)}, '
-        f'"numerator": {int(r.numerator)}, "denominator": {int(r.denominator)}, '
-        f'"pending": {int(r.pending)}, "target": {_line_target(r.direction, n, d)}, '
+        f'"numerator": {r.numerator:d}, "denominator": {r.denominator:d}, '
+        f'"pending": {r.pending:d}, "target": {_line_target(r.direction, n, d)}, '
         f'{_line_rate(r.numerator, r.denominator)}}}')
 
 
@@ -425,6 +425,7 @@ LEGEND = "✓ met  ✗ not met  · on track  ! at risk  – no data"
 History = Sequence[tuple[dt.date, Sequence[Result]]]
 
 
+@collector_paused()
 def history_json(months: History) -> dict[str, Any]:
     """``{"months": [{"as_of": …, "results": […]}]}`` for :func:`json_text`, each result
     written as in ``evaluate``'s JSON (:func:`result_line`). A result that is the same object
