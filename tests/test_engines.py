@@ -224,6 +224,17 @@ def test_sql_for_other_dialects_is_printed(capsys, dialect: str):
     assert "CREATE TABLE learners" in capsys.readouterr().out
 
 
+def test_the_printed_sql_states_the_rules_clauses(capsys):
+    """An analyst reading the query sees first what it computes, in the rule's own words
+    (rules/03_learner_dropout.kpi)."""
+    assert cli.main(["sql", "learner_dropout", "--as-of", "2025-03-31"]) == 0
+    assert capsys.readouterr().out.splitlines()[2:6] == [
+        "-- population: learners where milestone1_starter",
+        "-- counted when: withdrawal_date is set",
+        "-- pending when: withdrawal_date is missing and completion_date is missing",
+        "-- target: at most 20%"]
+
+
 def test_sql_usage_errors(capsys):
     assert cli.main(["sql", "learner_dropout", "--dialect", "postgress"]) == 2
     assert "did you mean postgres" in capsys.readouterr().err
