@@ -254,6 +254,33 @@ def test_the_command_line_chooses_the_engine(capsys, folder: Path):
     assert outs["python"] == outs["duckdb"]
 
 
+def test_spark_without_pyspark_or_java_says_what_to_install(capsys, folder: Path,
+                                                             monkeypatch):
+    import builtins
+    import sys
+
+    real_import = builtins.__import__
+
+    def no_pyspark(name: str, *args, **kwargs):
+        if name.startswith("pyspark"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pyspark)
+    monkeypatch.delitem(sys.modules, "pyspark.sql", raising=False)
+    for command in (["evaluate", "--data", str(folder)],
+                    ["explain", "learner_dropout", "--data", str(folder)]):
+        assert cli.main([*command, "--engine", "spark"]) == 2
+        err = capsys.readouterr().err
+        assert "needs pyspark" in err and "kpidsl[spark]" in err and "Traceback" not in err
+    monkeypatch.setattr(builtins, "__import__", real_import)
+    pytest.importorskip("pyspark")
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert cli.main(["evaluate", "--data", str(folder), "--engine", "spark"]) == 2
+    assert "needs Java" in capsys.readouterr().err
+
+
 def test_every_plan_construct_has_a_method_in_every_engine():
     """One class per construct in the plan, and each engine says what it does with each
     (the SQL generator may refuse one with a located message, never forget it)."""

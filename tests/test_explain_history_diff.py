@@ -407,6 +407,20 @@ def test_explain_cli_table_and_json(capsys, tmp_path):
                      "values": {"withdrawal_date": "2024-03-01"}}]}
 
 
+def test_explain_verdict_shows_some_records_under_the_whole_result(capsys, tmp_path):
+    folder = tmp_path / "cohort"
+    write_data(dataset([withdrawn("W"), *(completer(f"C{i}") for i in range(4))]), folder)
+    code, out, err = run(capsys, "explain", "learner_dropout", "--data", str(folder),
+                         "--as-of", "2025-01-31", "--group", "B1", "--verdict", "counted")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[2:4] == ["5 records: 1 counted, 4 not counted, 0 pending; rate 20%",
+                                     "shown: the 1 record counted"]
+    code, out, err = run(capsys, "explain", "learner_dropout", "--data", str(folder),
+                         "--verdict", "met")
+    assert code == 2 and "--verdict met does not apply to learner_dropout" in err
+    assert "counted, not_counted or pending" in err
+
+
 def test_evaluate_explain_adds_explanations_and_leaves_the_default_json_alone(capsys,
                                                                                data_dir):
     args = ("evaluate", "--data", str(data_dir), "--as-of", "2025-03-31", "--format", "json")

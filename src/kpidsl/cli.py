@@ -560,8 +560,14 @@ def _explain(args: argparse.Namespace) -> int:
     from kpidsl.outputs.report import audit_lines, render_explain, result_json, verdict_json
 
     rules = _rules(args.rules)
-    rules.kpi(args.kpi)  # an unknown KPI is refused before the data is read
-    data = _existing(args.data)
+    per_provider = rules.kpi(args.kpi).per is not None  # an unknown KPI: refused before
+    data = _existing(args.data)                         # the data is read
+    kinds = tuple(s.value for s in Status) if per_provider else _VERDICTS
+    wrong = [v for v in args.verdict or () if v not in kinds]
+    if wrong:
+        raise _UsageError(f"--verdict {wrong[0]} does not apply to {args.kpi}: "
+                          f"{'a provider' if per_provider else 'a record'} of it is "
+                          f"{', '.join(kinds[:-1])} or {kinds[-1]}")
     with _working("explaining"):
         why = explain(rules, data, args.kpi, args.group, as_of=args.as_of, engine=args.engine)
     verdicts = why.verdicts
@@ -579,8 +585,8 @@ def _explain(args: argparse.Namespace) -> int:
                           "rules": _rules_json(rules)}, indent=2))
     else:
         print(_rules_line(rules))
-        print("\n".join([render_explain(verdicts, why.result, why.as_of), "",
-                         *audit_lines(audit)]))
+        print("\n".join([render_explain(verdicts, why.result, why.as_of, per_provider,
+                                        args.verdict or ()), "", *audit_lines(audit)]))
     return OK
 
 

@@ -13,6 +13,7 @@ money stays exact or the query fails; it never silently rounds.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,14 +21,25 @@ from kpidsl.data import csvfiles
 from kpidsl.data.records import FIELDS, RECORD_TYPES, Dataset
 from kpidsl.engines.base import SqlEngine
 from kpidsl.engines.sql import render, table_name
+from kpidsl.language.source import UsageError
 
 #: Settings the queries rely on: exact decimals, and no shuffle spread for small local data.
 SETTINGS = {"spark.sql.decimalOperations.allowPrecisionLoss": "false"}
 
 
 def local_session() -> Any:
-    """A local ``SparkSession`` for trying the rules on one machine."""
-    from pyspark.sql import SparkSession
+    """A local ``SparkSession`` for trying the rules on one machine; a :class:`UsageError`
+    saying what to install when pyspark or Java is missing."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise UsageError("the spark engine needs pyspark, which is not installed",
+                         hint="pip install 'kpidsl[spark]' (Spark also needs Java), or use "
+                         "--engine duckdb") from None
+    if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        raise UsageError("the spark engine needs Java, which is not installed (no java on "
+                         "the PATH, no JAVA_HOME)", hint="install a Java runtime (e.g. "
+                         "apt install default-jre-headless), or use --engine duckdb")
 
     builder = SparkSession.builder.master("local[2]").appName("kpidsl")
     for key, value in {**SETTINGS, "spark.ui.enabled": "false",

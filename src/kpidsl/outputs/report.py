@@ -374,22 +374,27 @@ def verdict_json(v: Verdict) -> dict[str, Any]:
                         for r in v.reasons]}
 
 
-def render_explain(verdicts: Sequence[Verdict], result: Result, as_of: dt.date) -> str:
+def render_explain(verdicts: Sequence[Verdict], result: Result, as_of: dt.date,
+                   per_provider: bool = False, only: Sequence[str] = ()) -> str:
     """Each record with its verdict, the clause or part that decided it and the values that
-    clause read, under a summary line that matches the KPI's result for the group."""
+    clause read, under a summary that is the KPI's result for the group; ``only``: the
+    verdicts ``verdicts`` was cut down to (``--verdict``), said under the summary."""
     where = "the programme" if result.scope == "programme" else f"{result.scope} {result.group}"
-    counts = [sum(v.verdict == w for v in verdicts) for w in ("counted", "not counted",
-                                                              "pending")]
+    n, k, pend = result.denominator, result.numerator, result.pending
     out = [f"{result.kpi} for {where} as of {as_of.isoformat()}: "
            f"{result.status.replace('_', ' ')} (target: {result.direction} "
            f"{percent(result.target)})"]
-    per_provider = any(v.bootcamp is None for v in verdicts)
     if per_provider:
-        out.append(f"{result.numerator} actual of {result.denominator} planned; "
-                   f"rate {percent(result.rate)}")
+        out.append(f"{k} actual of {n} planned; rate {percent(result.rate)}")
     else:
-        out.append(f"{len(verdicts)} records: {counts[0]} counted, {counts[1]} not counted, "
-                   f"{counts[2]} pending; rate {percent(result.rate)}")
+        out.append(f"{n} records: {k} counted, {n - k - pend} not counted, {pend} pending; "
+                   f"rate {percent(result.rate)}")
+    if only:
+        one = len(verdicts) == 1
+        kind = f"provider{'' if one else 's'} whose status is" if per_provider else \
+            f"record{'' if one else 's'}"
+        out.append(f"shown: the {len(verdicts)} {kind} "
+                   f"{' or '.join(v.replace('_', ' ') for v in only)}")
     for v in verdicts:
         home = f" ({v.bootcamp})" if v.bootcamp else ""
         out += ["", f"{v.record}{home}: {v.verdict.replace('_', ' ')}"]
