@@ -9,8 +9,10 @@ import csv
 import datetime as dt
 import functools
 import io
+import itertools
 import json
 import math
+import operator
 import os
 import textwrap
 from collections.abc import Iterable, Iterator, Sequence
@@ -434,12 +436,20 @@ History = Sequence[tuple[dt.date, Sequence[Result]]]
 def history_json(months: History) -> dict[str, Any]:
     """``{"months": [{"as_of": …, "results": […]}]}`` for :func:`json_text`, each result
     written as in ``evaluate``'s JSON (:func:`result_line`). A result that is the same object
-    in several months (the engines give an unchanged result once) is written once."""
-    made: dict[int, Written] = {}
-    return {"months": [{"as_of": d.isoformat(),
-                        "results": [made.get(id(r)) or made.setdefault(id(r), result_line(r))
-                                    for r in results]}
-                       for d, results in months]}
+    in the same place as the month before (the engines give an unchanged result once) is
+    written once."""
+    out, before, lines = [], [], []
+    for d, results in months:
+        if len(results) == len(before):  # only what changed since the month before
+            lines = lines.copy()
+            for i in itertools.compress(range(len(results)),
+                                        map(operator.is_not, results, before)):
+                lines[i] = result_line(results[i])
+        else:
+            lines = [result_line(r) for r in results]
+        out.append({"as_of": d.isoformat(), "results": lines})
+        before = results
+    return {"months": out}
 
 
 def _series(months: History, group: str) -> dict[str, dict[dt.date, Result]]:
