@@ -138,6 +138,16 @@ def _tables(data: kpidsl.Dataset) -> dict:
                                           "learners", "interviews", "payments", "profiles")}
 
 
+def _errors(rules: kpidsl.RuleSet, bad: Path) -> dict[str, str]:
+    """The data errors each engine gives for the folder ``bad``."""
+    errors = {}
+    for engine in ("python", "duckdb"):
+        with pytest.raises(kpidsl.DataError) as e:
+            kpidsl.evaluate(rules, bad, as_of=DATES[2], engine=engine)
+        errors[engine] = e.value.render()
+    return errors
+
+
 def test_a_bad_folder_gives_the_loaders_exact_errors(rules, folder: Path, tmp_path: Path):
     bad = tmp_path / "bad"
     shutil.copytree(folder, bad)
@@ -146,11 +156,7 @@ def test_a_bad_folder_gives_the_loaders_exact_errors(rules, folder: Path, tmp_pa
     cells[4] = "2024-02-30"  # start_date
     text[5] = ",".join(cells)
     (bad / "learners.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
-    errors = {}
-    for engine in ("python", "duckdb"):
-        with pytest.raises(kpidsl.DataError) as e:
-            kpidsl.evaluate(rules, bad, as_of=DATES[2], engine=engine)
-        errors[engine] = e.value.render()
+    errors = _errors(rules, bad)
     assert errors["duckdb"] == errors["python"]
     assert "learners.csv:6" in errors["python"] and "2024-02-30" in errors["python"]
 
@@ -167,11 +173,7 @@ def test_an_empty_required_cell_gives_the_loaders_error(rules, folder: Path, tmp
     cells[column] = ""
     lines[1] = ",".join(cells)
     (bad / file).write_text("\n".join(lines) + "\n", encoding="utf-8")
-    errors = {}
-    for engine in ("python", "duckdb"):
-        with pytest.raises(kpidsl.DataError) as e:
-            kpidsl.evaluate(rules, bad, as_of=DATES[2], engine=engine)
-        errors[engine] = e.value.render()
+    errors = _errors(rules, bad)
     assert errors["duckdb"] == errors["python"]
     assert "missing required value" in errors["python"]
 
