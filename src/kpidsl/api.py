@@ -312,7 +312,7 @@ def _run(rules: RuleSet, data: Data, dates: list[dt.date], engine: Engine | None
     if db is None:
         if not (folder or isinstance(data, Dataset)):
             raise ValueError("the Python engine evaluates a data folder or a Dataset")
-        dataset = load_data(data) if folder else data  # type: ignore[arg-type]
+        dataset: Dataset = load_data(data) if folder else data  # type: ignore[arg-type,assignment]
         _check_data(dataset)
         try:
             results = {d: evaluate_kpis(rules, dataset, d)[0] for d in dates[1:]}
@@ -607,7 +607,8 @@ def kpi_sql(rules: RuleSet, kpi: str, as_of: dt.date, dialect: str = "duckdb",
         expr = getattr(part, "expr", None)
         if expr is not None:  # the rule's own words, which the query computes
             label = f"{clause} when" if clause in ("counted", "pending") else clause
-            direction = f"{part.direction} " if getattr(part, "direction", None) else ""
+            direction = getattr(part, "direction", None)
+            direction = f"{direction} " if direction else ""
             head.append(f"-- {label}: {direction}"
                         f"{python_engine.source_text(rules, expr.span)}")
     return "\n".join(head) + f"\n{render(sql, dialect)};"

@@ -23,6 +23,7 @@ from kpidsl.engines.python import (
     Entry,
     Reason,
     Result,
+    Shown,
     Tally,
     Verdict,
     clauses,
@@ -105,8 +106,8 @@ class SqlEngine:
         tally: dict[tuple[str, dt.date], dict[str, tuple[int, ...]]] = {}
         for sql, names in qb.tallies():
             by_date: dict[dt.date, list[tuple[Any, ...]]] = {}
-            for row in self._tuples(sql):  # _as_of, group_id, then n, k and p of each KPI
-                by_date.setdefault(row[0], []).append(row)
+            for t in self._tuples(sql):  # _as_of, group_id, then n, k and p of each KPI
+                by_date.setdefault(t[0], []).append(t)
             for d, rows in by_date.items():
                 for i, name in enumerate(names):
                     tally[name, d] = {r[1]: r[2 + 3 * i:5 + 3 * i] for r in rows}
@@ -115,6 +116,9 @@ class SqlEngine:
             groups = groups_in_order(self.groups, measured)
             place = {g: j for j, g in enumerate(groups)}
             before: tuple[Any, dict[str, tuple[int, ...]], Tally, list[Result]] | None = None
+            totals: Tally
+            row: list[Result]
+            moved: dict[tuple[str, str], Sequence[int]]
             for d in dates:
                 target = _target(target_row.get(d, {}), i)
                 exact = None if target is None else (target.numerator, target.denominator)
@@ -124,19 +128,20 @@ class SqlEngine:
                     # worked out again (a bootcamp, its provider and the programme), their
                     # totals moved by the change
                     _, last, totals, row = before
-                    totals, row = dict(totals), row.copy()
-                    again = set()
+                    moved, row = dict(totals), row.copy()
+                    again: set[tuple[str, str]] = set()
                     for b in {b for b, _ in counts.items() ^ last.items()}:
                         new, old = counts.get(b, _NONE), last.get(b, _NONE)
                         up = ((Scope.PROVIDER, b),) if measured else \
                             ((Scope.BOOTCAMP, b), (Scope.PROVIDER, self.provider_of[b]))
                         for g in (*up, (Scope.PROGRAMME, "all")):
-                            was = totals.get(g, _NONE)
-                            totals[g] = [was[0] + new[0] - old[0], was[1] + new[1] - old[1],
-                                         was[2] + new[2] - old[2]]
+                            was = moved.get(g, _NONE)
+                            moved[g] = [was[0] + new[0] - old[0], was[1] + new[1] - old[1],
+                                        was[2] + new[2] - old[2]]
                             again.add(g)
                     for g in again:
-                        row[place[g]] = self._result(k, g, totals[g], target)
+                        row[place[g]] = self._result(k, g, moved[g], target)
+                    totals = moved
                 else:
                     totals = per_provider(counts) if measured else \
                         roll_up(counts, self.provider_of)
@@ -191,12 +196,16 @@ class SqlEngine:
             if group not in ("all", b, self.provider_of.get(b)):
                 continue
             values = reads.values(row)
-            out.append(Verdict(
-                record=describe(kp.record, _record(row)), bootcamp=b, verdict=row["verdict"],
-                reasons=shows.reasons(
-                    row["verdict"], lambda x, row=row: bool(row[f"t{place[id(x)]}"]),
-                    lambda x, v=values: Reason(clause=x.clause, source=x.source,
-                                               values=v[place[id(x)]]))))
+
+            def holds(x: Shown, row: dict[str, Any] = row) -> bool:
+                return bool(row[f"t{place[id(x)]}"])
+
+            def reason(x: Shown, values: list[Any] = values) -> Reason:
+                return Reason(clause=x.clause, source=x.source, values=values[place[id(x)]])
+
+            out.append(Verdict(record=describe(kp.record, _record(row)), bootcamp=b,
+                               verdict=row["verdict"],
+                               reasons=shows.reasons(row["verdict"], holds, reason)))
         return out
 
     def _explain_measure(self, rules: RuleSet, plan: p.Plan, qb: QueryBuilder, k: Any,
@@ -245,10 +254,11 @@ class _Reads:
         for reads in self.parts:
             values = []
             for label, e in reads:
+                v: Any
                 if i in self.points:
                     v = self.points[i]
                 elif i in self.lists:
-                    key = tuple(v for name, v in row.items() if name.startswith(f"r{i}_"))
+                    key = tuple(x for name, x in row.items() if name.startswith(f"r{i}_"))
                     v = tuple(self.lists[i].get(key, ()))
                 else:
                     v = _value(e, row[f"r{i}"], row.get(f"d{i}", 1))

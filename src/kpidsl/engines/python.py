@@ -13,7 +13,7 @@ import bisect
 import datetime as dt
 import operator
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from operator import attrgetter
@@ -524,7 +524,7 @@ def _rows(data: Dataset) -> tuple[dict[str, str], list[tuple[str, str]]]:
     return provider_of, groups_in_order(groups)
 
 
-Tally = dict[tuple[str, str], list[int]]
+Tally = Mapping[tuple[str, str], Sequence[int]]
 
 
 COUNTED, PENDING, NOT_COUNTED = "counted", "pending", "not counted"
@@ -564,10 +564,10 @@ def _classify(kpi: p.KpiPlan, compiler: Compiler, provider_of: dict[str, str],
     return roll_up(tally, provider_of)
 
 
-def roll_up(tally: dict[str, list[int]], provider_of: dict[str, str]) -> Tally:
+def roll_up(tally: Mapping[str, Sequence[int]], provider_of: dict[str, str]) -> Tally:
     """The reporting hierarchy, written once: counts ``[n, k, p]`` per bootcamp added up to
     their providers and to the programme."""
-    totals: Tally = {}
+    totals: dict[tuple[str, str], list[int]] = {}
     programme = [0, 0, 0]
     for bootcamp, (n, k, pend) in tally.items():
         totals["bootcamp", bootcamp] = [n, k, pend]
@@ -588,9 +588,10 @@ def _measure(kpi: p.MeasurePlan, compiler: Compiler, data: Dataset) -> Tally:
                          for r in data.providers})
 
 
-def per_provider(counts: dict[str, list[int]]) -> Tally:
+def per_provider(counts: Mapping[str, Sequence[int]]) -> Tally:
     """A KPI measured per provider: each provider's counts, and the programme's sum."""
-    totals: Tally = {("provider", g): c for g, c in counts.items()}
+    totals: dict[tuple[str, str], Sequence[int]] = {("provider", g): c
+                                                    for g, c in counts.items()}
     totals[("programme", "all")] = [sum(c[i] for c in counts.values()) for i in range(3)]
     return totals
 
@@ -856,10 +857,12 @@ def explain(rules: RuleSet, data: Dataset, as_of: dt.date, kpi: str,
             return Reason(clause=x.clause, source=x.source, values=tuple(
                 (label, shown_value(e, f(r))) for label, e, f in reads[id(x)]))
 
+        def holds(x: Shown, r: Any = r) -> bool:
+            return bool(tests[id(x)](r))
+
         verdict = decide(r)
         out.append(Verdict(record=describe(plan.record, r), bootcamp=b, verdict=verdict,
-                           reasons=shows.reasons(verdict, lambda x, r=r: tests[id(x)](r),
-                                                 reason)))
+                           reasons=shows.reasons(verdict, holds, reason)))
     return out
 
 

@@ -668,7 +668,8 @@ class QueryBuilder:
                 f"ELSE 'not counted' END AS verdict FROM {s.source(rel)} "
                 f"WHERE{note('population')} {member}")
 
-    def explained(self, record: str, verdict: tuple[p.Expr | None, p.Expr, p.Expr | None],
+    def explained(self, record: str,
+                  verdict: tuple[p.Expr | None, p.Expr | None, p.Expr | None],
                   tests: Sequence[p.Expr], reads: Sequence[p.Expr]) -> str:
         """For ``explain``: each record of a population (``verdict``: its membership,
         ``counted when`` and ``pending when``; no membership test for the providers of a KPI

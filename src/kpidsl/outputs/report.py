@@ -438,7 +438,9 @@ def history_json(months: History) -> dict[str, Any]:
     written as in ``evaluate``'s JSON (:func:`result_line`). A result that is the same object
     in the same place as the month before (the engines give an unchanged result once) is
     written once."""
-    out, before, lines = [], [], []
+    out: list[dict[str, Any]] = []
+    before: Sequence[Result] = ()
+    lines: list[Written] = []
     for d, results in months:
         if len(results) == len(before):  # only what changed since the month before
             lines = lines.copy()
