@@ -656,5 +656,5 @@ def test_a_result_written_by_template_is_the_json_of_its_dict(group, counts):
     for target in (Fraction(1, 5), Fraction(1), Fraction(0), None):
         r = Result(kpi="learner_dropout", scope="bootcamp", group=group, status="on_track",
                    numerator=k, denominator=n, pending=p, direction="at most", target=target)
-        assert result_line(r) == _encode(result_json(r))
+        assert result_line(r) == _encode(result_json(r)).encode()
         assert json.loads(result_line(r)) == result_json(r)

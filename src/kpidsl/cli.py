@@ -432,14 +432,20 @@ def _write(path: str, write: Any) -> None:
     print(f"wrote {path}")
 
 
-def _emit(out: str | None, text: str | Iterable[str]) -> None:
-    """Print ``text`` (or its pieces, in turn), or write it to the file ``out``."""
-    pieces = [text] if isinstance(text, str) else text
+def _emit(out: str | None, text: str | Iterable[bytes]) -> None:
+    """Print ``text`` (or its pieces of UTF-8, in turn), or write it to the file ``out``."""
+    pieces = [text.encode("utf-8")] if isinstance(text, str) else text
     if out is None:
-        sys.stdout.writelines(pieces)
+        sys.stdout.flush()
+        stream = getattr(sys.stdout, "buffer", None)
+        if stream is None:  # a text stream without bytes beneath (in a test, a StringIO)
+            sys.stdout.writelines(piece.decode("utf-8") for piece in pieces)
+        else:
+            stream.writelines(pieces)
+            stream.flush()
     else:
         def write(path: str) -> None:
-            with open(path, "w", encoding="utf-8") as f:
+            with open(path, "wb") as f:
                 f.writelines(pieces)
 
         _write(out, write)
@@ -628,10 +634,11 @@ def _history(args: argparse.Namespace) -> int:
     per_provider = bool(kpis) and all(k.per is not None for k in kpis)
     scope, group = (find_group(months_run[0][1], args.group, per_provider) if args.group
                     else (None, "all"))
-    months = [(d, [r for r in results if (not kpis or r.kpi in args.kpi)
-                   and (scope is None or (r.scope, r.group) == (scope, group))
-                   and (not args.status or r.status in args.status)])
-              for d, results in months_run]
+    months = months_run if not kpis and scope is None and not args.status else \
+        [(d, [r for r in results if (not kpis or r.kpi in args.kpi)
+              and (scope is None or (r.scope, r.group) == (scope, group))
+              and (not args.status or r.status in args.status)])
+         for d, results in months_run]
     if args.chart:
         try:
             with open_output(args.chart) as chart:
@@ -655,7 +662,7 @@ def _history(args: argparse.Namespace) -> int:
     elif args.format == "json":
         _emit(args.out, itertools.chain(json_pieces({"audit": audit, **history_json(months),
                                                      "rules": _rules_json(rules)},
-                                                    expand=("months",)), ["\n"]))
+                                                    expand=("months",)), [b"\n"]))
     else:
         _emit(args.out, "\n".join([_rules_line(rules), render_history(months, group), "",
                                    *audit_lines(audit)]) + "\n")

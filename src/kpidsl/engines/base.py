@@ -104,13 +104,27 @@ class SqlEngine:
         qb = self._builder(plan, dates)
         target_row = {r["_as_of"]: r for r in self._rows(qb.targets())}
         tally: dict[tuple[str, dt.date], dict[str, tuple[int, ...]]] = {}
-        for sql, names in qb.tallies():
+        for sql, names, changes in qb.tallies():
             by_date: dict[dt.date, list[tuple[Any, ...]]] = {}
             for t in self._tuples(sql):  # _as_of, group_id, then n, k and p of each KPI
                 by_date.setdefault(t[0], []).append(t)
-            for d, rows in by_date.items():
-                for i, name in enumerate(names):
-                    tally[name, d] = {r[1]: r[2 + 3 * i:5 + 3 * i] for r in rows}
+            if not changes:
+                for d, rows in by_date.items():
+                    for i, name in enumerate(names):
+                        tally[name, d] = {r[1]: r[2 + 3 * i:5 + 3 * i] for r in rows}
+                continue
+            for i, name in enumerate(names):  # changes since the date before, added up
+                now: dict[str, tuple[int, ...]] = {}
+                for d in dates:  # ascending, as QueryBuilder.sparse needs
+                    now = now.copy()
+                    for r in by_date.get(d, ()):
+                        was, move = now.get(r[1], _NONE), r[2 + 3 * i:5 + 3 * i]
+                        new = (was[0] + move[0], was[1] + move[1], was[2] + move[2])
+                        if any(new):
+                            now[r[1]] = new
+                        else:
+                            now.pop(r[1], None)
+                    tally[name, d] = now
         for i, k in enumerate(plan.kpis):
             measured = isinstance(k, p.MeasurePlan)
             groups = groups_in_order(self.groups, measured)

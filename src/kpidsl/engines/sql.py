@@ -34,6 +34,7 @@ How the language's semantics map onto SQL, stated once (the plan's rules, see
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections.abc import Sequence
 from fractions import Fraction
@@ -559,6 +560,245 @@ def levels(plan: p.Plan) -> dict[tuple[str | None, str], int]:
     return out
 
 
+# ---- when a value may change -----------------------------------------------------------------
+
+
+class _Reach:
+    """One query of :class:`Changes`: the record's table and what is joined to it, and the
+    days, as SQL over those rows, on which something read there may change."""
+
+    def __init__(self, frm: str, joined: dict[str, str] | None = None) -> None:
+        self.frm = frm
+        self.days: dict[str, None] = {}
+        self.joined = dict(joined or {})
+        """The alias of each record joined by a link, so that a link is joined once."""
+
+
+class Changes(Visitor):
+    """The days on which the values of ``record`` 's expressions may change, for a history.
+
+    A value read as of a date changes only where the date passes a day the data names: a dated
+    field's day (it stops being missing), a dated row's day (it starts to exist), the day after
+    a date compared with ``as_of``, a parameter table's version, a schedule's next point. The
+    value on two dates is the same when no such day falls after the first and on or before the
+    second, so a record need only be worked out again on the first month end on or after each
+    of its days. The days are SQL over the record's table as written (``t``) and the records
+    joined to it; :meth:`sql` gives the pairs (record, month end) to work out. What this cannot
+    bound (``as_of`` used in arithmetic, every record of a type) raises :class:`Unsupported`,
+    and the engine works the record out on every date instead.
+    """
+
+    def __init__(self, plan: p.Plan, record: str, dates: Sequence[dt.date]) -> None:
+        self.plan, self.record, self.dates = plan, record, dates
+        self.keys = BY_NAME[record].key
+        self.everyone: set[dt.date] = {dates[0]}
+        """Dates on which every record is worked out: the first, and a table's or schedule's
+        change."""
+        self.reach = _Reach(f"{table_name(record)} AS t")
+        self.reaches = [self.reach]
+        self.alias, self.at = "t", record
+        self._aliases = 0
+        self._seen: set[tuple[int, str, str | None, str]] = set()
+        if record in ROW_DATES:  # a dated row starts to exist on its day
+            self._day(f"t.{ROW_DATES[record]}")
+
+    def __call__(self, e: p.Expr | None) -> None:
+        if e is not None:
+            self.visit(e)
+
+    def _day(self, sql: str) -> None:
+        self.reach.days[sql] = None
+
+    def _from(self, day: dt.date) -> None:
+        """Work out every record again on the first date on or after ``day``."""
+        later = [d for d in self.dates if d >= day]
+        if later and later[0] != self.dates[0]:
+            self.everyone.add(later[0])
+
+    def _within(self, alias: str, record: str, e: p.Expr) -> None:
+        saved, (self.alias, self.at) = (self.alias, self.at), (alias, record)
+        try:
+            self.visit(e)
+        finally:
+            self.alias, self.at = saved
+
+    def _join(self, record: str, on: str, kind: str = "LEFT") -> str:
+        if kind == "LEFT" and on in self.reach.joined:
+            return self.reach.joined[on]
+        self._aliases += 1
+        a = f"c{self._aliases}"
+        self.reach.frm += f" {kind} JOIN {table_name(record)} AS {a} ON {on.format(a)}"
+        if kind == "LEFT":
+            self.reach.joined[on] = a
+        if record in ROW_DATES:
+            self._day(f"{a}.{ROW_DATES[record]}")
+        return a
+
+    # ---- what may change, node by node ----
+    def visit_Const(self, e: p.Const) -> None:
+        pass
+
+    def visit_AsOf(self, e: p.AsOf) -> None:
+        raise Unsupported("as_of used other than compared with a date")
+
+    def visit_Field(self, e: p.Field) -> None:
+        if _masked(self.at, e.name):
+            self._day(f"{self.alias}.{e.name}")
+
+    def visit_DefRef(self, e: p.DefRef) -> None:
+        seen = (id(self.reach), self.alias, e.record, e.name)
+        if seen not in self._seen:  # once each: definitions that share others stay linear
+            self._seen.add(seen)
+            self.visit(self.plan.definitions[(e.record, e.name)].body)
+
+    def visit_PointMember(self, e: p.PointMember) -> None:
+        if not isinstance(e.target, p.Point):
+            raise Unsupported("a point that is not a schedule's current point")
+        schedule = self.plan.schedules[e.target.schedule]
+        points = [current_point(schedule, d) for d in self.dates]
+        for d, was, now in zip(self.dates[1:], points, points[1:], strict=False):
+            if was != now:
+                self.everyone.add(d)
+
+    def visit_Lookup(self, e: p.Lookup) -> None:
+        if e.when is None:
+            for start, _ in self.plan.tables[e.table].versions:
+                if isinstance(start, dt.date):
+                    self._from(start)
+        self(e.when)
+        self(e.key)
+
+    def visit_Nav(self, e: p.Nav) -> None:
+        target = e.target
+        if isinstance(target, p.Nav):
+            return self.visit(p.Nav(type=e.type, target=target.target,
+                                    body=p.Nav(type=e.type, target=target.body, body=e.body)))
+        if not isinstance(target, p.Link1):
+            raise Unsupported("navigation from a point")
+        link, reach = target.link, self.reach
+        before = reach.frm, len(reach.days), dict(reach.joined)
+        a = self._join(link.target, f"{{}}.{link.target_field} = {self.alias}.{link.source_field}")
+        self._within(a, link.target, e.body)
+        if len(reach.days) == before[1]:  # nothing read there changes: no need to join it
+            reach.frm, _, reach.joined = before
+
+    def visit_Link1(self, e: p.Link1) -> None:
+        if e.link.target in ROW_DATES:
+            raise Unsupported("a link to a dated record")
+
+    def _list(self, e: p.Expr) -> None:
+        """A list's records joined to the rows in scope, in a query of their own (so the
+        records of two lists do not multiply), and the days of what is read of each."""
+        if isinstance(e, p.Filter | p.Each):
+            self._list(e.source)
+            self.visit(e.condition if isinstance(e, p.Filter) else e.body)
+            return
+        if isinstance(e, p.DefRef):
+            return self._list(self.plan.definitions[(e.record, e.name)].body)
+        if not isinstance(e, p.Related):
+            raise Unsupported("every record of a type")
+        link, outer = e.link, self.alias
+        self.reach = _Reach(self.reach.frm, self.reach.joined)
+        self.reaches.append(self.reach)
+        if link.through is None:
+            a = self._join(link.target, f"{{}}.{link.target_field} = {outer}.{link.source_field}",
+                           "INNER")
+        else:
+            via = next(lk for lk in LINKS if lk.source == link.target and lk.name == link.through)
+            b = self._join(via.target, f"{{}}.{link.target_field} = {outer}.{link.source_field}",
+                           "INNER")
+            a = self._join(link.target, f"{{}}.{via.source_field} = {b}.{via.target_field}",
+                           "INNER")
+        self.alias, self.at = a, link.target
+
+    def visit_Agg(self, e: p.Agg) -> None:
+        saved = self.alias, self.at, self.reach
+        self._list(e.source)
+        self.alias, self.at, self.reach = saved  # what follows reads the rows in scope again
+
+    def visit_In(self, e: p.In) -> None:
+        self.visit(e.value)
+        if isinstance(e.set, p.Const | p.Field | p.SetOf):
+            self.visit(e.set)
+        else:
+            self.visit_Agg(p.Agg(type=e.type, fn="any", source=e.set))
+
+    def visit_Compare(self, e: p.Compare) -> None:
+        for this, other in ((e.left, e.right), (e.right, e.left)):
+            if isinstance(this, p.AsOf) and not isinstance(other, p.AsOf):
+                # ``as_of <= x`` turns false the day after x, ``as_of < x`` on x itself
+                x = Compiler(self.plan, {}).within(Scope(self.alias, self.at, 0),
+                                                    self._date(other))
+                self._day(x)
+                self._day(f"CAST({x} + INTERVAL '1' DAY AS DATE)")
+                self.visit(other)
+                return
+        self.visit(e.left)
+        self.visit(e.right)
+
+    def _date(self, e: p.Expr) -> p.Expr:
+        """``e`` with its definitions written out, when it is a date of the record in scope
+        that reads at most one dated field: then it is missing before that field's day and
+        its value as written after it, so the value as written says when ``as_of`` passes."""
+        out = self._written(e)
+        if sum(isinstance(x, p.Field) and _masked(self.at, x.name) for x in _walk(out)) > 1:
+            raise Unsupported("as_of compared with a date worked out from several dates")
+        return out
+
+    def _written(self, e: p.Expr) -> p.Expr:
+        if isinstance(e, p.DefRef) and e.record is not None:
+            return self._written(self.plan.definitions[(e.record, e.name)].body)
+        if isinstance(e, p.Shift):
+            return attrs.evolve(e, date=self._written(e.date))
+        if isinstance(e, p.Const | p.Field):
+            return e
+        raise Unsupported("as_of compared with a date other than a field's, shifted")
+
+    def _children(self, e: p.Expr) -> None:
+        for x in p.children(e):
+            self.visit(x)
+
+    visit_Not = visit_And = visit_Or = visit_IsSet = visit_Arith = visit_Neg = \
+        visit_Shift = visit_Classify = visit_SetOf = _children
+
+    def visit_Point(self, e: p.Point) -> None:
+        raise Unsupported("a schedule's point used as a value")
+
+    visit_Related = visit_All = visit_Filter = visit_Each = visit_Point
+
+    def sql(self) -> str:
+        """The pairs to work out: each record (its key) with each date (``_as_of``) on
+        which something it reads may have changed since the date before, and every record on
+        :attr:`everyone`'s dates."""
+        keys = ", ".join(f"t.{k}" for k in self.keys)
+        by_source: dict[str, dict[str, None]] = {}  # two lists of the same records: one query
+        for reach in self.reaches:
+            by_source.setdefault(reach.frm, {}).update(reach.days)
+        picks = []
+        for frm, found in by_source.items():
+            days = list(found)
+            if not days:
+                continue
+            arms = " ".join(f"WHEN {i} THEN {d}" for i, d in enumerate(days))
+            picks.append(f"SELECT {keys}, CASE n.i {arms} END AS _day FROM {frm} "
+                         f"CROSS JOIN (VALUES {', '.join(f'({i})' for i in range(len(days)))})"
+                         " AS n(i)")
+        everyone = ", ".join(f"({_date(d)})" for d in sorted(self.everyone))
+        out = f"SELECT {keys}, g._as_of FROM {table_name(self.record)} AS t CROSS JOIN " \
+            f"(VALUES {everyone}) AS g(_as_of)"
+        if picks:
+            steps = ", ".join(f"({_date(a)}, {_date(b)})"
+                              for a, b in itertools.pairwise(self.dates))
+            out += (f" UNION SELECT {', '.join(f'c.{k}' for k in self.keys)}, s._as_of FROM ("
+                    + " UNION ALL ".join(picks) + f") AS c JOIN (VALUES {steps}) AS s(_after, "
+                    "_as_of) ON c._day > s._after AND c._day <= s._as_of")
+        return out
+
+
+def _walk(e: p.Expr) -> list[p.Expr]:
+    return [e, *(x for c in p.children(e) for x in _walk(c))]
+
+
 # ---- the query ------------------------------------------------------------------------------
 
 
@@ -582,8 +822,9 @@ def _masked(record: str, field: str) -> bool:
     return FIELDS[record][field].kind == "date" and (record, field) != ("profile", "month")
 
 
-def _base_cte(record: str, lines: bool) -> str:
-    """``<record>_0``: the record's table as it stood on each as-of date."""
+def _base_cte(record: str, lines: bool, sparse: bool = False) -> str:
+    """``<record>_0``: the record's table as it stood on each as-of date. ``sparse``:
+    ``<record>_0e``, each record only on the dates of ``<record>__e`` (:class:`Changes`)."""
     cols = [f"CASE WHEN t.{f} <= d._as_of THEN t.{f} END AS {f}" if _masked(record, f)
             else f"t.{f}" for f in FIELDS[record]]
     where = ""
@@ -593,15 +834,23 @@ def _base_cte(record: str, lines: bool) -> str:
             else f" WHERE t.{rd} <= d._as_of"
     if lines:
         cols.append("t._line")
-    return (f"{record}_0 AS (SELECT d.*, {', '.join(cols)} "
-            f"FROM {table_name(record)} AS t CROSS JOIN _dates AS d{where})")
+    frm = f"{table_name(record)} AS t CROSS JOIN _dates AS d"
+    if sparse:
+        on = " AND ".join(f"t.{k} = e.{k}" for k in BY_NAME[record].key)
+        frm = f"{record}__e AS e JOIN {table_name(record)} AS t ON {on} JOIN _dates AS d " \
+            "ON d._as_of = e._as_of"
+    return f"{record}_0{'e' if sparse else ''} AS (SELECT d.*, {', '.join(cols)} FROM {frm}{where})"
 
 
-def _definition_ctes(plan: p.Plan, lv: dict[tuple[str | None, str], int]) -> list[str]:
+def _definition_ctes(plan: p.Plan, lv: dict[tuple[str | None, str], int],
+                     sparse: str | None = None) -> list[str]:
+    """``<record>_<level>``: the view before with the definitions of that level as columns.
+    ``sparse``: only that record's, over its sparse view (``<record>_<level>e``)."""
     out = []
     c = Compiler(plan, lv)
+    suffix = "e" if sparse else ""
     for level in range(1, max(lv.values(), default=0) + 1):
-        for record in BY_NAME:
+        for record in [sparse] if sparse else BY_NAME:
             defs = [k for k, v in lv.items() if v == level and k[0] == record]
             if not defs:
                 continue
@@ -612,8 +861,8 @@ def _definition_ctes(plan: p.Plan, lv: dict[tuple[str | None, str], int]) -> lis
                     cols += [f"{value.n} AS {key[1]}__n", f"{value.d} AS {key[1]}__d"]
                 else:
                     cols.append(f"{value} AS {key[1]}")
-            out.append(f"{record}_{level} AS (SELECT s.*, {', '.join(cols)} "
-                       f"FROM {scope.source(c.rel(record, level))})")
+            out.append(f"{record}_{level}{suffix} AS (SELECT s.*, {', '.join(cols)} "
+                       f"FROM {scope.source(c.rel(record, level) + suffix)})")
     return out
 
 
@@ -639,6 +888,26 @@ class QueryBuilder:
         """``name AS (query)`` for the as-of dates, the record views and the definitions:
         the head of every query when ``inline``; otherwise an engine creates them once
         (:meth:`prelude`) and the queries read them by name."""
+        self.sparse: set[str] = set()
+        """The record types that :meth:`tallies` works out only on the dates where something
+        they read may change (:class:`Changes`): in a history of ascending dates, those with
+        a key whose KPIs' changes can be bounded."""
+        # (with lines: the engine loaded the tables and checked that keys are unique)
+        if lines and len(dates) > 1 and all(a is not None and b is not None and a < b
+                                            for a, b in itertools.pairwise(dates)):
+            for record in dict.fromkeys(k.record for k in plan.kpis
+                                        if isinstance(k, p.KpiPlan) and BY_NAME[k.record].key):
+                changes = Changes(plan, record, dates)  # type: ignore[arg-type]
+                try:
+                    for k in plan.kpis:
+                        if isinstance(k, p.KpiPlan) and k.record == record:
+                            changes(k.member), changes(k.counted), changes(k.pending)
+                except Unsupported:
+                    continue
+                self.sparse.add(record)
+                self.ctes += [f"{record}__e AS ({changes.sql()})",
+                              _base_cte(record, lines, sparse=True),
+                              *_definition_ctes(plan, self.lv, record)]
         self.with_ = "WITH " + ",\n".join(self.ctes) if inline else "WITH _ AS (SELECT 1)"
         self.line = ", s._line" if lines else ""
 
@@ -754,13 +1023,16 @@ class QueryBuilder:
         views, selects = self._counts(k)
         return f"{self.with_},\n" + ",\n".join(views) + "\n" + "\nUNION ALL\n".join(selects)
 
-    def tallies(self) -> list[tuple[str, list[str]]]:
+    def tallies(self) -> list[tuple[str, list[str], bool]]:
         """Every KPI's counts per date and bootcamp (or provider, for a KPI measured per
-        provider), as ``(query, KPI names)``: one query per record type, so the KPIs on
-        learners are all counted in one scan of the learners and each definition is worked
+        provider), as ``(query, KPI names, changes)``: one query per record type, so the KPIs
+        on learners are all counted in one scan of the learners and each definition is worked
         out once. A query's rows hold ``_as_of``, ``group_id`` and, for its ``i``-th KPI,
-        ``n<i>``, ``k<i>`` and ``p<i>``. The engines add them up the reporting hierarchy with
-        :func:`kpidsl.engines.python.roll_up`, so each record's verdict is worked out once."""
+        ``n<i>``, ``k<i>`` and ``p<i>``; with ``changes`` (a record type in :attr:`sparse`)
+        they are the changes since the date before, the first date's from nothing, and a
+        group whose counts did not change has no row. The engines add them up the reporting
+        hierarchy with :func:`kpidsl.engines.python.roll_up`, so each record's verdict is
+        worked out once."""
         by_record: dict[str | None, list[p.KpiPlan | p.MeasurePlan]] = {}
         for k in self.plan.kpis:
             by_record.setdefault(None if isinstance(k, p.MeasurePlan) else k.record,
@@ -777,10 +1049,10 @@ class QueryBuilder:
                                 f"COALESCE({c.within(s, k.actual).n}, 0) AS k{i}, 0 AS p{i}")
                 out.append((f"{self.with_}\nSELECT s._as_of, s.provider_id AS group_id, "
                             f"{', '.join(cols)} FROM {s.source(c.rel('provider', self.top))}",
-                            [k.name for k in kpis]))
+                            [k.name for k in kpis], False))
                 continue
             s = self._scope(record)
-            verdicts, members, sums = [], [], []
+            verdicts, members = [], []
             for i, k in enumerate(kpis):  # v<i>: 2 counted, 1 pending, 0 not, NULL not in
                 assert isinstance(k, p.KpiPlan)
                 member = c.within(s, _cond_node(k.member)) if k.member is not None else "TRUE"
@@ -790,13 +1062,39 @@ class QueryBuilder:
                                 f"{c.within(s, _cond_node(k.counted))} THEN 2 WHEN {pending} "
                                 f"THEN 1 ELSE 0 END END AS v{i}")
                 members.append(member)
-                sums.append(f"COUNT(v{i}) AS n{i}, SUM(CASE WHEN v{i} = 2 THEN 1 ELSE 0 END) "
-                            f"AS k{i}, SUM(CASE WHEN v{i} = 1 THEN 1 ELSE 0 END) AS p{i}")
+            names = [k.name for k in kpis]
+            rel = c.rel(record, self.top)
+            if record not in self.sparse:
+                sums = [f"COUNT(v{i}) AS n{i}, SUM(CASE WHEN v{i} = 2 THEN 1 ELSE 0 END) AS "
+                        f"k{i}, SUM(CASE WHEN v{i} = 1 THEN 1 ELSE 0 END) AS p{i}"
+                        for i in range(len(kpis))]
+                out.append((f"{self.with_}\nSELECT _as_of, bootcamp_id AS group_id, "
+                            f"{', '.join(sums)} FROM (SELECT s._as_of, s.bootcamp_id, "
+                            f"{', '.join(verdicts)} FROM {s.source(rel)} WHERE "
+                            f"{' OR '.join(f'({m})' for m in members)}) AS v "
+                            "GROUP BY _as_of, bootcamp_id", names, False))
+                continue
+            # worked out only where it may have changed: each record's verdicts against its
+            # verdicts the time before, summed as changes to the counts
+            keys = ", ".join(BY_NAME[record].key)
+            picked = ", ".join(f"s.{x}" for x in dict.fromkeys(["bootcamp_id",
+                                                                *BY_NAME[record].key]))
+
+            def moved(test: str) -> str:
+                return (f"SUM(CASE WHEN v{test} THEN 1 ELSE 0 END - "
+                        f"CASE WHEN u{test} THEN 1 ELSE 0 END)")
+
+            lags = [f"v{i}, LAG(v{i}) OVER (PARTITION BY {keys} ORDER BY _as_of) AS u{i}"
+                    for i in range(len(kpis))]
+            sums = [f"{moved(f'{i} IS NOT NULL')} AS n{i}, {moved(f'{i} = 2')} AS k{i}, "
+                    f"{moved(f'{i} = 1')} AS p{i}" for i in range(len(kpis))]
+            changed = " OR ".join(f"COALESCE(v{i}, -1) <> COALESCE(u{i}, -1)"
+                                  for i in range(len(kpis)))
             out.append((f"{self.with_}\nSELECT _as_of, bootcamp_id AS group_id, "
-                        f"{', '.join(sums)} FROM (SELECT s._as_of, s.bootcamp_id, "
-                        f"{', '.join(verdicts)} FROM {s.source(c.rel(record, self.top))} WHERE "
-                        f"{' OR '.join(f'({m})' for m in members)}) AS v "
-                        "GROUP BY _as_of, bootcamp_id", [k.name for k in kpis]))
+                        f"{', '.join(sums)} FROM (SELECT _as_of, bootcamp_id, {', '.join(lags)} "
+                        f"FROM (SELECT s._as_of, {picked}, {', '.join(verdicts)} "
+                        f"FROM {s.source(rel + 'e')}) AS v) AS w "
+                        f"WHERE {changed} GROUP BY _as_of, bootcamp_id", names, True))
         return out
 
     def targets(self) -> str:

@@ -156,45 +156,54 @@ def json_text(obj: dict[str, Any], expand: tuple[str, ...] = ()) -> str:
     """JSON with each item of a list on a line of its own: readable and diffable, and written
     by the fast C encoder (an indented dump of a big report is ten times slower). The items of
     the lists named in ``expand`` (``history``'s ``months``) are laid out the same way."""
-    return "".join(json_pieces(obj, expand))
+    return b"".join(json_pieces(obj, expand)).decode("utf-8")
 
 
-def json_pieces(obj: dict[str, Any], expand: tuple[str, ...] = ()) -> Iterator[str]:
-    """:func:`json_text` in pieces, to write a big document (a history) without holding it
-    whole: a list not named in ``expand`` is one piece."""
+def json_pieces(obj: dict[str, Any], expand: tuple[str, ...] = ()) -> Iterator[bytes]:
+    """:func:`json_text` in pieces of UTF-8, to write a big document (a history) without
+    holding it whole: a list not named in ``expand`` is one piece. Bytes, because a history's
+    lines are encoded once, when written, rather than once for every month they stand in."""
     return _json_block(obj, "", expand)
 
 
 def _json_block(value: Any, indent: str, expand: tuple[str, ...], key: str = ""
-                ) -> Iterator[str]:
+                ) -> Iterator[bytes]:
     """``value`` as JSON at ``indent``: a non-empty list one item a line, a dict holding lists
     (``explanations``: a list for each KPI) one key a line, anything else on one line, so no
     line grows with the size of the data."""
     inner = indent + "  "
     if isinstance(value, list) and value:
-        yield f"[\n{inner}"
+        yield f"[\n{inner}".encode()
         if key in expand:
             for i, x in enumerate(value):
                 if i:
-                    yield f",\n{inner}"
+                    yield f",\n{inner}".encode()
                 yield from _json_block(x, inner, expand)
         else:
-            yield f",\n{inner}".join(x if isinstance(x, Written) else _encode(x) for x in value)
-        yield f"\n{indent}]"
+            sep = f",\n{inner}".encode()
+            try:  # a history's months: every line written already
+                yield sep.join(value)
+            except TypeError:
+                yield sep.join(x if isinstance(x, Written) else _utf8(x) for x in value)
+        yield f"\n{indent}]".encode()
     elif isinstance(value, dict) and any(isinstance(v, list | dict) for v in value.values()):
         for i, (k, v) in enumerate(value.items()):
-            yield f"{',' if i else '{'}\n{inner}{json.dumps(k)}: "
+            yield f"{',' if i else '{'}\n{inner}{json.dumps(k)}: ".encode()
             yield from _json_block(v, inner, expand, k)
-        yield f"\n{indent}}}"
+        yield f"\n{indent}}}".encode()
     else:
-        yield _encode(value)
+        yield _utf8(value)
 
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
-class Written(str):
-    """JSON text already written: :func:`json_text` puts it in as it is."""
+def _utf8(value: Any) -> bytes:
+    return _encode(value).encode()
+
+
+class Written(bytes):
+    """JSON text already written, in UTF-8: :func:`json_text` puts it in as it is."""
 
 
 @functools.lru_cache(maxsize=65536)
@@ -222,7 +231,7 @@ def result_line(r: Result) -> Written:
         f'{_line_head(r.kpi, r.scope)}{_string(r.group)}, "status": {_string(r.status)}, '
         f'"numerator": {r.numerator:d}, "denominator": {r.denominator:d}, '
         f'"pending": {r.pending:d}, "target": {_line_target(r.direction, n, d)}, '
-        f'{_line_rate(r.numerator, r.denominator)}}}')
+        f'{_line_rate(r.numerator, r.denominator)}}}'.encode())
 
 
 @functools.lru_cache(maxsize=1024)
