@@ -323,12 +323,31 @@ class Compiler(Visitor):
         return Num(picked, scale) if numeric else picked
 
     # ---- navigation and lists ----
+    def need(self, e: p.Expr) -> int:
+        """The lowest level whose views have every definition ``e`` reads: a view with
+        fewer definitions joins less (a figure over learners that reads only their dates
+        needs none of the learners' definitions)."""
+        top, stack, seen = 0, [e], set()
+        while stack:
+            x = stack.pop()
+            if isinstance(x, p.DefRef) and x.record is not None:
+                top = max(top, self.levels[(x.record, x.name)])
+            elif isinstance(x, p.DefRef):
+                if x.name not in seen:
+                    seen.add(x.name)
+                    stack.append(self.plan.definitions[(None, x.name)].body)
+            else:
+                stack.extend(p.children(x))
+        return top + 1
+
     def visit_Nav(self, e: p.Nav) -> Any:
         if isinstance(e.target, p.Point | p.PointMember):
             raise Unsupported("navigation from a point")
+        if isinstance(e.target, p.Link1):
+            return self.within(self._target(e.target, self.need(e.body)), e.body)
         return self.within(self._target(e.target), e.body)
 
-    def _target(self, target: p.Expr) -> Scope:
+    def _target(self, target: p.Expr, level: int | None = None) -> Scope:
         """The scope of the one record a navigation reaches, joined to the rows in scope
         (so a record that links to nothing reads as missing). A record that is there
         whatever the date and whose definitions are not read is joined from its table on
@@ -336,47 +355,48 @@ class Compiler(Visitor):
         the number of dates."""
         if isinstance(target, p.Link1):
             link, outer = target.link, self.scope
-            rel = self.rel(link.target, outer.level)
+            level = min(outer.level, level or outer.level)
+            rel = self.rel(link.target, level)
             source, a = f"{outer.alias}.{link.source_field}", self.fresh()
             on = f"{a}.{link.target_field} = {source}"
             if rel.endswith("_0") and link.target not in ROW_DATES:
                 a = outer.joins.add(f"{rel} {source}", a, table_name(link.target), on)
-                return Scope(a, link.target, outer.level, outer.joins,
-                             outer.dated_by or outer.alias)
+                return Scope(a, link.target, level, outer.joins, outer.dated_by or outer.alias)
             a = outer.joins.add(f"{rel} {source}", a, rel,
                                 f"{on} AND {a}._as_of = {outer.at('_as_of')}")
-            return Scope(a, link.target, outer.level, outer.joins)
+            return Scope(a, link.target, level, outer.joins)
         if isinstance(target, p.Nav):
             return self.within(self._target(target.target), target.body, self._target)
         raise Unsupported(f"navigation from {type(target).__name__}")
 
-    def _list(self, e: p.Expr) -> tuple[str, list[tuple[str, str]], list[str], Scope,
-                                         p.Expr | None]:
+    def _list(self, e: p.Expr, level: int | None = None
+              ) -> tuple[str, list[tuple[str, str]], list[str], Scope, p.Expr | None]:
         """A list as its source (``FROM`` text, before the joins of its scope), the pairs
         (column of the list, expression of the scope outside) that tie it to the rows in
-        scope, its conditions, the element's scope and the value taken of each."""
+        scope, its conditions, the element's scope and the value taken of each. Its records
+        come from the views with just the definitions the whole list reads (``level``)."""
         outer = self.scope
+        level = level or min(outer.level, self.need(e))
         if isinstance(e, p.Filter):
-            frm, ties, conds, inner, body = self._list(e.source)
+            frm, ties, conds, inner, body = self._list(e.source, level)
             if body is not None:
                 raise Unsupported("`where` on a list of values")
             return frm, ties, [*conds, self.within(inner, _cond_node(e.condition))], inner, \
                 None
         if isinstance(e, p.Each):
-            frm, ties, conds, inner, body = self._list(e.source)
+            frm, ties, conds, inner, body = self._list(e.source, level)
             if body is not None:
                 raise Unsupported("a list of lists")
             return frm, ties, conds, inner, e.body
         if isinstance(e, p.DefRef) and e.record is None:
-            return self._list(self.plan.definitions[(None, e.name)].body)
+            return self._list(self.plan.definitions[(None, e.name)].body, level)
         a = self.fresh()
         if isinstance(e, p.All):
-            return f"{self.rel(e.record, outer.level)} AS {a}", \
-                [(f"{a}._as_of", outer.at("_as_of"))], [], Scope(a, e.record, outer.level), \
-                None
+            return f"{self.rel(e.record, level)} AS {a}", \
+                [(f"{a}._as_of", outer.at("_as_of"))], [], Scope(a, e.record, level), None
         if isinstance(e, p.Related):
             link = e.link
-            frm = f"{self.rel(link.target, outer.level)} AS {a}"
+            frm = f"{self.rel(link.target, level)} AS {a}"
             ties = [(f"{a}._as_of", outer.at("_as_of"))]
             if link.through is None:
                 ties.append((f"{a}.{link.target_field}", f"{outer.alias}.{link.source_field}"))
@@ -384,10 +404,10 @@ class Compiler(Visitor):
                 via = next(lk for lk in LINKS if lk.source == link.target
                            and lk.name == link.through)
                 b = self.fresh()
-                frm += f" JOIN {self.rel(via.target, outer.level)} AS {b} ON " \
+                frm += f" JOIN {self.rel(via.target, level)} AS {b} ON " \
                     f"{b}.{via.target_field} = {a}.{via.source_field} AND {b}._as_of = {a}._as_of"
                 ties.append((f"{b}.{link.target_field}", f"{outer.alias}.{link.source_field}"))
-            return frm, ties, [], Scope(a, link.target, outer.level), None
+            return frm, ties, [], Scope(a, link.target, level), None
         raise Unsupported(f"a list made by {type(e).__name__}")
 
     def visit_Agg(self, e: p.Agg) -> Any:
