@@ -42,6 +42,7 @@ from kpidsl.plan.points import current_point
 from kpidsl.plan.status import NO_DATA, status
 
 _NONE = (0, 0, 0)
+_PROGRAMME = (Scope.PROGRAMME, "all")
 
 
 class SqlEngine:
@@ -116,14 +117,17 @@ class SqlEngine:
             for i, name in enumerate(names):  # changes since the date before, added up
                 now: dict[str, tuple[int, ...]] = {}
                 for d in dates:  # ascending, as QueryBuilder.sparse needs
-                    now = now.copy()
-                    for r in by_date.get(d, ()):
-                        was, move = now.get(r[1], _NONE), r[2 + 3 * i:5 + 3 * i]
-                        new = (was[0] + move[0], was[1] + move[1], was[2] + move[2])
-                        if any(new):
-                            now[r[1]] = new
-                        else:
-                            now.pop(r[1], None)
+                    if d in by_date:
+                        now = now.copy()
+                        for r in by_date[d]:
+                            dn, dk, dp = r[2 + 3 * i], r[3 + 3 * i], r[4 + 3 * i]
+                            if dn or dk or dp:
+                                was = now.get(r[1], _NONE)
+                                new = (was[0] + dn, was[1] + dk, was[2] + dp)
+                                if new[0] or new[1] or new[2]:
+                                    now[r[1]] = new
+                                else:
+                                    del now[r[1]]
                     tally[name, d] = now
         for i, k in enumerate(plan.kpis):
             measured = isinstance(k, p.MeasurePlan)
@@ -144,33 +148,38 @@ class SqlEngine:
                     _, last, totals, row = before
                     moved, row = dict(totals), row.copy()
                     again: set[tuple[str, str]] = set()
+                    an = ak = ap = 0
                     for b in {b for b, _ in counts.items() ^ last.items()}:
                         new, old = counts.get(b, _NONE), last.get(b, _NONE)
-                        up = ((Scope.PROVIDER, b),) if measured else \
-                            ((Scope.BOOTCAMP, b), (Scope.PROVIDER, self.provider_of[b]))
-                        for g in (*up, (Scope.PROGRAMME, "all")):
+                        dn, dk, dp = new[0] - old[0], new[1] - old[1], new[2] - old[2]
+                        an, ak, ap = an + dn, ak + dk, ap + dp
+                        for g in ((Scope.PROVIDER, b),) if measured else \
+                                ((Scope.BOOTCAMP, b), (Scope.PROVIDER, self.provider_of[b])):
                             was = moved.get(g, _NONE)
-                            moved[g] = [was[0] + new[0] - old[0], was[1] + new[1] - old[1],
-                                        was[2] + new[2] - old[2]]
+                            moved[g] = (was[0] + dn, was[1] + dk, was[2] + dp)
                             again.add(g)
+                    if again:
+                        was = moved.get(_PROGRAMME, _NONE)
+                        moved[_PROGRAMME] = (was[0] + an, was[1] + ak, was[2] + ap)
+                        again.add(_PROGRAMME)
                     for g in again:
-                        row[place[g]] = self._result(k, g, moved[g], target)
+                        row[place[g]] = self._result(k, g, moved[g], target, exact)
                     totals = moved
                 else:
                     totals = per_provider(counts) if measured else \
                         roll_up(counts, self.provider_of)
-                    row = [self._result(k, g, totals.get(g), target) for g in groups]
+                    row = [self._result(k, g, totals.get(g), target, exact) for g in groups]
                 before = (exact, counts, totals, row)
                 out[d] += row
         return out
 
     @staticmethod
     def _result(k: p.KpiPlan | p.MeasurePlan, group: tuple[str, str], counts: Any,
-                target: Fraction | None) -> Result:
+                target: Fraction | None, exact: tuple[int, int] | None) -> Result:
         n, c, pend = counts or _NONE
         return Result(kpi=k.name, scope=group[0], group=group[1],
-                      status=NO_DATA if target is None else _status(
-                          k.direction, target.numerator, target.denominator, n, c, pend),
+                      status=NO_DATA if exact is None else _status(
+                          k.direction, exact[0], exact[1], n, c, pend),
                       numerator=c, denominator=n, pending=pend, direction=k.direction,
                       target=target)
 
