@@ -37,16 +37,21 @@ def percent(value: Fraction | None, places: int = 1) -> str:
     """A fraction as a percentage for people (``Fraction(1, 5)`` → ``20%``); display only."""
     if value is None:
         return "–"
-    scaled = round(Fraction(value) * 100 * 10**places)  # exact, half to even; any size
+    value = Fraction(value)
+    return _percent(value.numerator, value.denominator, places)
+
+
+def _percent(k: int, n: int, places: int) -> str:
+    """``k/n`` (``n`` > 0) as :func:`percent` writes it, in whole numbers: a history writes
+    the rates of thousands of different counts."""
+    scaled, rest = divmod(k * 100 * 10**places, n)  # exact, half to even; any size
+    if 2 * rest > n or (2 * rest == n and scaled % 2):
+        scaled += 1
     digits = str(abs(scaled)).rjust(places + 1, "0")
     text = digits[:-places] + "." + digits[-places:] if places else digits
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return f"{'-' if scaled < 0 else ''}{text}%"
-
-
-def _fraction(value: Fraction | None) -> str | None:
-    return None if value is None else f"{value.numerator}/{value.denominator}"
 
 
 @attrs.frozen(kw_only=True)
@@ -255,8 +260,10 @@ def _line_rate(k: int, n: int) -> str:
 def _rate_texts(k: int, n: int) -> tuple[str | None, str]:
     """``k/n`` written exactly (``3/4``) and as a percentage, remembered: the same few
     counts recur across thousands of groups and months."""
-    rate = Fraction(k, n) if n else None
-    return _fraction(rate), percent(rate, 2)
+    if not n:
+        return None, percent(None)
+    common = math.gcd(k, n)
+    return f"{k // common}/{n // common}", _percent(k, n, 2)
 
 
 def _target_text(direction: str, target: Fraction | None) -> str:
