@@ -658,3 +658,18 @@ def test_a_result_written_by_template_is_the_json_of_its_dict(group, counts):
                    numerator=k, denominator=n, pending=p, direction="at most", target=target)
         assert result_line(r) == _encode(result_json(r)).encode()
         assert json.loads(result_line(r)) == result_json(r)
+
+
+@pytest.mark.parametrize(("value", "places", "text"), [
+    (Fraction(1, 5), 1, "20%"), (Fraction(1, 3), 2, "33.33%"), (Fraction(2, 3), 2, "66.67%"),
+    (Fraction(1, 8), 1, "12.5%"), (Fraction(1, 8), 0, "12%"), (Fraction(3, 8), 0, "38%"),
+    (Fraction(1, 8000), 2, "0.01%"), (Fraction(3, 8000), 2, "0.04%"),
+    (Fraction(5, 8000), 2, "0.06%"), (Fraction(-1, 8), 0, "-12%"), (Fraction(0), 2, "0%"),
+    (Fraction(7, 4), 2, "175%"), (None, 2, "–"),
+])
+def test_percentages_are_rounded_half_to_even(value, places, text):
+    """Display only, but exact: 12.5% to whole percents is 12%, 37.5% is 38% (half to even),
+    as in Python's round of the exact fraction."""
+    from kpidsl.outputs.report import percent
+
+    assert percent(value, places) == text
