@@ -807,12 +807,21 @@ class Changes(Visitor):
         out = f"SELECT {keys}, g._as_of FROM {table_name(self.record)} AS t CROSS JOIN " \
             f"(VALUES {everyone}) AS g(_as_of)"
         if picks:
-            steps = ", ".join(f"({_date(a)}, {_date(b)})"
-                              for a, b in itertools.pairwise(self.dates))
-            out += (f" UNION SELECT {', '.join(f'c.{k}' for k in self.keys)}, s._as_of FROM ("
-                    + " UNION ALL ".join(picks) + f") AS c JOIN (VALUES {steps}) AS s(_after, "
-                    "_as_of) ON c._day > s._after AND c._day <= s._as_of")
+            out += (f" UNION SELECT {', '.join(f'c.{k}' for k in self.keys)}, c._as_of FROM "
+                    f"(SELECT *, {_on_or_after('_day', self.dates)} AS _as_of FROM ("
+                    + " UNION ALL ".join(picks) + ") AS c) AS c WHERE c._as_of IS NOT NULL")
         return out
+
+
+def _on_or_after(day: str, dates: Sequence[dt.date]) -> str:
+    """SQL for the first of ``dates`` (ascending) on or after ``day``, or NULL after the last:
+    a search halving the dates at each step, so a day costs a few comparisons, not one for
+    every date or a join."""
+    if len(dates) == 1:
+        return f"CASE WHEN {day} <= {_date(dates[0])} THEN {_date(dates[0])} END"
+    half = len(dates) // 2
+    return (f"CASE WHEN {day} <= {_date(dates[half - 1])} THEN "
+            f"{_on_or_after(day, dates[:half])} ELSE {_on_or_after(day, dates[half:])} END")
 
 
 def _walk(e: p.Expr) -> list[p.Expr]:
