@@ -24,7 +24,6 @@ from kpidsl.engines.python import (
     Reason,
     Result,
     Shown,
-    Tally,
     Verdict,
     clauses,
     describe,
@@ -42,6 +41,8 @@ from kpidsl.plan.points import current_point
 from kpidsl.plan.status import NO_DATA, status
 
 _NONE = (0, 0, 0)
+_Move = tuple[str, tuple[int, ...], tuple[int, ...]]
+"""A group whose counts changed from one date to the next: its id, the counts before, after."""
 _PROGRAMME = (Scope.PROGRAMME, "all")
 
 
@@ -104,72 +105,53 @@ class SqlEngine:
             return out
         qb = self._builder(plan, dates)
         target_row = {r["_as_of"]: r for r in self._rows(qb.targets())}
-        tally: dict[tuple[str, dt.date], dict[str, tuple[int, ...]]] = {}
+        moves: dict[str, dict[dt.date, list[_Move]]] = {}
         for sql, names, changes in qb.tallies():
             by_date: dict[dt.date, list[tuple[Any, ...]]] = {}
             for t in self._tuples(sql):  # _as_of, group_id, then n, k and p of each KPI
                 by_date.setdefault(t[0], []).append(t)
-            if not changes:
-                for d, rows in by_date.items():
-                    for i, name in enumerate(names):
-                        tally[name, d] = {r[1]: r[2 + 3 * i:5 + 3 * i] for r in rows}
-                continue
-            for i, name in enumerate(names):  # changes since the date before, added up
-                now: dict[str, tuple[int, ...]] = {}
-                for d in dates:  # ascending, as QueryBuilder.sparse needs
-                    if d in by_date:
-                        now = now.copy()
-                        for r in by_date[d]:
-                            dn, dk, dp = r[2 + 3 * i], r[3 + 3 * i], r[4 + 3 * i]
-                            if dn or dk or dp:
-                                was = now.get(r[1], _NONE)
-                                new = (was[0] + dn, was[1] + dk, was[2] + dp)
-                                if new[0] or new[1] or new[2]:
-                                    now[r[1]] = new
-                                else:
-                                    del now[r[1]]
-                    tally[name, d] = now
+            for i, name in enumerate(names):
+                moves[name] = _moves(dates, by_date, i, changes)
         for i, k in enumerate(plan.kpis):
             measured = isinstance(k, p.MeasurePlan)
             groups = groups_in_order(self.groups, measured)
             place = {g: j for j, g in enumerate(groups)}
-            before: tuple[Any, dict[str, tuple[int, ...]], Tally, list[Result]] | None = None
-            totals: Tally
-            row: list[Result]
-            moved: dict[tuple[str, str], Sequence[int]]
+            counts: dict[str, tuple[int, ...]] = {}  # each group's counts on the date
+            totals: dict[tuple[str, str], Sequence[int]] = {}
+            row: list[Result] | None = None
+            was_exact: tuple[int, int] | None = None
             for d in dates:
                 target = _target(target_row.get(d, {}), i)
                 exact = None if target is None else (target.numerator, target.denominator)
-                counts = tally.get((k.name, d), {})
-                if before is not None and before[0] == exact:
+                moved = moves[k.name][d]
+                for b, _, new in moved:
+                    counts[b] = new
+                if row is not None and exact == was_exact:
                     # a history: only the groups whose counts changed since the last date are
                     # worked out again (a bootcamp, its provider and the programme), their
                     # totals moved by the change
-                    _, last, totals, row = before
-                    moved, row = dict(totals), row.copy()
+                    totals, row = dict(totals), row.copy()
                     again: set[tuple[str, str]] = set()
                     an = ak = ap = 0
-                    for b in {b for b, _ in counts.items() ^ last.items()}:
-                        new, old = counts.get(b, _NONE), last.get(b, _NONE)
+                    for b, old, new in moved:
                         dn, dk, dp = new[0] - old[0], new[1] - old[1], new[2] - old[2]
                         an, ak, ap = an + dn, ak + dk, ap + dp
                         for g in ((Scope.PROVIDER, b),) if measured else \
                                 ((Scope.BOOTCAMP, b), (Scope.PROVIDER, self.provider_of[b])):
-                            was = moved.get(g, _NONE)
-                            moved[g] = (was[0] + dn, was[1] + dk, was[2] + dp)
+                            was = totals.get(g, _NONE)
+                            totals[g] = (was[0] + dn, was[1] + dk, was[2] + dp)
                             again.add(g)
                     if again:
-                        was = moved.get(_PROGRAMME, _NONE)
-                        moved[_PROGRAMME] = (was[0] + an, was[1] + ak, was[2] + ap)
+                        was = totals.get(_PROGRAMME, _NONE)
+                        totals[_PROGRAMME] = (was[0] + an, was[1] + ak, was[2] + ap)
                         again.add(_PROGRAMME)
                     for g in again:
-                        row[place[g]] = self._result(k, g, moved[g], target, exact)
-                    totals = moved
+                        row[place[g]] = self._result(k, g, totals[g], target, exact)
                 else:
-                    totals = per_provider(counts) if measured else \
-                        roll_up(counts, self.provider_of)
+                    totals = dict(per_provider(counts) if measured else
+                                  roll_up(counts, self.provider_of))
                     row = [self._result(k, g, totals.get(g), target, exact) for g in groups]
-                before = (exact, counts, totals, row)
+                was_exact = exact
                 out[d] += row
         return out
 
@@ -251,6 +233,34 @@ class SqlEngine:
                                 values=((actual, a), (planned, n), *values,
                                         ("target", target))),)))
         return out
+
+
+def _moves(dates: Sequence[dt.date], by_date: dict[dt.date, list[tuple[Any, ...]]], i: int,
+           changes: bool) -> dict[dt.date, list[_Move]]:
+    """For the ``i``-th KPI of a query's rows (:meth:`QueryBuilder.tallies`), the groups whose
+    counts changed on each date, from none before the first: the rows are each group's counts
+    on each date or, with ``changes``, how they changed (dates ascending)."""
+    now: dict[str, tuple[int, ...]] = {}
+    out = {}
+    for d in dates:
+        moved = []
+        rows = by_date.get(d, ())
+        if changes:
+            for r in rows:
+                dn, dk, dp = r[2 + 3 * i], r[3 + 3 * i], r[4 + 3 * i]
+                if dn or dk or dp:
+                    old = now.get(r[1], _NONE)
+                    new = now[r[1]] = (old[0] + dn, old[1] + dk, old[2] + dp)
+                    moved.append((r[1], old, new))
+        else:
+            full = {r[1]: r[2 + 3 * i:5 + 3 * i] for r in rows}
+            for b in {b for b, _ in full.items() ^ now.items()}:
+                old, new = now.get(b, _NONE), full.get(b, _NONE)
+                if old != new:
+                    moved.append((b, old, new))
+            now = full
+        out[d] = moved
+    return out
 
 
 class _Reads:
