@@ -781,10 +781,10 @@ class Changes(Visitor):
     visit_Not = visit_And = visit_Or = visit_IsSet = visit_Arith = visit_Neg = \
         visit_Shift = visit_Classify = visit_SetOf = _children
 
-    def visit_Point(self, e: p.Point) -> None:
-        raise Unsupported("a schedule's point used as a value")
+    def _unbounded(self, e: p.Expr) -> None:
+        raise Unsupported(f"{type(e).__name__} where a history cannot bound its changes")
 
-    visit_Related = visit_All = visit_Filter = visit_Each = visit_Point
+    visit_Point = visit_Related = visit_All = visit_Filter = visit_Each = _unbounded
 
     def sql(self) -> str:
         """The pairs to work out: each record (its key) with each date (``_as_of``) on
