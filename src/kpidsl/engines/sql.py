@@ -807,14 +807,14 @@ class Changes(Visitor):
         out = f"SELECT {keys}, g._as_of FROM {table_name(self.record)} AS t CROSS JOIN " \
             f"(VALUES {everyone}) AS g(_as_of)"
         if picks:
-            out += (f" UNION SELECT {', '.join(f'c.{k}' for k in self.keys)}, c._as_of FROM "
-                    f"(SELECT *, {_on_or_after('_day', self.dates)} AS _as_of FROM ("
-                    + " UNION ALL ".join(picks) + ") AS c) AS c WHERE c._as_of IS NOT NULL")
+            out += (f" UNION SELECT {', '.join(f'c.{k}' for k in self.keys)}, "
+                    f"{_on_or_after('c._day', self.dates)} AS _as_of FROM ("
+                    + " UNION ALL ".join(picks) + f") AS c WHERE c._day <= {_date(self.dates[-1])}")
         return out
 
 
 def _on_or_after(day: str, dates: Sequence[dt.date]) -> str:
-    """SQL for the first of ``dates`` (ascending) on or after ``day``, or NULL after the last:
+    """SQL for the first of ``dates`` (ascending) on or after ``day`` (not after the last):
     a search halving the dates at each step, so a day costs a few comparisons, not one for
     every date or a join."""
     if len(dates) == 1:
