@@ -333,17 +333,39 @@ def test_as_of_must_be_written_yyyy_mm_dd(capsys, cohort_dir: Path, bad: str):
     assert f"{bad!r} is not a date; write YYYY-MM-DD" in err
 
 
-@pytest.mark.parametrize(("start", "end", "bad"), [
-    ("2024_1", "2025-01", "2024_1"),
-    ("+202-01", "2025-01", "+202-01"),
-    ("2024-01", "9999-12", "9999-12"),
-    ("9999-12", "9999-12", "9999-12"),
+@pytest.mark.parametrize(("start", "end", "said"), [
+    ("2024_1", "2025-01", "'2024_1' is not a month"),
+    ("+202-01", "2025-01", "'+202-01' is not a month"),
+    ("2024-01", "9999-12", "'9999-12' is past the last month kpidsl can evaluate, 9999-11"),
+    ("9999-12", "9999-12", "'9999-12' is past the last month kpidsl can evaluate, 9999-11"),
 ])
-def test_history_months_are_yyyy_mm_with_an_end(capsys, cohort_dir: Path, start, end, bad):
+def test_history_months_are_yyyy_mm_with_an_end(capsys, cohort_dir: Path, start, end, said):
     code, out, err = run(capsys, "history", "--data", str(cohort_dir), "--from", start,
                          "--to", end)
     assert code == 2 and out == ""
-    assert f"{bad!r} is not a month" in err and "Traceback" not in err
+    assert said in err and "Traceback" not in err
+
+
+def test_history_says_what_produced_its_page_and_workbook_and_draws_only_svg(
+        capsys, cohort_dir: Path, tmp_path: Path):
+    """The history page and workbook name the engine and the fingerprints, as every report
+    does; a chart is an SVG drawing, so another file name is refused."""
+    import openpyxl
+
+    months = ["--data", str(cohort_dir), "--from", "2024-01", "--to", "2024-03"]
+    page = tmp_path / "h.html"
+    assert run(capsys, "history", *months, "--format", "html", "--out", str(page))[0] == 0
+    assert "(duckdb engine)" in page.read_text(encoding="utf-8")
+    book = tmp_path / "h.xlsx"
+    assert run(capsys, "history", *months, "--format", "xlsx", "--out", str(book),
+               "--engine", "python")[0] == 0
+    subtitle = openpyxl.load_workbook(book)["trend"]["A2"].value
+    assert "(python engine)" in subtitle and "rules " in subtitle
+    code, _, err = run(capsys, "history", *months, "--chart", str(tmp_path / "c.png"))
+    assert code == 2 and "give a name ending in .svg" in err
+    code, out, err = run(capsys, "history", *months, "--format", "json", "--chart",
+                         str(tmp_path / "c.svg"))
+    assert code == 0 and json.loads(out)["months"] and "wrote the chart to" in err
 
 
 def test_history_up_to_the_last_month_that_has_an_end(capsys, cohort_dir: Path):

@@ -541,8 +541,11 @@ def _month(text: str) -> dt.date:
     try:
         if re.fullmatch(r"[0-9]{4}-[0-9]{2}", text):
             year, month = int(text[:4]), int(text[5:])
-            dt.date(year + month // 12, month % 12 + 1, 1)  # the month after exists
-            return dt.date(year, month, 1)
+            first = dt.date(year, month, 1)
+            if (year, month) == (9999, 12):
+                raise argparse.ArgumentTypeError(f"{text!r} is past the last month kpidsl can "
+                                                 "evaluate, 9999-11")
+            return first
     except ValueError:
         pass
     raise argparse.ArgumentTypeError(f"{text!r} is not a month; write YYYY-MM, e.g. 2024-08 "
@@ -625,6 +628,9 @@ def _history(args: argparse.Namespace) -> int:
         raise _UsageError(f"--from {args.start:%Y-%m} --to {args.end:%Y-%m} spans {months:,} "
                           f"months; at most {limits.MAX_HISTORY_MONTHS:,} are shown at once")
     _check_out(args)
+    if args.chart and not args.chart.lower().endswith(".svg"):
+        raise _UsageError(f"--chart {args.chart}: the chart is an SVG drawing; give a name "
+                          "ending in .svg")
     rules = _rules(args.rules)
     kpis = [rules.kpi(k) for k in args.kpi or ()]
     folder = _existing(args.data)
@@ -646,6 +652,7 @@ def _history(args: argparse.Namespace) -> int:
         except OSError as e:
             raise _UsageError(f"cannot write the chart to {args.chart}: "
                               f"{e.strerror or e}") from None
+        print(f"wrote the chart to {args.chart}", file=sys.stderr)  # stdout may be the report
     if _is_workbook(str(folder)):  # fingerprinted as records; evaluated as a folder would be
         audit = _audit(rules, load_data(folder), None, args.engine or "duckdb")
     else:
@@ -654,11 +661,12 @@ def _history(args: argparse.Namespace) -> int:
         from kpidsl.outputs.workbook import write_history
 
         _write(args.out, lambda path: write_history(path, months, rules, group,
-                                                    docs_url=args.docs_url))
+                                                    docs_url=args.docs_url, audit=audit))
     elif args.format == "html":
         from kpidsl.outputs.html import history_html
 
-        _emit(args.out, history_html(months, rules, group, docs_url=args.docs_url))
+        _emit(args.out, history_html(months, rules, group, docs_url=args.docs_url,
+                                     audit=audit))
     elif args.format == "json":
         _emit(args.out, itertools.chain(json_pieces({"audit": audit, **history_json(months),
                                                      "rules": _rules_json(rules)},

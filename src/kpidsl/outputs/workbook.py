@@ -204,9 +204,11 @@ def _verdict_sheet(b: _Book, kpi: str, found: Sequence[Verdict], as_of: dt.date)
 
 
 def write_history(path: str | os.PathLike[str], months: History, rules: RuleSet,
-                  group: str = "all", *, docs_url: str | None = None) -> None:
+                  group: str = "all", *, docs_url: str | None = None,
+                  audit: dict[str, str] | None = None) -> None:
     """Write the report workbook of a history: every result at every month end, each KPI's
-    status month by month for ``group``, and its rates as a table and a chart."""
+    status month by month for ``group``, and its rates as a table and a chart; ``audit``
+    (:func:`~kpidsl.outputs.report.audit_json`) says what produced it, under each title."""
     with open(path, "wb") as out:
         b = _Book(out, rules, docs_url)
         dates = [d for d, _ in months]
@@ -215,8 +217,9 @@ def write_history(path: str | os.PathLike[str], months: History, rules: RuleSet,
         scope = next((r.scope for s in series.values() for r in s.values()), "programme")
         where = _group_title(scope, group)
         header = [("KPI", 24), ("Title", 34), *((f"{d:%b %Y}", 10) for d in dates)]
-        trend = b.sheet("trend", f"Status at each month end, {where}, {span}", header)
-        rates = b.sheet("rates", f"Rate at each month end, {where}, {span}", header)
+        produced = " ".join(audit_lines(audit)) if audit else None
+        trend = b.sheet("trend", f"Status at each month end, {where}, {span}", header, produced)
+        rates = b.sheet("rates", f"Rate at each month end, {where}, {span}", header, produced)
         for row, (kpi, by_date) in enumerate(series.items(), 3):
             for ws in (trend, rates):
                 ws.write_string(row, 0, kpi)
