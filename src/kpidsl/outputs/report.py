@@ -546,7 +546,8 @@ def render_history(months: History, group: str = "all", width: int = 80) -> str:
             if last and latest is not None:
                 row += f"  {percent(latest.rate):>6}  {_target(latest):>6}"
             out.append(row.rstrip())
-    out += ["", LEGEND, "latest: the rate at the last month end"]
+    out += ["", LEGEND, "latest, target: the rate and the target at the last month end;",
+            "each month is judged against the target in force that month"]
     return "\n".join(out)
 
 
