@@ -1,4 +1,4 @@
-"""Developer tasks: ``nox`` runs the tests (what CI runs); ``nox -s lint|docs|bench|fuzz``.
+"""Developer tasks: ``nox`` runs the tests (what CI runs); ``nox -s lint|docs|drill|bench|fuzz``.
 
 Sessions use the Python that runs nox, so they work on any machine with one Python 3.11+.
 """
@@ -28,19 +28,34 @@ def os_packages(session: nox.Session, needed: dict[str, str]) -> None:
                 external=True, env={"DEBIAN_FRONTEND": "noninteractive"})
 
 
-@nox.session
-def tests(session: nox.Session) -> None:
-    """The whole test suite, against the package installed as a user would install it
-    (with Spark, whose tests need Java).
-
-    The browser test of the HTML report runs the system's Chromium (installed here, or by
-    ``.ci/run``): found on ``PATH``, skipped when absent unless ``CI=true``, when it fails.
-    """
+def _test_environment(session: nox.Session) -> None:
+    """The package installed as a user would install it (with Spark, whose tests need Java),
+    and what the tests use."""
     os_packages(session, {"java": "default-jre-headless", "chromium": "chromium"})
     session.install(".[spark]", "pytest>=8", "hypothesis>=6.100", "sphinx>=7.2", "mypy>=1.8",
                     "pandas",  # pandas: records built from a DataFrame (test_rows)
                     "openpyxl>=3.1")  # openpyxl: reads the workbooks back (test_workbook)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite, against the package installed as a user would install it.
+
+    The browser test of the HTML report runs the system's Chromium (installed here, or by
+    ``.ci/run``): found on ``PATH``, skipped when absent unless ``CI=true``, when it fails.
+    """
+    _test_environment(session)
     session.run("pytest", *session.posargs)
+
+
+@nox.session
+def drill(session: nox.Session) -> None:
+    """The policy drill (``tests/policy/test_drill.py``): a policy officer's edits to a copy of
+    ``rules/`` (a target, a table value, a new KPI with its test, a definition renamed), then
+    the rest of the test suite and the docs build on that copy. Fails if any test outside
+    ``tests/policy/`` depends on a value in ``rules/``. About five minutes; CI runs it."""
+    _test_environment(session)
+    session.run("pytest", "-m", "drill", "tests/policy/test_drill.py", *session.posargs)
 
 
 @nox.session

@@ -18,6 +18,10 @@ extensions = [
 # The rule reference is generated from ../rules into rules/ (git-ignored) on every build.
 kpidsl_rules_path = "../rules"
 kpidsl_generated_dir = "rules"
+# The worked examples of the guide and the command-line page (kpi:run, kpi:check) edit and run
+# a frozen copy of the rules at the guidance's numbers, the one the test suite uses, so that a
+# policy edit to ../rules never changes them (or breaks the build).
+kpidsl_example_rules = "../tests/fixtures/rules"
 
 exclude_patterns = ["_build"]
 highlight_language = "text"

@@ -6,9 +6,11 @@ baseline that ``benchmarks/bench.py`` measures kpidsl against. ``delivery_agains
 not implemented here.
 
 The policy's *numbers* are read from the rule set it is compared with (:class:`Policy`), so that
-a policy change is a rule-file edit that this oracle follows: each KPI's target, the
-``cofunding_rate`` table (the version in force on the as-of date), the employer size threshold
-(``define size``) and the outcome window (``define deadline``). Everything else — who is in
+a policy change is a rule-file edit that this oracle follows: each KPI's target, the co-funding
+rate table (the table that ``employer_cofunding`` looks up; the version in force on the as-of
+date), the employer size threshold (the classification ``… when employees >= N``) and the
+outcome window (``completion_date + N months``). They are found by their shape, not by their
+names, so renaming a definition or a table is a policy edit this oracle follows too. Everything else — who is in
 each population, what counts, what is pending — is KPI-SPEC §3 written out by hand; a change
 to one of those is a change of the spec, and of this file.
 
@@ -66,12 +68,12 @@ class Policy:
     targets: dict[str, tuple[str, Fraction]]
     """Each KPI's target: direction and rate (only KPIs whose target is one percentage)."""
     cofunding_rate: tuple[tuple[dt.date | None, dict[str, Fraction]], ...]
-    """The ``cofunding_rate`` table's versions: from which date (``None``: always), rates by
+    """The co-funding rate table's versions: from which date (``None``: always), rates by
     employer size."""
     large_employer: int
-    """``define size``: an employer is large with at least this many employees."""
+    """An employer is large with at least this many employees."""
     outcome_window: relativedelta
-    """``define deadline``: a completer's deadline is this long after completion."""
+    """A completer's deadline is this long after completion."""
 
     @classmethod
     def of(cls, rules: RuleSet) -> Policy:
@@ -80,13 +82,17 @@ class Policy:
             t = k.target
             if t is not None and isinstance(t.expr, ast.Literal) and t.expr.kind == "percent":
                 targets[k.name] = (t.direction, Fraction(t.expr.value))
-        table = rules.tables.get("cofunding_rate")
-        if table is None:
-            raise PolicyError("the rule set has no table cofunding_rate")
+        cofunding = rules.kpi("employer_cofunding").counted
+        tables = [rules.tables[n.name] for n in _reachable(rules, cofunding)
+                  if isinstance(n, ast.Call) and n.name in rules.tables]
+        if len(tables) != 1:
+            raise PolicyError("employer_cofunding should look up one rate table")
         versions = tuple((v.start, {r.key: _percent(r.value) for r in v.rows})
-                         for v in table.versions)
-        size = _literal(rules, ("employer", "size"), "integer")
-        window = _literal(rules, ("learner", "deadline"), "duration")
+                         for v in tables[0].versions)
+        size = _one(n.right.value for d in rules.definitions.values() for n in ast.walk(d)
+                    if _compares(n, ">=", "employees", "integer"))
+        window = _one(n.right.value for d in rules.definitions.values() for n in ast.walk(d)
+                      if _compares(n, "+", "completion_date", "duration"))
         unit = {"month": relativedelta(months=1), "year": relativedelta(years=1),
                 "day": relativedelta(days=1), "week": relativedelta(weeks=1)}
         return cls(targets=targets, cofunding_rate=versions, large_employer=int(size),
@@ -107,14 +113,30 @@ def _percent(expr: ast.Expr) -> Fraction:
     raise PolicyError(f"a cofunding_rate value is not a percentage: {expr}")
 
 
-def _literal(rules: RuleSet, key: tuple[str, str], kind: str):
-    """The one literal of ``kind`` in a definition (``250`` in ``large when employees >= 250``)."""
-    d = rules.definitions.get(key)
-    found = [n.value for n in ast.walk(d) if isinstance(n, ast.Literal) and n.kind == kind] \
-        if d is not None else []
+def _reachable(rules: RuleSet, node: object) -> Iterator[object]:
+    """Every node of ``node``, and of the definitions it uses (each once)."""
+    seen: set[str] = set()
+    todo = [node]
+    while todo:
+        for n in ast.walk(todo.pop()):
+            yield n
+            if isinstance(n, ast.Name | ast.Attribute) and n.name not in seen:
+                seen.add(n.name)
+                todo += [d for (_, name), d in rules.definitions.items() if name == n.name]
+
+
+def _compares(node: object, op: str, field: str, kind: str) -> bool:
+    """``node`` is ``field OP literal`` with a literal of ``kind`` (``employees >= 250``)."""
+    return (isinstance(node, ast.Binary) and node.op == op
+            and isinstance(node.left, ast.Name) and node.left.name == field
+            and isinstance(node.right, ast.Literal) and node.right.kind == kind)
+
+
+def _one(values: Iterable):
+    found = set(values)
     if len(found) != 1:
-        raise PolicyError(f"define {key[1]} for {key[0]} should hold exactly one {kind}")
-    return found[0]
+        raise PolicyError(f"the rules should state this number once, not {sorted(found)}")
+    return found.pop()
 
 
 def status(k: int, p: int, n: int, direction: str, target: Fraction) -> str:

@@ -20,15 +20,19 @@ from pathlib import Path
 import pytest
 
 import kpidsl
-from cohort import completer, dataset, withdrawn
+from cohort import FIXTURE_RULES, completer, dataset, fixture_rules, withdrawn
 
 ROOT = Path(__file__).resolve().parents[1]
 API_PAGE = ROOT / "docs" / "api.rst"
 BLOCKS = re.findall(r"\.\. code-block:: pycon\n\n((?:   .*\n|\n)+)", API_PAGE.read_text("utf-8"))
 
 
-def test_the_api_page_examples_run(monkeypatch):
-    monkeypatch.chdir(ROOT)
+def test_the_api_page_examples_run(monkeypatch, tmp_path):
+    """In a folder like a user's project: ``rules/`` (the frozen fixture rules) and the
+    sample data."""
+    shutil.copytree(FIXTURE_RULES, tmp_path / "rules")
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    monkeypatch.chdir(tmp_path)
     text = "\n".join(textwrap.dedent(b) for b in BLOCKS)
     test = doctest.DocTestParser().get_doctest(text, {}, "api.rst", str(API_PAGE), 0)
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
@@ -121,7 +125,7 @@ LATE = dt.date(2026, 12, 31)
 
 @pytest.fixture(scope="module")
 def cohort() -> tuple[kpidsl.RuleSet, kpidsl.Dataset]:
-    return kpidsl.load_rules(), dataset([withdrawn("W"), *(completer(f"C{i}") for i in range(4))])
+    return fixture_rules(), dataset([withdrawn("W"), *(completer(f"C{i}") for i in range(4))])
 
 
 def test_statuses_and_scopes_are_enums_equal_to_their_spelling(cohort):
@@ -193,7 +197,7 @@ def test_explain_diff_check_and_test_are_functions(cohort, tmp_path):
         kpidsl.explain(rules, data, "learner_dropout", group="BB1", as_of=LATE)
 
     stricter = tmp_path / "rules"
-    shutil.copytree(kpidsl.default_rules_path(), stricter, ignore=shutil.ignore_patterns("tests"))
+    shutil.copytree(FIXTURE_RULES, stricter, ignore=shutil.ignore_patterns("tests"))
     path = stricter / "03_learner_dropout.kpi"
     path.write_text(path.read_text("utf-8").replace("at most 20%", "at most 10%"), "utf-8")
     change = kpidsl.diff(rules, kpidsl.load_rules(stricter), data, as_of=LATE)
@@ -205,8 +209,8 @@ def test_explain_diff_check_and_test_are_functions(cohort, tmp_path):
     problems = kpidsl.check(stricter)
     assert [(p.line, p.hint) for p in problems] == [(3, "did you mean `population`?")]
 
-    outcome = kpidsl.test(kpidsl.default_rules_path())
-    assert outcome.ok and outcome.passed >= 14
+    outcome = kpidsl.test(FIXTURE_RULES)
+    assert outcome.ok and outcome.passed == len(fixture_rules().tests) >= 14
 
 
 def test_history_takes_dates_as_text(cohort):

@@ -22,7 +22,7 @@ import pytest
 
 import kpidsl
 import kpidsl.cli
-from cohort import FIXTURE_RULES, completer, dataset, interview, withdrawn
+from cohort import FIXTURE_RULES, completer, dataset, fixture_rules, interview, withdrawn
 from kpidsl.api import rules_fingerprint
 from kpidsl.cli import main
 from kpidsl.data.csvfiles import load_data, write_data
@@ -513,12 +513,15 @@ def test_rules_option_overrides_the_working_folder(capsys, tmp_path, cohort_dir)
 
 def test_without_a_rules_folder_the_shipped_rules_are_used_and_named(capsys, monkeypatch,
                                                                     tmp_path, cohort_dir):
-    monkeypatch.chdir(tmp_path)  # no rules/ here
-    shipped = kpidsl.load_rules(kpidsl.default_rules_path())
+    installed = tmp_path / "site-packages" / "kpidsl" / "rules"  # as pip installs them
+    shutil.copytree(FIXTURE_RULES, installed)
+    monkeypatch.setattr(kpidsl.api, "default_rules_path", lambda: installed)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # no rules/ here
     code, out, _ = run(capsys, "check")
     assert code == 0
-    assert out.splitlines()[0] == (f"Rules: the shipped rules, {kpidsl.default_rules_path()} "
-                                   f"(fingerprint {rules_fingerprint(shipped)[:12]})")
+    assert out.splitlines()[0] == (f"Rules: the shipped rules, {installed} "
+                                   f"(fingerprint {rules_fingerprint(fixture_rules())[:12]})")
     _, out, _ = run(capsys, "evaluate", "--data", str(cohort_dir), "--format", "json")
     assert json.loads(out)["rules"]["shipped"] is True
 

@@ -2,14 +2,14 @@
 
 The Sphinx tests build ``tests/roots/test-kpi`` (one small rule file in ``kpi/``) with Sphinx's
 own test fixtures and look at the HTML. Examples: every ``.. code-block:: kpi`` in ``docs/*.rst``
-must parse and check, together with the shipped rules when it uses their definitions. An example
+must parse and check, together with the frozen fixture rules when it uses their definitions
+(the examples are the docs' own: they never depend on the policy in ``rules/``). An example
 that shows a mistake on purpose starts with a comment ``# error: TEXT``; it must then fail, with
 a message that contains TEXT.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 import shutil
 import typing
@@ -27,11 +27,11 @@ from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.token import Error
 from sphinx.testing.util import SphinxTestApp
 
-from cohort import FIXTURE_RULES
-from kpidsl.api import default_rules_path, load_rules, rule_files, rules_fingerprint
+from cohort import FIXTURE_RULES, fixture_rules
+from kpidsl.api import load_rules, rule_files, rules_fingerprint
 from kpidsl.data.records import FIELDS
 from kpidsl.language import ast
-from kpidsl.language.checker import RuleSet, check
+from kpidsl.language.checker import check
 from kpidsl.language.lexer import KpiLexer
 from kpidsl.language.parser import parse
 from kpidsl.language.source import RuleError
@@ -55,12 +55,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SphinxTestApp]:
         yield app
     finally:
         app.cleanup()
-
-
-@functools.cache
-def shipped_rules() -> RuleSet:
-    """The shipped rules, parsed and checked once for the whole module."""
-    return load_rules()
 
 
 def _text(html: str) -> str:
@@ -266,7 +260,7 @@ WORDS = [
 @pytest.mark.parametrize(("expr", "words"), WORDS, ids=[w[0] for w in WORDS])
 def test_conditions_in_words(expr: str, words: str) -> None:
     source = f"define example for learner: {expr}\n"
-    files = [f for f in shipped_rules().files if not f.path.endswith("example.kpi")]
+    files = [f for f in fixture_rules().files if not f.path.endswith("example.kpi")]
     rules = check([*files, parse(source, "example.kpi")])
     definition = rules.definitions[("learner", "example")]
     assert to_text(Words(rules).condition(definition.body)) == words
@@ -336,7 +330,7 @@ def _new_kpis_before(where: str, example: ast.RuleFile) -> list[ast.RuleFile]:
     (the guide's new KPI, then its tests): that example, for the KPIs the tests expect and the
     rules do not have."""
     page, line = where.split(":")
-    known = {k.name for k in shipped_rules().kpis} | {
+    known = {k.name for k in fixture_rules().kpis} | {
         i.name for i in example.items if isinstance(i, ast.Kpi)}
     needed = {e.kpi for t in example.items if isinstance(t, ast.Test) for e in t.expects}
     needed -= known
@@ -363,7 +357,7 @@ def test_every_example_in_the_docs_checks(where: str, text: str) -> None:
         example = parse(text, where)
         declared = {(type(i).__name__, getattr(i, "name", None)) for i in example.items}
         shipped = []
-        for f in shipped_rules().files:
+        for f in fixture_rules().files:
             items = tuple(i for i in f.items
                           if (type(i).__name__, getattr(i, "name", None)) not in declared)
             shipped.append(attrs.evolve(f, items=items))
@@ -387,12 +381,12 @@ def test_the_lexer_is_registered_with_pygments() -> None:
     assert isinstance(get_lexer_for_filename("03_learner_dropout.kpi"), KpiLexer)
 
 
-GRAMMAR_SAMPLES = [*rule_files([default_rules_path()]),
+GRAMMAR_SAMPLES = [*rule_files([FIXTURE_RULES]),
                    *sorted((HERE / "goldens" / "parse").glob("*.kpi"))]
 
 
 @pytest.mark.parametrize("path", GRAMMAR_SAMPLES, ids=lambda p: p.name)
-def test_the_lexer_reads_every_shipped_rule_and_golden(path: Path) -> None:
+def test_the_lexer_reads_every_rule_file_and_golden(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     tokens = list(KpiLexer().get_tokens(text))
     assert [t for t in tokens if t[0] in Error] == []

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import kpidsl
-from cohort import LATE, completer, dataset, withdrawn
+from cohort import FIXTURE_RULES, LATE, completer, dataset, fixture_rules, withdrawn
 from kpidsl.cli import main
 from kpidsl.data.csvfiles import file_fingerprints, load_data, write_data
 
@@ -41,7 +41,7 @@ def cohort_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def rules_copy(tmp_path: Path) -> Path:
     folder = tmp_path / "rules"
-    shutil.copytree(kpidsl.default_rules_path(), folder)
+    shutil.copytree(FIXTURE_RULES, folder)
     return folder
 
 
@@ -61,7 +61,7 @@ def edit_cell(folder: Path, file: str, row_id: str, changes: dict[str, str]) -> 
 
 
 def test_the_report_says_what_produced_it(cohort_dir):
-    rules, data = kpidsl.load_rules(), load_data(cohort_dir)
+    rules, data = fixture_rules(), load_data(cohort_dir)
     report = kpidsl.evaluate(rules, data, as_of=LATE)
     assert report.version == kpidsl.__version__ and report.engine == "python"
     assert HEX64.fullmatch(report.rules_fingerprint) and HEX64.fullmatch(report.data_fingerprint)
@@ -72,7 +72,7 @@ def test_the_report_says_what_produced_it(cohort_dir):
 
 
 def test_the_table_footer_json_and_csv(capsys, cohort_dir):
-    report = kpidsl.evaluate(kpidsl.load_rules(), load_data(cohort_dir), as_of=LATE)
+    report = kpidsl.evaluate(fixture_rules(), load_data(cohort_dir), as_of=LATE)
     base = ["evaluate", "--data", str(cohort_dir), "--as-of", "2026-12-31"]
     code, out, _ = run(capsys, *base)
     assert code == 0
@@ -102,9 +102,9 @@ def test_records_have_the_fingerprint_of_their_files(cohort_dir):
 
 
 def test_the_rules_fingerprint_follows_the_text_not_the_place(rules_copy, tmp_path):
-    shipped = kpidsl.rules_fingerprint(kpidsl.load_rules())
+    shipped = kpidsl.rules_fingerprint(fixture_rules())
     assert kpidsl.rules_fingerprint(kpidsl.load_rules(rules_copy)) == shipped  # another folder
-    assert kpidsl.rules_fingerprint(kpidsl.load_rules(tests=False)) == shipped  # tests: no figure
+    assert kpidsl.rules_fingerprint(kpidsl.load_rules(FIXTURE_RULES, tests=False)) == shipped  # tests: no figure
     for path in rules_copy.rglob("*.kpi"):  # Windows line ends
         path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
     assert kpidsl.rules_fingerprint(kpidsl.load_rules(rules_copy)) == shipped
@@ -130,9 +130,9 @@ def test_a_bundle_holds_the_rules_the_report_and_the_fingerprints(capsys, cohort
     record(capsys, cohort_dir, bundle)
     manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
     report = json.loads((bundle / "report.json").read_text("utf-8"))
-    shipped = kpidsl.default_rules_path()  # the rules as evaluated: not the tests beside them
+    # the rules as evaluated (./rules, the fixture rules): not the tests beside them
     assert sorted(p.relative_to(bundle / "rules") for p in (bundle / "rules").rglob("*.kpi")) \
-        == sorted(p.relative_to(shipped) for p in shipped.glob("*.kpi"))
+        == sorted(p.relative_to(FIXTURE_RULES) for p in FIXTURE_RULES.glob("*.kpi"))
     assert manifest["data"]["files"]["learners.csv"] == hashlib.sha256(
         (cohort_dir / "learners.csv").read_bytes()).hexdigest()
     assert manifest["rules"]["fingerprint"] == report["audit"]["rules"]
@@ -193,11 +193,11 @@ def test_verify_needs_a_bundle(capsys, cohort_dir, tmp_path):
 
 
 def test_history_and_explain_say_what_produced_them(capsys, cohort_dir):
-    report = kpidsl.evaluate(kpidsl.load_rules(), load_data(cohort_dir), as_of=LATE)
+    report = kpidsl.evaluate(fixture_rules(), load_data(cohort_dir), as_of=LATE)
     code, out, _ = run(capsys, "explain", "learner_dropout", "--data", str(cohort_dir),
                        "--as-of", "2026-12-31", "--format", "json", "--engine", "python")
     assert code == 0 and json.loads(out)["audit"] == report.audit()  # explained in Python
-    on_duckdb = kpidsl.evaluate(kpidsl.load_rules(), cohort_dir, as_of=LATE)  # the default
+    on_duckdb = kpidsl.evaluate(fixture_rules(), cohort_dir, as_of=LATE)  # the default
     code, out, _ = run(capsys, "explain", "learner_dropout", "--data", str(cohort_dir),
                        "--as-of", "2026-12-31", "--format", "json")
     assert code == 0 and json.loads(out)["audit"] == on_duckdb.audit()
@@ -219,8 +219,8 @@ def test_data_the_engine_holds_itself_has_no_fingerprint():
 
     con = duckdb.connect()
     folder = Path(__file__).resolve().parents[1] / "examples" / "sample"
-    kpidsl.evaluate(kpidsl.load_rules(), folder, as_of="2025-03-31", engine=con)  # loads it
-    report = kpidsl.evaluate(kpidsl.load_rules(), None, as_of="2025-03-31", engine=con)
+    kpidsl.evaluate(fixture_rules(), folder, as_of="2025-03-31", engine=con)  # loads it
+    report = kpidsl.evaluate(fixture_rules(), None, as_of="2025-03-31", engine=con)
     assert (report.engine, report.data_fingerprint) == ("duckdb", "")
     assert audit_lines(report)[1].startswith(f"rules {report.rules_fingerprint[:12]}, data "
                                              "(the engine’s own tables)")

@@ -25,14 +25,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cohort import FIXTURE_RULES
 from kpidsl.cli import main
 from kpidsl.language import ast
 from kpidsl.language.formatter import format_ast, format_source
 from kpidsl.language.parser import parse
 from kpidsl.language.source import RuleError, Span
 
-ROOT = Path(__file__).parents[1]
-SHIPPED = sorted((ROOT / "rules").rglob("*.kpi"))
+RULES = FIXTURE_RULES
+FILES = sorted(RULES.rglob("*.kpi"))
 GOLDENS = Path(__file__).parent / "goldens" / "fmt"
 INPUTS = sorted(p for p in GOLDENS.glob("*.kpi") if not p.name.endswith(".formatted.kpi"))
 META_ORDER = ast.META_KEYS
@@ -79,19 +80,18 @@ def test_golden(path: Path, update_goldens: bool):
     assert comments(out) == comments(source)
 
 
-# ---- the shipped rules ---------------------------------------------------------------------
+# ---- a whole rule set (the fixture rules) --------------------------------------------------
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
-def test_shipped_rules_are_formatted(path: Path):
-    """What CI checks: every shipped rule file is in canonical layout."""
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(RULES)))
+def test_a_formatted_rule_set_is_left_as_it_is(path: Path):
     source = path.read_text(encoding="utf-8")
     assert format_source(source, path.name) == source, (
-        f"{path.relative_to(ROOT)} is not formatted: run `kpidsl fmt rules/` and review the diff")
+        f"{path} is not formatted: run `kpidsl fmt` on it and review the diff")
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(ROOT)))
-def test_shipped_rules_keep_their_meaning_and_layout(path: Path):
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(RULES)))
+def test_rule_files_keep_their_meaning_and_layout(path: Path):
     source = path.read_text(encoding="utf-8")
     out = format_source(source, path.name)
     assert parse(out, path.name) == parse(source, path.name)
@@ -125,10 +125,10 @@ def mangle(source: str, rng: random.Random) -> str:
 
 
 def test_every_comment_is_kept_wherever_it_is(tmp_path: Path):
-    """Comments added before and after random lines of every shipped file (where the result
+    """Comments added before and after random lines of every file of a rule set (where the result
     still means the same) all come out of the formatter, which stays idempotent."""
     rng = random.Random(4)
-    for path in SHIPPED:
+    for path in FILES:
         lines = path.read_text(encoding="utf-8").split("\n")
         original = parse("\n".join(lines), path.name)
         for i in sorted(rng.sample(range(len(lines)), min(12, len(lines))), reverse=True):
@@ -349,15 +349,15 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_fmt_check_passes_on_the_shipped_rules(capsys):
-    code, out, _ = run(capsys, "fmt", "--check", str(ROOT / "rules"))
+def test_fmt_check_passes_on_a_formatted_rule_set(capsys):
+    code, out, _ = run(capsys, "fmt", "--check", str(RULES))
     assert code == 0, out
-    assert f"0 of {len(SHIPPED)} rule files would be reformatted" in out
+    assert f"0 of {len(FILES)} rule files would be reformatted" in out
 
 
 def test_fmt_check_fails_on_a_mangled_copy_and_writes_nothing(capsys, tmp_path: Path):
     path = tmp_path / "dropout.kpi"
-    mangled = mangle((ROOT / "rules" / "03_learner_dropout.kpi").read_text(encoding="utf-8"),
+    mangled = mangle((RULES / "03_learner_dropout.kpi").read_text(encoding="utf-8"),
                      random.Random(1))
     path.write_text(mangled, encoding="utf-8")
     code, out, _ = run(capsys, "fmt", "--check", str(tmp_path))
@@ -369,7 +369,7 @@ def test_fmt_check_fails_on_a_mangled_copy_and_writes_nothing(capsys, tmp_path: 
 
 
 def test_fmt_rewrites_a_file_in_place(capsys, tmp_path: Path):
-    shipped = ROOT / "rules" / "03_learner_dropout.kpi"
+    shipped = RULES / "03_learner_dropout.kpi"
     path = tmp_path / "dropout.kpi"
     shutil.copy(shipped, tmp_path / "as_is.kpi")
     path.write_text(mangle(shipped.read_text(encoding="utf-8"), random.Random(2)),

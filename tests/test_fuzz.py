@@ -34,7 +34,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import kpidsl
+from cohort import FIXTURE_RULES
 from kpidsl.cli import main
 from kpidsl.data.records import FIELDS
 from kpidsl.language.formatter import format_source
@@ -43,7 +43,7 @@ from kpidsl.language.source import RuleError
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "sample"
-RULES = kpidsl.default_rules_path()
+RULES = FIXTURE_RULES  # the fuzzer mutates the frozen fixture rules, never the policy
 REGRESSIONS = Path(__file__).resolve().parent / "fuzz_regressions"
 AS_OF = "2025-03-31"
 #: No line of any output may be longer (excerpts are cut at 300, messages at 400 characters;
@@ -212,13 +212,13 @@ def _mutate(text: str, draw: st.DrawFn) -> str:
     return text
 
 
-_SHIPPED = sorted(p.relative_to(RULES).as_posix() for p in RULES.rglob("*.kpi"))
+_FILES = sorted(p.relative_to(RULES).as_posix() for p in RULES.rglob("*.kpi"))
 
 
 @st.composite
 def mutated_rules(draw: st.DrawFn) -> tuple[str, str]:
-    """One shipped rule file (or rule test file), mutated: (its path in the rules, its text)."""
-    name = draw(st.sampled_from(_SHIPPED))
+    """One rule file of the fixture rules (or a rule test file), mutated: (its path in the rules, its text)."""
+    name = draw(st.sampled_from(_FILES))
     return name, _mutate((RULES / name).read_text(encoding="utf-8"), draw)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import kpidsl
+from cohort import FIXTURE_RULES, fixture_rules
 from kpidsl.cli import main
 from kpidsl.engines.python import reused_definitions
 from kpidsl.language import limits
@@ -25,7 +26,7 @@ AS_OF = ["--as-of", "2025-03-31"]
 
 def _shipped(tmp_path: Path, extra: str | None = None) -> Path:
     folder = tmp_path / "rules"
-    shutil.copytree(kpidsl.default_rules_path(), folder)
+    shutil.copytree(FIXTURE_RULES, folder)
     if extra is not None:
         (folder / "extra.kpi").write_text(extra, encoding="utf-8")
     return folder
@@ -383,7 +384,7 @@ def test_a_data_set_built_in_python_is_held_to_the_same_digit_limit():
         providers=[kpidsl.Provider(provider_id="P1", name="P")],
         employers=[kpidsl.Employer(employer_id="E1", name="E", employees=10**4400)])
     with pytest.raises(kpidsl.DataError) as e:
-        kpidsl.evaluate(kpidsl.load_rules(), data, as_of=D(2025, 3, 31))
+        kpidsl.evaluate(fixture_rules(), data, as_of=D(2025, 3, 31))
     assert "employees: a number of more than 40 digits" in e.value.render()
 
 

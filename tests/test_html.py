@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import kpidsl
+from cohort import fixture_rules
 from kpidsl.cli import main
 from kpidsl.outputs.html import COLOURS, STATUS_COLOURS, history_html, report_html
 from kpidsl.outputs.report import PALETTE, percent
@@ -32,7 +33,7 @@ SYMBOL = {"met": "✓", "not_met": "✗", "on_track": "·", "at_risk": "!", "no_
 
 @pytest.fixture(scope="module")
 def rules() -> kpidsl.RuleSet:
-    return kpidsl.load_rules()
+    return fixture_rules()
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from astdump import dump
+from cohort import FIXTURE_RULES
 from kpidsl.language import ast
 from kpidsl.language.parser import parse
 from kpidsl.language.source import RuleError, Span
@@ -152,9 +153,8 @@ def test_layout_and_comments_do_not_change_the_tree():
     assert compact.items == spread.items  # spans differ, but take no part in equality
 
 
-def test_shipped_rules_parse():
-    rules = Path(__file__).resolve().parents[1] / "rules"
-    files = sorted(rules.glob("*.kpi"))
+def test_a_whole_rule_set_parses():
+    files = sorted(FIXTURE_RULES.glob("*.kpi"))
     assert len(files) >= 8
     for f in files:
         tree = parse(f.read_text(encoding="utf-8"), f.name)

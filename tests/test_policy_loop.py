@@ -71,8 +71,8 @@ def _policy_checks(rules: Path) -> subprocess.CompletedProcess[str]:
     generated data sets, and the random cohorts)."""
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rules", str(rules),
-         "-k", "rule_tests or seed0 or random", str(TESTS / "test_rule_tests.py"),
-         str(TESTS / "test_differential.py")],
+         "-k", "rule_tests or seed0 or random", str(TESTS / "policy" / "test_rule_tests.py"),
+         str(TESTS / "policy" / "test_differential.py")],
         capture_output=True, text=True, timeout=600, cwd=TESTS.parent,
         # pytest writes whole failure messages into its summary under CI: count them once
         env={k: v for k, v in os.environ.items() if k not in ("CI", "BUILD_NUMBER")})
@@ -90,7 +90,7 @@ def test_a_policy_edit_with_its_tests_updated_is_green(edited: Path, capsys):
 def test_a_policy_edit_without_its_tests_fails_exactly_those_tests(edited: Path, capsys):
     done = _policy_checks(edited)
     assert done.returncode == 1
-    failed = re.findall(r"^FAILED tests/test_(\w+)\.py::(\S+)", done.stdout, re.M)
+    failed = re.findall(r"^FAILED tests/policy/test_(\w+)\.py::(\S+)", done.stdout, re.M)
     assert sorted(failed) == sorted(("rule_tests", f"test_rule[{name}]") for name in UPDATES)
     rule = f"{edited}/03_learner_dropout.kpi:33: kpi learner_dropout, target: at most 15%"
     for name in UPDATES:  # each failure names its test, where it is, and the rule

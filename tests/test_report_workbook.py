@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 import kpidsl
+from cohort import fixture_rules
 from kpidsl.cli import main
 from kpidsl.outputs.html import STATUS_COLOURS
 
@@ -156,7 +157,7 @@ def test_a_report_workbook_needs_a_file(capsys: pytest.CaptureFixture) -> None:
 
 
 def test_the_report_of_a_workbook_is_the_report_of_its_csv(tmp_path: Path) -> None:
-    rules = kpidsl.load_rules()
+    rules = fixture_rules()
     reports = []
     for data in (SAMPLE, str(ROOT / "examples" / "sample.xlsx")):
         out = tmp_path / f"{len(reports)}.xlsx"
@@ -179,7 +180,7 @@ def test_rows_beyond_a_sheet_s_limit_are_counted_not_dropped(tmp_path: Path,
                  "--out", str(out)]) == 0
     dropout = kpidsl.load_data(SAMPLE)
     population = len([v for v in kpidsl.engines.python.explain(
-        kpidsl.load_rules(), dropout, dt.date(2025, 3, 31), "learner_dropout")])
+        fixture_rules(), dropout, dt.date(2025, 3, 31), "learner_dropout")])
     got = rows(openpyxl.load_workbook(out)["learner_dropout"])
     assert len(got) == 11
     assert got[-1][0] == f"… and {population - 10} more records: a sheet holds at most " \
@@ -189,7 +190,7 @@ def test_rows_beyond_a_sheet_s_limit_are_counted_not_dropped(tmp_path: Path,
                  "--format", "xlsx", "--out", str(out)]) == 0
     results = rows(openpyxl.load_workbook(out)["results"])
     total = sum(len(r) for _, r in kpidsl.api.history(
-        kpidsl.load_rules(), SAMPLE, kpidsl.api.month_ends(dt.date(2025, 1, 1),
+        fixture_rules(), SAMPLE, kpidsl.api.month_ends(dt.date(2025, 1, 1),
                                                           dt.date(2025, 3, 1))))
     assert len(results) == 11
     assert results[-1][0] == f"… and {total - 10} more results: a sheet holds at most " \

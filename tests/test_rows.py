@@ -11,7 +11,7 @@ import attrs
 import pytest
 
 import kpidsl
-from cohort import LATE, co_funded, completer, dataset, interview, payment, withdrawn
+from cohort import LATE, co_funded, completer, dataset, fixture_rules, interview, payment, withdrawn
 from kpidsl.data.records import FIELDS, RECORD_TYPES
 
 COHORT = dataset(learners=[withdrawn("W"), *(completer(f"C{i}") for i in range(4)),
@@ -49,7 +49,7 @@ def test_rows_from_a_database_driver_make_the_same_report(database):
     tables = {t.plural: database.execute(f"select * from {t.plural}") for t in RECORD_TYPES}
     data = kpidsl.Dataset.from_rows(**tables)  # DB-API cursors, no conversion code
     assert data == COHORT
-    rules = kpidsl.load_rules()
+    rules = fixture_rules()
     assert kpidsl.evaluate(rules, data, LATE).results == kpidsl.evaluate(rules, COHORT,
                                                                         LATE).results
 
@@ -149,7 +149,7 @@ def test_the_loader_and_evaluate_give_structured_diagnostics_too(tmp_path):
                                            unchecked(Learner, {**made, "learner_id": "X",
                                                                "bootcamp_id": "B9"})])
     with pytest.raises(kpidsl.DataError) as e:
-        kpidsl.evaluate(kpidsl.load_rules(), stray, LATE)
+        kpidsl.evaluate(fixture_rules(), stray, LATE)
     (d,) = e.value.diagnostics
     assert (d.message, d.record_type, d.record_id, d.field, d.value) == (
         "Learner X: bootcamp_id: no bootcamp has bootcamp_id 'B9'", "learner", "X",

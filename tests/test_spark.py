@@ -16,6 +16,7 @@ import attrs
 import pytest
 
 import kpidsl
+from cohort import FIXTURE_RULES
 from kpidsl.api import history
 from kpidsl.data.generate import generate
 from test_semantics import CASES
@@ -72,14 +73,14 @@ def test_the_semantics_cases_on_spark(spark, tmp_path: Path):
 
 
 def test_the_sample_on_spark(spark):
-    rules = kpidsl.load_rules(tests=False)
+    rules = kpidsl.load_rules(FIXTURE_RULES, tests=False)
     when = dt.date(2025, 3, 31)
     _same(kpidsl.evaluate(rules, SAMPLE, as_of=when, engine=spark),
           kpidsl.evaluate(rules, SAMPLE, as_of=when, engine="python"))
 
 
 def test_explain_on_spark(spark):
-    rules = kpidsl.load_rules(tests=False)
+    rules = kpidsl.load_rules(FIXTURE_RULES, tests=False)
     kpis = [k.name for k in rules.kpis]
     on = {engine: kpidsl.api.explanations(rules, SAMPLE, kpis, as_of="2025-03-31",
                                           engine=engine) for engine in (spark, "python")}
@@ -88,7 +89,7 @@ def test_explain_on_spark(spark):
 
 
 def test_history_on_spark_in_one_pass(spark):
-    rules = kpidsl.load_rules(tests=False)
+    rules = kpidsl.load_rules(FIXTURE_RULES, tests=False)
     data = generate(200, seed=4)
     months = [dt.date(2024, 3, 31), dt.date(2024, 10, 31), dt.date(2025, 6, 30)]
     assert history(rules, data, months, engine=spark) == \
@@ -97,7 +98,7 @@ def test_history_on_spark_in_one_pass(spark):
 
 def test_tables_a_developer_already_has(spark):
     """DataFrames named after the contract's files: no line numbers, same figures."""
-    rules = kpidsl.load_rules(tests=False)
+    rules = kpidsl.load_rules(FIXTURE_RULES, tests=False)
     data = kpidsl.load_data(SAMPLE)
     from kpidsl.engines.spark import SparkEngine
 

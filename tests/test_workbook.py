@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import openpyxl
 import pytest
 
 import kpidsl
+from cohort import FIXTURE_RULES, fixture_rules
 from kpidsl.cli import main
 from kpidsl.data.csvfiles import MAX_DIAGNOSTICS, write_data
 from kpidsl.data.csvfiles import load_data as load_folder
@@ -78,6 +80,8 @@ def book(tmp_path: Path, sheets: dict[str, list[list[object]] | None] | None = N
 
 @pytest.fixture
 def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working folder whose ``rules/`` is the fixture rule set."""
+    shutil.copytree(FIXTURE_RULES, tmp_path / "rules")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -91,7 +95,7 @@ def rendered(path: str) -> str:
 def evaluated(data: kpidsl.Dataset, as_of: dt.date) -> dict:
     """The report's figures, findings and actions; not its audit, whose data fingerprint is
     of the files as read (``1500.00`` in CSV, the number 1500 in a workbook)."""
-    report = kpidsl.evaluate(kpidsl.load_rules(), data, as_of=as_of).to_dict()
+    report = kpidsl.evaluate(fixture_rules(), data, as_of=as_of).to_dict()
     del report["audit"]
     return report
 
@@ -425,7 +429,7 @@ def test_every_data_command_takes_a_workbook(here: Path, capsys: pytest.CaptureF
     for args in (["evaluate", "--as-of", "2025-03-31", "--format", "json"],
                  ["explain", "learner_dropout", "--as-of", "2025-03-31"],
                  ["history", "--from", "2024-10", "--to", "2025-03"],
-                 ["diff", str(ROOT / "rules"), str(ROOT / "rules"), "--as-of", "2025-03-31"]):
+                 ["diff", "rules", "rules", "--as-of", "2025-03-31"]):
         assert main([*args, "--data", "sample.xlsx"]) == 0
         from_workbook = without_fingerprints(capsys.readouterr().out)
         assert main([*args, "--data", str(SAMPLE)]) == 0

@@ -56,25 +56,52 @@ def default_rules_path() -> Path:
 
 
 def working_rules_path(cwd: StrPath | None = None) -> Path:
-    """The rules every command uses when none are named: the ``rules/`` folder of the working
-    folder when it holds ``.kpi`` files (the copy policy staff edit), else the shipped rules."""
-    here = Path(cwd) / "rules" if cwd is not None else Path("rules")  # messages say rules/…
-    if here.is_dir() and any(here.rglob("*.kpi")):
-        return here
+    """The rules every command uses when none are named, found from the working folder
+    (``cwd``, default the current one) and never from how kpidsl was started:
+
+    - its ``rules/`` folder when that holds ``.kpi`` files (the project folder);
+    - else the folder itself when it holds ``.kpi`` files (a policy officer inside
+      ``rules/``); inside a rule set's ``tests/`` folder, that rule set;
+    - else the shipped rules (:func:`default_rules_path`).
+
+    :func:`unread_rule_files` lists what this leaves out of the working folder.
+    """
+    here = Path(cwd) if cwd is not None else Path()
+    if _holds_rules(here / "rules"):
+        return here / "rules"  # relative, so that messages say rules/…
+    if _holds_rules(here, recursive=False):
+        up = here.resolve().parent
+        return up if here.resolve().name == "tests" and _holds_rules(up, False) else here
     return default_rules_path()
 
 
+def unread_rule_files(cwd: StrPath | None = None) -> list[Path]:
+    """The working folder's own ``.kpi`` files when :func:`working_rules_path` uses its
+    ``rules/`` folder instead (a draft beside ``rules/`` is not read)."""
+    here = Path(cwd) if cwd is not None else Path()
+    if not _holds_rules(here / "rules"):
+        return []
+    return sorted(here.glob("*.kpi"))
+
+
+def _holds_rules(folder: Path, recursive: bool = True) -> bool:
+    return folder.is_dir() and any(folder.rglob("*.kpi") if recursive else folder.glob("*.kpi"))
+
+
 def _shipped(rules: RuleSet) -> bool:
-    """The rules came from the shipped folder (and not from a ``./rules`` that is that
-    folder, as in a checkout of kpidsl itself)."""
-    origin = Path(rules.origin or ".").resolve()
-    return origin == default_rules_path().resolve() != (Path.cwd() / "rules").resolve()
+    """The rules came from the shipped folder, and not because the working folder is in it or
+    holds it (as in a checkout of kpidsl itself, whose ``rules/`` are the shipped ones)."""
+    origin, here = Path(rules.origin or ".").resolve(), Path.cwd().resolve()
+    return origin == default_rules_path().resolve() and not (
+        origin == here or origin in here.parents or here in origin.parents)
 
 
 def rules_label(rules: RuleSet) -> str:
     """Which rules were used, in words: a folder (relative to the working folder when inside
-    it, so usually ``rules``) or ``the shipped rules, PATH``."""
+    it, so usually ``rules``), ``this folder, PATH`` or ``the shipped rules, PATH``."""
     folder = _relative(rules.origin or ".", os.getcwd())
+    if folder == ".":
+        return f"this folder, {Path(rules.origin or '.').resolve()}"
     return f"the shipped rules, {folder}" if _shipped(rules) else folder
 
 

@@ -280,8 +280,9 @@ def _parser() -> argparse.ArgumentParser:
     f = sub.add_parser("fmt", help="rewrite rule files in the canonical layout",
                        description="Rewrite rule files in one canonical layout, keeping their "
                        "comments; the rules mean exactly what they meant before.")
-    f.add_argument("paths", nargs="+", metavar="PATH",
-                   help="rule files or folders (every .kpi file below a folder)")
+    f.add_argument("paths", nargs="*", metavar="PATH",
+                   help="rule files or folders (every .kpi file below a folder; default: the "
+                   "rules of the working folder, as for check)")
     f.add_argument("--check", action="store_true",
                    help="write nothing; list the files that would change, with a short diff, "
                    "and exit 1 if there are any")
@@ -325,13 +326,21 @@ def _plural(word: str, n: int) -> str:
 
 
 def _rules(paths: Sequence[str] | None, tests: bool = False) -> Any:
-    """The rule set the command works on: ``paths`` (each must exist), else ``./rules``, else
-    the shipped rules; the tests written beside the rules only for the commands that run or
-    check them."""
-    from kpidsl.api import load_rules, working_rules_path
+    """The rule set the command works on: ``paths`` (each must exist), else the working
+    folder's (:func:`kpidsl.api.working_rules_path`); the tests written beside the rules only
+    for the commands that run or check them."""
+    from kpidsl.api import load_rules, unread_rule_files, working_rules_path
 
-    return load_rules([_existing(p) for p in paths] if paths else working_rules_path(),
-                      tests=tests)
+    if paths:
+        return load_rules([_existing(p) for p in paths], tests=tests)
+    unread = unread_rule_files()
+    if unread:
+        names = ", ".join(p.name for p in unread[:3]) + (", …" if len(unread) > 3 else "")
+        print(f"note: using rules/; this folder's own {names} "
+              f"{'is' if len(unread) == 1 else 'are'} not read (move "
+              f"{'it' if len(unread) == 1 else 'them'} into rules/, or type --rules . to use "
+              "this folder's files instead)", file=sys.stderr)
+    return load_rules(working_rules_path(), tests=tests)
 
 
 def _rules_line(rules: Any, which: str = "Rules") -> str:
@@ -718,11 +727,16 @@ def _shorten(line: str) -> str:
 def _fmt(args: argparse.Namespace) -> int:
     """Formats each file on its own (no checking against its folder: layout is per file). A
     file that does not parse is left as it is and reported, after the others are done."""
+    from kpidsl.api import default_rules_path, working_rules_path
     from kpidsl.language.formatter import format_source
     from kpidsl.language.source import Diagnostic, decode_rules, printable, read_rule_bytes
 
+    paths = args.paths or [working_rules_path()]
+    if not args.paths and paths[0] == default_rules_path():
+        raise _UsageError("this folder holds no rule files: name the files or folders to lay "
+                          "out (kpidsl fmt rules)")
     files: list[Path] = []
-    for p in map(_existing, args.paths):
+    for p in map(_existing, map(str, paths)):
         files += sorted(p.rglob("*.kpi")) if p.is_dir() else [p]
     changed, problems = 0, []
     for path in files:

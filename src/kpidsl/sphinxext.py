@@ -7,6 +7,10 @@ folder) and writes one page per KPI into the source folder (``kpidsl_generated_d
 an index page. Adding a ``.kpi`` file adds its pages; nothing else needs editing. A rule file
 with errors becomes a Sphinx warning located at ``file.kpi:LINE``, never a crash.
 
+Worked examples (``kpi:run``, ``kpi:check``) run on ``kpidsl_example_rules`` instead (by default
+the same rules): a frozen copy keeps a walkthrough that edits "the drop-out target of 20%" true
+whatever the policy says today, so that a valid policy edit never breaks the documentation.
+
 What it adds to Sphinx:
 
 - the ``kpi`` domain: object types ``rule``, ``definition``, ``table``, ``schedule`` and
@@ -218,7 +222,7 @@ def _load(path: Path, files: tuple[Path, ...], stamps: tuple[Any, ...]) -> Loade
 def resolve_rules_path(app: Sphinx, config: Any) -> None:
     """``config-inited``: make ``kpidsl_rules_path`` absolute (relative to ``conf.py``'s
     folder); by default the ``rules/`` folder beside the documentation's, else the shipped
-    rules."""
+    rules. ``kpidsl_example_rules`` likewise, by default the same rules."""
     value = config.kpidsl_rules_path
     if value:
         path = (Path(app.confdir) / value).resolve()
@@ -226,6 +230,9 @@ def resolve_rules_path(app: Sphinx, config: Any) -> None:
         beside = (Path(app.confdir) / ".." / "rules").resolve()
         path = beside if beside.is_dir() else default_rules_path()
     config.kpidsl_rules_path = str(path)
+    example = config.kpidsl_example_rules
+    config.kpidsl_example_rules = str((Path(app.confdir) / example).resolve() if example
+                                      else path)
 
 
 # ---- rules in plain words ----------------------------------------------------------------------
@@ -838,11 +845,13 @@ class RulesDirective(SphinxDirective):
     uses: Uses
     words: Words
 
-    def load(self) -> bool:
+    def load(self, examples: bool = False) -> bool:
         """Read the rules (a page is rebuilt when one of their files changes); whether any
-        could be read."""
+        could be read. ``examples``: the rules that worked examples run on
+        (``kpidsl_example_rules``) rather than the rules documented."""
         option = self.options.get("rules")
         path = (self.env.relfn2path(option, self.env.docname)[1] if option
+                else self.config.kpidsl_example_rules if examples
                 else self.config.kpidsl_rules_path)
         self.loaded = load(path)
         for f in self.loaded.files:
@@ -1111,9 +1120,9 @@ class RuleTableDirective(RulesDirective):
 
 class CheckDirective(RulesDirective):
     """``.. kpi:check::`` with a rule file as content: shows it and what ``kpidsl check``
-    says about it, checked together with the shipped rules (a shipped file of the same name
-    is replaced by the example). Warns if the example does not give an error (``:ok:`` to
-    expect none)."""
+    says about it, checked together with the example rules (``kpidsl_example_rules``; a file
+    of the same name is replaced by the example). Warns if the example does not give an error
+    (``:ok:`` to expect none)."""
 
     has_content = True
     option_spec: ClassVar[dict[str, Any]] = {
@@ -1122,7 +1131,7 @@ class CheckDirective(RulesDirective):
     def run(self) -> list[nodes.Node]:
         name = self.options.get("file", "rules/example.kpi")
         text = "\n".join(self.content) + "\n"
-        files = self.rules.files if self.load() else ()
+        files = self.rules.files if self.load(examples=True) else ()
         try:
             example = parse(text, name)
             declared = {(type(i).__name__, getattr(i, "name", None)) for i in example.items}
@@ -1277,8 +1286,9 @@ class RunDirective(SphinxDirective):
     show it with its real output, so that no sample output is ever pasted.
 
     The command runs in-process (through :func:`kpidsl.cli.main`, as a user would type it) in
-    a fresh folder holding a copy of the documented rules as ``rules/`` and of the project's
-    ``examples/``. Each line of the content edits that copy first, as a policy officer would:
+    a fresh folder holding a copy of the example rules (``kpidsl_example_rules``) as ``rules/``
+    and of the project's ``examples/``. Each line of the content edits that copy first, as a
+    policy officer would:
     ``rules/03_learner_dropout.kpi: target: at most 20% => target: at most 15%``, or
     ``copy rules => new_rules`` to copy a folder, or ``new FILE`` with the file's text indented
     on the lines below. ``:exit:`` is the exit code the command must
@@ -1296,14 +1306,14 @@ class RunDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         command = self.arguments[0].strip()
         words = shlex.split(command)
-        rules = Path(self.config.kpidsl_rules_path)
+        rules = Path(self.config.kpidsl_example_rules)
         for f in rule_files([rules]):
             self.env.note_dependency(str(f))
         out = io.StringIO()
         here = os.getcwd()
         with tempfile.TemporaryDirectory() as tmp:
             shutil.copytree(rules, Path(tmp) / "rules")
-            examples = rules.parent / "examples"
+            examples = Path(self.config.kpidsl_rules_path).parent / "examples"
             if examples.is_dir():
                 shutil.copytree(examples, Path(tmp) / "examples")
             problems = _edits(Path(tmp), list(self.content))
@@ -1529,6 +1539,8 @@ def write_css(app: Sphinx, exception: Exception | None) -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the ``kpi`` domain, its directives, the lexer and the page generator."""
     app.add_config_value("kpidsl_rules_path", None, "env", types=frozenset({str, type(None)}))
+    app.add_config_value("kpidsl_example_rules", None, "env",
+                         types=frozenset({str, type(None)}))
     app.add_config_value("kpidsl_generated_dir", "rules", "env",
                          types=frozenset({str, type(None)}))
     app.add_domain(KpiDomain)
