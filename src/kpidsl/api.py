@@ -593,7 +593,10 @@ def find_group(where: Dataset | Report | Iterable[Result], group: str,
 def diff(old: RuleSet, new: RuleSet, data: Data, as_of: dt.date | str | None = None,
          engine: Engine | None = None) -> Diff:
     """What a change of rules does to the results on the same data: the results whose status
-    or counts change, and the KPIs added and removed."""
+    or counts change, the KPIs added (with their results) and removed.
+
+    What changed in the rules themselves, their texts and their tests is
+    :func:`kpidsl.language.changes.compare_all`."""
     when = _today_or(as_of)
     return compare(evaluate(old, data, when, engine), evaluate(new, data, when, engine))
 

@@ -246,20 +246,30 @@ def _parser() -> argparse.ArgumentParser:
                    "that is both), or all (table and chart default: all; JSON default: every "
                    "group)")
 
-    d = sub.add_parser("diff", help="what changed in the rules, and in the results",
-                       description="List what changed between two rule sets — targets, "
-                       "parameter table values, schedules, definitions, clauses, findings and "
-                       "actions, KPIs added or removed — then evaluate both on the same data "
-                       "and list the results whose status or counts change. Exits 0 whether "
-                       "or not anything changes.")
+    d = sub.add_parser("diff", help="what changed in the rules, their texts and tests, and in "
+                       "the results",
+                       description="List what changed between two rule sets, in three parts: "
+                       "the changes of meaning, which can change results (targets, parameter "
+                       "table values, schedules, definitions, clauses, findings and actions, "
+                       "KPIs added or removed); the changes of the texts for readers, which "
+                       "change no result (a KPI's guidance table entries, policy and "
+                       "decisions, and descriptions); and the changes of the tests beside the "
+                       "rules. Layout and comments are no change. With --data, also evaluate "
+                       "both rule sets on that data and list the results whose status or "
+                       "counts change, and each added KPI's results. Exits 0 whether or not "
+                       "anything changes.")
     d.add_argument("old", metavar="OLD_RULES", help="rule file or folder before the change")
     d.add_argument("new", metavar="NEW_RULES", help="rule file or folder after the change")
-    d.add_argument("--data", required=True, metavar="DATA",
-                   help=_DATA_HELP)
-    d.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
+    d.add_argument("--data", metavar="DATA",
+                   help=f"{_DATA_HELP}, to evaluate both rule sets on (default: none; the "
+                   "results are not compared)")
+    d.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
+                   help="with --data: evaluate as things stood at the end of this day "
+                   "(default: today)")
     d.add_argument("--format", choices=("table", "json"), default="table",
                    help="table (default) or json")
-    d.add_argument("--engine", choices=ENGINES, default=None, help=_ENGINE_HELP)
+    d.add_argument("--engine", choices=ENGINES, default=None,
+                   help=f"with --data: {_ENGINE_HELP}")
 
     s = sub.add_parser("sql", help="print a KPI's rule as SQL, for your own warehouse",
                        description="Print the SQL query that computes a KPI's counts per group "
@@ -687,31 +697,36 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    """Exit 0 whether or not results change: a change is what the command reports, not a
-    failure. Errors in either rule set, or in the data, exit 1."""
+    """Exit 0 whether or not anything changes: a change is what the command reports, not a
+    failure. Errors in either rule set (or their tests), or in the data, exit 1."""
     from kpidsl.api import diff as api_diff
-    from kpidsl.language.changes import compare_rules
+    from kpidsl.language.changes import compare_all
     from kpidsl.outputs.report import diff_json, render_diff
 
+    if args.data is None and (args.as_of or args.engine):
+        raise _UsageError(f"{'--as-of' if args.as_of else '--engine'} is for comparing "
+                          "results: give --data DATA too")
     rule_sets, problems = [], []
     for path in (args.old, args.new):
         try:
-            rule_sets.append(_rules([path]))
+            rule_sets.append(_rules([path], tests=True))
         except RuleError as e:
             problems += e.diagnostics
     if problems:
         raise RuleError(problems)
-    folder = _existing(args.data)
-    with _working("evaluating both rule sets"):
-        diff = api_diff(*rule_sets, folder, as_of=args.as_of, engine=args.engine)
-    changed = compare_rules(*rule_sets)
+    changes = compare_all(*rule_sets)
+    diff = None
+    if args.data is not None:
+        folder = _existing(args.data)
+        with _working("evaluating both rule sets"):
+            diff = api_diff(*rule_sets, folder, as_of=args.as_of, engine=args.engine)
     if args.format == "json":
-        print(json.dumps({**diff_json(diff, changed), "rules": {
+        print(json.dumps({**diff_json(changes, diff), "rules": {
             "old": _rules_json(rule_sets[0]), "new": _rules_json(rule_sets[1])}}, indent=2))
     else:
         print(_rules_line(rule_sets[0], "Old rules"))
         print(_rules_line(rule_sets[1], "New rules"))
-        print(render_diff(diff, changed))
+        print(render_diff(changes, diff))
     return OK
 
 
