@@ -261,7 +261,7 @@ r.kpi:5:20: error: a target is a percentage, but this is an integer
   4 |   counted when: withdrawal_date is set
   5 |   target: at least 75
     |                    ^^
-  hint: write it like `at least 75%`
+  hint: write `at least 75%`
 
 1 error""",
         id="target-not-a-percentage",

@@ -20,6 +20,16 @@ KPI = '''kpi k:
   target: at least 90%
 '''
 
+TEST = """
+test t:
+  as of: 2025-03-31
+  given:
+    provider P1
+    bootcamp B1
+    learner L1: completion_date = 2024-06-28
+  expect k for bootcamp B1: met
+"""
+
 RULE_FILE_CASES = [
     pytest.param(
         'kpi k:\n  title: "K"\n  policy: """\n    Some text that never ends.\n'
@@ -105,6 +115,118 @@ RULE_FILE_CASES = [
   2 |   title: "K"
   hint: after `target: at least` on line 5, expected a value or a condition: a name, a number, a percentage, a date, a quoted text, `not`, `-`, `(` or `{`''',
         id="file-ends-mid-rule"),
+    pytest.param(
+        KPI.replace("target: at least 90%", "target: at most 15 percent"),
+        '''a.kpi:5:22: error: unexpected `percent`
+  4 |   counted when: completion_date is set
+  5 |   target: at most 15 percent
+    |                      ^^^^^^^
+  hint: write `15%`: a percentage is a number directly followed by %''', id="percent-in-words"),
+    pytest.param(
+        KPI.replace("target: at least 90%", "target: at most 15 per cent"),
+        '''a.kpi:5:22: error: unexpected `per cent`
+  4 |   counted when: completion_date is set
+  5 |   target: at most 15 per cent
+    |                      ^^^^^^^^
+  hint: write `15%`: a percentage is a number directly followed by %''', id="per-cent-in-words"),
+    pytest.param(
+        KPI.replace("target: at least 90%", "target: at most 0.15"),
+        '''a.kpi:5:19: error: a target is a percentage, but this is a number
+  4 |   counted when: completion_date is set
+  5 |   target: at most 0.15
+    |                   ^^^^
+  hint: write `at most 15%`''', id="target-as-a-fraction"),
+    pytest.param(
+        KPI.replace("target: at least 90%", "target: at most 20"),
+        '''a.kpi:5:19: error: a target is a percentage, but this is an integer
+  4 |   counted when: completion_date is set
+  5 |   target: at most 20
+    |                   ^^
+  hint: write `at most 20%`''', id="target-without-percent-sign"),
+    pytest.param(
+        KPI.replace("target: at least 90%", "target: at least 150%"),
+        '''a.kpi:5:20: error: a target is a share of the population, from 0% to 100%, but this is 150%
+  4 |   counted when: completion_date is set
+  5 |   target: at least 150%
+    |                    ^^^^
+  hint: `at least 150%` is never met''', id="target-above-100-percent"),
+    pytest.param(
+        "table limit:\n  from 2022-08-01: 20%\n  from 2025-08-01: 120%\n\n"
+        + KPI.replace("at least 90%", "at most limit"),
+        '''a.kpi:3:20: error: a target is a share of the population, from 0% to 100%, but this is 120%
+  2 |   from 2022-08-01: 20%
+  3 |   from 2025-08-01: 120%
+    |                    ^^^^
+  4 |
+  hint: table limit is the target of kpi k at a.kpi:9:19, so `at most 120%` is always met''',
+        id="target-table-above-100-percent"),
+    pytest.param(
+        KPI.replace("completion_date is set",
+                    "sum(payments.amount_paid) >= bootcamp.course_cost * 0.3"),
+        '''a.kpi:4:69: error: money is multiplied only by a percentage, but this is a number
+  3 |   population: learners
+  4 |   counted when: sum(payments.amount_paid) >= bootcamp.course_cost * 0.3
+    |                                                                     ^^^
+  5 |   target: at least 90%
+  hint: write `30%`''', id="money-times-a-fraction"),
+    pytest.param(
+        KPI.replace("completion_date is set",
+                    "sum(payments.amount_paid) >= bootcamp.course_cost * count(payments)"),
+        '''a.kpi:4:69: error: money is multiplied only by a percentage, but this is an integer
+  3 |   population: learners
+  4 |   counted when: sum(payments.amount_paid) >= bootcamp.course_cost * count(payments)
+    |                                                                     ^^^^^^^^^^^^^^^
+  5 |   target: at least 90%
+  hint: a share of an amount is a percentage (`* 30%`); to split an amount, divide it (`/ 3`)''',
+        id="money-times-a-count"),
+    pytest.param(
+        "table limit:\n  from 01/08/2024: 20%\n\n" + KPI.replace("at least 90%", "at most limit"),
+        '''a.kpi:2:8: error: dates are written year-month-day
+  1 | table limit:
+  2 |   from 01/08/2024: 20%
+    |        ^^^^^^^^^^
+  3 |
+  hint: write `2024-08-01` (1 August 2024)''', id="uk-date-in-a-table-version"),
+    pytest.param(
+        KPI.replace("completion_date is set", "withdrawal_date < 01/08/2024"),
+        '''a.kpi:4:35: error: dates are written year-month-day
+  3 |   population: learners
+  4 |   counted when: withdrawal_date < 01/08/2024
+    |                                   ^^^^^^^^^^
+  5 |   target: at least 90%
+  hint: write `2024-08-01` (1 August 2024)''', id="uk-date-in-a-comparison"),
+    pytest.param(
+        KPI.replace("completion_date is set", "withdrawal_date < 08/31/2024"),
+        '''a.kpi:4:35: error: dates are written year-month-day
+  3 |   population: learners
+  4 |   counted when: withdrawal_date < 08/31/2024
+    |                                   ^^^^^^^^^^
+  5 |   target: at least 90%
+  hint: write `2024-08-31` (31 August 2024)''', id="us-date-in-a-comparison"),
+    pytest.param(
+        KPI + TEST.replace("as of: 2025-03-31", "as of: 28/06/2024"),
+        '''a.kpi:8:10: error: dates are written year-month-day
+  7 | test t:
+  8 |   as of: 28/06/2024
+    |          ^^^^^^^^^^
+  9 |   given:
+  hint: write `2024-06-28` (28 June 2024)''', id="uk-date-as-of-a-test"),
+    pytest.param(
+        KPI + TEST.replace("completion_date = 2024-06-28", "completion_date = 28/06/2024"),
+        '''a.kpi:12:35: error: dates are written year-month-day
+  11 |     bootcamp B1
+  12 |     learner L1: completion_date = 28/06/2024
+     |                                   ^^^^^^^^^^
+  13 |   expect k for bootcamp B1: met
+  hint: write `2024-06-28` (28 June 2024)''', id="uk-date-given-in-a-test"),
+    pytest.param(
+        KPI + TEST.replace("completion_date = 2024-06-28", "completion_date = 31/31/2024"),
+        '''a.kpi:12:35: error: dates are written year-month-day
+  11 |     bootcamp B1
+  12 |     learner L1: completion_date = 31/31/2024
+     |                                   ^^^^^^^^^^
+  13 |   expect k for bootcamp B1: met
+  hint: write the year, the month and the day, as in `2024-08-31`''', id="no-such-date"),
 ]
 
 
@@ -135,6 +257,35 @@ def test_a_draft_outside_the_rules_folder_is_pointed_at_the_folder(tmp_path: Pat
   hint: `completer` is defined in rules/definitions.kpi; check the folder, not the file (put the draft in that folder and run `kpidsl check`)
 
 1 error
+'''
+
+
+def test_a_rate_written_without_percent_is_pointed_at_in_its_table(tmp_path: Path,
+                                                                    monkeypatch, capsys):
+    """`large: 30` meant as 30% would make the employer owe thirty times the course cost:
+    each row is pointed at, not the rule that multiplies by the table."""
+    shutil.copytree(FIXTURE_RULES, tmp_path / "rules")
+    rule = tmp_path / "rules" / "02_employer_cofunding.kpi"
+    text = rule.read_text(encoding="utf-8")
+    rule.write_text(text.replace("large: 30%", "large: 30").replace("sme: 10%", "sme: 10"),
+                    encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check"]) == 1
+    assert capsys.readouterr().err == '''rules/02_employer_cofunding.kpi:7:10: error: money is multiplied only by a percentage, but this is an integer
+  6 |   """
+  7 |   large: 30
+    |          ^^
+  8 |   sme: 10
+  hint: write `30%`: table cofunding_rate is used as a share of an amount of money at rules/02_employer_cofunding.kpi:42:69
+
+rules/02_employer_cofunding.kpi:8:8: error: money is multiplied only by a percentage, but this is an integer
+  7 |   large: 30
+  8 |   sme: 10
+    |        ^^
+  9 |
+  hint: write `10%`: table cofunding_rate is used as a share of an amount of money at rules/02_employer_cofunding.kpi:42:69
+
+2 errors
 '''
 
 

@@ -325,7 +325,7 @@ r.kpi:2:23: error: unexpected character `%`
   1 | kpi x:
   2 |   target: at least 20 %
     |                       ^
-  hint: a percentage is a number directly followed by %, like 20%
+  hint: write `20%`: a percentage is a number directly followed by %
 
 1 error""",
         id="percent-sign-apart",

@@ -43,9 +43,25 @@ def test_a_changed_target_warns_at_the_text_and_names_the_rule(tmp_path, monkeyp
   6 |   level: "Max 20% dropout"
     |               ^^^
   7 |   descriptor: "Dropouts are measured as learners who drop out between Milestone 1 and 2."
-  hint: the rule uses 15% (rules/03_learner_dropout.kpi:33:19); make the text say what the rule does'''
+  hint: the rule uses 15% (rules/03_learner_dropout.kpi:33:19), which the text does not state; make the text say what the rule does'''
     assert [(d.line, d.column) for d in prose_warnings(kpidsl.load_rules(folder))] == [
         (6, 15), (13, 58), (16, 36)]  # the level, and the policy's two mentions
+
+
+def test_a_changed_rate_is_named_first_in_the_hint(tmp_path, monkeypatch, capsys):
+    """The row edited to 25% is what the text no longer says; the unchanged 10% row and 100%
+    target follow it. The warning stays at the number in the text."""
+    folder = _edited(tmp_path, "02_employer_cofunding.kpi", "large: 30%", "large: 25%")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check"]) == 0
+    assert capsys.readouterr().err.split("\n\n")[0] == '''rules/02_employer_cofunding.kpi:13:107: warning: the level of employer_cofunding says 30%, a percentage its rule does not use
+  12 |   stage: "Throughout"
+  13 |   level: "100% of employers that are training existing employees are making the appropriate contribution: 30% for large employers / 10% for SMEs"
+     |                                                                                                           ^^^
+  14 |   descriptor: "Where employers are training their own existing employees (directly employed), employers must co-fund the training with a cash contribution."
+  hint: the rule uses 25% (rules/02_employer_cofunding.kpi:7:10), which the text does not state; it also uses 10% (rules/02_employer_cofunding.kpi:8:8), 100% (rules/02_employer_cofunding.kpi:44:20); make the text say what the rule does'''
+    assert [(d.line, d.column) for d in prose_warnings(kpidsl.load_rules(folder))] == [
+        (13, 107), (21, 18)]  # the level, and the policy
 
 
 @pytest.mark.parametrize(("file", "old", "new", "kpi", "stated", "used"), [

@@ -4,6 +4,11 @@ The checker walks each declaration with ``visit_<ClassName>`` methods, records h
 resolved (``RuleSet.resolved``) and the type of every expression (``RuleSet.types``), and
 collects every problem of every file before it reports, so an author fixes all in one pass.
 
+Money is multiplied only by a percentage, and a population's target is from 0% to 100%: a rate
+table holding ``30`` where 30% is meant would otherwise pass, and make an employer owe thirty
+times the course cost. Such a number is reported where it is written (the table row), not
+where it is used.
+
 It also keeps evaluation linear in the data: lists of related records (``interviews``) may only
 be read for the record a clause is about, and all records of a kind (``learners``) only in a
 population, a finding, an action or a definition without a subject.
@@ -12,6 +17,7 @@ population, a finding, an action or a definition without a subject.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -19,7 +25,7 @@ import attrs
 from kpidsl.data.records import BY_NAME, ENUMS, FIELDS, LINKS, Link
 from kpidsl.language import ast, limits
 from kpidsl.language.builtins import BOOLEAN, BUILTINS, NUMERIC, Type
-from kpidsl.language.source import Diagnostic, NotFoundError, RuleError, Span, suggest
+from kpidsl.language.source import Diagnostic, NotFoundError, RuleError, Span, suggest, text_at
 from kpidsl.language.vocabulary import Scope, Status
 
 _FIELD_TYPES = {"text": "text", "date": "date", "money": "money", "integer": "integer",
@@ -32,6 +38,9 @@ MAX_DEFINITION_DEPTH = limits.MAX_DEFINITION_DEPTH
 _STATUSES = tuple(Status)
 _SCOPES = tuple(Scope)
 _POINT_MEMBERS = ("date", "year_start", "year_end")
+#: The hint for money multiplied by a number worked out (a field, a count).
+_SHARE_OF_MONEY = ("a share of an amount is a percentage (`* 30%`); to split an amount, divide "
+                   "it (`/ 3`)")
 
 
 @attrs.frozen
@@ -96,6 +105,37 @@ def _is_value(node: ast.Expr) -> bool:
     return isinstance(node, ast.Literal | ast.SetLiteral)
 
 
+def _table_values(t: ast.Table) -> list[ast.Expr]:
+    """Every value a table holds, in every version, in the order written."""
+    return [value for v in t.versions for value in (*(r.value for r in v.rows), v.value)
+            if value is not None]
+
+
+def _number(value: ast.Expr) -> Any:
+    """The number a written value stands for (``-5%`` is -1/20)."""
+    if isinstance(value, ast.Unary):
+        return -_number(value.operand)
+    assert isinstance(value, ast.Literal)
+    return value.value
+
+
+def _kind(value: ast.Expr) -> str | None:
+    """The kind of a written value (``-5%`` is a percent)."""
+    if isinstance(value, ast.Unary):
+        return _kind(value.operand)
+    return value.kind if isinstance(value, ast.Literal) else None
+
+
+def _as_percent(value: int | Decimal) -> str:
+    """A plain number meant as a share, written as the percentage it stands for: 30 and 0.3
+    are both ``30%`` (a number between 0 and 1 is read as a fraction, any other as a count
+    of hundredths)."""
+    n = Decimal(value)
+    if isinstance(value, Decimal) and 0 < abs(n) < 1:
+        n = n.scaleb(2)  # exact, whatever the digits
+    return f"{n.normalize():f}%"
+
+
 def _comparable(a: Type, b: Type, op: str) -> bool:
     if a.kind in ("integer", "number") and b.kind in ("integer", "number"):
         return True
@@ -121,9 +161,9 @@ def _arith(op: str, a: Type, b: Type) -> Type | None:
             return a
         return Type("number") if set(k) <= plain else None
     if op == "*":
-        if "money" in k:
+        if "money" in k:  # a share of it: 30% of the cost, never 30 times the cost
             other = b if a.kind == "money" else a
-            return Type("money") if other.kind in (*plain, "percent") else None
+            return Type("money") if other.kind == "percent" else None
         if "percent" in k:
             return Type("percent")
         return a if a.kind == b.kind == "integer" else Type("number")
@@ -158,6 +198,7 @@ class Checker:
         self._depth = 0
         self._too_deep: set[str] = set()
         self.def_nesting: dict[tuple[str | None, str], int] = {}
+        self._reported: set[int] = set()
 
     # ---- reporting ----
     def error(self, span: Span, message: str, hint: str | None = None) -> None:
@@ -370,10 +411,74 @@ class Checker:
         else:
             self._classify(k)
         if k.target is not None:
-            t = self.visit(k.target.expr, None)
-            if t is not None and t.kind != "percent":
-                self.error(k.target.expr.span, f"a target is a percentage, but this is {t}",
-                           hint="write it like `at least 75%`")
+            self._target(k, k.target)
+
+    def _target(self, k: ast.Kpi, target: ast.Clause) -> None:
+        """A target is a percentage; a population's, a share of it from 0% to 100%."""
+        t = self.visit(target.expr, None)
+        way = f"{target.direction} "
+        if t is not None and t.kind in ("integer", "number"):
+            self._not_a_percentage(target.expr, t, "a target is a percentage",
+                                   f"is the target of kpi {k.name}", way,
+                                   computed=f"write it like `{way}75%`")
+        elif t is not None and t.kind != "percent":
+            self.error(target.expr.span, f"a target is a percentage, but this is {t}",
+                       hint=f"write it like `{way}75%`")
+        elif t is not None and k.population is not None:
+            for origin, value in self._written(target.expr) or ():
+                if _kind(value) != "percent" or 0 <= _number(value) <= 1:
+                    continue
+                shown = text_at(self.sources[value.span.file], value.span)
+                met = "never" if (_number(value) > 1) == (target.direction == "at least") \
+                    else "always"
+                why = f"{origin} is the target of kpi {k.name} at {target.expr.span}, so " \
+                    if origin else ""
+                self._error_once(value, f"a target is a share of the population, from 0% to "
+                                 f"100%, but this is {shown}",
+                                 hint=f"{why}`{way}{shown}` is {met} met")
+
+    def _not_a_percentage(self, expr: ast.Expr, t: Type, what: str, role: str, way: str = "",
+                          *, computed: str) -> None:
+        """``expr``, a plain number, is used where a percentage is meant. The error is where
+        the number is written — in ``expr``, or each value of the table or definition it
+        reads, since that is the line to change — with the percentage to write there: a rate
+        table holding ``30`` for 30% would otherwise make an employer owe thirty times the
+        course cost. A number worked out (a field, a count) is reported at ``expr``."""
+        written = self._written(expr)
+        if written is None:
+            self.error(expr.span, f"{what}, but this is {t}", hint=computed)
+            return
+        for origin, value in written:
+            kind = _kind(value)
+            if kind not in ("integer", "number"):
+                continue
+            percent = _as_percent(_number(value))
+            fix = (f"write `{percent}`: {origin} {role} at {expr.span}" if origin
+                   else f"write `{way}{percent}`")
+            self._error_once(value, f"{what}, but this is {Type(kind)}", fix)
+
+    def _written(self, expr: ast.Expr, origin: str | None = None,
+                 depth: int = 0) -> list[tuple[str | None, ast.Expr]] | None:
+        """The values ``expr`` is written as, each with where it is written: ``expr`` itself
+        (``None``), or the table or definition it reads (``"table cofunding_rate"``).
+        ``None`` when its value is worked out: a field, a count, a calculation."""
+        if _is_value(expr):
+            return [(origin, expr)]
+        res = self.resolved.get(id(expr))
+        if res is None or depth > MAX_DEFINITION_DEPTH:
+            return None
+        if res.kind == "table":
+            return [(f"table {res.name}", v) for v in _table_values(self.tables[res.name])]
+        d = self.definitions.get((res.record if res.kind == "def" else None, res.name))
+        if res.kind not in ("def", "const") or d is None or isinstance(d.body, ast.Cases):
+            return None
+        return self._written(d.body, f"definition {d.name}", depth + 1)
+
+    def _error_once(self, value: ast.Expr, message: str, hint: str) -> None:
+        """An error at a written value, once however many rules read it."""
+        if id(value) not in self._reported:
+            self._reported.add(id(value))
+            self.error(value.span, message, hint=hint)
 
     def _measure(self, k: ast.Kpi) -> None:
         """A KPI that compares each provider's ``actual`` with its ``planned``."""
@@ -830,7 +935,12 @@ class Checker:
                            hint="both sides must be the same kind of value")
             return BOOLEAN
         t = _arith(op, lt, rt)
-        if t is None:
+        factor = _plain_factor(node, lt, rt) if t is None else None
+        if factor is not None:
+            self._not_a_percentage(*factor, "money is multiplied only by a percentage",
+                                   "is used as a share of an amount of money",
+                                   computed=_SHARE_OF_MONEY)
+        elif t is None:
             self.error(node.span, f"cannot compute {lt} {op} {rt}",
                        hint="dates take durations (`+ 6 months`); money takes percentages")
         return t
@@ -848,6 +958,15 @@ class Checker:
         self.error(node.span, f"unknown name `{written}`",
                    hint=f"{fix} Names join words with `_`, not `-`")
         return None
+
+
+def _plain_factor(node: ast.Binary, lt: Type, rt: Type) -> tuple[ast.Expr, Type] | None:
+    """In ``money * n`` or ``n * money`` with ``n`` a plain number: ``n`` and its type."""
+    if node.op == "*":
+        for money, other, t in ((lt, node.right, rt), (rt, node.left, lt)):
+            if money.kind == "money" and t.kind in ("integer", "number"):
+                return other, t
+    return None
 
 
 def _hyphenated(node: ast.Binary) -> bool:

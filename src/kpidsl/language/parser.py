@@ -83,6 +83,7 @@ _TERMINAL_NAMES = {
     "PERCENT": "a percentage (20%)",
     "MONEY": "an amount (£1,500.00)",
     "DATE": "a date (2024-08-31)",
+    "SLASHED_DATE": "a date (2024-08-31)",
     "BOOLEAN": "true or false",
     "UNIT": "days, weeks, months or years",
     "COMPARE": "a comparison (=, !=, <, <=, >, >=)",
@@ -250,6 +251,9 @@ class _ToAst(Transformer_NonRecursive):
         return self._version(self._date(c[0]), c[1:], meta)
 
     def _date(self, token: Token) -> dt.date:
+        if token.type == "SLASHED_DATE":
+            self._error(token, "dates are written year-month-day", hint=_iso_hint(str(token)))
+            return dt.date.min
         try:
             return dt.date.fromisoformat(str(token))
         except ValueError:
@@ -415,6 +419,34 @@ class _ToAst(Transformer_NonRecursive):
         return self._lit("boolean", str(c[0]) == "true", meta)
 
 
+def _iso_hint(text: str) -> str:
+    """How to write a date written ``01/08/2024``: day first, as England writes it, unless
+    only month first makes a date (``08/31/2024``). The hint names the day in words, so the
+    reader sees which way it was read."""
+    first, second, year = (int(x) for x in text.split("/"))
+    for day, month in ((first, second), (second, first)):
+        try:
+            d = dt.date(year, month, day)
+        except ValueError:
+            continue
+        return f"write `{d.isoformat()}` ({d.day} {_MONTHS[d.month - 1]} {d.year})"
+    return "write the year, the month and the day, as in `2024-08-31`"
+
+
+def _percent_hint(before: str) -> str:
+    """The fix for a percentage whose number ends ``before`` and whose ``%`` is missing or
+    apart (``20 %``, ``20 percent``)."""
+    m = re.search(r"(\d+(?:\.\d+)?)[ \t]*$", before)
+    if m is None:
+        return "a percentage is a number directly followed by %, like 20%"
+    return f"write `{m[1]}%`: a percentage is a number directly followed by %"
+
+
+def _place(source: str, pos: int) -> tuple[int, int]:
+    """The line and column (1-based) of offset ``pos`` of ``source``."""
+    return source.count("\n", 0, pos) + 1, pos - (source.rfind("\n", 0, pos) + 1) + 1
+
+
 def _expected(names: set[str]) -> list[str]:
     """Terminal names as a person reads them, keywords first, sorted."""
     out = set()
@@ -447,8 +479,7 @@ def _word_error(path: str, source: str, pos: int) -> Diagnostic:
     while end < len(source) and (source[end].isalnum() or source[end] == "_"):
         end += 1
     word = source[start:end]
-    line = source.count("\n", 0, start) + 1
-    column = start - (source.rfind("\n", 0, start) + 1) + 1
+    line, column = _place(source, start)
     close = difflib.get_close_matches(word, _ALL_KEYWORDS, n=1, cutoff=0.7)
     glued = next((k for k in _ALL_KEYWORDS if word.startswith(k) and len(word) > len(k) + 2),
                  None)
@@ -521,8 +552,7 @@ def _swallowed(path: str, source: str, token: Token) -> Diagnostic | None:
     clause = _CLAUSE_LINE.search(block[0])
     if clause is None:
         return None
-    line = source.count("\n", 0, block.start()) + 1
-    column = block.start() - (source.rfind("\n", 0, block.start()) + 1) + 1
+    line, column = _place(source, block.start())
     before = line + block[0].count("\n", 0, clause.start())
     return Diagnostic(message="this text is never closed", file=path, line=line, column=column,
                       end_column=column + 3, source=source,
@@ -538,11 +568,24 @@ def _hyphen_word(path: str, source: str, token: Token) -> Diagnostic | None:
     if m is None or n is None:
         return None
     written = f"{m[1]}-{n[0]}"
-    line = source.count("\n", 0, m.start()) + 1
-    column = m.start() - (source.rfind("\n", 0, m.start()) + 1) + 1
+    line, column = _place(source, m.start())
     return Diagnostic(message=f"unknown name `{written}`", file=path, line=line, column=column,
                       end_column=column + len(written), source=source,
                       hint=f"write `{m[1]}_{n[0]}`: names join words with `_`, not `-`")
+
+
+def _percent_word(path: str, source: str, token: Token) -> Diagnostic | None:
+    """``15 percent`` or ``15 per cent``, where ``15%`` is meant."""
+    before = source[:token.start_pos]
+    m = re.search(r"\d[ \t]+(per[ \t]+)?$", before)
+    if m is None or str(token) != ("cent" if m[1] else "percent"):
+        return None
+    start = len(before) - len(m[1] or "")
+    word = before[start:] + str(token)
+    line, column = _place(source, start)
+    return Diagnostic(message=f"unexpected `{word}`", file=path, line=line, column=column,
+                      end_column=column + len(word), hint=_percent_hint(before[:start]),
+                      source=source)
 
 
 _SPACED_STATUSES = {("on", "track"), ("at", "risk"), ("not", "met"), ("no", "data")}
@@ -555,11 +598,14 @@ def _spaced_status(path: str, source: str, token: Token) -> Diagnostic | None:
     if m is None or (m[1], str(token)) not in _SPACED_STATUSES:
         return None
     word = f"{m[1]}_{token}"
-    line = before.count("\n") + 1
-    column = m.start() - (before.rfind("\n") + 1) + 1
+    line, column = _place(source, m.start())
     return Diagnostic(message=f"unexpected `{m[1]} {token}`", file=path, line=line,
                       column=column, end_column=column + len(m[0]) + len(str(token)),
                       hint=f"statuses are written with `_`: write `{word}`", source=source)
+
+
+#: The slips that have a message of their own, tried in order on an unexpected token.
+_SPECIAL_CASES = (_spaced_status, _swallowed, _hyphen_word, _percent_word)
 
 
 def _syntax_error(path: str, source: str, e: lark.exceptions.UnexpectedInput) -> Diagnostic:
@@ -583,8 +629,8 @@ def _syntax_error(path: str, source: str, e: lark.exceptions.UnexpectedInput) ->
         hint = None
         if char == "'":
             hint = 'texts are written in double quotes: "like this"'
-        elif char == "%":
-            hint = "a percentage is a number directly followed by %, like 20%"
+        elif char == "%" and pos is not None:
+            hint = _percent_hint(source[:pos])
         elif char == "\u201c" or char == "\u201d":
             hint = 'use straight double quotes ("), not curly ones'
         return Diagnostic(message=f"unexpected character `{char}`", file=path, line=line,
@@ -597,10 +643,10 @@ def _syntax_error(path: str, source: str, e: lark.exceptions.UnexpectedInput) ->
         return _word_error(path, source, start)
     if token is None or token.type == "$END":
         return _ends_early(path, source, _expected_hint(set(expected)))
-    status = (_spaced_status(path, source, token) or _swallowed(path, source, token)
-              or _hyphen_word(path, source, token))
-    if status is not None:
-        return status
+    for special in _SPECIAL_CASES:
+        found = special(path, source, token)
+        if found is not None:
+            return found
     message = f"unexpected `{quote(str(token))}`"
     line, column = token.line, token.column
     close = difflib.get_close_matches(str(token), _keywords(set(expected)), n=1, cutoff=0.7)
@@ -664,6 +710,6 @@ def parse(source: str, path: str = "<rules>") -> ast.RuleFile:
             hint="split it into definitions, or list values with `in {…}`", source=source)])
     builder = _ToAst(path, source)
     result = builder.transform(tree)
-    if builder.diagnostics:
-        raise RuleError(builder.diagnostics)
+    if builder.diagnostics:  # found bottom-up: reported top-down
+        raise RuleError(sorted(builder.diagnostics, key=lambda d: (d.line or 0, d.column or 0)))
     return result

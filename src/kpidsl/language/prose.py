@@ -9,7 +9,8 @@ the numbers of the same kind that the rule uses: in the KPI's clauses, in the de
 tables they read (every dated version), and in the findings and actions of the KPI's file. A
 kind the rule does not use at all is not compared (prose may give a worked example in pounds
 for a rule that holds no amount). Each warning is at the number in the text, and its hint
-says where the rule states its numbers of that kind.
+says where the rule states its numbers of that kind, first those no text states: they are the
+ones that were edited.
 """
 
 from __future__ import annotations
@@ -130,6 +131,26 @@ def _offset(source: str, line: int, column: int) -> int:
     return starts[line - 1] + column - 1
 
 
+def _bounds(source: str, span: Span) -> tuple[str, int, int]:
+    """``source`` and the offsets of ``span`` in it, to search only there."""
+    return (source, _offset(source, span.line, span.column),
+            _offset(source, span.end_line, span.end_column))
+
+
+def _uses(kind: str, used: dict[Value, Span], stated: set[tuple[str, Value]]) -> str:
+    """The numbers of a kind the rule uses, with where; first those no text states, as they
+    are the ones that changed (the edited rate, not the KPI's unchanged target)."""
+    def listed(values: list[tuple[Value, Span]]) -> str:
+        return ", ".join(f"{_show(kind, v)} ({s})" for v, s in values)
+
+    new = [(v, s) for v, s in used.items() if (kind, v) not in stated]
+    old = [(v, s) for v, s in used.items() if (kind, v) in stated]
+    if not new:
+        return f"the rule uses {listed(old)}"
+    return f"the rule uses {listed(new)}, which the text does not state" + (
+        f"; it also uses {listed(old)}" if old else "")
+
+
 def prose_warnings(rules: RuleSet, kpi_name: str | None = None) -> list[Diagnostic]:
     """A warning for each number in a KPI's prose that its rule does not use (see the module's
     text), for every KPI or only ``kpi_name``. They are warnings, not errors: the rules still
@@ -140,26 +161,21 @@ def prose_warnings(rules: RuleSet, kpi_name: str | None = None) -> list[Diagnost
         if kpi_name is not None and kpi.name != kpi_name:
             continue
         numbers = _Numbers(rules, kpi).found
-        for where, text in _texts(kpi):
+        found = [(where, text, kind, m) for where, text in _texts(kpi)
+                 for kind, pattern in _PATTERNS.items() if numbers[kind]
+                 for m in pattern.finditer(*_bounds(sources[text.span.file], text.span))]
+        stated = {(kind, _stated(kind, m[1])) for _, _, kind, m in found}
+        for where, text, kind, m in found:
+            if _stated(kind, m[1]) in numbers[kind]:
+                continue
             source = sources[text.span.file]
-            start = _offset(source, text.span.line, text.span.column)
-            end = _offset(source, text.span.end_line, text.span.end_column)
-            for kind, pattern in _PATTERNS.items():
-                used = numbers[kind]
-                if not used:
-                    continue
-                for m in pattern.finditer(source, start, end):
-                    value = _stated(kind, m[1])
-                    if value in used:
-                        continue
-                    line = source.count("\n", 0, m.start()) + 1
-                    column = m.start() - (source.rfind("\n", 0, m.start()) + 1) + 1
-                    rule = ", ".join(f"{_show(kind, v)} ({s.file}:{s.line}:{s.column})"
-                                     for v, s in used.items())
-                    out.append(Diagnostic(
-                        message=f"the {where} of {kpi.name} says {m[0]}, a "
-                        f"{_KIND_WORDS[kind]} its rule does not use",
-                        file=text.span.file, line=line, column=column,
-                        end_column=column + len(m[0]), severity="warning", source=source,
-                        hint=f"the rule uses {rule}; make the text say what the rule does"))
+            line = source.count("\n", 0, m.start()) + 1
+            column = m.start() - (source.rfind("\n", 0, m.start()) + 1) + 1
+            out.append(Diagnostic(
+                message=f"the {where} of {kpi.name} says {m[0]}, a "
+                f"{_KIND_WORDS[kind]} its rule does not use",
+                file=text.span.file, line=line, column=column,
+                end_column=column + len(m[0]), severity="warning", source=source,
+                hint=_uses(kind, numbers[kind], stated) + "; make the text say what the rule "
+                "does"))
     return out

@@ -177,7 +177,7 @@ def _excerpt(text: str, line: int, column: int | None, end_column: int | None) -
     out = []
     for n in range(first, last + 1):
         shown, offsets = _window(lines[n - 1].rstrip(), start)
-        out.append(f"  {n:>{width}} | {shown}")
+        out.append(f"  {n:>{width}} | {shown}".rstrip())  # a blank line ends with its bar
         if n == line and column is not None:
             at = offsets(column - 1)
             end = offsets((end_column or column + 1) - 1)
