@@ -19,7 +19,7 @@ import time
 
 import kpidsl
 from kpidsl.data.generate import generate
-from kpidsl.data.workbook import write_workbook
+from kpidsl.data.datasheet import write_workbook
 
 
 def best(path: str, repeats: int) -> tuple[float, kpidsl.Dataset]:

@@ -43,7 +43,8 @@ from fractions import Fraction
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from kpidsl.data.records import Bootcamp, Dataset, Employer, Interview, Learner
+from kpidsl.contract.records import Bootcamp, Employer, Interview, Learner
+from kpidsl.data.dataset import Dataset
 from kpidsl.language import ast
 from kpidsl.language.checker import RuleSet
 

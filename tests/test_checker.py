@@ -15,9 +15,9 @@ import pytest
 
 import kpidsl
 from cohort import FIXTURE_RULES
+from kpidsl.errors import RuleError
 from kpidsl.language.checker import check
 from kpidsl.language.parser import parse
-from kpidsl.language.source import RuleError
 
 SIZE = "define size for employer:\n  large when employees >= 250\n  sme otherwise\n"
 

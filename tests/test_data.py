@@ -11,11 +11,9 @@ import attrs
 import pytest
 
 from cohort import FIXTURE_RULES
-from kpidsl.data.csvfiles import MAX_DIAGNOSTICS, load_data, write_data
-from kpidsl.data.records import (
+from kpidsl.contract.records import (
     FIELDS,
     Bootcamp,
-    Dataset,
     Employer,
     Engagement,
     Interview,
@@ -24,7 +22,9 @@ from kpidsl.data.records import (
     Profile,
     Provider,
 )
-from kpidsl.language.source import DataError
+from kpidsl.data.csvfiles import MAX_DIAGNOSTICS, load_data, write_data
+from kpidsl.data.dataset import Dataset
+from kpidsl.errors import DataError
 
 # A small, valid data set. Tests replace one file at a time to make one thing wrong.
 BASE = {
@@ -771,7 +771,7 @@ def test_data_made_without_checks_is_still_checked_before_evaluation() -> None:
     """Records made past their checks (``unchecked``, as the loader makes them) are checked
     by ``Dataset.problems()``; a wrong id is reported once and integrity is still checked."""
     import kpidsl
-    from kpidsl.data.records import unchecked
+    from kpidsl.contract.records import unchecked
 
     learner = attrs.asdict(valid_dataset().learners[0], recurse=False)
     ds = valid_dataset(learners=[
@@ -814,19 +814,19 @@ def test_the_check_is_made_once_per_data_set(make, monkeypatch: pytest.MonkeyPat
 
 
 def test_loaded_values_are_not_checked_twice(make, monkeypatch: pytest.MonkeyPatch) -> None:
-    import kpidsl.data.records
+    import kpidsl.data.dataset
 
     def value_check(*args):
         raise AssertionError("the loader checked every cell already")
 
-    monkeypatch.setattr(kpidsl.data.records, "value_problem", value_check)
-    monkeypatch.setattr(kpidsl.data.records, "_plainly_valid", value_check)
+    monkeypatch.setattr(kpidsl.data.dataset, "value_problem", value_check)
+    monkeypatch.setattr(kpidsl.data.dataset, "plainly_valid", value_check)
     assert load_data(make()).problems() == []
 
 
 def test_employer_size_is_left_to_the_rules() -> None:
-    import kpidsl.data.records
+    import kpidsl.contract.records
 
     doc = FIELDS["employer"]["employees"].doc
     assert "250" not in doc and "rules/definitions.kpi" in doc
-    assert not hasattr(kpidsl.data.records, "Record")  # the unused alias is gone
+    assert not hasattr(kpidsl.contract.records, "Record")  # the unused alias is gone

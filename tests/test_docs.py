@@ -29,12 +29,12 @@ from sphinx.testing.util import SphinxTestApp
 
 from cohort import FIXTURE_RULES, fixture_rules
 from kpidsl.api import load_rules, rule_files, rules_fingerprint
-from kpidsl.data.records import FIELDS
+from kpidsl.contract.records import FIELDS
+from kpidsl.errors import RuleError
 from kpidsl.language import ast
 from kpidsl.language.checker import check
 from kpidsl.language.lexer import KpiLexer
 from kpidsl.language.parser import parse
-from kpidsl.language.source import RuleError
 from kpidsl.sphinxext import Words, to_text
 
 pytest_plugins = ("sphinx.testing.fixtures",)
@@ -481,7 +481,7 @@ def test_kpi_run_shows_the_real_output_of_the_command(make_app, tmp_path: Path) 
 
 
 def test_the_data_model_picture_is_drawn_from_the_record_schema() -> None:
-    from kpidsl.data.records import LINKS, RECORD_TYPES
+    from kpidsl.contract.records import LINKS, RECORD_TYPES
     from kpidsl.outputs.diagrams import data_model_svg
 
     svg = data_model_svg()

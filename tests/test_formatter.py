@@ -27,10 +27,10 @@ from hypothesis import strategies as st
 
 from cohort import FIXTURE_RULES
 from kpidsl.cli import main
+from kpidsl.errors import RuleError, Span
 from kpidsl.language import ast
 from kpidsl.language.formatter import format_ast, format_source
 from kpidsl.language.parser import parse
-from kpidsl.language.source import RuleError, Span
 
 RULES = FIXTURE_RULES
 FILES = sorted(RULES.rglob("*.kpi"))

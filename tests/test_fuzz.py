@@ -36,10 +36,10 @@ from hypothesis import strategies as st
 
 from cohort import FIXTURE_RULES
 from kpidsl.cli import main
-from kpidsl.data.records import FIELDS
+from kpidsl.contract.records import FIELDS
+from kpidsl.errors import RuleError
 from kpidsl.language.formatter import format_source
 from kpidsl.language.parser import parse
-from kpidsl.language.source import RuleError
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "sample"

@@ -19,8 +19,9 @@ import attrs
 import pytest
 from dateutil.relativedelta import relativedelta
 
+from kpidsl.contract.records import Learner
+from kpidsl.data.dataset import Dataset
 from kpidsl.data.generate import generate
-from kpidsl.data.records import Dataset, Learner
 
 SNAPSHOT = dt.date(2025, 7, 31)  # end of the default last teaching year (2024/25)
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample"

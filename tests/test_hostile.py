@@ -13,9 +13,9 @@ import pytest
 
 import kpidsl
 from cohort import FIXTURE_RULES, fixture_rules
+from kpidsl import limits
 from kpidsl.cli import main
 from kpidsl.engines.python import reused_definitions
-from kpidsl.language import limits
 from kpidsl.language.parser import parse
 from kpidsl.plan.lower import lower
 

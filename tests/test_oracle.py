@@ -16,9 +16,8 @@ from fractions import Fraction
 import pytest
 
 from cohort import fixture_rules
-from kpidsl.data.records import (
+from kpidsl.contract.records import (
     Bootcamp,
-    Dataset,
     Employer,
     Engagement,
     Interview,
@@ -26,6 +25,7 @@ from kpidsl.data.records import (
     Payment,
     Provider,
 )
+from kpidsl.data.dataset import Dataset
 from oracle import AT_LEAST, AT_MOST, KPIS, evaluate_by_hand, status
 
 D = dt.date.fromisoformat

@@ -16,9 +16,9 @@ import pytest
 
 from astdump import dump
 from cohort import FIXTURE_RULES
+from kpidsl.errors import RuleError, Span
 from kpidsl.language import ast
 from kpidsl.language.parser import parse
-from kpidsl.language.source import RuleError, Span
 
 GOLDENS = Path(__file__).parent / "goldens" / "parse"
 INPUTS = sorted(GOLDENS.glob("*.kpi"))

@@ -12,7 +12,7 @@ import pytest
 
 import kpidsl
 from cohort import LATE, co_funded, completer, dataset, fixture_rules, interview, payment, withdrawn
-from kpidsl.data.records import FIELDS, RECORD_TYPES
+from kpidsl.contract.records import FIELDS, RECORD_TYPES
 
 COHORT = dataset(learners=[withdrawn("W"), *(completer(f"C{i}") for i in range(4)),
                            co_funded("F1")],
@@ -142,7 +142,7 @@ def test_the_loader_and_evaluate_give_structured_diagnostics_too(tmp_path):
     assert d.record_id in {r.learner_id for r in COHORT.learners}
     assert d.message == "completion_date: '2024-13-30' is not a date" and d.line is not None
 
-    from kpidsl.data.records import Learner, unchecked
+    from kpidsl.contract.records import Learner, unchecked
 
     made = attrs.asdict(COHORT.learners[0], recurse=False)
     stray = attrs.evolve(COHORT, learners=[*COHORT.learners,

@@ -18,12 +18,13 @@ import pytest
 import kpidsl
 from cohort import FIXTURE_RULES, fixture_rules
 from kpidsl.cli import main
+from kpidsl.contract.fields import ENUMS
+from kpidsl.contract.records import FIELDS, RECORD_TYPES
 from kpidsl.data.csvfiles import MAX_DIAGNOSTICS, write_data
 from kpidsl.data.csvfiles import load_data as load_folder
+from kpidsl.data.datasheet import column_letter, load_workbook, write_workbook
 from kpidsl.data.generate import generate
-from kpidsl.data.records import ENUMS, FIELDS, RECORD_TYPES
-from kpidsl.data.workbook import column_letter, load_workbook, write_workbook
-from kpidsl.language.source import DataError
+from kpidsl.errors import DataError
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "examples" / "sample"
@@ -201,9 +202,9 @@ def test_generated_data_reads_the_same_from_a_workbook_and_from_csv(here: Path,
 
 def test_a_data_set_too_big_for_a_sheet_is_refused(here: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from kpidsl.data import workbook
+    from kpidsl.data import datasheet
 
-    monkeypatch.setattr(workbook, "_MAX_ROWS", 100)
+    monkeypatch.setattr(datasheet, "_MAX_ROWS", 100)
     with pytest.raises(ValueError) as excinfo:
         write_workbook("big.xlsx", load_folder(SAMPLE))
     assert str(excinfo.value) == ("150 learners do not fit in the learners sheet: a sheet holds "

@@ -30,12 +30,13 @@ _EXPORTS = {
                      "load_data", "load_rules", "month_ends", "rules_fingerprint", "test"),
                     "kpidsl.api"),
     **dict.fromkeys(("data_fingerprint", "write_data"), "kpidsl.data.csvfiles"),
-    **dict.fromkeys(("Bootcamp", "Dataset", "Employer", "Engagement", "Interview", "Learner",
-                     "Payment", "Profile", "Provider"), "kpidsl.data.records"),
+    **dict.fromkeys(("Bootcamp", "Employer", "Engagement", "Interview", "Learner", "Payment",
+                     "Profile", "Provider"), "kpidsl.contract.records"),
+    "Dataset": "kpidsl.data.dataset",
     **dict.fromkeys(("Entry", "Reason", "Result", "Verdict"), "kpidsl.engines.python"),
     "RuleSet": "kpidsl.language.checker",
     **dict.fromkeys(("DataError", "Diagnostic", "KpidslError", "NotFoundError", "RuleError",
-                     "UsageError"), "kpidsl.language.source"),
+                     "UsageError"), "kpidsl.errors"),
     **dict.fromkeys(("Scope", "Status"), "kpidsl.language.vocabulary"),
     **dict.fromkeys(("Change", "Diff", "Report"), "kpidsl.outputs.report"),
     **dict.fromkeys(("Verification", "record_evidence", "verify"), "kpidsl.tools.evidence"),
@@ -69,10 +70,8 @@ if TYPE_CHECKING:
         rules_fingerprint,
         test,
     )
-    from kpidsl.data.csvfiles import data_fingerprint, write_data
-    from kpidsl.data.records import (
+    from kpidsl.contract.records import (
         Bootcamp,
-        Dataset,
         Employer,
         Engagement,
         Interview,
@@ -81,9 +80,10 @@ if TYPE_CHECKING:
         Profile,
         Provider,
     )
+    from kpidsl.data.csvfiles import data_fingerprint, write_data
+    from kpidsl.data.dataset import Dataset
     from kpidsl.engines.python import Entry, Reason, Result, Verdict
-    from kpidsl.language.checker import RuleSet
-    from kpidsl.language.source import (
+    from kpidsl.errors import (
         DataError,
         Diagnostic,
         KpidslError,
@@ -91,6 +91,7 @@ if TYPE_CHECKING:
         RuleError,
         UsageError,
     )
+    from kpidsl.language.checker import RuleSet
     from kpidsl.language.vocabulary import Scope, Status
     from kpidsl.outputs.report import Change, Diff, Report
     from kpidsl.tools.evidence import Verification, record_evidence, verify

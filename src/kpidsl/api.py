@@ -3,7 +3,7 @@
 ``load_rules`` and ``check`` read rule files, ``load_data`` reads a data folder, ``evaluate``,
 ``history``, ``explain`` and ``diff`` evaluate, ``test`` runs the tests beside the rules. A
 date may be given as a :class:`datetime.date` or an ISO string (``"2025-03-31"``); a name that
-does not exist raises :class:`~kpidsl.language.source.NotFoundError` with the closest one.
+does not exist raises :class:`~kpidsl.errors.NotFoundError` with the closest one.
 """
 
 from __future__ import annotations
@@ -19,23 +19,17 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from kpidsl.data import csvfiles
-from kpidsl.data.records import BY_CLASS, Dataset, record_diagnostic
+from kpidsl.contract.records import BY_CLASS, record_diagnostic
+from kpidsl.data.dataset import Dataset
+from kpidsl.data.load import is_workbook, load_data
 from kpidsl.engines import ENGINES
 from kpidsl.engines import python as python_engine
 from kpidsl.engines.python import Entry, Result, Verdict, evaluate_kpis, evaluate_notices
+from kpidsl.errors import DataError, Diagnostic, NotFoundError, RuleError, UsageError, suggest
 from kpidsl.language import checker
 from kpidsl.language.checker import RuleSet
 from kpidsl.language.parser import parse
-from kpidsl.language.source import (
-    DataError,
-    Diagnostic,
-    NotFoundError,
-    RuleError,
-    UsageError,
-    read_rules,
-    suggest,
-)
+from kpidsl.language.source import read_rules
 from kpidsl.language.vocabulary import Scope
 from kpidsl.outputs.report import Diff, Report, compare
 from kpidsl.plan.lower import lower
@@ -211,26 +205,6 @@ def _defined_elsewhere(e: RuleError, files: list[Path]) -> RuleError:
     return RuleError(out)
 
 
-def is_workbook(path: StrPath) -> bool:
-    """The data set at ``path`` is a workbook (its name ends in ``.xlsx``), not a folder."""
-    return os.fspath(path).lower().endswith(".xlsx")
-
-
-def load_data(path: StrPath) -> Dataset:
-    """Read a data set: a folder of CSV files (KPI-SPEC §1), or a datasheet workbook whose
-    name ends in ``.xlsx`` (one sheet per file, as ``kpidsl template`` writes it).
-
-    Either way every problem is collected before anything is returned, and one
-    :class:`~kpidsl.language.source.DataError` carries them all; the same data gives the same
-    records.
-    """
-    if is_workbook(path):
-        from kpidsl.data.workbook import load_workbook
-
-        return load_workbook(path)
-    return csvfiles.load_data(path)
-
-
 def check(paths: Iterable[StrPath] | StrPath | None = None) -> tuple[Diagnostic, ...]:
     """Every problem of the rule files (default: the shipped rules); empty when they check.
 
@@ -253,7 +227,7 @@ def test(rules: RuleSet | Iterable[StrPath] | StrPath | None = None) -> TestRepo
 
 def as_date(value: dt.date | str, what: str = "as_of") -> dt.date:
     """A date given as a :class:`datetime.date` or written ``YYYY-MM-DD``; anything else is a
-    :class:`~kpidsl.language.source.UsageError` that says what to write."""
+    :class:`~kpidsl.errors.UsageError` that says what to write."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -423,7 +397,7 @@ def evaluate(rules: RuleSet, data: Data, as_of: dt.date | str | None = None,
     results. With a connection or session, ``data`` may also be ``None`` (its tables named
     after the contract's files are read) or a mapping of those names to DataFrames.
 
-    Raises :class:`~kpidsl.language.source.DataError`, naming each record, if ``data`` breaks
+    Raises :class:`~kpidsl.errors.DataError`, naming each record, if ``data`` breaks
     the contract (a data set built in Python is held to the same rules as one read from CSV).
     """
     when = _today_or(as_of)
@@ -525,7 +499,7 @@ def explain(rules: RuleSet, data: Data, kpi: str, group: str = "all",
 
     ``group`` is ``all``, a bootcamp or a provider id; an id that is both is written
     ``bootcamp:ID`` or ``provider:ID``. An unknown KPI or group raises
-    :class:`~kpidsl.language.source.NotFoundError` naming the closest. ``data`` and
+    :class:`~kpidsl.errors.NotFoundError` naming the closest. ``data`` and
     ``engine`` are as for :func:`evaluate`: every engine gives the same explanation.
     """
     return explanations(rules, data, [kpi], group, as_of, engine)[0]
@@ -559,7 +533,7 @@ def find_group(where: Dataset | Report | Iterable[Result], group: str,
                per_provider: bool = False) -> tuple[Scope, str]:
     """The scope and id of a group written ``all``, a bootcamp or provider id, or, for an id
     that is both, ``bootcamp:ID`` or ``provider:ID``, among the groups of a data set or of
-    results. Otherwise a :class:`~kpidsl.language.source.NotFoundError` listing the groups (a
+    results. Otherwise a :class:`~kpidsl.errors.NotFoundError` listing the groups (a
     KPI judged per provider has no bootcamp groups)."""
     if group == "all":
         return Scope.PROGRAMME, "all"

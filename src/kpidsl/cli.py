@@ -25,16 +25,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from kpidsl import limits
 from kpidsl.engines import ENGINES
-from kpidsl.language import limits
-from kpidsl.language.source import (
-    KpidslError,
-    RuleError,
-    UsageError,
-    date_problem,
-    open_output,
-    suggest,
-)
+from kpidsl.errors import KpidslError, RuleError, UsageError, date_problem, suggest
+from kpidsl.files import open_output
 from kpidsl.language.vocabulary import Scope, Status
 from kpidsl.version import __version__
 
@@ -530,7 +524,7 @@ def _write_workbook(path: str, data: Any = None) -> None:
     """Write the datasheet workbook (filled with ``data`` when given), or a usage error."""
     from xlsxwriter.exceptions import XlsxWriterException
 
-    from kpidsl.data.workbook import write_workbook
+    from kpidsl.data.datasheet import write_workbook
 
     if os.path.isdir(path):
         raise _UsageError(f"--out {path} is a folder; give the workbook's file name")
@@ -743,8 +737,9 @@ def _fmt(args: argparse.Namespace) -> int:
     """Formats each file on its own (no checking against its folder: layout is per file). A
     file that does not parse is left as it is and reported, after the others are done."""
     from kpidsl.api import default_rules_path, working_rules_path
+    from kpidsl.errors import Diagnostic, printable
     from kpidsl.language.formatter import format_source
-    from kpidsl.language.source import Diagnostic, decode_rules, printable, read_rule_bytes
+    from kpidsl.language.source import decode_rules, read_rule_bytes
 
     paths = args.paths or [working_rules_path()]
     if not args.paths and paths[0] == default_rules_path():
@@ -811,7 +806,7 @@ def _sql(args: argparse.Namespace) -> int:
     rules = _rules(args.rules)
     kpi = rules.kpi(args.kpi)
     from kpidsl.engines.sql import Unsupported
-    from kpidsl.language.source import Diagnostic
+    from kpidsl.errors import Diagnostic
 
     try:
         text = kpi_sql(rules, kpi.name, args.as_of or dt.date.today(), dialect=args.dialect,

@@ -17,7 +17,8 @@ What it adds to Sphinx:
   ``notice``; roles ``:kpi:rule:``, ``:kpi:def:``, ``:kpi:table:``, ``:kpi:schedule:``,
   ``:kpi:notice:``; and an index of them all (``:ref:`kpi-ruleindex```);
 - directives ``kpi:rule`` (one KPI), ``kpi:definitions``, ``kpi:notices``, ``kpi:rule-table``,
-  ``kpi:data-contract`` (from :mod:`kpidsl.data.records`), ``kpi:cli`` (from the argument parser),
+  ``kpi:data-contract`` (from :mod:`kpidsl.contract.records`), ``kpi:cli`` (from the argument
+  parser),
   ``kpi:builtins`` (from the builtin registry), ``kpi:check`` (an example rule file with the
   messages ``kpidsl check`` really prints for it), ``kpi:run`` (a kpidsl command run when the
   documentation is built, with its real output, on a copy of the rules that its content may
@@ -60,15 +61,16 @@ from sphinx.util.nodes import make_refnode
 
 from kpidsl import __version__, cli
 from kpidsl.api import default_rules_path, rule_files
-from kpidsl.data import csvfiles as data
-from kpidsl.data import records
+from kpidsl.contract import records
+from kpidsl.contract.fields import ENUMS, FieldInfo
+from kpidsl.errors import Diagnostic, RuleError
 from kpidsl.language import ast
 from kpidsl.language.builtins import BUILTINS, Type
 from kpidsl.language.checker import RuleSet, check
 from kpidsl.language.lexer import KpiLexer
 from kpidsl.language.parser import parse
 from kpidsl.language.prose import prose_warnings
-from kpidsl.language.source import Diagnostic, RuleError, read_rules, text_at
+from kpidsl.language.source import read_rules, text_at
 from kpidsl.outputs import diagrams
 from kpidsl.outputs.report import percent
 
@@ -1157,7 +1159,8 @@ class CheckDirective(RulesDirective):
 
 
 class DataContractDirective(SphinxDirective):
-    """``.. kpi:data-contract::``: every CSV file and column, from :mod:`kpidsl.data.records`."""
+    """``.. kpi:data-contract::``: every CSV file and column, from the contract
+    (:mod:`kpidsl.contract.records`)."""
 
     def run(self) -> list[nodes.Node]:
         self.env.note_dependency(records.__file__)
@@ -1165,7 +1168,7 @@ class DataContractDirective(SphinxDirective):
         for rt in records.RECORD_TYPES:
             facts: list[Pieces] = [["In rules: one record is a ", Code(rt.name),
                                     "; all of them are ", Code(rt.plural), "."]]
-            if rt.file in data._OPTIONAL_FILES:
+            if rt.optional:
                 facts.append(["This file is optional."])
             if rt.key:
                 what = "is unique" if len(rt.key) == 1 else "are unique together"
@@ -1198,13 +1201,13 @@ class DataContractDirective(SphinxDirective):
         return f"every {lk.target} with the same {lk.target_field}"
 
     @staticmethod
-    def column(rt: records.RecordType, f: records.FieldInfo) -> tuple[Cell, ...]:
+    def column(rt: records.RecordType, f: FieldInfo) -> tuple[Cell, ...]:
         kinds = {"integer": "whole number", "boolean": "true/false", "enum": "one value",
                  "set": "set of values"}
         default = str(f.default).lower() if isinstance(f.default, bool) else str(f.default)
         required = ("yes" if f.required else "no" if f.default in (None, frozenset(), ())
                     else f"no (default {default})")
-        values = ", ".join(f"`{v}`" for v in records.ENUMS.get(f.enum or "", ()))
+        values = ", ".join(f"`{v}`" for v in ENUMS.get(f.enum or "", ()))
         formats = {"enum": f"one of {values}", "set": f"any of {values}, separated by `;`",
                    "date": "`YYYY-MM`" if f.month else "`YYYY-MM-DD`",
                    "boolean": "`true` or `false` (any case)", "money": "pounds, e.g. `1200.50`"}

@@ -20,8 +20,8 @@ import kpidsl
 import oracle
 from cohort import BOOTCAMPS, EMPLOYERS, PROVIDERS
 from conftest import rules_under_test
+from kpidsl.contract.fields import ENUMS
 from kpidsl.data.generate import generate
-from kpidsl.data.records import ENUMS
 from oracle import KPIS
 
 SEEDS = (0, 1, 7)

@@ -1,8 +1,8 @@
 """Reading and writing the CSV data contract.
 
-:func:`write_data` writes a :class:`~kpidsl.data.records.Dataset` as a folder of CSV files in the
+:func:`write_data` writes a :class:`~kpidsl.data.dataset.Dataset` as a folder of CSV files in the
 spelling of KPI-SPEC §1; :func:`load_data` reads such a folder back, or raises one
-:class:`~kpidsl.language.source.DataError` listing every problem found.
+:class:`~kpidsl.errors.DataError` listing every problem found.
 
 Diagnostic conventions. ``file`` is the folder as given joined with the file name. ``line`` is
 the physical 1-based line of the file (the header is line 1; in a row whose quoted cells span
@@ -37,37 +37,31 @@ from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from kpidsl.data.records import (
+from kpidsl import limits
+from kpidsl.contract.fields import FieldInfo
+from kpidsl.contract.records import (
     BY_CLASS,
     FIELDS,
     LINKS,
     RECORD_TYPES,
-    Dataset,
-    FieldInfo,
     RecordType,
     plain_init,
     record_diagnostic,
 )
-from kpidsl.data.values import MISSING as _MISSING
-from kpidsl.data.values import BadValue as _Bad
-from kpidsl.data.values import _short
-from kpidsl.data.values import cell_converter as _converter
-from kpidsl.data.values import fast_cell_converter as _fast_converter
-from kpidsl.language import limits
-from kpidsl.language.source import (
-    DataError,
-    Diagnostic,
-    Unreadable,
-    open_output,
-    open_regular,
-)
+from kpidsl.contract.values import MISSING as _MISSING
+from kpidsl.contract.values import BadValue as _Bad
+from kpidsl.contract.values import _short
+from kpidsl.contract.values import cell_converter as _converter
+from kpidsl.contract.values import fast_cell_converter as _fast_converter
+from kpidsl.data.dataset import Dataset
+from kpidsl.errors import DataError, Diagnostic
+from kpidsl.files import Unreadable, open_output, open_regular
 
 #: At most this many diagnostics are kept; a final note counts the rest.
 MAX_DIAGNOSTICS = 200
 #: Files longer than this (in characters) get no excerpt in their diagnostics.
 EXCERPT_LIMIT = 2_000_000
 
-_OPTIONAL_FILES = frozenset({"profiles.csv"})
 
 
 # --------------------------------------------------------------------------- writing
@@ -111,7 +105,7 @@ def write_data(dataset: Dataset, directory: str | os.PathLike[str]) -> None:
     os.makedirs(directory, exist_ok=True)
     for t in RECORD_TYPES:
         records = dataset.of(t.name)
-        if t.file in _OPTIONAL_FILES and not records:
+        if t.optional and not records:
             continue
         with io.TextIOWrapper(open_output(os.path.join(directory, t.file)), encoding="utf-8",
                               newline="") as f:
@@ -145,7 +139,7 @@ def file_fingerprints(dataset: Dataset | str | os.PathLike[str]) -> dict[str, st
         known = {}
         for t in RECORD_TYPES:
             records = dataset.of(t.name)
-            if t.file in _OPTIONAL_FILES and not records:
+            if t.optional and not records:
                 known[t.file] = None
                 continue
             out = _Sha256()
@@ -279,7 +273,7 @@ class _File:
     """One record type's file: its records and what the integrity check must know about it.
 
     The workbook loader reads a sheet through the same functions, with a subclass that
-    locates cells the way a spreadsheet does (:mod:`kpidsl.data.workbook`).
+    locates cells the way a spreadsheet does (:mod:`kpidsl.data.datasheet`).
     """
 
     noun = "file"
@@ -480,7 +474,7 @@ def _read_file(f: _File, out: _Collector) -> None:
     0-byte file is read as having no records, with a warning unless the file is optional."""
     nothing = _absent_or_empty(f.path)
     if nothing is not None:
-        if f.type.file not in _OPTIONAL_FILES:
+        if not f.type.optional:
             out.add(Diagnostic(message=f"file is {nothing}; read as having no {f.type.plural}",
                                file=f.path, severity="warning"))
         return
@@ -612,8 +606,8 @@ def load_data(directory: str | os.PathLike[str]) -> Dataset:
                                     "or an .xlsx workbook", file=folder)])
     files = {t.name: _File(t, folder) for t in RECORD_TYPES}
     out = _Collector()
-    if all(_absent_or_empty(f.path) for f in files.values() if f.type.file not in _OPTIONAL_FILES):
-        expected = ", ".join(t.file for t in RECORD_TYPES if t.file not in _OPTIONAL_FILES)
+    if all(_absent_or_empty(f.path) for f in files.values() if not f.type.optional):
+        expected = ", ".join(t.file for t in RECORD_TYPES if not t.optional)
         _unexpected_files(folder, out)  # a misspelt file name is the likely reason
         raise DataError([Diagnostic(message=f"no data files in {folder}: expected {expected}",
                                     file=folder), *out.kept])
@@ -637,7 +631,7 @@ def finish(files: dict[str, _File], out: _Collector, where: str,
     them, :func:`file_fingerprints` hashes the records as :func:`write_data` writes them)."""
     # Built once, with its notices: only errors come after (the integrity check), and a
     # data set with errors is not returned. So the check it caches is the one evaluate uses.
-    dataset = Dataset(**{f.type.plural: f.records for f in files.values()},
+    dataset = Dataset(**{f.type.table: f.records for f in files.values()},
                       notices=sorted(out.kept, key=order))
     dataset._mark_values_checked()  # every cell was checked as it was converted
     if fingerprints is not None:

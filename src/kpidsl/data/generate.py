@@ -1,6 +1,6 @@
 """Synthetic data sets in the contract of KPI-SPEC §1, for examples, tests and benchmarks.
 
-:func:`generate` builds a :class:`~kpidsl.data.records.Dataset` shaped like a real programme, so
+:func:`generate` builds a :class:`~kpidsl.data.dataset.Dataset` shaped like a real programme, so
 that evaluating it gives the statuses a contract manager would see, not just ``met`` or
 ``no_data``. The shape follows the published Skills Bootcamps statistics: about 64% of
 Milestone 1 starters complete and about 57% of completers reach a positive outcome within six
@@ -32,8 +32,8 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from kpidsl.data import records
-from kpidsl.data.records import Dataset
+from kpidsl.contract import records
+from kpidsl.data.dataset import Dataset
 
 _T = TypeVar("_T")
 
@@ -253,7 +253,7 @@ def generate(learners: int, seed: int = 0, *, teaching_year: int | None = None) 
         engagements=engagements,
         learners=people,
         interviews=interviews,
-        payments=payments,
+        cofunding=payments,
         profiles=_profiles(d, providers, camps, sizes, people, year),
     )
 

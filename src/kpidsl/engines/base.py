@@ -17,8 +17,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from kpidsl.contract.records import BY_NAME
 from kpidsl.data.csvfiles import collector_paused
-from kpidsl.data.records import BY_NAME
 from kpidsl.engines.python import (
     Entry,
     Reason,

@@ -3,7 +3,7 @@
 DuckDB reads the CSV files itself. Whether the data is valid is decided in SQL, in one pass per
 file; only when it is not (or when a file is unusual: blank rows, cells over several lines)
 does the Python loader read it, so every error keeps its exact, located message and nothing is
-evaluated on half the data. Data built in Python (a :class:`~kpidsl.data.records.Dataset`)
+evaluated on half the data. Data built in Python (a :class:`~kpidsl.data.dataset.Dataset`)
 goes in the same way, through the same typed tables.
 """
 
@@ -18,12 +18,15 @@ from typing import Any
 
 import duckdb
 
+from kpidsl import limits
+from kpidsl.contract.fields import ENUMS, FieldInfo
+from kpidsl.contract.records import BY_NAME, FIELDS, LINKS, RECORD_TYPES, REQUIRED_WHEN
 from kpidsl.data import csvfiles
-from kpidsl.data.records import BY_NAME, ENUMS, FIELDS, LINKS, RECORD_TYPES, Dataset, FieldInfo
+from kpidsl.data.dataset import Dataset
 from kpidsl.engines.base import SqlEngine
 from kpidsl.engines.sql import SQL_TYPES, QueryBuilder, table_name
-from kpidsl.language import limits
-from kpidsl.language.source import Diagnostic, Unreadable, open_regular
+from kpidsl.errors import Diagnostic
+from kpidsl.files import Unreadable, open_regular
 from kpidsl.plan import nodes as p
 
 
@@ -116,14 +119,14 @@ class DuckDBEngine(SqlEngine):
         out = csvfiles._Collector()
         files = {t.name: csvfiles._File(t, folder) for t in RECORD_TYPES}
         if all(csvfiles._absent_or_empty(f.path) for f in files.values()
-               if f.type.file not in csvfiles._OPTIONAL_FILES):
+               if not f.type.optional):
             return False
         jobs = []
         for t in RECORD_TYPES:
             f = files[t.name]
             nothing = csvfiles._absent_or_empty(f.path)
             if nothing is not None:
-                if t.file not in csvfiles._OPTIONAL_FILES:
+                if not t.optional:
                     out.add(Diagnostic(message=f"file is {nothing}; read as having no "
                                        f"{t.plural}", file=f.path, severity="warning"))
                 self._empty_table(t.name)
@@ -216,8 +219,8 @@ class DuckDBEngine(SqlEngine):
             checks.append(f"(SELECT count(*) FROM {src} s WHERE s.{link.source_field} IS NOT "
                           f"NULL AND NOT EXISTS (SELECT 1 FROM {dst} t WHERE "
                           f"t.{link.target_field} = s.{link.source_field}))")
-        checks.append("(SELECT count(*) FROM learners WHERE learner_type = 'co_funded' AND "
-                      "employer_id IS NULL)")
+        checks += [f"(SELECT count(*) FROM {table_name(r.record)} WHERE {r.when} = "
+                   f"'{r.value}' AND {r.field} IS NULL)" for r in REQUIRED_WHEN]
         row = self.con.execute("SELECT " + " + ".join(checks)).fetchone()
         return row is not None and row[0] == 0
 

@@ -22,12 +22,14 @@ from typing import Any
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from kpidsl.contract.records import BY_NAME, LINKS, ROW_DATES, Link
 from kpidsl.data.csvfiles import collector_paused
-from kpidsl.data.records import BY_NAME, LINKS, ROW_DATES, Dataset, Link
+from kpidsl.data.dataset import Dataset
+from kpidsl.errors import Span
 from kpidsl.language import ast
 from kpidsl.language.builtins import BUILTINS, exact
 from kpidsl.language.checker import RuleSet
-from kpidsl.language.source import Span, text_at
+from kpidsl.language.source import text_at
 from kpidsl.language.vocabulary import Scope, Status
 from kpidsl.plan import nodes as p
 from kpidsl.plan.lower import Lowerer, lower, walk

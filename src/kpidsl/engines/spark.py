@@ -17,11 +17,12 @@ import shutil
 from collections.abc import Mapping
 from typing import Any
 
+from kpidsl.contract.records import FIELDS, RECORD_TYPES
 from kpidsl.data import csvfiles
-from kpidsl.data.records import FIELDS, RECORD_TYPES, Dataset
+from kpidsl.data.dataset import Dataset
 from kpidsl.engines.base import SqlEngine
 from kpidsl.engines.sql import render, table_name
-from kpidsl.language.source import UsageError
+from kpidsl.errors import UsageError
 
 #: Settings the queries rely on: exact decimals, and no shuffle spread for small local data.
 SETTINGS = {"spark.sql.decimalOperations.allowPrecisionLoss": "false"}

@@ -42,7 +42,7 @@ from typing import Any
 
 import attrs
 
-from kpidsl.data.records import BY_NAME, FIELDS, LINKS, ROW_DATES
+from kpidsl.contract.records import BY_NAME, FIELDS, LINKS, ROW_DATES, masked
 from kpidsl.language.builtins import INTEGER, exact
 from kpidsl.plan import nodes as p
 from kpidsl.plan.points import current_point
@@ -66,8 +66,8 @@ class Unsupported(Exception):
 
 
 def table_name(record: str) -> str:
-    """The contract table a record type is read from: its CSV file's name (``cofunding``)."""
-    return BY_NAME[record].file.removesuffix(".csv")
+    """The contract table a record type is read from (``cofunding``)."""
+    return BY_NAME[record].table
 
 
 def schema(dialect: str = "duckdb", *, line: bool = False) -> str:
@@ -244,7 +244,7 @@ class Compiler(Visitor):
 
     def visit_Field(self, e: p.Field) -> Any:
         col = f"{self.scope.alias}.{e.name}"
-        if self.scope.dated_by and self.scope.record and _masked(self.scope.record, e.name):
+        if self.scope.dated_by and self.scope.record and masked(self.scope.record, e.name):
             col = f"(CASE WHEN {col} <= {self.scope.at('_as_of')} THEN {col} END)"
         if e.type.kind == "money" or e.type.kind == "integer":
             return Num(col, 1)
@@ -662,7 +662,7 @@ class Changes(Visitor):
         raise Unsupported("as_of used other than compared with a date")
 
     def visit_Field(self, e: p.Field) -> None:
-        if _masked(self.at, e.name):
+        if masked(self.at, e.name):
             self._day(f"{self.alias}.{e.name}")
 
     def visit_DefRef(self, e: p.DefRef) -> None:
@@ -761,7 +761,7 @@ class Changes(Visitor):
         that reads at most one dated field: then it is missing before that field's day and
         its value as written after it, so the value as written says when ``as_of`` passes."""
         out = self._written(e)
-        if sum(isinstance(x, p.Field) and _masked(self.at, x.name) for x in _walk(out)) > 1:
+        if sum(isinstance(x, p.Field) and masked(self.at, x.name) for x in _walk(out)) > 1:
             raise Unsupported("as_of compared with a date worked out from several dates")
         return out
 
@@ -846,15 +846,10 @@ def _dates_cte(plan: p.Plan, dates: Sequence[dt.date | None]) -> str:
     return f"_dates AS (SELECT * FROM (VALUES {', '.join(rows)}) AS v({', '.join(names)}))"
 
 
-def _masked(record: str, field: str) -> bool:
-    """Whether a field is missing before its date: every date but a profile's month."""
-    return FIELDS[record][field].kind == "date" and (record, field) != ("profile", "month")
-
-
 def _base_cte(record: str, lines: bool, sparse: bool = False) -> str:
     """``<record>_0``: the record's table as it stood on each as-of date. ``sparse``:
     ``<record>_0e``, each record only on the dates of ``<record>__e`` (:class:`Changes`)."""
-    cols = [f"CASE WHEN t.{f} <= d._as_of THEN t.{f} END AS {f}" if _masked(record, f)
+    cols = [f"CASE WHEN t.{f} <= d._as_of THEN t.{f} END AS {f}" if masked(record, f)
             else f"t.{f}" for f in FIELDS[record]]
     where = ""
     if record in ROW_DATES:

@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import attrs
 
-from kpidsl.language.source import Span
+from kpidsl.errors import Span
 
 
 def _span() -> Span:

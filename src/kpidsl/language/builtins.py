@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from kpidsl.language.limits import too_big
+from kpidsl.limits import too_big
 
 NUMERIC = ("integer", "number", "percent", "money")
 

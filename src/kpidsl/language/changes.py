@@ -20,9 +20,10 @@ from collections.abc import Iterator
 
 import attrs
 
+from kpidsl.errors import Span
 from kpidsl.language import ast
 from kpidsl.language.checker import RuleSet
-from kpidsl.language.source import Span, text_at
+from kpidsl.language.source import text_at
 
 
 @attrs.frozen

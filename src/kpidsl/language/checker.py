@@ -22,16 +22,17 @@ from typing import Any
 
 import attrs
 
-from kpidsl.data.records import BY_NAME, ENUMS, FIELDS, LINKS, Link
-from kpidsl.language import ast, limits
+from kpidsl import limits
+from kpidsl.contract.fields import ENUMS
+from kpidsl.contract.records import BY_NAME, FIELDS, LINKS, Link, masked
+from kpidsl.errors import Diagnostic, NotFoundError, RuleError, Span, suggest
+from kpidsl.language import ast
 from kpidsl.language.builtins import BOOLEAN, BUILTINS, NUMERIC, Type
-from kpidsl.language.source import Diagnostic, NotFoundError, RuleError, Span, suggest, text_at
+from kpidsl.language.source import text_at
 from kpidsl.language.vocabulary import Scope, Status
 
 _FIELD_TYPES = {"text": "text", "date": "date", "money": "money", "integer": "integer",
                 "boolean": "boolean"}
-#: Date fields that are plans rather than events: the as-of date does not hide them.
-_UNMASKED = {("profile", "month")}
 _KPI_META_REQUIRED = ("title",)
 #: Longer chains of definitions using definitions are refused: later stages follow them.
 MAX_DEFINITION_DEPTH = limits.MAX_DEFINITION_DEPTH
@@ -82,7 +83,7 @@ class RuleSet:
     ``None`` for files checked without one)."""
 
     def kpi(self, name: str) -> ast.Kpi:
-        """The KPI called ``name``; a :class:`~kpidsl.language.source.NotFoundError` (a
+        """The KPI called ``name``; a :class:`~kpidsl.errors.NotFoundError` (a
         ``KeyError``) naming the closest if there is none."""
         for k in self.kpis:
             if k.name == name:
@@ -669,8 +670,8 @@ class Checker:
         """Resolve ``name`` on a record type: a field, a link or a definition."""
         info = FIELDS[record].get(name)
         if info is not None:
-            masked = info.kind == "date" and (record, name) not in _UNMASKED
-            self.resolved[id(node)] = Resolved("field", name, record, masked=masked)
+            self.resolved[id(node)] = Resolved("field", name, record,
+                                               masked=masked(record, name))
             if info.kind in ("enum", "set"):
                 enum = Type("enum", info.enum)
                 return enum if info.kind == "enum" else Type("set", elem=enum)

@@ -1,7 +1,7 @@
 """Parsing: rule-file text → AST. Lark's tree and exceptions stop here.
 
 One lark ``Transformer`` turns the parse tree into the nodes of :mod:`kpidsl.language.ast`;
-syntax errors become :class:`~kpidsl.language.source.Diagnostic` s that say what was found,
+syntax errors become :class:`~kpidsl.errors.Diagnostic` s that say what was found,
 what could come there, and how to fix the commonest slips.
 """
 
@@ -20,8 +20,10 @@ import lark
 from lark import Token, v_args
 from lark.visitors import Transformer_NonRecursive
 
-from kpidsl.language import ast, limits
-from kpidsl.language.source import Diagnostic, RuleError, Span, date_problem, normalise, quote
+from kpidsl import limits
+from kpidsl.errors import Diagnostic, RuleError, Span, date_problem, quote
+from kpidsl.language import ast
+from kpidsl.language.source import normalise
 
 
 class _RunTogether(Exception):

@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from decimal import Decimal
 from fractions import Fraction
 
+from kpidsl.errors import Diagnostic, Span
 from kpidsl.language import ast
 from kpidsl.language.checker import RuleSet
-from kpidsl.language.source import Diagnostic, Span
 
 _WORDS = {w: i for i, w in enumerate(("zero", "one", "two", "three", "four", "five", "six",
                                        "seven", "eight", "nine", "ten", "eleven", "twelve"))}

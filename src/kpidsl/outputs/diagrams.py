@@ -1,7 +1,7 @@
 """Pictures for the documentation, drawn from the code they describe (plain SVG, no dependency).
 
 - :func:`data_model_svg`: the CSV files of a data set and the links between them, from
-  :data:`kpidsl.data.records.RECORD_TYPES` and :data:`~kpidsl.data.records.LINKS`, so that a
+  :data:`kpidsl.contract.records.RECORD_TYPES` and :data:`~kpidsl.contract.records.LINKS`, so that a
   change of the record schema changes the picture.
 - :func:`status_svg`: how a status is decided from n, k, p and the target (KPI-SPEC §2).
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import textwrap
 from xml.sax.saxutils import escape
 
-from kpidsl.data.records import FIELDS, LINKS, RECORD_TYPES
+from kpidsl.contract.records import FIELDS, LINKS, RECORD_TYPES
 
 _BOX_W, _BOX_H, _GAP_X, _GAP_Y, _MARGIN = 210, 78, 40, 60, 20
 

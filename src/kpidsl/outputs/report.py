@@ -23,11 +23,12 @@ from xml.sax.saxutils import escape
 
 import attrs
 
+from kpidsl.contract.records import BY_CLASS
 from kpidsl.data.csvfiles import collector_paused, data_fingerprint
-from kpidsl.data.records import BY_CLASS, Dataset
+from kpidsl.data.dataset import Dataset
 from kpidsl.engines.python import Entry, Result, Verdict, describe
+from kpidsl.errors import NotFoundError, suggest
 from kpidsl.language.changes import Changes, RuleChange
-from kpidsl.language.source import NotFoundError, suggest
 from kpidsl.plan.points import PointValue
 from kpidsl.version import __version__
 
@@ -92,7 +93,7 @@ class Report:
     def result(self, kpi: str, scope: str = "programme", group: str = "all") -> Result:
         """One KPI's result for one group (default: the programme).
 
-        A :class:`~kpidsl.language.source.NotFoundError` (a ``KeyError``) says which of the
+        A :class:`~kpidsl.errors.NotFoundError` (a ``KeyError``) says which of the
         three names has no result, and the closest that has one.
         """
         for r in self.results:
@@ -117,7 +118,7 @@ class Report:
         """The same report with only the results that pass every filter given (``None``:
         no filter). A group is an id, or ``scope:id`` for an id that is both a bootcamp's and
         a provider's. A KPI that is not in the report raises
-        :class:`~kpidsl.language.source.NotFoundError`. Findings and actions are kept whole:
+        :class:`~kpidsl.errors.NotFoundError`. Findings and actions are kept whole:
         they are about records, not results."""
         names = list(dict.fromkeys(r.kpi for r in self.results))
         for k in kpis or ():

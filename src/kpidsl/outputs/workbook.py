@@ -18,7 +18,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from kpidsl.data.records import Dataset
+from kpidsl.data.dataset import Dataset
 from kpidsl.engines.python import Entry, Result, Verdict
 from kpidsl.language.checker import RuleSet
 from kpidsl.outputs.html import STATUS_COLOURS

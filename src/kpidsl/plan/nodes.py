@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import attrs
 
-from kpidsl.data.records import Link
+from kpidsl.contract.records import Link
+from kpidsl.errors import Span
 from kpidsl.language import ast
 from kpidsl.language.builtins import Type
-from kpidsl.language.source import Span
 
 
 def _span() -> Span | None:

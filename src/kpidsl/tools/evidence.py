@@ -25,9 +25,9 @@ import attrs
 
 from kpidsl.api import as_date, evaluate, load_rules, rule_texts, rules_fingerprint
 from kpidsl.data.csvfiles import file_fingerprints
-from kpidsl.data.records import Dataset
+from kpidsl.data.dataset import Dataset
+from kpidsl.errors import DataError, Diagnostic, UsageError
 from kpidsl.language.checker import RuleSet
-from kpidsl.language.source import DataError, Diagnostic, UsageError
 from kpidsl.outputs.report import Report, result_json
 
 MANIFEST, REPORT, RULES = "manifest.json", "report.json", "rules"

@@ -1,7 +1,7 @@
 """The rule-test stage: run the ``test`` blocks written beside the rules, and say what they cover.
 
 A test gives a tiny cohort, an as-of date and the results it expects. ``run_tests`` builds a
-:class:`~kpidsl.data.records.Dataset` from each test's given records, evaluates the whole rule
+:class:`~kpidsl.data.dataset.Dataset` from each test's given records, evaluates the whole rule
 set on it exactly as ``kpidsl evaluate`` would, and compares every expectation. It also reports how
 much of each KPI the tests exercise (:class:`KpiCoverage`), so a rule change that no test would
 notice is visible.
@@ -44,11 +44,14 @@ from typing import Any
 import attrs
 
 from kpidsl.api import evaluate
-from kpidsl.data.records import BY_NAME, FIELDS, Dataset, FieldInfo, unchecked, value_problem
+from kpidsl.contract.fields import FieldInfo
+from kpidsl.contract.records import BY_NAME, FIELDS, unchecked
+from kpidsl.contract.values import value_problem
+from kpidsl.data.dataset import Dataset
 from kpidsl.engines.python import Compiler, View, decider, source_text
+from kpidsl.errors import Span
 from kpidsl.language import ast
 from kpidsl.language.checker import RuleSet
-from kpidsl.language.source import Span
 from kpidsl.outputs.report import Report
 from kpidsl.plan.nodes import KpiPlan
 from kpidsl.plan.points import current_point
@@ -280,7 +283,7 @@ class _Builder:
                     self.learner_start[rec.id] = values["start_date"]
                 record = unchecked(BY_NAME[type_name].cls, values)  # checked above
                 self.made[id(record)] = rec
-                records.setdefault(BY_NAME[type_name].plural, []).append(record)
+                records.setdefault(BY_NAME[type_name].table, []).append(record)
         data = Dataset(**records)
         # Their values were checked above, at the field that gives them (the checker has
         # checked their types), so problems() adds only integrity: nothing is said twice.

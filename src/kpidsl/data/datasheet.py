@@ -2,7 +2,7 @@
 
 A workbook holds one sheet per file of the contract, named as the file without ``.csv``
 (``learners``, ``cofunding``, …), each with the file's columns as its first non-blank row.
-:func:`load_workbook` reads one into a :class:`~kpidsl.data.records.Dataset`;
+:func:`load_workbook` reads one into a :class:`~kpidsl.data.dataset.Dataset`;
 :func:`write_workbook` writes the blank datasheet a provider fills in (``kpidsl template``), or
 the same filled with a data set.
 
@@ -46,17 +46,18 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
+from kpidsl.contract.fields import ENUMS, FieldInfo
+from kpidsl.contract.records import FIELDS, RECORD_TYPES, RecordType
+from kpidsl.contract.values import _Memo
 from kpidsl.data.csvfiles import (
-    _OPTIONAL_FILES,
     _Collector,
     _File,
     _read_rows,
     collector_paused,
     finish,
 )
-from kpidsl.data.records import ENUMS, FIELDS, RECORD_TYPES, Dataset, FieldInfo, RecordType
-from kpidsl.data.values import _Memo
-from kpidsl.language.source import DataError, Diagnostic
+from kpidsl.data.dataset import Dataset
+from kpidsl.errors import DataError, Diagnostic
 
 #: Rows in a sheet (Excel's limit).
 _MAX_ROWS = 1_048_576
@@ -329,7 +330,7 @@ def load_workbook(path: str | os.PathLike[str]) -> Dataset:
         out.add(Diagnostic(message=f"sheet {name!r} is not a sheet of the data contract; "
                            "it is ignored", file=book, severity="warning",
                            hint=f"did you mean `{near[0]}`?" if near else None))
-    needed = [n for n, f in sheets.items() if f.type.file not in _OPTIONAL_FILES]
+    needed = [n for n, f in sheets.items() if not f.type.optional]
     if not any(n in present for n in needed):
         raise DataError([Diagnostic(message=f"no data sheets in {book}: expected "
                                     + ", ".join(needed), file=book), *out.kept])
@@ -355,7 +356,7 @@ def load_workbook(path: str | os.PathLike[str]) -> Dataset:
                 actual = present.get(name)
                 rows = parsed[name].result() if name in parsed else []
                 if not rows or not any(c not in ("", None) for r in rows for c in r):
-                    if f.type.file not in _OPTIONAL_FILES:
+                    if not f.type.optional:
                         what = "absent" if actual is None else "empty"
                         out.add(Diagnostic(message=f"sheet {name} is {what}; read as having no "
                                            f"{f.type.plural}", file=book, severity="warning"))
@@ -439,7 +440,7 @@ def _instructions() -> list[tuple[str, str]]:
     ]
     for t in RECORD_TYPES:
         doc = (t.cls.__doc__ or "").split("\n")[0].split(" (``")[0]
-        optional = " Optional: delete the sheet if unused." if t.file in _OPTIONAL_FILES else ""
+        optional = " Optional: delete the sheet if unused." if t.optional else ""
         lines.append(("", f"• {sheet_name(t)}: {doc}.{optional}"))
     return lines
 
@@ -450,8 +451,8 @@ def write_workbook(path: str | os.PathLike[str], dataset: Dataset | None = None)
     drop-down for every enumeration and yes/no column, and date, month and money formats;
     filled with ``dataset``'s records when one is given.
 
-    Everything comes from the record schema (:data:`~kpidsl.data.records.FIELDS`,
-    :data:`~kpidsl.data.records.ENUMS`), so the template cannot drift from the loader. Raises
+    Everything comes from the record schema (:data:`~kpidsl.contract.records.FIELDS`,
+    :data:`~kpidsl.contract.fields.ENUMS`), so the template cannot drift from the loader. Raises
     ``ValueError`` when a record type has more records than a sheet has rows.
     """
     for t in RECORD_TYPES if dataset is not None else ():

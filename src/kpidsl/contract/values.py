@@ -1,7 +1,8 @@
-"""Reading one value of a record's field: from a CSV cell, or from a Python value.
+"""Reading one value of a record's field, from a CSV cell or from a Python value, and
+checking it (:func:`value_problem`).
 
 The CSV loader (:mod:`kpidsl.data.csvfiles`), the record constructors and
-:meth:`~kpidsl.data.records.Dataset.from_rows` all read values here, so a bad value gets the
+:meth:`~kpidsl.data.dataset.Dataset.from_rows` all read values here, so a bad value gets the
 same message wherever it comes from (``completion_date: '2024-13-01' is not a date``, with a
 hint saying what to write).
 """
@@ -16,9 +17,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from kpidsl.data.records import ENUMS, FieldInfo
-from kpidsl.language import limits
-from kpidsl.language.source import date_problem
+from kpidsl import limits
+from kpidsl.contract.fields import ENUMS, FieldInfo
+from kpidsl.errors import date_problem
 
 
 class BadValue(Exception):
@@ -315,7 +316,7 @@ def _other(fi: FieldInfo, value: Any) -> Any:
     """A value of another Python type as the field's, when nothing is lost (an int or a float
     as money, 1 and 0 as booleans, a whole float as an integer, a datetime at midnight as its
     day, a list of roles as a set, a number as an id); anything else is returned as it is, for
-    :func:`~kpidsl.data.records.value_problem` to say what is wrong."""
+    :func:`value_problem` to say what is wrong."""
     kind = fi.kind
     number = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
     if kind == "money" and number:
@@ -349,7 +350,7 @@ def python_converter(fi: FieldInfo, problem: Callable[[FieldInfo, Any], str | No
     a CSV cell is (``"2024-01-08"`` is a date, ``"1200.50"`` money), with the loader's
     messages. ``None`` (or a data frame's NaN) is a missing value: the field's default when it
     has one, an error when it is required. Other types convert when nothing is lost (see
-    :func:`_other`); ``problem`` (the schema's :func:`~kpidsl.data.records.value_problem`)
+    :func:`_other`); ``problem`` (the schema's :func:`value_problem`)
     then says what is wrong with what is left.
     """
     ok, from_text = _check_of_kind(fi), cell_converter(fi)
@@ -371,3 +372,98 @@ def python_converter(fi: FieldInfo, problem: Callable[[FieldInfo, Any], str | No
         return value
 
     return convert
+
+
+#: The Python type of each kind of field, and how a message names it. Money is a ``Decimal``
+#: only: an ``int`` or a ``float`` would mix with the rules' exact fractions differently.
+_PYTHON_TYPES: dict[str, tuple[type, str]] = {
+    "text": (str, "a str"),
+    "enum": (str, "a str"),
+    "date": (dt.date, "a datetime.date"),
+    "money": (Decimal, "a Decimal"),
+    "integer": (int, "an int"),
+    "boolean": (bool, "a bool"),
+    "set": (frozenset, "a frozenset"),
+}
+#: Subclasses that are not values of the kind: ``True`` is not a count, a datetime not a day.
+_NOT_OF_KIND: dict[str, type] = {"integer": bool, "date": dt.datetime}
+
+
+def value_problem(info: FieldInfo, value: Any) -> str | None:
+    """What is wrong with ``value`` as a value of the field ``info``, for a person; ``None``
+    when nothing is.
+
+    These are the loader's checks, on Python values: a value is given unless the field is
+    optional (a required text may not be empty); it has the field's type: ``str`` (enum
+    values too), ``datetime.date`` but not ``datetime.datetime``, ``Decimal`` (not ``int``
+    or ``float``: money is exact), ``int`` but not ``bool``, ``bool``, a ``frozenset`` of enum
+    values; it is one of the enum's values; and it is within the field's range, matches its
+    pattern and, for a month, is the first day of one.
+    """
+    if value is None or (info.kind == "text" and info.required and isinstance(value, str)
+                         and not value):
+        if info.optional:
+            return None
+        return "missing required value" if info.required else \
+            f"missing value; leave it out for the default {info.default!r}"
+    cls, what = _PYTHON_TYPES[info.kind]
+    if not isinstance(value, cls) or isinstance(value, _NOT_OF_KIND.get(info.kind, ())):
+        shown = repr(value)
+        shown = shown if len(shown) <= 40 else shown[:39] + "…"
+        return f"expected {what}, not {type(value).__name__} {shown}"
+    if info.enum is not None:
+        allowed = ENUMS[info.enum]
+        bad = [v for v in ([value] if info.kind == "enum" else value) if v not in allowed]
+        if bad:
+            listed = ", ".join(sorted(map(repr, bad)))
+            return f"{listed} {'is' if len(bad) == 1 else 'are'} not one of {', '.join(allowed)}"
+    if info.kind == "money" and not value.is_finite():
+        return f"{value} is not a number"
+    if info.kind in ("money", "integer") and limits.out_of_bounds([value]):
+        return f"a number of more than {limits.MAX_DIGITS} digits"  # too long to print
+    if info.minimum is not None and value < info.minimum:
+        return f"{value} is less than {info.minimum}"
+    if info.maximum is not None and value > info.maximum:
+        return f"{value} is more than {info.maximum}"
+    if info.pattern is not None and not re.fullmatch(info.pattern[0], value):
+        return f"{value!r} is not {info.pattern[1]}"
+    if info.month and value.day != 1:
+        return f"{value} is not the first day of a month"
+    return None
+
+
+def plainly_valid(info: FieldInfo, values: list[Any]) -> bool:
+    """A quick sweep of a whole column that passes it when no value can have a problem.
+
+    It uses scans that run in C (the set of types, the set of enum values, min and max), so
+    that a million records cost a fraction of a second; a column it does not pass is checked
+    value by value with :func:`value_problem`, which alone decides what is wrong.
+    """
+    types = set(map(type, values))
+    if info.optional:
+        types.discard(type(None))
+    if not types <= {_PYTHON_TYPES[info.kind][0]}:  # None, bool, datetime, subclasses: slowly
+        return False
+    if info.kind == "text" and info.required and "" in values:
+        return False
+    if info.enum is not None:
+        seen = set(values) if info.kind == "enum" else set().union(*values)
+        seen.discard(None)
+        if not seen <= set(ENUMS[info.enum]):
+            return False
+    if info.kind not in ("money", "integer") and info.minimum is None \
+            and info.maximum is None and info.pattern is None and not info.month:
+        return True
+    present = [v for v in values if v is not None]
+    if info.kind == "money" and not all(map(Decimal.is_finite, present)):
+        return False
+    if info.kind in ("money", "integer") and limits.out_of_bounds(present):
+        return False
+    if present and info.minimum is not None and min(present) < info.minimum:
+        return False
+    if present and info.maximum is not None and max(present) > info.maximum:
+        return False
+    if info.pattern is not None and not all(re.fullmatch(info.pattern[0], v)
+                                            for v in set(present)):
+        return False
+    return not (info.month and any(d.day != 1 for d in present))

@@ -1,0 +1,279 @@
+"""A data set: one snapshot of the programme's data, every record by type, and the checks
+that hold it to the contract (values, unique ids, references).
+
+Developers who hold the data elsewhere (a database, an API) build the records directly and pass
+them to :class:`Dataset`, or pass plain rows to :meth:`Dataset.from_rows`; nothing here reads
+files.
+"""
+
+from __future__ import annotations
+
+import difflib
+import operator
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import attrs
+
+from kpidsl.contract.records import (
+    BY_CLASS,
+    BY_NAME,
+    FIELDS,
+    LINKS,
+    RECORD_TYPES,
+    REQUIRED_WHEN,
+    Bootcamp,
+    Employer,
+    Engagement,
+    Interview,
+    Learner,
+    Payment,
+    Profile,
+    Provider,
+    record_diagnostic,
+)
+from kpidsl.contract.values import plainly_valid, value_problem
+from kpidsl.errors import DataError, Diagnostic
+
+
+def _one_of(value: Any, old: Any) -> Any:
+    """``cofunding``, or its older name ``payments``; not both."""
+    if old is None:
+        return value
+    if value:
+        raise TypeError("give cofunding or its older name payments, not both")
+    return old
+
+
+#: Rows for :meth:`Dataset.from_rows`: mappings, or a DataFrame or Arrow table.
+Rows = Iterable[Mapping[str, Any]] | Any
+
+
+def _rows(rows: Rows) -> Iterable[Any]:
+    """The rows of a table as mappings: a pandas ``DataFrame`` (``to_dict("records")``), an
+    Arrow table (``to_pylist()``), a DB-API cursor (its rows named by ``description``), rows
+    with ``keys()`` (``sqlite3.Row``), or any iterable of mappings as it is."""
+    if hasattr(rows, "to_pylist"):
+        return rows.to_pylist()  # type: ignore[no-any-return]
+    if hasattr(rows, "to_dict") and hasattr(rows, "columns"):
+        return rows.to_dict("records")  # type: ignore[no-any-return]
+    description = getattr(rows, "description", None)
+    if description:
+        names = [d[0] for d in description]
+        return (dict(zip(names, row, strict=True)) for row in rows)
+    return (row if isinstance(row, Mapping) or not hasattr(row, "keys")
+            else {k: row[k] for k in row.keys()} for row in rows)  # noqa: SIM118 (sqlite3.Row)
+
+
+
+
+def _records(cls: type) -> Any:
+    """A converter to a tuple of ``cls`` records; a plain mapping of field to value becomes a
+    record as ``cls(**mapping)`` makes it (so its values are read and checked), and anything
+    else is a :class:`DataError`."""
+    t = BY_CLASS[cls]
+
+    def convert(items: Iterable[Any]) -> tuple[Any, ...]:
+        items = tuple(items)
+        if set(map(type, items)) <= {cls}:  # the common case, at C speed
+            return items
+        out, problems = [], []
+        for i, item in enumerate(items):
+            where = f"{t.table}[{i}]"
+            if isinstance(item, cls):
+                out.append(item)
+            elif isinstance(item, Mapping):
+                try:
+                    out.append(cls(**item))
+                except DataError as e:
+                    problems += [attrs.evolve(d, file=where) for d in e.diagnostics]
+            else:
+                problems.append(Diagnostic(
+                    message=f"expected a {cls.__name__} or a mapping of field to value, not "
+                    f"{type(item).__name__}", file=where, record_type=t.name))
+        if problems:
+            raise DataError(problems)
+        return tuple(out)
+
+    return convert
+
+
+@attrs.frozen(kw_only=True, init=False)
+class Dataset:
+    """One snapshot of the programme's data: every record, by type, each type under the name
+    of its file (``learners``, ``cofunding``, …).
+
+    Build it from CSV with :func:`kpidsl.load_data`, or directly from records (or mappings of
+    field to value, made into records). ``problems()`` lists every value that breaks the
+    contract (a missing required value, a value of the wrong Python type, outside its enum,
+    range or pattern) and what breaks its integrity rules (duplicate ids, dangling
+    references), so a data set built in Python is held to the same rules as one read from CSV.
+    ``payments`` is the older name of ``cofunding``, still accepted.
+    """
+
+    providers: tuple[Provider, ...] = attrs.field(default=(), converter=_records(Provider))
+    bootcamps: tuple[Bootcamp, ...] = attrs.field(default=(), converter=_records(Bootcamp))
+    employers: tuple[Employer, ...] = attrs.field(default=(), converter=_records(Employer))
+    engagements: tuple[Engagement, ...] = attrs.field(default=(),
+                                                      converter=_records(Engagement))
+    learners: tuple[Learner, ...] = attrs.field(default=(), converter=_records(Learner))
+    interviews: tuple[Interview, ...] = attrs.field(default=(), converter=_records(Interview))
+    cofunding: tuple[Payment, ...] = attrs.field(default=(), converter=_records(Payment))
+    """The co-funding payments (``cofunding.csv``)."""
+    profiles: tuple[Profile, ...] = attrs.field(default=(), converter=_records(Profile))
+    notices: tuple[Any, ...] = attrs.field(default=(), converter=tuple, eq=False, repr=False)
+    """Warnings found while loading (unknown columns, absent files): :class:`Diagnostic` s."""
+    _values_checked: bool = attrs.field(default=False, init=False, eq=False, repr=False)
+    """Every value was checked as it was made (by the CSV loader, by a rule test's builder):
+    ``problems()`` checks only integrity. Set by :meth:`_mark_values_checked`; not copied by
+    ``attrs.evolve``, so a changed copy is checked in full."""
+    _problems: tuple[tuple[Any, str, str], ...] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False)
+    _fingerprints: dict[str, str | None] | None = attrs.field(
+        default=None, init=False, eq=False, repr=False)
+    """The sha256 of each contract file: of its bytes as :func:`kpidsl.load_data` read them,
+    or of the file :func:`kpidsl.write_data` would write (``None``: no file). Worked out once,
+    by :func:`kpidsl.data.csvfiles.file_fingerprints`; not copied by ``attrs.evolve``."""
+
+    def __init__(self, *, providers: Iterable[Any] = (), bootcamps: Iterable[Any] = (),
+                 employers: Iterable[Any] = (), engagements: Iterable[Any] = (),
+                 learners: Iterable[Any] = (), interviews: Iterable[Any] = (),
+                 cofunding: Iterable[Any] = (), profiles: Iterable[Any] = (),
+                 notices: Iterable[Any] = (), payments: Iterable[Any] | None = None) -> None:
+        self.__attrs_init__(  # type: ignore[attr-defined]
+            providers=providers, bootcamps=bootcamps, employers=employers,
+            engagements=engagements, learners=learners, interviews=interviews,
+            cofunding=_one_of(cofunding, payments), profiles=profiles, notices=notices)
+
+    @property
+    def payments(self) -> tuple[Payment, ...]:
+        """The older name of :attr:`cofunding`."""
+        return self.cofunding
+
+    @classmethod
+    def from_rows(cls, *, providers: Rows = (), bootcamps: Rows = (), employers: Rows = (),
+                  engagements: Rows = (), learners: Rows = (), interviews: Rows = (),
+                  cofunding: Rows = (), profiles: Rows = (), payments: Rows | None = None
+                  ) -> Dataset:
+        """A data set from plain rows: mappings of column name to value, as a database driver
+        returns them, or a pandas ``DataFrame`` or an Arrow table (one per record type).
+
+        Each value is read as the record classes read it (text as in CSV, ``None`` or NaN as
+        missing). Every problem is collected, then one :class:`DataError` lists them all, each
+        at its row (``learners[11]``) and with its record, field and value; then the data set's
+        integrity is checked, as :func:`kpidsl.load_data` does. A column the contract does not
+        know is ignored, with a warning in ``notices``. ``payments`` is the older name of
+        ``cofunding``.
+        """
+        given = dict(providers=providers, bootcamps=bootcamps, employers=employers,
+                     engagements=engagements, learners=learners, interviews=interviews,
+                     cofunding=_one_of(cofunding, payments), profiles=profiles)
+        problems: list[Diagnostic] = []
+        notices: list[Diagnostic] = []
+        made: dict[str, list[Any]] = {}
+        row_of: dict[int, str] = {}
+        for t in RECORD_TYPES:
+            fields, unknown = FIELDS[t.name], set()
+            records = made[t.table] = []
+            for i, row in enumerate(_rows(given[t.table])):
+                where = f"{t.table}[{i}]"
+                if not isinstance(row, Mapping):
+                    problems.append(Diagnostic(
+                        message=f"expected a mapping of column to value, not "
+                        f"{type(row).__name__}", file=where, record_type=t.name))
+                    continue
+                for name in row.keys() - fields.keys() - unknown:
+                    unknown.add(name)
+                    near = difflib.get_close_matches(str(name), fields, 1)
+                    notices.append(Diagnostic(
+                        message=f"unknown column {name!r} is ignored", file=where,
+                        severity="warning", record_type=t.name, field=str(name),
+                        hint=f"did you mean `{near[0]}`?" if near else None))
+                try:
+                    record = t.cls(**{k: v for k, v in row.items() if k in fields})
+                except DataError as e:
+                    problems += [attrs.evolve(d, file=where) for d in e.diagnostics]
+                    continue
+                records.append(record)
+                row_of[id(record)] = where
+        if problems:
+            raise DataError(problems)
+        data = cls(**made, notices=notices)
+        data._mark_values_checked()  # each record checked its own values
+        integrity = [record_diagnostic(r, field, message, file=row_of[id(r)])
+                     for r, field, message in data.problems()]
+        if integrity:
+            raise DataError(integrity)
+        return data
+
+    def _mark_values_checked(self) -> None:
+        """For the code that made the records and checked their values already."""
+        object.__setattr__(self, "_values_checked", True)
+
+    def of(self, type_name: str) -> tuple[Any, ...]:
+        """All records of the type called ``type_name`` in rules (``"learner"``)."""
+        return getattr(self, BY_NAME[type_name].table)  # type: ignore[no-any-return]
+
+    def problems(self) -> list[tuple[Any, str, str]]:
+        """Problems as ``(record, field, message)``: first the values, type by type in file
+        order, then integrity.
+
+        Checks every value of every record against its field (see :func:`value_problem`);
+        then that ids are unique, that every reference names an existing record and that a
+        co-funded learner names its employer. A message about a value does not repeat the
+        field's name (``'cofunded' is not one of independent, co_funded, self_employed``). A
+        data set cannot change, so the answer is worked out once and remembered: evaluating
+        many dates costs one check. A data set from :func:`kpidsl.load_data` comes with its
+        values checked cell by cell, so only integrity is checked here.
+        """
+        found = self._problems
+        if found is None:
+            values = [] if self._values_checked else list(self._value_problems())
+            bad = {(id(r), field) for r, field, _ in values}
+            found = (*values, *self._integrity_problems(bad))
+            object.__setattr__(self, "_problems", found)
+        return list(found)
+
+    def _value_problems(self) -> Iterator[tuple[Any, str, str]]:
+        for t in RECORD_TYPES:
+            records = self.of(t.name)
+            suspect = [f for f in FIELDS[t.name].values()
+                       if not plainly_valid(f, list(map(operator.attrgetter(f.name), records)))]
+            for r in records if suspect else ():
+                for f in suspect:
+                    message = value_problem(f, getattr(r, f.name))
+                    if message is not None:
+                        yield r, f.name, message
+
+    def _integrity_problems(self, bad: set[tuple[int, str]]) -> Iterator[tuple[Any, str, str]]:
+        """Duplicates and dangling references, leaving out the fields in ``bad`` (their values
+        are wrong already, and may not even be hashable)."""
+        keys: dict[str, set[Any]] = {}
+        for t in RECORD_TYPES:
+            seen: set[Any] = set()
+            if t.key:
+                for r in self.of(t.name):
+                    if bad and any((id(r), f) in bad for f in t.key):
+                        continue
+                    k = tuple(getattr(r, f) for f in t.key)
+                    if k in seen:
+                        what = ", ".join(f"{f} {v!r}" for f, v in zip(t.key, k, strict=False))
+                        yield r, t.key[-1], f"duplicate {t.name}: {what} appears earlier"
+                    seen.add(k)
+            keys[t.name] = seen
+        for link in LINKS:
+            if link.many or link.target_field != BY_NAME[link.target].key[0]:
+                continue
+            known = keys[link.target]
+            records = self.of(link.source)
+            if bad:
+                records = [r for r in records if (id(r), link.source_field) not in bad]
+            for r in records:
+                v = getattr(r, link.source_field)
+                if v is not None and (v,) not in known:
+                    yield r, link.source_field, f"no {link.target} has {link.target_field} {v!r}"
+        for rule in REQUIRED_WHEN:
+            for r in self.of(rule.record):
+                if getattr(r, rule.when) == rule.value and getattr(r, rule.field) is None \
+                        and (id(r), rule.field) not in bad:
+                    yield r, rule.field, rule.message
