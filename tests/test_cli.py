@@ -22,6 +22,7 @@ import pytest
 
 import kpidsl
 import kpidsl.cli
+import kpidsl.language.rulesets
 from cohort import FIXTURE_RULES, completer, dataset, fixture_rules, interview, withdrawn
 from kpidsl.api import rules_fingerprint
 from kpidsl.cli import main
@@ -440,13 +441,10 @@ def test_a_group_id_that_is_a_bootcamp_and_a_provider_needs_its_scope(capsys,
 
 
 def test_check_finds_the_rule_files_once(capsys, monkeypatch):
-    import kpidsl.api
-
+    rulesets = kpidsl.language.rulesets
     calls = []
-    real = kpidsl.api.rule_files
-    monkeypatch.setattr(kpidsl.api, "rule_files", lambda *a: calls.append(a) or real(*a))
-    if hasattr(kpidsl.cli, "rule_files"):
-        monkeypatch.setattr(kpidsl.cli, "rule_files", kpidsl.api.rule_files)
+    real = rulesets.rule_files
+    monkeypatch.setattr(rulesets, "rule_files", lambda *a: calls.append(a) or real(*a))
     code, out, _ = run(capsys, "check")
     assert code == 0 and f"{len(real([Path('rules')]))} rule files OK" in out  # ./rules
     assert len(calls) == 1
@@ -454,12 +452,12 @@ def test_check_finds_the_rule_files_once(capsys, monkeypatch):
 
 def test_explain_evaluates_only_the_kpis(capsys, monkeypatch, cohort_dir: Path):
     import kpidsl.api
-    import kpidsl.engines.python
+    import kpidsl.engines.duckdb
 
     def unwanted(*args, **kwargs):
         raise AssertionError("explain needs no findings or actions")
 
-    monkeypatch.setattr(kpidsl.engines.python, "evaluate_notices", unwanted)
+    monkeypatch.setattr(kpidsl.engines.duckdb.DuckDBEngine, "entries", unwanted)
     monkeypatch.setattr(kpidsl.api, "evaluate", unwanted)
     code, out, err = run(capsys, "explain", "learner_dropout", "--data", str(cohort_dir),
                          "--as-of", "2026-12-31", "--group", "B1")
@@ -515,7 +513,7 @@ def test_without_a_rules_folder_the_shipped_rules_are_used_and_named(capsys, mon
                                                                     tmp_path, cohort_dir):
     installed = tmp_path / "site-packages" / "kpidsl" / "rules"  # as pip installs them
     shutil.copytree(FIXTURE_RULES, installed)
-    monkeypatch.setattr(kpidsl.api, "default_rules_path", lambda: installed)
+    monkeypatch.setattr(kpidsl.language.rulesets, "default_rules_path", lambda: installed)
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")  # no rules/ here
     code, out, _ = run(capsys, "check")

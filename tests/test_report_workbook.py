@@ -172,15 +172,14 @@ def test_the_report_of_a_workbook_is_the_report_of_its_csv(tmp_path: Path) -> No
 def test_rows_beyond_a_sheet_s_limit_are_counted_not_dropped(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch
                                                              ) -> None:
-    from kpidsl.outputs import workbook
+    from kpidsl.outputs import xlsx
 
-    monkeypatch.setattr(workbook, "_MAX_ROWS", 14)  # ten records and a note
+    monkeypatch.setattr(xlsx, "_MAX_ROWS", 14)  # ten records and a note
     out = tmp_path / "report.xlsx"
     assert main(["evaluate", "--data", SAMPLE, "--as-of", "2025-03-31", "--format", "xlsx",
                  "--out", str(out)]) == 0
-    dropout = kpidsl.load_data(SAMPLE)
-    population = len([v for v in kpidsl.engines.python.explain(
-        fixture_rules(), dropout, dt.date(2025, 3, 31), "learner_dropout")])
+    population = len(kpidsl.explain(fixture_rules(), SAMPLE, "learner_dropout",
+                                    as_of="2025-03-31").verdicts)
     got = rows(openpyxl.load_workbook(out)["learner_dropout"])
     assert len(got) == 11
     assert got[-1][0] == f"… and {population - 10} more records: a sheet holds at most " \

@@ -25,22 +25,23 @@ from kpidsl.version import __version__ as __version__
 #: Where each public name lives. Names are imported when first used, so that ``kpidsl --help``
 #: and ``import kpidsl`` cost almost nothing until the library is really used.
 _EXPORTS = {
-    **dict.fromkeys(("Explanation", "as_date", "check", "default_rules_path", "diff",
+    **dict.fromkeys(("as_date", "check", "default_rules_path", "diff",
                      "evaluate", "explain", "explanations", "find_group", "history",
-                     "load_data", "load_rules", "month_ends", "rules_fingerprint", "test"),
+                     "load_data", "load_rules", "month_ends", "rules_fingerprint"),
                     "kpidsl.api"),
     **dict.fromkeys(("data_fingerprint", "write_data"), "kpidsl.data.csvfiles"),
     **dict.fromkeys(("Bootcamp", "Employer", "Engagement", "Interview", "Learner", "Payment",
                      "Profile", "Provider"), "kpidsl.contract.records"),
     "Dataset": "kpidsl.data.dataset",
-    **dict.fromkeys(("Entry", "Reason", "Result", "Verdict"), "kpidsl.engines.python"),
+    **dict.fromkeys(("Entry", "Explanation", "Reason", "Result", "Verdict"),
+                    "kpidsl.plan.results"),
     "RuleSet": "kpidsl.language.checker",
     **dict.fromkeys(("DataError", "Diagnostic", "KpidslError", "NotFoundError", "RuleError",
                      "UsageError"), "kpidsl.errors"),
-    **dict.fromkeys(("Scope", "Status"), "kpidsl.language.vocabulary"),
+    **dict.fromkeys(("Scope", "Status", "VerdictKind"), "kpidsl.language.vocabulary"),
     **dict.fromkeys(("Change", "Diff", "Report"), "kpidsl.outputs.report"),
     **dict.fromkeys(("Verification", "record_evidence", "verify"), "kpidsl.tools.evidence"),
-    "TestReport": "kpidsl.tools.testing",
+    **dict.fromkeys(("TestReport", "test"), "kpidsl.tools.testing"),
 }
 
 
@@ -54,7 +55,6 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from kpidsl.api import (
-        Explanation,
         as_date,
         check,
         default_rules_path,
@@ -68,7 +68,6 @@ if TYPE_CHECKING:
         load_rules,
         month_ends,
         rules_fingerprint,
-        test,
     )
     from kpidsl.contract.records import (
         Bootcamp,
@@ -82,7 +81,6 @@ if TYPE_CHECKING:
     )
     from kpidsl.data.csvfiles import data_fingerprint, write_data
     from kpidsl.data.dataset import Dataset
-    from kpidsl.engines.python import Entry, Reason, Result, Verdict
     from kpidsl.errors import (
         DataError,
         Diagnostic,
@@ -92,10 +90,11 @@ if TYPE_CHECKING:
         UsageError,
     )
     from kpidsl.language.checker import RuleSet
-    from kpidsl.language.vocabulary import Scope, Status
+    from kpidsl.language.vocabulary import Scope, Status, VerdictKind
     from kpidsl.outputs.report import Change, Diff, Report
+    from kpidsl.plan.results import Entry, Explanation, Reason, Result, Verdict
     from kpidsl.tools.evidence import Verification, record_evidence, verify
-    from kpidsl.tools.testing import TestReport
+    from kpidsl.tools.testing import TestReport, test
 
 __all__ = [
     "Bootcamp",
@@ -125,6 +124,7 @@ __all__ = [
     "TestReport",
     "UsageError",
     "Verdict",
+    "VerdictKind",
     "Verification",
     "as_date",
     "check",

@@ -333,7 +333,8 @@ def _rules(paths: Sequence[str] | None, tests: bool = False) -> Any:
     """The rule set the command works on: ``paths`` (each must exist), else the working
     folder's (:func:`kpidsl.api.working_rules_path`); the tests written beside the rules only
     for the commands that run or check them."""
-    from kpidsl.api import load_rules, unread_rule_files, working_rules_path
+    from kpidsl.api import load_rules, working_rules_path
+    from kpidsl.language.rulesets import unread_rule_files
 
     if paths:
         return load_rules([_existing(p) for p in paths], tests=tests)
@@ -349,13 +350,14 @@ def _rules(paths: Sequence[str] | None, tests: bool = False) -> Any:
 
 def _rules_line(rules: Any, which: str = "Rules") -> str:
     """The line every table output starts with: which rules it was computed with."""
-    from kpidsl.api import rules_fingerprint, rules_label
+    from kpidsl.api import rules_fingerprint
+    from kpidsl.language.rulesets import rules_label
 
     return f"{which}: {rules_label(rules)} (fingerprint {rules_fingerprint(rules)[:12]})"
 
 
 def _rules_json(rules: Any) -> Any:
-    from kpidsl.api import rules_json
+    from kpidsl.language.rulesets import rules_json
 
     return rules_json(rules)
 
@@ -390,7 +392,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     folder = _existing(args.data)
     with _working("evaluating"):
-        whole = evaluate(rules, folder, as_of=args.as_of, engine=args.engine)
+        whole = evaluate(rules, folder, as_of=args.as_of, engine=args.engine,
+                         explain=args.format == "xlsx" or args.explain)
         report = _select(whole, args)
     if args.record:
         from kpidsl.tools.evidence import record_evidence
@@ -400,19 +403,19 @@ def _evaluate(args: argparse.Namespace) -> int:
                         args.record)
         print(f"kpidsl: wrote the evidence bundle {args.record}", file=sys.stderr)
     if args.format == "xlsx":
-        from kpidsl.outputs.workbook import write_report
+        from kpidsl.outputs.xlsx import write_report
 
-        data = load_data(folder)
-        _write(args.out, lambda path: write_report(path, report, rules, data,
+        _write(args.out, lambda path: write_report(path, report, rules,
                                                    docs_url=args.docs_url))
         return OK
     if args.format == "json":
         out = {**report.to_dict(written=True), "rules": _rules_json(rules)}
         if args.explain:
-            with _working("explaining"):
-                kpis = dict.fromkeys(r.kpi for r in report.results)
-                out["explanations"] = _explanations(rules, folder, report.as_of, kpis,
-                                                    args.engine)
+            from kpidsl.outputs.report import verdict_json
+
+            shown = {r.kpi for r in report.results}
+            out["explanations"] = {e.result.kpi: [verdict_json(v) for v in e.verdicts]
+                                   for e in whole.explanations if e.result.kpi in shown}
         text = json_text(out) + "\n"
     elif args.format == "csv":
         text = to_csv(report)
@@ -565,18 +568,6 @@ def _month(text: str) -> dt.date:
                                      "(up to 9999-11)")
 
 
-def _explanations(rules: Any, data: Any, as_of: dt.date, kpis: Iterable[str],
-                  engine: str | None) -> dict[str, Any]:
-    """For ``evaluate --explain``: the records in the programme of each KPI shown, with why."""
-    from kpidsl.api import explanations
-    from kpidsl.outputs.report import verdict_json
-
-    kpis = list(kpis)
-    return {k: [verdict_json(v) for v in why.verdicts]
-            for k, why in zip(kpis, explanations(rules, data, kpis, as_of=as_of, engine=engine),
-                              strict=True)}
-
-
 def _explain(args: argparse.Namespace) -> int:
     from kpidsl.api import explain, load_data
     from kpidsl.outputs.report import audit_lines, render_explain, result_json, verdict_json
@@ -616,8 +607,9 @@ def _audit(rules: Any, data: Any, as_of: dt.date | None, engine: str | None
            ) -> dict[str, str]:
     """What produced the output of ``explain`` and ``history`` (``evaluate``'s report says
     it itself)."""
-    from kpidsl.api import engine_name, rules_fingerprint
+    from kpidsl.api import rules_fingerprint
     from kpidsl.data.csvfiles import data_fingerprint
+    from kpidsl.engines.run import engine_name
     from kpidsl.outputs.report import audit_json
 
     return audit_json(rules=rules_fingerprint(rules), data=data_fingerprint(data), as_of=as_of,
@@ -671,7 +663,7 @@ def _history(args: argparse.Namespace) -> int:
     else:
         audit = _audit(rules, folder, None, args.engine)
     if args.format == "xlsx":
-        from kpidsl.outputs.workbook import write_history
+        from kpidsl.outputs.xlsx import write_history
 
         _write(args.out, lambda path: write_history(path, months, rules, group,
                                                     docs_url=args.docs_url, audit=audit))

@@ -188,6 +188,11 @@ def _window(line: str, start: int) -> tuple[str, Callable[[int], int]]:
     return prefix + "".join(pieces) + suffix, offset
 
 
+#: The last resort when rules nest beyond what the parser's and checker's limits foresee.
+TOO_DEEP = Diagnostic(message="the rules nest too deeply to be checked or evaluated",
+                      hint="split long conditions and chains of definitions into fewer levels")
+
+
 def suggest(name: str, options: Iterable[str]) -> str | None:
     """``did you mean `X`?`` for the option closest to a misspelt ``name``, if one is close."""
     close = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)

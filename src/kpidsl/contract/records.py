@@ -292,6 +292,16 @@ REQUIRED_WHEN: tuple[RequiredWhen, ...] = (
 )
 
 
+def describe(type_name: str, record: Any) -> str:
+    """A record as a person names it: ``learner L0042``, ``engagement BC01/EMP03``."""
+    key = BY_NAME[type_name].key
+    if key:
+        return f"{type_name} " + "/".join(str(getattr(record, f)) for f in key)
+    owner = getattr(record, "learner_id", None) or getattr(record, "provider_id", "")
+    where = f" (line {record.line})" if record.line else ""
+    return f"{type_name} of {owner}{where}"
+
+
 def _who(t: RecordType, values: Mapping[str, Any]) -> tuple[str, str | None]:
     """How a record is named in a message (``Learner L12``, ``Interview of L3``), and its id."""
     if t.key:

@@ -1,9 +1,85 @@
-"""Engines: run a checked rule set's plan on data.
+"""Engines: a plan and a data set in, results out. The one protocol every engine implements.
+
+An engine (:class:`Engine`) loads a data set once (:meth:`Engine.load`); what it loaded
+(:class:`Loaded`) then gives, for any plan, the results at any dates, the findings and actions,
+and the verdicts of ``explain``. The API, the rule tests, the evidence bundles and every output
+go through :mod:`kpidsl.engines.run`, which chooses the engine; nothing else calls one.
 
 ``python`` is the reference engine (closures over records built in Python); ``duckdb`` runs the
-SQL that ``sql`` generates on the embedded DuckDB, and ``spark`` runs the same SQL, rendered
-for Spark, on a ``SparkSession``; ``base`` turns their query rows into results.
+plan's SQL (:mod:`kpidsl.engines.sql`) on the embedded DuckDB, ``spark`` the same SQL on a
+``SparkSession`` (both through :class:`kpidsl.engines.sqlengine.SqlEngine`). Adding an engine is
+one module that implements these two protocols, and one line in :data:`ENGINES`.
 """
 
-#: The engines ``evaluate`` and ``history`` can use (``--engine`` on the command line).
-ENGINES = ("duckdb", "python", "spark")
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from kpidsl.errors import Diagnostic, Span
+from kpidsl.plan import nodes as p
+from kpidsl.plan.results import Entry, Groups, Result, Verdict
+
+#: The engines by name (``--engine`` on the command line), each the module that holds it.
+ENGINES = {"duckdb": "kpidsl.engines.duckdb", "python": "kpidsl.engines.python",
+           "spark": "kpidsl.engines.spark"}
+
+DataSource = Any
+"""What an engine loads: a data folder (a path), a :class:`~kpidsl.data.dataset.Dataset`, or
+for an engine that keeps tables of its own (a DuckDB connection, a ``SparkSession``) ``None``
+(its tables named after the contract's files) or a mapping of those names to its tables."""
+
+
+class Loaded(Protocol):
+    """One data set, loaded on an engine and checked against the contract, ready to
+    evaluate any plan on."""
+
+    name: str
+    """The engine's name, for the report's audit."""
+    groups: Groups
+    """The bootcamps and providers of the data: the groups results are given for."""
+    notices: tuple[Diagnostic, ...]
+    """Warnings found while loading (unknown columns, absent files)."""
+
+    def results(self, plan: p.Plan, dates: Sequence[dt.date]) -> dict[dt.date, list[Result]]:
+        """Every KPI for every group at each date (each date once), in report order."""
+        ...
+
+    def entries(self, plan: p.Plan, as_of: dt.date, kind: str) -> list[Entry]:
+        """The findings (``kind="finding"``: on the data as written) or the actions (as of
+        the date, the KPIs' follow-ups included), in the rules' order and each rule's records
+        in data order."""
+        ...
+
+    def verdicts(self, plan: p.Plan, as_of: dt.date, kpi: str, group: str = "all"
+                 ) -> list[Verdict]:
+        """Each record of ``kpi``'s population in ``group`` (``all``, a bootcamp or a provider
+        id) with its verdict and why; for a KPI measured per provider, each provider. Empty
+        for a group the data does not have."""
+        ...
+
+
+class Engine(Protocol):
+    """An engine, ready to load a data set."""
+
+    name: str
+
+    def load(self, data: DataSource) -> Loaded:
+        """Read and check ``data``; a :class:`~kpidsl.errors.DataError` with every problem if
+        it breaks the contract, and nothing evaluated on half of it."""
+        ...
+
+
+class Unsupported(Exception):
+    """A rule uses a construct that an engine cannot compute exactly; ``span`` is where (the
+    innermost plan node that has one). The reference engine computes everything."""
+
+    def __init__(self, what: str, span: Span | None = None) -> None:
+        super().__init__(what)
+        self.what, self.span = what, span
+
+
+class Unrepresentable(Exception):
+    """A value the contract allows but the engine's types do not hold (an integer of 19 or
+    more digits in SQL); the reference engine holds every value exactly."""

@@ -9,10 +9,12 @@ goes in the same way, through the same typed tables.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -23,8 +25,9 @@ from kpidsl.contract.fields import ENUMS, FieldInfo
 from kpidsl.contract.records import BY_NAME, FIELDS, LINKS, RECORD_TYPES, REQUIRED_WHEN
 from kpidsl.data import csvfiles
 from kpidsl.data.dataset import Dataset
-from kpidsl.engines.base import SqlEngine
+from kpidsl.engines import Unrepresentable
 from kpidsl.engines.sql import SQL_TYPES, QueryBuilder, table_name
+from kpidsl.engines.sqlengine import SqlEngine
 from kpidsl.errors import Diagnostic
 from kpidsl.files import Unreadable, open_regular
 from kpidsl.plan import nodes as p
@@ -264,15 +267,35 @@ class DuckDBEngine(SqlEngine):
         what each reads), and the evaluation's tables are kept."""
         return QueryBuilder(plan, [None], lines=self.lines)
 
+    def load(self, data: Any) -> DuckDBEngine:
+        with _held():
+            super().load(data)
+        return self
+
     def _create(self, name: str, query: str) -> None:
-        """Record views stay views; definitions and dates become tables, computed once."""
-        kind = "VIEW"
-        self.con.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {query}")
+        """One of the plan's views. They stay views, definitions and dates too: DuckDB works
+        a view out where a query reads it, which costs less than storing it first."""
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {query}")
 
     def _tuples(self, sql: str) -> list[tuple[Any, ...]]:
-        return self.con.execute(sql).fetchall()
+        with _held():
+            return self.con.execute(sql).fetchall()
 
     def _rows(self, sql: str) -> list[dict[str, Any]]:
-        cur = self.con.execute(sql)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        with _held():
+            cur = self.con.execute(sql)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+@contextlib.contextmanager
+def _held() -> Iterator[None]:
+    """DuckDB's conversion and out-of-range errors as :class:`Unrepresentable`: a value the
+    contract allows (an integer of 19 digits, an amount of 29 before the point) that its
+    types do not hold."""
+    try:
+        yield
+    except (duckdb.ConversionException, duckdb.OutOfRangeException) as e:
+        raise Unrepresentable(str(e).splitlines()[0][:200]) from None
+
+ENGINE = DuckDBEngine

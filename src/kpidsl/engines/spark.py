@@ -20,8 +20,8 @@ from typing import Any
 from kpidsl.contract.records import FIELDS, RECORD_TYPES
 from kpidsl.data import csvfiles
 from kpidsl.data.dataset import Dataset
-from kpidsl.engines.base import SqlEngine
 from kpidsl.engines.sql import render, table_name
+from kpidsl.engines.sqlengine import SqlEngine
 from kpidsl.errors import UsageError
 
 #: Settings the queries rely on: exact decimals, and no shuffle spread for small local data.
@@ -119,3 +119,5 @@ class SparkEngine(SqlEngine):
     def _rows(self, sql: str) -> list[dict[str, Any]]:
         return [row.asDict() for row in self.session.sql(render(sql, "spark", pretty=False))
                 .collect()]
+
+ENGINE = SparkEngine

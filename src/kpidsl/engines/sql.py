@@ -43,6 +43,7 @@ from typing import Any
 import attrs
 
 from kpidsl.contract.records import BY_NAME, FIELDS, LINKS, ROW_DATES, masked
+from kpidsl.engines import Unsupported
 from kpidsl.language.builtins import INTEGER, exact
 from kpidsl.plan import nodes as p
 from kpidsl.plan.points import current_point
@@ -54,15 +55,6 @@ SQL_TYPES = {"text": "VARCHAR", "enum": "VARCHAR", "set": "VARCHAR", "date": "DA
 _MAX_DATE = "DATE '9999-12-31'"
 _UNITS = {"day": ("DAY", 1), "week": ("DAY", 7), "month": ("MONTH", 1), "year": ("MONTH", 12)}
 _POINT_MEMBERS = ("label", "date", "year_start", "year_end")
-
-
-class Unsupported(Exception):
-    """A rule uses a construct that this generator cannot compute exactly in SQL; ``span``
-    is where (the innermost plan node that has one)."""
-
-    def __init__(self, what: str, span: Any = None) -> None:
-        super().__init__(what)
-        self.what, self.span = what, span
 
 
 def table_name(record: str) -> str:

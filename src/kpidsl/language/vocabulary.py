@@ -1,6 +1,7 @@
-"""The words results are reported in: a KPI's status for a group and the group's scope.
+"""The words results are reported in: a KPI's status for a group, the group's scope, and the
+verdict on one record of a KPI's population.
 
-Both are :class:`enum.StrEnum` s, so ``Status.MET == "met"``, they sort and hash as their
+All three are :class:`enum.StrEnum` s, so ``Status.MET == "met"``, they sort and hash as their
 spelling and ``json.dumps`` writes them as strings. The language uses the same words (``expect
 learner_dropout for bootcamp B1: not_met``), the engines produce them and every output prints
 them, all from here.
@@ -32,3 +33,15 @@ class Scope(enum.StrEnum):
     BOOTCAMP = "bootcamp"
     PROVIDER = "provider"
     PROGRAMME = "programme"
+
+
+class VerdictKind(enum.StrEnum):
+    """The verdict on one record of a KPI's population (KPI-SPEC §2, "Three-valued records"),
+    spelled as reports print it; the command line also takes ``not_counted``."""
+
+    COUNTED = "counted"
+    """The record counts towards the rate."""
+    NOT_COUNTED = "not counted"
+    """The record is decided, and does not count."""
+    PENDING = "pending"
+    """The record is not decided yet."""

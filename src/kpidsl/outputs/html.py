@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from html import escape
 
 from kpidsl import __version__
-from kpidsl.engines.python import Entry, Result
 from kpidsl.language.checker import RuleSet
 from kpidsl.outputs.report import (
     SYMBOLS,
@@ -32,6 +31,7 @@ from kpidsl.outputs.report import (
     percent,
     rule_url,
 )
+from kpidsl.plan.results import Entry, Result
 
 #: Text and background of each status (text, background).
 STATUS_COLOURS: dict[str, tuple[str, str]] = {

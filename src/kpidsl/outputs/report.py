@@ -23,13 +23,13 @@ from xml.sax.saxutils import escape
 
 import attrs
 
-from kpidsl.contract.records import BY_CLASS
+from kpidsl.contract.records import BY_CLASS, describe
 from kpidsl.data.csvfiles import collector_paused, data_fingerprint
 from kpidsl.data.dataset import Dataset
-from kpidsl.engines.python import Entry, Result, Verdict, describe
 from kpidsl.errors import NotFoundError, suggest
 from kpidsl.language.changes import Changes, RuleChange
 from kpidsl.plan.points import PointValue
+from kpidsl.plan.results import Entry, Explanation, Result, Verdict
 from kpidsl.version import __version__
 
 
@@ -69,6 +69,9 @@ class Report:
     """sha256 of the rule files evaluated (:func:`kpidsl.api.rules_fingerprint`)."""
     engine: str = attrs.field(default="python", eq=False)
     """The engine that evaluated the rules."""
+    explanations: tuple[Explanation, ...] = attrs.field(default=(), eq=False, repr=False)
+    """Each KPI's verdicts for the programme, when asked for (``evaluate(…, explain=True)``),
+    from the same engine and the same reading of the data as the results."""
     version: str = attrs.field(default=__version__, eq=False)
     """The version of kpidsl that evaluated them. Like the fingerprints and the engine, it
     says what produced the figures and is not one of them: reports with the same figures are

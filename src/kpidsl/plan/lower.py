@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from kpidsl.errors import Span
 from kpidsl.language import ast
 from kpidsl.language.builtins import BOOLEAN, Type
 from kpidsl.language.checker import Resolved, RuleSet
+from kpidsl.language.source import text_at
 from kpidsl.plan import nodes as p
 
 
@@ -192,6 +194,66 @@ def _table(rules: RuleSet, lowerer: Lowerer, t: ast.Table) -> p.Table:
                    type=rules.types.get(id(t)) or Type("number"), versions=versions)
 
 
+def source_text(rules: RuleSet, span: Span) -> str:
+    """The text a span covers in its rule file, on one line (``(x or y)`` spans ``x or y``)."""
+    text = next(f.source for f in rules.files if f.path == span.file)
+    return " ".join(text_at(text, span).split())
+
+
+def _reads(rules: RuleSet, node: ast.Expr) -> list[ast.Expr]:
+    """What a condition reads of the record in scope, as a person would look it up: fields,
+    definitions and ``a.b`` paths whole, calls whole and then their arguments. A definition
+    of the record is followed by what its body reads (``positive_outcome`` → ``outcome``),
+    since its value alone rarely says why. A ``where`` condition is about other records
+    (each interview), so only its source is read here. Each definition is followed once."""
+    out: list[ast.Expr] = []
+    followed: set[tuple[str | None, str]] = set()
+
+    def walk(n: Any) -> None:
+        if isinstance(n, ast.Name):
+            res = rules.resolved.get(id(n))
+            if res is not None and res.kind not in ("value", "all"):
+                out.append(n)
+            if res is not None and res.kind == "def" and (res.record, res.name) not in followed:
+                followed.add((res.record, res.name))
+                walk(rules.definitions[(res.record, res.name)].body)
+        elif isinstance(n, ast.Attribute):
+            out.append(n)
+        elif isinstance(n, ast.Call):
+            out.append(n)
+            for a in n.args:
+                walk(a)
+        elif isinstance(n, ast.Where):
+            walk(n.source)
+        else:
+            for child in ast.children(n):
+                walk(child)
+
+    walk(node)
+    return out
+
+
+def shown(rules: RuleSet, lowerer: Lowerer, clause: str, node: ast.Expr) -> p.Shown:
+    """A clause or part of the kind ``clause``, with what it reads, lowered by ``lowerer``."""
+    reads: dict[str, p.Expr] = {}
+    for n in _reads(rules, node):
+        reads.setdefault(source_text(rules, n.span), lowerer.expr(n))
+    return p.Shown(clause, source_text(rules, node.span), lowerer.expr(node), tuple(reads.items()))
+
+
+def clauses(rules: RuleSet, lowerer: Lowerer, k: ast.Kpi) -> p.Clauses:
+    """What ``explain`` shows of a KPI judged record by record, lowered by ``lowerer``."""
+    assert k.counted is not None
+
+    def one(clause: str, node: ast.Expr) -> tuple[p.Shown, tuple[p.Shown, ...]]:
+        return shown(rules, lowerer, clause, node), tuple(
+            shown(rules, lowerer, clause, x) for x in ast.operands(node, "and"))
+
+    counted, counted_parts = one("counted when", k.counted.expr)
+    pending, pending_parts = one("pending when", k.pending.expr) if k.pending else (None, ())
+    return p.Clauses(counted, counted_parts, pending, pending_parts)
+
+
 def lower(rules: RuleSet) -> p.Plan:
     """The plan of a checked rule set."""
     lw = Lowerer(rules)
@@ -203,7 +265,8 @@ def lower(rules: RuleSet) -> p.Plan:
             assert k.actual is not None and k.planned is not None
             kpis.append(p.MeasurePlan(name=k.name, actual=lw.expr(k.actual.expr),
                                       planned=lw.expr(k.planned.expr), target=target,
-                                      direction=k.target.direction, kpi=k))
+                                      direction=k.target.direction,
+                                      explain=shown(rules, lw, "target", k.target.expr), kpi=k))
             continue
         assert k.population is not None and k.counted is not None
         record, member = lw.records(k.population.expr)
@@ -211,7 +274,8 @@ def lower(rules: RuleSet) -> p.Plan:
             name=k.name, record=record, member=member, counted=lw.expr(k.counted.expr),
             pending=lw.expr(k.pending.expr) if k.pending else None, target=target,
             direction=k.target.direction,
-            follow_ups=tuple((f.verdict, f.message) for f in k.follow_ups), kpi=k))
+            follow_ups=tuple((f.verdict, f.message) for f in k.follow_ups),
+            explain=clauses(rules, lw, k), kpi=k))
     notices = []
     for n in rules.notices:
         record, member = lw.records(n.records)
@@ -221,4 +285,4 @@ def lower(rules: RuleSet) -> p.Plan:
         kpis=tuple(kpis), notices=tuple(notices),
         definitions={key: lw.definition(*key) for key in rules.definitions},
         tables={name: _table(rules, lw, t) for name, t in rules.tables.items()},
-        schedules=dict(rules.schedules))
+        schedules=dict(rules.schedules), sources={f.path: f.source for f in rules.files})

@@ -265,6 +265,34 @@ class Table:
     versions: tuple[tuple[object, object], ...]
 
 
+@attrs.frozen
+class Shown:
+    """A clause, or one part of it, as ``explain`` shows it: the kind of clause, its source,
+    its condition and what it reads (label as written, expression), lowered to the plan so
+    that every engine computes them."""
+
+    clause: str
+    source: str
+    test: Expr
+    reads: tuple[tuple[str, Expr], ...]
+
+
+@attrs.frozen
+class Clauses:
+    """What ``explain`` shows of a KPI judged record by record: its ``counted when`` (and
+    ``pending when``) clause, whole and in its ``and`` parts."""
+
+    counted: Shown
+    counted_parts: tuple[Shown, ...]
+    pending: Shown | None
+    pending_parts: tuple[Shown, ...]
+
+    @property
+    def all(self) -> list[Shown]:
+        return [self.counted, *self.counted_parts, *([self.pending] if self.pending else []),
+                *self.pending_parts]
+
+
 @attrs.frozen(kw_only=True)
 class KpiPlan:
     """A KPI that classifies each record of a population as counted, pending or not.
@@ -282,6 +310,8 @@ class KpiPlan:
     target: Expr
     direction: str
     follow_ups: tuple[tuple[str, str], ...]
+    explain: Clauses = attrs.field(eq=False, repr=False)
+    """What ``explain`` shows of the clauses that decide a record."""
     kpi: ast.Kpi = attrs.field(eq=False, repr=False)
 
 
@@ -294,6 +324,9 @@ class MeasurePlan:
     planned: Expr
     target: Expr
     direction: str
+    explain: Shown = attrs.field(eq=False, repr=False)
+    """What ``explain`` shows of the target (what it reads: a management point, a
+    tolerance)."""
     kpi: ast.Kpi = attrs.field(eq=False, repr=False)
 
 
@@ -318,6 +351,8 @@ class Plan:
     definitions: dict[tuple[str | None, str], Definition]
     tables: dict[str, Table]
     schedules: dict[str, ast.Schedule]
+    sources: dict[str, str] = attrs.field(factory=dict, eq=False, repr=False)
+    """The text of each rule file by its path, for messages that quote a rule."""
 
     def kpi(self, name: str) -> KpiPlan | MeasurePlan:
         for k in self.kpis:

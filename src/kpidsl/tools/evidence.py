@@ -23,11 +23,12 @@ from typing import Any
 
 import attrs
 
-from kpidsl.api import as_date, evaluate, load_rules, rule_texts, rules_fingerprint
+from kpidsl.api import as_date, evaluate, load_rules, rules_fingerprint
 from kpidsl.data.csvfiles import file_fingerprints
 from kpidsl.data.dataset import Dataset
 from kpidsl.errors import DataError, Diagnostic, UsageError
 from kpidsl.language.checker import RuleSet
+from kpidsl.language.rulesets import rule_texts
 from kpidsl.outputs.report import Report, result_json
 
 MANIFEST, REPORT, RULES = "manifest.json", "report.json", "rules"

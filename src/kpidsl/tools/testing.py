@@ -43,18 +43,22 @@ from typing import Any
 
 import attrs
 
-from kpidsl.api import evaluate
+from kpidsl.api import StrPath, load_rules
 from kpidsl.contract.fields import FieldInfo
 from kpidsl.contract.records import BY_NAME, FIELDS, unchecked
 from kpidsl.contract.values import value_problem
 from kpidsl.data.dataset import Dataset
-from kpidsl.engines.python import Compiler, View, decider, source_text
+from kpidsl.engines.python import Compiler, View
+from kpidsl.engines.run import run
 from kpidsl.errors import Span
 from kpidsl.language import ast
 from kpidsl.language.checker import RuleSet
 from kpidsl.outputs.report import Report
-from kpidsl.plan.nodes import KpiPlan
+from kpidsl.plan.lower import Lowerer, lower, source_text
+from kpidsl.plan.nodes import Expr as PlanExpr
+from kpidsl.plan.nodes import KpiPlan, Plan
 from kpidsl.plan.points import current_point
+from kpidsl.plan.results import decider
 
 NEUTRAL_DATE = dt.date(2000, 1, 1)
 #: Fields that say whose record an id-less record is: a test must give them.
@@ -380,16 +384,18 @@ def _split(expr: ast.Expr) -> list[ast.Expr]:
 
 
 class _Parts:
-    """The parts of one clause condition, compiled afresh for each test's data."""
+    """The parts of one clause condition, lowered once and compiled afresh for each test's
+    data."""
 
-    def __init__(self, rules: RuleSet, clause: str, expr: ast.Expr) -> None:
+    def __init__(self, rules: RuleSet, lowerer: Lowerer, clause: str, expr: ast.Expr) -> None:
         self.clause = clause
         self.exprs = _split(expr)
+        self.lowered = [lowerer.expr(e) for e in self.exprs]
         self.seen = [[False, False] for _ in self.exprs]
         self.texts = [source_text(rules, e.span) for e in self.exprs]
 
     def observe(self, compiler: Compiler, records: Iterable[Any]) -> None:
-        fns = [compiler.compile(e) for e in self.exprs]
+        fns = [compiler.compile(e) for e in self.lowered]
         for r in records:
             for seen, f in zip(self.seen, fns, strict=True):
                 seen[0 if f(r) else 1] = True
@@ -427,26 +433,30 @@ def _schedules(rules: RuleSet, kpi: ast.Kpi) -> list[str]:
 
 
 class _Coverage:
-    """What the tests of one KPI have exercised so far."""
+    """What the tests of one KPI have exercised so far. The parts of its clauses are judged
+    record by record by the reference engine's compiler: coverage is about the rule's
+    conditions, which no other engine shows one by one."""
 
-    def __init__(self, rules: RuleSet, kpi: ast.Kpi) -> None:
-        self.rules, self.kpi = rules, kpi
+    def __init__(self, rules: RuleSet, plan: Plan, lowerer: Lowerer, kpi: ast.Kpi) -> None:
+        self.rules, self.plan, self.kpi = rules, plan, kpi
         self.tests = 0
         self.verdicts: set[str] = set()
         self.statuses: set[str] = set()
         self.points: set[str] = set()
         self.extreme = True  # every target seen was at least 100% or at most 0%
         self.clauses: list[_Parts] = []
-        self.wheres: list[tuple[ast.Where, _Parts]] = []  # a measured KPI's lists of records
+        self.wheres: list[tuple[PlanExpr, _Parts]] = []  # a measured KPI's lists of records
         if kpi.per is None:
             assert kpi.population is not None and kpi.counted is not None
             if isinstance(kpi.population.expr, ast.Where):
-                self.clauses.append(_Parts(rules, "population", kpi.population.expr.condition))
-            self.clauses.append(_Parts(rules, "counted when", kpi.counted.expr))
+                self.clauses.append(_Parts(rules, lowerer, "population",
+                                             kpi.population.expr.condition))
+            self.clauses.append(_Parts(rules, lowerer, "counted when", kpi.counted.expr))
             if kpi.pending is not None:
-                self.clauses.append(_Parts(rules, "pending when", kpi.pending.expr))
+                self.clauses.append(_Parts(rules, lowerer, "pending when", kpi.pending.expr))
         else:
-            self.wheres = [(w, _Parts(rules, f"{c.kind} where", w.condition))
+            self.wheres = [(lowerer.expr(w.source),
+                            _Parts(rules, lowerer, f"{c.kind} where", w.condition))
                            for c in (kpi.actual, kpi.planned) if c is not None
                            for w in _wheres(c.expr)]
             self.clauses = [parts for _, parts in self.wheres]
@@ -455,10 +465,10 @@ class _Coverage:
     def observe(self, data: Dataset, as_of: dt.date, statuses: Iterable[str]) -> None:
         self.tests += 1
         self.statuses.update(statuses)
-        compiler = Compiler(self.rules, View(data, as_of))
+        compiler = Compiler(self.plan, View(data, as_of))
         kpi = self.kpi
-        assert kpi.target is not None
-        target = compiler.value(kpi.target.expr)
+        plan = self.plan.kpi(kpi.name)
+        target = compiler.value(plan.target)
         self.extreme &= target == (1 if kpi.target.direction == "at least" else 0)
         for name in self.schedules:
             point = current_point(self.rules.schedules[name], as_of)
@@ -466,11 +476,9 @@ class _Coverage:
                 self.points.add(point.label)
         if kpi.per is not None:
             for where, parts in self.wheres:
-                source = compiler.compile(where.source)
+                source = compiler.compile(where)
                 parts.observe(compiler, [r for p in data.providers for r in source(p)])
             return
-        assert kpi.population is not None and kpi.counted is not None
-        plan = compiler.plan.kpi(kpi.name)
         assert isinstance(plan, KpiPlan)
         records, member = compiler.population(plan.record, plan.member)
         records = list(records)
@@ -514,25 +522,41 @@ class _Coverage:
 # ---- running --------------------------------------------------------------------------------
 
 
-def run_test(rules: RuleSet, test: ast.Test) -> tuple[Outcome, Dataset | None, Report | None]:
+def run_test(rules: RuleSet, test: ast.Test, plan: Plan | None = None
+             ) -> tuple[Outcome, Dataset | None, Report | None]:
     """One test's outcome, with the data and report it was judged on (``None`` when its
-    given records have errors and it was not evaluated)."""
+    given records have errors and it was not evaluated). The test's cohort is evaluated by
+    the reference engine, as ``evaluate`` would on records built in Python; ``plan`` is the
+    rule set's, lowered once for all its tests."""
     data, failures = build_dataset(test)
     report = None
     if not failures:
-        report = evaluate(rules, data, as_of=test.as_of)
+        done = run(plan or lower(rules), data, [test.as_of], "python", entries=True)
+        report = Report(as_of=test.as_of, results=tuple(done.results[test.as_of]),
+                        findings=tuple(done.findings), actions=tuple(done.actions),
+                        engine=done.engine)
         failures = [f for e in test.expects if (f := _compare(rules, e, report)) is not None]
         failures += [f for x in test.entries if (f := _count_entries(x, report)) is not None]
     outcome = Outcome(test.name, test.span.file, test.span.line, tuple(failures))
     return outcome, (data if report is not None else None), report
 
 
+def test(rules: RuleSet | Iterable[StrPath] | StrPath | None = None) -> TestReport:
+    """Run the tests written beside the rules (a rule set, or rule files to load; default: the
+    shipped rules): each outcome, and what the tests cover of each KPI."""
+    return run_tests(rules if isinstance(rules, RuleSet) else load_rules(rules))
+
+
+test.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
+
+
 def run_tests(rules: RuleSet) -> TestReport:
     """Run every test of a rule set; report each outcome and each KPI's coverage."""
-    coverage = {k.name: _Coverage(rules, k) for k in rules.kpis}
+    plan, lowerer = lower(rules), Lowerer(rules)
+    coverage = {k.name: _Coverage(rules, plan, lowerer, k) for k in rules.kpis}
     outcomes = []
     for test in rules.tests:
-        outcome, data, report = run_test(rules, test)
+        outcome, data, report = run_test(rules, test, plan)
         outcomes.append(outcome)
         if data is None or report is None:
             continue

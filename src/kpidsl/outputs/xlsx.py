@@ -18,8 +18,6 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from kpidsl.data.dataset import Dataset
-from kpidsl.engines.python import Entry, Result, Verdict
 from kpidsl.language.checker import RuleSet
 from kpidsl.outputs.html import STATUS_COLOURS
 from kpidsl.outputs.report import (
@@ -32,22 +30,12 @@ from kpidsl.outputs.report import (
     rule_url,
     show,
 )
+from kpidsl.plan.results import Entry, Result, Verdict
 
 _SCOPES = ("programme", "provider", "bootcamp")
 #: Rows in a sheet (Excel's limit).
 _MAX_ROWS = 1_048_576
 _FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
-
-
-def verdicts(rules: RuleSet, data: Dataset, as_of: dt.date, kpi: str) -> list[Verdict]:
-    """Each record of a KPI's population in the programme, with its verdict and why.
-
-    The one place the workbook asks an engine for verdicts (today the Python reference
-    engine's ``explain``).
-    """
-    from kpidsl.engines.python import explain
-
-    return explain(rules, data, as_of, kpi)
 
 
 class _Book:
@@ -160,9 +148,12 @@ def _entries(b: _Book, name: str, title: str, entries: Sequence[Entry]) -> None:
     b.end(ws, len(entries), len(columns))
 
 
-def write_report(path: str | os.PathLike[str], report: Report, rules: RuleSet,
-                 data: Dataset, *, docs_url: str | None = None) -> None:
-    """Write the report workbook of an evaluation."""
+def write_report(path: str | os.PathLike[str], report: Report, rules: RuleSet, *,
+                 docs_url: str | None = None) -> None:
+    """Write the report workbook of an evaluation made with its explanations
+    (``evaluate(…, explain=True)``): the verdicts on its sheets are the engine's that made the
+    report."""
+    why = {e.result.kpi: e.verdicts for e in report.explanations}
     with open(path, "wb") as out:  # first, so that a bad path fails before any work
         b = _Book(out, rules, docs_url)
         ws = b.sheet("summary", f"Skills Bootcamps KPIs as of {report.as_of.isoformat()}",
@@ -172,7 +163,7 @@ def write_report(path: str | os.PathLike[str], report: Report, rules: RuleSet,
             _result_row(b, ws, row, r)
         b.end(ws, len(results), len(_RESULT_COLUMNS))
         for kpi in dict.fromkeys(r.kpi for r in results):
-            _verdict_sheet(b, kpi, verdicts(rules, data, report.as_of, kpi), report.as_of)
+            _verdict_sheet(b, kpi, why.get(kpi, ()), report.as_of)
         _entries(b, "findings", f"Data-quality findings ({len(report.findings)})",
                  report.findings)
         _entries(b, "actions", f"Follow-up actions ({len(report.actions)})", report.actions)

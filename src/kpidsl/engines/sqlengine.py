@@ -1,9 +1,11 @@
-"""What the SQL engines share: turning the plan's query rows into results, entries and
-explanations.
+"""What the SQL engines share: loading a data set, and turning the plan's query rows into
+results, entries and explanations (the :class:`~kpidsl.engines.Loaded` protocol).
 
-An engine subclass says how to run a query (``_rows``) and how to prepare the plan's queries
-for some dates (``_builder``); the rows mean the same on every engine, so the results, the
-statuses, the findings and actions and the verdicts of ``explain`` are made here once.
+An engine subclass says how to load tables (``load_folder``, ``load_dataset``, ``use_tables``),
+how to run a query (``_rows``, ``_tuples``) and how to create the plan's views (``_create``);
+the rows mean the same on every engine, so the results, the statuses, the findings and actions
+and the verdicts of ``explain`` are made here once. A SQL engine holds one data set at a time
+in its database: :meth:`SqlEngine.load` returns the engine itself, loaded.
 """
 
 from __future__ import annotations
@@ -11,33 +13,32 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import functools
+import os
 import types
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from kpidsl.contract.records import BY_NAME
+from kpidsl.contract.records import BY_CLASS, BY_NAME, describe, record_diagnostic
 from kpidsl.data.csvfiles import collector_paused
-from kpidsl.engines.python import (
-    Entry,
-    Reason,
-    Result,
-    Shown,
-    Verdict,
-    clauses,
-    describe,
-    groups_in_order,
-    per_provider,
-    roll_up,
-    shown,
-)
+from kpidsl.data.dataset import Dataset
+from kpidsl.engines import DataSource
 from kpidsl.engines.sql import QueryBuilder
-from kpidsl.language.checker import RuleSet
+from kpidsl.errors import DataError, Diagnostic
 from kpidsl.language.vocabulary import Scope, Status
 from kpidsl.plan import nodes as p
-from kpidsl.plan.lower import Lowerer
 from kpidsl.plan.points import current_point
+from kpidsl.plan.results import (
+    Entry,
+    Groups,
+    Reason,
+    Result,
+    Verdict,
+    per_provider,
+    reasons,
+    roll_up,
+)
 from kpidsl.plan.status import NO_DATA, status
 
 _NONE = (0, 0, 0)
@@ -50,10 +51,34 @@ class SqlEngine:
     """Evaluates a plan by running its SQL; subclasses connect it to a database."""
 
     name = "sql"
-    groups: dict[str, list[str]]
-    """The bootcamp and provider ids of the data, sorted: the groups results are given for."""
-    provider_of: dict[str, str]
-    """Each bootcamp's provider."""
+    groups: Groups
+    """The bootcamps and providers of the data: the groups results are given for."""
+    notices: tuple[Diagnostic, ...] = ()
+
+    def load(self, data: DataSource) -> SqlEngine:
+        """Load a data folder, a :class:`Dataset` (checked first), or the tables the database
+        already holds (``None``, or a mapping of the contract's names to tables)."""
+        if isinstance(data, Dataset):
+            problems = data.problems()
+            if problems:
+                raise DataError([record_diagnostic(
+                    r, field, m, line=r.line, file=BY_CLASS[type(r)].file if r.line else None)
+                    for r, field, m in problems])
+            self.load_dataset(data)
+        elif isinstance(data, str | os.PathLike):
+            self.load_folder(data)
+        else:
+            self.use_tables(data)
+        return self
+
+    def load_folder(self, folder: str | os.PathLike[str]) -> None:
+        raise NotImplementedError
+
+    def load_dataset(self, data: Dataset) -> None:
+        raise NotImplementedError
+
+    def use_tables(self, tables: Any = None) -> None:
+        raise NotImplementedError
 
     def _rows(self, sql: str) -> list[dict[str, Any]]:
         raise NotImplementedError
@@ -66,10 +91,9 @@ class SqlEngine:
         """Read the groups of the data just loaded (and forget views made for other data)."""
         self._built = None
         bootcamps = self._rows("SELECT bootcamp_id, provider_id FROM bootcamps")
-        self.provider_of = {r["bootcamp_id"]: r["provider_id"] for r in bootcamps}
-        self.groups = {"bootcamp": sorted(self.provider_of),
-                       "provider": sorted(r["provider_id"] for r in
-                                          self._rows("SELECT provider_id FROM providers"))}
+        self.groups = Groups.of({r["bootcamp_id"]: r["provider_id"] for r in bootcamps},
+                                (r["provider_id"] for r in
+                                 self._rows("SELECT provider_id FROM providers")))
 
     def _create(self, name: str, query: str) -> None:
         """Create one of the plan's views (``name``) for the queries to read."""
@@ -114,7 +138,7 @@ class SqlEngine:
                 moves[name] = _moves(dates, by_date, i, changes)
         for i, k in enumerate(plan.kpis):
             measured = isinstance(k, p.MeasurePlan)
-            groups = groups_in_order(self.groups, measured)
+            groups = self.groups.in_order(measured)
             place = {g: j for j, g in enumerate(groups)}
             counts: dict[str, tuple[int, ...]] = {}  # each group's counts on the date
             totals: dict[tuple[str, str], Sequence[int]] = {}
@@ -137,7 +161,8 @@ class SqlEngine:
                         dn, dk, dp = new[0] - old[0], new[1] - old[1], new[2] - old[2]
                         an, ak, ap = an + dn, ak + dk, ap + dp
                         for g in ((Scope.PROVIDER, b),) if measured else \
-                                ((Scope.BOOTCAMP, b), (Scope.PROVIDER, self.provider_of[b])):
+                                ((Scope.BOOTCAMP, b), (Scope.PROVIDER,
+                                                       self.groups.provider_of[b])):
                             was = totals.get(g, _NONE)
                             totals[g] = (was[0] + dn, was[1] + dk, was[2] + dp)
                             again.add(g)
@@ -149,7 +174,7 @@ class SqlEngine:
                         row[place[g]] = self._result(k, g, totals[g], target, exact)
                 else:
                     totals = dict(per_provider(counts) if measured else
-                                  roll_up(counts, self.provider_of))
+                                  roll_up(counts, self.groups.provider_of))
                     row = [self._result(k, g, totals.get(g), target, exact) for g in groups]
                 was_exact = exact
                 out[d] += row
@@ -180,16 +205,16 @@ class SqlEngine:
 
 
     # ---- explain ----
-    def explain(self, rules: RuleSet, plan: p.Plan, as_of: dt.date, kpi: str,
-                group: str = "all") -> list[Verdict]:
-        """Every record of ``kpi``'s population in ``group`` (``all``, a bootcamp or a
-        provider id), with its verdict, the clause that decided it and the values that clause
-        read: what :func:`kpidsl.engines.python.explain` gives, from this engine's SQL."""
-        k, kp = rules.kpi(kpi), plan.kpi(kpi)
+    def verdicts(self, plan: p.Plan, as_of: dt.date, kpi: str, group: str = "all"
+                 ) -> list[Verdict]:
+        """What the Python engine's ``verdicts`` gives, from this engine's SQL."""
+        kp = plan.kpi(kpi)
+        if not self.groups.has(group, isinstance(kp, p.MeasurePlan)):
+            return []
         qb = self._builder(plan, [as_of])
         if isinstance(kp, p.MeasurePlan):
-            return self._explain_measure(rules, plan, qb, k, kp, as_of, group)
-        shows = clauses(rules, k)
+            return self._explain_measure(plan, qb, kp, as_of, group)
+        shows = kp.explain
         parts = shows.all
         place = {id(x): i for i, x in enumerate(parts)}
         reads = _Reads(self, qb, plan, kp.record, as_of, [x.reads for x in parts])
@@ -198,25 +223,26 @@ class SqlEngine:
         out = []
         for row in rows:
             b = row["bootcamp_id"]
-            if group not in ("all", b, self.provider_of.get(b)):
+            if not self.groups.holds(group, b):
                 continue
             values = reads.values(row)
 
-            def holds(x: Shown, row: dict[str, Any] = row) -> bool:
+            def holds(x: p.Shown, row: dict[str, Any] = row) -> bool:
                 return bool(row[f"t{place[id(x)]}"])
 
-            def reason(x: Shown, values: list[Any] = values) -> Reason:
+            def reason(x: p.Shown, values: list[Any] = values) -> Reason:
                 return Reason(clause=x.clause, source=x.source, values=values[place[id(x)]])
 
+            verdict = row["verdict"]
             out.append(Verdict(record=describe(kp.record, _record(row)), bootcamp=b,
-                               verdict=row["verdict"],
-                               reasons=shows.reasons(row["verdict"], holds, reason)))
+                               verdict=verdict,
+                               reasons=reasons(shows, verdict, holds, reason)))
         return out
 
-    def _explain_measure(self, rules: RuleSet, plan: p.Plan, qb: QueryBuilder, k: Any,
-                         kp: p.MeasurePlan, as_of: dt.date, group: str) -> list[Verdict]:
+    def _explain_measure(self, plan: p.Plan, qb: QueryBuilder, kp: p.MeasurePlan,
+                         as_of: dt.date, group: str) -> list[Verdict]:
         """Each provider's actual and planned, and the target with what it reads."""
-        part = shown(rules, Lowerer(rules), "target", k.target.expr)
+        part = kp.explain
         target = _target(self._rows(qb.targets())[0], plan.kpis.index(kp))
         reads = _Reads(self, qb, plan, "provider", as_of,
                        [(("actual", kp.actual), ("planned", kp.planned), *part.reads)])

@@ -1,0 +1,105 @@
+"""Choosing an engine, loading the data on it once, and evaluating: the one way anything runs a
+plan (the API, the rule tests, the evidence bundles, every output).
+
+The default is DuckDB for a data folder or a datasheet workbook (read into records first) and
+the Python engine for records built in Python. The fallback policy lives here too: a value
+that the data contract allows but SQL's types cannot hold is evaluated by the reference engine
+instead, unless an engine was asked for; a construct an engine cannot compute exactly is a
+located rule error that says which engine can.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from kpidsl.data.dataset import Dataset
+from kpidsl.data.load import is_workbook, load_data
+from kpidsl.engines import ENGINES, DataSource, Engine, Loaded, Unrepresentable, Unsupported
+from kpidsl.errors import TOO_DEEP, DataError, Diagnostic, NotFoundError, RuleError, suggest
+from kpidsl.plan import nodes as p
+from kpidsl.plan.results import Entry, Groups, Result, Verdict
+
+EngineChoice = str | Any
+"""An engine's name (``"duckdb"``, ``"python"``, ``"spark"``), a DuckDB connection or a
+``SparkSession``."""
+
+def engine(choice: EngineChoice) -> Engine:
+    """The engine ``choice`` names, or the one that runs on a connection or session given."""
+    if not isinstance(choice, str):
+        is_duckdb = type(choice).__module__.lstrip("_").startswith("duckdb")
+        module = importlib.import_module(ENGINES["duckdb" if is_duckdb else "spark"])
+        return module.ENGINE(choice)  # type: ignore[no-any-return]
+    if choice not in ENGINES:
+        raise NotFoundError(f"no engine called {choice!r}", suggest(choice, ENGINES)
+                            or "the engines are " + ", ".join(ENGINES))
+    return importlib.import_module(ENGINES[choice]).ENGINE()  # type: ignore[no-any-return]
+
+
+def engine_name(data: DataSource, choice: EngineChoice | None = None) -> str:
+    """The name of the engine that evaluates ``data``: ``choice``'s own, that of a DuckDB
+    connection or a SparkSession, or by default DuckDB for a data folder or workbook and
+    Python for records built in Python."""
+    if choice is None:
+        return "duckdb" if isinstance(data, str | os.PathLike) else "python"
+    if isinstance(choice, str):
+        return choice
+    return "duckdb" if type(choice).__module__.lstrip("_").startswith("duckdb") else "spark"
+
+
+@attrs.frozen
+class Run:
+    """What one evaluation gives: the results at each date and, at the first date, what was
+    asked for: the findings and actions, and the verdicts of some KPIs in some groups."""
+
+    engine: str
+    results: dict[dt.date, list[Result]]
+    findings: list[Entry]
+    actions: list[Entry]
+    notices: tuple[Diagnostic, ...]
+    """Warnings found while loading."""
+    verdicts: dict[tuple[str, str], list[Verdict]]
+    """By (KPI, group) as asked."""
+    groups: Groups
+    data: Dataset | None
+    """The records evaluated, when they were read in Python (a workbook, a ``Dataset``)."""
+
+
+def run(plan: p.Plan, data: DataSource, dates: Sequence[dt.date],
+        choice: EngineChoice | None = None, *, entries: bool = False,
+        explain: Sequence[tuple[str, str]] = ()) -> Run:
+    """Results at each date, and with ``entries`` the findings and actions at the first date,
+    and the verdicts of each (KPI, group) of ``explain`` there, all from one load of the data
+    on the engine chosen (see the module's text)."""
+    if isinstance(data, str | os.PathLike) and is_workbook(data):
+        data = load_data(data)  # a workbook is read into records, whichever engine runs
+        choice = choice or "duckdb"
+    name = engine_name(data, choice)
+    when = dates[0]
+    try:
+        loaded: Loaded = engine(choice if choice is not None else name).load(data)
+        results = loaded.results(plan, dates)
+        findings = loaded.entries(plan, when, "finding") if entries else []
+        actions = loaded.entries(plan, when, "action") if entries else []
+        verdicts = {(k, g): loaded.verdicts(plan, when, k, g) for k, g in explain}
+    except Unsupported as e:
+        message = f"the {name} engine cannot compute this exactly: {e.what}"
+        hint = "evaluate these rules with the Python engine (--engine python)"
+        raise RuleError([Diagnostic.at(e.span, message, hint=hint, source=plan.sources.get(
+            e.span.file)) if e.span else Diagnostic(message=message, hint=hint)]) from None
+    except Unrepresentable as e:
+        if choice is None and name != "python":  # the reference engine holds every value
+            return run(plan, data, dates, "python", entries=entries, explain=explain)
+        raise DataError([Diagnostic(message=f"the {name} engine cannot hold a value of this "
+                                    f"data set: {e}", hint="evaluate it with the Python "
+                                    "engine (--engine python)")]) from None
+    except RecursionError:
+        raise RuleError([TOO_DEEP]) from None
+    return Run(engine=name, results=results, findings=findings, actions=actions,
+               notices=tuple(loaded.notices), verdicts=verdicts, groups=loaded.groups,
+               data=data if isinstance(data, Dataset) else None)
