@@ -18,8 +18,8 @@ import tempfile
 import time
 
 import kpidsl
-from kpidsl.data.generate import generate
 from kpidsl.data.datasheet import write_workbook
+from kpidsl.data.generate import generate
 
 
 def best(path: str, repeats: int) -> tuple[float, kpidsl.Dataset]:
