@@ -75,7 +75,7 @@ def test_check_shipped_rules(capsys):
 def test_check_a_bad_file(capsys, bad_rules: Path):
     code, out, err = run(capsys, "check", str(bad_rules))
     assert code == 1
-    assert out == ""
+    assert out == f"Rules: {bad_rules} (with errors)\n"  # which rules, even when they fail
     assert err == f"""\
 {bad_rules}:3:3: error: unexpected `populaton`
   2 |   title: "X"

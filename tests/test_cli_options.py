@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import kpidsl.cli
+import kpidsl.cli.terminal
 from cohort import completer, dataset, withdrawn
 from kpidsl.cli import main
 from kpidsl.data.csvfiles import write_data
@@ -106,6 +107,10 @@ def test_explain_filters_by_verdict(capsys, cohort_dir):
     chosen = json.loads(out)["records"]
     assert chosen == [r for r in every if r["verdict"] == "not counted"]
     assert len(chosen) == 4
+    for printed in {r["verdict"] for r in every}:  # every spelling the JSON prints is taken
+        code, out, err = run(capsys, *base, "--verdict", printed)
+        assert code == 0, err
+        assert json.loads(out)["records"] == [r for r in every if r["verdict"] == printed]
     code, out, err = run(capsys, *base[:-2], "--verdict", "counted")
     assert code == 0, err
     assert "learner W (B1): counted" in out and "learner C0" not in out
@@ -155,7 +160,7 @@ def test_generate_needs_at_least_one_learner(capsys, tmp_path, n):
 
 
 def _commands() -> dict[str, argparse.ArgumentParser]:
-    parser = kpidsl.cli._parser()
+    parser = kpidsl.cli.parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     return dict(sub.choices)
 
@@ -205,7 +210,7 @@ def _history(capsys, folder: Path) -> tuple[int, str, str]:
 
 
 def test_no_progress_when_stderr_is_not_a_terminal(capsys, cohort_dir, monkeypatch):
-    monkeypatch.setattr(kpidsl.cli, "PROGRESS_AFTER", 0.0)
+    monkeypatch.setattr(kpidsl.cli.terminal, "PROGRESS_AFTER", 0.0)
     code, _, err = _history(capsys, cohort_dir)
     assert code == 0 and err == ""
 
@@ -222,7 +227,7 @@ def test_progress_at_a_terminal_for_slow_work(capsys, cohort_dir, monkeypatch):
         return real(*args, **kw)
 
     monkeypatch.setattr(kpidsl.api, "history", slow_history)
-    monkeypatch.setattr(kpidsl.cli, "PROGRESS_AFTER", 0.05)
+    monkeypatch.setattr(kpidsl.cli.terminal, "PROGRESS_AFTER", 0.05)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     code, _, err = _history(capsys, cohort_dir)
     assert code == 0
@@ -241,7 +246,7 @@ def test_slow_evaluation_shows_progress_at_a_terminal(capsys, cohort_dir, monkey
         return real(*args, **kw)
 
     monkeypatch.setattr(kpidsl.api, "evaluate", slow_evaluate)
-    monkeypatch.setattr(kpidsl.cli, "PROGRESS_AFTER", 0.05)
+    monkeypatch.setattr(kpidsl.cli.terminal, "PROGRESS_AFTER", 0.05)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     code, out, err = run(capsys, "evaluate", "--data", str(cohort_dir), *AS_OF)
     assert code == 0 and out.splitlines()[1] == "KPIs as of 2026-12-31"

@@ -329,7 +329,8 @@ def test_the_printed_sql_states_the_rules_clauses(capsys):
 
 def test_sql_usage_errors(capsys):
     assert cli.main(["sql", "learner_dropout", "--dialect", "postgress"]) == 2
-    assert "did you mean postgres" in capsys.readouterr().err
+    assert capsys.readouterr().err == ("kpidsl sql: error: unknown dialect 'postgress'; did you "
+                                       "mean `postgres`?\n")
     assert cli.main(["sql"]) == 2
     # found by the fuzzer: a KPI measured per provider has no records to list
     assert cli.main(["sql", "delivery_against_profile", "--records"]) == 2

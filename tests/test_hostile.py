@@ -305,7 +305,7 @@ def test_fmt_on_a_file_it_cannot_write(tmp_path, capsys, monkeypatch):
     def refuse(path):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr("kpidsl.cli.open_output", refuse)
+    monkeypatch.setattr("kpidsl.language.formatter.open_output", refuse)
     code, _, err = _run(capsys, "fmt", str(folder))
     assert code == 1
     assert "x.kpi: error: cannot write the formatted rule file: Permission denied" in err

@@ -39,14 +39,14 @@ def database() -> sqlite3.Connection:
     db = sqlite3.connect(":memory:")
     for t in RECORD_TYPES:
         names = list(FIELDS[t.name])
-        db.execute(f"create table {t.plural} ({', '.join(names)})")
-        db.executemany(f"insert into {t.plural} values ({', '.join('?' * len(names))})",
+        db.execute(f"create table {t.table} ({', '.join(names)})")
+        db.executemany(f"insert into {t.table} values ({', '.join('?' * len(names))})",
                        [[_sql(getattr(r, n)) for n in names] for r in COHORT.of(t.name)])
     return db
 
 
 def test_rows_from_a_database_driver_make_the_same_report(database):
-    tables = {t.plural: database.execute(f"select * from {t.plural}") for t in RECORD_TYPES}
+    tables = {t.table: database.execute(f"select * from {t.table}") for t in RECORD_TYPES}
     data = kpidsl.Dataset.from_rows(**tables)  # DB-API cursors, no conversion code
     assert data == COHORT
     rules = fixture_rules()
@@ -56,7 +56,7 @@ def test_rows_from_a_database_driver_make_the_same_report(database):
 
 def test_sqlite_rows_and_plain_mappings(database):
     database.row_factory = sqlite3.Row
-    tables = {t.plural: database.execute(f"select * from {t.plural}").fetchall()
+    tables = {t.table: database.execute(f"select * from {t.table}").fetchall()
               for t in RECORD_TYPES}
     assert kpidsl.Dataset.from_rows(**tables) == COHORT
     as_dicts = {name: [dict(r) for r in rows] for name, rows in tables.items()}
@@ -154,3 +154,28 @@ def test_the_loader_and_evaluate_give_structured_diagnostics_too(tmp_path):
     assert (d.message, d.record_type, d.record_id, d.field, d.value) == (
         "Learner X: bootcamp_id: no bootcamp has bootcamp_id 'B9'", "learner", "X",
         "bootcamp_id", "B9")
+
+
+def test_co_funding_payments_go_by_the_contracts_name_or_the_older_one(database):
+    tables = {t.table: database.execute(f"select * from {t.table}") for t in RECORD_TYPES}
+    tables["payments"] = tables.pop("cofunding")  # as before the contract's name was used
+    old = kpidsl.Dataset.from_rows(**tables)
+    assert old == COHORT and old.payments == old.cofunding == COHORT.cofunding
+    assert kpidsl.Dataset(payments=COHORT.cofunding) == kpidsl.Dataset(cofunding=COHORT.cofunding)
+    with pytest.raises(TypeError, match="give cofunding or its older name payments, not both"):
+        kpidsl.Dataset(cofunding=COHORT.cofunding, payments=COHORT.cofunding)
+
+
+def test_a_data_set_takes_mappings_as_records_or_says_at_once_why_not():
+    made = kpidsl.Dataset(learners=[{"learner_id": "L1", "bootcamp_id": "B1",
+                                      "learner_type": "independent", "start_date": "2024-01-01"}])
+    assert made.learners == (kpidsl.Learner(learner_id="L1", bootcamp_id="B1",
+                                            learner_type="independent",
+                                            start_date=dt.date(2024, 1, 1)),)
+    with pytest.raises(kpidsl.DataError) as bad:
+        kpidsl.Dataset(learners=[{"learner_id": "L1"}, 7])
+    assert [d.render() for d in bad.value.diagnostics] == [
+        "learners[0]: error: Learner L1: bootcamp_id: missing required value",
+        "learners[0]: error: Learner L1: learner_type: missing required value",
+        "learners[0]: error: Learner L1: start_date: missing required value",
+        "learners[1]: error: expected a Learner or a mapping of field to value, not int"]

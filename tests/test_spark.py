@@ -113,3 +113,10 @@ def test_tables_a_developer_already_has(spark):
     for kind in ("findings", "actions"):  # the same entries; ordered by id, not by line
         mine = sorted((e.name, e.message, e.group) for e in getattr(theirs, kind))
         assert mine == sorted((e.name, e.message, e.group) for e in getattr(python, kind))
+
+
+def test_spark_follows_the_engine_protocol(spark):
+    from kpidsl.engines.spark import SparkEngine
+    from test_protocol import follows_the_protocol
+
+    follows_the_protocol(SparkEngine(spark))

@@ -13,10 +13,15 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import attrs
+
+from kpidsl import limits
+from kpidsl.data.csvfiles import data_fingerprint
 from kpidsl.data.dataset import Dataset
 from kpidsl.data.load import load_data
-from kpidsl.engines.run import EngineChoice, run
-from kpidsl.errors import Diagnostic, NotFoundError, UsageError, suggest
+from kpidsl.engines import Unsupported
+from kpidsl.engines.run import EngineChoice, Run, run
+from kpidsl.errors import Diagnostic, NotFoundError, RuleError, UsageError, suggest
 from kpidsl.language.checker import RuleSet
 from kpidsl.language.rulesets import (
     check,
@@ -26,15 +31,33 @@ from kpidsl.language.rulesets import (
     rules_fingerprint,
     working_rules_path,
 )
-from kpidsl.language.vocabulary import Scope
-from kpidsl.outputs.report import Diff, Report, compare
+from kpidsl.language.vocabulary import Scope, Status, VerdictKind
+from kpidsl.outputs.report import Diff, History, Report, audit_json, compare
 from kpidsl.plan.lower import lower, source_text
 from kpidsl.plan.results import Entry, Explanation, Result
 
-__all__ = ["Data", "Explanation", "as_date", "check", "default_rules_path", "diff",
-           "evaluate", "explain", "explanations", "find_group", "history", "kpi_sql",
-           "load_data", "load_rules", "month_ends", "rule_files", "rules_fingerprint",
-           "working_rules_path"]
+__all__ = [
+    "Data",
+    "Explanation",
+    "as_date",
+    "check",
+    "default_rules_path",
+    "diff",
+    "evaluate",
+    "explain",
+    "explanations",
+    "find_group",
+    "history",
+    "history_report",
+    "kpi_sql",
+    "load_data",
+    "load_rules",
+    "month_ends",
+    "rule_files",
+    "rules_fingerprint",
+    "sql_schema",
+    "working_rules_path",
+]
 
 StrPath = str | os.PathLike[str]
 
@@ -134,28 +157,56 @@ def history(rules: RuleSet, data: Data, dates: Iterable[dt.date | str],
 
 
 def explain(rules: RuleSet, data: Data, kpi: str, group: str = "all",
-            as_of: dt.date | str | None = None, engine: EngineChoice | None = None) -> Explanation:
+            as_of: dt.date | str | None = None, engine: EngineChoice | None = None, *,
+            verdicts: Iterable[str] | None = None) -> Explanation:
     """Each record of ``kpi``'s population in ``group`` with its verdict (counted, not counted,
     pending), the clause that decided it and the values that clause read.
 
     ``group`` is ``all``, a bootcamp or a provider id; an id that is both is written
-    ``bootcamp:ID`` or ``provider:ID``. An unknown KPI or group raises
-    :class:`~kpidsl.errors.NotFoundError` naming the closest. ``data`` and
-    ``engine`` are as for :func:`evaluate`: every engine gives the same explanation.
+    ``bootcamp:ID`` or ``provider:ID``. ``verdicts`` keeps only the records with one of these
+    verdicts (written as reports print them, ``not counted``, or ``not_counted``; for a KPI
+    judged per provider, statuses). An unknown KPI, group or verdict raises
+    :class:`~kpidsl.errors.NotFoundError` naming the closest. ``data`` and ``engine`` are as
+    for :func:`evaluate`: every engine gives the same explanation. ``audit`` says what
+    produced it.
     """
-    return explanations(rules, data, [kpi], group, as_of, engine)[0]
+    kinds = _verdict_kinds(rules, kpi, verdicts)
+    why = explanations(rules, data, [kpi], group, as_of, engine)[0]
+    if kinds is None:
+        return why
+    return attrs.evolve(why, verdicts=tuple(v for v in why.verdicts if v.verdict in kinds))
+
+
+def _verdict_kinds(rules: RuleSet, kpi: str, asked: Iterable[str] | None) -> set[str] | None:
+    """The verdicts asked for, in the spelling reports print (``not_counted`` is
+    ``not counted``); a verdict the KPI cannot have is a :class:`NotFoundError`."""
+    if asked is None:
+        return None
+    per_provider = rules.kpi(kpi).per is not None
+    kinds = [s.value for s in Status] if per_provider else [v.value for v in VerdictKind]
+    out = set()
+    for v in asked:
+        spelled = v if per_provider else v.replace("_", " ")
+        if spelled not in kinds:
+            what = "a provider" if per_provider else "a record"
+            raise NotFoundError(f"verdict {v!r} does not apply to {kpi}: {what} of it is "
+                                f"{', '.join(kinds[:-1])} or {kinds[-1]}",
+                                suggest(spelled, kinds))
+        out.add(spelled)
+    return out
 
 
 def explanations(rules: RuleSet, data: Data, kpis: Iterable[str], group: str = "all",
                  as_of: dt.date | str | None = None, engine: EngineChoice | None = None
                  ) -> list[Explanation]:
-    """:func:`explain` for each of ``kpis``, the data read once (``evaluate --explain``)."""
+    """:func:`explain` for each of ``kpis``, the data read once."""
     when = _today_or(as_of)
     ks = [rules.kpi(k) for k in kpis]
     prefix, _, rest = group.partition(":")
     raw = rest if prefix in ("bootcamp", "provider") else group  # the id the engine matches
     done = run(lower(rules), data, [when], engine, explain=[(k.name, raw) for k in ks])
     results = done.results[when]
+    audit = _audit(rules, done, data, when)
     out = []
     for k in ks:
         scope, gid = find_group(results, group, per_provider=k.per is not None)
@@ -166,8 +217,49 @@ def explanations(rules: RuleSet, data: Data, kpis: Iterable[str], group: str = "
         elif scope == Scope.PROVIDER and k.per is None:  # an id that is also a bootcamp's
             verdicts = [v for v in verdicts
                         if done.groups.provider_of.get(v.bootcamp or "") == gid]
-        out.append(Explanation(as_of=when, result=result, verdicts=tuple(verdicts)))
+        out.append(Explanation(as_of=when, result=result, verdicts=tuple(verdicts),
+                               audit=audit))
     return out
+
+
+def _audit(rules: RuleSet, done: Run, data: Data, as_of: dt.date | None) -> dict[str, str]:
+    """What produced a run's figures: the engine that really ran, and the fingerprints of
+    the rules and of the data (of the records, when they were read in Python)."""
+    evaluated = done.data if done.data is not None else data
+    return audit_json(rules=rules_fingerprint(rules), as_of=as_of, engine=done.engine,
+                      data=data_fingerprint(evaluated)
+                      if isinstance(evaluated, Dataset | str | os.PathLike) else "")
+
+
+def history_report(rules: RuleSet, data: Data, first: dt.date | str, last: dt.date | str, *,
+                   kpis: Iterable[str] | None = None, group: str | None = None,
+                   statuses: Iterable[str] | None = None, engine: EngineChoice | None = None
+                   ) -> History:
+    """:func:`history` at every month end from ``first``'s month to ``last``'s (at most
+    :data:`~kpidsl.limits.MAX_HISTORY_MONTHS` months), keeping only the results of ``kpis``,
+    of one ``group`` (as for :func:`explain`) and with one of ``statuses`` (``None``: all),
+    with what produced it (``kpidsl history``)."""
+    start, end = as_date(first, "first"), as_date(last, "last")
+    if start > end:
+        raise UsageError(f"the first month, {start:%Y-%m}, is after the last, {end:%Y-%m}")
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    if months > limits.MAX_HISTORY_MONTHS:
+        raise UsageError(f"{start:%Y-%m} to {end:%Y-%m} spans {months:,} months; at most "
+                         f"{limits.MAX_HISTORY_MONTHS:,} are shown at once")
+    ks = [rules.kpi(k).name for k in kpis or ()]
+    wanted = {Status(s) for s in statuses or ()}
+    days = month_ends(start, end)
+    done = run(lower(rules), data, days, engine)
+    scope, gid = None, "all"
+    if group is not None:
+        per_provider = bool(ks) and all(rules.kpi(k).per is not None for k in ks)
+        scope, gid = find_group(done.results[days[0]], group, per_provider)
+    picked = [(d, tuple(r for r in done.results[d] if (not ks or r.kpi in ks)
+                        and (scope is None or (r.scope, r.group) == (scope, gid))
+                        and (not wanted or r.status in wanted))
+               if ks or scope is not None or wanted else tuple(done.results[d]))
+              for d in days]
+    return History(months=tuple(picked), group=gid, audit=_audit(rules, done, data, None))
 
 
 def find_group(where: Dataset | Report | Iterable[Result], group: str,
@@ -229,24 +321,33 @@ def kpi_sql(rules: RuleSet, kpi: str, as_of: dt.date, dialect: str = "duckdb",
     ``pending``), or with ``records`` one row per record of the population with its
     ``verdict``. ``dialect`` is any dialect sqlglot writes (``duckdb``, ``spark``,
     ``postgres``, ``tsql``, ``bigquery``, …); :func:`kpidsl.engines.sql.schema` gives the
-    tables. Raises ``KeyError`` for an unknown KPI, ``ValueError`` for ``records`` on a KPI
-    measured per provider.
+    tables.
+
+    Raises :class:`~kpidsl.errors.NotFoundError` for an unknown KPI or dialect,
+    :class:`~kpidsl.errors.UsageError` for ``records`` on a KPI measured per provider, and
+    :class:`~kpidsl.errors.RuleError` for a rule the SQL generator cannot translate.
     """
     from kpidsl.engines.sql import QueryBuilder, render
     from kpidsl.plan.nodes import KpiPlan
 
+    _dialect(dialect)
+    k_ast = rules.kpi(kpi)
     plan = lower(rules)
-    k = plan.kpi(kpi)
-    qb = QueryBuilder(plan, [as_of], lines=False)
-    if records:
-        if not isinstance(k, KpiPlan):
-            raise UsageError(f"{kpi} is measured per provider: it has no records to list")
-        sql = f"{qb.with_}\n{qb.verdicts(k)}"
-    else:
-        sql = qb.counts(k)
+    k = plan.kpi(k_ast.name)
+    try:
+        qb = QueryBuilder(plan, [as_of], lines=False)
+        if records:
+            if not isinstance(k, KpiPlan):
+                raise UsageError(f"{kpi} is measured per provider: it has no records to list")
+            sql = f"{qb.with_}\n{qb.verdicts(k)}"
+        else:
+            sql = qb.counts(k)
+    except Unsupported as e:  # a rule the SQL generator cannot translate: say so, not a bug
+        raise RuleError([Diagnostic(message=f"kpi {kpi} cannot be written in SQL: {e}",
+                                    file=str(k_ast.span.file), line=k_ast.span.line,
+                                    column=k_ast.span.column)]) from None
     head = [f"-- {kpi} as of {as_of}: {'one row per record' if records else 'counts per group'}",
             "-- generated by kpidsl from the rule files; the tables are the data contract's"]
-    k_ast = rules.kpi(kpi)
     for clause in ("population", "counted", "pending", "actual", "planned", "target"):
         part = getattr(k_ast, clause, None)
         expr = getattr(part, "expr", None)
@@ -259,3 +360,19 @@ def kpi_sql(rules: RuleSet, kpi: str, as_of: dt.date, dialect: str = "duckdb",
     return "\n".join(head) + f"\n{render(sql, dialect)};"
 
 
+def sql_schema(dialect: str = "duckdb") -> str:
+    """The ``CREATE TABLE`` statements of the data contract's tables in ``dialect``."""
+    from kpidsl.engines.sql import schema
+
+    return schema(_dialect(dialect))
+
+
+def _dialect(name: str) -> str:
+    """A dialect sqlglot writes, or a :class:`NotFoundError` naming the closest."""
+    from sqlglot.dialects.dialect import Dialect
+
+    names = sorted(n for n in Dialect.classes if n)
+    if name not in names:
+        raise NotFoundError(f"unknown dialect {name!r}", suggest(name.lower(), names)
+                            or "the dialects are " + ", ".join(names))
+    return name

@@ -1235,7 +1235,7 @@ class CliDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         self.env.note_dependency(cli.__file__)
-        parser = cli._parser()
+        parser = cli.parser()
         out = self.usage(parser, "Option")
         sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
         for name, p in sub.choices.items():

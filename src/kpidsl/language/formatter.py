@@ -21,18 +21,24 @@ before the clause, when the line it ended no longer exists). No comment is ever 
 from __future__ import annotations
 
 import bisect
+import difflib
 import math
+import os
 import threading
+from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import attrs
 import lark
 
+from kpidsl.errors import Diagnostic, RuleError
+from kpidsl.files import open_output
 from kpidsl.language import ast
 from kpidsl.language.parser import _GRAMMAR, _MONTHS, parse
-from kpidsl.language.source import normalise
+from kpidsl.language.source import decode_rules, normalise, read_rule_bytes
 
 #: Lines are broken to stay within this many columns where the rules allow it.
 WIDTH = 100
@@ -612,3 +618,48 @@ class _Printer:
                 line = hang
             line += field + " "
         return _Block(self._at(r), [*lines, line.rstrip()], indent)
+
+
+# ---- files ----------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Reformatted:
+    """One rule file whose layout is not the canonical one: its path and the unified diff of
+    the change (what ``kpidsl fmt --check`` shows)."""
+
+    path: Path
+    diff: tuple[str, ...]
+
+
+def reformat(paths: Iterable[str | os.PathLike[str]], *, write: bool
+             ) -> tuple[list[Reformatted], int, list[Diagnostic]]:
+    """Lay out each rule file of ``paths`` (a folder: every ``.kpi`` file below it) on its own,
+    rewriting it when ``write``: the files that change, how many were read, and the problems
+    (a file that does not parse is left as it is and reported)."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        files += sorted(p.rglob("*.kpi")) if p.is_dir() else [p]
+    changed, problems = [], []
+    for path in files:
+        try:
+            raw = read_rule_bytes(path)
+            text = decode_rules(raw, str(path))
+            new = format_source(text, str(path))
+        except RuleError as e:
+            problems += e.diagnostics
+            continue
+        if new.encode("utf-8") == raw:
+            continue
+        if write:
+            try:
+                with open_output(path) as out:
+                    out.write(new.encode("utf-8"))
+            except OSError as e:
+                problems.append(Diagnostic(message="cannot write the formatted rule file: "
+                                           f"{e.strerror or e}", file=str(path)))
+                continue
+        changed.append(Reformatted(path, tuple(difflib.unified_diff(
+            text.splitlines(), new.splitlines(), str(path), f"{path} (formatted)", n=1,
+            lineterm=""))))
+    return changed, len(files), problems

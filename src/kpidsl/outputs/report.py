@@ -82,6 +82,12 @@ class Report:
     first asked for: hashing records built in Python costs as much as writing them out)."""
 
     @property
+    def data(self) -> Dataset | str | os.PathLike[str] | None:
+        """The data evaluated: a data folder, or the records (a workbook is read into
+        records); ``None`` when the engine held the data itself."""
+        return self._data
+
+    @property
     def data_fingerprint(self) -> str:
         """sha256 of the data evaluated (:func:`kpidsl.data.csvfiles.data_fingerprint`);
         empty when the report does not know its data."""
@@ -453,11 +459,22 @@ def _pack(items: list[str], indent: str = "    ", width: int = 78) -> list[str]:
 #: One character per status, for trends at a glance.
 SYMBOLS = {"met": "✓", "not_met": "✗", "on_track": "·", "at_risk": "!", "no_data": "–"}
 LEGEND = "✓ met  ✗ not met  · on track  ! at risk  – no data"
-History = Sequence[tuple[dt.date, Sequence[Result]]]
+Months = Sequence[tuple[dt.date, Sequence[Result]]]
+"""Each date's results, in date order."""
+
+
+@attrs.frozen(kw_only=True)
+class History:
+    """What ``kpidsl history`` shows: the results kept at each month end, the group the
+    table and chart follow (``all`` unless one was asked for) and what produced them."""
+
+    months: tuple[tuple[dt.date, tuple[Result, ...]], ...]
+    group: str = "all"
+    audit: dict[str, str] = attrs.field(factory=dict, eq=False)
 
 
 @collector_paused()
-def history_json(months: History) -> dict[str, Any]:
+def history_json(months: Months) -> dict[str, Any]:
     """``{"months": [{"as_of": …, "results": […]}]}`` for :func:`json_text`, each result
     written as in ``evaluate``'s JSON (:func:`result_line`). A result that is the same object
     in the same place as the month before (the engines give an unchanged result once) is
@@ -478,7 +495,7 @@ def history_json(months: History) -> dict[str, Any]:
     return {"months": out}
 
 
-def _series(months: History, group: str) -> dict[str, dict[dt.date, Result]]:
+def _series(months: Months, group: str) -> dict[str, dict[dt.date, Result]]:
     """Each KPI's result for ``group`` by month; a KPI without one for it is left out."""
     series: dict[str, dict[dt.date, Result]] = {}
     for d, results in months:
@@ -510,7 +527,7 @@ def _group_title(scope: str, group: str) -> str:
     return "the programme" if scope == "programme" else f"{scope} {group}"
 
 
-def render_history(months: History, group: str = "all", width: int = 80) -> str:
+def render_history(months: Months, group: str = "all", width: int = 80) -> str:
     """One row per KPI, one status symbol per month end, then the latest rate and the target.
 
     Months that do not fit in ``width`` columns wrap into further blocks of equal size.
@@ -561,7 +578,7 @@ PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#a36a00", "#6a3d9a", "#0
            "#8c564b", "#767676", "#8a8b00")
 
 
-def history_svg(months: History, group: str = "all") -> str:
+def history_svg(months: Months, group: str = "all") -> str:
     """The rate of each KPI at each month end as a line, its target as a dashed line of the
     same colour, with month labels and a legend: a plain SVG document, no dependency."""
     series = _series(months, group)

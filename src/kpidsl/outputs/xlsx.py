@@ -21,7 +21,7 @@ from typing import Any
 from kpidsl.language.checker import RuleSet
 from kpidsl.outputs.html import STATUS_COLOURS
 from kpidsl.outputs.report import (
-    History,
+    Months,
     Report,
     _group_title,
     _series,
@@ -194,7 +194,7 @@ def _verdict_sheet(b: _Book, kpi: str, found: Sequence[Verdict], as_of: dt.date)
                         "--explain lists them all)")
 
 
-def write_history(path: str | os.PathLike[str], months: History, rules: RuleSet,
+def write_history(path: str | os.PathLike[str], months: Months, rules: RuleSet,
                   group: str = "all", *, docs_url: str | None = None,
                   audit: dict[str, str] | None = None) -> None:
     """Write the report workbook of a history: every result at every month end, each KPI's

@@ -40,11 +40,15 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def record_evidence(report: Report, rules: RuleSet, data: Dataset | str | os.PathLike[str],
+def record_evidence(report: Report, rules: RuleSet,
+                    data: Dataset | str | os.PathLike[str] | None,
                     folder: str | os.PathLike[str]) -> Path:
     """Write the evidence bundle of ``report`` (evaluated with ``rules`` on ``data``, records
-    or a data folder) into ``folder``, which must be new or empty: evidence is never
-    overwritten."""
+    or a data folder; ``None``: the data the report says it evaluated) into ``folder``, which
+    must be new or empty: evidence is never overwritten."""
+    data = report.data if data is None else data
+    if data is None:
+        raise UsageError("the report does not know its data: give the data it evaluated")
     out = Path(folder)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UsageError(f"{out} exists and is not an empty folder",
@@ -141,7 +145,7 @@ def verify(bundle: str | os.PathLike[str], data: Dataset | str | os.PathLike[str
                            + ", ".join(changed))
     when = as_date(manifest.get("as_of", recorded.get("as_of", "")), "the recorded as_of")
     report = evaluate(rules, data, as_of=when, engine=manifest.get("engine"))
-    files_now = file_fingerprints(data)
+    files_now = file_fingerprints(report.data or data)  # a workbook's, of its records
     files_then = manifest.get("data", {}).get("files", {})
     data_changes = tuple(name for name in sorted({*files_now, *files_then})
                          if files_now.get(name) != files_then.get(name))
