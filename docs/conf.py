@@ -12,7 +12,7 @@ release = version = kpidsl.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
-    "kpidsl.sphinxext",
+    "kpidsl.sphinx",
 ]
 
 # The rule reference is generated from ../rules into rules/ (git-ignored) on every build.

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 import typing
 from collections.abc import Iterator
 from importlib.metadata import entry_points
@@ -35,7 +37,7 @@ from kpidsl.language import ast
 from kpidsl.language.checker import check
 from kpidsl.language.lexer import KpiLexer
 from kpidsl.language.parser import parse
-from kpidsl.sphinxext import Words, to_text
+from kpidsl.language.words import Words, to_text
 
 pytest_plugins = ("sphinx.testing.fixtures",)
 
@@ -297,6 +299,22 @@ def test_the_rules_read_in_words() -> None:
             if clause is not None:
                 text = to_text(words.value(clause.expr)) + to_text(words.clause(clause.expr)[0])
                 assert "Name(" not in text and "Binary" not in text, (kpi.name, text)
+
+
+def test_the_words_need_no_sphinx_and_the_extension_keeps_its_first_name() -> None:
+    """The plain words are below the documentation: the HTML report and ``explain`` may use
+    them without docutils or Sphinx. ``kpidsl.sphinxext`` (the test site's ``conf.py``) is the
+    same extension as ``kpidsl.sphinx`` (the documentation's)."""
+    code = ("import sys, kpidsl.language.words\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('docutils', 'sphinx')"
+            " or m.startswith('kpidsl.sphinx') or m.startswith('kpidsl.outputs')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
+    import kpidsl.sphinx
+    import kpidsl.sphinxext
+
+    assert kpidsl.sphinxext.setup is kpidsl.sphinx.setup
 
 
 # ---- examples in the documentation ------------------------------------------------------------

@@ -3,7 +3,8 @@
 The package is laid out by stage:
 
 - ``language``: rule-file text and spans (``source``), the grammar (``kpi.lark``) and
-  ``parser``, the ``ast``, the ``checker``, the ``builtins`` registry and the ``formatter``;
+  ``parser``, the ``ast``, the ``checker``, the ``builtins`` registry, the ``formatter`` and
+  the rules in plain English (``words``);
 - ``plan``: the checked rules lowered into one typed plan (``nodes``, ``lower``), and the
   ``status`` function every engine shares;
 - ``engines``: what runs the plan on data: ``python`` (the reference), ``sql`` (the SQL
@@ -13,8 +14,8 @@ The package is laid out by stage:
 - ``outputs``: the ``report`` and its formats, with the report page (``html``) and the report
   workbook (``workbook``);
 - ``tools``: the rule author's tools (``testing``, tests written beside the rules);
-- ``api`` (the public functions), ``cli`` and ``sphinxext`` (entry points that only call the
-  library).
+- ``api`` (the public functions), ``cli`` and ``sphinx`` (the Sphinx extension; ``sphinxext``
+  is its older name): entry points that only call the library.
 """
 
 import importlib
