@@ -670,6 +670,6 @@ def test_a_result_written_by_template_is_the_json_of_its_dict(group, counts):
 def test_percentages_are_rounded_half_to_even(value, places, text):
     """Display only, but exact: 12.5% to whole percents is 12%, 37.5% is 38% (half to even),
     as in Python's round of the exact fraction."""
-    from kpidsl.outputs.report import percent
+    from kpidsl.language.words import percent
 
     assert percent(value, places) == text

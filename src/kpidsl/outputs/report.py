@@ -28,31 +28,10 @@ from kpidsl.data.csvfiles import collector_paused, data_fingerprint
 from kpidsl.data.dataset import Dataset
 from kpidsl.errors import NotFoundError, suggest
 from kpidsl.language.changes import Changes, RuleChange
+from kpidsl.language.words import percent, percent_of
 from kpidsl.plan.points import PointValue
 from kpidsl.plan.results import Entry, Explanation, Result, Verdict
 from kpidsl.version import __version__
-
-
-@functools.lru_cache(maxsize=4096)
-def percent(value: Fraction | None, places: int = 1) -> str:
-    """A fraction as a percentage for people (``Fraction(1, 5)`` → ``20%``); display only."""
-    if value is None:
-        return "–"
-    value = Fraction(value)
-    return _percent(value.numerator, value.denominator, places)
-
-
-def _percent(k: int, n: int, places: int) -> str:
-    """``k/n`` (``n`` > 0) as :func:`percent` writes it, in whole numbers: a history writes
-    the rates of thousands of different counts."""
-    scaled, rest = divmod(k * 100 * 10**places, n)  # exact, half to even; any size
-    if 2 * rest > n or (2 * rest == n and scaled % 2):
-        scaled += 1
-    digits = str(abs(scaled)).rjust(places + 1, "0")
-    text = digits[:-places] + "." + digits[-places:] if places else digits
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return f"{'-' if scaled < 0 else ''}{text}%"
 
 
 @attrs.frozen(kw_only=True)
@@ -277,7 +256,7 @@ def _rate_texts(k: int, n: int) -> tuple[str | None, str]:
     if not n:
         return None, percent(None)
     common = math.gcd(k, n)
-    return f"{k // common}/{n // common}", _percent(k, n, 2)
+    return f"{k // common}/{n // common}", percent_of(k, n, 2)
 
 
 def _target_text(direction: str, target: Fraction | None) -> str:
