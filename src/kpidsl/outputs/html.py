@@ -17,7 +17,6 @@ import datetime as dt
 from collections.abc import Sequence
 from html import escape
 
-from kpidsl import __version__
 from kpidsl.language.checker import RuleSet
 from kpidsl.outputs.report import (
     SYMBOLS,
@@ -32,6 +31,7 @@ from kpidsl.outputs.report import (
     rule_url,
 )
 from kpidsl.plan.results import Entry, Result
+from kpidsl.version import __version__
 
 #: Text and background of each status (text, background).
 STATUS_COLOURS: dict[str, tuple[str, str]] = {

@@ -14,7 +14,8 @@ from typing import Any
 from kpidsl.errors import Span
 from kpidsl.language import ast
 from kpidsl.language.builtins import BOOLEAN, Type
-from kpidsl.language.checker import Resolved, RuleSet
+from kpidsl.language.checker import RuleSet
+from kpidsl.language.expressions import Resolved
 from kpidsl.language.source import text_at
 from kpidsl.plan import nodes as p
 
