@@ -22,9 +22,6 @@ from pathlib import Path
 
 import attrs
 import pytest
-
-pytest.importorskip("sphinx")
-
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.token import Error
 from sphinx.testing.util import SphinxTestApp

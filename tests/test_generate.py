@@ -20,6 +20,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 
 from kpidsl.contract.records import Learner
+from kpidsl.data.csvfiles import load_data, write_data
 from kpidsl.data.dataset import Dataset
 from kpidsl.data.generate import generate
 
@@ -266,16 +267,14 @@ def test_profiles_follow_actual_starts(big: Dataset) -> None:
 
 
 def test_round_trip_through_csv(tmp_path: Path) -> None:
-    data_mod = pytest.importorskip("kpidsl.data.csvfiles")
     data = generate(500, seed=11)
-    data_mod.write_data(data, tmp_path)
-    assert data_mod.load_data(tmp_path) == data
+    write_data(data, tmp_path)
+    assert load_data(tmp_path) == data
 
 
 def test_sample_is_the_documented_generation() -> None:
     """examples/sample is ``generate(150, seed=41)`` written out; regenerate it if this fails."""
-    data_mod = pytest.importorskip("kpidsl.data.csvfiles")
-    assert data_mod.load_data(SAMPLE) == generate(**SAMPLE_ARGS)
+    assert load_data(SAMPLE) == generate(**SAMPLE_ARGS)
 
 
 def test_engagements_are_recorded_around_their_bootcamp(big: Dataset) -> None:

@@ -267,7 +267,6 @@ def _entry_json(e: Entry) -> dict[str, Any]:
     return {k: v for k, v in attrs.asdict(e).items() if v is not None}
 
 
-_COLUMNS = ("kpi", "scope", "group", "status", "rate", "target", "k", "n", "pending")
 
 
 def to_csv(report: Report) -> str:
