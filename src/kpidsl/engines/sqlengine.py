@@ -342,7 +342,7 @@ def _target(row: dict[str, Any], i: int) -> Fraction | None:
 
 def _value(e: p.Expr, n: Any, d: Any = 1) -> Any:
     """A value read by SQL as the Python engine holds it and ``explain`` shows it
-    (:func:`kpidsl.engines.python.shown_value`): money as a ``Decimal``, a percentage as a
+    (:func:`kpidsl.plan.results.shown_value`): money as a ``Decimal``, a percentage as a
     ``Fraction``, a whole number as an ``int``, a set as a ``frozenset``, a record by name."""
     if n is None or d is None:
         return None

@@ -150,6 +150,16 @@ def per_provider(counts: Mapping[str, Sequence[int]]) -> Tally:
     return totals
 
 
+def _verdict(value: str) -> VerdictKind | Status:
+    """A verdict as given by an engine (its spelling, or the enum) as the enum."""
+    if type(value) in (VerdictKind, Status):
+        return value  # type: ignore[return-value]
+    return VerdictKind(value) if value in _KINDS else Status(value)
+
+
+_KINDS = frozenset(VerdictKind)
+
+
 @attrs.frozen(kw_only=True)
 class Explanation:
     """Why each record of a KPI's population in one group counts, or does not."""
@@ -189,9 +199,9 @@ class Verdict:
     """What the record is, for a person: ``learner L0042``."""
     bootcamp: str | None
     """The bootcamp the record belongs to (``None`` for a provider)."""
-    verdict: str
-    """``counted``, ``not counted`` or ``pending``; a provider's status for a per-provider
-    KPI."""
+    verdict: VerdictKind | Status = attrs.field(converter=lambda v: _verdict(v))
+    """:class:`VerdictKind` (``counted``, ``not counted`` or ``pending``); a provider's
+    :class:`Status` for a per-provider KPI. Both compare equal to their spelling."""
     reasons: tuple[Reason, ...]
     """The clause that decided it; a not-counted record also has the failed part of its
     ``pending when`` clause, when the KPI has one."""
