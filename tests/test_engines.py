@@ -167,7 +167,7 @@ def test_every_engine_explains_every_record_alike(folder: Path, as_of):
     """``explain`` from the SQL of the DuckDB engine: the same verdicts, deciding clauses
     and values read as the Python engine's, for every KPI, in the programme, one bootcamp
     and one provider."""
-    from kpidsl.outputs.report import verdict_json
+    from kpidsl.outputs.jsonout import verdict_json
 
     rules = fixture_rules()
     bootcamps = kpidsl.load_data(folder).bootcamps

@@ -215,7 +215,7 @@ def test_history_and_explain_say_what_produced_them(capsys, cohort_dir):
 def test_data_the_engine_holds_itself_has_no_fingerprint():
     import duckdb
 
-    from kpidsl.outputs.report import audit_lines
+    from kpidsl.outputs.text import audit_lines
 
     con = duckdb.connect()
     folder = Path(__file__).resolve().parents[1] / "examples" / "sample"

@@ -26,7 +26,8 @@ from kpidsl.data.csvfiles import load_data, write_data
 from kpidsl.data.generate import generate
 from kpidsl.engines.python import PythonEngine
 from kpidsl.language.changes import compare_rules
-from kpidsl.outputs.report import history_svg, render_explain, render_history
+from kpidsl.outputs.svg import history_svg
+from kpidsl.outputs.text import render_explain, render_history
 from kpidsl.plan.lower import lower
 
 D = dt.date.fromisoformat

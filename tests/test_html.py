@@ -23,7 +23,7 @@ from cohort import fixture_rules
 from kpidsl.cli import main
 from kpidsl.language.words import percent
 from kpidsl.outputs.html import COLOURS, STATUS_COLOURS, history_html, report_html
-from kpidsl.outputs.report import PALETTE
+from kpidsl.outputs.svg import PALETTE
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "examples" / "sample"

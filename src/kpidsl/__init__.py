@@ -40,7 +40,8 @@ _EXPORTS = {
     **dict.fromkeys(("DataError", "Diagnostic", "KpidslError", "NotFoundError", "RuleError",
                      "UsageError"), "kpidsl.errors"),
     **dict.fromkeys(("Scope", "Status", "VerdictKind"), "kpidsl.language.vocabulary"),
-    **dict.fromkeys(("Change", "Diff", "Report"), "kpidsl.outputs.report"),
+    **dict.fromkeys(("Change", "Diff"), "kpidsl.outputs.diff"),
+    "Report": "kpidsl.outputs.report",
     **dict.fromkeys(("Verification", "record_evidence", "verify"), "kpidsl.tools.evidence"),
     **dict.fromkeys(("TestReport", "test"), "kpidsl.tools.testing"),
 }
@@ -92,7 +93,8 @@ if TYPE_CHECKING:
     )
     from kpidsl.language.checker import RuleSet
     from kpidsl.language.vocabulary import Scope, Status, VerdictKind
-    from kpidsl.outputs.report import Change, Diff, Report
+    from kpidsl.outputs.diff import Change, Diff
+    from kpidsl.outputs.report import Report
     from kpidsl.plan.results import Entry, Explanation, Reason, Result, Verdict
     from kpidsl.tools.evidence import Verification, record_evidence, verify
     from kpidsl.tools.testing import TestReport, test

@@ -32,7 +32,9 @@ from kpidsl.language.rulesets import (
     working_rules_path,
 )
 from kpidsl.language.vocabulary import Scope, Status, VerdictKind
-from kpidsl.outputs.report import Diff, History, Report, audit_json, compare
+from kpidsl.outputs.diff import Diff, compare
+from kpidsl.outputs.jsonout import audit_json
+from kpidsl.outputs.report import History, Report
 from kpidsl.plan.lower import lower, source_text
 from kpidsl.plan.results import Entry, Explanation, Result
 

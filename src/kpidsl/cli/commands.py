@@ -53,7 +53,9 @@ def check(args: argparse.Namespace) -> int:
 
 def evaluate(args: argparse.Namespace) -> int:
     from kpidsl.api import evaluate as evaluate_rules
-    from kpidsl.outputs.report import json_text, render_table, to_csv, verdict_json
+    from kpidsl.outputs.csvout import to_csv
+    from kpidsl.outputs.jsonout import json_text, verdict_json
+    from kpidsl.outputs.text import render_table
 
     if args.explain and args.format != "json":
         raise UsageError("--explain needs --format json (for a table: kpidsl explain KPI)")
@@ -176,7 +178,8 @@ def template(args: argparse.Namespace) -> int:
 
 def explain(args: argparse.Namespace) -> int:
     from kpidsl.api import explain as explain_kpi
-    from kpidsl.outputs.report import audit_lines, render_explain, result_json, verdict_json
+    from kpidsl.outputs.jsonout import result_json, verdict_json
+    from kpidsl.outputs.text import audit_lines, render_explain
 
     rule_set = rules(args.rules)
     per_provider = rule_set.kpi(args.kpi).per is not None  # an unknown KPI: refused before
@@ -198,13 +201,9 @@ def explain(args: argparse.Namespace) -> int:
 
 def history(args: argparse.Namespace) -> int:
     from kpidsl.api import history_report
-    from kpidsl.outputs.report import (
-        audit_lines,
-        history_json,
-        history_svg,
-        json_pieces,
-        render_history,
-    )
+    from kpidsl.outputs.jsonout import history_json, json_pieces
+    from kpidsl.outputs.svg import history_svg
+    from kpidsl.outputs.text import audit_lines, render_history
 
     check_out(args)
     if args.chart and not args.chart.lower().endswith(".svg"):
@@ -249,7 +248,7 @@ def diff(args: argparse.Namespace) -> int:
     failure. Errors in either rule set (or their tests), or in the data, exit 1."""
     from kpidsl.api import diff as diff_results
     from kpidsl.language.changes import compare_all
-    from kpidsl.outputs.report import diff_json, render_diff
+    from kpidsl.outputs.diff import diff_json, render_diff
 
     if args.data is None and (args.as_of or args.engine):
         raise UsageError(f"{'--as-of' if args.as_of else '--engine'} is for comparing "

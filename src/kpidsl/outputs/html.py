@@ -18,18 +18,10 @@ from collections.abc import Sequence
 from html import escape
 
 from kpidsl.language.checker import RuleSet
-from kpidsl.outputs.report import (
-    SYMBOLS,
-    Months,
-    Report,
-    _group_title,
-    _series,
-    audit_lines,
-    history_svg,
-    kpi_title,
-    percent,
-    rule_url,
-)
+from kpidsl.language.words import percent
+from kpidsl.outputs.report import Months, Report
+from kpidsl.outputs.svg import history_svg
+from kpidsl.outputs.text import SYMBOLS, audit_lines, group_title, kpi_title, rate_series, rule_url
 from kpidsl.plan.results import Entry, Result
 from kpidsl.version import __version__
 
@@ -118,7 +110,7 @@ def status_html(status: str) -> str:
             f"{SYMBOLS[status]}</span> {word}</span>")
 
 
-def _target(r: Result) -> str:
+def target_words(r: Result) -> str:
     return f"{r.direction} {percent(r.target)}" if r.target is not None else "none in force"
 
 
@@ -155,7 +147,7 @@ def _results_table(title: str, results: Sequence[Result]) -> list[str]:
            '<th scope="col">Population (n)</th><th scope="col">Pending</th></tr></thead>',
            "<tbody>"]
     for r in sorted(results, key=lambda r: (_SCOPES.index(r.scope), r.group)):
-        out.append(f'<tr><th scope="row">{escape(_group_title(r.scope, r.group))}</th>'
+        out.append(f'<tr><th scope="row">{escape(group_title(r.scope, r.group))}</th>'
                    f"<td>{status_html(r.status)}</td><td class=\"num\">{percent(r.rate)}</td>"
                    f'<td class="num">{r.numerator}</td><td class="num">{r.denominator}</td>'
                    f'<td class="num">{r.pending}</td></tr>')
@@ -206,7 +198,7 @@ def report_html(report: Report, rules: RuleSet | None = None, *,
         met = sum(r.status == "met" for r in groups)
         body.append(
             f'<tr><th scope="row">{titles.link(kpi, titles.title(kpi))}</th>'
-            f'<td class="nowrap">{titles.link(kpi, _target(top))}</td>'
+            f'<td class="nowrap">{titles.link(kpi, target_words(top))}</td>'
             f"<td>{status_html(top.status)}</td>"
             f'<td class="num">{percent(top.rate)}</td><td class="num">{top.numerator}</td>'
             f'<td class="num">{top.denominator}</td><td class="num">{top.pending}</td>'
@@ -219,7 +211,7 @@ def report_html(report: Report, rules: RuleSet | None = None, *,
     for kpi, results in by_kpi.items():
         title = titles.title(kpi)
         body.append(f'<h2 id="kpi-{escape(kpi)}">{titles.link(kpi, title)}</h2>')
-        body.append(f"<p>Target: {titles.link(kpi, _target(results[0]))}. "
+        body.append(f"<p>Target: {titles.link(kpi, target_words(results[0]))}. "
                     f"KPI id <code>{escape(kpi)}</code>.</p>")
         body += _results_table(title, results)
     body.append('<h2 id="findings">Data-quality findings</h2>')
@@ -238,10 +230,10 @@ def history_html(months: Months, rules: RuleSet | None = None, group: str = "all
     every month end, the same numbers as a table; ``audit`` (:func:`audit_json`) says what
     produced it, in the footer."""
     titles = _Titles(rules, docs_url)
-    series = _series(months, group)
+    series = rate_series(months, group)
     dates = [d for d, _ in months]
     scope = next((r.scope for s in series.values() for r in s.values()), "programme")
-    where = _group_title(scope, group)
+    where = group_title(scope, group)
     span = f"{dates[0]:%B %Y} to {dates[-1]:%B %Y}" if dates else "no months"
     svg = history_svg(months, group).replace(
         "<svg ", '<svg role="img" aria-labelledby="chart-caption" ', 1)
@@ -257,7 +249,7 @@ def history_html(months: Months, rules: RuleSet | None = None, group: str = "all
             "</tr></thead><tbody>"]
     for kpi, by_date in series.items():
         latest = by_date.get(dates[-1]) if dates else None
-        target = _target(latest) if latest else ""
+        target = target_words(latest) if latest else ""
         cells = []
         for d in dates:
             r = by_date.get(d)

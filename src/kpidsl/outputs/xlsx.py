@@ -20,16 +20,9 @@ from typing import Any
 
 from kpidsl.language.checker import RuleSet
 from kpidsl.outputs.html import STATUS_COLOURS
-from kpidsl.outputs.report import (
-    Months,
-    Report,
-    _group_title,
-    _series,
-    audit_lines,
-    kpi_title,
-    rule_url,
-    show,
-)
+from kpidsl.outputs.jsonout import show
+from kpidsl.outputs.report import Months, Report
+from kpidsl.outputs.text import audit_lines, group_title, kpi_title, rate_series, rule_url
 from kpidsl.plan.results import Entry, Result, Verdict
 
 _SCOPES = ("programme", "provider", "bootcamp")
@@ -199,14 +192,14 @@ def write_history(path: str | os.PathLike[str], months: Months, rules: RuleSet,
                   audit: dict[str, str] | None = None) -> None:
     """Write the report workbook of a history: every result at every month end, each KPI's
     status month by month for ``group``, and its rates as a table and a chart; ``audit``
-    (:func:`~kpidsl.outputs.report.audit_json`) says what produced it, under each title."""
+    (:func:`~kpidsl.outputs.jsonout.audit_json`) says what produced it, under each title."""
     with open(path, "wb") as out:
         b = _Book(out, rules, docs_url)
         dates = [d for d, _ in months]
         span = f"{dates[0]:%Y-%m} to {dates[-1]:%Y-%m}" if dates else "no months"
-        series = _series(months, group)
+        series = rate_series(months, group)
         scope = next((r.scope for s in series.values() for r in s.values()), "programme")
-        where = _group_title(scope, group)
+        where = group_title(scope, group)
         header = [("KPI", 24), ("Title", 34), *((f"{d:%b %Y}", 10) for d in dates)]
         produced = " ".join(audit_lines(audit)) if audit else None
         trend = b.sheet("trend", f"Status at each month end, {where}, {span}", header, produced)

@@ -29,7 +29,8 @@ from kpidsl.data.dataset import Dataset
 from kpidsl.errors import DataError, Diagnostic, UsageError
 from kpidsl.language.checker import RuleSet
 from kpidsl.language.rulesets import rule_texts
-from kpidsl.outputs.report import Report, result_json
+from kpidsl.outputs.jsonout import result_json
+from kpidsl.outputs.report import Report
 
 MANIFEST, REPORT, RULES = "manifest.json", "report.json", "rules"
 #: The figures of a result that must be reproduced.

@@ -1,0 +1,205 @@
+"""Text for a terminal: the report's table, the explanations, the history and the diff of two
+rule sets, each fitting an 80-column terminal; and the audit lines every output ends with."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import textwrap
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from kpidsl.language.words import percent
+from kpidsl.outputs.jsonout import show
+from kpidsl.outputs.report import Months, Report
+from kpidsl.plan.results import Result, Verdict
+
+
+def table(rows: Iterable[tuple[str, ...]], header: tuple[str, ...]) -> list[str]:
+    rows = list(rows)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    numeric = {i for i, h in enumerate(header) if h in ("rate", "decided", "k", "n", "pending")}
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(c.rjust(w) if i in numeric else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=False))).rstrip()
+
+    return [line(header), line(tuple("-" * w for w in widths)), *(line(r) for r in rows)]
+
+
+def render_table(report: Report) -> str:
+    """Results grouped by KPI, one line per group, then findings and actions (select the
+    results to show with :meth:`Report.select`)."""
+    out = [f"KPIs as of {report.as_of.isoformat()}", ""]
+    by_kpi: dict[str, list[Result]] = {}
+    for r in report.results:
+        by_kpi.setdefault(r.kpi, []).append(r)
+    for kpi, results in by_kpi.items():
+        first = results[0]
+        out.append(f"{kpi}  (target: {first.direction} {percent(first.target)})")
+        rows = [(r.scope, r.group, r.status.replace("_", " "), percent(r.rate),
+                 percent(r.decided_rate) if r.pending else "", str(r.numerator),
+                 str(r.denominator), str(r.pending)) for r in results]
+        out += ["  " + x for x in table(rows, ("scope", "group", "status", "rate", "decided",
+                                                 "k", "n", "pending"))]
+        out.append("")
+    out.append("rate = k/n; decided = k/(n - pending), the rate among records already decided;")
+    out.append("k = counted, n = in the population, pending = not decided yet")
+    for title, entries in (("Data-quality findings", report.findings),
+                           ("Follow-up actions", report.actions)):
+        out += ["", f"{title}: {len(entries)}"]
+        for e in entries[:20]:
+            out += textwrap.wrap(f"{e.record}: {e.message}", width=78, initial_indent="  ",
+                                 subsequent_indent="      ")
+        if len(entries) > 20:
+            out.append(f"  … and {len(entries) - 20} more (use --format json for all)")
+    out += ["", *audit_lines(report)]
+    return "\n".join(out)
+
+
+#: How many hex digits of a fingerprint a person is shown (JSON and evidence keep all 64).
+SHORT = 12
+
+
+def audit_lines(report: Report | dict[str, str]) -> list[str]:
+    """What produced the figures, for a footer: the version, the engine, the as-of date and
+    the start of each fingerprint (of a report, or of an :func:`audit_json` object)."""
+    a = report.audit() if isinstance(report, Report) else report
+    when = f" as of {a['as_of']}" if "as_of" in a else ""
+    return [f"Evaluated by kpidsl {a['kpidsl']} ({a['engine']} engine){when};",
+            f"rules {a['rules'][:SHORT]}, data {a['data'][:SHORT] or '(the engine’s own tables)'} "
+            "(sha256 fingerprints, first digits)"]
+
+
+def render_explain(verdicts: Sequence[Verdict], result: Result, as_of: dt.date,
+                   per_provider: bool = False, only: Sequence[str] = ()) -> str:
+    """Each record with its verdict, the clause or part that decided it and the values that
+    clause read, under a summary that is the KPI's result for the group; ``only``: the
+    verdicts ``verdicts`` was cut down to (``--verdict``), said under the summary."""
+    where = "the programme" if result.scope == "programme" else f"{result.scope} {result.group}"
+    n, k, pend = result.denominator, result.numerator, result.pending
+    out = [f"{result.kpi} for {where} as of {as_of.isoformat()}: "
+           f"{result.status.replace('_', ' ')} (target: {result.direction} "
+           f"{percent(result.target)})"]
+    if per_provider:
+        out.append(f"{k} actual of {n} planned; rate {percent(result.rate)}")
+    else:
+        out.append(f"{n} records: {k} counted, {n - k - pend} not counted, {pend} pending; "
+                   f"rate {percent(result.rate)}")
+    if only:
+        one = len(verdicts) == 1
+        kind = f"provider{'' if one else 's'} whose status is" if per_provider else \
+            f"record{'' if one else 's'}"
+        out.append(f"shown: the {len(verdicts)} {kind} "
+                   f"{' or '.join(v.replace('_', ' ') for v in only)}")
+    for v in verdicts:
+        home = f" ({v.bootcamp})" if v.bootcamp else ""
+        out += ["", f"{v.record}{home}: {v.verdict.replace('_', ' ')}"]
+        for r in v.reasons:
+            out += textwrap.wrap(f"{r.clause}: {r.source}", width=78, initial_indent="  ",
+                                 subsequent_indent="      ")
+            out += _pack([f"{name} = {show(value) or '—'}" for name, value in r.values])
+    if verdicts and not per_provider:
+        out += ["", "A counted record shows its `counted when` clause, a pending one its",
+                "`pending when` clause, a record not counted the first part of each that is",
+                "false. — is a missing value (or an event after the as-of date)."]
+    return "\n".join(out)
+
+
+def _pack(items: list[str], indent: str = "    ", width: int = 78) -> list[str]:
+    """``a, b, c`` over as many lines as needed, never breaking inside an item."""
+    lines: list[str] = []
+    for item in items:
+        if lines and len(lines[-1]) + 2 + len(item) <= width:
+            lines[-1] += ", " + item
+        else:
+            if lines:
+                lines[-1] += ","
+            lines.append(indent + item)
+    return lines
+
+
+SYMBOLS = {"met": "✓", "not_met": "✗", "on_track": "·", "at_risk": "!", "no_data": "–"}
+LEGEND = "✓ met  ✗ not met  · on track  ! at risk  – no data"
+
+
+def rate_series(months: Months, group: str) -> dict[str, dict[dt.date, Result]]:
+    """Each KPI's result for ``group`` by month; a KPI without one for it is left out."""
+    series: dict[str, dict[dt.date, Result]] = {}
+    for d, results in months:
+        for r in results:
+            if r.group == group:
+                series.setdefault(r.kpi, {})[d] = r
+    return series
+
+
+def target_words(r: Result) -> str:
+    return f"{'≥' if r.direction == 'at least' else '≤'} {percent(r.target)}"
+
+
+def kpi_title(rules: Any, kpi: str) -> str:
+    """A KPI's ``title`` from its rule file, or its id when it has none (or no rules)."""
+    try:
+        found = rules.kpi(kpi).meta_value("title") if rules is not None else None
+    except KeyError:
+        found = None
+    return found or kpi
+
+
+def rule_url(docs_url: str | None, kpi: str) -> str | None:
+    """The KPI's page in the rule reference of the documentation site at ``docs_url``."""
+    return f"{docs_url.rstrip('/')}/rules/{kpi}.html" if docs_url else None
+
+
+def group_title(scope: str, group: str) -> str:
+    return "the programme" if scope == "programme" else f"{scope} {group}"
+
+
+def render_history(months: Months, group: str = "all", width: int = 80) -> str:
+    """One row per KPI, one status symbol per month end, then the latest rate and the target.
+
+    Months that do not fit in ``width`` columns wrap into further blocks of equal size.
+    """
+    series = rate_series(months, group)
+    dates = [d for d, _ in months]
+    if not series or not dates:
+        return f"no results for group {group}"
+    name_w = min(max(len(k) for k in series), 28)
+    tail_header = "  latest  target"
+    per_block = max(1, (width - name_w - 2 - len(tail_header)) // 2)
+    size = math.ceil(len(dates) / math.ceil(len(dates) / per_block))
+    scope = next(iter(next(iter(series.values())).values())).scope
+    out = [f"KPI status at each month end, {group_title(scope, group)}, "
+           f"{dates[0]:%Y-%m} to {dates[-1]:%Y-%m}"]
+    for start in range(0, len(dates), size):
+        chunk = dates[start:start + size]
+        last = start + size >= len(dates)
+        indent = name_w + 2
+        labels: list[tuple[int, str]] = []
+        for i, d in enumerate(chunk):
+            if i == 0 or d.month == 1:
+                if labels and indent + 2 * i < labels[-1][0] + 5:
+                    labels.pop()  # no room for both: January's year is the one to keep
+                labels.append((indent + 2 * i, str(d.year)))
+        years = [" "] * (indent + 2 * len(chunk))
+        for pos, text in labels:
+            years[pos:pos + len(text)] = text
+        months_line = "".join(f"{'JFMAMJJASOND'[d.month - 1]} " for d in chunk)
+        out += ["", "".join(years).rstrip(),
+                ("KPI".ljust(name_w) + "  " + months_line + (tail_header if last else "")).rstrip()]
+        for kpi, by_date in series.items():
+            cells = "".join(f"{SYMBOLS[r.status] if (r := by_date.get(d)) else ' '} "
+                            for d in chunk)
+            row = kpi[:name_w].ljust(name_w) + "  " + cells
+            latest = by_date.get(dates[-1])
+            if last and latest is not None:
+                row += f"  {percent(latest.rate):>6}  {target_words(latest):>6}"
+            out.append(row.rstrip())
+    out += ["", LEGEND, "latest, target: the rate and the target at the last month end;",
+            "each month is judged against the target in force that month"]
+    return "\n".join(out)
+
+
+#: Line colours that stay apart for people with the common colour-vision deficiencies, each
+#: with a contrast of at least 3:1 on white (WCAG 2.2, non-text contrast).
