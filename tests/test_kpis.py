@@ -649,9 +649,8 @@ def test_changing_a_cofunding_rate_is_a_rule_file_edit(tmp_path: Path):
 def test_a_result_written_by_template_is_the_json_of_its_dict(group, counts):
     """The report's JSON writes each result by a template (speed); it must be exactly what
     encoding :func:`result_json`'s dict gives, whatever the group's id holds."""
+    from kpidsl.outputs.jsonout import _encode, result_json, result_line
     from kpidsl.plan.results import Result
-    from kpidsl.outputs.jsonout import result_json, result_line
-    from kpidsl.outputs.jsonout import _encode
 
     k, n, p = counts
     for target in (Fraction(1, 5), Fraction(1), Fraction(0), None):

@@ -41,9 +41,8 @@ How the language's semantics map onto SQL, stated once (the plan's rules, see
 # changes, compiler, ddl and values; changes imports compiler, ddl and values; compiler
 # imports ddl and values; ddl, values and render import none of them.
 
-from kpidsl.engines import Unsupported  # the generator's refusal: `kpidsl sql` catches it
 from kpidsl.engines.sql.ddl import SQL_TYPES, schema, table_name
 from kpidsl.engines.sql.query import QueryBuilder
 from kpidsl.engines.sql.render import render
 
-__all__ = ["SQL_TYPES", "QueryBuilder", "Unsupported", "render", "schema", "table_name"]
+__all__ = ["SQL_TYPES", "QueryBuilder", "render", "schema", "table_name"]
