@@ -17,7 +17,8 @@ seven KPIs are compared across all programs before anything is timed; a disagree
 the benchmark.
 
 It also times ``kpidsl history`` over 36 month ends against one ``evaluate`` at
-``--history-size`` learners, and ``kpidsl --help``.
+``--history-size`` learners, ``evaluate --format xlsx`` (the report workbook, every record
+explained) against ``--format json`` at the same size, and ``kpidsl --help``.
 """
 
 from __future__ import annotations
@@ -165,6 +166,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nhistory of 36 month ends at {args.history_size:,} learners: "
           f"{h['history (36 months)']['median_s']:.2f} s = {ratio:.2f} × one evaluate "
           f"({h['one evaluate']['median_s']:.2f} s)")
+
+    book = HERE / ".data" / "report.xlsx"
+    workbook = [*one[:one.index("--format")], "--format", "xlsx", "--out", str(book)]
+    x = in_turns({"evaluate --format xlsx": workbook, "evaluate --format json": one},
+                 args.repeats)
+    ratio = x["evaluate --format xlsx"]["median_s"] / x["evaluate --format json"]["median_s"]
+    report["xlsx"] = {**x, "ratio": ratio, "learners": args.history_size}
+    print(f"evaluate --format xlsx at {args.history_size:,} learners: "
+          f"{x['evaluate --format xlsx']['median_s']:.2f} s = {ratio:.2f} × --format json "
+          f"({x['evaluate --format json']['median_s']:.2f} s)")
 
     helps = sorted(measured([*KPIDSL, "--help"])[0] for _ in range(max(5, args.repeats)))
     report["help_median_s"] = statistics.median(helps)

@@ -15,7 +15,7 @@ import decimal
 import functools
 import os
 import types
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -26,6 +26,7 @@ from kpidsl.data.dataset import Dataset
 from kpidsl.engines import DataSource
 from kpidsl.engines.sql import QueryBuilder
 from kpidsl.errors import DataError, Diagnostic
+from kpidsl.language.builtins import Type
 from kpidsl.language.vocabulary import Scope, Status
 from kpidsl.plan import nodes as p
 from kpidsl.plan.points import current_point
@@ -225,13 +226,13 @@ class SqlEngine:
             b = row["bootcamp_id"]
             if not self.groups.holds(group, b):
                 continue
-            values = reads.values(row)
 
             def holds(x: p.Shown, row: dict[str, Any] = row) -> bool:
                 return bool(row[f"t{place[id(x)]}"])
 
-            def reason(x: p.Shown, values: list[Any] = values) -> Reason:
-                return Reason(clause=x.clause, source=x.source, values=values[place[id(x)]])
+            def reason(x: p.Shown, row: dict[str, Any] = row) -> Reason:
+                return Reason(clause=x.clause, source=x.source,
+                              values=reads.part(row, place[id(x)]))
 
             verdict = row["verdict"]
             out.append(Verdict(record=describe(kp.record, _record(row)), bootcamp=b,
@@ -250,7 +251,7 @@ class SqlEngine:
         for row in self._rows(qb.explained("provider", (None, None, None), [], reads.exprs)):
             if group not in ("all", row["provider_id"]):
                 continue
-            (actual, a), (planned, n), *values = reads.values(row)[0]
+            (actual, a), (planned, n), *values = reads.part(row, 0)
             a, n = a or 0, n or 0
             out.append(Verdict(
                 record=describe("provider", _record(row)), bootcamp=None,
@@ -291,40 +292,55 @@ def _moves(dates: Sequence[dt.date], by_date: dict[dt.date, list[tuple[Any, ...]
 
 class _Reads:
     """The values that the parts of an explanation read, as columns of its query: each
-    part's reads are numbered in turn; a list of values comes from a query of its own."""
+    part's reads are numbered in turn; a list of values comes from a query of its own.
+
+    How each read is found in a row (a schedule's point, a list by its key columns, a value
+    and its denominator) is worked out once per query, not once per record."""
 
     def __init__(self, engine: SqlEngine, qb: QueryBuilder, plan: p.Plan, record: str,
                  as_of: dt.date, parts: Sequence[Sequence[tuple[str, p.Expr]]]) -> None:
         self.parts = parts
         self.exprs = [e for reads in parts for _, e in reads]
-        self.points = {i: current_point(plan.schedules[e.schedule], as_of)
-                       for i, e in enumerate(self.exprs) if isinstance(e, p.Point)}
         self.lists: dict[int, dict[tuple[Any, ...], list[Any]]] = {}
+        self.readers: list[Callable[[dict[str, Any]], Any]] = []
         for i, e in enumerate(self.exprs):
-            if isinstance(e, p.Each):
+            if isinstance(e, p.Point):
+                point = current_point(plan.schedules[e.schedule], as_of)
+                self.readers.append(lambda row, point=point: point)
+            elif isinstance(e, p.Each):
                 found = self.lists[i] = {}
                 for row in engine._rows(qb.listed(record, e)):
                     key = tuple(v for name, v in row.items() if name.startswith("_k"))
-                    found.setdefault(key, []).append(_value(e.body, row["v"], row.get("w", 1)))
+                    found.setdefault(key, []).append(_value(e.body.type, row["v"],
+                                                            row.get("w", 1)))
+                self.readers.append(self._lister(i, found))
+            else:
+                self.readers.append(lambda row, t=e.type, n=f"r{i}", d=f"d{i}":
+                                    _value(t, row[n], row.get(d, 1)))
+        self.spans: list[tuple[int, int]] = []  # each part's readers
+        for reads in parts:
+            start = self.spans[-1][1] if self.spans else 0
+            self.spans.append((start, start + len(reads)))
 
-    def values(self, row: dict[str, Any]) -> list[tuple[tuple[str, Any], ...]]:
-        """Each part's reads with their values for the record of ``row``."""
-        out, i = [], 0
-        for reads in self.parts:
-            values = []
-            for label, e in reads:
-                v: Any
-                if i in self.points:
-                    v = self.points[i]
-                elif i in self.lists:
-                    key = tuple(x for name, x in row.items() if name.startswith(f"r{i}_"))
-                    v = tuple(self.lists[i].get(key, ()))
-                else:
-                    v = _value(e, row[f"r{i}"], row.get(f"d{i}", 1))
-                values.append((label, v))
-                i += 1
-            out.append(tuple(values))
-        return out
+    @staticmethod
+    def _lister(i: int, found: dict[tuple[Any, ...], list[Any]]
+                ) -> Callable[[dict[str, Any]], Any]:
+        prefix, names = f"r{i}_", None
+
+        def read(row: dict[str, Any]) -> Any:
+            nonlocal names
+            if names is None:  # the key columns, found in the first row
+                names = [name for name in row if name.startswith(prefix)]
+            return tuple(found.get(tuple(row[n] for n in names), ()))
+
+        return read
+
+    def part(self, row: dict[str, Any], i: int) -> tuple[tuple[str, Any], ...]:
+        """The ``i``-th part's reads with their values for the record of ``row`` (worked out
+        only for the parts a verdict shows)."""
+        start, end = self.spans[i]
+        return tuple((label, read(row)) for (label, _), read
+                     in zip(self.parts[i], self.readers[start:end], strict=True))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -340,15 +356,17 @@ def _target(row: dict[str, Any], i: int) -> Fraction | None:
     return None if n is None or not d else Fraction(n) / Fraction(d)
 
 
-def _value(e: p.Expr, n: Any, d: Any = 1) -> Any:
-    """A value read by SQL as the Python engine holds it and ``explain`` shows it
-    (:func:`kpidsl.plan.results.shown_value`): money as a ``Decimal``, a percentage as a
-    ``Fraction``, a whole number as an ``int``, a set as a ``frozenset``, a record by name."""
+@functools.lru_cache(maxsize=1 << 16)
+def _value(t: Type, n: Any, d: Any = 1) -> Any:
+    """A value of type ``t`` read by SQL (``n`` over ``d``) as the Python engine holds it and
+    ``explain`` shows it (:func:`kpidsl.plan.results.shown_value`): money as a ``Decimal``, a
+    percentage as a ``Fraction``, a whole number as an ``int``, a set as a ``frozenset``, a
+    record by name. Remembered: the same few values recur across a population."""
     if n is None or d is None:
         return None
-    kind = e.type.kind
+    kind = t.kind
     if kind == "record":
-        return f"{e.type.name} {n}"
+        return f"{t.name} {n}"
     if kind == "set":
         return frozenset(x for x in n.split(";") if x)
     if kind == "list":  # a list of records, by how many
