@@ -492,6 +492,37 @@ def test_every_command_uses_the_working_folders_rules(capsys, monkeypatch, tmp_p
     assert dropout["status"] == "not_met"  # 1 of 5 is over 15%
 
 
+def test_inside_the_rules_folder_its_files_are_the_ones_used(capsys, monkeypatch, tmp_path):
+    """A policy officer editing in rules/ (or in rules/tests/) gets that folder's errors, and
+    the first line says which rules; a draft kept beside rules/ is named as not read."""
+    work = tmp_path / "work"
+    shutil.copytree(FIXTURE_RULES, work / "rules")
+    rule = work / "rules" / "02_employer_cofunding.kpi"
+    rule.write_text(rule.read_text(encoding="utf-8").replace("large: 30%", "large: 30"),
+                    encoding="utf-8")
+    monkeypatch.chdir(work / "rules")
+    code, out, err = run(capsys, "check")
+    assert code == 1
+    assert out == f"Rules: this folder, {work / 'rules'} (with errors)\n"
+    assert err.startswith("02_employer_cofunding.kpi:7:10: error: this value is an integer")
+    monkeypatch.chdir(work / "rules" / "tests")
+    code, out, err = run(capsys, "test")
+    assert code == 1
+    assert out == f"Rules: the rules above this folder, {work / 'rules'} (with errors)\n"
+    assert err.startswith("../02_employer_cofunding.kpi:7:10: error:")
+    rule.write_text(rule.read_text(encoding="utf-8").replace("large: 30", "large: 30%"),
+                    encoding="utf-8")
+    code, out, _ = run(capsys, "test")
+    assert code == 0 and out.startswith(
+        f"Rules: the rules above this folder, {work / 'rules'} (fingerprint ")
+    (work / "draft.kpi").write_text("kpi draft:\n", encoding="utf-8")
+    monkeypatch.chdir(work)
+    code, out, err = run(capsys, "check")
+    assert code == 0 and out.startswith("Rules: rules (fingerprint ")
+    assert err == ("note: using rules/; this folder's own draft.kpi is not read (move it into "
+                   "rules/, or type --rules . to use this folder's files instead)\n")
+
+
 def test_rules_option_overrides_the_working_folder(capsys, tmp_path, cohort_dir):
     other = tmp_path / "other"
     shutil.copytree(FIXTURE_RULES, other, ignore=shutil.ignore_patterns("tests"))

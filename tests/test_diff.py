@@ -244,6 +244,28 @@ def test_tests_added_removed_and_changed(capsys, tmp_path):
         "\n" + NOT_COMPARED)
 
 
+def test_a_test_renamed_with_its_expectations_is_one_test_renamed(tmp_path):
+    """As the guide asks after a policy edit: the test's name and its expect line change, the
+    cohort does not; a definition renamed is one definition renamed."""
+    new = copy(tmp_path, "new", {
+        DROPOUT_TESTS: [("test dropout_exactly_20_percent_is_met:",
+                         "test dropout_exactly_20_percent_is_over_15:"),
+                        ("expect learner_dropout for bootcamp B1: met, 1 of 5, 0 pending",
+                         "expect learner_dropout for bootcamp B1: not_met, 1 of 5, 0 pending")],
+        "definitions.kpi": [("define unsuccessful_attempts for learner:",
+                             "define failed_interviews for learner:")],
+        "07_referral.kpi": [("unsuccessful_attempts >= 2", "failed_interviews >= 2")]})
+    changes = compare_all(kpidsl.load_rules(FIXTURE_RULES), kpidsl.load_rules(new))
+    assert [c.words() for c in changes.tests] == [
+        "test dropout_exactly_20_percent_is_over_15: renamed: dropout_exactly_20_percent_is_met"
+        " → dropout_exactly_20_percent_is_over_15",
+        "test dropout_exactly_20_percent_is_over_15: expect learner_dropout for bootcamp B1: "
+        "met, 1 of 5, 0 pending → not_met, 1 of 5, 0 pending"]
+    assert "define failed_interviews for learner: renamed: unsuccessful_attempts for learner" \
+        " → failed_interviews for learner" in [c.words() for c in changes.rules]
+    assert not any(c.item.startswith("define unsuccessful_attempts") for c in changes.rules)
+
+
 def test_expected_findings_and_actions_are_compared_by_kind_and_name(tmp_path):
     new = copy(tmp_path, "new", {
         "tests/01_employer_engagement_test.kpi": [("expect 2 action employer_unreachable",

@@ -289,6 +289,29 @@ rules/02_employer_cofunding.kpi:8:8: error: money is multiplied only by a percen
 '''
 
 
+def test_one_rate_of_a_table_written_without_percent_is_the_one_error(tmp_path: Path,
+                                                                       monkeypatch, capsys):
+    """Only `large: 30` lacks its `%`: one error, at that row; the right row is left alone
+    (it once got an error of its own, "a percent but the first is an integer")."""
+    shutil.copytree(FIXTURE_RULES, tmp_path / "rules")
+    rule = tmp_path / "rules" / "02_employer_cofunding.kpi"
+    rule.write_text(rule.read_text(encoding="utf-8").replace("large: 30%", "large: 30"),
+                    encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "Rules: rules (with errors)\n"
+    assert err == '''rules/02_employer_cofunding.kpi:7:10: error: this value is an integer but the table's others are percentages
+  6 |   """
+  7 |   large: 30
+    |          ^^
+  8 |   sme: 10%
+  hint: write `30%`
+
+1 error
+'''
+
+
 def test_an_impossible_date_on_the_command_line(capsys):
     assert main(["evaluate", "--data", "d", "--as-of", "2025-02-30"]) == 2
     assert capsys.readouterr().err.splitlines()[-1] == (

@@ -76,7 +76,7 @@ def rules(paths: Sequence[str] | None, tests: bool = False, say: bool = False) -
     for the commands that run or check them. ``say``: the ``Rules:`` line names the files
     even when they do not check (for ``check`` and ``test``, whose output is about them)."""
     from kpidsl.api import load_rules, working_rules_path
-    from kpidsl.language.rulesets import unread_rule_files
+    from kpidsl.language.rulesets import rules_label, unread_rule_files
 
     chosen = [existing(p) for p in paths] if paths else [working_rules_path()]
     try:
@@ -84,7 +84,7 @@ def rules(paths: Sequence[str] | None, tests: bool = False, say: bool = False) -
             return load_rules(chosen, tests=tests)
     except RuleError:
         if say:
-            print(f"Rules: {', '.join(map(str, chosen))} (with errors)")
+            print(f"Rules: {', '.join(map(rules_label, chosen))} (with errors)")
         raise
     unread = unread_rule_files()
     if unread:
@@ -97,7 +97,7 @@ def rules(paths: Sequence[str] | None, tests: bool = False, say: bool = False) -
         return load_rules(chosen, tests=tests)
     except RuleError:
         if say:
-            print(f"Rules: {Path(chosen[0]).as_posix()} (with errors)")
+            print(f"Rules: {rules_label(chosen[0])} (with errors)")
         raise
 
 

@@ -17,6 +17,7 @@ import calendar
 import difflib
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import attrs
 
@@ -149,7 +150,8 @@ def _changes(old: RuleSet, new: RuleSet) -> Iterator[RuleChange]:
                                  for (s, n), d in old.definitions.items()},
                       {f"{n} for {s}" if s else n: d for (s, n), d in new.definitions.items()},
                       lambda name, x, y: [(None, a(x.body.span), b(y.body.span))]
-                      if x.body != y.body else [], a, b)
+                      if x.body != y.body else [], a, b,
+                      same=lambda d: (d.subject, d.body))  # the same body: renamed
     yield from _keyed("table", old.tables, new.tables, lambda n, x, y: _table(a, b, x, y), a, b)
     yield from _keyed("schedule", old.schedules, new.schedules,
                       lambda n, x, y: _schedule(x, y), a, b)
@@ -158,12 +160,27 @@ def _changes(old: RuleSet, new: RuleSet) -> Iterator[RuleChange]:
                       lambda n, x, y: _notice(a, b, x, y), a, b)
 
 
-def _keyed(kind: str, old: dict, new: dict, parts, a: _Text, b: _Text) -> Iterator[RuleChange]:
+def _keyed(kind: str, old: dict, new: dict, parts, a: _Text, b: _Text,
+           same: Any = None) -> Iterator[RuleChange]:
+    """Items by name: removed, added, and for an item in both what differs (``parts``). With
+    ``same`` (an item's content apart from its name), an item removed and one added with the
+    same content are one item renamed, with what else differs listed under its new name."""
     label = (lambda name: f"{kind} {name}") if kind else (lambda name: name)
+    renamed: dict[str, str] = {}  # new name -> old name
+    if same is not None:
+        gone = {same(item): name for name, item in old.items() if name not in new}
+        for name, item in new.items():
+            if name not in old and gone.get(same(item)) is not None:
+                renamed[name] = gone.pop(same(item))
     for name in old:
-        if name not in new:
+        if name not in new and name not in renamed.values():
             yield RuleChange(label(name), None, "", None)
     for name, item in new.items():
+        if name in renamed:
+            yield RuleChange(label(name), "renamed", renamed[name], name)
+            for part, before, after in parts(name, old[renamed[name]], item):
+                yield RuleChange(label(name), part, before, after)
+            continue
         if name not in old:
             yield RuleChange(label(name), None, None, "")
             continue
@@ -276,7 +293,8 @@ def compare_tests(old: RuleSet, new: RuleSet) -> list[RuleChange]:
     and each expectation (``expect learner_dropout for bootcamp B1``)."""
     a, b = _Text(old), _Text(new)
     found = _keyed("test", {t.name: t for t in old.tests}, {t.name: t for t in new.tests},
-                   lambda name, x, y: _test(a, b, x, y), a, b)
+                   lambda name, x, y: _test(a, b, x, y), a, b,
+                   same=lambda t: (t.as_of, t.records))  # the same cohort: renamed
     return [TextChange(c.item, c.part, c.old, c.new) if c.part == "description" else c
             for c in found]
 

@@ -27,6 +27,7 @@ from kpidsl.language.builtins import Type
 from kpidsl.language.expressions import (
     ExpressionChecker,
     Resolved,
+    as_percent,
     is_value,
     value_kind,
     value_number,
@@ -249,6 +250,7 @@ class Checker(ExpressionChecker):
                 return
             labels = self.enums[t.key_type]
         value_type: Type | None = None
+        typed: list[tuple[ast.Expr, Type]] = []
         previous: ast.Version | None = None
         for version in t.versions:
             if previous is not None and previous.start is not None and version.start is not None \
@@ -273,7 +275,19 @@ class Checker(ExpressionChecker):
                                f"the calculation in a definition that reads {t.name}")
                     continue
                 vt = self.visit(value, None)
-                if vt is not None and value_type is not None and vt != value_type:
+                if vt is not None:
+                    typed.append((value, vt))
+        kinds = {vt.kind for _, vt in typed}
+        if "percent" in kinds and kinds <= {"percent", "integer", "number"}:
+            value_type = Type("percent")  # a share written without its % somewhere
+            for value, vt in typed:
+                if vt.kind != "percent":
+                    shown = as_percent(value_number(value))
+                    self._error_once(value, f"this value is {vt} but the table's others are "
+                                     "percentages", hint=f"write `{shown}`")
+        else:
+            for value, vt in typed:
+                if value_type is not None and vt != value_type:
                     self.error(value.span, f"this value is {vt} but the first is {value_type}",
                                hint="every value of a table has one type")
                 value_type = value_type or vt

@@ -85,7 +85,7 @@ def value_kind(value: ast.Expr) -> str | None:
     return value.kind if isinstance(value, ast.Literal) else None
 
 
-def _as_percent(value: int | Decimal) -> str:
+def as_percent(value: int | Decimal) -> str:
     """A plain number meant as a share, written as the percentage it stands for: 30 and 0.3
     are both ``30%`` (a number between 0 and 1 is read as a fraction, any other as a count
     of hundredths)."""
@@ -178,7 +178,7 @@ class ExpressionChecker:
             kind = value_kind(value)
             if kind not in ("integer", "number"):
                 continue
-            percent = _as_percent(value_number(value))
+            percent = as_percent(value_number(value))
             fix = (f"write `{percent}`: {origin} {role} at {expr.span}" if origin
                    else f"write `{way}{percent}`")
             self._error_once(value, f"{what}, but this is {Type(kind)}", fix)

@@ -49,7 +49,7 @@ def working_rules_path(cwd: StrPath | None = None) -> Path:
     if _holds_rules(here / "rules"):
         return here / "rules"  # relative, so that messages say rules/…
     if _holds_rules(here, recursive=False):
-        up = here.resolve().parent
+        up = here / ".."  # relative, as messages then say ../03_learner_dropout.kpi
         return up if here.resolve().name == "tests" and _holds_rules(up, False) else here
     return default_rules_path()
 
@@ -67,27 +67,35 @@ def _holds_rules(folder: Path, recursive: bool = True) -> bool:
     return folder.is_dir() and any(folder.rglob("*.kpi") if recursive else folder.glob("*.kpi"))
 
 
-def _shipped(rules: RuleSet) -> bool:
-    """The rules came from the shipped folder, and not because the working folder is in it or
-    holds it (as in a checkout of kpidsl itself, whose ``rules/`` are the shipped ones)."""
-    origin, here = Path(rules.origin or ".").resolve(), Path.cwd().resolve()
+def _shipped(origin: Path) -> bool:
+    """Rules from ``origin`` came from the shipped folder, and not because the working folder
+    is in it or holds it (as in a checkout of kpidsl itself, whose ``rules/`` are the shipped
+    ones)."""
+    origin, here = origin.resolve(), Path.cwd().resolve()
     return origin == default_rules_path().resolve() and not (
         origin == here or origin in here.parents or here in origin.parents)
 
 
-def rules_label(rules: RuleSet) -> str:
+def rules_label(rules: RuleSet | StrPath) -> str:
     """Which rules were used, in words: a folder (relative to the working folder when inside
-    it, so usually ``rules``), ``this folder, PATH`` or ``the shipped rules, PATH``."""
-    folder = _relative(rules.origin or ".", os.getcwd())
-    if folder == ".":
-        return f"this folder, {Path(rules.origin or '.').resolve()}"
-    return f"the shipped rules, {folder}" if _shipped(rules) else folder
+    it, so usually ``rules``), ``this folder, PATH``, ``the rules above this folder, PATH``
+    (from a rule set's ``tests/``) or ``the shipped rules, PATH``. A rule set, or the path of
+    rules that do not check."""
+    origin = Path(rules.origin or "." if isinstance(rules, RuleSet) else rules).resolve()
+    here = Path.cwd().resolve()
+    folder = _relative(str(origin), str(here))
+    if origin == here:
+        return f"this folder, {origin}"
+    if origin in here.parents:
+        return f"the rules above this folder, {origin}"
+    return f"the shipped rules, {folder}" if _shipped(origin) else folder
 
 
 def rules_json(rules: RuleSet) -> dict[str, object]:
     """``{"folder": …, "shipped": …, "fingerprint": …}``: which rules a JSON output was
     computed with."""
-    return {"folder": _relative(rules.origin or ".", os.getcwd()), "shipped": _shipped(rules),
+    origin = rules.origin or "."
+    return {"folder": _relative(origin, os.getcwd()), "shipped": _shipped(Path(origin)),
             "fingerprint": rules_fingerprint(rules)[:12]}
 
 
