@@ -24,7 +24,7 @@ from kpidsl.engines.sql import render, table_name
 from kpidsl.engines.sqlengine import SqlEngine
 from kpidsl.errors import UsageError
 
-#: Settings the queries rely on: exact decimals, and no shuffle spread for small local data.
+#: What the queries rely on in any session, ours or yours: exact decimals (money never rounds).
 SETTINGS = {"spark.sql.decimalOperations.allowPrecisionLoss": "false"}
 
 
