@@ -155,7 +155,7 @@ class SqlEngine:
                     # worked out again (a bootcamp, its provider and the programme), their
                     # totals moved by the change
                     totals, row = dict(totals), row.copy()
-                    again: set[tuple[str, str]] = set()
+                    again: set[tuple[Scope, str]] = set()
                     an = ak = ap = 0
                     for b, old, new in moved:
                         dn, dk, dp = new[0] - old[0], new[1] - old[1], new[2] - old[2]
@@ -267,9 +267,9 @@ def _moves(dates: Sequence[dt.date], by_date: dict[dt.date, list[tuple[Any, ...]
     counts changed on each date, from none before the first: the rows are each group's counts
     on each date or, with ``changes``, how they changed (dates ascending)."""
     now: dict[str, tuple[int, ...]] = {}
-    out = {}
+    out: dict[dt.date, list[_Move]] = {}
     for d in dates:
-        moved = []
+        moved: list[_Move] = []
         rows = by_date.get(d, ())
         if changes:
             for r in rows:
