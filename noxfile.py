@@ -60,9 +60,17 @@ def drill(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff on the code; the shipped rules must check and be formatted."""
-    session.install(".", "ruff>=0.5")
+    """Ruff on the code; ``mypy --strict`` on the package; the import-graph contract
+    (``tests/test_layers.py``); the shipped rules must check and be formatted.
+
+    The package is installed with Spark and Sphinx, whose types mypy checks the Spark engine
+    and the Sphinx extension against; the stub packages give the types of docutils (the
+    Sphinx extension), Pygments (the lexer) and python-dateutil (calendar arithmetic)."""
+    session.install(".[spark,docs]", "ruff>=0.5", "mypy>=1.8", "pytest>=8", "types-docutils",
+                    "types-Pygments", "types-python-dateutil")
     session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py")
+    session.run("mypy", "--strict", "src")
+    session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/test_layers.py")
     session.run("kpidsl", "check")
     session.run("kpidsl", "fmt", "--check", "rules")
 

@@ -8,6 +8,7 @@ memory; :func:`open_output` likewise refuses to write into anything but a regula
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
 from typing import BinaryIO
@@ -26,7 +27,7 @@ _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
           (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
 
 
-def open_regular(path: str | os.PathLike[str], max_bytes: int) -> BinaryIO:
+def open_regular(path: str | os.PathLike[str], max_bytes: int) -> io.BufferedReader:
     """Open ``path`` for reading in binary if it is a regular file of at most ``max_bytes``.
 
     A dangling or looping symbolic link, a named pipe (which would block for ever), a device

@@ -27,7 +27,7 @@ from kpidsl.cli.terminal import (
     working,
     write,
 )
-from kpidsl.errors import RuleError, UsageError
+from kpidsl.errors import Diagnostic, RuleError, UsageError
 from kpidsl.files import open_output
 
 OK, ERRORS = 0, 1
@@ -150,7 +150,9 @@ def generate(args: argparse.Namespace) -> int:
 
 def _write_workbook(path: str, data: Any = None) -> None:
     """Write the datasheet workbook (filled with ``data`` when given), or a usage error."""
-    from xlsxwriter.exceptions import XlsxWriterException
+    from xlsxwriter.exceptions import (  # type: ignore[import-untyped]  # ships no types
+        XlsxWriterException,
+    )
 
     from kpidsl.data.datasheet import write_workbook
 
@@ -253,7 +255,8 @@ def diff(args: argparse.Namespace) -> int:
     if args.data is None and (args.as_of or args.engine):
         raise UsageError(f"{'--as-of' if args.as_of else '--engine'} is for comparing "
                          "results: give --data DATA too")
-    rule_sets, problems = [], []
+    rule_sets = []
+    problems: list[Diagnostic] = []
     for path in (args.old, args.new):
         try:
             rule_sets.append(rules([path], tests=True))
@@ -261,18 +264,19 @@ def diff(args: argparse.Namespace) -> int:
             problems += e.diagnostics
     if problems:
         raise RuleError(problems)
-    changes = compare_all(*rule_sets)
+    old, new = rule_sets
+    changes = compare_all(old, new)
     moved = None
     if args.data is not None:
         data = existing(args.data)
         with working("evaluating both rule sets"):
-            moved = diff_results(*rule_sets, data, as_of=args.as_of, engine=args.engine)
+            moved = diff_results(old, new, data, as_of=args.as_of, engine=args.engine)
     if args.format == "json":
         print(json.dumps({**diff_json(changes, moved), "rules": {
-            "old": rules_json(rule_sets[0]), "new": rules_json(rule_sets[1])}}, indent=2))
+            "old": rules_json(old), "new": rules_json(new)}}, indent=2))
     else:
-        print(rules_line(rule_sets[0], "Old rules"))
-        print(rules_line(rule_sets[1], "New rules"))
+        print(rules_line(old, "Old rules"))
+        print(rules_line(new, "New rules"))
         print(render_diff(changes, moved))
     return OK
 

@@ -233,6 +233,7 @@ def cell_converter(fi: FieldInfo) -> Callable[[str], Any]:
     It strips the cell, maps an empty cell to the field's default (or rejects it when the
     field is required), parses the text by the field's kind and applies the schema's checks.
     """
+    parse: Callable[[str], Any]
     if fi.kind == "enum":
         parse = _enum_parser(ENUMS[fi.enum or ""])
     elif fi.kind == "set":
@@ -294,7 +295,7 @@ def _check_of_kind(fi: FieldInfo) -> Callable[[Any], bool]:
         return lambda v: type(v) is dt.date
     if kind == "boolean":
         return lambda v: v is True or v is False
-    cls = Decimal if kind == "money" else int
+    cls: type[Any] = Decimal if kind == "money" else int
 
     def ok(v: Any) -> bool:
         return (type(v) is cls and (kind != "money" or v.is_finite())
@@ -376,7 +377,7 @@ def python_converter(fi: FieldInfo, problem: Callable[[FieldInfo, Any], str | No
 
 #: The Python type of each kind of field, and how a message names it. Money is a ``Decimal``
 #: only: an ``int`` or a ``float`` would mix with the rules' exact fractions differently.
-_PYTHON_TYPES: dict[str, tuple[type, str]] = {
+_PYTHON_TYPES: dict[str, tuple[type[Any], str]] = {
     "text": (str, "a str"),
     "enum": (str, "a str"),
     "date": (dt.date, "a datetime.date"),

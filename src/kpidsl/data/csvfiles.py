@@ -328,7 +328,7 @@ class _File:
 def _picker(indexes: Sequence[int]) -> Callable[[list[str]], Sequence[str]]:
     """A fast function picking the cells at ``indexes`` out of a row, always as a sequence."""
     if len(indexes) > 1:
-        return operator.itemgetter(*indexes)  # type: ignore[return-value]
+        return operator.itemgetter(*indexes)
     if len(indexes) == 1:
         i = indexes[0]
         return lambda row: (row[i],)
@@ -433,7 +433,7 @@ def _read_rows(f: _File, reader: Any, out: _Collector) -> None:
                     f.report(out, f"{name}: {e.what}", start, i, hint=e.hint, field=name,
                              value=row[i], record_id=None if key_index is None or len(key) > 1
                              else row[key_index].strip() or None)
-        record = new(cls)
+        record: object = new(cls)
         init(record, **dict(zip(names, values, strict=True)), **fixed, line=start)
         records.append(record)
         if bad:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import difflib
 import operator
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 import attrs
 
@@ -67,35 +67,35 @@ def _rows(rows: Rows) -> Iterable[Any]:
 
 
 
-def _records(cls: type) -> Any:
-    """A converter to a tuple of ``cls`` records; a plain mapping of field to value becomes a
+_R = TypeVar("_R")
+
+
+def _records(cls: type[_R], items: Iterable[Any]) -> tuple[_R, ...]:
+    """``items`` as a tuple of ``cls`` records; a plain mapping of field to value becomes a
     record as ``cls(**mapping)`` makes it (so its values are read and checked), and anything
     else is a :class:`DataError`."""
     t = BY_CLASS[cls]
+    items = tuple(items)
+    if set(map(type, items)) <= {cls}:  # the common case, at C speed
+        return items
+    out, problems = [], []
+    for i, item in enumerate(items):
+        where = f"{t.table}[{i}]"
+        if isinstance(item, cls):
+            out.append(item)
+        elif isinstance(item, Mapping):
+            try:
+                out.append(cls(**item))
+            except DataError as e:
+                problems += [attrs.evolve(d, file=where) for d in e.diagnostics]
+        else:
+            problems.append(Diagnostic(
+                message=f"expected a {cls.__name__} or a mapping of field to value, not "
+                f"{type(item).__name__}", file=where, record_type=t.name))
+    if problems:
+        raise DataError(problems)
+    return tuple(out)
 
-    def convert(items: Iterable[Any]) -> tuple[Any, ...]:
-        items = tuple(items)
-        if set(map(type, items)) <= {cls}:  # the common case, at C speed
-            return items
-        out, problems = [], []
-        for i, item in enumerate(items):
-            where = f"{t.table}[{i}]"
-            if isinstance(item, cls):
-                out.append(item)
-            elif isinstance(item, Mapping):
-                try:
-                    out.append(cls(**item))
-                except DataError as e:
-                    problems += [attrs.evolve(d, file=where) for d in e.diagnostics]
-            else:
-                problems.append(Diagnostic(
-                    message=f"expected a {cls.__name__} or a mapping of field to value, not "
-                    f"{type(item).__name__}", file=where, record_type=t.name))
-        if problems:
-            raise DataError(problems)
-        return tuple(out)
-
-    return convert
 
 
 @attrs.frozen(kw_only=True, init=False)
@@ -111,16 +111,15 @@ class Dataset:
     ``payments`` is the older name of ``cofunding``, still accepted.
     """
 
-    providers: tuple[Provider, ...] = attrs.field(default=(), converter=_records(Provider))
-    bootcamps: tuple[Bootcamp, ...] = attrs.field(default=(), converter=_records(Bootcamp))
-    employers: tuple[Employer, ...] = attrs.field(default=(), converter=_records(Employer))
-    engagements: tuple[Engagement, ...] = attrs.field(default=(),
-                                                      converter=_records(Engagement))
-    learners: tuple[Learner, ...] = attrs.field(default=(), converter=_records(Learner))
-    interviews: tuple[Interview, ...] = attrs.field(default=(), converter=_records(Interview))
-    cofunding: tuple[Payment, ...] = attrs.field(default=(), converter=_records(Payment))
+    providers: tuple[Provider, ...] = attrs.field(default=())
+    bootcamps: tuple[Bootcamp, ...] = attrs.field(default=())
+    employers: tuple[Employer, ...] = attrs.field(default=())
+    engagements: tuple[Engagement, ...] = attrs.field(default=())
+    learners: tuple[Learner, ...] = attrs.field(default=())
+    interviews: tuple[Interview, ...] = attrs.field(default=())
+    cofunding: tuple[Payment, ...] = attrs.field(default=())
     """The co-funding payments (``cofunding.csv``)."""
-    profiles: tuple[Profile, ...] = attrs.field(default=(), converter=_records(Profile))
+    profiles: tuple[Profile, ...] = attrs.field(default=())
     notices: tuple[Any, ...] = attrs.field(default=(), converter=tuple, eq=False, repr=False)
     """Warnings found while loading (unknown columns, absent files): :class:`Diagnostic` s."""
     _values_checked: bool = attrs.field(default=False, init=False, eq=False, repr=False)
@@ -140,10 +139,13 @@ class Dataset:
                  learners: Iterable[Any] = (), interviews: Iterable[Any] = (),
                  cofunding: Iterable[Any] = (), profiles: Iterable[Any] = (),
                  notices: Iterable[Any] = (), payments: Iterable[Any] | None = None) -> None:
-        self.__attrs_init__(  # type: ignore[attr-defined]
-            providers=providers, bootcamps=bootcamps, employers=employers,
-            engagements=engagements, learners=learners, interviews=interviews,
-            cofunding=_one_of(cofunding, payments), profiles=profiles, notices=notices)
+        cofunding = _one_of(cofunding, payments)
+        self.__attrs_init__(
+            providers=_records(Provider, providers), bootcamps=_records(Bootcamp, bootcamps),
+            employers=_records(Employer, employers),
+            engagements=_records(Engagement, engagements), learners=_records(Learner, learners),
+            interviews=_records(Interview, interviews), cofunding=_records(Payment, cofunding),
+            profiles=_records(Profile, profiles), notices=notices)
 
     @property
     def payments(self) -> tuple[Payment, ...]:
@@ -173,7 +175,7 @@ class Dataset:
         made: dict[str, list[Any]] = {}
         row_of: dict[int, str] = {}
         for t in RECORD_TYPES:
-            fields, unknown = FIELDS[t.name], set()
+            fields, unknown = FIELDS[t.name], set[object]()
             records = made[t.table] = []
             for i, row in enumerate(_rows(given[t.table])):
                 where = f"{t.table}[{i}]"
@@ -265,7 +267,7 @@ class Dataset:
             if link.many or link.target_field != BY_NAME[link.target].key[0]:
                 continue
             known = keys[link.target]
-            records = self.of(link.source)
+            records: Sequence[Any] = self.of(link.source)
             if bad:
                 records = [r for r in records if (id(r), link.source_field) not in bad]
             for r in records:

@@ -114,8 +114,9 @@ def _text(cell: Any) -> str:
 
 def _month_text(cell: Any) -> str:
     """A month column's cell: a date on the first of a month is that month, ``YYYY-MM``."""
-    if isinstance(cell, dt.date) and cell.day == 1 and \
-            (type(cell) is dt.date or cell.time() == dt.time()):
+    if isinstance(cell, dt.date) and cell.day == 1 and (
+            type(cell) is dt.date
+            or (isinstance(cell, dt.datetime) and cell.time() == dt.time())):
         return f"{cell.year:04d}-{cell.month:02d}"
     return _text(cell)
 
@@ -455,17 +456,18 @@ def write_workbook(path: str | os.PathLike[str], dataset: Dataset | None = None)
     :data:`~kpidsl.contract.fields.ENUMS`), so the template cannot drift from the loader. Raises
     ``ValueError`` when a record type has more records than a sheet has rows.
     """
-    for t in RECORD_TYPES if dataset is not None else ():
-        if len(dataset.of(t.name)) >= _MAX_ROWS:
-            raise ValueError(f"{len(dataset.of(t.name)):,} {t.plural} do not fit in the "
-                             f"{sheet_name(t)} sheet: a sheet holds {_MAX_ROWS - 1:,} records "
-                             "under its header; keep such a data set as CSV files")
+    if dataset is not None:
+        for t in RECORD_TYPES:
+            if len(dataset.of(t.name)) >= _MAX_ROWS:
+                raise ValueError(f"{len(dataset.of(t.name)):,} {t.plural} do not fit in the "
+                                 f"{sheet_name(t)} sheet: a sheet holds {_MAX_ROWS - 1:,} "
+                                 "records under its header; keep such a data set as CSV files")
     with open(path, "wb") as out:  # first, so that a bad path fails before any work
         _write_book(out, dataset)
 
 
 def _write_book(out: Any, dataset: Dataset | None) -> None:
-    import xlsxwriter
+    import xlsxwriter  # type: ignore[import-untyped]  # xlsxwriter ships no types
 
     book = xlsxwriter.Workbook(out)
     styles = {

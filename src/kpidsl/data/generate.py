@@ -52,9 +52,14 @@ def _made_right(cls: type[_T]) -> Callable[..., _T]:
     return make
 
 
-Provider, Bootcamp, Employer, Engagement, Interview, Learner, Payment, Profile = map(
-    _made_right, (records.Provider, records.Bootcamp, records.Employer, records.Engagement,
-                  records.Interview, records.Learner, records.Payment, records.Profile))
+Provider = _made_right(records.Provider)
+Bootcamp = _made_right(records.Bootcamp)
+Employer = _made_right(records.Employer)
+Engagement = _made_right(records.Engagement)
+Interview = _made_right(records.Interview)
+Learner = _made_right(records.Learner)
+Payment = _made_right(records.Payment)
+Profile = _made_right(records.Profile)
 
 #: The last teaching year covered when none is given: 1 Aug 2024 – 31 Jul 2025.
 DEFAULT_TEACHING_YEAR = 2024
@@ -597,6 +602,7 @@ def _learner(
                 referral = referral_kind = None
 
     if kind == "co_funded" and (m1 is not None or rnd() < 0.3):
+        assert employer is not None  # a co-funded learner has an employer
         _payments(d, lid, camp, large[employer], start, payments)
 
     if rnd() < CONTRADICTION_RATE:
@@ -646,6 +652,7 @@ def _contradiction(
     elif what == "milestone_before_start":
         m1 = start - d.between(1, 10)
     elif what == "withdrawn_and_completed":
+        assert completion is not None  # a choice only when there is a completion
         withdrawal = completion - d.between(0, 30)
     elif m1 is not None:
         completion = m1 - d.between(1, 10)

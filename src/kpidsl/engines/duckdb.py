@@ -95,8 +95,9 @@ def _convert(fi: FieldInfo, x: str) -> tuple[str, str]:
 #: DuckDB's own memory for a connection kpidsl opens: below its default (80% of the machine),
 #: so that a million learners evaluate in well under 1 GiB; past it, DuckDB spills to a
 #: folder of the system's temporary directory rather than failing.
-MEMORY = {"memory_limit": "600MB",
-          "temp_directory": os.path.join(tempfile.gettempdir(), "kpidsl-duckdb")}
+MEMORY: dict[str, str | bool | int | float | list[str]] = {  # duckdb.connect's config
+    "memory_limit": "600MB",
+    "temp_directory": os.path.join(tempfile.gettempdir(), "kpidsl-duckdb")}
 
 
 class DuckDBEngine(SqlEngine):

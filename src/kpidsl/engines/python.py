@@ -55,7 +55,10 @@ Fn = Callable[[Any], Any]
 
 _COMPARE = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
             ">": operator.gt, ">=": operator.ge}
-_UNITS = {"day": "days", "week": "weeks", "month": "months", "year": "years"}
+#: ``n`` of a duration's unit, as the calendar arithmetic of dates.
+_UNITS: dict[str, Callable[[int], relativedelta]] = {
+    "day": lambda n: relativedelta(days=n), "week": lambda n: relativedelta(weeks=n),
+    "month": lambda n: relativedelta(months=n), "year": lambda n: relativedelta(years=n)}
 
 def _all(fs: list[Fn]) -> Fn:
     """``f1 and f2 and …`` as one closure (unrolled: calls are what evaluation costs)."""
@@ -86,7 +89,7 @@ def _any(fs: list[Fn]) -> Fn:
 def _shift(delta: relativedelta) -> Callable[[dt.date], dt.date | None]:
     """``date + delta``, remembered by date: calendar arithmetic is slow and the same dates
     recur across thousands of learners."""
-    seen: dict[dt.date, dt.date] = {}
+    seen: dict[dt.date, dt.date | None] = {}
 
     def shift(d: dt.date) -> dt.date | None:
         try:
@@ -142,9 +145,10 @@ def reused_definitions(plan: p.Plan) -> set[tuple[str | None, str]]:
                 total.update(reach[key])
         return Counter({k: min(c, 2) for k, c in total.items()})  # "more than once" is enough
 
-    consumers: list[list[p.Expr | None]] = [
+    consumers: list[Sequence[p.Expr | None]] = [
         [k.member, k.counted, k.pending] if isinstance(k, p.KpiPlan) else [k.actual, k.planned]
-        for k in plan.kpis] + [[n.member] for n in plan.notices]
+        for k in plan.kpis]
+    consumers += [[n.member] for n in plan.notices]
     reused: set[Key] = set()
     for exprs in consumers:
         seen: Counter[Key] = Counter()
@@ -184,16 +188,17 @@ class View:
         """The targets of ``link`` by key: one record, or a tuple of records for a many link."""
         key = (link.target, link.target_field, link.through)
         if key not in self._by_key:
-            get = attrgetter(link.target_field)
+            get: Fn = attrgetter(link.target_field)
             if link.through is not None:
                 via = next(lk for lk in LINKS if lk.source == link.target
                            and lk.name == link.through)
                 middle, own = self.index(via), attrgetter(via.source_field)
 
-                def get(r: Any, middle: dict[Any, Any] = middle, own: Any = own,
-                        far: Any = attrgetter(link.target_field)) -> Any:
+                def through(r: Any, middle: dict[Any, Any] = middle, own: Any = own,
+                            far: Any = attrgetter(link.target_field)) -> Any:
                     m = middle.get(own(r))
                     return None if m is None else far(m)
+                get = through
             if link.many:
                 groups: dict[Any, list[Any]] = {}
                 for r in self.all(link.target):
@@ -246,7 +251,7 @@ class Compiler(Visitor):
     def visit_Const(self, e: p.Const) -> Fn:
         value = e.value
         if isinstance(value, ast.Duration):
-            value = relativedelta(**{_UNITS[value.unit]: value.amount})
+            value = _UNITS[value.unit](value.amount)
         return lambda r: value
 
     def visit_AsOf(self, e: p.AsOf) -> Fn:
@@ -439,7 +444,7 @@ class Compiler(Visitor):
 
     def visit_Shift(self, e: p.Shift) -> Fn:
         date = self.compile(e.date)
-        delta = relativedelta(**{_UNITS[e.duration.unit]: e.duration.amount * e.sign})
+        delta = _UNITS[e.duration.unit](e.duration.amount * e.sign)
         shift = _shift(delta)
         return lambda r: None if (v := date(r)) is None else shift(v)
 

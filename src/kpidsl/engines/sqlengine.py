@@ -156,7 +156,7 @@ class SqlEngine:
                     # worked out again (a bootcamp, its provider and the programme), their
                     # totals moved by the change
                     totals, row = dict(totals), row.copy()
-                    again: set[tuple[str, str]] = set()
+                    again: set[tuple[Scope, str]] = set()
                     an = ak = ap = 0
                     for b, old, new in moved:
                         dn, dk, dp = new[0] - old[0], new[1] - old[1], new[2] - old[2]
@@ -268,9 +268,9 @@ def _moves(dates: Sequence[dt.date], by_date: dict[dt.date, list[tuple[Any, ...]
     counts changed on each date, from none before the first: the rows are each group's counts
     on each date or, with ``changes``, how they changed (dates ascending)."""
     now: dict[str, tuple[int, ...]] = {}
-    out = {}
+    out: dict[dt.date, list[_Move]] = {}
     for d in dates:
-        moved = []
+        moved: list[_Move] = []
         rows = by_date.get(d, ())
         if changes:
             for r in rows:
@@ -305,8 +305,7 @@ class _Reads:
         self.readers: list[Callable[[dict[str, Any]], Any]] = []
         for i, e in enumerate(self.exprs):
             if isinstance(e, p.Point):
-                point = current_point(plan.schedules[e.schedule], as_of)
-                self.readers.append(lambda row, point=point: point)
+                self.readers.append(_constant(current_point(plan.schedules[e.schedule], as_of)))
             elif isinstance(e, p.Each):
                 found = self.lists[i] = {}
                 for row in engine._rows(qb.listed(record, e)):
@@ -315,8 +314,7 @@ class _Reads:
                                                             row.get("w", 1)))
                 self.readers.append(self._lister(i, found))
             else:
-                self.readers.append(lambda row, t=e.type, n=f"r{i}", d=f"d{i}":
-                                    _value(t, row[n], row.get(d, 1)))
+                self.readers.append(_column(e.type, f"r{i}", f"d{i}"))
         self.spans: list[tuple[int, int]] = []  # each part's readers
         for reads in parts:
             start = self.spans[-1][1] if self.spans else 0
@@ -341,6 +339,16 @@ class _Reads:
         start, end = self.spans[i]
         return tuple((label, read(row)) for (label, _), read
                      in zip(self.parts[i], self.readers[start:end], strict=True))
+
+
+def _constant(value: Any) -> Callable[[dict[str, Any]], Any]:
+    """A read whose value is the same for every row (a schedule's current point)."""
+    return lambda row: value
+
+
+def _column(t: Type, n: str, d: str) -> Callable[[dict[str, Any]], Any]:
+    """A read from a row's columns ``n`` (value) and ``d`` (denominator, if there is one)."""
+    return lambda row: _value(t, row[n], row.get(d, 1))
 
 
 @functools.lru_cache(maxsize=65536)

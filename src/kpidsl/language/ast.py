@@ -352,7 +352,9 @@ Item = Kpi | Definition | Table | Notice | Schedule | Test
 
 def children(node: object) -> Iterator[object]:
     """The nodes directly below ``node``, in field order (spans are not nodes)."""
-    for a in attrs.fields(type(node)):  # type: ignore[misc]
+    cls = type(node)
+    assert attrs.has(cls), cls  # every node is an attrs class
+    for a in attrs.fields(cls):
         value = getattr(node, a.name)
         for v in value if isinstance(value, tuple) else (value,):
             if attrs.has(type(v)) and not isinstance(v, Span):

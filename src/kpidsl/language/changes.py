@@ -16,8 +16,8 @@ from __future__ import annotations
 import calendar
 import difflib
 from collections import Counter
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from typing import TypeVar
 
 import attrs
 
@@ -160,8 +160,14 @@ def _changes(old: RuleSet, new: RuleSet) -> Iterator[RuleChange]:
                       lambda n, x, y: _notice(a, b, x, y), a, b)
 
 
-def _keyed(kind: str, old: dict, new: dict, parts, a: _Text, b: _Text,
-           same: Any = None) -> Iterator[RuleChange]:
+#: A part of an item that differs (``None``: the item as a whole), its text before and after.
+_Part = tuple[str | None, str | None, str | None]
+_T = TypeVar("_T")
+
+
+def _keyed(kind: str, old: Mapping[str, _T], new: Mapping[str, _T],
+           parts: Callable[[str, _T, _T], Iterable[_Part]], a: _Text, b: _Text,
+           same: Callable[[_T], Hashable] | None = None) -> Iterator[RuleChange]:
     """Items by name: removed, added, and for an item in both what differs (``parts``). With
     ``same`` (an item's content apart from its name), an item removed and one added with the
     same content are one item renamed, with what else differs listed under its new name."""
@@ -221,13 +227,14 @@ def _table(a: _Text, b: _Text, x: ast.Table, y: ast.Table) -> Iterator[tuple[str
                    None if w is None else "in force")
             continue
         if v.value != w.value:
-            yield (f"{when}value".strip(), v.value and a(v.value.span),
-                   w.value and b(w.value.span))
+            yield (f"{when}value".strip(), None if v.value is None else a(v.value.span),
+                   None if w.value is None else b(w.value.span))
         rows_v, rows_w = {r.key: r for r in v.rows}, {r.key: r for r in w.rows}
         for key in dict.fromkeys([*rows_v, *rows_w]):
             r, s = rows_v.get(key), rows_w.get(key)
             if r is None or s is None or r.value != s.value:
-                yield (f"{when}{key}", r and a(r.value.span), s and b(s.value.span))
+                yield (f"{when}{key}", None if r is None else a(r.value.span),
+                       None if s is None else b(s.value.span))
 
 
 def _schedule(x: ast.Schedule, y: ast.Schedule) -> Iterator[tuple[str, str | None,

@@ -456,10 +456,10 @@ class ExpressionChecker:
                        hint=self._suggest(node.name, [*BUILTINS, *self.tables]) or
                        "functions are " + ", ".join(BUILTINS))
             return None
-        args = [self.visit(a, scope) for a in node.args]
-        if any(a is None for a in args):
+        types = [self.visit(a, scope) for a in node.args]
+        if any(t is None for t in types):
             return None
-        result = builtin.result([a for a in args if a is not None])
+        result = builtin.result([t for t in types if t is not None])
         if isinstance(result, str):
             self.error(node.span, f"{node.name} {result}", hint=builtin.doc)
             return None
@@ -529,7 +529,8 @@ class ExpressionChecker:
     def visit_Binary(self, node: ast.Binary, scope: str | None, expect: Type | None) -> Type | None:
         op = node.op
         if op == "-" and _hyphenated(node):
-            return self._hyphenated_name(node, scope, expect)
+            self._hyphenated_name(node, scope, expect)
+            return None
         if op in ("and", "or"):
             self._condition(node.left, scope, f"each side of `{op}`")
             self._condition(node.right, scope, f"each side of `{op}`")
@@ -574,7 +575,6 @@ class ExpressionChecker:
         fix = (f"did you mean `{joined}`?" if joined in known else f"write `{joined}`")
         self.error(node.span, f"unknown name `{written}`",
                    hint=f"{fix} Names join words with `_`, not `-`")
-        return None
 
 
 def _plain_factor(node: ast.Binary, lt: Type, rt: Type) -> tuple[ast.Expr, Type] | None:

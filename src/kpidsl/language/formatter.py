@@ -21,6 +21,7 @@ before the clause, when the line it ended no longer exists). No comment is ever 
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import difflib
 import math
 import os
@@ -134,6 +135,7 @@ def _literal(lit: ast.Literal) -> str:
         case "money":
             return _money(v)
         case "date":
+            assert isinstance(v, dt.date)  # the parser reads a date literal as a date
             return v.isoformat()
         case "text":
             return _quote(v)
@@ -356,11 +358,12 @@ class _Tokens:
                             if isinstance(c, lark.Token)), key=lambda t: t.start_pos or 0)
         self.code_lines = {n for t in self.code for n in range(t.line or 0, (t.end_line or 0) + 1)}
         lines = source.split("\n")
-        self.comments = [
-            _Comment(t.line, t.column, t.rstrip(), own_line=t.line not in self.code_lines,
-                     blank_after=t.line < len(lines) and not lines[t.line].strip())
-            for t in found
-        ]
+        self.comments: list[_Comment] = []
+        for t in found:
+            assert t.line is not None and t.column is not None  # the lexer places every token
+            self.comments.append(
+                _Comment(t.line, t.column, t.rstrip(), own_line=t.line not in self.code_lines,
+                         blank_after=t.line < len(lines) and not lines[t.line].strip()))
 
         self._by_kind: dict[str, list[tuple[int, int]]] = {}
         for t in self.code:  # already in source order
@@ -640,7 +643,8 @@ def reformat(paths: Iterable[str | os.PathLike[str]], *, write: bool
     files: list[Path] = []
     for p in map(Path, paths):
         files += sorted(p.rglob("*.kpi")) if p.is_dir() else [p]
-    changed, problems = [], []
+    changed: list[Reformatted] = []
+    problems: list[Diagnostic] = []
     for path in files:
         try:
             raw = read_rule_bytes(path)

@@ -122,7 +122,7 @@ def _text(token: Token) -> str:
 
 
 @v_args(meta=True)
-class _ToAst(Transformer_NonRecursive):
+class _ToAst(Transformer_NonRecursive[Token, ast.RuleFile]):
     """Builds AST nodes; problems it finds (a bad date, a clause given twice) are collected."""
 
     def __init__(self, path: str, source: str) -> None:
@@ -547,6 +547,7 @@ _CLAUSE_LINE = re.compile(r'^[ \t]+(decision "|(title|stage|level|descriptor|mea
 def _swallowed(path: str, source: str, token: Token) -> Diagnostic | None:
     """An unclosed ``\"\"\"`` that the next block's opening quotes closed: the error comes
     after a prose block that holds a clause line. Located at the block's opening quotes."""
+    assert token.start_pos is not None  # a token the parser stopped at was read from the source
     blocks = [m for m in _PROSE.finditer(source, 0, token.start_pos)]
     if not blocks:
         return None
@@ -670,10 +671,10 @@ def _syntax_error(path: str, source: str, e: lark.exceptions.UnexpectedInput) ->
 MAX_DEPTH = limits.MAX_DEPTH
 
 
-def _too_deep(tree: lark.Tree) -> lark.Tree | None:
+def _too_deep(tree: lark.Tree[Token]) -> lark.Tree[Token] | None:
     """The clause or definition body (three levels down: file, item, clause) holding something
     nested more than ``MAX_DEPTH`` levels deep, found without recursion."""
-    stack: list[tuple[lark.Tree, int, lark.Tree]] = [(tree, 1, tree)]
+    stack: list[tuple[lark.Tree[Token], int, lark.Tree[Token]]] = [(tree, 1, tree)]
     while stack:
         node, depth, outer = stack.pop()
         below = [c for c in node.children if isinstance(c, lark.Tree)]

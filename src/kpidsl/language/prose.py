@@ -52,6 +52,7 @@ def _show(kind: str, value: Value) -> str:
         pct = Fraction(value) * 100
         return f"{pct.numerator}%" if pct.denominator == 1 else f"{float(pct):g}%"
     if kind == "money":
+        assert not isinstance(value, Fraction)  # amounts are read as Decimals, never fractions
         return f"£{Decimal(value):,.2f}"
     return f"{value} {kind}" if value != 1 else f"1 {kind[:-1]}"
 

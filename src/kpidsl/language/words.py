@@ -23,7 +23,8 @@ import attrs
 from kpidsl.errors import Span
 from kpidsl.language import ast
 from kpidsl.language.builtins import Type
-from kpidsl.language.checker import Resolved, RuleSet
+from kpidsl.language.checker import RuleSet
+from kpidsl.language.expressions import Resolved
 from kpidsl.language.source import text_at
 
 

@@ -9,9 +9,10 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 from xml.sax.saxutils import escape
 
-from kpidsl.contract.records import FIELDS, LINKS, RECORD_TYPES
+from kpidsl.contract.records import FIELDS, LINKS, RECORD_TYPES, Link
 
 _BOX_W, _BOX_H, _GAP_X, _GAP_Y, _MARGIN = 210, 78, 40, 60, 20
 
@@ -50,7 +51,7 @@ def _places(level: dict[str, int]) -> tuple[dict[str, tuple[float, float]], floa
     for rt in RECORD_TYPES:
         rows.setdefault(level[rt.name], []).append(rt.name)
     step = _BOX_W + _GAP_X
-    x = {n: i * step for names in rows.values() for i, n in enumerate(names)}
+    x: dict[str, float] = {n: i * step for names in rows.values() for i, n in enumerate(names)}
 
     def sweep(order: list[int], linked: dict[str, list[str]]) -> None:
         for lv in order:
@@ -77,7 +78,8 @@ def _places(level: dict[str, int]) -> tuple[dict[str, tuple[float, float]], floa
              for n in x}, width, height)
 
 
-def _spread(links: list, place: dict[str, tuple[float, float]], at, other) -> dict:
+def _spread(links: list[Link], place: dict[str, tuple[float, float]],
+            at: Callable[[Link], str], other: Callable[[Link], str]) -> dict[Link, float]:
     """Where each link meets the box ``at(link)``: spread along its edge, in the order of the
     boxes at the other ends, so that arrows do not share a point."""
     out = {}

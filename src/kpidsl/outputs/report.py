@@ -102,10 +102,10 @@ class Report:
         :class:`~kpidsl.errors.NotFoundError`. Findings and actions are kept whole:
         they are about records, not results."""
         names = list(dict.fromkeys(r.kpi for r in self.results))
-        for k in kpis or ():
-            if k not in names:
-                raise NotFoundError(f"no KPI called {k!r}",
-                                    suggest(k, names) or "the KPIs are " + ", ".join(names))
+        for kpi in kpis or ():
+            if kpi not in names:
+                raise NotFoundError(f"no KPI called {kpi!r}",
+                                    suggest(kpi, names) or "the KPIs are " + ", ".join(names))
         k, sc, g, st = (None if f is None else set(f) for f in (kpis, scopes, groups, statuses))
         kept = tuple(r for r in self.results
                      if (k is None or r.kpi in k) and (sc is None or r.scope in sc)

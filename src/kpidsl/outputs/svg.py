@@ -56,7 +56,9 @@ def history_svg(months: Months, group: str = "all") -> str:
     out.append(f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#888"/>')
     for n, (kpi, by_date) in enumerate(series.items()):
         colour = PALETTE[n % len(PALETTE)]
-        line, goal, dots = [], [], []
+        line: list[str | None] = []  # a point of the path, or None for a gap
+        goal: list[str | None] = []
+        dots: list[str] = []
         for i, d in enumerate(dates):
             r = by_date.get(d)
             if r is None or r.rate is None:

@@ -35,7 +35,7 @@ class _Book:
     """An XlsxWriter workbook with the report's formats and table-like sheets."""
 
     def __init__(self, out: Any, rules: RuleSet, docs_url: str | None) -> None:
-        import xlsxwriter
+        import xlsxwriter  # type: ignore[import-untyped]  # xlsxwriter ships no types
 
         # Rows are written in order, so each is flushed as the next starts: a report of a
         # million records does not sit in memory.

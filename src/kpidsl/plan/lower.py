@@ -42,12 +42,14 @@ class Lowerer:
         if res.kind == "const":
             return p.DefRef(type=t, span=span, record=None, name=res.name)
         if res.kind == "all":
+            assert res.record is not None  # the checker resolves `all` to a record type
             return p.All(type=t, span=span, record=res.record)
         if res.kind == "schedule":
             return p.Point(type=t, span=span, schedule=res.name)
         if res.kind == "table":
             return p.Lookup(type=t, span=span, table=res.name)
         if res.kind == "field":
+            assert res.record is not None  # a field is resolved with its record type
             return p.Field(type=t, span=span, record=res.record, name=res.name,
                            masked=res.masked)
         if res.kind == "link":

@@ -364,7 +364,9 @@ class Plan:
 def children(node: object) -> list[Expr]:
     """The plan expressions directly below ``node``."""
     out: list[Expr] = []
-    for a in attrs.fields(type(node)):  # type: ignore[misc]
+    cls = type(node)
+    assert attrs.has(cls), cls  # every node is an attrs class
+    for a in attrs.fields(cls):
         value = getattr(node, a.name)
         for v in value if isinstance(value, tuple) else (value,):
             if isinstance(v, tuple):  # a classification's (condition, label)

@@ -24,16 +24,26 @@ Fn = Callable[[Any], Any]
 COUNTED, NOT_COUNTED, PENDING = VerdictKind.COUNTED, VerdictKind.NOT_COUNTED, VerdictKind.PENDING
 
 
+def _scope(value: str) -> Scope:
+    """A scope as given by an engine (its spelling, or the enum) as the enum."""
+    return value if type(value) is Scope else Scope(value)
+
+
+def _status(value: str) -> Status:
+    """A status as given by an engine (its spelling, or the enum) as the enum."""
+    return value if type(value) is Status else Status(value)
+
+
 @attrs.frozen(kw_only=True)
 class Result:
     """A KPI's standing for one group: a bootcamp, a provider or the whole programme."""
 
     kpi: str
-    scope: Scope = attrs.field(converter=lambda x: x if type(x) is Scope else Scope(x))
+    scope: Scope = attrs.field(converter=_scope)
     """``bootcamp``, ``provider`` or ``programme``."""
     group: str
     """The bootcamp or provider id, or ``all``."""
-    status: Status = attrs.field(converter=lambda x: x if type(x) is Status else Status(x))
+    status: Status = attrs.field(converter=_status)
     """``met``, ``not_met``, ``on_track``, ``at_risk`` or ``no_data``."""
     numerator: int
     """Records counted (k)."""
@@ -152,8 +162,8 @@ def per_provider(counts: Mapping[str, Sequence[int]]) -> Tally:
 
 def _verdict(value: str) -> VerdictKind | Status:
     """A verdict as given by an engine (its spelling, or the enum) as the enum."""
-    if type(value) in (VerdictKind, Status):
-        return value  # type: ignore[return-value]
+    if type(value) is VerdictKind or type(value) is Status:
+        return value
     return VerdictKind(value) if value in _KINDS else Status(value)
 
 
@@ -199,7 +209,7 @@ class Verdict:
     """What the record is, for a person: ``learner L0042``."""
     bootcamp: str | None
     """The bootcamp the record belongs to (``None`` for a provider)."""
-    verdict: VerdictKind | Status = attrs.field(converter=lambda v: _verdict(v))
+    verdict: VerdictKind | Status = attrs.field(converter=_verdict)
     """:class:`VerdictKind` (``counted``, ``not counted`` or ``pending``); a provider's
     :class:`Status` for a per-provider KPI. Both compare equal to their spelling."""
     reasons: tuple[Reason, ...]

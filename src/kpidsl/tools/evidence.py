@@ -139,9 +139,9 @@ def verify(bundle: str | os.PathLike[str], data: Dataset | str | os.PathLike[str
     rules = load_rules(folder / RULES)
     fingerprint = manifest.get("rules", {}).get("fingerprint")
     if rules_fingerprint(rules) != fingerprint:
-        now = {p: _sha256(t) for p, t in rule_texts(rules).items()}
+        hashes = {p: _sha256(t) for p, t in rule_texts(rules).items()}
         was = manifest.get("rules", {}).get("files", {})
-        changed = sorted(p for p in {*now, *was} if now.get(p) != was.get(p))
+        changed = sorted(p for p in {*hashes, *was} if hashes.get(p) != was.get(p))
         differences.append("the bundle's rules were changed after they were recorded: "
                            + ", ".join(changed))
     when = as_date(manifest.get("as_of", recorded.get("as_of", "")), "the recorded as_of")

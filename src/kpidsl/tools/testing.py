@@ -262,8 +262,9 @@ class _Builder:
         if info.kind == "date":
             if (t, name) == ("learner", "start_date"):
                 return self.learner_start.get(rec.id, NEUTRAL_DATE)
-            if t in ("interview", "payment"):
-                return self.learner_start.get(values.get("learner_id"), NEUTRAL_DATE)
+            learner = values.get("learner_id") if t in ("interview", "payment") else None
+            if learner is not None:
+                return self.learner_start.get(learner, NEUTRAL_DATE)
             return NEUTRAL_DATE
         return {"money": Decimal(0), "integer": 0, "boolean": False}[info.kind]
 
@@ -285,7 +286,7 @@ class _Builder:
                         values[info.name] = self.default(rec, info, values)
                 if type_name == "learner":
                     self.learner_start[rec.id] = values["start_date"]
-                record = unchecked(BY_NAME[type_name].cls, values)  # checked above
+                record: object = unchecked(BY_NAME[type_name].cls, values)  # checked above
                 self.made[id(record)] = rec
                 records.setdefault(BY_NAME[type_name].table, []).append(record)
         data = Dataset(**records)
@@ -469,7 +470,7 @@ class _Coverage:
         kpi = self.kpi
         plan = self.plan.kpi(kpi.name)
         target = compiler.value(plan.target)
-        self.extreme &= target == (1 if kpi.target.direction == "at least" else 0)
+        self.extreme &= target == (1 if plan.direction == "at least" else 0)
         for name in self.schedules:
             point = current_point(self.rules.schedules[name], as_of)
             if point is not None:
