@@ -29,6 +29,9 @@ ENUMS: dict[str, tuple[str, ...]] = {
         "interviewing",
         "own_staff",
     ),
+    # Not a column: the events of an ILR return that the rules' ``ilr_event_codes`` table
+    # names (kpidsl.data.ilr), so that a funder's choice of EVI codes is a rule.
+    "ilr_event": ("milestone1", "interview_offer", "new_role", "self_employment_plan", "other"),
 }
 
 

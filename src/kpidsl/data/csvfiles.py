@@ -33,9 +33,11 @@ import itertools
 import operator
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
+
+import attrs
 
 from kpidsl import limits
 from kpidsl.contract.fields import FieldInfo
@@ -296,6 +298,9 @@ class _File:
         """Probable ids of rows skipped for a wrong cell count."""
         self.incomplete = False
         """Its ids are not all known (unreadable file, id column or cell): skip dangling checks."""
+        self.partial = False
+        """Read as a datasheet beside ILR returns: any column but the key may be absent or
+        empty, since the returns may give it (:mod:`kpidsl.data.sources`)."""
 
     @property
     def home(self) -> str:
@@ -369,7 +374,8 @@ def _read_header(f: _File, reader: Any, out: _Collector) -> int | None:
                         else "known columns: " + ", ".join(fields))
             f.report(out, message, line, i, hint=hint, severity="warning")
     lowered = {u.lower(): u for u in unknown if u}
-    required = [n for n, fi in fields.items() if fi.required]
+    required = [n for n, fi in fields.items() if fi.required
+                and (not f.partial or n in f.type.key)]
     for name in required:
         if name not in f.columns:
             f.absent.add(name)
@@ -393,6 +399,9 @@ def _read_rows(f: _File, reader: Any, out: _Collector) -> None:
     if ncols is None:
         return
     fields = FIELDS[f.type.name]
+    if f.partial:
+        fields = {n: fi if n in f.type.key else attrs.evolve(fi, required=False)
+                  for n, fi in fields.items()}
     names = tuple(n for n in fields if n in f.columns)
     indexes = [f.columns[n] for n in names]
     converters = [_converter(fields[n]) for n in names]
@@ -514,7 +523,7 @@ def _read_file(f: _File, out: _Collector) -> None:
         out.add(Diagnostic(message=f"cannot read the file: {e.strerror}", file=f.path))
 
 
-def _check_integrity(dataset: Dataset, files: dict[str, _File], out: _Collector) -> None:
+def _check_integrity(dataset: Dataset, files: Mapping[str, _File], out: _Collector) -> None:
     """Report ``Dataset.problems()`` at the file, line and column of the offending cell.
 
     Problems that only echo an earlier error are left out: a cell that did not convert (its
@@ -598,6 +607,19 @@ def load_data(directory: str | os.PathLike[str]) -> Dataset:
     or 0-byte files) of a clean load are kept in ``Dataset.notices``. A folder with none of
     the contract's files (other than the optional ``profiles.csv``) is an error.
     """
+    return _load(directory, ())[0]
+
+
+def load_partial(directory: str | os.PathLike[str], partial: Sequence[str]
+                 ) -> tuple[Dataset, dict[str, frozenset[str]]]:
+    """Read a data folder that goes with ILR returns: in the files of ``partial`` (tables)
+    only the key is required, and the integrity of the whole is checked once merged. Also
+    returns the columns each file has, by table."""
+    return _load(directory, partial)
+
+
+def _load(directory: str | os.PathLike[str], partial: Sequence[str]
+          ) -> tuple[Dataset, dict[str, frozenset[str]]]:
     folder = os.fspath(directory)
     if not os.path.exists(folder):
         raise DataError([Diagnostic(message="data folder does not exist", file=folder)])
@@ -605,6 +627,8 @@ def load_data(directory: str | os.PathLike[str]) -> Dataset:
         raise DataError([Diagnostic(message="not a folder; a data set is a folder of CSV files "
                                     "or an .xlsx workbook", file=folder)])
     files = {t.name: _File(t, folder) for t in RECORD_TYPES}
+    for f in files.values():
+        f.partial = f.type.table in partial
     out = _Collector()
     if all(_absent_or_empty(f.path) for f in files.values() if not f.type.optional):
         expected = ", ".join(t.file for t in RECORD_TYPES if not t.optional)
@@ -619,24 +643,33 @@ def load_data(directory: str | os.PathLike[str]) -> Dataset:
         _unexpected_files(folder, out)
         return finish(files, out, folder, lambda d: (order.get(d.file or "", len(order)),
                                                      d.line or 0),
-                      {f.type.file: _hash_file(f.path) for f in files.values()})
+                      {f.type.file: _hash_file(f.path) for f in files.values()},
+                      bool(partial)), columns(files)
 
 
-def finish(files: dict[str, _File], out: _Collector, where: str,
+def columns(files: Mapping[str, _File]) -> dict[str, frozenset[str]]:
+    """The known columns of each file read, by table (a file not there has none)."""
+    return {f.type.table: frozenset(f.columns) for f in files.values() if f.columns}
+
+
+def finish(files: Mapping[str, _File], out: _Collector, where: str,
            order: Callable[[Diagnostic], Any],
-           fingerprints: dict[str, str | None] | None = None) -> Dataset:
-    """The data set of files read into ``out``, after the integrity check; or the
+           fingerprints: dict[str, str | None] | None = None, partial: bool = False
+           ) -> Dataset:
+    """The data set of files read into ``out``, after the integrity check (not of a
+    ``partial`` one: it is checked once merged); or the
     :class:`DataError` listing every problem (sorted by ``order``), capped with a count of
     the rest, that ``where`` holds. ``fingerprints`` are the files' hashes as read (without
     them, :func:`file_fingerprints` hashes the records as :func:`write_data` writes them)."""
     # Built once, with its notices: only errors come after (the integrity check), and a
     # data set with errors is not returned. So the check it caches is the one evaluate uses.
-    dataset = Dataset(**{f.type.table: f.records for f in files.values()},
-                      notices=sorted(out.kept, key=order))
+    records: dict[str, Any] = {f.type.table: f.records for f in files.values()}
+    dataset = Dataset(**records, notices=sorted(out.kept, key=order))
     dataset._mark_values_checked()  # every cell was checked as it was converted
     if fingerprints is not None:
         object.__setattr__(dataset, "_fingerprints", fingerprints)
-    _check_integrity(dataset, files, out)
+    if not partial:
+        _check_integrity(dataset, files, out)
     if out.errors:
         diagnostics = sorted(out.kept, key=order)
         if out.more:

@@ -122,6 +122,14 @@ class Dataset:
     profiles: tuple[Profile, ...] = attrs.field(default=())
     notices: tuple[Any, ...] = attrs.field(default=(), converter=tuple, eq=False, repr=False)
     """Warnings found while loading (unknown columns, absent files): :class:`Diagnostic` s."""
+    origins: Mapping[tuple[str, str], Any] = attrs.field(factory=dict, eq=False, repr=False)
+    """Where the values read from ILR returns came from, by record type and id
+    (``("learner", "SB1")``): an :class:`~kpidsl.data.ilr.Origin` naming the file, the
+    learner, and each field's aim and element."""
+    _lacking: bool = attrs.field(default=False, init=False, eq=False, repr=False)
+    """Read from sources that do not hold every value (ILR returns): a value the contract
+    requires only in some cases (a co-funded learner's employer) may be missing, which the
+    reader reports as a finding. Set by :meth:`_mark_lacking`."""
     _values_checked: bool = attrs.field(default=False, init=False, eq=False, repr=False)
     """Every value was checked as it was made (by the CSV loader, by a rule test's builder):
     ``problems()`` checks only integrity. Set by :meth:`_mark_values_checked`; not copied by
@@ -138,14 +146,15 @@ class Dataset:
                  employers: Iterable[Any] = (), engagements: Iterable[Any] = (),
                  learners: Iterable[Any] = (), interviews: Iterable[Any] = (),
                  cofunding: Iterable[Any] = (), profiles: Iterable[Any] = (),
-                 notices: Iterable[Any] = (), payments: Iterable[Any] | None = None) -> None:
+                 notices: Iterable[Any] = (), payments: Iterable[Any] | None = None,
+                 origins: Mapping[tuple[str, str], Any] | None = None) -> None:
         cofunding = _one_of(cofunding, payments)
         self.__attrs_init__(
             providers=_records(Provider, providers), bootcamps=_records(Bootcamp, bootcamps),
             employers=_records(Employer, employers),
             engagements=_records(Engagement, engagements), learners=_records(Learner, learners),
             interviews=_records(Interview, interviews), cofunding=_records(Payment, cofunding),
-            profiles=_records(Profile, profiles), notices=notices)
+            profiles=_records(Profile, profiles), notices=notices, origins=origins or {})
 
     @property
     def payments(self) -> tuple[Payment, ...]:
@@ -172,7 +181,7 @@ class Dataset:
                      cofunding=_one_of(cofunding, payments), profiles=profiles)
         problems: list[Diagnostic] = []
         notices: list[Diagnostic] = []
-        made: dict[str, list[Any]] = {}
+        made: dict[str, Any] = {}
         row_of: dict[int, str] = {}
         for t in RECORD_TYPES:
             fields, unknown = FIELDS[t.name], set[object]()
@@ -211,6 +220,10 @@ class Dataset:
     def _mark_values_checked(self) -> None:
         """For the code that made the records and checked their values already."""
         object.__setattr__(self, "_values_checked", True)
+
+    def _mark_lacking(self) -> None:
+        """For a reader of sources that do not hold every value (see ``_lacking``)."""
+        object.__setattr__(self, "_lacking", True)
 
     def of(self, type_name: str) -> tuple[Any, ...]:
         """All records of the type called ``type_name`` in rules (``"learner"``)."""
@@ -274,7 +287,7 @@ class Dataset:
                 v = getattr(r, link.source_field)
                 if v is not None and (v,) not in known:
                     yield r, link.source_field, f"no {link.target} has {link.target_field} {v!r}"
-        for rule in REQUIRED_WHEN:
+        for rule in () if self._lacking else REQUIRED_WHEN:
             for r in self.of(rule.record):
                 if getattr(r, rule.when) == rule.value and getattr(r, rule.field) is None \
                         and (id(r), rule.field) not in bad:

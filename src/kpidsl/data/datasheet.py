@@ -41,7 +41,7 @@ import difflib
 import os
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
@@ -54,6 +54,7 @@ from kpidsl.data.csvfiles import (
     _File,
     _read_rows,
     collector_paused,
+    columns,
     finish,
 )
 from kpidsl.data.dataset import Dataset
@@ -297,6 +298,18 @@ def load_workbook(path: str | os.PathLike[str]) -> Dataset:
     :func:`kpidsl.data.csvfiles.load_data` reads a folder: every problem is collected, and
     if any is an error one :class:`DataError` carries them all; warnings of a clean load are
     kept in ``Dataset.notices``."""
+    return _load(path, ())[0]
+
+
+def load_partial(path: str | os.PathLike[str], partial: Sequence[str]
+                 ) -> tuple[Dataset, dict[str, frozenset[str]]]:
+    """Read a datasheet that goes with ILR returns, as
+    :func:`kpidsl.data.csvfiles.load_partial` reads a folder."""
+    return _load(path, partial)
+
+
+def _load(path: str | os.PathLike[str], partial: Sequence[str]
+          ) -> tuple[Dataset, dict[str, frozenset[str]]]:
     from python_calamine import CalamineError, CalamineWorkbook, ZipError
 
     book = os.fspath(path)
@@ -322,6 +335,8 @@ def load_workbook(path: str | os.PathLike[str]) -> Dataset:
             raise _unreadable(book, f"sheet {sheet!r}: {e}") from None
 
     sheets = {sheet_name(t): _Sheet(t, book) for t in RECORD_TYPES}
+    for f in sheets.values():
+        f.partial = f.type.table in partial
     present = {n.strip().lower(): n for n in workbook.sheet_names}
     out = _Collector()
     unknown = [n for n in workbook.sheet_names if n.strip().lower() not in sheets
@@ -364,7 +379,8 @@ def load_workbook(path: str | os.PathLike[str]) -> Dataset:
                     continue
                 _read_sheet(f, rows, errors.get(actual or "", []), out)
                 del rows, parsed[name]
-            return finish({f.type.name: f for f in sheets.values()}, out, book, in_order)
+            files = {f.type.name: f for f in sheets.values()}
+            return finish(files, out, book, in_order, partial=bool(partial)), columns(files)
     finally:
         pool.shutdown(cancel_futures=True)
 

@@ -19,7 +19,9 @@ from typing import Any
 import attrs
 
 from kpidsl.data.dataset import Dataset
+from kpidsl.data.ilr import Choices, is_returns
 from kpidsl.data.load import is_workbook, load_data
+from kpidsl.data.sources import load_sources
 from kpidsl.engines import ENGINES, DataSource, Engine, Loaded, Unrepresentable, Unsupported
 from kpidsl.errors import TOO_DEEP, DataError, Diagnostic, NotFoundError, RuleError, suggest
 from kpidsl.plan import nodes as p
@@ -70,15 +72,36 @@ class Run:
     """The records evaluated, when they were read in Python (a workbook, a ``Dataset``)."""
 
 
+def read_sources(plan: p.Plan, data: DataSource) -> DataSource:
+    """``data`` as an engine loads it: ILR returns (a file, a folder, or several paths with
+    a datasheet among them) are read into one :class:`Dataset` here, with the choices the
+    rules make for them (``ilr.kpi``); anything else is given back as it is."""
+    if isinstance(data, str | os.PathLike):
+        if not is_returns(data):
+            return data
+        data = [data]
+    if not isinstance(data, list | tuple) or not all(isinstance(d, str | os.PathLike)
+                                                     for d in data):
+        return data
+    if len(data) == 1 and not is_returns(data[0]):
+        return data[0]
+    choices = Choices.from_tables(plan.tables, plan.sources) \
+        if any(is_returns(d) for d in data) else None
+    return load_sources(data, choices)
+
+
 def run(plan: p.Plan, data: DataSource, dates: Sequence[dt.date],
         choice: EngineChoice | None = None, *, entries: bool = False,
         explain: Sequence[tuple[str, str]] = ()) -> Run:
     """Results at each date, and with ``entries`` the findings and actions at the first date,
     and the verdicts of each (KPI, group) of ``explain`` there, all from one load of the data
     on the engine chosen (see the module's text)."""
+    data = read_sources(plan, data)
     if isinstance(data, str | os.PathLike) and is_workbook(data):
         data = load_data(data)  # a workbook is read into records, whichever engine runs
         choice = choice or "duckdb"
+    elif isinstance(data, Dataset) and data.origins:
+        choice = choice or "duckdb"  # read from ILR returns: as big as a data folder
     name = engine_name(data, choice)
     when = dates[0]
     try:

@@ -286,7 +286,14 @@ class Checker(ExpressionChecker):
                     self._error_once(value, f"this value is {vt} but the table's others are "
                                      "percentages", hint=f"write `{shown}`")
         else:
+            def empty_set(vt: Type) -> bool:
+                return vt.kind == "set" and vt.elem is None
+
+            # an empty set `{}` fits a table of sets of any kind: the others say which
+            typed.sort(key=lambda pair: empty_set(pair[1]))
             for value, vt in typed:
+                if empty_set(vt) and value_type is not None and value_type.kind == "set":
+                    continue
                 if value_type is not None and vt != value_type:
                     self.error(value.span, f"this value is {vt} but the first is {value_type}",
                                hint="every value of a table has one type")

@@ -193,8 +193,10 @@ def _table(rules: RuleSet, lowerer: Lowerer, t: ast.Table) -> p.Table:
     versions = tuple(
         (v.start, {row.key: value(row.value) for row in v.rows} if t.key_type else value(v.value))
         for v in t.versions)
+    spans = tuple({row.key: row.value.span for row in v.rows} if t.key_type
+                  else {"": (v.value or v).span} for v in t.versions)
     return p.Table(name=t.name, keyed=t.key_type is not None,
-                   type=rules.types.get(id(t)) or Type("number"), versions=versions)
+                   type=rules.types.get(id(t)) or Type("number"), versions=versions, spans=spans)
 
 
 def source_text(rules: RuleSet, span: Span) -> str:

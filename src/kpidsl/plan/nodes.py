@@ -263,6 +263,10 @@ class Table:
     keyed: bool
     type: Type
     versions: tuple[tuple[object, object], ...]
+    spans: tuple[dict[str, Span], ...] = attrs.field(default=(), eq=False, repr=False)
+    """Where each version's values are written (by label; ``""`` for a plain table's), for
+    a stage that reads a table's values as settings (:mod:`kpidsl.data.ilr`) and must point
+    at a bad one."""
 
 
 @attrs.frozen

@@ -1,0 +1,175 @@
+"""ILR returns as data: the Skills Bootcamps learners (funding model 37) of DfE's Individualised
+Learner Record, read into the contract's records.
+
+A ``--data`` may name one return (an ``.xml`` file) or a folder of them: one per provider and
+year, several collection returns (R01–R14) of a year, several years. Of the returns of one
+provider and year, the latest by its header's date (``FilePreparationDate``, then
+``DateTime``) is read and the others are listed as replaced; of a learner returned in
+several years, the latest year's record is read. :mod:`~kpidsl.data.ilr.returns` parses,
+:mod:`~kpidsl.data.ilr.mapping` maps, :mod:`~kpidsl.data.ilr.choices` holds the rules'
+choices; :mod:`kpidsl.data.sources` merges the result with a datasheet.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from kpidsl.data.ilr.choices import Choices
+from kpidsl.data.ilr.mapping import Enrolment, Findings, Origin, enrolments
+from kpidsl.data.ilr.returns import Return, Tally, read_header, read_learners
+from kpidsl.errors import DataError, Diagnostic
+
+__all__ = ["Choices", "IlrRecords", "Origin", "is_returns", "read_returns", "return_files"]
+
+
+def return_files(path: str | os.PathLike[str]) -> list[str]:
+    """The returns at ``path``: the file itself, or a folder's ``.xml`` files by name."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        return sorted(os.path.join(path, n) for n in os.listdir(path)
+                      if n.lower().endswith(".xml"))
+    return [path]
+
+
+def is_returns(path: str | os.PathLike[str]) -> bool:
+    """``path`` names ILR returns: an ``.xml`` file, or a folder that holds ``.xml`` files and
+    none of the contract's CSV files."""
+    path = os.fspath(path)
+    if not os.path.isdir(path):
+        return path.lower().endswith(".xml")
+    try:
+        names = [n.lower() for n in os.listdir(path)]
+    except OSError:
+        return False
+    return any(n.endswith(".xml") for n in names) and not any(n.endswith(".csv") for n in names)
+
+
+@attrs.frozen
+class IlrRecords:
+    """What the returns yield: each record type's rows as values by field (``None`` where the
+    ILR does not say), where each learner's values came from, and what was found."""
+
+    tables: dict[str, list[dict[str, Any]]]
+    origins: dict[tuple[str, str], Origin]
+    notices: tuple[Diagnostic, ...]
+    files: tuple[str, ...]
+    """The returns read (not those replaced)."""
+
+
+def _latest(headers: Sequence[Return]) -> tuple[list[Return], list[Diagnostic]]:
+    """The latest return of each provider and year, and a notice for each one it replaces;
+    two returns of one provider and year made at the same moment are an error."""
+    by: dict[tuple[str, int], list[Return]] = defaultdict(list)
+    for h in headers:
+        by[h.ukprn, h.year].append(h)
+    chosen, notices, problems = [], [], []
+    for (ukprn, _), group in sorted(by.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        group.sort(key=lambda h: (h.prepared, h.made))
+        last = group[-1]
+        chosen.append(last)
+        for h in group[:-1]:
+            if (h.prepared, h.made) == (last.prepared, last.made):
+                problems.append(Diagnostic(
+                    message=f"two returns of provider {ukprn} for {h.label} have the same "
+                    f"date ({h.prepared}, {h.made}): which one is the latest is not known",
+                    file=h.file, hint=f"give only one of {os.path.basename(h.file)} and "
+                    f"{os.path.basename(last.file)}"))
+            else:
+                notices.append(Diagnostic(
+                    message=f"replaced by the later return {os.path.basename(last.file)} of "
+                    f"provider {ukprn} for {h.label}: not read", file=h.file,
+                    severity="warning"))
+    if problems:
+        raise DataError(problems)
+    return chosen, notices
+
+
+def read_returns(paths: Sequence[str | os.PathLike[str]], choices: Choices) -> IlrRecords:
+    """The records of the ILR returns at ``paths`` (files or folders), as the rules'
+    ``choices`` map them. A file that is not a return, or holds a value that is not what the
+    ILR specification says, is a located :class:`DataError`."""
+    files = [f for p in paths for f in return_files(p)]
+    if not files:
+        raise DataError([Diagnostic(message="no ILR returns (.xml files) here",
+                                    file=", ".join(os.fspath(p) for p in paths))])
+    problems: list[Diagnostic] = []
+    headers = []
+    for f in files:
+        try:
+            headers.append(read_header(f))
+        except DataError as e:
+            problems += e.diagnostics
+    if problems:
+        raise DataError(problems)
+    chosen, notices = _latest(headers)
+    found = Findings()
+    people: dict[tuple[str, str], list[Enrolment]] = {}
+    for ret in chosen:  # by year: a later year's record of a learner replaces an earlier one
+        tally = Tally()
+        for person in read_learners(ret, tally):
+            people[person.ukprn, person.ref] = enrolments(person, choices, found)
+        if tally.skipped:
+            notices.append(Diagnostic(
+                message=f"{tally.skipped:,} learner{'s are' if tally.skipped > 1 else ' is'} "
+                "not on a Skills Bootcamp (funding model 37, programme type 32): skipped",
+                file=ret.file, severity="warning"))
+    return _records([e for group in people.values() for e in group], found, notices,
+                    tuple(r.file for r in chosen))
+
+
+def _records(enrolled: list[Enrolment], found: Findings, notices: list[Diagnostic],
+             files: tuple[str, ...]) -> IlrRecords:
+    """The records of every enrolment, with ids made unique across providers."""
+    providers_of_ref: dict[str, set[str]] = defaultdict(set)
+    providers_of_con: dict[str, set[str]] = defaultdict(set)
+    for e in enrolled:
+        providers_of_ref[e.ref].add(e.ukprn)
+        providers_of_con[e.con_ref].add(e.ukprn)
+    bootcamps: dict[str, dict[str, Any]] = {}
+    learners: list[dict[str, Any]] = []
+    interviews: list[dict[str, Any]] = []
+    employers: dict[str, dict[str, Any]] = {}
+    origins: dict[tuple[str, str], Origin] = {}
+    for e in enrolled:
+        learner = e.learner
+        if len(providers_of_ref[e.ref]) > 1:
+            found.add("a LearnRefNumber that another provider uses too: the learner's id is "
+                      "the UKPRN, a colon and the LearnRefNumber", e.ref)
+            learner["learner_id"] = f"{e.ukprn}:{e.ref}"
+            for i in e.interviews:
+                i["learner_id"] = learner["learner_id"]
+        bootcamp_id = e.con_ref
+        if len(providers_of_con[e.con_ref]) > 1:
+            bootcamp_id = learner["bootcamp_id"] = f"{e.ukprn}:{e.con_ref}"
+        b = bootcamps.get(bootcamp_id)
+        if b is None:
+            con = e.con_ref.upper()
+            bootcamps[bootcamp_id] = {
+                "bootcamp_id": bootcamp_id, "provider_id": e.ukprn, "title": None,
+                "start_date": e.start, "end_date": e.plan_end, "course_cost": None,
+                "accelerated_apprenticeship": True if con.startswith("SBA-") else
+                False if con.startswith("SB-") else None}
+        else:
+            b["start_date"] = min(b["start_date"], e.start)
+            b["end_date"] = max(b["end_date"], e.plan_end)
+        learners.append(learner)
+        interviews += e.interviews
+        if e.employer is not None:
+            employers.setdefault(e.employer["employer_id"], e.employer)
+        origins["learner", learner["learner_id"]] = e.origin
+    for con, ukprns in providers_of_con.items():
+        if len(ukprns) > 1:
+            found.add("a ConRefNumber of several providers: each provider's bootcamp id is "
+                      "the UKPRN, a colon and the ConRefNumber", con, kind="bootcamp")
+    providers = [{"provider_id": u, "name": None, "ukprn": u}
+                 for u in sorted({e.ukprn for e in enrolled})]
+    return IlrRecords(
+        tables={"providers": providers, "bootcamps": list(bootcamps.values()),
+                "employers": list(employers.values()), "learners": learners,
+                "interviews": interviews},
+        origins=origins, notices=(*notices, *found.diagnostics()), files=files)

@@ -1,0 +1,351 @@
+"""Reading ILR returns safely: the header of each file, which returns count, and each Skills
+Bootcamps learner as plain facts, one ``Learner`` element at a time.
+
+An ILR return is XML marked OFFICIAL-SENSITIVE-Personal. So the parser (lxml) expands no
+entity, loads no DTD and reads nothing from the network; a file that declares a DOCTYPE is
+refused, since no return has one. Files are bounded in size like every other input
+(:data:`~kpidsl.limits.MAX_DATA_FILE_BYTES`) and in depth by libxml2 (256 levels). Only the
+elements the contract needs are read (ids, dates, codes); names, addresses, contact details,
+dates of birth and NI numbers are never copied out of the parser, and each ``Learner``
+element is freed once read, so memory stays flat as a file grows. No error message quotes
+the file's text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+from lxml import etree
+
+from kpidsl import limits
+from kpidsl.errors import DataError, Diagnostic
+from kpidsl.files import Unreadable, open_regular
+
+#: ``ESFA/ILR/2025-26``: the namespace of every ILR year of this shape.
+_NAMESPACE = re.compile(r"ESFA/ILR/(20[0-9]{2})-([0-9]{2})")
+#: Funding model 37 began in 2022-23; every year since has the elements read here.
+FIRST_YEAR = 2022
+FUND_MODEL = "37"
+PROG_TYPE = "32"
+
+
+@attrs.frozen
+class Fam:
+    """A learning delivery FAM: its type, code and ``LearnDelFAMDateFrom``."""
+
+    type: str
+    code: str
+    date_from: dt.date | None
+
+
+@attrs.frozen
+class Aim:
+    """One ``LearningDelivery`` of funding model 37 and programme type 32: the facts read."""
+
+    ref: str
+    """``LearnAimRef``: ``ZPROG001`` for the programme aim."""
+    aim_type: int
+    seq: int
+    start: dt.date
+    plan_end: dt.date
+    end: dt.date | None
+    """``LearnActEndDate``."""
+    comp_status: int
+    ach_date: dt.date | None
+    con_ref: str | None
+    fams: tuple[Fam, ...]
+    line: int
+
+
+@attrs.frozen
+class Status:
+    """One ``LearnerEmploymentStatus``: when it applies, the employer and its monitoring."""
+
+    applies: dt.date
+    emp_id: str | None
+    monitoring: frozenset[tuple[str, str]]
+    """``(ESMType, ESMCode)`` pairs: ``("SEI", "1")``, ``("OET", "2")``."""
+
+
+@attrs.frozen
+class Person:
+    """A learner of a return with at least one bootcamp aim: no name, address, contact or
+    birth date, only what the mapping reads."""
+
+    ukprn: str
+    ref: str
+    """``LearnRefNumber``."""
+    file: str
+    line: int
+    statuses: tuple[Status, ...]
+    aims: tuple[Aim, ...]
+    """Only the aims of funding model 37 and programme type 32."""
+
+
+@attrs.frozen
+class Return:
+    """What a file's header says: whose return it is, of which year, and when it was made."""
+
+    file: str
+    namespace: str
+    year: int
+    """The first calendar year of the ILR year: 2025 for 2025-26."""
+    ukprn: str
+    prepared: dt.date
+    """``FilePreparationDate``."""
+    made: str
+    """``Source/DateTime`` as written (ISO, so it sorts)."""
+
+    @property
+    def label(self) -> str:
+        """``2025-26``."""
+        return f"{self.year}-{(self.year + 1) % 100:02d}"
+
+
+#: The texts read, as the ILR 2025-26 schema allows them: a pattern and what it says.
+TEXTS: dict[str, tuple[re.Pattern[str], str]] = {
+    "LearnRefNumber": (re.compile(r"[A-Za-z0-9 ]{1,12}"), "1 to 12 letters, digits or spaces"),
+    "ConRefNumber": (re.compile(r"[!-~]{1,20}"), "1 to 20 characters without spaces"),
+    "LearnAimRef": (re.compile(r"[A-Za-z0-9]{1,8}"), "1 to 8 letters or digits"),
+    "EmpId": (re.compile(r"[0-9]{1,9}"), "an employer number of up to 9 digits"),
+    "LearnDelFAMType": (re.compile(r"[A-Z]{1,3}"), "1 to 3 capital letters"),
+    "LearnDelFAMCode": (re.compile(r"[A-Za-z0-9]{1,5}"), "1 to 5 letters or digits"),
+}
+_REF = frozenset({"LearnRefNumber"})
+_ANY = (re.compile(r".{0,100}", re.S), "at most 100 characters")
+
+
+def _error(file: str, line: int | None, message: str, hint: str | None = None,
+           column: int | None = None, **data: Any) -> DataError:
+    return DataError([Diagnostic(message=message, file=file, line=line, column=column,
+                                 hint=hint, **data)])
+
+
+def _doctype_line(path: str) -> int | None:
+    """The line of the file's DOCTYPE declaration, looked for before its first element."""
+    with open_regular(path, limits.MAX_DATA_FILE_BYTES) as f:
+        head = f.read(1 << 16)
+    at = head.find(b"<!DOCTYPE")
+    return None if at < 0 else head.count(b"\n", 0, at) + 1
+
+
+def _parse(path: str, tag: str | tuple[str, ...] | None = None) -> Iterator[tuple[str, Any]]:
+    """lxml's ``iterparse`` of ``path`` with nothing expanded or fetched, ending events only
+    (of ``tag``); a DOCTYPE, a broken file or one that cannot be read is a located
+    :class:`DataError`."""
+    try:
+        stream = open_regular(path, limits.MAX_DATA_FILE_BYTES)
+    except Unreadable as e:
+        raise _error(path, None, f"cannot read the file: {e}") from None
+    with stream:
+        events = etree.iterparse(
+            stream, events=("start", "end"), tag=tag, resolve_entities=False, no_network=True,
+            load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True)
+        try:
+            first = True
+            for event, element in events:
+                if first:
+                    first = False
+                    if element.getroottree().docinfo.doctype:
+                        raise _error(path, _doctype_line(path), "the file declares a DOCTYPE; "
+                                     "an ILR return has none, and kpidsl reads no DTD",
+                                     hint="remove the <!DOCTYPE …> declaration")
+                if event == "end":
+                    yield event, element
+        except etree.XMLSyntaxError as e:
+            line, column = e.position if e.position else (None, None)
+            raise _error(path, line, f"the file is not well-formed XML: {e.msg}",
+                         column=column) from None
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def read_header(path: str | os.PathLike[str]) -> Return:
+    """The header of an ILR return, read up to its first ``Learner`` only. A file that is not
+    an ILR return, of an unsupported year, or without the header's dates is a located
+    :class:`DataError`."""
+    path = os.fspath(path)
+    values: dict[str, tuple[str, int]] = {}
+    namespace = None
+    for _, element in _parse(path):
+        name = _local(element.tag)
+        if namespace is None:
+            parent = element
+            while parent.getparent() is not None:
+                parent = parent.getparent()
+            root = parent
+            m = _NAMESPACE.fullmatch(etree.QName(root).namespace or "")
+            if _local(root.tag) != "Message" or m is None:
+                raise _error(path, root.sourceline, "not an ILR return: its root element is "
+                             f"{_local(root.tag)!r} in namespace "
+                             f"{etree.QName(root).namespace or 'none'!r}",
+                             hint="an ILR return is a <Message> in a namespace such as "
+                             "ESFA/ILR/2025-26")
+            namespace = m.group(0)
+            year = int(m.group(1))
+            if (year + 1) % 100 != int(m.group(2)) or year < FIRST_YEAR:
+                raise _error(path, root.sourceline, f"ILR year {m.group(1)}-{m.group(2)} is "
+                             "not supported", hint=f"kpidsl reads the returns of "
+                             f"{FIRST_YEAR}-{(FIRST_YEAR + 1) % 100:02d} and later, when "
+                             "funding model 37 began")
+        if name in ("FilePreparationDate", "DateTime", "UKPRN", "Year") and name not in values:
+            values[name] = ((element.text or "").strip(), element.sourceline)
+        if name in ("Learner", "LearningProvider"):
+            break
+    if namespace is None:
+        raise _error(path, 1, "not an ILR return: the file has no elements")
+    for name in ("UKPRN", "FilePreparationDate", "DateTime"):
+        if name not in values:
+            raise _error(path, None, f"not an ILR return: its header has no {name}",
+                         hint="an ILR return starts with a <Header> whose <Source> gives the "
+                         "UKPRN and the DateTime it was made")
+    ukprn, line = values["UKPRN"]
+    if not re.fullmatch(r"[0-9]{8}", ukprn):
+        raise _error(path, line, f"UKPRN: {ukprn[:20]!r} is not a UKPRN",
+                     hint="expected 8 digits")
+    return Return(file=path, namespace=namespace, year=year, ukprn=ukprn,
+                  prepared=_date(path, *values["FilePreparationDate"], "FilePreparationDate"),
+                  made=values["DateTime"][0])
+
+
+def _date(file: str, text: str, line: int, what: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text[:10]) if len(text) >= 10 else dt.date.fromisoformat(
+            text)
+    except ValueError:
+        raise _error(file, line, f"{what}: {text[:20]!r} is not a date",
+                     hint="expected a date written YYYY-MM-DD") from None
+
+
+class _Reader:
+    """Reads one learner's elements into a :class:`Person`, or says where a value is wrong."""
+
+    def __init__(self, ret: Return) -> None:
+        self.ret = ret
+        self.ns = "{" + ret.namespace + "}"
+        ns = self.ns
+        self.q: Callable[[str], str] = lambda name: ns + name
+
+    def fail(self, element: Any, message: str, hint: str | None = None) -> DataError:
+        return _error(self.ret.file, element.sourceline, message, hint=hint)
+
+    def leaves(self, element: Any, only: frozenset[str] | None = None
+               ) -> dict[str, tuple[str, Any]]:
+        """The text of each child of ``element`` that has no children of its own, by name
+        (of only those named ``only``: a learner's name and address are never copied)."""
+        out = {}
+        cut = len(self.ns)
+        for child in element:
+            if len(child) == 0:
+                name = child.tag[cut:]
+                if only is None or name in only:
+                    out[name] = ((child.text or "").strip(), child)
+        return out
+
+    def value(self, leaves: dict[str, tuple[str, Any]], name: str, who: str,
+              kind: str = "text", parent: Any = None, required: bool = True) -> Any:
+        """The value of child ``name`` (``kind`` text, date or int); a text must be as the
+        ILR specification allows (:data:`TEXTS`)."""
+        if name not in leaves:
+            if required:
+                raise self.fail(parent, f"{who}: {name} is missing",
+                                hint=f"an ILR return gives {name} here (see the ILR "
+                                "specification)")
+            return None
+        text, element = leaves[name]
+        if kind == "text":
+            pattern, expected = TEXTS.get(name, _ANY)
+            if not pattern.fullmatch(text):
+                shown = repr(text[:20]) + ("…" if len(text) > 20 else "")
+                raise self.fail(element, f"{who}: {name}: {shown} is not {expected}",
+                                hint=f"expected {expected}, as the ILR specification says")
+            return text
+        try:
+            return dt.date.fromisoformat(text) if kind == "date" else int(text)
+        except ValueError:
+            expected = "a date written YYYY-MM-DD" if kind == "date" else "a whole number"
+            raise self.fail(element, f"{who}: {name}: {text[:20]!r} is not "
+                            f"{'a date' if kind == 'date' else 'a number'}",
+                            hint=f"expected {expected}") from None
+
+    def person(self, learner: Any) -> Person | None:
+        """The learner's facts, or ``None`` when none of its aims is a bootcamp's."""
+        q = self.q
+        deliveries = learner.findall(q("LearningDelivery"))
+        bootcamp = [d for d in deliveries if d.findtext(q("FundModel")) == FUND_MODEL]
+        if not bootcamp:
+            return None
+        ref = self.value(self.leaves(learner, _REF), "LearnRefNumber", "Learner",
+                         parent=learner)
+        who = f"Learner {ref}"
+        aims = []
+        for d in bootcamp:
+            leaves = self.leaves(d)
+            seq = self.value(leaves, "AimSeqNumber", who, "int", d)
+            at = f"{who}, aim {seq}"
+            if leaves.get("ProgType", ("",))[0] != PROG_TYPE:
+                continue  # FundModel_16: a funding model 37 aim is programme type 32
+            fams = []
+            for fam in d.iterchildren(q("LearningDeliveryFAM")):
+                f = self.leaves(fam)
+                fams.append(Fam(type=self.value(f, "LearnDelFAMType", at, parent=fam),
+                                code=self.value(f, "LearnDelFAMCode", at, parent=fam),
+                                date_from=self.value(f, "LearnDelFAMDateFrom", at, "date",
+                                                     fam, required=False)))
+            aims.append(Aim(
+                ref=self.value(leaves, "LearnAimRef", at, parent=d),
+                aim_type=self.value(leaves, "AimType", at, "int", d), seq=seq,
+                start=self.value(leaves, "LearnStartDate", at, "date", d),
+                plan_end=self.value(leaves, "LearnPlanEndDate", at, "date", d),
+                end=self.value(leaves, "LearnActEndDate", at, "date", d, required=False),
+                comp_status=self.value(leaves, "CompStatus", at, "int", d),
+                ach_date=self.value(leaves, "AchDate", at, "date", d, required=False),
+                con_ref=self.value(leaves, "ConRefNumber", at, parent=d, required=False),
+                fams=tuple(fams), line=d.sourceline))
+        if not aims:
+            return None
+        statuses = []
+        for s in learner.iterchildren(q("LearnerEmploymentStatus")):
+            leaves = self.leaves(s)
+            statuses.append(Status(
+                applies=self.value(leaves, "DateEmpStatApp", who, "date", s),
+                emp_id=self.value(leaves, "EmpId", who, parent=s, required=False),
+                monitoring=frozenset(
+                    ((m.findtext(q("ESMType")) or "").strip()[:3],
+                     (m.findtext(q("ESMCode")) or "").strip()[:2])
+                    for m in s.iterchildren(q("EmploymentStatusMonitoring")))))
+        return Person(ukprn=self.ret.ukprn, ref=ref, file=self.ret.file,
+                      line=learner.sourceline, statuses=tuple(statuses), aims=tuple(aims))
+
+
+@attrs.define
+class Tally:
+    """How many learners a return holds, and how many of them are not on a bootcamp."""
+
+    learners: int = 0
+    skipped: int = 0
+
+
+def read_learners(ret: Return, tally: Tally) -> Iterator[Person]:
+    """Each Skills Bootcamps learner of the return, one ``Learner`` element at a time; the
+    others are counted in ``tally.skipped``. The element is freed once read."""
+    reader = _Reader(ret)
+    for _, learner in _parse(ret.file, tag=reader.q("Learner")):
+        tally.learners += 1
+        person = reader.person(learner)
+        learner.clear(keep_tail=True)
+        parent = learner.getparent()
+        if parent is not None:
+            while learner.getprevious() is not None:
+                del parent[0]
+        if person is None:
+            tally.skipped += 1
+        else:
+            yield person

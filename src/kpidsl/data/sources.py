@@ -1,0 +1,262 @@
+"""ILR returns and the datasheet that goes with them, read as one data set.
+
+The returns give what the ILR holds; the datasheet (a data folder or a workbook) gives what it
+does not: engagements, interview details, co-funding payments, profiles, course costs and
+titles, employers, assessments, referrals, the kind of outcome. Records match on their ids:
+a provider on its UKPRN, a bootcamp on its ``ConRefNumber``, a learner on its
+``LearnRefNumber``.
+
+- A field the ILR holds exactly (:data:`EXACT`) comes from the returns; a different value in
+  the datasheet is a finding that names both.
+- Any other field that the datasheet has a column for comes from the datasheet, for every
+  record it lists, even where the cell is empty (an empty cell is a missing value): so a
+  column of the datasheet always means what it says. A field it has no column for keeps the
+  value the returns derive (``completion_date``) or stand in for (the default outcome).
+- The datasheet's interviews, when it has that sheet, replace those the returns derive.
+- A record only in the datasheet is kept, with a finding; what no source gives is missing,
+  with one finding per kind of missing data naming the datasheet column that supplies it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from kpidsl.contract.records import BY_CLASS, BY_NAME, FIELDS, RECORD_TYPES, unchecked
+from kpidsl.data.dataset import Dataset
+from kpidsl.data.ilr import Choices, IlrRecords, is_returns, read_returns
+from kpidsl.data.ilr.mapping import counted
+from kpidsl.errors import DataError, Diagnostic, UsageError
+
+StrPath = str | os.PathLike[str]
+
+#: The fields the ILR holds exactly, by record type: the returns' values win.
+EXACT: dict[str, tuple[str, ...]] = {
+    "provider": ("ukprn",),
+    "bootcamp": ("provider_id",),
+    "learner": ("bootcamp_id", "learner_type", "start_date", "withdrawal_date", "outcome_date"),
+}
+#: The record types the returns yield: their datasheet rows need only their id.
+FROM_RETURNS = ("providers", "bootcamps", "employers", "learners")
+#: The columns of the datasheet that goes with ILR returns (``kpidsl template --ilr``): what
+#: the ILR does not hold, or holds only by a poor proxy. The other record types are whole.
+DATASHEET: dict[str, tuple[str, ...]] = {
+    "provider": ("provider_id", "name", "ukprn"),
+    "bootcamp": ("bootcamp_id", "title", "course_cost", "accelerated_apprenticeship"),
+    "employer": ("employer_id", "name", "employees"),
+    "learner": ("learner_id", "employer_id", "initial_assessment_date",
+                "final_assessment_date", "skills_gained", "wants_interview", "outcome",
+                "referral_date", "referral_kind"),
+}
+#: Values the returns only stand in for, and what the finding says of them.
+_PROXIES: dict[tuple[str, str], str] = {
+    ("learner", "outcome"): "is the rules' default for the learner type "
+    "(ilr_default_outcome): the ILR records that an outcome was achieved, not which",
+    ("learner", "wants_interview"): "is taken as true from the interview offer the ILR "
+    "records for these self-employed learners",
+    ("employer", "employees"): "is the rules' stand-in (ilr_sme_employees, "
+    "ilr_large_employees): the ILR flags only whether an employer is small or medium",
+}
+
+
+def split(paths: Sequence[StrPath]) -> tuple[list[StrPath], StrPath | None]:
+    """The ILR returns among ``paths`` (files or folders) and the one datasheet (a data folder
+    or workbook); more than one datasheet is a :class:`UsageError`."""
+    returns = [p for p in paths if is_returns(p)]
+    sheets = [p for p in paths if not is_returns(p)]
+    if len(sheets) > 1:
+        raise UsageError(f"{len(sheets)} data folders or workbooks were given "
+                         f"({', '.join(os.fspath(s) for s in sheets)}): give one, with ILR returns "
+                         "beside it if you have them")
+    return returns, sheets[0] if sheets else None
+
+
+def load_sources(paths: Sequence[StrPath], choices: Choices | None) -> Dataset:
+    """One data set from ILR returns and at most one datasheet, as the module's text says.
+    ``choices`` are the rules' (:meth:`Choices.from_tables`); without returns they are not
+    needed and a lone datasheet is read as :func:`kpidsl.load_data` reads it."""
+    from kpidsl.data import csvfiles, datasheet
+    from kpidsl.data.load import is_workbook, load_data
+
+    returns, sheet = split(paths)
+    if not returns:
+        if sheet is None:
+            raise UsageError("no data given")
+        return load_data(sheet)
+    if choices is None:
+        raise UsageError("reading ILR returns needs the rules: they say what each EVI code "
+                         "means and when Milestone 1 is reached")
+    ilr = read_returns(returns, choices)
+    if sheet is None:
+        return merge(ilr, None, {}, "")
+    reader = datasheet.load_partial if is_workbook(sheet) else csvfiles.load_partial
+    data, columns = reader(sheet, FROM_RETURNS)
+    return merge(ilr, data, columns, os.fspath(sheet))
+
+
+class _Merge:
+    """The merge of one set of returns with one datasheet, and what it finds."""
+
+    def __init__(self, ilr: IlrRecords, sheet: Dataset | None,
+                 columns: Mapping[str, frozenset[str]], where: str) -> None:
+        self.ilr, self.sheet, self.columns, self.where = ilr, sheet, columns, where
+        self.notices: list[Diagnostic] = [*ilr.notices, *(sheet.notices if sheet else ())]
+        self.counts: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+        """(record type, field, what) → the ids it is true of: one finding each."""
+        self.from_returns: set[int] = set()
+        """``id`` of each record the returns yield (the others are the datasheet's)."""
+
+    def located(self, type_name: str, record: Any) -> dict[str, Any]:
+        """Where a datasheet record is: its file and line, or its sheet and row."""
+        if not self.where or record is None or record.line is None:
+            return {}
+        t = BY_NAME[type_name]
+        if self.where.lower().endswith(".xlsx"):
+            return {"file": self.where, "line": record.line,
+                    "place": f"{t.table}!{record.line}:{record.line}"}
+        return {"file": os.path.join(self.where, t.file), "line": record.line}
+
+    def records(self, type_name: str, ours: list[dict[str, Any]], key: str,
+                ilr_key: Callable[[dict[str, Any]], Any] | None = None) -> list[Any]:
+        """The records of one type: the returns' values, with the datasheet's columns over
+        them (see the module's text), then the datasheet's own records."""
+        t = BY_NAME[type_name]
+        theirs = {getattr(r, key): r for r in (self.sheet.of(type_name) if self.sheet else ())}
+        cols = self.columns.get(t.table, frozenset())
+        exact = EXACT.get(type_name, ())
+        out: list[Any] = []
+        for values in ours:
+            match = theirs.pop(values[key], None)
+            if match is not None:
+                for field in cols:
+                    theirs_value = getattr(match, field)
+                    if field not in exact:
+                        values[field] = theirs_value
+                    elif theirs_value is not None and theirs_value != values[field]:
+                        self.conflict(type_name, values, field, theirs_value, match)
+            record: Any = unchecked(t.cls, {**values, "line": match.line if match else None})
+            self.from_returns.add(id(record))
+            out.append(record)
+        for record in theirs.values():
+            self.counts[type_name, "", "only"].append(str(getattr(record, key)))
+            out.append(record)
+        return out
+
+    def conflict(self, type_name: str, values: dict[str, Any], field: str, theirs: Any,
+                 record: Any) -> None:
+        ident = "/".join(str(values[k]) for k in BY_NAME[type_name].key)
+        origin = self.ilr.origins.get((type_name, ident))
+        source = (origin.of(field) if origin is not None else None) or "the ILR returns"
+        self.notices.append(Diagnostic(
+            message=f"{type_name} {ident}: {field} is {values[field]} in {source} but "
+            f"{theirs} in the datasheet: the return's value is used", severity="warning",
+            record_type=type_name, record_id=ident, field=field, value=theirs,
+            hint="the ILR is the record of it: correct the datasheet, or the return",
+            **self.located(type_name, record)))
+
+    def missing(self, type_name: str, records: Sequence[Any]) -> None:
+        """Count, by field, the records of the returns that lack a required value, and those
+        whose value is a proxy the datasheet did not replace."""
+        cols = self.columns.get(BY_NAME[type_name].table, frozenset())
+        key = BY_NAME[type_name].key
+        for r in records:
+            ident = "/".join(str(getattr(r, k)) for k in key) if key else str(r.learner_id)
+            for name, fi in FIELDS[type_name].items():
+                value = getattr(r, name)
+                if value is None and fi.required:
+                    self.counts[type_name, name, "missing"].append(ident)
+                elif (type_name, name) in _PROXIES and value is not None \
+                        and name not in cols and id(r) in self.from_returns:
+                    self.counts[type_name, name, "proxy"].append(ident)
+
+    def findings(self) -> list[Diagnostic]:
+        out = []
+        for (type_name, field, what), ids in self.counts.items():
+            t = BY_NAME[type_name]
+            which = counted(t.name, ids)
+            supply = f"the datasheet's {t.table} sheet, column {field}, supplies it"
+            if what == "only":
+                message = f"in the datasheet but in no ILR return, kept ({which}): a record " \
+                    "the ILR holds is matched on its id"
+            elif what == "proxy":
+                message = f"{field} {_PROXIES[type_name, field]} ({which}): {supply}"
+            elif field in self.columns.get(t.table, ()):
+                message = f"{field} is missing ({which}): the ILR does not hold it, and " \
+                    f"its cell in the datasheet's {t.table} sheet is empty"
+            else:
+                message = f"{field} is missing ({which}): the ILR does not hold it; {supply}"
+            out.append(Diagnostic(message=message, severity="warning",
+                                  record_type=type_name, field=field or None))
+        return out
+
+
+def merge(ilr: IlrRecords, sheet: Dataset | None, columns: Mapping[str, frozenset[str]],
+          where: str) -> Dataset:
+    """The data set of ``ilr`` with ``sheet`` (read from ``where``, with ``columns``) over it;
+    a record that breaks the contract's integrity once merged is a located
+    :class:`DataError`."""
+    m = _Merge(ilr, sheet, columns, where)
+    tables = ilr.tables
+    ukprn_to_id: dict[str, str] = {}
+    for p in (sheet.providers if sheet else ()):
+        if p.ukprn is not None:
+            ukprn_to_id.setdefault(p.ukprn, p.provider_id)
+    by_ukprn = {p.ukprn: p for p in (sheet.providers if sheet else ()) if p.ukprn}
+    providers = []
+    for values in tables["providers"]:
+        match = by_ukprn.get(values["ukprn"])
+        if match is not None:  # matched on the UKPRN: the datasheet's id and name
+            values = {**values, "provider_id": match.provider_id, "name": match.name}
+        providers.append(values)
+    for b in tables["bootcamps"]:
+        b["provider_id"] = ukprn_to_id.get(b["provider_id"], b["provider_id"])
+    made = {
+        "providers": m.records("provider", providers, "provider_id"),
+        "bootcamps": m.records("bootcamp", tables["bootcamps"], "bootcamp_id"),
+        "employers": m.records("employer", tables["employers"], "employer_id"),
+        "learners": m.records("learner", tables["learners"], "learner_id"),
+    }
+    has_interviews = sheet is not None and "interviews" in columns
+    made["interviews"] = list(sheet.interviews) if has_interviews and sheet else [
+        unchecked(BY_NAME["interview"].cls, {**i, "line": None}) for i in tables["interviews"]]
+    for table in ("engagements", "cofunding", "profiles"):
+        made[table] = list(getattr(sheet, table)) if sheet else []
+    for t in RECORD_TYPES:
+        if t.table != "interviews" or has_interviews:
+            m.missing(t.name, made[t.table])
+    unheld = [table for table in ("engagements", "cofunding", "profiles")
+              if table not in columns]
+    notices = [*m.notices, *m.findings(),
+               *_derived_interviews(made["interviews"], has_interviews)]
+    if unheld:
+        notices.append(Diagnostic(
+            message="the ILR holds no " + ", ".join(unheld) + ": the datasheet's sheets of "
+            "those names supply them", severity="warning"))
+    data = Dataset(**made, notices=notices, origins=ilr.origins)
+    data._mark_values_checked()
+    data._mark_lacking()
+    problems = data.problems()
+    if problems:
+        raise DataError([Diagnostic(
+            message=f"{BY_CLASS[type(r)].name} {_ident(r)}: {field}: {message}",
+            record_type=BY_CLASS[type(r)].name, field=field, value=getattr(r, field),
+            **m.located(BY_CLASS[type(r)].name, r)) for r, field, message in problems])
+    return data
+
+
+def _derived_interviews(interviews: Sequence[Any], from_sheet: bool) -> list[Diagnostic]:
+    if from_sheet or not interviews:
+        return []
+    return [Diagnostic(
+        message=f"{len(interviews):,} interview offers come from the ILR, which records only the day "
+        "of an offer: their employer is missing, and each is taken to be for an actual job "
+        "matching the skills, its result pending; the datasheet's interviews sheet supplies "
+        "them", severity="warning")]
+
+
+def _ident(record: Any) -> str:
+    t = BY_CLASS[type(record)]
+    return "/".join(str(getattr(record, k)) for k in t.key) if t.key else \
+        f"of {getattr(record, 'learner_id', '')}"
