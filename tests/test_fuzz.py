@@ -7,7 +7,9 @@ lines, run in-process through :func:`kpidsl.cli.main`, checking the promises of 
 - ``fmt`` keeps the meaning (same AST, same results) and is idempotent;
 - harmless changes to a data set (a byte-order mark, CRLF line ends, another column order, an
   unknown column, quoting every cell) leave the results unchanged, and a corrupted cell gives a
-  located error or the same results.
+  located error or the same results;
+- a hostile ILR return (an entity bomb, an external entity or DTD, deep nesting, huge text, a
+  cut or corrupted file) gives results or a located error, and never prints personal data.
 
 The default run (``pytest``, ``nox -s tests``) is a short, derandomized profile (the same
 inputs every run). ``nox -s fuzz`` runs the same properties on fresh random inputs for
@@ -34,6 +36,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import ilrxml
 from cohort import FIXTURE_RULES
 from kpidsl.cli import main
 from kpidsl.contract.records import FIELDS
@@ -86,6 +89,8 @@ def sound(code: int, out: str, err: str, *, rules: bool = True) -> None:
                     f"an unlocated rule error: {loc}\n{err[:2000]}"
             elif ".csv" in loc:
                 assert re.search(r"\.csv(:\d+(:\d+)?)?$", loc), f"bad data location: {loc}"
+            elif ".xml" in loc:
+                assert re.search(r"\.xml(:\d+(:\d+)?)?$", loc), f"bad return location: {loc}"
             assert loc != "<input>", f"an error without a place:\n{err[:2000]}"
 
 
@@ -468,7 +473,71 @@ def check_command_line(argv: list[str]) -> None:
         sound(*run(*args))
 
 
+_RETURN = ilrxml.ilr(
+    ilrxml.learner("A1", ilrxml.aim(1, status=2, end="2024-12-20", ach="2025-01-10"),
+                   ilrxml.aim(2, ref="Z0059747", kind=3, start="2024-11-01",
+                              plan_end="2024-11-01", end="2024-11-01", status=2)),
+    ilrxml.learner("W1", ilrxml.aim(1, status=3, end="2024-10-01",
+                                    fams=ilrxml.fam("FFI", "2") + ilrxml.fam("EVI", "7",
+                                                                             "2024-09-30"))),
+    ilrxml.learner("X1", ilrxml.aim(1, fund=36)))
+_HOSTILE_HEADS = [
+    '<!DOCTYPE Message [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>\n',
+    '<!DOCTYPE Message [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n',
+    '<!DOCTYPE Message SYSTEM "http://127.0.0.1:9/ilr.dtd">\n',
+    '<!DOCTYPE Message [<!ENTITY % p SYSTEM "http://127.0.0.1:9/p.dtd"> %p;]>\n',
+]
+
+
+@st.composite
+def hostile_returns(draw: st.DrawFn) -> str:
+    """DfE-shaped returns, made hostile: entity bombs, external entities and DTDs, deep
+    nesting, huge text, odd characters in a value, a cut or corrupted file."""
+    text = _RETURN
+    kind = draw(st.sampled_from(["head", "deep", "huge", "value", "cut", "byte", "entity"]))
+    at = draw(st.integers(0, len(text) - 1))
+    if kind == "head":
+        text = text.replace("<Message", draw(st.sampled_from(_HOSTILE_HEADS)) + "<Message", 1)
+    elif kind == "deep":
+        depth = draw(st.integers(200, 3000))
+        text = text.replace("</Learner>", "<d>" * depth + "</d>" * depth + "</Learner>", 1)
+    elif kind == "huge":
+        size = draw(st.sampled_from([1_000, 100_000, 11_000_000]))
+        name = draw(st.sampled_from(["LearnRefNumber", "FamilyName", "ConRefNumber", "UKPRN"]))
+        text = text.replace(f"<{name}>", f"<{name}>" + "x" * size, 1)
+    elif kind == "value":
+        name = draw(st.sampled_from(["LearnStartDate", "AchDate", "CompStatus", "AimSeqNumber",
+                                     "LearnDelFAMCode", "EmpId", "FilePreparationDate"]))
+        odd = draw(st.text(st.sampled_from(_ODD + "x9-"), max_size=12))
+        odd = odd.replace("&", "&amp;").replace("<", "&lt;")
+        text = re.sub(f"<{name}>[^<]*</{name}>", lambda _: f"<{name}>{odd}</{name}>", text,
+                      count=1)
+    elif kind == "cut":
+        text = text[:at]
+    elif kind == "byte":
+        text = text[:at] + draw(st.sampled_from(["\x00", "<", "&", "\udcff", "]]>", "\x1b"])) \
+            + text[at + 1:]
+    else:
+        text = text.replace("<LearnRefNumber>W1", "<LearnRefNumber>&b;&x;", 1)
+    return text
+
+
+def check_hostile_return(text: str) -> None:
+    with scratch() as tmp:
+        path = tmp / "ILR-10000001-2425-20250301-090000-01.xml"
+        path.write_bytes(text.encode("utf-8", "surrogatepass"))
+        code, out, err = run("evaluate", "--data", str(path), "--rules", str(RULES),
+                             "--as-of", AS_OF, "--format", "json")
+        sound(code, out, err)
+        assert code in (0, 1), err
+        for secret in ilrxml.SECRETS:
+            assert secret not in out + err, f"personal data printed: {secret}"
+        if code == 1:
+            assert f"{path}:" in err, f"the error does not name the return:\n{err[:2000]}"
+
+
 PROPERTIES: dict[str, tuple[st.SearchStrategy, Callable[..., None]]] = {
+    "hostile returns": (hostile_returns(), check_hostile_return),
     "generated rules": (rule_files(), check_generated_rules),
     "mutated rules": (mutated_rules(), check_mutated_rules),
     "rule tests": (rule_tests(), check_rule_tests),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -18,9 +18,10 @@ import attrs
 from kpidsl import limits
 from kpidsl.data.csvfiles import data_fingerprint
 from kpidsl.data.dataset import Dataset
-from kpidsl.data.load import load_data
+from kpidsl.data.ilr import is_returns
+from kpidsl.data.sources import load_sources
 from kpidsl.engines import Unsupported
-from kpidsl.engines.run import EngineChoice, Run, run
+from kpidsl.engines.run import EngineChoice, Run, read_sources, run
 from kpidsl.errors import Diagnostic, NotFoundError, RuleError, UsageError, suggest
 from kpidsl.language.checker import RuleSet
 from kpidsl.language.rulesets import (
@@ -36,7 +37,7 @@ from kpidsl.outputs.diff import Diff, compare
 from kpidsl.outputs.jsonout import audit_json
 from kpidsl.outputs.report import History, Report
 from kpidsl.plan.lower import lower, source_text
-from kpidsl.plan.results import Entry, Explanation, Result
+from kpidsl.plan.results import Entry, Explanation, Result, Verdict
 
 __all__ = [
     "Data",
@@ -86,10 +87,32 @@ def _today_or(value: dt.date | str | None) -> dt.date:
     return dt.date.today() if value is None else as_date(value)
 
 
-Data = Dataset | StrPath | Mapping[str, Any] | None
-"""A data folder, a datasheet workbook, records built in Python, or (for a DuckDB connection or
-a SparkSession) the tables it already has: ``None``, or a mapping of contract names to
+Data = Dataset | StrPath | Sequence[StrPath] | Mapping[str, Any] | None
+"""A data folder, a datasheet workbook, ILR returns (an ``.xml`` file or a folder of them,
+alone or in a list with their datasheet), records built in Python, or (for a DuckDB connection
+or a SparkSession) the tables it already has: ``None``, or a mapping of contract names to
 DataFrames."""
+
+
+def load_data(data: StrPath | Sequence[StrPath], rules: RuleSet | None = None) -> Dataset:
+    """Read a data set: a data folder (KPI-SPEC §1), a datasheet workbook (``.xlsx``), or ILR
+    returns (an ``.xml`` file or a folder of them) with, in a list beside them, at most one
+    data folder or workbook, their datasheet.
+
+    Reading returns needs ``rules``: their ``ilr_*`` tables say what the returns' codes mean
+    (``ilr.kpi``). Every problem is collected before anything is returned, and one
+    :class:`~kpidsl.errors.DataError` carries them all; what the returns lack, and what differs
+    between the returns and the datasheet, is in the data set's ``notices``.
+    """
+    paths = [data] if isinstance(data, str | os.PathLike) else list(data)
+    if rules is None:
+        if any(map(is_returns, paths)):
+            raise UsageError("reading ILR returns needs the rules: pass rules=load_rules()",
+                             "the rules' ilr.kpi says what each EVI code means and when "
+                             "Milestone 1 is reached")
+        return load_sources(paths, None)
+    return read_sources(lower(rules), paths) if any(map(is_returns, paths)) \
+        else load_sources(paths, None)
 
 
 def evaluate(rules: RuleSet, data: Data, as_of: dt.date | str | None = None,
@@ -219,9 +242,22 @@ def explanations(rules: RuleSet, data: Data, kpis: Iterable[str], group: str = "
         elif scope == Scope.PROVIDER and k.per is None:  # an id that is also a bootcamp's
             verdicts = [v for v in verdicts
                         if done.groups.provider_of.get(v.bootcamp or "") == gid]
+        if done.data is not None and done.data.origins:
+            verdicts = [_sourced(v, done.data.origins) for v in verdicts]
         out.append(Explanation(as_of=when, result=result, verdicts=tuple(verdicts),
                                audit=audit))
     return out
+
+
+def _sourced(verdict: Verdict, origins: Mapping[tuple[str, str], Any]) -> Verdict:
+    """``verdict`` with where each value it shows was read in the ILR returns."""
+    kind, _, ident = verdict.record.partition(" ")
+    origin = origins.get((kind, ident))
+    if origin is None:
+        return verdict
+    names = dict.fromkeys(name for r in verdict.reasons for name, _ in r.values)
+    return attrs.evolve(verdict, sources=tuple(
+        (name, where) for name in names if (where := origin.of(name)) is not None))
 
 
 def _audit(rules: RuleSet, done: Run, data: Data, as_of: dt.date | None) -> dict[str, str]:

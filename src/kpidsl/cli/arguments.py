@@ -66,7 +66,9 @@ def _month(text: str) -> dt.date:
                                      "(up to 9999-11)")
 
 
-_DATA_HELP = "a folder of CSV files, or a datasheet workbook (.xlsx)"
+_DATA_HELP = ("a folder of CSV files, a datasheet workbook (.xlsx), or ILR returns (an .xml "
+              "file or a folder of them); repeat --data to give ILR returns with their "
+              "datasheet")
 _DOCS_URL_HELP = ("html and xlsx: the documentation site; each KPI links to its page in the "
                   "rule reference there (default: no links)")
 _OUT_HELP = "write the report to FILE (default: the terminal)"
@@ -94,7 +96,7 @@ def parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="evaluate the KPIs on a data set",
                        description="Evaluate every KPI for every bootcamp, provider and the "
                        "programme.")
-    e.add_argument("--data", required=True, metavar="DATA",
+    e.add_argument("--data", required=True, metavar="DATA", action="append",
                    help=_DATA_HELP)
     e.add_argument("--rules", action="append", metavar="PATH",
                    help=_RULES_HELP)
@@ -122,7 +124,7 @@ def parser() -> argparse.ArgumentParser:
                        "say whether every figure is reproduced, naming the first that is not. "
                        "Exits 1 if one is not.")
     v.add_argument("bundle", metavar="BUNDLE", help="the folder written by evaluate --record")
-    v.add_argument("--data", required=True, metavar="DIR", help="folder of CSV files")
+    v.add_argument("--data", required=True, metavar="DATA", action="append", help=_DATA_HELP)
 
     t = sub.add_parser("test", help="run the tests written beside the rules",
                        description="Run the `test` blocks of rule files; print a pass/fail "
@@ -146,15 +148,21 @@ def parser() -> argparse.ArgumentParser:
                        "data contract, a note on every column, drop-downs and formats, and a "
                        "first sheet explaining how to fill it in.")
     w.add_argument("--out", required=True, metavar="FILE.xlsx", help="the workbook to write")
-    w.add_argument("--data", metavar="DATA",
+    w.add_argument("--data", metavar="DATA", action="append",
                    help="fill it with this data set, a folder of CSV files or a workbook "
                    "(default: empty)")
+    w.add_argument("--ilr", metavar="RETURNS", action="append",
+                   help="write the datasheet that goes with these ILR returns (an .xml file "
+                   "or a folder; repeatable): only what the ILR lacks, with the returns' ids "
+                   "filled in (default: the datasheet of a whole data set)")
+    w.add_argument("--rules", action="append", metavar="PATH",
+                   help="with --ilr: " + _RULES_HELP)
 
     x = sub.add_parser("explain", help="show why each record of a KPI counts or not",
                        description="List every record of a KPI's population in a group with "
                        "its verdict, the clause that decided it and the values it read.")
     x.add_argument("kpi", metavar="KPI", help="the KPI's id, e.g. learner_dropout")
-    x.add_argument("--data", required=True, metavar="DATA",
+    x.add_argument("--data", required=True, metavar="DATA", action="append",
                    help=_DATA_HELP)
     x.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
     x.add_argument("--group", default="all", metavar="ID",
@@ -173,7 +181,7 @@ def parser() -> argparse.ArgumentParser:
     h = sub.add_parser("history", help="each KPI's status at every month end",
                        description="Evaluate the KPIs at the last day of each month from "
                        "--from to --to and show how their statuses moved.")
-    h.add_argument("--data", required=True, metavar="DATA",
+    h.add_argument("--data", required=True, metavar="DATA", action="append",
                    help=_DATA_HELP)
     h.add_argument("--from", dest="start", required=True, type=_month, metavar="YYYY-MM",
                    help="the first month (evaluated at its last day)")
@@ -214,7 +222,7 @@ def parser() -> argparse.ArgumentParser:
                        "anything changes.")
     d.add_argument("old", metavar="OLD_RULES", help="rule file or folder before the change")
     d.add_argument("new", metavar="NEW_RULES", help="rule file or folder after the change")
-    d.add_argument("--data", metavar="DATA",
+    d.add_argument("--data", metavar="DATA", action="append",
                    help=f"{_DATA_HELP}, to evaluate both rule sets on (default: none; the "
                    "results are not compared)")
     d.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
@@ -224,6 +232,21 @@ def parser() -> argparse.ArgumentParser:
                    help="table (default) or json")
     d.add_argument("--engine", choices=ENGINES, default=None,
                    help=f"with --data: {_ENGINE_HELP}")
+
+    i = sub.add_parser("ilr", help="write the contract's files that ILR returns yield",
+                       description="Read ILR returns (funding model 37) and, when given, the "
+                       "datasheet that goes with them, and write the data contract's CSV "
+                       "files they yield, listing what was found on the way (learners "
+                       "skipped, values the ILR lacks, differences between the sources). "
+                       "No personal data is written.")
+    i.add_argument("returns", nargs="+", metavar="RETURNS",
+                   help="ILR returns: .xml files or folders of them")
+    i.add_argument("--data", metavar="DATASHEET",
+                   help="the datasheet that goes with the returns: a folder of CSV files or "
+                   "a workbook (.xlsx) (default: none)")
+    i.add_argument("--out", required=True, metavar="DIR",
+                   help="the folder to write the CSV files to")
+    i.add_argument("--rules", action="append", metavar="PATH", help=_RULES_HELP)
 
     s = sub.add_parser("sql", help="print a KPI's rule as SQL, for your own warehouse",
                        description="Print the SQL query that computes a KPI's counts per group "

@@ -17,6 +17,7 @@ from typing import Any
 from kpidsl import limits
 from kpidsl.cli.terminal import (
     check_out,
+    data_paths,
     emit,
     existing,
     plural,
@@ -62,7 +63,7 @@ def evaluate(args: argparse.Namespace) -> int:
     check_out(args)
     rule_set = rules(args.rules)
     with working("evaluating"):
-        whole = evaluate_rules(rule_set, existing(args.data), as_of=args.as_of,
+        whole = evaluate_rules(rule_set, data_paths(args.data), as_of=args.as_of,
                                engine=args.engine, explain=args.format == "xlsx" or args.explain)
         report = select(whole, args)
     if args.record:
@@ -101,7 +102,7 @@ def verify(args: argparse.Namespace) -> int:
     from kpidsl.tools.evidence import verify as verify_bundle
 
     bundle = existing(args.bundle)
-    data = existing(args.data)
+    data = data_paths(args.data)
     with working("evaluating"):
         outcome = verify_bundle(bundle, data)
     print(render(outcome, args.bundle))
@@ -148,7 +149,7 @@ def generate(args: argparse.Namespace) -> int:
     return OK
 
 
-def _write_workbook(path: str, data: Any = None) -> None:
+def _write_workbook(path: str, data: Any = None, columns: Any = None) -> None:
     """Write the datasheet workbook (filled with ``data`` when given), or a usage error."""
     from xlsxwriter.exceptions import (  # type: ignore[import-untyped]  # ships no types
         XlsxWriterException,
@@ -159,22 +160,59 @@ def _write_workbook(path: str, data: Any = None) -> None:
     if os.path.isdir(path):
         raise UsageError(f"--out {path} is a folder; give the workbook's file name")
     try:
-        write_workbook(path, data)
+        write_workbook(path, data, columns)
     except (OSError, ValueError, XlsxWriterException) as e:
         cause = getattr(e, "strerror", None) or e.__cause__ or e
         raise UsageError(f"cannot write the workbook {path}: {cause}") from None
 
 
 def template(args: argparse.Namespace) -> int:
-    from kpidsl.data.load import is_workbook, load_data
+    from kpidsl.api import load_data
+    from kpidsl.data.load import is_workbook
+    from kpidsl.data.sources import DATASHEET, ids_only
 
     if not is_workbook(args.out):
         raise UsageError(f"--out {args.out}: the template is an Excel workbook; give a name "
                          "ending in .xlsx")
-    data = load_data(existing(args.data)) if args.data else None
+    if args.ilr and args.data:
+        raise UsageError("give --ilr RETURNS or --data DATA, not both: the datasheet of ILR "
+                         "returns is filled with their ids only")
+    if args.ilr:
+        ids = ids_only(load_data(data_paths(args.ilr), rules(args.rules)))
+        _write_workbook(args.out, ids, DATASHEET)
+        print(f"wrote the datasheet that goes with the ILR returns to {args.out}, with "
+              f"their {len(ids.learners)} learners' ids")
+        return OK
+    data = load_data(data_paths(args.data)) if args.data else None
     _write_workbook(args.out, data)
     filled = f", filled with {len(data.learners)} learners" if data is not None else ""
     print(f"wrote the datasheet template to {args.out}{filled}")
+    return OK
+
+
+def ilr(args: argparse.Namespace) -> int:
+    """Write the records the returns (and datasheet) yield; the findings go to stderr."""
+    from kpidsl.api import load_data
+    from kpidsl.data.csvfiles import write_data
+
+    rule_set = rules(args.rules)
+    paths = [*(existing(p) for p in args.returns), *([existing(args.data)] if args.data
+                                                      else [])]
+    with working("reading the ILR returns"):
+        data = load_data(paths, rule_set)
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise UsageError(f"--out {args.out} is a file; give a folder")
+    try:
+        write_data(data, args.out)
+    except OSError as e:
+        raise UsageError(f"cannot write to {args.out}: {e.strerror or e}") from None
+    for d in data.notices:
+        print(d.render(), file=sys.stderr)
+    counts = [(len(data.providers), "provider"), (len(data.bootcamps), "bootcamp"),
+              (len(data.learners), "learner")]
+    found = len(data.notices)
+    print(f"wrote {', '.join(f'{n} {plural(w, n)}' for n, w in counts)} to {args.out}"
+          + (f" ({found} {plural('finding', found)} above)" if found else ""))
     return OK
 
 
@@ -185,7 +223,7 @@ def explain(args: argparse.Namespace) -> int:
 
     rule_set = rules(args.rules)
     per_provider = rule_set.kpi(args.kpi).per is not None  # an unknown KPI: refused before
-    data = existing(args.data)                             # the data is read
+    data = data_paths(args.data)                             # the data is read
     with working("explaining"):
         why = explain_kpi(rule_set, data, args.kpi, args.group, as_of=args.as_of,
                           engine=args.engine, verdicts=args.verdict)
@@ -212,7 +250,7 @@ def history(args: argparse.Namespace) -> int:
         raise UsageError(f"--chart {args.chart}: the chart is an SVG drawing; give a name "
                          "ending in .svg")
     rule_set = rules(args.rules)
-    data = existing(args.data)
+    data = data_paths(args.data)
     with working(f"evaluating {args.start:%Y-%m} to {args.end:%Y-%m}"):
         found = history_report(rule_set, data, args.start, args.end, kpis=args.kpi,
                                group=args.group, statuses=args.status, engine=args.engine)
@@ -268,7 +306,7 @@ def diff(args: argparse.Namespace) -> int:
     changes = compare_all(old, new)
     moved = None
     if args.data is not None:
-        data = existing(args.data)
+        data = data_paths(args.data)
         with working("evaluating both rule sets"):
             moved = diff_results(old, new, data, as_of=args.as_of, engine=args.engine)
     if args.format == "json":
@@ -336,4 +374,4 @@ def sql(args: argparse.Namespace) -> int:
 
 COMMANDS = {"check": check, "evaluate": evaluate, "generate": generate, "template": template,
             "test": test, "explain": explain, "history": history, "diff": diff, "fmt": fmt,
-            "sql": sql, "verify": verify}
+            "sql": sql, "verify": verify, "ilr": ilr}

@@ -49,6 +49,13 @@ def existing(path: str) -> Path:
     return p
 
 
+def data_paths(paths: Sequence[str]) -> Path | list[Path]:
+    """The ``--data`` paths given, each existing: one path, or several (ILR returns with
+    their datasheet)."""
+    found = [existing(p) for p in paths]
+    return found[0] if len(found) == 1 else found
+
+
 def select(report: Any, args: argparse.Namespace) -> Any:
     """The results the filters of the command line ask for (every format honours them)."""
     from kpidsl.api import find_group

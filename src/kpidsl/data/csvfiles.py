@@ -399,6 +399,7 @@ def _read_rows(f: _File, reader: Any, out: _Collector) -> None:
     if ncols is None:
         return
     fields = FIELDS[f.type.name]
+    fixed = dict.fromkeys(n for n, fi in fields.items() if fi.required and n not in f.columns)
     if f.partial:
         fields = {n: fi if n in f.type.key else attrs.evolve(fi, required=False)
                   for n, fi in fields.items()}
@@ -407,7 +408,6 @@ def _read_rows(f: _File, reader: Any, out: _Collector) -> None:
     converters = [_converter(fields[n]) for n in names]
     fast = [_fast_converter(fields[n], c) for n, c in zip(names, converters, strict=True)]
     pick = _picker(indexes)
-    fixed = dict.fromkeys(f.absent)
     cls, records, key = f.type.cls, f.records, f.type.key
     new, init = object.__new__, plain_init(cls)  # every value is checked here already
     key_index = f.columns.get(key[0]) if key else None

@@ -41,10 +41,12 @@ import difflib
 import os
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
+
+import attrs
 
 from kpidsl.contract.fields import ENUMS, FieldInfo
 from kpidsl.contract.records import FIELDS, RECORD_TYPES, RecordType
@@ -427,14 +429,31 @@ _FORMATS = {"date": "yyyy-mm-dd", "month": "yyyy-mm", "money": "#,##0.00", "inte
             "text": "@"}
 
 
-def _instructions() -> list[tuple[str, str]]:
-    """The first sheet's text: (style, line)."""
+def _instructions(ilr: bool) -> list[tuple[str, str]]:
+    """The first sheet's text: (style, line). ``ilr``: the datasheet that goes with ILR
+    returns."""
     lines = [
         ("title", "Skills Bootcamps datasheet"),
         ("", "Fill in one sheet for each kind of record, one record per row, under the "
              "header row. kpidsl reads this workbook as it reads a folder of CSV files:"),
         ("code", "    kpidsl evaluate --data datasheet.xlsx --as-of 2025-03-31"),
         ("", ""),
+    ] if not ilr else [
+        ("title", "Skills Bootcamps datasheet, with ILR returns"),
+        ("", "This datasheet holds what the ILR returns do not: fill it in and give it beside "
+             "the returns (an .xml file or a folder of them):"),
+        ("code", "    kpidsl evaluate --data returns/ --data datasheet.xlsx --as-of 2026-03-31"),
+        ("", "• Rows match the returns on their ids: a provider on its ukprn, a bootcamp on "
+             "its ConRefNumber, a learner on its LearnRefNumber. The ids of the returns "
+             "are filled in already."),
+        ("", "• A column of this workbook replaces what the returns derive or stand in for, "
+             "for each row listed, even where its cell is empty. Delete a column to keep the "
+             "returns' value; add one (completion_date, milestone1_date) to replace it."),
+        ("", "• What the ILR holds exactly (a learner's start, withdrawal and achievement "
+             "dates, type and bootcamp) is not asked for here."),
+        ("", ""),
+    ]
+    lines += [
         ("heading", "How to fill it in"),
         ("", "• Do not rename the sheets or the header cells. Columns may be in any order; "
              "a column that is not required may be deleted."),
@@ -462,7 +481,8 @@ def _instructions() -> list[tuple[str, str]]:
     return lines
 
 
-def write_workbook(path: str | os.PathLike[str], dataset: Dataset | None = None) -> None:
+def write_workbook(path: str | os.PathLike[str], dataset: Dataset | None = None,
+                   columns: Mapping[str, Sequence[str]] | None = None) -> None:
     """Write the datasheet workbook: an ``instructions`` sheet, then one sheet per record type
     with its columns as a frozen header row (a note on each header, required ones dark), a
     drop-down for every enumeration and yes/no column, and date, month and money formats;
@@ -470,7 +490,9 @@ def write_workbook(path: str | os.PathLike[str], dataset: Dataset | None = None)
 
     Everything comes from the record schema (:data:`~kpidsl.contract.records.FIELDS`,
     :data:`~kpidsl.contract.fields.ENUMS`), so the template cannot drift from the loader. Raises
-    ``ValueError`` when a record type has more records than a sheet has rows.
+    ``ValueError`` when a record type has more records than a sheet has rows. ``columns``
+    (by record type name) makes the datasheet that goes with ILR returns: only those columns
+    of those record types, the key alone required (:data:`kpidsl.data.sources.DATASHEET`).
     """
     if dataset is not None:
         for t in RECORD_TYPES:
@@ -479,10 +501,11 @@ def write_workbook(path: str | os.PathLike[str], dataset: Dataset | None = None)
                                  f"{sheet_name(t)} sheet: a sheet holds {_MAX_ROWS - 1:,} "
                                  "records under its header; keep such a data set as CSV files")
     with open(path, "wb") as out:  # first, so that a bad path fails before any work
-        _write_book(out, dataset)
+        _write_book(out, dataset, columns)
 
 
-def _write_book(out: Any, dataset: Dataset | None) -> None:
+def _write_book(out: Any, dataset: Dataset | None,
+                columns: Mapping[str, Sequence[str]] | None) -> None:
     import xlsxwriter  # type: ignore[import-untyped]  # xlsxwriter ships no types
 
     book = xlsxwriter.Workbook(out)
@@ -498,17 +521,22 @@ def _write_book(out: Any, dataset: Dataset | None) -> None:
     formats = {k: book.add_format({"num_format": v}) for k, v in _FORMATS.items()}
     about = book.add_worksheet(INSTRUCTIONS)
     about.set_column(0, 0, 110)
-    for row, (style, text) in enumerate(_instructions()):
+    for row, (style, text) in enumerate(_instructions(columns is not None)):
         about.write_string(row, 0, text, styles[style])
     for t in RECORD_TYPES:
         fields = list(FIELDS[t.name].values())
+        only = columns.get(t.name) if columns is not None else None
+        if only is not None:
+            fields = [fi for fi in fields if fi.name in only]
         ws = book.add_worksheet(sheet_name(t))
         ws.freeze_panes(1, 0)
         for col, fi in enumerate(fields):
             kind = "month" if fi.month else fi.kind
+            required = fi.name in t.key if only is not None else fi.required
             ws.set_column(col, col, max(12, len(fi.name) + 2), formats.get(kind))
-            ws.write_string(0, col, fi.name, styles["required" if fi.required else "optional"])
-            ws.write_comment(0, col, _note(fi), {"x_scale": 2, "y_scale": 1.5})
+            ws.write_string(0, col, fi.name, styles["required" if required else "optional"])
+            note = _note(fi if required == fi.required else attrs.evolve(fi, required=False))
+            ws.write_comment(0, col, note, {"x_scale": 2, "y_scale": 1.5})
             _validate(ws, col, fi)
         records = dataset.of(t.name) if dataset is not None else ()
         for row, record in enumerate(records, 1):

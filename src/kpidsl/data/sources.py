@@ -21,10 +21,19 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from typing import Any
 
-from kpidsl.contract.records import BY_CLASS, BY_NAME, FIELDS, RECORD_TYPES, unchecked
+import attrs
+
+from kpidsl.contract.records import (
+    BY_CLASS,
+    BY_NAME,
+    FIELDS,
+    RECORD_TYPES,
+    REQUIRED_WHEN,
+    unchecked,
+)
 from kpidsl.data.dataset import Dataset
 from kpidsl.data.ilr import Choices, IlrRecords, is_returns, read_returns
 from kpidsl.data.ilr.mapping import counted
@@ -107,6 +116,7 @@ class _Merge:
         """(record type, field, what) → the ids it is true of: one finding each."""
         self.from_returns: set[int] = set()
         """``id`` of each record the returns yield (the others are the datasheet's)."""
+        self.origins = dict(ilr.origins)
 
     def located(self, type_name: str, record: Any) -> dict[str, Any]:
         """Where a datasheet record is: its file and line, or its sheet and row."""
@@ -130,6 +140,7 @@ class _Merge:
         for values in ours:
             match = theirs.pop(values[key], None)
             if match is not None:
+                self.replaced(type_name, values[key], cols - set(exact))
                 for field in cols:
                     theirs_value = getattr(match, field)
                     if field not in exact:
@@ -144,10 +155,18 @@ class _Merge:
             out.append(record)
         return out
 
+    def replaced(self, type_name: str, ident: str, fields: Set[str]) -> None:
+        """The datasheet's ``fields`` replace the returns' values of a record: its origin
+        no longer names them."""
+        origin = self.origins.get((type_name, ident))
+        if origin is not None and fields & origin.fields.keys():
+            self.origins[type_name, ident] = attrs.evolve(origin, fields={
+                k: v for k, v in origin.fields.items() if k not in fields})
+
     def conflict(self, type_name: str, values: dict[str, Any], field: str, theirs: Any,
                  record: Any) -> None:
         ident = "/".join(str(values[k]) for k in BY_NAME[type_name].key)
-        origin = self.ilr.origins.get((type_name, ident))
+        origin = self.origins.get((type_name, ident))
         source = (origin.of(field) if origin is not None else None) or "the ILR returns"
         self.notices.append(Diagnostic(
             message=f"{type_name} {ident}: {field} is {values[field]} in {source} but "
@@ -161,11 +180,13 @@ class _Merge:
         whose value is a proxy the datasheet did not replace."""
         cols = self.columns.get(BY_NAME[type_name].table, frozenset())
         key = BY_NAME[type_name].key
+        when = [(w.field, w.when, w.value) for w in REQUIRED_WHEN if w.record == type_name]
         for r in records:
             ident = "/".join(str(getattr(r, k)) for k in key) if key else str(r.learner_id)
+            needed = {f for f, other, v in when if getattr(r, other) == v}
             for name, fi in FIELDS[type_name].items():
                 value = getattr(r, name)
-                if value is None and fi.required:
+                if value is None and (fi.required or name in needed):
                     self.counts[type_name, name, "missing"].append(ident)
                 elif (type_name, name) in _PROXIES and value is not None \
                         and name not in cols and id(r) in self.from_returns:
@@ -234,7 +255,7 @@ def merge(ilr: IlrRecords, sheet: Dataset | None, columns: Mapping[str, frozense
         notices.append(Diagnostic(
             message="the ILR holds no " + ", ".join(unheld) + ": the datasheet's sheets of "
             "those names supply them", severity="warning"))
-    data = Dataset(**made, notices=notices, origins=ilr.origins)
+    data = Dataset(**made, notices=notices, origins=m.origins)
     data._mark_values_checked()
     data._mark_lacking()
     problems = data.problems()
@@ -250,8 +271,8 @@ def _derived_interviews(interviews: Sequence[Any], from_sheet: bool) -> list[Dia
     if from_sheet or not interviews:
         return []
     return [Diagnostic(
-        message=f"{len(interviews):,} interview offers come from the ILR, which records only the day "
-        "of an offer: their employer is missing, and each is taken to be for an actual job "
+        message=f"{len(interviews):,} interview offers come from the ILR, which records only "
+        "the day of an offer: their employer is missing, and each is taken to be for an actual job "
         "matching the skills, its result pending; the datasheet's interviews sheet supplies "
         "them", severity="warning")]
 
@@ -260,3 +281,16 @@ def _ident(record: Any) -> str:
     t = BY_CLASS[type(record)]
     return "/".join(str(getattr(record, k)) for k in t.key) if t.key else \
         f"of {getattr(record, 'learner_id', '')}"
+
+
+def ids_only(data: Dataset) -> Dataset:
+    """The records of ``data`` with only their ids (and a provider's UKPRN): the rows of the
+    datasheet that goes with ILR returns, for a provider to fill in."""
+    kept = {t.name: set(t.key) | ({"ukprn"} if t.name == "provider" else set())
+            for t in RECORD_TYPES}
+    made: dict[str, Any] = {
+        t.table: [unchecked(t.cls, {f: getattr(r, f) if f in kept[t.name] else None
+                                    for f in FIELDS[t.name]} | {"line": None})
+                  for r in data.of(t.name)] if t.table in FROM_RETURNS else []
+        for t in RECORD_TYPES}
+    return Dataset(**made)

@@ -192,7 +192,8 @@ def verdict_json(v: Verdict) -> dict[str, Any]:
     return {"record": v.record, "bootcamp": v.bootcamp, "verdict": v.verdict,
             "reasons": [{"clause": r.clause, "source": r.source,
                          "values": {name: show(value) for name, value in r.values}}
-                        for r in v.reasons]}
+                        for r in v.reasons],
+            **({"sources": dict(v.sources)} if v.sources else {})}
 
 
 @collector_paused()

@@ -100,6 +100,9 @@ def render_explain(verdicts: Sequence[Verdict], result: Result, as_of: dt.date,
             out += textwrap.wrap(f"{r.clause}: {r.source}", width=78, initial_indent="  ",
                                  subsequent_indent="      ")
             out += _pack([f"{name} = {show(value) or '—'}" for name, value in r.values])
+        for name, where in v.sources:
+            out += textwrap.wrap(f"{name} from {where}", width=78, initial_indent="    ",
+                                 subsequent_indent="        ")
     if verdicts and not per_provider:
         out += ["", "A counted record shows its `counted when` clause, a pending one its",
                 "`pending when` clause, a record not counted the first part of each that is",

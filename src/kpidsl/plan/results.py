@@ -215,6 +215,10 @@ class Verdict:
     reasons: tuple[Reason, ...]
     """The clause that decided it; a not-counted record also has the failed part of its
     ``pending when`` clause, when the KPI has one."""
+    sources: tuple[tuple[str, str], ...] = ()
+    """For a record read from ILR returns: each value read, by name, with the file, learner,
+    aim and element it came from (``withdrawal_date``, ``ILR-….xml: learner SB1, aim 1,
+    LearnActEndDate (CompStatus 3)``)."""
 
     @property
     def clause(self) -> str:

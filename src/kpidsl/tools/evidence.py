@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from kpidsl.api import as_date, evaluate, load_rules, rules_fingerprint
+from kpidsl.api import Data, as_date, evaluate, load_rules, rules_fingerprint
 from kpidsl.data.csvfiles import file_fingerprints
 from kpidsl.data.dataset import Dataset
 from kpidsl.errors import DataError, Diagnostic, UsageError
@@ -119,13 +119,12 @@ def _brief(r: dict[str, Any]) -> str:
         f" (target {r['target']})"
 
 
-def verify(bundle: str | os.PathLike[str], data: Dataset | str | os.PathLike[str]
-           ) -> Verification:
-    """Evaluate a bundle's rules again on ``data`` (records or a data folder) at the recorded
-    date, with the recorded engine, and compare every figure of the recorded report (each
-    result's status, k, n, pending and target, and the number of findings and actions).
-    Changes to the bundle itself (its rules or its report edited after recording) are
-    differences too."""
+def verify(bundle: str | os.PathLike[str], data: Data) -> Verification:
+    """Evaluate a bundle's rules again on ``data`` (as for :func:`kpidsl.evaluate`: a data
+    folder, a workbook, ILR returns with their datasheet, records) at the recorded date, with
+    the recorded engine, and compare every figure of the recorded report (each result's
+    status, k, n, pending and target, and the number of findings and actions). Changes to
+    the bundle itself (its rules or its report edited after recording) are differences too."""
     folder = Path(bundle)
     if not folder.is_dir():
         raise UsageError(f"{folder}: not an evidence bundle folder",
@@ -146,7 +145,8 @@ def verify(bundle: str | os.PathLike[str], data: Dataset | str | os.PathLike[str
                            + ", ".join(changed))
     when = as_date(manifest.get("as_of", recorded.get("as_of", "")), "the recorded as_of")
     report = evaluate(rules, data, as_of=when, engine=manifest.get("engine"))
-    files_now = file_fingerprints(report.data or data)  # a workbook's, of its records
+    # a workbook's or the ILR returns', of the records read
+    files_now = file_fingerprints(report.data) if report.data is not None else {}
     files_then = manifest.get("data", {}).get("files", {})
     data_changes = tuple(name for name in sorted({*files_now, *files_then})
                          if files_now.get(name) != files_then.get(name))

@@ -6,8 +6,11 @@ One learner of the contract is one programme aim (``ZPROG001``, aim type 1) of f
 ``withdrawal_date`` (``LearnActEndDate`` with ``CompStatus`` 3), ``outcome_date``
 (``AchDate``), ``learner_type`` (FFI 2: co-funded; SEI 1 at the start: self-employed).
 Derived: the events (event aims before August 2025, EVI records after, read whichever is
-there), and from them ``completion_date``, ``milestone1_date``, ``new_role_evidence_date``
-and the interview offers. Proxies (marked so, and replaced by the datasheet's values): the
+there), and from them ``milestone1_date``, ``new_role_evidence_date``, the interview offers
+and ``completion_date``: the later of the end of training (every component aim completed)
+and the first qualifying event (an interview offer, a new role, a self-employment plan); with
+no such event but an achievement date, the end of training, since an outcome is only paid
+after the completion's event. Proxies (marked so, and replaced by the datasheet's values): the
 default outcome, the employees of an employer, the interview's details. Every choice the ILR
 leaves open is the rules' (:mod:`kpidsl.data.ilr.choices`).
 
@@ -208,6 +211,8 @@ def _enrolment(person: Person, pa: Aim, choices: Choices, found: Findings,
             and pa.end is not None else None
     qualifying = min((first[e] for e in QUALIFYING if e in first), key=lambda x: x[0],
                      default=None)
+    if qualifying is None and pa.ach_date is not None and training is not None:
+        qualifying = training  # an outcome shows the completion's event happened, undated
     completion = None
     if training is not None and qualifying is not None:
         day, where = max(training, qualifying, key=lambda x: x[0])
