@@ -407,7 +407,9 @@ def _read_rows(f: _File, reader: Any, out: _Collector) -> None:
     converters = [_converter(fields[n]) for n in names]
     fast = [_fast_converter(fields[n], c) for n, c in zip(names, converters, strict=True)]
     pick = _picker(indexes)
-    fixed = dict.fromkeys(f.absent)
+    # a required column not in the header: every value missing (a partial file's too)
+    fixed = dict.fromkeys(n for n, fi in FIELDS[f.type.name].items()
+                          if fi.required and n not in f.columns)
     cls, records, key = f.type.cls, f.records, f.type.key
     new, init = object.__new__, plain_init(cls)  # every value is checked here already
     key_index = f.columns.get(key[0]) if key else None
