@@ -182,7 +182,8 @@ class _Merge:
         key = BY_NAME[type_name].key
         when = [(w.field, w.when, w.value) for w in REQUIRED_WHEN if w.record == type_name]
         for r in records:
-            ident = "/".join(str(getattr(r, k)) for k in key) if key else str(r.learner_id)
+            ident = "/".join(str(getattr(r, k)) for k in key) if key else \
+                str(getattr(r, "learner_id", None) or r.provider_id)  # a profile has neither
             needed = {f for f, other, v in when if getattr(r, other) == v}
             for name, fi in FIELDS[type_name].items():
                 value = getattr(r, name)
@@ -271,8 +272,8 @@ def _derived_interviews(interviews: Sequence[Any], from_sheet: bool) -> list[Dia
     if from_sheet or not interviews:
         return []
     return [Diagnostic(
-        message=f"{len(interviews):,} interview offers come from the ILR, which records only "
-        "the day of an offer: their employer is missing, and each is taken to be for an actual job "
+        message=f"{len(interviews):,} interview offers come from the ILR, which records only the "
+        "day of an offer: their employer is missing, and each is taken to be for an actual job "
         "matching the skills, its result pending; the datasheet's interviews sheet supplies "
         "them", severity="warning")]
 
