@@ -21,7 +21,7 @@ from kpidsl.data.dataset import Dataset
 from kpidsl.data.ilr import is_returns
 from kpidsl.data.sources import load_sources
 from kpidsl.engines import Unsupported
-from kpidsl.engines.run import EngineChoice, Run, read_sources, run
+from kpidsl.engines.run import EngineChoice, Run, ilr_choices, read_sources, run
 from kpidsl.errors import Diagnostic, NotFoundError, RuleError, UsageError, suggest
 from kpidsl.language.checker import RuleSet
 from kpidsl.language.rulesets import (
@@ -113,6 +113,18 @@ def load_data(data: StrPath | Sequence[StrPath], rules: RuleSet | None = None) -
         return load_sources(paths, None)
     return read_sources(lower(rules), paths) if any(map(is_returns, paths)) \
         else load_sources(paths, None)
+
+
+def write_ilr(data: Dataset, folder: StrPath, rules: RuleSet) -> tuple[list[str], str]:
+    """Write ``data`` as ILR returns in ``folder`` (one per provider and ILR year, the events
+    coded as the rules' ``ilr.kpi`` says) and, in ``folder/datasheet``, the datasheet of what
+    they do not hold, so that ``load_data([folder, folder + "/datasheet"], rules)`` gives
+    ``data`` back. Returns the returns' paths and the datasheet's. Raises
+    :class:`~kpidsl.errors.DataError` for a record the ILR cannot hold (a learner id that is
+    not a ``LearnRefNumber``), before anything is written."""
+    from kpidsl.data.ilr.write import write_ilr as write
+
+    return write(data, folder, ilr_choices(lower(rules)))
 
 
 def evaluate(rules: RuleSet, data: Data, as_of: dt.date | str | None = None,
@@ -347,8 +359,9 @@ def diff(old: RuleSet, new: RuleSet, data: Data, as_of: dt.date | str | None = N
 
 
 def _loader_notices(notices: Iterable[Diagnostic]) -> list[Entry]:
-    return [Entry(kind="finding", name="loader", message=d.message, record=d.location,
-                  file=d.file, line=d.line) for d in notices]
+    return [Entry(kind="finding", name="loader", message=d.message,
+                  record=d.location if d.location != "<input>" else "data", file=d.file,
+                  line=d.line) for d in notices]
 
 
 def kpi_sql(rules: RuleSet, kpi: str, as_of: dt.date, dialect: str = "duckdb",

@@ -142,6 +142,13 @@ def parser() -> argparse.ArgumentParser:
                    "(default: 1000)")
     g.add_argument("--seed", type=int, default=0, metavar="S",
                    help="the same seed writes the same data (default: 0)")
+    g.add_argument("--ilr", action="store_true",
+                   help="write the data set as ILR returns (one per provider and year) and, "
+                   "in DIR/datasheet, the datasheet of what they do not hold (default: CSV "
+                   "files)")
+    g.add_argument("--rules", action="append", metavar="PATH",
+                   help="with --ilr: the rules whose ilr.kpi codes the events; "
+                   + _RULES_HELP)
 
     w = sub.add_parser("template", help="write the datasheet workbook that providers fill in",
                        description="Write an Excel workbook with one sheet per file of the "

@@ -130,6 +130,24 @@ def generate(args: argparse.Namespace) -> int:
     if args.learners > limits.MAX_GENERATED:
         raise UsageError(f"--learners must be at most {limits.MAX_GENERATED:,}, not "
                          f"{args.learners:,}")
+    if args.ilr:
+        from kpidsl.api import write_ilr
+
+        if is_workbook(args.out) or (os.path.exists(args.out) and not os.path.isdir(args.out)):
+            raise UsageError(f"--out {args.out}: ILR returns are written to a folder")
+        if os.path.isdir(args.out) and any(n.lower().endswith(".xml")
+                                           for n in os.listdir(args.out)):
+            raise UsageError(f"--out {args.out} holds .xml files already: they would be read "
+                             "with the new returns; give a new folder")
+        rule_set = rules(args.rules)
+        data = generate_data(args.learners, seed=args.seed)
+        try:
+            returns, sheet = write_ilr(data, args.out, rule_set)
+        except OSError as e:
+            raise UsageError(f"cannot write to {args.out}: {e.strerror or e}") from None
+        print(f"wrote {len(data.learners)} learners in {len(returns)} ILR returns to "
+              f"{args.out} and their datasheet to {sheet}")
+        return OK
     if is_workbook(args.out):
         data = generate_data(args.learners, seed=args.seed)
         _write_workbook(args.out, data)
@@ -211,7 +229,8 @@ def ilr(args: argparse.Namespace) -> int:
     counts = [(len(data.providers), "provider"), (len(data.bootcamps), "bootcamp"),
               (len(data.learners), "learner")]
     found = len(data.notices)
-    print(f"wrote {', '.join(f'{n} {plural(w, n)}' for n, w in counts)} to {args.out}"
+    said = [f"{n} {plural(w, n)}" for n, w in counts]
+    print(f"wrote {', '.join(said[:-1])} and {said[-1]} to {args.out}"
           + (f" ({found} {plural('finding', found)} above)" if found else ""))
     return OK
 

@@ -150,8 +150,9 @@ class _Merge:
             record: Any = unchecked(t.cls, {**values, "line": match.line if match else None})
             self.from_returns.add(id(record))
             out.append(record)
-        for record in theirs.values():
-            self.counts[type_name, "", "only"].append(str(getattr(record, key)))
+        for record in theirs.values():  # an employer is often only the datasheet's
+            if type_name != "employer":
+                self.counts[type_name, "", "only"].append(str(getattr(record, key)))
             out.append(record)
         return out
 

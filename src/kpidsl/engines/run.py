@@ -85,9 +85,13 @@ def read_sources(plan: p.Plan, data: DataSource) -> DataSource:
         return data
     if len(data) == 1 and not is_returns(data[0]):
         return data[0]
-    choices = Choices.from_tables(plan.tables, plan.sources) \
-        if any(is_returns(d) for d in data) else None
-    return load_sources(data, choices)
+    return load_sources(data, ilr_choices(plan) if any(is_returns(d) for d in data) else None)
+
+
+def ilr_choices(plan: p.Plan) -> Choices:
+    """What the rules' ``ilr.kpi`` says about reading ILR returns (a located rule error when
+    a table is missing or wrong)."""
+    return Choices.from_tables(plan.tables, plan.sources)
 
 
 def run(plan: p.Plan, data: DataSource, dates: Sequence[dt.date],
