@@ -18,7 +18,8 @@ the benchmark.
 
 It also times ``kpidsl history`` over 36 month ends against one ``evaluate`` at
 ``--history-size`` learners, ``evaluate --format xlsx`` (the report workbook, every record
-explained) against ``--format json`` at the same size, and ``kpidsl --help``.
+explained) against ``--format json`` at the same size, reading ILR returns against reading CSV
+files at ``--ilr-size`` learners (:func:`ilr_bench`), and ``kpidsl --help``.
 """
 
 from __future__ import annotations
@@ -111,6 +112,63 @@ def in_turns(cmds: dict[str, list[str]], repeats: int) -> dict[str, dict[str, fl
                    "max_rss_mb": peaks[name] / 2**20} for name, t in times.items()}
 
 
+def ilr_folder(size: int) -> Path:
+    """The same data set as :func:`data_folder`'s, written as ILR returns with their
+    datasheet in ``datasheet/`` (``kpidsl generate --ilr``)."""
+    folder = HERE / ".data" / f"ilr-{size}"
+    if not (folder / "datasheet" / "learners.csv").exists():
+        print(f"generating {size:,} learners as ILR returns in {folder}", file=sys.stderr)
+        subprocess.run([*KPIDSL, "generate", "--ilr", "--learners", str(size), "--seed", "1",
+                        "--out", str(folder)], check=True, stdout=subprocess.DEVNULL)
+    return folder
+
+
+#: A process that reads a data set with ``kpidsl.load_data`` (its paths are the arguments).
+READ = "import sys, kpidsl; kpidsl.load_data(sys.argv[1:], kpidsl.load_rules())"
+#: A process that streams every learner of the returns in a folder and keeps none of them:
+#: its peak memory is what parsing costs, whatever the size of the returns.
+STREAM = ("import sys; from kpidsl.data.ilr import return_files; "
+          "from kpidsl.data.ilr.returns import Tally, read_header, read_learners\n"
+          "for f in return_files(sys.argv[1]):\n"
+          "    for _ in read_learners(read_header(f), Tally()): pass")
+
+
+def ilr_bench(size: int, as_of: str, repeats: int) -> dict[str, object]:
+    """Reading ``size`` learners from ILR returns with their datasheet against reading the
+    same data set from CSV files, as whole processes in turns (issue 18: at most 2×); the
+    same evaluated end to end (the results compared first); and the peak memory of
+    streaming returns of a tenth of the size and of the whole size (flat: parsing holds one
+    learner at a time)."""
+    csv, ilr = data_folder(size), ilr_folder(size)
+    small = ilr_folder(size // 10)
+    evaluate = [*KPIDSL, "evaluate", "--as-of", as_of, "--format", "json"]
+    both = {"evaluate CSV": [*evaluate, "--data", str(csv)],
+            "evaluate returns + datasheet": [*evaluate, "--data", str(ilr), "--data",
+                                             str(ilr / "datasheet")]}
+    answers = [seven(measured(cmd)[2]) for cmd in both.values()]
+    if answers[0] != answers[1]:
+        raise SystemExit(f"bench: the returns and the CSV files disagree at {size}")
+    cmds = {"read CSV": [PY, "-c", READ, str(csv)],
+            "read returns + datasheet": [PY, "-c", READ, str(ilr), str(ilr / "datasheet")],
+            "read returns alone": [PY, "-c", READ, str(ilr)],
+            **both,
+            f"stream returns ({size // 10:,})": [PY, "-c", STREAM, str(small)],
+            f"stream returns ({size:,})": [PY, "-c", STREAM, str(ilr)]}
+    timing = in_turns(cmds, repeats)
+    read = timing["read returns + datasheet"]["median_s"] / timing["read CSV"]["median_s"]
+    whole = timing["evaluate returns + datasheet"]["median_s"] / \
+        timing["evaluate CSV"]["median_s"]
+    mb = sum(p.stat().st_size for p in ilr.glob("*.xml")) / 2**20
+    print(f"\nILR returns at {size:,} learners ({mb:.0f} MB of XML), {repeats} rounds in "
+          "turns (same results: yes)")
+    for name, t in timing.items():
+        print(f"  {name:32} {t['median_s']:7.2f} s  {t['max_rss_mb']:7.0f} MB")
+    print(f"  read returns + datasheet / read CSV = {read:.2f} (target at most 2)")
+    print(f"  evaluate returns + datasheet / evaluate CSV = {whole:.2f}")
+    return {"programs": timing, "read_ratio": read, "evaluate_ratio": whole, "xml_mb": mb,
+            "learners": size}
+
+
 def compiled() -> None:
     """Write kpidsl's bytecode, as an installation from a wheel has it (an editable install
     run with ``PYTHONDONTWRITEBYTECODE`` would otherwise compile every module at every start,
@@ -130,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--python-engine-max", type=int, default=100_000,
                     help="time the Python engine only up to this size")
     ap.add_argument("--history-size", type=int, default=100_000)
+    ap.add_argument("--ilr-size", type=int, default=100_000,
+                    help="time reading ILR returns at this size (0: not at all)")
     ap.add_argument("--json", metavar="PATH")
     args = ap.parse_args(argv)
     report: dict[str, object] = {"cpus": os.cpu_count(), "as_of": args.as_of, "sizes": {}}
@@ -176,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"evaluate --format xlsx at {args.history_size:,} learners: "
           f"{x['evaluate --format xlsx']['median_s']:.2f} s = {ratio:.2f} × --format json "
           f"({x['evaluate --format json']['median_s']:.2f} s)")
+
+    if args.ilr_size:
+        report["ilr"] = ilr_bench(args.ilr_size, args.as_of, args.repeats)
 
     helps = sorted(measured([*KPIDSL, "--help"])[0] for _ in range(max(5, args.repeats)))
     report["help_median_s"] = statistics.median(helps)

@@ -17,7 +17,7 @@ import datetime as dt
 import os
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 from lxml import etree
@@ -34,8 +34,7 @@ FUND_MODEL = "37"
 PROG_TYPE = "32"
 
 
-@attrs.frozen
-class Fam:
+class Fam(NamedTuple):
     """A learning delivery FAM: its type, code and ``LearnDelFAMDateFrom``."""
 
     type: str
@@ -43,9 +42,9 @@ class Fam:
     date_from: dt.date | None
 
 
-@attrs.frozen
-class Aim:
-    """One ``LearningDelivery`` of funding model 37 and programme type 32: the facts read."""
+class Aim(NamedTuple):
+    """One ``LearningDelivery`` of funding model 37 and programme type 32: the facts read.
+    (Named tuples, as a hundred thousand learners have half a million of these.)"""
 
     ref: str
     """``LearnAimRef``: ``ZPROG001`` for the programme aim."""
@@ -62,8 +61,7 @@ class Aim:
     line: int
 
 
-@attrs.frozen
-class Status:
+class Status(NamedTuple):
     """One ``LearnerEmploymentStatus``: when it applies, the employer and its monitoring."""
 
     applies: dt.date
@@ -117,6 +115,13 @@ TEXTS: dict[str, tuple[re.Pattern[str], str]] = {
     "LearnDelFAMCode": (re.compile(r"[A-Za-z0-9]{1,5}"), "1 to 5 letters or digits"),
 }
 _REF = frozenset({"LearnRefNumber"})
+#: Every element the reader looks at: a learner's personal data is never among them.
+_READ = ("LearnRefNumber", "LearnerEmploymentStatus", "LearningDelivery", "LearnAimRef",
+         "AimType", "AimSeqNumber", "LearnStartDate", "LearnPlanEndDate", "FundModel",
+         "ProgType", "ConRefNumber", "CompStatus", "LearnActEndDate", "AchDate",
+         "LearningDeliveryFAM", "LearnDelFAMType", "LearnDelFAMCode", "LearnDelFAMDateFrom",
+         "EmpStat", "DateEmpStatApp", "EmpId", "EmploymentStatusMonitoring", "ESMType",
+         "ESMCode")
 _ANY = (re.compile(r".{0,100}", re.S), "at most 100 characters")
 
 
@@ -232,6 +237,9 @@ class _Reader:
         self.ns = "{" + ret.namespace + "}"
         ns = self.ns
         self.q: Callable[[str], str] = lambda name: ns + name
+        self.tags = {ns + name: name for name in _READ}
+        """The qualified name of each element read, to its name; no other is looked at."""
+        self.dates: dict[str, dt.date] = {}
 
     def fail(self, element: Any, message: str, hint: str | None = None) -> DataError:
         return _error(self.ret.file, element.sourceline, message, hint=hint)
@@ -276,7 +284,92 @@ class _Reader:
                             hint=f"expected {expected}") from None
 
     def person(self, learner: Any) -> Person | None:
-        """The learner's facts, or ``None`` when none of its aims is a bootcamp's."""
+        """The learner's facts, or ``None`` when none of its aims is a bootcamp's.
+
+        The quick way, one pass over the elements read; anything out of the ordinary (a
+        missing element, a value that does not convert or match) is read again the careful
+        way, :meth:`checked_person`, which says where and what is wrong."""
+        try:
+            return self._quick(learner)
+        except (KeyError, ValueError, TypeError, AttributeError):
+            return self.checked_person(learner)
+
+    def _quick(self, learner: Any) -> Person | None:
+        tags, date, texts = self.tags, self.date, TEXTS
+        deliveries, statuses, ref = [], [], None
+        for child in learner:
+            name = tags.get(child.tag)
+            if name == "LearningDelivery":
+                deliveries.append(child)
+            elif name == "LearnerEmploymentStatus":
+                statuses.append(child)
+            elif name == "LearnRefNumber":
+                ref = child.text.strip()
+        aims = []
+        for d in deliveries:
+            v: dict[str | None, str] = {}
+            fams = []
+            for c in d:
+                name = tags.get(c.tag)
+                if name == "LearningDeliveryFAM":
+                    f = {tags.get(x.tag): x.text.strip() for x in c}
+                    kind, code = f["LearnDelFAMType"], f["LearnDelFAMCode"]
+                    if not (texts["LearnDelFAMType"][0].fullmatch(kind)
+                            and texts["LearnDelFAMCode"][0].fullmatch(code)):
+                        raise ValueError
+                    day = f.get("LearnDelFAMDateFrom")
+                    fams.append(Fam(kind, code, date(day) if day is not None else None))
+                elif name is not None:
+                    v[name] = c.text.strip()
+            if v.get("FundModel") != FUND_MODEL or v.get("ProgType") != PROG_TYPE:
+                if v.get("FundModel") == FUND_MODEL:
+                    int(v["AimSeqNumber"])  # as the careful way checks it
+                continue
+            aim_ref, con = v["LearnAimRef"], v.get("ConRefNumber")
+            if not texts["LearnAimRef"][0].fullmatch(aim_ref) or (
+                    con is not None and not texts["ConRefNumber"][0].fullmatch(con)):
+                raise ValueError
+            end, ach = v.get("LearnActEndDate"), v.get("AchDate")
+            aims.append(Aim(aim_ref, int(v["AimType"]), int(v["AimSeqNumber"]),
+                            date(v["LearnStartDate"]), date(v["LearnPlanEndDate"]),
+                            date(end) if end is not None else None, int(v["CompStatus"]),
+                            date(ach) if ach is not None else None, con, tuple(fams),
+                            d.sourceline))
+        if not aims:
+            return None
+        if ref is None or not texts["LearnRefNumber"][0].fullmatch(ref):
+            raise ValueError
+        held = []
+        for s in statuses:
+            v = {}
+            monitoring = set()
+            for c in s:
+                name = tags.get(c.tag)
+                if name == "EmploymentStatusMonitoring":
+                    m = {tags.get(x.tag): x.text.strip() for x in c}
+                    monitoring.add((m["ESMType"][:3], m["ESMCode"][:2]))
+                elif name is not None:
+                    v[name] = c.text.strip()
+            emp = v.get("EmpId")
+            if emp is not None and not texts["EmpId"][0].fullmatch(emp):
+                raise ValueError
+            held.append(Status(date(v["DateEmpStatApp"]), emp, frozenset(monitoring)))
+        return Person(ukprn=self.ret.ukprn, ref=ref, file=self.ret.file,
+                      line=learner.sourceline, statuses=tuple(held), aims=tuple(aims))
+
+    def date(self, text: str) -> dt.date:
+        """``YYYY-MM-DD`` as a date, remembered: a return has few distinct days."""
+        day = self.dates.get(text)
+        if day is None:
+            if len(text) != 10:
+                raise ValueError(text)
+            day = dt.date.fromisoformat(text)
+            if len(self.dates) < 100_000:
+                self.dates[text] = day
+        return day
+
+    def checked_person(self, learner: Any) -> Person | None:
+        """:meth:`person`, element by element, saying where a value is wrong."""
         q = self.q
         deliveries = learner.findall(q("LearningDelivery"))
         bootcamp = [d for d in deliveries if d.findtext(q("FundModel")) == FUND_MODEL]
