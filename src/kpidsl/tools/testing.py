@@ -277,7 +277,7 @@ class _Builder:
                       and "offer_date" in given[id(i)]]
             if dates:
                 self.learner_start[rec.id] = min(dates)
-        records: dict[str, list[Any]] = {}
+        records: dict[str, Any] = {}
         for type_name in _ORDER:
             for rec in self.by_type[type_name]:
                 values = given[id(rec)]
