@@ -113,6 +113,14 @@ def evaluate(rules: RuleSet, data: Data, as_of: dt.date | str | None = None,
     plan = lower(rules)
     asked = [(k.name, "all") for k in plan.kpis] if explain else []
     done = run(plan, data, [when], engine, entries=True, explain=asked)
+    return report_of(rules, done, when, data)
+
+
+def report_of(rules: RuleSet, done: Run, when: dt.date, data: Data = None) -> Report:
+    """The report of ``done`` (a run with entries) at ``when``: its results, findings (the
+    loader's notices and each KPI with no target in force among them), actions and the
+    programme's explanations it was asked for. :func:`evaluate` and the rule tests
+    (``kpidsl test``) both make their reports here, so that they agree on every finding."""
     results = done.results[when]
     untargeted = dict.fromkeys(r.kpi for r in results if r.target is None)
     findings = [*_loader_notices(done.notices), *done.findings,
@@ -122,8 +130,8 @@ def evaluate(rules: RuleSet, data: Data, as_of: dt.date | str | None = None,
                   for kpi in untargeted)]
     by_kpi = {(r.kpi, r.scope): r for r in results if r.group == "all"}
     explained = tuple(Explanation(as_of=when, result=by_kpi[kpi, Scope.PROGRAMME],
-                                  verdicts=tuple(done.verdicts[kpi, group]))
-                      for kpi, group in asked)
+                                  verdicts=tuple(verdicts))
+                      for (kpi, _), verdicts in done.verdicts.items())
     return Report(as_of=when, results=tuple(results), findings=tuple(findings),
                   actions=tuple(done.actions), rules_fingerprint=rules_fingerprint(rules),
                   engine=done.engine, explanations=explained,
