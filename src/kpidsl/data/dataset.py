@@ -37,10 +37,11 @@ from kpidsl.errors import DataError, Diagnostic
 
 
 def _one_of(value: Any, old: Any) -> Any:
-    """``cofunding``, or its older name ``payments``; not both."""
+    """``cofunding``, or its older name ``payments``; not both. Each is ``None`` when not
+    given: the truth of a DataFrame is an error, so whether it was given cannot be asked."""
     if old is None:
-        return value
-    if value:
+        return () if value is None else value
+    if value is not None:
         raise TypeError("give cofunding or its older name payments, not both")
     return old
 
@@ -145,7 +146,7 @@ class Dataset:
     def __init__(self, *, providers: Iterable[Any] = (), bootcamps: Iterable[Any] = (),
                  employers: Iterable[Any] = (), engagements: Iterable[Any] = (),
                  learners: Iterable[Any] = (), interviews: Iterable[Any] = (),
-                 cofunding: Iterable[Any] = (), profiles: Iterable[Any] = (),
+                 cofunding: Iterable[Any] | None = None, profiles: Iterable[Any] = (),
                  notices: Iterable[Any] = (), payments: Iterable[Any] | None = None,
                  origins: Mapping[tuple[str, str], Any] | None = None) -> None:
         cofunding = _one_of(cofunding, payments)
@@ -164,7 +165,8 @@ class Dataset:
     @classmethod
     def from_rows(cls, *, providers: Rows = (), bootcamps: Rows = (), employers: Rows = (),
                   engagements: Rows = (), learners: Rows = (), interviews: Rows = (),
-                  cofunding: Rows = (), profiles: Rows = (), payments: Rows | None = None
+                  cofunding: Rows | None = None, profiles: Rows = (),
+                  payments: Rows | None = None
                   ) -> Dataset:
         """A data set from plain rows: mappings of column name to value, as a database driver
         returns them, or a pandas ``DataFrame`` or an Arrow table (one per record type).
