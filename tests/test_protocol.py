@@ -79,6 +79,8 @@ def test_a_connection_is_run_by_the_engine_that_declares_it() -> None:
     assert engine(con).name == engine_name(None, con) == "duckdb"
     with pytest.raises(kpidsl.UsageError, match=r"no engine runs on a builtins\.object"):
         engine(object())
+    with pytest.raises(kpidsl.UsageError, match="reads its own tables: pass data=None"):
+        engine(con).load({"learners": []})
 
 
 @pytest.mark.parametrize("chosen", ["duckdb", "python"])
