@@ -46,6 +46,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
+from kpidsl.collector import collector_paused
 from kpidsl.contract.fields import ENUMS, FieldInfo
 from kpidsl.contract.records import FIELDS, RECORD_TYPES, RecordType
 from kpidsl.contract.values import _Memo
@@ -53,7 +54,6 @@ from kpidsl.data.csvfiles import (
     _Collector,
     _File,
     _read_rows,
-    collector_paused,
     columns,
     finish,
 )

@@ -21,8 +21,8 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+from kpidsl.collector import collector_paused
 from kpidsl.contract.records import BY_CLASS, LINKS, ROW_DATES, Link, describe, record_diagnostic
-from kpidsl.data.csvfiles import collector_paused
 from kpidsl.data.dataset import Dataset
 from kpidsl.data.load import load_data
 from kpidsl.engines import DataSource

@@ -20,8 +20,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from kpidsl.collector import collector_paused
 from kpidsl.contract.records import BY_CLASS, BY_NAME, describe, record_diagnostic
-from kpidsl.data.csvfiles import collector_paused
 from kpidsl.data.dataset import Dataset
 from kpidsl.engines import DataSource
 from kpidsl.engines.sql import QueryBuilder

@@ -17,8 +17,8 @@ from typing import Any
 
 import attrs
 
+from kpidsl.collector import collector_paused
 from kpidsl.contract.records import BY_CLASS, describe
-from kpidsl.data.csvfiles import collector_paused
 from kpidsl.language.words import percent, percent_of
 from kpidsl.plan.points import PointValue
 from kpidsl.plan.results import Entry, Result, Verdict
