@@ -251,6 +251,16 @@ class Dataset:
             object.__setattr__(self, "_problems", found)
         return list(found)
 
+    def checked(self) -> Dataset:
+        """This data set, or a :class:`DataError` with each of its :meth:`problems` (at the
+        record's line of its file, when it was read from one): what every engine loads."""
+        problems = self.problems()
+        if problems:
+            raise DataError([record_diagnostic(r, field, m, line=r.line,
+                                               file=BY_CLASS[type(r)].file if r.line else None)
+                             for r, field, m in problems])
+        return self
+
     def _value_problems(self) -> Iterator[tuple[Any, str, str]]:
         for t in RECORD_TYPES:
             records = self.of(t.name)

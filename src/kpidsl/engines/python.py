@@ -22,11 +22,11 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 from kpidsl.collector import collector_paused
-from kpidsl.contract.records import BY_CLASS, LINKS, ROW_DATES, Link, describe, record_diagnostic
+from kpidsl.contract.records import LINKS, ROW_DATES, Link, describe
 from kpidsl.data.dataset import Dataset
 from kpidsl.data.load import load_data
 from kpidsl.engines import DataSource
-from kpidsl.errors import DataError, UsageError
+from kpidsl.errors import UsageError
 from kpidsl.language import ast
 from kpidsl.language.builtins import BUILTINS, exact
 from kpidsl.plan import nodes as p
@@ -468,12 +468,7 @@ class PythonEngine:
             raise UsageError("the Python engine evaluates a data folder, a workbook or a "
                              "Dataset, not "
                             f"{type(data).__name__}")
-        problems = data.problems()
-        if problems:
-            raise DataError([record_diagnostic(r, field, m, line=r.line,
-                                               file=BY_CLASS[type(r)].file if r.line else None)
-                             for r, field, m in problems])
-        return PythonData(data)
+        return PythonData(data.checked())
 
 
 class PythonData:
