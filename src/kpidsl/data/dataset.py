@@ -66,8 +66,6 @@ def _rows(rows: Rows) -> Iterable[Any]:
             else {k: row[k] for k in row.keys()} for row in rows)  # noqa: SIM118 (sqlite3.Row)
 
 
-
-
 _R = TypeVar("_R")
 
 
@@ -96,7 +94,6 @@ def _records(cls: type[_R], items: Iterable[Any]) -> tuple[_R, ...]:
     if problems:
         raise DataError(problems)
     return tuple(out)
-
 
 
 @attrs.frozen(kw_only=True, init=False)

@@ -301,4 +301,5 @@ def _held() -> Iterator[None]:
     except (duckdb.ConversionException, duckdb.OutOfRangeException) as e:
         raise Unrepresentable(str(e).splitlines()[0][:200]) from None
 
+
 ENGINE = DuckDBEngine

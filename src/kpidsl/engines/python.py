@@ -60,6 +60,7 @@ _UNITS: dict[str, Callable[[int], relativedelta]] = {
     "day": lambda n: relativedelta(days=n), "week": lambda n: relativedelta(weeks=n),
     "month": lambda n: relativedelta(months=n), "year": lambda n: relativedelta(years=n)}
 
+
 def _all(fs: list[Fn]) -> Fn:
     """``f1 and f2 and …`` as one closure (unrolled: calls are what evaluation costs)."""
     if len(fs) == 2:
@@ -616,5 +617,6 @@ class PythonData:
                                verdict=NO_DATA if target is None  # no tolerance in force then
                                else status(k.direction, target, n, a, 0), reasons=(reason,)))
         return out
+
 
 ENGINE = PythonEngine

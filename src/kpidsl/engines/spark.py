@@ -121,4 +121,5 @@ class SparkEngine(SqlEngine):
         return [row.asDict() for row in self.session.sql(render(sql, "spark", pretty=False))
                 .collect()]
 
+
 ENGINE = SparkEngine

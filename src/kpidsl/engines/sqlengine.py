@@ -200,7 +200,6 @@ class SqlEngine:
             out.append(entry(kind, src.name, message, src.record, _record(r)))
         return out
 
-
     # ---- explain ----
     def verdicts(self, plan: p.Plan, as_of: dt.date, kpi: str, group: str = "all"
                  ) -> list[Verdict]:

@@ -158,8 +158,6 @@ def entry_json(e: Entry) -> dict[str, Any]:
     return {k: v for k, v in attrs.asdict(e).items() if v is not None}
 
 
-
-
 def show(value: Any) -> str | None:
     """A value read by a rule, as a person writes it; ``None`` when it is missing."""
     if value is None:
