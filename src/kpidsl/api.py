@@ -32,6 +32,7 @@ from kpidsl.language.rulesets import (
     working_rules_path,
 )
 from kpidsl.language.vocabulary import Scope, Status, VerdictKind
+from kpidsl.language.words import human
 from kpidsl.outputs.diff import Diff, compare
 from kpidsl.outputs.jsonout import audit_json
 from kpidsl.outputs.report import History, Report
@@ -175,10 +176,10 @@ def explain(rules: RuleSet, data: Data, kpi: str, group: str = "all",
     ``group`` is ``all``, a bootcamp or a provider id; an id that is both is written
     ``bootcamp:ID`` or ``provider:ID``. ``verdicts`` keeps only the records with one of these
     verdicts (written as reports print them, ``not counted``, or ``not_counted``; for a KPI
-    judged per provider, statuses). An unknown KPI, group or verdict raises
-    :class:`~kpidsl.errors.NotFoundError` naming the closest. ``data`` and ``engine`` are as
-    for :func:`evaluate`: every engine gives the same explanation. ``audit`` says what
-    produced it.
+    judged per provider, its providers' statuses: met, not met or no data). An unknown KPI,
+    group or verdict raises :class:`~kpidsl.errors.NotFoundError` naming the closest.
+    ``data`` and ``engine`` are as for :func:`evaluate`: every engine gives the same
+    explanation. ``audit`` says what produced it.
     """
     kinds = _verdict_kinds(rules, kpi, verdicts)
     why = explanations(rules, data, [kpi], group, as_of, engine)[0]
@@ -188,21 +189,24 @@ def explain(rules: RuleSet, data: Data, kpi: str, group: str = "all",
 
 
 def _verdict_kinds(rules: RuleSet, kpi: str, asked: Iterable[str] | None) -> set[str] | None:
-    """The verdicts asked for, in the spelling reports print (``not_counted`` is
-    ``not counted``); a verdict the KPI cannot have is a :class:`NotFoundError`."""
+    """The verdicts asked for, each as the engines give it, whether written as reports print
+    it (``not counted``, ``not met``) or with underscores; a verdict the KPI cannot have is a
+    :class:`NotFoundError`. A provider of a KPI measured per provider has nothing pending: it
+    is never on track or at risk."""
     if asked is None:
         return None
     per_provider = rules.kpi(kpi).per is not None
-    kinds = [s.value for s in Status] if per_provider else [v.value for v in VerdictKind]
+    kinds = (Status.MET, Status.NOT_MET, Status.NO_DATA) if per_provider else tuple(VerdictKind)
+    by_word = {human(k): k.value for k in kinds}
+    words = list(by_word)
     out = set()
     for v in asked:
-        spelled = v if per_provider else v.replace("_", " ")
-        if spelled not in kinds:
+        if human(v) not in by_word:
             what = "a provider" if per_provider else "a record"
             raise NotFoundError(f"verdict {v!r} does not apply to {kpi}: {what} of it is "
-                                f"{', '.join(kinds[:-1])} or {kinds[-1]}",
-                                suggest(spelled, kinds))
-        out.add(spelled)
+                                f"{', '.join(words[:-1])} or {words[-1]}",
+                                suggest(human(v), words))
+        out.add(by_word[human(v)])
     return out
 
 
