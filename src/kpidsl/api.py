@@ -201,12 +201,12 @@ def _verdict_kinds(rules: RuleSet, kpi: str, asked: Iterable[str] | None) -> set
     words = list(by_word)
     out = set()
     for v in asked:
-        if human(v) not in by_word:
+        word = human(v)
+        if word not in by_word:
             what = "a provider" if per_provider else "a record"
             raise NotFoundError(f"verdict {v!r} does not apply to {kpi}: {what} of it is "
-                                f"{', '.join(words[:-1])} or {words[-1]}",
-                                suggest(human(v), words))
-        out.add(by_word[human(v)])
+                                f"{', '.join(words[:-1])} or {words[-1]}", suggest(word, words))
+        out.add(by_word[word])
     return out
 
 
