@@ -2,8 +2,8 @@
 those inside functions and under ``TYPE_CHECKING`` included):
 
 - the stages are layers, and a module imports only from its own layer or those below:
-  collector, errors, files, limits, version → contract → language → plan and data (apart) → engines →
-  outputs → api → tools → the entry points (cli, sphinx, the package itself);
+  collector, errors, files, limits, version → contract → language → plan and data (apart) →
+  engines → outputs → api → tools → the entry points (cli, sphinx, the package itself);
 - no module imports another in a cycle;
 - no output imports an engine, and no engine but the reference engine imports it;
 - no module is longer than 800 lines.
