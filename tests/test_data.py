@@ -664,7 +664,6 @@ def test_range_checks_are_schema_metadata() -> None:
     }
 
 
-
 def test_the_garbage_collector_is_running_again_after_a_load(make) -> None:
     # The loader pauses it for speed; a failed load must not leave it off.
     folder = make()

@@ -95,6 +95,21 @@ def test_delivery_against_profile_at_each_point(as_of, status, actual, planned):
                 if x.kpi == "delivery_against_profile" and x.scope == "bootcamp"]
 
 
+def test_a_providers_status_is_asked_for_as_the_table_prints_it():
+    """`--verdict "not met"` is `not_met`; a KPI measured per provider has nothing pending,
+    so the statuses it names when refusing one are the three its providers can have."""
+    rules, data, when = kpidsl.load_rules(FIXTURE_RULES), _profile_data(), D(2025, 7, 31)
+    for asked, providers in ((["not met"], ["P1"]), (["not_met", "no data"], ["P1", "P2"])):
+        why = kpidsl.explain(rules, data, "delivery_against_profile", as_of=when,
+                             verdicts=asked)
+        assert [v.record for v in why.verdicts] == [f"provider {p}" for p in providers]
+    with pytest.raises(kpidsl.NotFoundError) as e:
+        kpidsl.explain(rules, data, "delivery_against_profile", verdicts=["on_track"])
+    assert e.value.diagnostics[0].message == (
+        "verdict 'on_track' does not apply to delivery_against_profile: a provider of it is "
+        "met, not met or no data")
+
+
 def test_exactly_at_the_tolerance_is_met():
     """85 of 100 planned at R04 is exactly 15% short: met; 84 is not."""
     rules = kpidsl.load_rules(FIXTURE_RULES)

@@ -39,8 +39,6 @@ INPUTS = sorted(p for p in GOLDENS.glob("*.kpi") if not p.name.endswith(".format
 META_ORDER = ast.META_KEYS
 
 
-
-
 _GRAMMAR = resources.files("kpidsl.language").joinpath("kpi.lark").read_text(encoding="utf-8")
 _FOUND: list[lark.Token] = []
 _LEXER = lark.Lark(_GRAMMAR, parser="lalr", keep_all_tokens=True,

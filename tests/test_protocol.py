@@ -2,12 +2,14 @@
 reference engine's answers through it, and every output takes its figures from the engine
 chosen (never from an engine of its own).
 
-The Spark engine is held to the same check in ``test_spark.py``, where a session is at hand.
+The protocol test runs over every engine of the registry; Spark's is skipped here and held to
+the same check in ``test_spark.py``, where a session is at hand.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import inspect
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import kpidsl
 from cohort import fixture_rules
 from kpidsl.cli import main
 from kpidsl.engines import ENGINES, Engine, Loaded
-from kpidsl.engines.run import engine
+from kpidsl.engines.run import engine, engine_name
 from kpidsl.plan.lower import lower
 from kpidsl.plan.results import Entry, Groups, Result, Verdict
 
@@ -53,17 +55,32 @@ def follows_the_protocol(chosen: Engine, data: object = SAMPLE) -> None:
     assert loaded.verdicts(plan, DATES[1], "learner_dropout", "NO-SUCH-GROUP") == []
 
 
-@pytest.mark.parametrize("name", ["python", "duckdb"])
+@pytest.mark.parametrize("name", sorted(ENGINES))
 def test_every_engine_follows_the_protocol(name: str) -> None:
+    """Every registered engine; Spark's needs a session, which ``test_spark.py`` starts."""
+    if name == "spark":
+        pytest.skip("test_spark.py holds Spark to the protocol, where a session is at hand")
     follows_the_protocol(engine(name))
 
 
 def test_an_engine_is_one_module_named_in_the_registry() -> None:
-    for name, module in ENGINES.items():
-        assert module == f"kpidsl.engines.{name}"
-        assert engine(name).name == name
+    """Its class is read, not made: making Spark's would start a session."""
+    for name, registered in ENGINES.items():
+        assert registered.module == f"kpidsl.engines.{name}" and registered.help
+        assert importlib.import_module(registered.module).ENGINE.name == name
     with pytest.raises(kpidsl.NotFoundError, match="no engine called 'duckbd'; did you mean"):
         engine("duckbd")
+
+
+def test_a_connection_is_run_by_the_engine_that_declares_it() -> None:
+    import duckdb
+
+    con = duckdb.connect()
+    assert engine(con).name == engine_name(None, con) == "duckdb"
+    with pytest.raises(kpidsl.UsageError, match=r"no engine runs on a builtins\.object"):
+        engine(object())
+    with pytest.raises(kpidsl.UsageError, match="reads its own tables: pass data=None"):
+        engine(con).load({"learners": []})
 
 
 @pytest.mark.parametrize("chosen", ["duckdb", "python"])

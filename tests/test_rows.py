@@ -127,6 +127,13 @@ def test_a_data_frame():
     frames["learners"]["withdrawal_date"] = pd.to_datetime(frames["learners"]["withdrawal_date"])
     frames["bootcamps"]["course_cost"] = frames["bootcamps"]["course_cost"].astype(float)
     assert kpidsl.Dataset.from_rows(**frames) == COHORT
+    # whether a data frame was given under either name is not its truth (an error in pandas)
+    payments = frames.pop("payments")  # the older name of cofunding
+    assert kpidsl.Dataset.from_rows(**frames, cofunding=payments) == COHORT
+    for both in ({"cofunding": payments, "payments": pd.DataFrame()},
+                 {"cofunding": pd.DataFrame(), "payments": payments}):
+        with pytest.raises(TypeError, match="give cofunding or its older name payments, not"):
+            kpidsl.Dataset.from_rows(**frames, **both)
 
 
 def test_the_loader_and_evaluate_give_structured_diagnostics_too(tmp_path):

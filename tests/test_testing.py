@@ -20,7 +20,7 @@ import kpidsl
 from cohort import FIXTURE_RULES
 from kpidsl.api import load_rules, rules_fingerprint
 from kpidsl.cli import main
-from kpidsl.tools.testing import build_dataset, render, run_tests
+from kpidsl.tools.testing import build_dataset, render, run_test, run_tests
 
 DROPOUT = '''\
 define milestone1_starter for learner: milestone1_date is set
@@ -378,3 +378,18 @@ def test_expected_entries_must_name_a_rule(tmp_path):
         kpidsl.load_rules(folder)
     assert "t.kpi:5:3: error: no action is called `employer_unreachabel`" in e.value.render()
     assert "did you mean `employer_unreachable`?" in e.value.render()
+
+
+def test_a_rule_test_reports_the_findings_evaluate_reports(tmp_path):
+    """`kpidsl test` makes its report where `evaluate` does: on 30 September 2020 no
+    tolerance is in force, and both say so in a finding."""
+    folder = tmp_path / "rules"
+    shutil.copytree(FIXTURE_RULES, folder, ignore=shutil.ignore_patterns("tests"))
+    (folder / "t.kpi").write_text(
+        "test before_the_tolerances:\n  as of: 2020-09-30\n  given:\n    provider P1\n"
+        "    bootcamp B1\n  expect delivery_against_profile for provider P1: no_data\n")
+    rules = kpidsl.load_rules(folder)
+    outcome, data, report = run_test(rules, rules.tests[0])
+    assert outcome.passed and data is not None and report is not None
+    assert report.findings == kpidsl.evaluate(rules, data, "2020-09-30", "python").findings
+    assert [f.name for f in report.findings] == ["delivery_against_profile"]

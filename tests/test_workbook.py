@@ -470,3 +470,14 @@ def test_generate_writes_a_workbook(here: Path, capsys: pytest.CaptureFixture) -
     assert main(["generate", "--out", "gen.xlsx", "--learners", "40", "--seed", "3"]) == 0
     assert main(["generate", "--out", "gen", "--learners", "40", "--seed", "3"]) == 0
     assert load_workbook("gen.xlsx") == load_folder("gen")
+
+
+@pytest.mark.parametrize("name", ["duckdb", "python"])
+def test_an_engine_given_a_workbook_reads_it(name: str) -> None:
+    """Engine.load takes a workbook as kpidsl.load_data does, not only through the API."""
+    from kpidsl.engines.run import engine
+    from kpidsl.plan.lower import lower
+
+    plan, when = lower(fixture_rules()), [dt.date(2025, 3, 31)]
+    assert engine(name).load(ROOT / "examples" / "sample.xlsx").results(plan, when) == \
+        engine(name).load(SAMPLE).results(plan, when)

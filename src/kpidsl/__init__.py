@@ -1,21 +1,26 @@
 """kpidsl: the Skills Bootcamps KPIs as rule files that a computer checks and evaluates.
 
-The package is laid out by stage:
+The package is laid out by stage (``tests/test_layers.py`` holds each to its layer):
 
-- ``language``: rule-file text and spans (``source``), the grammar (``kpi.lark``) and
-  ``parser``, the ``ast``, the ``checker``, the ``builtins`` registry, the ``formatter`` and
-  the rules in plain English (``words``);
-- ``plan``: the checked rules lowered into one typed plan (``nodes``, ``lower``), and the
-  ``status`` function every engine shares;
-- ``engines``: what runs the plan on data: ``python`` (the reference), ``sql`` (the SQL
-  generator), ``duckdb`` (the default) and ``spark``;
-- ``data``: the typed ``records``, the CSV contract (``csvfiles``), the same as a datasheet
-  workbook (``workbook``) and synthetic data (``generate``);
-- ``outputs``: the ``report`` and its formats, with the report page (``html``) and the report
-  workbook (``workbook``);
-- ``tools``: the rule author's tools (``testing``, tests written beside the rules);
-- ``api`` (the public functions), ``cli`` and ``sphinx`` (the Sphinx extension; ``sphinxext``
-  is its older name): entry points that only call the library.
+- ``errors``, ``files``, ``limits``, ``collector``, ``version``: the bottom layer every stage
+  reads;
+- ``contract``: the data contract: the record types, their fields and how a value is read;
+- ``language``: rule files parsed and checked into a rule set, formatted, put in plain words,
+  compared; the words results are reported in (``vocabulary``);
+- ``plan``: the checked rules lowered into one typed plan, and what every engine gives
+  (``results``, ``status``);
+- ``data``: data sets (``dataset``) and their loaders: CSV folders (``csvfiles``), datasheet
+  workbooks (``datasheet``), ILR returns (``ilr``, ``sources``); synthetic data (``generate``);
+- ``engines``: what runs the plan on data: ``python`` (the reference), ``duckdb`` (the
+  default) and ``spark``, the last two on the SQL generator (``sql``); ``run`` chooses one;
+- ``outputs``: the ``report`` and its formats (text, JSON, CSV, HTML, SVG, the report workbook
+  ``xlsx``) and the ``diff`` of two rule sets;
+- ``api``: the public functions, one per command;
+- ``tools``: the rule tests (``testing``) and the evidence bundles (``evidence``);
+- ``cli`` and ``sphinx`` (the Sphinx extension): entry points that only call the library.
+
+``sphinxext``, ``data.records``, ``data.workbook`` and ``outputs.workbook`` are modules'
+earlier names, kept so that code using them goes on working.
 """
 
 import importlib

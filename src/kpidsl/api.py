@@ -33,6 +33,7 @@ from kpidsl.language.rulesets import (
     working_rules_path,
 )
 from kpidsl.language.vocabulary import Scope, Status, VerdictKind
+from kpidsl.language.words import human
 from kpidsl.outputs.diff import Diff, compare
 from kpidsl.outputs.jsonout import audit_json
 from kpidsl.outputs.report import History, Report
@@ -148,6 +149,14 @@ def evaluate(rules: RuleSet, data: Data, as_of: dt.date | str | None = None,
     plan = lower(rules)
     asked = [(k.name, "all") for k in plan.kpis] if explain else []
     done = run(plan, data, [when], engine, entries=True, explain=asked)
+    return report_of(rules, done, when, data)
+
+
+def report_of(rules: RuleSet, done: Run, when: dt.date, data: Data = None) -> Report:
+    """The report of ``done`` (a run with entries) at ``when``: its results, findings (the
+    loader's notices and each KPI with no target in force among them), actions and the
+    programme's explanations it was asked for. :func:`evaluate` and the rule tests
+    (``kpidsl test``) both make their reports here, so that they agree on every finding."""
     results = done.results[when]
     untargeted = dict.fromkeys(r.kpi for r in results if r.target is None)
     findings = [*_loader_notices(done.notices), *done.findings,
@@ -157,8 +166,8 @@ def evaluate(rules: RuleSet, data: Data, as_of: dt.date | str | None = None,
                   for kpi in untargeted)]
     by_kpi = {(r.kpi, r.scope): r for r in results if r.group == "all"}
     explained = tuple(Explanation(as_of=when, result=by_kpi[kpi, Scope.PROGRAMME],
-                                  verdicts=tuple(done.verdicts[kpi, group]))
-                      for kpi, group in asked)
+                                  verdicts=tuple(verdicts))
+                      for (kpi, _), verdicts in done.verdicts.items())
     return Report(as_of=when, results=tuple(results), findings=tuple(findings),
                   actions=tuple(done.actions), rules_fingerprint=rules_fingerprint(rules),
                   engine=done.engine, explanations=explained,
@@ -202,10 +211,10 @@ def explain(rules: RuleSet, data: Data, kpi: str, group: str = "all",
     ``group`` is ``all``, a bootcamp or a provider id; an id that is both is written
     ``bootcamp:ID`` or ``provider:ID``. ``verdicts`` keeps only the records with one of these
     verdicts (written as reports print them, ``not counted``, or ``not_counted``; for a KPI
-    judged per provider, statuses). An unknown KPI, group or verdict raises
-    :class:`~kpidsl.errors.NotFoundError` naming the closest. ``data`` and ``engine`` are as
-    for :func:`evaluate`: every engine gives the same explanation. ``audit`` says what
-    produced it.
+    judged per provider, its providers' statuses: met, not met or no data). An unknown KPI,
+    group or verdict raises :class:`~kpidsl.errors.NotFoundError` naming the closest.
+    ``data`` and ``engine`` are as for :func:`evaluate`: every engine gives the same
+    explanation. ``audit`` says what produced it.
     """
     kinds = _verdict_kinds(rules, kpi, verdicts)
     why = explanations(rules, data, [kpi], group, as_of, engine)[0]
@@ -215,21 +224,24 @@ def explain(rules: RuleSet, data: Data, kpi: str, group: str = "all",
 
 
 def _verdict_kinds(rules: RuleSet, kpi: str, asked: Iterable[str] | None) -> set[str] | None:
-    """The verdicts asked for, in the spelling reports print (``not_counted`` is
-    ``not counted``); a verdict the KPI cannot have is a :class:`NotFoundError`."""
+    """The verdicts asked for, each as the engines give it, whether written as reports print
+    it (``not counted``, ``not met``) or with underscores; a verdict the KPI cannot have is a
+    :class:`NotFoundError`. A provider of a KPI measured per provider has nothing pending: it
+    is never on track or at risk."""
     if asked is None:
         return None
     per_provider = rules.kpi(kpi).per is not None
-    kinds = [s.value for s in Status] if per_provider else [v.value for v in VerdictKind]
+    kinds = (Status.MET, Status.NOT_MET, Status.NO_DATA) if per_provider else tuple(VerdictKind)
+    by_word = {human(k): k.value for k in kinds}
+    words = list(by_word)
     out = set()
     for v in asked:
-        spelled = v if per_provider else v.replace("_", " ")
-        if spelled not in kinds:
+        word = human(v)
+        if word not in by_word:
             what = "a provider" if per_provider else "a record"
             raise NotFoundError(f"verdict {v!r} does not apply to {kpi}: {what} of it is "
-                                f"{', '.join(kinds[:-1])} or {kinds[-1]}",
-                                suggest(spelled, kinds))
-        out.add(spelled)
+                                f"{', '.join(words[:-1])} or {words[-1]}", suggest(word, words))
+        out.add(by_word[word])
     return out
 
 

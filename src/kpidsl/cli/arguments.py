@@ -14,9 +14,7 @@ from kpidsl.errors import date_problem, suggest
 from kpidsl.language.vocabulary import Scope, Status
 from kpidsl.version import __version__
 
-_ENGINE_HELP = ("duckdb (the default for a data folder: SQL on the embedded DuckDB, fast on "
-                "big data), python (the reference engine) or spark (a local Spark; needs "
-                "kpidsl[spark] and Java)")
+_ENGINE_HELP = ", ".join(f"{name} ({e.help})" for name, e in ENGINES.items())
 
 
 class _Parser(argparse.ArgumentParser):

@@ -26,7 +26,6 @@ import contextlib
 import csv
 import datetime as dt
 import difflib
-import gc
 import hashlib
 import io
 import itertools
@@ -40,6 +39,7 @@ from typing import Any
 import attrs
 
 from kpidsl import limits
+from kpidsl.collector import collector_paused as collector_paused  # also here: its first home
 from kpidsl.contract.fields import FieldInfo
 from kpidsl.contract.records import (
     BY_CLASS,
@@ -63,7 +63,6 @@ from kpidsl.files import Unreadable, open_output, open_regular
 MAX_DIAGNOSTICS = 200
 #: Files longer than this (in characters) get no excerpt in their diagnostics.
 EXCERPT_LIMIT = 2_000_000
-
 
 
 # --------------------------------------------------------------------------- writing
@@ -579,23 +578,6 @@ def _unexpected_files(folder: str, out: _Collector) -> None:
             out.add(Diagnostic(message="not a file of the data contract; it is ignored",
                                file=os.path.join(folder, name), severity="warning",
                                hint=f"did you mean `{near[0]}`?" if near else None))
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while loading or evaluating.
-
-    A load or an evaluation allocates millions of objects and no reference cycles, yet every
-    few thousand allocations the collector rescans the ever-growing heap: a third of the
-    time of a million-learner load, for nothing. Reference counting still frees everything.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def load_data(directory: str | os.PathLike[str]) -> Dataset:

@@ -37,10 +37,11 @@ from kpidsl.errors import DataError, Diagnostic
 
 
 def _one_of(value: Any, old: Any) -> Any:
-    """``cofunding``, or its older name ``payments``; not both."""
+    """``cofunding``, or its older name ``payments``; not both. Each is ``None`` when not
+    given: the truth of a DataFrame is an error, so whether it was given cannot be asked."""
     if old is None:
-        return value
-    if value:
+        return () if value is None else value
+    if value is not None:
         raise TypeError("give cofunding or its older name payments, not both")
     return old
 
@@ -63,8 +64,6 @@ def _rows(rows: Rows) -> Iterable[Any]:
         return (dict(zip(names, row, strict=True)) for row in rows)
     return (row if isinstance(row, Mapping) or not hasattr(row, "keys")
             else {k: row[k] for k in row.keys()} for row in rows)  # noqa: SIM118 (sqlite3.Row)
-
-
 
 
 _R = TypeVar("_R")
@@ -95,7 +94,6 @@ def _records(cls: type[_R], items: Iterable[Any]) -> tuple[_R, ...]:
     if problems:
         raise DataError(problems)
     return tuple(out)
-
 
 
 @attrs.frozen(kw_only=True, init=False)
@@ -145,7 +143,7 @@ class Dataset:
     def __init__(self, *, providers: Iterable[Any] = (), bootcamps: Iterable[Any] = (),
                  employers: Iterable[Any] = (), engagements: Iterable[Any] = (),
                  learners: Iterable[Any] = (), interviews: Iterable[Any] = (),
-                 cofunding: Iterable[Any] = (), profiles: Iterable[Any] = (),
+                 cofunding: Iterable[Any] | None = None, profiles: Iterable[Any] = (),
                  notices: Iterable[Any] = (), payments: Iterable[Any] | None = None,
                  origins: Mapping[tuple[str, str], Any] | None = None) -> None:
         cofunding = _one_of(cofunding, payments)
@@ -164,7 +162,8 @@ class Dataset:
     @classmethod
     def from_rows(cls, *, providers: Rows = (), bootcamps: Rows = (), employers: Rows = (),
                   engagements: Rows = (), learners: Rows = (), interviews: Rows = (),
-                  cofunding: Rows = (), profiles: Rows = (), payments: Rows | None = None
+                  cofunding: Rows | None = None, profiles: Rows = (),
+                  payments: Rows | None = None
                   ) -> Dataset:
         """A data set from plain rows: mappings of column name to value, as a database driver
         returns them, or a pandas ``DataFrame`` or an Arrow table (one per record type).
@@ -248,6 +247,16 @@ class Dataset:
             found = (*values, *self._integrity_problems(bad))
             object.__setattr__(self, "_problems", found)
         return list(found)
+
+    def checked(self) -> Dataset:
+        """This data set, or a :class:`DataError` with each of its :meth:`problems` (at the
+        record's line of its file, when it was read from one): what every engine loads."""
+        problems = self.problems()
+        if problems:
+            raise DataError([record_diagnostic(r, field, m, line=r.line,
+                                               file=BY_CLASS[type(r)].file if r.line else None)
+                             for r, field, m in problems])
+        return self
 
     def _value_problems(self) -> Iterator[tuple[Any, str, str]]:
         for t in RECORD_TYPES:

@@ -48,6 +48,7 @@ from typing import Any
 
 import attrs
 
+from kpidsl.collector import collector_paused
 from kpidsl.contract.fields import ENUMS, FieldInfo
 from kpidsl.contract.records import FIELDS, RECORD_TYPES, RecordType
 from kpidsl.contract.values import _Memo
@@ -55,7 +56,6 @@ from kpidsl.data.csvfiles import (
     _Collector,
     _File,
     _read_rows,
-    collector_paused,
     columns,
     finish,
 )

@@ -8,7 +8,9 @@ go through :mod:`kpidsl.engines.run`, which chooses the engine; nothing else cal
 ``python`` is the reference engine (closures over records built in Python); ``duckdb`` runs the
 plan's SQL (:mod:`kpidsl.engines.sql`) on the embedded DuckDB, ``spark`` the same SQL on a
 ``SparkSession`` (both through :class:`kpidsl.engines.sqlengine.SqlEngine`). Adding an engine is
-one module that implements these two protocols, and one line in :data:`ENGINES`.
+one module that implements these two protocols, and one line in :data:`ENGINES` that names it,
+says what it is for and which connection objects it runs on: :mod:`kpidsl.engines.run` and
+``--engine`` read them from there.
 """
 
 from __future__ import annotations
@@ -17,13 +19,39 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import attrs
+
 from kpidsl.errors import Diagnostic, Span
 from kpidsl.plan import nodes as p
 from kpidsl.plan.results import Entry, Groups, Result, Verdict
 
-#: The engines by name (``--engine`` on the command line), each the module that holds it.
-ENGINES = {"duckdb": "kpidsl.engines.duckdb", "python": "kpidsl.engines.python",
-           "spark": "kpidsl.engines.spark"}
+
+@attrs.frozen
+class Registered:
+    """An engine as the registry declares it, without importing it (``kpidsl --help`` lists
+    the engines and must not import DuckDB or Spark to do so)."""
+
+    module: str
+    """The module whose ``ENGINE`` is the engine's class (called with a connection given)."""
+    help: str
+    """What ``--engine`` says of it."""
+    connections: str | None = None
+    """The top-level package of the connection objects it runs on (``None``: none)."""
+
+    def accepts(self, obj: object) -> bool:
+        """``obj`` is a connection this engine runs on (by the package of its type)."""
+        package = type(obj).__module__.lstrip("_").partition(".")[0]
+        return self.connections is not None and package == self.connections
+
+
+#: The engines by name (``--engine`` on the command line).
+ENGINES = {
+    "duckdb": Registered("kpidsl.engines.duckdb", "the default for a data folder: SQL on the "
+                         "embedded DuckDB, fast on big data", connections="duckdb"),
+    "python": Registered("kpidsl.engines.python", "the reference engine"),
+    "spark": Registered("kpidsl.engines.spark", "a local Spark; needs kpidsl[spark] and Java",
+                        connections="pyspark"),
+}
 
 DataSource = Any
 """What an engine loads: a data folder (a path), a :class:`~kpidsl.data.dataset.Dataset`, or

@@ -25,10 +25,11 @@ from kpidsl.contract.fields import ENUMS, FieldInfo
 from kpidsl.contract.records import BY_NAME, FIELDS, LINKS, RECORD_TYPES, REQUIRED_WHEN
 from kpidsl.data import csvfiles
 from kpidsl.data.dataset import Dataset
+from kpidsl.data.load import load_data
 from kpidsl.engines import Unrepresentable
 from kpidsl.engines.sql import SQL_TYPES, QueryBuilder, table_name
 from kpidsl.engines.sqlengine import SqlEngine
-from kpidsl.errors import Diagnostic
+from kpidsl.errors import Diagnostic, UsageError
 from kpidsl.files import Unreadable, open_regular
 from kpidsl.plan import nodes as p
 
@@ -111,10 +112,11 @@ class DuckDBEngine(SqlEngine):
 
     # ---- loading ----
     def load_folder(self, folder: str | os.PathLike[str]) -> None:
-        """Read a data folder; raises :class:`DataError` exactly as ``load_data`` would."""
+        """Read a data folder, or a datasheet workbook (into records first); raises
+        :class:`DataError` exactly as :func:`kpidsl.data.load.load_data` would."""
         folder = os.fspath(folder)
         if not self._fast_load(folder):
-            self.load_dataset(csvfiles.load_data(folder))
+            self.load_dataset(load_data(folder))
 
     def _fast_load(self, folder: str) -> bool:
         """Load and check the folder in SQL; ``False`` when the Python loader must read it."""
@@ -258,7 +260,7 @@ class DuckDBEngine(SqlEngine):
         """Evaluate over tables the connection already has, named after the contract's files
         with the contract's columns (``kpidsl sql --schema``); they are not checked here."""
         if tables:
-            raise ValueError("a DuckDB connection reads its own tables: pass data=None")
+            raise UsageError("a DuckDB connection reads its own tables: pass data=None")
         self.lines = False
         self._groups()
 
@@ -298,5 +300,6 @@ def _held() -> Iterator[None]:
         yield
     except (duckdb.ConversionException, duckdb.OutOfRangeException) as e:
         raise Unrepresentable(str(e).splitlines()[0][:200]) from None
+
 
 ENGINE = DuckDBEngine

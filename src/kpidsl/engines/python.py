@@ -21,12 +21,12 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
-from kpidsl.contract.records import BY_CLASS, LINKS, ROW_DATES, Link, describe, record_diagnostic
-from kpidsl.data.csvfiles import collector_paused
+from kpidsl.collector import collector_paused
+from kpidsl.contract.records import LINKS, ROW_DATES, Link, describe
 from kpidsl.data.dataset import Dataset
 from kpidsl.data.load import load_data
 from kpidsl.engines import DataSource
-from kpidsl.errors import DataError, UsageError
+from kpidsl.errors import UsageError
 from kpidsl.language import ast
 from kpidsl.language.builtins import BUILTINS, exact
 from kpidsl.plan import nodes as p
@@ -59,6 +59,7 @@ _COMPARE = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operato
 _UNITS: dict[str, Callable[[int], relativedelta]] = {
     "day": lambda n: relativedelta(days=n), "week": lambda n: relativedelta(weeks=n),
     "month": lambda n: relativedelta(months=n), "year": lambda n: relativedelta(years=n)}
+
 
 def _all(fs: list[Fn]) -> Fn:
     """``f1 and f2 and …`` as one closure (unrolled: calls are what evaluation costs)."""
@@ -468,12 +469,7 @@ class PythonEngine:
             raise UsageError("the Python engine evaluates a data folder, a workbook or a "
                              "Dataset, not "
                             f"{type(data).__name__}")
-        problems = data.problems()
-        if problems:
-            raise DataError([record_diagnostic(r, field, m, line=r.line,
-                                               file=BY_CLASS[type(r)].file if r.line else None)
-                             for r, field, m in problems])
-        return PythonData(data)
+        return PythonData(data.checked())
 
 
 class PythonData:
@@ -621,5 +617,6 @@ class PythonData:
                                verdict=NO_DATA if target is None  # no tolerance in force then
                                else status(k.direction, target, n, a, 0), reasons=(reason,)))
         return out
+
 
 ENGINE = PythonEngine

@@ -23,7 +23,15 @@ from kpidsl.data.ilr import Choices, is_returns
 from kpidsl.data.load import is_workbook, load_data
 from kpidsl.data.sources import load_sources
 from kpidsl.engines import ENGINES, DataSource, Engine, Loaded, Unrepresentable, Unsupported
-from kpidsl.errors import TOO_DEEP, DataError, Diagnostic, NotFoundError, RuleError, suggest
+from kpidsl.errors import (
+    TOO_DEEP,
+    DataError,
+    Diagnostic,
+    NotFoundError,
+    RuleError,
+    UsageError,
+    suggest,
+)
 from kpidsl.plan import nodes as p
 from kpidsl.plan.results import Entry, Groups, Result, Verdict
 
@@ -31,27 +39,33 @@ EngineChoice = str | Any
 """An engine's name (``"duckdb"``, ``"python"``, ``"spark"``), a DuckDB connection or a
 ``SparkSession``."""
 
+
 def engine(choice: EngineChoice) -> Engine:
     """The engine ``choice`` names, or the one that runs on a connection or session given."""
-    if not isinstance(choice, str):
-        is_duckdb = type(choice).__module__.lstrip("_").startswith("duckdb")
-        module = importlib.import_module(ENGINES["duckdb" if is_duckdb else "spark"])
-        return module.ENGINE(choice)  # type: ignore[no-any-return]
-    if choice not in ENGINES:
-        raise NotFoundError(f"no engine called {choice!r}", suggest(choice, ENGINES)
-                            or "the engines are " + ", ".join(ENGINES))
-    return importlib.import_module(ENGINES[choice]).ENGINE()  # type: ignore[no-any-return]
+    name = engine_name(None, choice)
+    module = importlib.import_module(ENGINES[name].module)
+    if isinstance(choice, str):
+        return module.ENGINE()  # type: ignore[no-any-return]
+    return module.ENGINE(choice)  # type: ignore[no-any-return]
 
 
 def engine_name(data: DataSource, choice: EngineChoice | None = None) -> str:
-    """The name of the engine that evaluates ``data``: ``choice``'s own, that of a DuckDB
-    connection or a SparkSession, or by default DuckDB for a data folder or workbook and
-    Python for records built in Python."""
+    """The name of the engine that evaluates ``data``: ``choice``'s own, that of the
+    registered engine that runs on the connection or session given, or by default DuckDB for
+    a data folder or workbook and Python for records built in Python."""
     if choice is None:
         return "duckdb" if isinstance(data, str | os.PathLike) else "python"
     if isinstance(choice, str):
+        if choice not in ENGINES:
+            raise NotFoundError(f"no engine called {choice!r}", suggest(choice, ENGINES)
+                                or "the engines are " + ", ".join(ENGINES))
         return choice
-    return "duckdb" if type(choice).__module__.lstrip("_").startswith("duckdb") else "spark"
+    for name, registered in ENGINES.items():
+        if registered.accepts(choice):
+            return name
+    raise UsageError(f"no engine runs on a {type(choice).__module__}.{type(choice).__name__}",
+                     "give an engine's name (" + ", ".join(ENGINES) + "), a DuckDB connection "
+                     "or a SparkSession")
 
 
 @attrs.frozen

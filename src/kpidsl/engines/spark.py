@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from kpidsl.contract.records import FIELDS, RECORD_TYPES
-from kpidsl.data import csvfiles
 from kpidsl.data.dataset import Dataset
+from kpidsl.data.load import load_data
 from kpidsl.engines.sql import render, table_name
 from kpidsl.engines.sqlengine import SqlEngine
 from kpidsl.errors import UsageError
@@ -77,8 +77,9 @@ class SparkEngine(SqlEngine):
         self.notices: tuple[Any, ...] = ()
 
     def load_folder(self, folder: str | os.PathLike[str]) -> None:
-        """A data folder, read and checked by the Python loader, as temporary views."""
-        self.load_dataset(csvfiles.load_data(folder))
+        """A data folder or a datasheet workbook, read and checked by the Python loader, as
+        temporary views."""
+        self.load_dataset(load_data(folder))
 
     def load_dataset(self, data: Dataset) -> None:
         """Records built in Python as temporary views named after the contract's files."""
@@ -119,5 +120,6 @@ class SparkEngine(SqlEngine):
     def _rows(self, sql: str) -> list[dict[str, Any]]:
         return [row.asDict() for row in self.session.sql(render(sql, "spark", pretty=False))
                 .collect()]
+
 
 ENGINE = SparkEngine

@@ -20,12 +20,12 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from kpidsl.contract.records import BY_CLASS, BY_NAME, describe, record_diagnostic
-from kpidsl.data.csvfiles import collector_paused
+from kpidsl.collector import collector_paused
+from kpidsl.contract.records import describe
 from kpidsl.data.dataset import Dataset
 from kpidsl.engines import DataSource
 from kpidsl.engines.sql import QueryBuilder
-from kpidsl.errors import DataError, Diagnostic
+from kpidsl.errors import Diagnostic
 from kpidsl.language.builtins import Type
 from kpidsl.language.vocabulary import Scope, Status
 from kpidsl.plan import nodes as p
@@ -36,6 +36,7 @@ from kpidsl.plan.results import (
     Reason,
     Result,
     Verdict,
+    entry,
     per_provider,
     reasons,
     roll_up,
@@ -60,12 +61,7 @@ class SqlEngine:
         """Load a data folder, a :class:`Dataset` (checked first), or the tables the database
         already holds (``None``, or a mapping of the contract's names to tables)."""
         if isinstance(data, Dataset):
-            problems = data.problems()
-            if problems:
-                raise DataError([record_diagnostic(
-                    r, field, m, line=r.line, file=BY_CLASS[type(r)].file if r.line else None)
-                    for r, field, m in problems])
-            self.load_dataset(data)
+            self.load_dataset(data.checked())
         elif isinstance(data, str | os.PathLike):
             self.load_folder(data)
         else:
@@ -201,9 +197,8 @@ class SqlEngine:
             src = sources[r["_i"]]
             message = src.message if isinstance(src, p.NoticePlan) else \
                 dict(src.follow_ups)[r["verdict"]]
-            out.append(_entry(kind, src.name, message, src.record, r))
+            out.append(entry(kind, src.name, message, src.record, _record(r)))
         return out
-
 
     # ---- explain ----
     def verdicts(self, plan: p.Plan, as_of: dt.date, kpi: str, group: str = "all"
@@ -400,10 +395,3 @@ def _record(row: dict[str, Any]) -> Any:
     line = row.get("_line")
     r.line = line if line and line > 0 else None
     return r
-
-
-def _entry(kind: str, name: str, message: str, record: str, row: dict[str, Any]) -> Entry:
-    r = _record(row)
-    return Entry(kind=kind, name=name, message=message, record=describe(record, r),
-                 group=row.get("bootcamp_id"), file=BY_NAME[record].file if r.line else None,
-                 line=r.line)

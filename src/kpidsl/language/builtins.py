@@ -108,8 +108,6 @@ def exact(symbol: str) -> Callable[[Any, Any], Any]:
     return apply
 
 
-
-
 INTEGER = Type("integer")
 
 

@@ -455,6 +455,7 @@ class Checker(ExpressionChecker):
     def visit_Notice(self, n: ast.Notice) -> None:
         self._records(n.records, f"the records of {n.kind} {n.name}")
 
+
 def check(files: Iterable[ast.RuleFile]) -> RuleSet:
     """Check parsed rule files together; raises :class:`RuleError` with every problem."""
     return Checker(files).check()

@@ -72,7 +72,9 @@ def kpi_title(kpi: ast.Kpi) -> str:
 
 
 def human(name: str) -> str:
-    """A field name as words: ``withdrawal_date`` → ``withdrawal date``."""
+    """A name as words: a field (``withdrawal_date`` → ``withdrawal date``), a status
+    (``not_met`` → ``not met``) or a verdict; the one way every output spells them for
+    people."""
     return name.replace("_", " ")
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 
 from kpidsl.language.changes import Changes, RuleChange
-from kpidsl.language.words import percent
+from kpidsl.language.words import human, percent
 from kpidsl.outputs.jsonout import result_json
 from kpidsl.outputs.report import Report
 from kpidsl.outputs.text import table
@@ -92,7 +92,7 @@ def diff_json(changes: Changes, diff: Diff | None = None) -> dict[str, Any]:
 def _brief(r: Result | None) -> str:
     if r is None:
         return "(none)"
-    text = f"{r.status.replace('_', ' ')} {r.numerator}/{r.denominator}"
+    text = f"{human(r.status)} {r.numerator}/{r.denominator}"
     return text + (f", {r.pending} pending" if r.pending else "")
 
 
@@ -131,7 +131,7 @@ def render_diff(changes: Changes, diff: Diff | None = None) -> str:
         results = [r for r in diff.added_results if r.kpi == kpi]
         first = results[0]
         out += ["", f"Added KPI {kpi}  (target: {first.direction} {percent(first.target)})"]
-        figures = [(r.scope, r.group, r.status.replace("_", " "), percent(r.rate),
+        figures = [(r.scope, r.group, human(r.status), percent(r.rate),
                     str(r.numerator), str(r.denominator), str(r.pending)) for r in results]
         out += ["  " + x for x in table(figures, ("scope", "group", "status", "rate", "k", "n",
                                                     "pending"))]

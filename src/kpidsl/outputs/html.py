@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from html import escape
 
 from kpidsl.language.checker import RuleSet
-from kpidsl.language.words import percent
+from kpidsl.language.words import human, percent
 from kpidsl.outputs.report import Months, Report
 from kpidsl.outputs.svg import history_svg
 from kpidsl.outputs.text import SYMBOLS, audit_lines, group_title, kpi_title, rate_series, rule_url
@@ -105,9 +105,8 @@ def _page(title: str, subtitle: str, body: list[str], footer: Sequence[str] = ()
 
 def status_html(status: str) -> str:
     """A status as a word with its symbol, in its colours."""
-    word = status.replace("_", " ")
     return (f'<span class="status status-{status}"><span aria-hidden="true">'
-            f"{SYMBOLS[status]}</span> {word}</span>")
+            f"{SYMBOLS[status]}</span> {human(status)}</span>")
 
 
 def target_words(r: Result) -> str:

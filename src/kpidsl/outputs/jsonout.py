@@ -17,8 +17,8 @@ from typing import Any
 
 import attrs
 
+from kpidsl.collector import collector_paused
 from kpidsl.contract.records import BY_CLASS, describe
-from kpidsl.data.csvfiles import collector_paused
 from kpidsl.language.words import percent, percent_of
 from kpidsl.plan.points import PointValue
 from kpidsl.plan.results import Entry, Result, Verdict
@@ -156,8 +156,6 @@ def _target_text(direction: str, target: Fraction | None) -> str:
 
 def entry_json(e: Entry) -> dict[str, Any]:
     return {k: v for k, v in attrs.asdict(e).items() if v is not None}
-
-
 
 
 def show(value: Any) -> str | None:

@@ -9,7 +9,7 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from kpidsl.language.words import percent
+from kpidsl.language.words import human, percent
 from kpidsl.outputs.jsonout import show
 from kpidsl.outputs.report import Months, Report
 from kpidsl.plan.results import Result, Verdict
@@ -38,7 +38,7 @@ def render_table(report: Report) -> str:
     for kpi, results in by_kpi.items():
         first = results[0]
         out.append(f"{kpi}  (target: {first.direction} {percent(first.target)})")
-        rows = [(r.scope, r.group, r.status.replace("_", " "), percent(r.rate),
+        rows = [(r.scope, r.group, human(r.status), percent(r.rate),
                  percent(r.decided_rate) if r.pending else "", str(r.numerator),
                  str(r.denominator), str(r.pending)) for r in results]
         out += ["  " + x for x in table(rows, ("scope", "group", "status", "rate", "decided",
@@ -80,7 +80,7 @@ def render_explain(verdicts: Sequence[Verdict], result: Result, as_of: dt.date,
     where = "the programme" if result.scope == "programme" else f"{result.scope} {result.group}"
     n, k, pend = result.denominator, result.numerator, result.pending
     out = [f"{result.kpi} for {where} as of {as_of.isoformat()}: "
-           f"{result.status.replace('_', ' ')} (target: {result.direction} "
+           f"{human(result.status)} (target: {result.direction} "
            f"{percent(result.target)})"]
     if per_provider:
         out.append(f"{k} actual of {n} planned; rate {percent(result.rate)}")
@@ -92,10 +92,10 @@ def render_explain(verdicts: Sequence[Verdict], result: Result, as_of: dt.date,
         kind = f"provider{'' if one else 's'} whose status is" if per_provider else \
             f"record{'' if one else 's'}"
         out.append(f"shown: the {len(verdicts)} {kind} "
-                   f"{' or '.join(v.replace('_', ' ') for v in only)}")
+                   f"{' or '.join(map(human, only))}")
     for v in verdicts:
         home = f" ({v.bootcamp})" if v.bootcamp else ""
-        out += ["", f"{v.record}{home}: {v.verdict.replace('_', ' ')}"]
+        out += ["", f"{v.record}{home}: {human(v.verdict)}"]
         for r in v.reasons:
             out += textwrap.wrap(f"{r.clause}: {r.source}", width=78, initial_indent="  ",
                                  subsequent_indent="      ")

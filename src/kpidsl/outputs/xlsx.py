@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kpidsl.language.checker import RuleSet
+from kpidsl.language.words import human
 from kpidsl.outputs.html import STATUS_COLOURS
 from kpidsl.outputs.jsonout import show
 from kpidsl.outputs.report import Months, Report
@@ -89,7 +90,7 @@ class _Book:
             ws.write_url(row, col, url, self.link, string=self.kpi_title(kpi))
 
     def write_status(self, ws: Any, row: int, col: int, status: str) -> None:
-        ws.write_string(row, col, status.replace("_", " "), self.status[status])
+        ws.write_string(row, col, human(status), self.status[status])
 
     def write_rate(self, ws: Any, row: int, col: int, r: Result) -> None:
         if r.rate is None:

@@ -271,7 +271,7 @@ def lower(rules: RuleSet) -> p.Plan:
             kpis.append(p.MeasurePlan(name=k.name, actual=lw.expr(k.actual.expr),
                                       planned=lw.expr(k.planned.expr), target=target,
                                       direction=k.target.direction,
-                                      explain=shown(rules, lw, "target", k.target.expr), kpi=k))
+                                      explain=shown(rules, lw, "target", k.target.expr)))
             continue
         assert k.population is not None and k.counted is not None
         record, member = lw.records(k.population.expr)
@@ -280,7 +280,7 @@ def lower(rules: RuleSet) -> p.Plan:
             pending=lw.expr(k.pending.expr) if k.pending else None, target=target,
             direction=k.target.direction,
             follow_ups=tuple((f.verdict, f.message) for f in k.follow_ups),
-            explain=clauses(rules, lw, k), kpi=k))
+            explain=clauses(rules, lw, k)))
     notices = []
     for n in rules.notices:
         record, member = lw.records(n.records)

@@ -316,7 +316,6 @@ class KpiPlan:
     follow_ups: tuple[tuple[str, str], ...]
     explain: Clauses = attrs.field(eq=False, repr=False)
     """What ``explain`` shows of the clauses that decide a record."""
-    kpi: ast.Kpi = attrs.field(eq=False, repr=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -331,7 +330,6 @@ class MeasurePlan:
     explain: Shown = attrs.field(eq=False, repr=False)
     """What ``explain`` shows of the target (what it reads: a management point, a
     tolerance)."""
-    kpi: ast.Kpi = attrs.field(eq=False, repr=False)
 
 
 @attrs.frozen(kw_only=True)

@@ -2,7 +2,7 @@
 :class:`Entry` s (findings and actions), and for ``explain`` a :class:`Verdict` per record.
 
 Written once for every engine: the verdict loop (:func:`decider`), the reporting hierarchy
-(:func:`roll_up`, :func:`per_provider`, :func:`groups_in_order`), which clause explains a
+(:func:`roll_up`, :func:`per_provider`, :meth:`Groups.in_order`), which clause explains a
 verdict (:func:`reasons`) and how a value read is shown (:func:`shown_value`).
 """
 

@@ -1,1 +1,2 @@
-"""The rule author's tools built on the library: tests written beside the rules."""
+"""The tools built on the library: the tests written beside the rules (``testing``) and the
+evidence bundles that tie reported figures to what produced them (``evidence``)."""

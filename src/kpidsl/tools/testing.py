@@ -43,7 +43,7 @@ from typing import Any
 
 import attrs
 
-from kpidsl.api import StrPath, load_rules
+from kpidsl.api import StrPath, load_rules, report_of
 from kpidsl.contract.fields import FieldInfo
 from kpidsl.contract.records import BY_NAME, FIELDS, unchecked
 from kpidsl.contract.values import value_problem
@@ -368,20 +368,9 @@ def _count_entries(x: ast.ExpectEntries, report: Report) -> Failure | None:
 
 def _split(expr: ast.Expr) -> list[ast.Expr]:
     """The top-level ``and``/``or`` parts of a condition (the condition itself if it has
-    none)."""
-    if not (isinstance(expr, ast.Binary) and expr.op in ("and", "or")):
-        return [expr]
-    op, parts = expr.op, []
-
-    def flatten(n: ast.Expr) -> None:
-        if isinstance(n, ast.Binary) and n.op == op:
-            flatten(n.left)
-            flatten(n.right)
-        else:
-            parts.append(n)
-
-    flatten(expr)
-    return parts
+    none). Not the plan's ``explain`` parts, which are split on ``and`` only."""
+    return ast.operands(expr, "or" if isinstance(expr, ast.Binary) and expr.op == "or"
+                        else "and")
 
 
 class _Parts:
@@ -533,9 +522,7 @@ def run_test(rules: RuleSet, test: ast.Test, plan: Plan | None = None
     report = None
     if not failures:
         done = run(plan or lower(rules), data, [test.as_of], "python", entries=True)
-        report = Report(as_of=test.as_of, results=tuple(done.results[test.as_of]),
-                        findings=tuple(done.findings), actions=tuple(done.actions),
-                        engine=done.engine)
+        report = report_of(rules, done, test.as_of)
         failures = [f for e in test.expects if (f := _compare(rules, e, report)) is not None]
         failures += [f for x in test.entries if (f := _count_entries(x, report)) is not None]
     outcome = Outcome(test.name, test.span.file, test.span.line, tuple(failures))

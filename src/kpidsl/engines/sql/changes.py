@@ -15,6 +15,7 @@ from kpidsl.engines.sql.compiler import Compiler, Frame
 from kpidsl.engines.sql.ddl import table_name
 from kpidsl.engines.sql.values import sql_date
 from kpidsl.plan import nodes as p
+from kpidsl.plan.lower import walk
 from kpidsl.plan.points import current_point
 from kpidsl.plan.visitor import Visitor
 
@@ -201,7 +202,7 @@ class Changes(Visitor):
         that reads at most one dated field: then it is missing before that field's day and
         its value as written after it, so the value as written says when ``as_of`` passes."""
         out = self._written(e)
-        if sum(isinstance(x, p.Field) and masked(self.at, x.name) for x in _walk(out)) > 1:
+        if sum(isinstance(x, p.Field) and masked(self.at, x.name) for x in walk(out)) > 1:
             raise Unsupported("as_of compared with a date worked out from several dates")
         return out
 
@@ -263,7 +264,3 @@ def _on_or_after(day: str, dates: Sequence[dt.date]) -> str:
     half = len(dates) // 2
     return (f"CASE WHEN {day} <= {sql_date(dates[half - 1])} THEN "
             f"{_on_or_after(day, dates[:half])} ELSE {_on_or_after(day, dates[half:])} END")
-
-
-def _walk(e: p.Expr) -> list[p.Expr]:
-    return [e, *(x for c in p.children(e) for x in _walk(c))]
