@@ -399,3 +399,18 @@ def test_dfes_example_return_converts():
     kept = repr(data) + messages(data)
     for secret in ("Parker", "Acacia", "0121951234", "2001-01-28", "name-name@xyz.com"):
         assert secret not in kept
+
+
+def test_worker_processes_report_a_bad_return_where_it_is(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch):
+    import kpidsl.data.ilr as reader
+
+    monkeypatch.setattr(reader, "SHARED_BYTES", 0)  # as if the returns were big
+    text = ilr(learner("A1", aim(1)))
+    good = write(tmp_path, "a.xml", text)
+    bad = write(tmp_path, "b.xml", text.replace("10000001", "10000002").replace(
+        "2024-09-02", "2024-13-02"))
+    with pytest.raises(DataError) as e:
+        read(good, bad)
+    (d,) = e.value.diagnostics
+    assert (d.file, d.line) == (str(bad), 5) and "'2024-13-02' is not a date" in d.message

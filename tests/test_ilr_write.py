@@ -320,3 +320,19 @@ def test_the_bundled_returns_are_the_sample_written_as_returns(tmp_path: Path,
         kpidsl.load_data(SAMPLE)
     for t in RECORD_TYPES:
         assert collections.Counter(back.of(t.name)) == collections.Counter(sample.of(t.name))
+
+
+def test_worker_processes_read_the_same_records(written: Written, choices: Choices,
+                                                monkeypatch: pytest.MonkeyPatch):
+    """Many returns are read by worker processes: the records, their order, where each value
+    came from and the findings are those of reading them here."""
+    import kpidsl.data.ilr as ilr
+
+    paths = [os.path.dirname(written.returns[0]), written.sheet]
+    here = load_sources(paths, choices)
+    monkeypatch.setattr(ilr, "SHARED_BYTES", 0)
+    shared = load_sources(paths, choices)
+    for t in RECORD_TYPES:
+        assert shared.of(t.name) == here.of(t.name), t.table
+    assert shared.origins == here.origins
+    assert [d.message for d in shared.notices] == [d.message for d in here.notices]

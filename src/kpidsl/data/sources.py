@@ -24,8 +24,6 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence, Set
 from typing import Any
 
-import attrs
-
 from kpidsl.contract.records import (
     BY_CLASS,
     BY_NAME,
@@ -161,7 +159,7 @@ class _Merge:
         no longer names them."""
         origin = self.origins.get((type_name, ident))
         if origin is not None and fields & origin.fields.keys():
-            self.origins[type_name, ident] = attrs.evolve(origin, fields={
+            self.origins[type_name, ident] = origin._replace(fields={
                 k: v for k, v in origin.fields.items() if k not in fields})
 
     def conflict(self, type_name: str, values: dict[str, Any], field: str, theirs: Any,

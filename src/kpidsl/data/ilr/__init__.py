@@ -12,10 +12,13 @@ choices; :mod:`kpidsl.data.sources` merges the result with a datasheet.
 
 from __future__ import annotations
 
+import itertools
+import multiprocessing
 import os
 from collections import defaultdict
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
 
 import attrs
 
@@ -23,6 +26,8 @@ from kpidsl.data.ilr.choices import Choices
 from kpidsl.data.ilr.mapping import Enrolment, Findings, Origin, enrolments
 from kpidsl.data.ilr.returns import Return, Tally, read_header, read_learners
 from kpidsl.errors import DataError, Diagnostic
+
+T = TypeVar("T")
 
 __all__ = ["Choices", "IlrRecords", "Origin", "is_returns", "read_returns", "return_files"]
 
@@ -92,34 +97,91 @@ def _latest(headers: Sequence[Return]) -> tuple[list[Return], list[Diagnostic]]:
 def read_returns(paths: Sequence[str | os.PathLike[str]], choices: Choices) -> IlrRecords:
     """The records of the ILR returns at ``paths`` (files or folders), as the rules'
     ``choices`` map them. A file that is not a return, or holds a value that is not what the
-    ILR specification says, is a located :class:`DataError`."""
+    ILR specification says, is a located :class:`DataError`.
+
+    Returns are independent files, so when there are many (more than :data:`SHARED_BYTES`),
+    worker processes read them, one core each; the records come back in the order of the
+    returns, so the result is the same either way."""
     files = [f for p in paths for f in return_files(p)]
     if not files:
         raise DataError([Diagnostic(message="no ILR returns (.xml files) here",
                                     file=", ".join(os.fspath(p) for p in paths))])
-    problems: list[Diagnostic] = []
-    headers = []
-    for f in files:
-        try:
-            headers.append(read_header(f))
-        except DataError as e:
-            problems += e.diagnostics
-    if problems:
-        raise DataError(problems)
-    chosen, notices = _latest(headers)
+    with _Workers(files) as work:
+        headers = work.map(_header, files)
+        problems = [d for h in headers if isinstance(h, list) for d in h]
+        if problems:
+            raise DataError(problems)
+        chosen, notices = _latest([h for h in headers if isinstance(h, Return)])
+        read = work.map(_read, chosen, choices)
     found = Findings()
     people: dict[tuple[str, str], list[Enrolment]] = {}
-    for ret in chosen:  # by year: a later year's record of a learner replaces an earlier one
-        tally = Tally()
-        for person in read_learners(ret, tally):
-            people[person.ukprn, person.ref] = enrolments(person, choices, found)
-        if tally.skipped:
+    for ret, got in zip(chosen, read, strict=True):  # by year: a later year's record of a
+        if isinstance(got[0], Diagnostic):            # learner replaces an earlier one
+            raise DataError(list(got))
+        learners, skipped, theirs = got
+        people.update(learners)
+        found.update(theirs)
+        if skipped:
             notices.append(Diagnostic(
-                message=f"{tally.skipped:,} learner{'s are' if tally.skipped > 1 else ' is'} "
-                "not on a Skills Bootcamp (funding model 37, programme type 32): skipped",
+                message=f"{skipped:,} learner{'s are' if skipped > 1 else ' is'} not on a "
+                "Skills Bootcamp (funding model 37, programme type 32): skipped",
                 file=ret.file, severity="warning"))
     return _records([e for group in people.values() for e in group], found, notices,
                     tuple(r.file for r in chosen))
+
+
+#: Returns bigger than this in all are read by worker processes (when there is more than one
+#: core and more than one return): below it, starting them costs more than it saves.
+SHARED_BYTES = 20_000_000
+
+
+class _Workers:
+    """Runs a function over returns, in worker processes when that is worth it (forked, so
+    they start at once), else here; a worker reports a bad return as its diagnostics."""
+
+    def __init__(self, files: Sequence[str]) -> None:
+        cores = os.cpu_count() or 1
+        size = sum(os.path.getsize(f) for f in files if os.path.isfile(f))
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        self.workers = min(cores, 4)
+        self.pool = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=multiprocessing.get_context("fork")
+        ) if fork and cores > 1 and len(files) > 1 and size > SHARED_BYTES else None
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def map(self, fn: Callable[..., T], items: Sequence[Any], *args: Any) -> list[T]:
+        if self.pool is None:
+            return [fn(item, *args) for item in items]
+        chunk = max(1, len(items) // (8 * self.workers))
+        return list(self.pool.map(fn, items, *(itertools.repeat(a) for a in args),
+                                  chunksize=chunk))
+
+
+def _header(path: str) -> Return | list[Diagnostic]:
+    try:
+        return read_header(path)
+    except DataError as e:
+        return list(e.diagnostics)
+
+
+def _read(ret: Return, choices: Choices
+          ) -> tuple[list[tuple[tuple[str, str], list[Enrolment]]], int, Findings] \
+        | tuple[Diagnostic, ...]:
+    """One return's bootcamp learners as enrolments, how many learners it skipped, and what
+    was found; or the diagnostics of a bad value."""
+    found, tally = Findings(), Tally()
+    try:
+        learners = [((p.ukprn, p.ref), enrolments(p, choices, found))
+                    for p in read_learners(ret, tally)]
+    except DataError as e:
+        return e.diagnostics
+    return learners, tally.skipped, found
 
 
 def _records(enrolled: list[Enrolment], found: Findings, notices: list[Diagnostic],

@@ -56,7 +56,9 @@ class Choices:
 
     events: Versioned[dict[str, str]]
     """EVI code → the event it records (``interview_offer``)."""
-    milestone1_after: Versioned[relativedelta]
+    milestone1_after: Versioned[relativedelta | dt.timedelta]
+    """Days and weeks as a ``timedelta`` (quick to add); months and years as a
+    ``relativedelta``, which ends a month early when the next is shorter, as the rules do."""
     default_outcome: Versioned[dict[str, str]]
     """Learner type → outcome."""
     sme_employees: Versioned[int]
@@ -131,7 +133,9 @@ class Choices:
         return cls(
             events=Versioned(tuple(events)), default_outcome=Versioned(tuple(outcomes)),
             milestone1_after=Versioned(tuple(
-                (start, relativedelta(**{_UNITS[value.unit]: value.amount}))
+                (start, dt.timedelta(**{_UNITS[value.unit]: value.amount})
+                 if value.unit in ("day", "week")
+                 else relativedelta(**{_UNITS[value.unit]: value.amount}))
                 for _, start, value in versions("ilr_milestone1_after"))),
             sme_employees=Versioned(tuple(counts["ilr_sme_employees"])),
             large_employees=Versioned(tuple(counts["ilr_large_employees"])))

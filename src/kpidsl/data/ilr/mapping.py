@@ -23,7 +23,7 @@ import datetime as dt
 import os
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -44,10 +44,10 @@ NOT_ON_SERVICE = "999999999"
 QUALIFYING = ("interview_offer", "new_role", "self_employment_plan")
 
 
-@attrs.frozen
-class Origin:
+class Origin(NamedTuple):
     """Where a record's values were read: the return, the learner, and for each field the
-    aim (``AimSeqNumber``) and the element."""
+    aim (``AimSeqNumber``) and the element. (A named tuple: worker processes send a hundred
+    thousand of them back, and tuples travel fastest.)"""
 
     file: str
     learner: str
@@ -79,6 +79,12 @@ class Findings:
         factory=lambda: defaultdict(dict))
     each: list[Diagnostic] = attrs.field(factory=list)
 
+    def update(self, other: Findings) -> None:
+        """Add what ``other`` found, after what this found."""
+        for key, ids in other.ids.items():
+            self.ids[key].update(ids)
+        self.each += other.each
+
     def add(self, message: str, record: str, hint: str | None = None,
             kind: str = "learner") -> None:
         """``record`` (a ``kind``) is one of the records that ``message`` is about."""
@@ -96,8 +102,7 @@ def counted(noun: str, ids: list[str]) -> str:
     return f"{len(ids):,} {noun}{'' if len(ids) == 1 else 's'}: {shown}"
 
 
-@attrs.define
-class Enrolment:
+class Enrolment(NamedTuple):
     """The records of one programme aim: the learner's values, its interviews, its employer
     and where each came from."""
 

@@ -139,18 +139,27 @@ def _doctype_line(path: str) -> int | None:
     return None if at < 0 else head.count(b"\n", 0, at) + 1
 
 
-def _parse(path: str, tag: str | tuple[str, ...] | None = None) -> Iterator[tuple[str, Any]]:
-    """lxml's ``iterparse`` of ``path`` with nothing expanded or fetched, ending events only
-    (of ``tag``); a DOCTYPE, a broken file or one that cannot be read is a located
-    :class:`DataError`."""
+#: The parser's settings for a return: no entity expanded, no DTD loaded, nothing fetched.
+_SAFE: dict[str, Any] = dict(resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=False, remove_comments=True, remove_pis=True)
+
+
+def _parse(path: str, tag: str | tuple[str, ...] | None = None, chunk: int = 0
+           ) -> Iterator[tuple[str, Any]]:
+    """The ending events (of ``tag``) of parsing ``path`` with nothing expanded or fetched:
+    lxml's ``iterparse``, or with ``chunk`` a pull parser fed that many bytes at a time (for
+    a caller that stops early, as the header's reader does); a DOCTYPE, a broken file or
+    one that cannot be read is a located :class:`DataError`."""
     try:
         stream = open_regular(path, limits.MAX_DATA_FILE_BYTES)
     except Unreadable as e:
         raise _error(path, None, f"cannot read the file: {e}") from None
     with stream:
-        events = etree.iterparse(
-            stream, events=("start", "end"), tag=tag, resolve_entities=False, no_network=True,
-            load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True)
+        if chunk:
+            parser = etree.XMLPullParser(events=("start", "end"), tag=tag, **_SAFE)
+            events: Iterator[tuple[str, Any]] = _pulled(parser, stream, chunk)
+        else:
+            events = etree.iterparse(stream, events=("start", "end"), tag=tag, **_SAFE)
         try:
             first = True
             for event, element in events:
@@ -168,6 +177,14 @@ def _parse(path: str, tag: str | tuple[str, ...] | None = None) -> Iterator[tupl
                          column=column) from None
 
 
+def _pulled(parser: Any, stream: Any, chunk: int) -> Iterator[tuple[str, Any]]:
+    while data := stream.read(chunk):
+        parser.feed(data)
+        yield from parser.read_events()
+    parser.close()
+    yield from parser.read_events()
+
+
 def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
@@ -179,7 +196,7 @@ def read_header(path: str | os.PathLike[str]) -> Return:
     path = os.fspath(path)
     values: dict[str, tuple[str, int]] = {}
     namespace = None
-    for _, element in _parse(path):
+    for _, element in _parse(path, chunk=1 << 14):
         name = _local(element.tag)
         if namespace is None:
             parent = element
@@ -295,61 +312,52 @@ class _Reader:
             return self.checked_person(learner)
 
     def _quick(self, learner: Any) -> Person | None:
-        tags, date, texts = self.tags, self.date, TEXTS
-        deliveries, statuses, ref = [], [], None
-        for child in learner:
-            name = tags.get(child.tag)
-            if name == "LearningDelivery":
-                deliveries.append(child)
-            elif name == "LearnerEmploymentStatus":
-                statuses.append(child)
-            elif name == "LearnRefNumber":
-                ref = child.text.strip()
+        q, tags, date, texts = self.q, self.tags, self.date, TEXTS
+        fam_kind, fam_code = texts["LearnDelFAMType"][0], texts["LearnDelFAMCode"][0]
+        aim_ref, con_ref = texts["LearnAimRef"][0], texts["ConRefNumber"][0]
+        date_from, fam = q("LearnDelFAMDateFrom"), q("LearningDeliveryFAM")
         aims = []
-        for d in deliveries:
+        for d in learner.iterchildren(q("LearningDelivery")):
             v: dict[str | None, str] = {}
             fams = []
             for c in d:
-                name = tags.get(c.tag)
-                if name == "LearningDeliveryFAM":
-                    f = {tags.get(x.tag): x.text.strip() for x in c}
-                    kind, code = f["LearnDelFAMType"], f["LearnDelFAMCode"]
-                    if not (texts["LearnDelFAMType"][0].fullmatch(kind)
-                            and texts["LearnDelFAMCode"][0].fullmatch(code)):
+                tag = c.tag
+                if tag == fam:  # LearnDelFAMType, LearnDelFAMCode, then the dates (the XSD)
+                    kind, code = c[0].text, c[1].text
+                    if not (fam_kind.fullmatch(kind) and fam_code.fullmatch(code)):
                         raise ValueError
-                    day = f.get("LearnDelFAMDateFrom")
+                    day = c[2].text if len(c) > 2 and c[2].tag == date_from else None
                     fams.append(Fam(kind, code, date(day) if day is not None else None))
-                elif name is not None:
-                    v[name] = c.text.strip()
+                else:
+                    v[tags.get(tag)] = c.text
             if v.get("FundModel") != FUND_MODEL or v.get("ProgType") != PROG_TYPE:
                 if v.get("FundModel") == FUND_MODEL:
                     int(v["AimSeqNumber"])  # as the careful way checks it
                 continue
-            aim_ref, con = v["LearnAimRef"], v.get("ConRefNumber")
-            if not texts["LearnAimRef"][0].fullmatch(aim_ref) or (
-                    con is not None and not texts["ConRefNumber"][0].fullmatch(con)):
+            ref, con = v["LearnAimRef"], v.get("ConRefNumber")
+            if not aim_ref.fullmatch(ref) or (con is not None and not con_ref.fullmatch(con)):
                 raise ValueError
             end, ach = v.get("LearnActEndDate"), v.get("AchDate")
-            aims.append(Aim(aim_ref, int(v["AimType"]), int(v["AimSeqNumber"]),
+            aims.append(Aim(ref, int(v["AimType"]), int(v["AimSeqNumber"]),
                             date(v["LearnStartDate"]), date(v["LearnPlanEndDate"]),
                             date(end) if end is not None else None, int(v["CompStatus"]),
                             date(ach) if ach is not None else None, con, tuple(fams),
                             d.sourceline))
         if not aims:
             return None
-        if ref is None or not texts["LearnRefNumber"][0].fullmatch(ref):
+        ref = next(learner.iterchildren(q("LearnRefNumber"))).text
+        if not texts["LearnRefNumber"][0].fullmatch(ref):
             raise ValueError
         held = []
-        for s in statuses:
+        for s in learner.iterchildren(q("LearnerEmploymentStatus")):
             v = {}
             monitoring = set()
             for c in s:
                 name = tags.get(c.tag)
-                if name == "EmploymentStatusMonitoring":
-                    m = {tags.get(x.tag): x.text.strip() for x in c}
-                    monitoring.add((m["ESMType"][:3], m["ESMCode"][:2]))
-                elif name is not None:
-                    v[name] = c.text.strip()
+                if name == "EmploymentStatusMonitoring":  # ESMType, then ESMCode (the XSD)
+                    monitoring.add((c[0].text[:3], c[1].text[:2]))
+                else:
+                    v[name] = c.text
             emp = v.get("EmpId")
             if emp is not None and not texts["EmpId"][0].fullmatch(emp):
                 raise ValueError
