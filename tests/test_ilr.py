@@ -414,3 +414,24 @@ def test_worker_processes_report_a_bad_return_where_it_is(tmp_path: Path,
         read(good, bad)
     (d,) = e.value.diagnostics
     assert (d.file, d.line) == (str(bad), 5) and "'2024-13-02' is not a date" in d.message
+
+
+def test_every_command_that_takes_data_takes_returns(tmp_path: Path, capsys):
+    """history, diff, explain and verify (after evaluate --record) read returns with their
+    datasheet as evaluate does."""
+    root = Path(__file__).resolve().parents[1] / "examples" / "ilr"
+    data = ["--data", str(root), "--data", str(root / "datasheet")]
+    rules = ["--rules", str(FIXTURE_RULES)]
+    bundle = tmp_path / "evidence"
+    assert main(["evaluate", *data, *rules, "--as-of", "2025-03-31", "--record",
+                 str(bundle)]) == 0
+    assert main(["verify", str(bundle), *data]) == 0
+    assert "REPRODUCED: all" in capsys.readouterr().out
+    assert main(["history", *data, *rules, "--from", "2025-01", "--to", "2025-03",
+                 "--kpi", "learner_dropout"]) == 0
+    assert "learner_dropout" in capsys.readouterr().out
+    assert main(["diff", str(FIXTURE_RULES), str(FIXTURE_RULES), *data,
+                 "--as-of", "2025-03-31"]) == 0
+    assert main(["explain", "learner_dropout", *data, *rules, "--as-of", "2025-03-31",
+                 "--group", "BC0001", "--verdict", "counted"]) == 0
+    assert "LearnActEndDate (CompStatus 3)" in capsys.readouterr().out
