@@ -29,10 +29,12 @@ def os_packages(session: nox.Session, needed: dict[str, str]) -> None:
 
 
 def _test_environment(session: nox.Session) -> None:
-    """The package installed as a user would install it (with Spark, whose tests need Java),
-    and what the tests use."""
-    os_packages(session, {"java": "default-jre-headless", "chromium": "chromium"})
-    session.install(".[spark]", "pytest>=8", "hypothesis>=6.100", "sphinx>=7.2", "mypy>=1.8",
+    """The package installed as a user would install it (with Spark, whose tests need Java,
+    and PostgreSQL's driver, whose tests need the server), and what the tests use."""
+    os_packages(session, {"java": "default-jre-headless", "chromium": "chromium",
+                          "pg_ctlcluster": "postgresql"})
+    session.install(".[spark,postgres]", "pytest>=8", "hypothesis>=6.100", "sphinx>=7.2",
+                    "mypy>=1.8",
                     "pandas",  # pandas: records built from a DataFrame (test_rows)
                     "openpyxl>=3.1")  # openpyxl: reads the workbooks back (test_workbook)
 
@@ -41,8 +43,9 @@ def _test_environment(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The whole test suite, against the package installed as a user would install it.
 
-    The browser test of the HTML report runs the system's Chromium (installed here, or by
-    ``.ci/run``): found on ``PATH``, skipped when absent unless ``CI=true``, when it fails.
+    The browser test of the HTML report runs the system's Chromium, and the database tests a
+    PostgreSQL server of the OS package (``tests/pg.py``), both installed here or by
+    ``.ci/run``: skipped when absent unless ``CI=true``, when they fail.
     """
     _test_environment(session)
     session.run("pytest", *session.posargs)
@@ -66,8 +69,8 @@ def lint(session: nox.Session) -> None:
     The package is installed with Spark and Sphinx, whose types mypy checks the Spark engine
     and the Sphinx extension against; the stub packages give the types of docutils (the
     Sphinx extension), Pygments (the lexer) and python-dateutil (calendar arithmetic)."""
-    session.install(".[spark,docs]", "ruff>=0.5", "mypy>=1.8", "pytest>=8", "types-docutils",
-                    "types-Pygments", "types-python-dateutil")
+    session.install(".[spark,docs,postgres]", "ruff>=0.5", "mypy>=1.8", "pytest>=8",
+                    "types-docutils", "types-Pygments", "types-python-dateutil", "lxml-stubs")
     session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py")
     session.run("mypy", "--strict", "src")
     session.run("pytest", "-q", "-p", "no:cacheprovider", "tests/test_layers.py")

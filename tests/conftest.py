@@ -32,6 +32,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -173,9 +174,20 @@ def _in_fixture_workdir(_fixture_workdir: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 #: Every engine runs the same semantics cases and differential tests; any disagreement fails.
-ENGINES = ("python", "duckdb")
+#: (Spark's run in ``test_spark.py``, which starts a session.)
+ENGINES = ("python", "duckdb", "sqlite", "postgres")
+
+
+def choice(name: str) -> Any:
+    """What to pass as ``engine=`` to run on the engine called ``name``: its name, or for
+    PostgreSQL a connection to the test server (``tests/pg.py``)."""
+    if name == "postgres":
+        import pg
+
+        return pg.shared()
+    return name
 
 
 @pytest.fixture(params=ENGINES)
-def engine(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+def engine(request: pytest.FixtureRequest) -> Any:
+    return choice(str(request.param))

@@ -15,7 +15,7 @@ import pytest
 
 import kpidsl
 from cohort import D, co_funded, completer, dataset, engagement, interview, learner, payment
-from conftest import ENGINES
+from conftest import ENGINES, choice
 
 AS_OF = D("2025-12-31")
 
@@ -29,8 +29,8 @@ def counted(tmp_path: Path, condition: str, ds: kpidsl.Dataset, population: str 
         f'kpi k:\n  title: "K"\n  population: {population}\n  counted when: {condition}\n'
         "  target: at least 100%\n", encoding="utf-8")
     rules = kpidsl.load_rules(folder)
-    results = {engine: kpidsl.evaluate(rules, ds, as_of=as_of, engine=engine).result("k")
-               for engine in ENGINES}
+    results = {engine: kpidsl.evaluate(rules, ds, as_of=as_of, engine=choice(engine)
+                                       ).result("k") for engine in ENGINES}
     r = results["python"]
     assert all(other == r for other in results.values()), results  # every engine agrees
     assert r.denominator == 1
@@ -155,5 +155,5 @@ def test_an_engagement_recorded_after_the_as_of_date_does_not_exist_yet(tmp_path
     for when, ds, n in [("2024-04-30", later, 0), ("2024-05-01", later, 1),
                         ("2020-01-01", undated, 1)]:
         for engine in ENGINES:
-            got = kpidsl.evaluate(rules, ds, as_of=D(when), engine=engine).result("k")
+            got = kpidsl.evaluate(rules, ds, as_of=D(when), engine=choice(engine)).result("k")
             assert got.denominator == n, engine

@@ -51,6 +51,11 @@ ENGINES = {
     "python": Registered("kpidsl.engines.python", "the reference engine"),
     "spark": Registered("kpidsl.engines.spark", "a local Spark; needs kpidsl[spark] and Java",
                         connections="pyspark"),
+    "postgres": Registered("kpidsl.engines.postgres", "inside a PostgreSQL database of yours "
+                           "(--data postgresql://…); needs kpidsl[postgres]",
+                           connections="psycopg"),
+    "sqlite": Registered("kpidsl.engines.sqlite", "inside a SQLite database (--data "
+                         "sqlite:///file.db)", connections="sqlite3"),
 }
 
 DataSource = Any

@@ -29,7 +29,7 @@ from kpidsl.data.load import load_data
 from kpidsl.engines import Unrepresentable
 from kpidsl.engines.sql import SQL_TYPES, QueryBuilder, table_name
 from kpidsl.engines.sqlengine import SqlEngine
-from kpidsl.errors import Diagnostic, UsageError
+from kpidsl.errors import DataError, Diagnostic, UsageError
 from kpidsl.files import Unreadable, open_regular
 from kpidsl.plan import nodes as p
 
@@ -258,9 +258,20 @@ class DuckDBEngine(SqlEngine):
 
     def use_tables(self, tables: Any = None) -> None:
         """Evaluate over tables the connection already has, named after the contract's files
-        with the contract's columns (``kpidsl sql --schema``); they are not checked here."""
+        with the contract's columns (``kpidsl sql --schema``), once they check against the
+        contract (:mod:`kpidsl.engines.sql.checks`)."""
+        from kpidsl.engines.sql.checks import check_tables
+
         if tables:
             raise UsageError("a DuckDB connection reads its own tables: pass data=None")
+
+        def query(sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+            cur = self.con.execute(sql)
+            return [d[0] for d in cur.description or ()], cur.fetchall()
+
+        problems, _ = check_tables(query, "duckdb", {t.table: t.table for t in RECORD_TYPES})
+        if problems:
+            raise DataError(problems)
         self.lines = False
         self._groups()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import os
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -108,6 +109,28 @@ def ilr_choices(plan: p.Plan) -> Choices:
     return Choices.from_tables(plan.tables, plan.sources)
 
 
+def from_database(url: str, choice: EngineChoice | None) -> tuple[DataSource, EngineChoice]:
+    """What evaluates the database at ``url``: the database itself, its tables where the URL
+    says (by default); or, with another engine chosen, its records read into Python, checked
+    as any data set is."""
+    from kpidsl.engines.database import connect, read_dataset
+
+    if url.lower().startswith("duckdb://"):
+        import duckdb
+
+        path = url[len("duckdb:///"):]
+        if not os.path.exists(path):
+            raise UsageError(f"{url}: no such database file {path!r}",
+                             "write duckdb:///relative/path.duckdb or duckdb:////absolute/…")
+        con, dialect, tables = duckdb.connect(path, read_only=True), "duckdb", None
+    else:
+        con, dialect, mapped = connect(url)
+        tables = dict(mapped.names)
+    if choice is None or choice == dialect:
+        return tables, con
+    return read_dataset(con, dialect, tables), choice
+
+
 def run(plan: p.Plan, data: DataSource, dates: Sequence[dt.date],
         choice: EngineChoice | None = None, *, entries: bool = False,
         explain: Sequence[tuple[str, str]] = ()) -> Run:
@@ -115,6 +138,8 @@ def run(plan: p.Plan, data: DataSource, dates: Sequence[dt.date],
     and the verdicts of each (KPI, group) of ``explain`` there, all from one load of the data
     on the engine chosen (see the module's text)."""
     data = read_sources(plan, data)
+    if isinstance(data, str) and re.match(r"[a-z]+://", data):
+        data, choice = from_database(data, choice)
     if isinstance(data, str | os.PathLike) and is_workbook(data):
         data = load_data(data)  # a workbook is read into records, whichever engine runs
         choice = choice or "duckdb"

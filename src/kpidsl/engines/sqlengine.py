@@ -374,6 +374,10 @@ def _value(t: Type, n: Any, d: Any = 1) -> Any:
         return frozenset(x for x in n.split(";") if x)
     if kind == "list":  # a list of records, by how many
         return int(n)
+    if kind == "date" and isinstance(n, str):  # SQLite keeps dates as text
+        return dt.date.fromisoformat(n)
+    if kind == "boolean" and not isinstance(n, bool):  # and yes/no as 0 or 1
+        return bool(n)
     if kind not in ("integer", "number", "percent", "money"):
         return n
     q = Fraction(n) / Fraction(d)

@@ -241,12 +241,14 @@ class Changes(Visitor):
             if not days:
                 continue
             arms = " ".join(f"WHEN {i} THEN {d}" for i, d in enumerate(days))
+            # unions, not VALUES: not every dialect names the columns of a VALUES list
+            numbers = " UNION ALL ".join(f"SELECT {i} AS i" for i in range(len(days)))
             picks.append(f"SELECT {keys}, CASE n.i {arms} END AS _day FROM {frm} "
-                         f"CROSS JOIN (VALUES {', '.join(f'({i})' for i in range(len(days)))})"
-                         " AS n(i)")
-        everyone = ", ".join(f"({sql_date(d)})" for d in sorted(self.everyone))
+                         f"CROSS JOIN ({numbers}) AS n")
+        everyone = " UNION ALL ".join(f"SELECT {sql_date(d)} AS _as_of"
+                                      for d in sorted(self.everyone))
         out = f"SELECT {keys}, g._as_of FROM {table_name(self.record)} AS t CROSS JOIN " \
-            f"(VALUES {everyone}) AS g(_as_of)"
+            f"({everyone}) AS g"
         if picks:
             out += (f" UNION SELECT {', '.join(f'c.{k}' for k in self.keys)}, "
                     f"{_on_or_after('c._day', self.dates)} AS _as_of FROM ("

@@ -103,9 +103,12 @@ class Listing(NamedTuple):
 class Compiler(Visitor):
     """Compiles plan expressions to SQL text in one frame at a time."""
 
-    def __init__(self, plan: p.Plan, levels: dict[tuple[str | None, str], int]) -> None:
+    def __init__(self, plan: p.Plan, levels: dict[tuple[str | None, str], int],
+                 money_scale: int = 1) -> None:
         self.plan = plan
         self.levels = levels
+        self.money_scale = money_scale
+        """Units of a money column to the pound: 100 where money is kept in pence."""
         self.frame = Frame("d", None, max(levels.values(), default=0) + 1)
         self._aliases = 0
 
@@ -186,7 +189,9 @@ class Compiler(Visitor):
         col = f"{self.frame.alias}.{e.name}"
         if self.frame.dated_by and self.frame.record and masked(self.frame.record, e.name):
             col = f"(CASE WHEN {col} <= {self.frame.at('_as_of')} THEN {col} END)"
-        if e.type.kind == "money" or e.type.kind == "integer":
+        if e.type.kind == "money":
+            return Num(col, self.money_scale)
+        if e.type.kind == "integer":
             return Num(col, 1)
         return col
 

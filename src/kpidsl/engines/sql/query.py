@@ -52,8 +52,10 @@ def _dates_cte(plan: p.Plan, dates: Sequence[dt.date | None]) -> str:
             pt = current_point(s, d) if d is not None else None
             cells += ["CAST(NULL AS VARCHAR)" if pt is None else quote(pt.label),
                       *(sql_date(getattr(pt, m) if pt else None) for m in _POINT_MEMBERS[1:])]
-        rows.append("(" + ", ".join(cells) + ")")
-    return f"_dates AS (SELECT * FROM (VALUES {', '.join(rows)}) AS v({', '.join(names)}))"
+        rows.append("SELECT " + ", ".join(f"{c} AS {n}" for c, n in zip(cells, names,
+                                                                        strict=True)))
+    # a union, not VALUES: not every dialect names the columns of a VALUES list (SQLite)
+    return f"_dates AS ({' UNION ALL '.join(rows)})"
 
 
 def _base_cte(record: str, lines: bool, sparse: bool = False) -> str:
@@ -76,12 +78,11 @@ def _base_cte(record: str, lines: bool, sparse: bool = False) -> str:
     return f"{record}_0{'e' if sparse else ''} AS (SELECT d.*, {', '.join(cols)} FROM {frm}{where})"
 
 
-def _definition_ctes(plan: p.Plan, lv: dict[tuple[str | None, str], int],
-                     sparse: str | None = None) -> list[str]:
+def _definition_ctes(c: Compiler, sparse: str | None = None) -> list[str]:
     """``<record>_<level>``: the view before with the definitions of that level as columns.
     ``sparse``: only that record's, over its sparse view (``<record>_<level>e``)."""
+    plan, lv = c.plan, c.levels
     out = []
-    c = Compiler(plan, lv)
     suffix = "e" if sparse else ""
     for level in range(1, max(lv.values(), default=0) + 1):
         for record in [sparse] if sparse else BY_NAME:
@@ -121,13 +122,15 @@ class QueryBuilder:
     """Builds the queries of a plan for a set of as-of dates (``None``: as written)."""
 
     def __init__(self, plan: p.Plan, dates: Sequence[dt.date | None], *,
-                 inline: bool = True, lines: bool = True) -> None:
+                 inline: bool = True, lines: bool = True, money_scale: int = 1) -> None:
         self.plan = plan
         self.lv = levels(plan)
         self.top = max(self.lv.values(), default=0) + 1
-        self.compiler = Compiler(plan, self.lv)
+        self.compiler = Compiler(plan, self.lv, money_scale)
+        """``money_scale``: money columns hold that many units to the pound (SQLite keeps
+        pence in an integer, as it has no exact decimals)."""
         self.ctes = [_dates_cte(plan, dates), *(_base_cte(r, lines) for r in BY_NAME),
-                     *_definition_ctes(plan, self.lv)]
+                     *_definition_ctes(self.compiler)]
         """``name AS (query)`` for the as-of dates, the record views and the definitions:
         the head of every query when ``inline``; otherwise an engine creates them once
         (:meth:`prelude`) and the queries read them by name."""
@@ -152,7 +155,7 @@ class QueryBuilder:
                 self.sparse.add(record)
                 self.ctes += [f"{record}__e AS ({changes.sql()})",
                               _base_cte(record, lines, sparse=True),
-                              *_definition_ctes(plan, self.lv, record)]
+                              *_definition_ctes(self.compiler, record)]
         self.with_ = "WITH " + ",\n".join(self.ctes) if inline else "WITH _ AS (SELECT 1)"
         """The head of every query: the views, or where the engine created them, a view that
         nothing reads, so that a query can add views of its own after it either way."""
