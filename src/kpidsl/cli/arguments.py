@@ -238,6 +238,23 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--engine", choices=ENGINES, default=None,
                    help=f"with --data: {_ENGINE_HELP}")
 
+    ld = sub.add_parser("load", help="check a data set and write it into a database",
+                        description="Check a data set as evaluate does, then write it into a "
+                        "PostgreSQL or SQLite database as the contract's tables (with the "
+                        "indexes the queries use), in one transaction; then kpidsl evaluate "
+                        "--data URL evaluates in that database.")
+    ld.add_argument("data", nargs="+", metavar="DATA",
+                    help="a folder of CSV files, a workbook, or ILR returns with their "
+                    "datasheet")
+    ld.add_argument("--into", required=True, metavar="URL",
+                    help="postgresql://user@host/db or sqlite:///file.db; ?schema=NAME or "
+                    "?prefix=P say where the tables go (default: the database's own schema)")
+    ld.add_argument("--replace", action="store_true",
+                    help="replace the rows of tables the database has already (default: "
+                    "refuse to touch them)")
+    ld.add_argument("--rules", action="append", metavar="PATH",
+                    help="for ILR returns: " + _RULES_HELP)
+
     i = sub.add_parser("ilr", help="write the contract's files that ILR returns yield",
                        description="Read ILR returns (funding model 37) and, when given, the "
                        "datasheet that goes with them, and write the data contract's CSV "
@@ -259,8 +276,9 @@ def parser() -> argparse.ArgumentParser:
                        "after the data contract's files, in the SQL dialect of your choice.")
     s.add_argument("kpi", nargs="?", metavar="KPI", help="the KPI's id, e.g. learner_dropout")
     s.add_argument("--dialect", default="duckdb", metavar="D",
-                   help="duckdb (default), spark, postgres, tsql, bigquery, snowflake, … "
-                   "(any dialect sqlglot writes)")
+                   help="duckdb (default), postgres, sqlite or spark, the dialects kpidsl's "
+                   "tests run the SQL on; or any other dialect sqlglot writes (tsql, "
+                   "bigquery, snowflake, …), untested there, which the SQL says")
     s.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD", help="default: today")
     s.add_argument("--records", action="store_true",
                    help="print the per-record verdicts query instead of the counts")

@@ -391,6 +391,24 @@ def sql(args: argparse.Namespace) -> int:
     return OK
 
 
+def load(args: argparse.Namespace) -> int:
+    """Write a checked data set into a database."""
+    from kpidsl.api import load_into
+    from kpidsl.data.ilr import is_returns
+    from kpidsl.engines.database import without_password
+
+    paths = [existing(p) for p in args.data]
+    rule_set = rules(args.rules) if any(map(is_returns, paths)) else None
+    with working("loading"):
+        data = load_into(paths[0] if len(paths) == 1 else paths, args.into,
+                         replace=args.replace, rules=rule_set)
+    for d in data.notices:
+        print(d.render(), file=sys.stderr)
+    said = [f"{len(data.of(t))} {t}s" for t in ("provider", "bootcamp", "learner")]
+    print(f"loaded {', '.join(said)} into {without_password(args.into)}")
+    return OK
+
+
 COMMANDS = {"check": check, "evaluate": evaluate, "generate": generate, "template": template,
             "test": test, "explain": explain, "history": history, "diff": diff, "fmt": fmt,
-            "sql": sql, "verify": verify, "ilr": ilr}
+            "sql": sql, "verify": verify, "ilr": ilr, "load": load}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -49,9 +50,11 @@ def existing(path: str) -> Path:
     return p
 
 
-def data_paths(paths: Sequence[str]) -> Path | list[Path]:
-    """The ``--data`` paths given, each existing: one path, or several (ILR returns with
-    their datasheet)."""
+def data_paths(paths: Sequence[str]) -> str | Path | list[Path]:
+    """The ``--data`` given: a database's URL (``postgresql://…``), or paths, each existing:
+    one path, or several (ILR returns with their datasheet)."""
+    if len(paths) == 1 and re.match(r"[a-z]+://", paths[0]):
+        return paths[0]
     found = [existing(p) for p in paths]
     return found[0] if len(found) == 1 else found
 

@@ -31,8 +31,9 @@ from kpidsl.contract.records import FIELDS, RECORD_TYPES, record_diagnostic
 from kpidsl.data.dataset import Dataset
 from kpidsl.engines.sql import QueryBuilder, render
 from kpidsl.engines.sql.checks import check_tables
+from kpidsl.engines.sql.ddl import BY_NAME_TABLE, DIALECT_TYPES, INDEXES, MONEY_SCALE
 from kpidsl.engines.sqlengine import SqlEngine
-from kpidsl.errors import DataError, UsageError
+from kpidsl.errors import DataError, Diagnostic, UsageError
 from kpidsl.plan import nodes as p
 
 
@@ -62,14 +63,9 @@ class Dialect:
         return value
 
 
-DIALECTS = {
-    "postgres": Dialect("postgres", {"text": "TEXT", "enum": "TEXT", "set": "TEXT",
-                                     "date": "DATE", "money": "NUMERIC(38, 10)",
-                                     "integer": "BIGINT", "boolean": "BOOLEAN"}),
-    "sqlite": Dialect("sqlite", {"text": "TEXT", "enum": "TEXT", "set": "TEXT", "date": "TEXT",
-                                 "money": "INTEGER", "integer": "INTEGER",
-                                 "boolean": "INTEGER"}, money_scale=100, placeholder="?"),
-}
+DIALECTS = {name: Dialect(name, types, MONEY_SCALE.get(name, 1),
+                          "?" if name == "sqlite" else "%s")
+            for name, types in DIALECT_TYPES.items()}
 
 
 @attrs.frozen
@@ -95,12 +91,12 @@ class Tables:
         return cls(out)
 
 
-def connect(url: str) -> tuple[Any, str, Tables]:
+def connect(url: str, create: bool = False) -> tuple[Any, str, Tables]:
     """A connection to the database ``url`` names, its dialect, and where its tables are.
 
     ``postgresql://user@host:port/db`` (psycopg), ``sqlite:///relative.db`` or
     ``sqlite:////absolute.db``; ``?schema=NAME`` and ``?prefix=P`` say where the tables are
-    and are not passed on to the driver."""
+    and are not passed on to the driver. A SQLite file is made with ``create``."""
     parts = urllib.parse.urlsplit(url)
     query = urllib.parse.parse_qs(parts.query)
     schema = query.pop("schema", [None])[0]
@@ -115,22 +111,24 @@ def connect(url: str) -> tuple[Any, str, Tables]:
             raise UsageError("a PostgreSQL database needs psycopg, which is not installed",
                              "pip install 'kpidsl[postgres]'") from None
         try:
-            return psycopg.connect(rest), "postgres", Tables.of(schema, prefix)
+            return (psycopg.connect(rest, autocommit=True), "postgres",  # transactions: ours
+                    Tables.of(schema, prefix))
         except psycopg.Error as e:
-            raise UsageError(f"cannot connect to {_shown(url)}: {str(e).strip()}") from None
+            raise UsageError(f"cannot connect to {without_password(url)}: "
+                             f"{str(e).strip()}") from None
     if scheme == "sqlite":
         import sqlite3
 
         path = parts.path[1:]  # sqlite:///relative.db, sqlite:////absolute.db
-        if not path or not os.path.exists(path):
-            raise UsageError(f"{_shown(url)}: no such database file {path!r}",
+        if not path or not (create or os.path.exists(path)):
+            raise UsageError(f"{without_password(url)}: no such database file {path!r}",
                              "write sqlite:///relative/path.db or sqlite:////absolute/path.db")
         return sqlite3.connect(path), "sqlite", Tables.of(schema, prefix)
-    raise UsageError(f"{_shown(url)}: not a database kpidsl reads",
+    raise UsageError(f"{without_password(url)}: not a database kpidsl reads",
                      "write postgresql://…, sqlite:///… or duckdb:///…")
 
 
-def _shown(url: str) -> str:
+def without_password(url: str) -> str:
     """``url`` without its password, for messages."""
     parts = urllib.parse.urlsplit(url)
     if parts.password:
@@ -271,14 +269,6 @@ class SqliteEngine(DatabaseEngine):
         super().__init__(connection, "sqlite", tables)
 
 
-#: The indexes ``kpidsl load`` creates: each table's key, and each reference the queries join.
-INDEXES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    *((t.table, t.key) for t in RECORD_TYPES if t.key),
-    ("bootcamps", ("provider_id",)), ("learners", ("bootcamp_id",)),
-    ("engagements", ("bootcamp_id",)), ("interviews", ("learner_id",)),
-    ("cofunding", ("learner_id",)), ("profiles", ("provider_id",)))
-
-
 def table_sql(dialect: Dialect, name: str, record: str, temporary: bool = False,
               lines: bool = False) -> str:
     """``CREATE TABLE`` of one record type's table in ``dialect``."""
@@ -365,12 +355,11 @@ def _write(cur: Any, dialect: Dialect, data: Dataset, tables: Tables, temporary:
             name = tables.names[table]
             if name in there:
                 continue
-            unique = "UNIQUE " if key == BY_TABLE[table].key else ""
+            unique = "UNIQUE " if key == BY_NAME_TABLE[table].key else ""
             cur.execute(f"CREATE {unique}INDEX {name.rpartition('.')[2]}_{'_'.join(key)}_idx "
                         f"ON {name} ({', '.join(key)})")
 
 
-BY_TABLE = {t.table: t for t in RECORD_TYPES}
 
 
 def read_dataset(con: Any, dialect: str, names: Mapping[str, str] | None) -> Dataset:
@@ -394,3 +383,28 @@ def read_dataset(con: Any, dialect: str, names: Mapping[str, str] | None) -> Dat
         rows[t.table] = [{fi.name: _python(dialect, fi, v, scale)
                           for fi, v in zip(fields, row, strict=True)} for row in got]
     return Dataset.from_rows(**rows)
+
+
+def load_into(data: Dataset, url: str, replace: bool = False) -> str:
+    """``data`` written into the database at ``url`` (``kpidsl load``): the contract's tables
+    made with their indexes, or with ``replace`` their rows replaced, in one transaction.
+    A record missing a value the contract requires (ILR returns without their datasheet) is
+    refused before anything is written, naming the columns that would supply it. Returns
+    where the tables are, for people."""
+    missing = {(t.table, fi.name): sum(getattr(r, fi.name) is None for r in data.of(t.name))
+               for t in RECORD_TYPES for fi in FIELDS[t.name].values() if fi.required}
+    lacking = [f"{table}.{name} ({n:,})" for (table, name), n in missing.items() if n]
+    if lacking:
+        raise DataError([Diagnostic(
+            message="these required values are missing, so the contract's tables cannot hold "
+            "the data: " + ", ".join(lacking),
+            hint="give the datasheet beside ILR returns (--data twice): it supplies them")])
+    if url.lower().startswith("duckdb:"):
+        raise UsageError("kpidsl load writes into PostgreSQL or SQLite",
+                         "DuckDB reads a data folder itself: kpidsl evaluate --data FOLDER")
+    con, dialect, tables = connect(url, create=True)
+    try:
+        write_tables(con, DIALECTS[dialect], data, tables, replace=replace)
+    finally:
+        con.close()
+    return without_password(url)
