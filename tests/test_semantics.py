@@ -44,6 +44,7 @@ DONE = dataset([completer("L", wants_interview=True)],  # completed 2024-06-30
 PAID = dataset([co_funded("L")], payments=[payment("L", "100.00", "2024-02-01"),
                                            payment("L", "50.00", "2024-03-01")])
 LEAP = dataset([completer("L", "2024-02-29")])
+MONTH_END = dataset([completer("L", "2024-08-31")])
 
 
 CASES = [
@@ -69,6 +70,8 @@ CASES = [
         (DONE, "completion_date + 1 day = 2024-07-01", True),
         (LEAP, "completion_date + 1 year = 2025-02-28", True),  # clamped
         (LEAP, "completion_date + 6 months = 2024-08-29", True),
+        (MONTH_END, "completion_date + 6 months = 2025-02-28", True),  # not 2025-03-03
+        (MONTH_END, "completion_date + 1 month = 2024-09-30", True),
         (DONE, "as_of = 2025-12-31", True),
         # lists of related records and functions
         (DONE, "count(interviews) = 2", True),

@@ -109,10 +109,12 @@ def ilr_choices(plan: p.Plan) -> Choices:
     return Choices.from_tables(plan.tables, plan.sources)
 
 
-def from_database(url: str, choice: EngineChoice | None) -> tuple[DataSource, EngineChoice]:
+def from_database(url: str, choice: EngineChoice | None
+                  ) -> tuple[DataSource, EngineChoice, Any]:
     """What evaluates the database at ``url``: the database itself, its tables where the URL
     says (by default); or, with another engine chosen, its records read into Python, checked
-    as any data set is."""
+    as any data set is. Also the connection opened, for the caller to close (``None`` when
+    it is closed already)."""
     from kpidsl.engines.database import connect, read_dataset
 
     if url.lower().startswith("duckdb://"):
@@ -127,8 +129,11 @@ def from_database(url: str, choice: EngineChoice | None) -> tuple[DataSource, En
         con, dialect, mapped = connect(url)
         tables = dict(mapped.names)
     if choice is None or choice == dialect:
-        return tables, con
-    return read_dataset(con, dialect, tables), choice
+        return tables, con, con
+    try:
+        return read_dataset(con, dialect, tables), choice, None
+    finally:
+        con.close()
 
 
 def run(plan: p.Plan, data: DataSource, dates: Sequence[dt.date],
@@ -139,7 +144,12 @@ def run(plan: p.Plan, data: DataSource, dates: Sequence[dt.date],
     on the engine chosen (see the module's text)."""
     data = read_sources(plan, data)
     if isinstance(data, str) and re.match(r"[a-z]+://", data):
-        data, choice = from_database(data, choice)
+        data, choice, opened = from_database(data, choice)
+        try:
+            return run(plan, data, dates, choice, entries=entries, explain=explain)
+        finally:
+            if opened is not None:
+                opened.close()
     if isinstance(data, str | os.PathLike) and is_workbook(data):
         data = load_data(data)  # a workbook is read into records, whichever engine runs
         choice = choice or "duckdb"

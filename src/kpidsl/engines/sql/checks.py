@@ -108,7 +108,7 @@ def _suspect(dialect: str, fi: FieldInfo, money_scale: int) -> str | None:
         kind, _ = _SQLITE_KINDS[fi.kind]
         tests.append(f"({col} IS NOT NULL AND typeof({col}) <> '{kind}')")
         if fi.kind == "date":
-            tests.append(f"({col} IS NOT NULL AND date({col}) IS NOT {col})")
+            tests.append(f"({col} IS NOT NULL AND date({col}, '+0 days') IS NOT {col})")
         if fi.kind == "boolean":
             tests.append(f"{col} NOT IN (0, 1)")
     if fi.kind == "enum":

@@ -1,0 +1,207 @@
+"""Evaluating inside a database of one's own (issue 19): ``kpidsl load`` into SQLite and a real
+PostgreSQL server, ``--data URL`` on every command, the contract checked in SQL with located
+errors, all or nothing, and the SQL ``kpidsl sql`` prints running there with the same counts.
+
+PostgreSQL runs from the OS package (``tests/pg.py``): skipped where it is absent, a failure
+under ``CI=true``. The semantics cases, the differential and the protocol run on both
+databases too (``conftest.ENGINES``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sqlite3
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+import kpidsl
+import pg
+from cohort import FIXTURE_RULES, fixture_rules
+from kpidsl.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "examples" / "sample"
+AS_OF = "2025-03-31"
+
+
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'kpi.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each kind."""
+    return sqlite_url(tmp_path) if request.param == "sqlite" else pg.fresh_database()
+
+
+def counts(report: kpidsl.Report) -> dict[tuple[str, str, str], tuple[object, ...]]:
+    return {(r.kpi, r.scope, r.group): (r.status, r.numerator, r.denominator, r.pending)
+            for r in report.results}
+
+
+def test_load_then_evaluate_in_the_database(url: str, capsys):
+    """The sample loaded, then every KPI evaluated in the database: the Python engine's
+    results and findings, on the database's engine; --engine python reads the database."""
+    rules = ["--rules", str(FIXTURE_RULES)]
+    assert main(["load", str(SAMPLE), "--into", url]) == 0
+    assert "loaded 2 providers, 5 bootcamps, 150 learners" in capsys.readouterr().out
+    want = kpidsl.evaluate(fixture_rules(), SAMPLE, AS_OF, engine="python")
+    got = kpidsl.evaluate(fixture_rules(), url, AS_OF)
+    assert got.engine == url.partition(":")[0].replace("postgresql", "postgres")
+    assert got.results == want.results
+    assert [f.message for f in got.findings] == [f.message for f in want.findings]
+    assert kpidsl.evaluate(fixture_rules(), url, AS_OF, engine="python").results == \
+        want.results
+    for command in (["history", "--from", "2025-01", "--to", "2025-03"],
+                    ["explain", "learner_dropout", "--as-of", AS_OF]):
+        assert main([*command, "--data", url, *rules]) == 0
+    assert "learner L" in capsys.readouterr().out
+
+
+def test_a_database_is_refused_or_replaced_whole(url: str, tmp_path: Path):
+    data = kpidsl.load_data(SAMPLE)
+    kpidsl.api.load_into(data, url)
+    with pytest.raises(kpidsl.UsageError, match="has the contract's tables already"):
+        kpidsl.api.load_into(data, url)
+    fewer = attrs.evolve(data, learners=data.learners[:10], interviews=(), cofunding=())
+    kpidsl.api.load_into(fewer, url, replace=True)
+    got = kpidsl.evaluate(fixture_rules(), url, AS_OF, engine="python")
+    assert got.results == kpidsl.evaluate(fixture_rules(), fewer, AS_OF).results
+
+
+def test_a_failed_load_leaves_the_database_as_it_was(tmp_path: Path):
+    """SQLite keeps money in whole pence: an amount finer than a penny is refused before
+    anything is written; a load that fails half way writes nothing."""
+    url = sqlite_url(tmp_path)
+    data = kpidsl.load_data(SAMPLE)
+    kpidsl.api.load_into(data, url)
+    fine = attrs.evolve(data.cofunding[0], amount_paid=Decimal("10.005"))
+    with pytest.raises(kpidsl.DataError, match="finer than a penny"):
+        kpidsl.api.load_into(attrs.evolve(data, cofunding=(fine, *data.cofunding[1:])), url,
+                             replace=True)
+    con = sqlite3.connect(tmp_path / "kpi.db")
+    con.execute("ALTER TABLE profiles RENAME COLUMN planned_starts TO planned")  # breaks COPY
+    con.commit()
+    con.close()
+    with pytest.raises(sqlite3.OperationalError):
+        kpidsl.api.load_into(attrs.evolve(data, learners=data.learners[:5]), url,
+                             replace=True)
+    con = sqlite3.connect(tmp_path / "kpi.db")
+    assert con.execute("SELECT count(*) FROM learners").fetchone() == (150,)
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ("UPDATE learners SET learner_type = 'cofunded' WHERE learner_id = 'L000003'",
+     "learners:learner_id=L000003: error: Learner L000003: learner_type: 'cofunded' is not "
+     "one of independent, co_funded, self_employed"),
+    ("UPDATE learners SET bootcamp_id = 'NOPE' WHERE learner_id = 'L000003'",
+     "learners:learner_id=L000003: error: Learner L000003: bootcamp_id: no bootcamp has "
+     "bootcamp_id 'NOPE'"),
+    ("DROP INDEX bootcamps_bootcamp_id_idx; "  # (kpidsl load makes keys unique)
+     "UPDATE bootcamps SET bootcamp_id = 'BC0001' WHERE bootcamp_id = 'BC0002'",
+     "bootcamps:bootcamp_id=BC0001: error: duplicate bootcamp: bootcamp_id 'BC0001' appears "
+     "more than once"),
+    ("UPDATE learners SET skills_gained = 'true' WHERE learner_id = 'L000003'",
+     "learners:learner_id=L000003: error: Learner L000003: skills_gained: 'true' is not 0 or "
+     "1"),
+    ("UPDATE learners SET start_date = '2024-02-30' WHERE learner_id = 'L000003'",
+     "learners:learner_id=L000003: error: Learner L000003: start_date: '2024-02-30' is not a "
+     "date written YYYY-MM-DD (text)"),
+    ("DROP TABLE interviews", "interviews: error: table interviews does not exist"),
+])
+def test_a_row_that_breaks_the_contract_is_located(tmp_path: Path, capsys, change: str,
+                                                    expected: str):
+    url = sqlite_url(tmp_path)
+    kpidsl.api.load_into(kpidsl.load_data(SAMPLE), url)
+    con = sqlite3.connect(tmp_path / "kpi.db")
+    con.executescript(change)
+    con.commit()
+    con.close()
+    assert main(["evaluate", "--data", url, "--as-of", AS_OF, "--rules",
+                 str(FIXTURE_RULES)]) == 1
+    assert expected in capsys.readouterr().err
+
+
+def test_postgres_checks_types_and_values():
+    url = pg.fresh_database()
+    kpidsl.api.load_into(kpidsl.load_data(SAMPLE), url)
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute("UPDATE learners SET outcome = 'new_jobs' WHERE learner_id = 'L000002'")
+        con.execute("ALTER TABLE profiles ALTER COLUMN planned_starts TYPE text")
+    with pytest.raises(kpidsl.DataError) as e:
+        kpidsl.evaluate(fixture_rules(), url, AS_OF)
+    text = e.value.render()
+    assert "profiles: error: column planned_starts is text, which cannot hold integer" in text
+
+
+def test_the_exported_sql_runs_in_the_database_with_the_same_counts(url: str, capsys):
+    """``kpidsl sql KPI --dialect D`` on the tables ``kpidsl load`` wrote: the counts
+    ``evaluate`` gives."""
+    kpidsl.api.load_into(kpidsl.load_data(SAMPLE), url)
+    dialect = "sqlite" if url.startswith("sqlite") else "postgres"
+    report = kpidsl.evaluate(fixture_rules(), SAMPLE, AS_OF)
+    with _connected(url) as con:
+        for kpi in ("learner_dropout", "career_progression", "employer_cofunding"):
+            assert main(["sql", kpi, "--dialect", dialect, "--as-of", AS_OF, "--rules",
+                         str(FIXTURE_RULES)]) == 0
+            cur = con.cursor()
+            cur.execute(capsys.readouterr().out.rstrip().rstrip(";"))
+            names = [d[0] for d in cur.description]
+            got = {(row["scope"], row["group_id"]): (int(row["denominator"]),
+                                                     int(row["numerator"]),
+                                                     int(row["pending"]))
+                   for row in (dict(zip(names, r, strict=True)) for r in cur.fetchall())}
+            want = {(r.scope.value, r.group): (r.denominator, r.numerator, r.pending)
+                    for r in report.results if r.kpi == kpi}
+            assert got == want, kpi
+
+
+@contextlib.contextmanager
+def _connected(url: str) -> Iterator[Any]:
+    if url.startswith("sqlite"):
+        con: Any = sqlite3.connect(url[len("sqlite:///"):])
+    else:
+        import psycopg
+
+        con = psycopg.connect(url, autocommit=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def test_sql_names_the_dialects_it_is_tested_on(capsys):
+    assert main(["sql", "learner_dropout", "--dialect", "tsql", "--rules",
+                 str(FIXTURE_RULES)]) == 0
+    assert "-- UNTESTED in tsql" in capsys.readouterr().out
+    assert main(["sql", "learner_dropout", "--dialect", "sqlite", "--rules",
+                 str(FIXTURE_RULES)]) == 0
+    assert "UNTESTED" not in capsys.readouterr().out
+    from kpidsl.engines.sql.render import Untranslatable, render
+
+    with pytest.raises(Untranslatable, match="sqlite"):
+        render("SELECT * FROM (VALUES (1)) AS v(a)", "sqlite")
+
+
+def test_connections_of_ones_own(tmp_path: Path):
+    """A ``sqlite3`` or psycopg connection is evaluated on as a DuckDB one is."""
+    url = sqlite_url(tmp_path)
+    kpidsl.api.load_into(kpidsl.load_data(SAMPLE), url)
+    want = kpidsl.evaluate(fixture_rules(), SAMPLE, AS_OF).results
+    con = sqlite3.connect(tmp_path / "kpi.db")
+    assert kpidsl.evaluate(fixture_rules(), None, AS_OF, engine=con).results == want
+    when = dt.date.fromisoformat(AS_OF)
+    assert kpidsl.history(fixture_rules(), None, [when], engine=con)[0][1] == list(want)
+    con.close()
+    url = pg.fresh_database()
+    kpidsl.api.load_into(kpidsl.load_data(SAMPLE), url)
+    with _connected(url) as pcon:
+        assert kpidsl.evaluate(fixture_rules(), None, AS_OF, engine=pcon).results == want
