@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 import attrs
 
@@ -188,7 +188,7 @@ def report_of(rules: RuleSet, done: Run, when: dt.date, data: Data = None) -> Re
                   actions=tuple(done.actions), rules_fingerprint=rules_fingerprint(rules),
                   engine=done.engine, explanations=explained,
                   data=done.data if done.data is not None
-                  else data if isinstance(data, str | os.PathLike) else None)
+                  else data if _files(data) else None)
 
 
 def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -306,7 +306,13 @@ def _audit(rules: RuleSet, done: Run, data: Data, as_of: dt.date | None) -> dict
     evaluated = done.data if done.data is not None else data
     return audit_json(rules=rules_fingerprint(rules), as_of=as_of, engine=done.engine,
                       data=data_fingerprint(evaluated)
-                      if isinstance(evaluated, Dataset | str | os.PathLike) else "")
+                      if isinstance(evaluated, Dataset) or _files(evaluated) else "")
+
+
+def _files(data: object) -> TypeGuard[StrPath]:
+    """``data`` is a path to files (not a database's URL, whose tables are not
+    fingerprinted)."""
+    return isinstance(data, str | os.PathLike) and "://" not in os.fspath(data)
 
 
 def history_report(rules: RuleSet, data: Data, first: dt.date | str, last: dt.date | str, *,

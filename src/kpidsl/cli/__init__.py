@@ -1,4 +1,4 @@
-"""The command line: ``kpidsl check | evaluate | verify | generate | template | ilr | test |
+"""The command line: ``kpidsl check | evaluate | verify | generate | template | ilr | load | test |
 explain | history | diff | sql | fmt``, as thin as it can be: :mod:`~kpidsl.cli.arguments` reads
 the arguments, :mod:`~kpidsl.cli.commands` asks the library and prints what it gets back
 (through :mod:`~kpidsl.cli.terminal`); every decision is the library's.

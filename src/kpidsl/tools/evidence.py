@@ -185,6 +185,9 @@ def render(v: Verification, bundle: str) -> str:
     out.append(f"rules: {m.get('rules', {}).get('fingerprint', '')[:12]} (the bundle's rules/)")
     if v.data_changes:
         out.append("data: differs from the recorded data in " + ", ".join(v.data_changes))
+    elif not data_fp:
+        out.append("data: a database's own tables, not fingerprinted: only the figures are "
+                   "compared")
     else:
         out.append(f"data: as recorded ({data_fp[:12]})")
     if v.reproduced:
