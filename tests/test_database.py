@@ -205,3 +205,35 @@ def test_connections_of_ones_own(tmp_path: Path):
     kpidsl.api.load_into(kpidsl.load_data(SAMPLE), url)
     with _connected(url) as pcon:
         assert kpidsl.evaluate(fixture_rules(), None, AS_OF, engine=pcon).results == want
+
+
+def test_a_folder_goes_into_postgres_by_copy_or_else_by_the_loader(tmp_path: Path, capsys,
+                                                                   monkeypatch):
+    """A clean folder takes the quick way (COPY, then the checks in SQL); one the database
+    would read otherwise than the loader (spaces around a cell), or with a bad value, is
+    rolled back and read by the loader: the same tables, or the loader's located error."""
+    import shutil
+
+    import kpidsl.engines.loading as loading
+
+    quick = []
+    copy = loading._copy_folder
+    monkeypatch.setattr(loading, "_copy_folder",
+                        lambda *a: quick.append(result := copy(*a)) or result)
+    url = pg.fresh_database()
+    assert main(["load", str(SAMPLE), "--into", url]) == 0
+    assert quick == [True]
+    want = kpidsl.evaluate(fixture_rules(), SAMPLE, AS_OF).results
+    assert kpidsl.evaluate(fixture_rules(), url, AS_OF).results == want
+    folder = tmp_path / "data"
+    shutil.copytree(SAMPLE, folder)
+    learners = folder / "learners.csv"
+    learners.write_text(learners.read_text().replace(",independent,", ", independent ,", 1))
+    assert main(["load", str(folder), "--into", url, "--replace"]) == 0
+    assert quick == [True, False]
+    assert kpidsl.evaluate(fixture_rules(), url, AS_OF).results == want
+    learners.write_text(learners.read_text().replace(", independent ,", ",indie,", 1))
+    assert main(["load", str(folder), "--into", url, "--replace"]) == 1
+    assert f"{learners}:5:16: error: learner_type: 'indie'" in capsys.readouterr().err
+    assert quick[-1] is False
+    assert kpidsl.evaluate(fixture_rules(), url, AS_OF).results == want  # as it was

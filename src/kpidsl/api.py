@@ -117,19 +117,23 @@ def load_data(data: StrPath | Sequence[StrPath], rules: RuleSet | None = None) -
 
 
 def load_into(data: Dataset | StrPath | Sequence[StrPath], url: str, *, replace: bool = False,
-              rules: RuleSet | None = None) -> Dataset:
+              rules: RuleSet | None = None) -> tuple[dict[str, int], tuple[Diagnostic, ...]]:
     """Check a data set and write it into a database of yours (``kpidsl load``): a data
     folder, a workbook, ILR returns with their datasheet (``rules`` then say what the returns
     mean) or records, into ``postgresql://…`` (with COPY) or ``sqlite:///…``, where
     ``?schema=NAME`` or ``?prefix=P`` say where the tables go. The contract's tables are made
     with the indexes its queries use; tables there already are refused unless ``replace``,
     which replaces their rows. One transaction: all of it or none. Then ``evaluate(rules,
-    url)`` evaluates in that database. Returns the data set written."""
-    from kpidsl.engines.database import load_into as write
+    url)`` evaluates in that database. Returns how many rows each table got, and the
+    loader's warnings (a :class:`~kpidsl.errors.DataError` lists the data's errors, each at
+    its file and line, and nothing is written)."""
+    from kpidsl.engines.loading import load_into as write
 
-    dataset = data if isinstance(data, Dataset) else load_data(data, rules)
-    write(dataset, url, replace=replace)
-    return dataset
+    one = data if isinstance(data, str | os.PathLike) else None
+    if one is not None and not is_returns(one):
+        return write(one, url, replace=replace)  # a folder: the quick way when it can
+    return write(data if isinstance(data, Dataset) else load_data(data, rules), url,
+                 replace=replace)
 
 
 def write_ilr(data: Dataset, folder: StrPath, rules: RuleSet) -> tuple[list[str], str]:

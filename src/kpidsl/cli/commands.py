@@ -400,11 +400,11 @@ def load(args: argparse.Namespace) -> int:
     paths = [existing(p) for p in args.data]
     rule_set = rules(args.rules) if any(map(is_returns, paths)) else None
     with working("loading"):
-        data = load_into(paths[0] if len(paths) == 1 else paths, args.into,
-                         replace=args.replace, rules=rule_set)
-    for d in data.notices:
+        rows, notices = load_into(paths[0] if len(paths) == 1 else paths, args.into,
+                                  replace=args.replace, rules=rule_set)
+    for d in notices:
         print(d.render(), file=sys.stderr)
-    said = [f"{len(data.of(t))} {t}s" for t in ("provider", "bootcamp", "learner")]
+    said = [f"{rows[t]} {t}" for t in ("providers", "bootcamps", "learners")]
     print(f"loaded {', '.join(said)} into {without_password(args.into)}")
     return OK
 

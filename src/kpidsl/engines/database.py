@@ -27,13 +27,13 @@ from typing import Any
 import attrs
 
 from kpidsl.contract.fields import FieldInfo
-from kpidsl.contract.records import FIELDS, RECORD_TYPES, record_diagnostic
+from kpidsl.contract.records import FIELDS, RECORD_TYPES
 from kpidsl.data.dataset import Dataset
 from kpidsl.engines.sql import QueryBuilder, render
 from kpidsl.engines.sql.checks import check_tables
-from kpidsl.engines.sql.ddl import BY_NAME_TABLE, DIALECT_TYPES, INDEXES, MONEY_SCALE
+from kpidsl.engines.sql.ddl import DIALECT_TYPES, MONEY_SCALE
 from kpidsl.engines.sqlengine import SqlEngine
-from kpidsl.errors import DataError, Diagnostic, UsageError
+from kpidsl.errors import DataError, UsageError
 from kpidsl.plan import nodes as p
 
 
@@ -155,6 +155,8 @@ class DatabaseEngine(SqlEngine):
     def load_dataset(self, data: Dataset) -> None:
         """Records built in Python into temporary tables of this connection (to try the
         rules on the database's own SQL; ``kpidsl load`` writes lasting ones)."""
+        from kpidsl.engines.loading import write_tables
+
         write_tables(self.con, self.dialect, data, Tables.of(prefix="kpidsl_"), temporary=True)
         self._views(Tables.of(prefix="kpidsl_"))
         self.notices = tuple(data.notices)
@@ -269,99 +271,6 @@ class SqliteEngine(DatabaseEngine):
         super().__init__(connection, "sqlite", tables)
 
 
-def table_sql(dialect: Dialect, name: str, record: str, temporary: bool = False,
-              lines: bool = False) -> str:
-    """``CREATE TABLE`` of one record type's table in ``dialect``."""
-    cols = [f"{fi.name} {dialect.types[fi.kind]}{' NOT NULL' if fi.required else ''}"
-            for fi in FIELDS[record].values()]
-    if lines:
-        cols.append("_line BIGINT")
-    return f"CREATE {'TEMP ' if temporary else ''}TABLE {name} ({', '.join(cols)})"
-
-
-def existing(con: Any, dialect: Dialect, tables: Tables) -> list[str]:
-    """The contract's tables the database has already."""
-    engine = DatabaseEngine(con, dialect.name, tables)
-    from kpidsl.engines.sql.checks import _columns
-
-    return [name for name in tables.names.values()
-            if _columns(engine._query, dialect.name, name) is not None]
-
-
-def write_tables(con: Any, dialect: Dialect, data: Dataset, tables: Tables, *,
-                 temporary: bool = False, replace: bool = False) -> None:
-    """``data``'s records into the tables at ``tables``, created with their indexes, in one
-    transaction: all of them or, on any failure, none. Tables there already are replaced
-    with ``replace``; without it they are an error. Money finer than the dialect holds
-    (SQLite: a penny) is a :class:`DataError` naming each record, before anything is
-    written."""
-    problems = [record_diagnostic(r, fi.name, f"{getattr(r, fi.name)} is finer than a "
-                                  f"{'penny' if dialect.money_scale == 100 else 'unit'}: "
-                                  f"{dialect.name} keeps money as whole pence",
-                                  hint="keep such amounts in PostgreSQL or DuckDB")
-                for t in RECORD_TYPES for fi in FIELDS[t.name].values() if fi.kind == "money"
-                and dialect.money_scale != 1 for r in data.of(t.name)
-                if getattr(r, fi.name) is not None and (getattr(r, fi.name)
-                                                        * dialect.money_scale) % 1]
-    if problems:
-        raise DataError(problems[:50])
-    there = [] if temporary else existing(con, dialect, tables)
-    if there and not replace:
-        raise UsageError(f"the database has the contract's tables already ({', '.join(there)})",
-                         "give --replace to replace their rows, or load into another "
-                         "schema (?schema=NAME) or with a prefix (?prefix=P)")
-    if dialect.name == "sqlite":
-        con.isolation_level = None  # the tables' DDL in the transaction too: BEGIN by hand
-        con.execute("BEGIN")
-        try:
-            _write(con.cursor(), dialect, data, tables, temporary, set(there))
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
-    else:
-        with con.transaction():
-            _write(con.cursor(), dialect, data, tables, temporary, set(there))
-
-
-def _write(cur: Any, dialect: Dialect, data: Dataset, tables: Tables, temporary: bool,
-           there: set[str]) -> None:
-    """Write the records, into tables made anew (temporary ones: replacing any of the same
-    name) or, for the tables ``there`` already, after deleting their rows (so the database's
-    own views, grants and indexes on them stay)."""
-    for t in RECORD_TYPES:
-        name = tables.names[t.table]
-        fields = list(FIELDS[t.name].values())
-        if name in there:
-            cur.execute(f"DELETE FROM {name}")
-        else:
-            if temporary:
-                cur.execute(f"DROP TABLE IF EXISTS {name}"
-                            + (" CASCADE" if dialect.name == "postgres" else ""))
-            cur.execute(table_sql(dialect, name, t.name, temporary, lines=temporary))
-        cols = [fi.name for fi in fields] + (["_line"] if temporary else [])
-        rows = ([*(dialect.cell(getattr(r, fi.name), fi) for fi in fields),
-                 *([r.line if r.line is not None else i - 10**12] if temporary else [])]
-                for i, r in enumerate(data.of(t.name)))
-        if dialect.name == "sqlite":
-            cur.executemany(f"INSERT INTO {name} ({', '.join(cols)}) VALUES "
-                            f"({', '.join('?' * len(cols))})", rows)
-        else:  # COPY: PostgreSQL's bulk load
-            with cur.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-    if not temporary:
-        for table, key in INDEXES:
-            name = tables.names[table]
-            if name in there:
-                continue
-            unique = "UNIQUE " if key == BY_NAME_TABLE[table].key else ""
-            cur.execute(f"CREATE {unique}INDEX {name.rpartition('.')[2]}_{'_'.join(key)}_idx "
-                        f"ON {name} ({', '.join(key)})")
-
-
-
-
 def read_dataset(con: Any, dialect: str, names: Mapping[str, str] | None) -> Dataset:
     """The records of a database's contract tables (``names``: contract name → table; by
     default the contract's names), checked in SQL first, as a :class:`Dataset` for an engine
@@ -383,28 +292,3 @@ def read_dataset(con: Any, dialect: str, names: Mapping[str, str] | None) -> Dat
         rows[t.table] = [{fi.name: _python(dialect, fi, v, scale)
                           for fi, v in zip(fields, row, strict=True)} for row in got]
     return Dataset.from_rows(**rows)
-
-
-def load_into(data: Dataset, url: str, replace: bool = False) -> str:
-    """``data`` written into the database at ``url`` (``kpidsl load``): the contract's tables
-    made with their indexes, or with ``replace`` their rows replaced, in one transaction.
-    A record missing a value the contract requires (ILR returns without their datasheet) is
-    refused before anything is written, naming the columns that would supply it. Returns
-    where the tables are, for people."""
-    missing = {(t.table, fi.name): sum(getattr(r, fi.name) is None for r in data.of(t.name))
-               for t in RECORD_TYPES for fi in FIELDS[t.name].values() if fi.required}
-    lacking = [f"{table}.{name} ({n:,})" for (table, name), n in missing.items() if n]
-    if lacking:
-        raise DataError([Diagnostic(
-            message="these required values are missing, so the contract's tables cannot hold "
-            "the data: " + ", ".join(lacking),
-            hint="give the datasheet beside ILR returns (--data twice): it supplies them")])
-    if url.lower().startswith("duckdb:"):
-        raise UsageError("kpidsl load writes into PostgreSQL or SQLite",
-                         "DuckDB reads a data folder itself: kpidsl evaluate --data FOLDER")
-    con, dialect, tables = connect(url, create=True)
-    try:
-        write_tables(con, DIALECTS[dialect], data, tables, replace=replace)
-    finally:
-        con.close()
-    return without_password(url)

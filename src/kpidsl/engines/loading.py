@@ -1,0 +1,257 @@
+"""Writing a data set into a database (``kpidsl load``, and the temporary tables a database
+engine evaluates records built in Python on): the contract's tables and their indexes, in one
+transaction, all of it or none.
+
+A data folder loading into PostgreSQL takes the quick way when it can: its files' bytes go
+straight into ``COPY`` (what ``psql``'s ``\\copy`` does) and the contract is checked in SQL
+(:mod:`kpidsl.engines.sql.checks`); if anything is out of the ordinary — a file the database
+would read otherwise than kpidsl's loader (spaces around a cell, a quoted empty cell, a blank
+row, an unknown column), or a value that breaks the contract — that transaction is rolled back
+and the data is read by the loader, whose errors name the file, line, column and value.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from kpidsl.contract.records import FIELDS, RECORD_TYPES, record_diagnostic
+from kpidsl.data.dataset import Dataset
+from kpidsl.engines.database import (
+    DIALECTS,
+    DatabaseEngine,
+    Dialect,
+    Tables,
+    connect,
+)
+from kpidsl.engines.sql.checks import _columns, check_tables
+from kpidsl.engines.sql.ddl import BY_NAME_TABLE, INDEXES
+from kpidsl.errors import DataError, Diagnostic, UsageError
+
+
+def table_sql(dialect: Dialect, name: str, record: str, temporary: bool = False,
+              lines: bool = False) -> str:
+    """``CREATE TABLE`` of one record type's table in ``dialect``."""
+    cols = [f"{fi.name} {dialect.types[fi.kind]}{' NOT NULL' if fi.required else ''}"
+            for fi in FIELDS[record].values()]
+    if lines:
+        cols.append("_line BIGINT")
+    return f"CREATE {'TEMP ' if temporary else ''}TABLE {name} ({', '.join(cols)})"
+
+
+def existing(con: Any, dialect: Dialect, tables: Tables) -> list[str]:
+    """The contract's tables the database has already."""
+    engine = DatabaseEngine(con, dialect.name, tables)
+
+    return [name for name in tables.names.values()
+            if _columns(engine._query, dialect.name, name) is not None]
+
+
+def write_tables(con: Any, dialect: Dialect, data: Dataset, tables: Tables, *,
+                 temporary: bool = False, replace: bool = False) -> None:
+    """``data``'s records into the tables at ``tables``, created with their indexes, in one
+    transaction: all of them or, on any failure, none. Tables there already are replaced
+    with ``replace``; without it they are an error. Money finer than the dialect holds
+    (SQLite: a penny) is a :class:`DataError` naming each record, before anything is
+    written."""
+    problems = [record_diagnostic(r, fi.name, f"{getattr(r, fi.name)} is finer than a "
+                                  f"{'penny' if dialect.money_scale == 100 else 'unit'}: "
+                                  f"{dialect.name} keeps money as whole pence",
+                                  hint="keep such amounts in PostgreSQL or DuckDB")
+                for t in RECORD_TYPES for fi in FIELDS[t.name].values() if fi.kind == "money"
+                and dialect.money_scale != 1 for r in data.of(t.name)
+                if getattr(r, fi.name) is not None and (getattr(r, fi.name)
+                                                        * dialect.money_scale) % 1]
+    if problems:
+        raise DataError(problems[:50])
+    there = [] if temporary else existing(con, dialect, tables)
+    if there and not replace:
+        raise UsageError(f"the database has the contract's tables already ({', '.join(there)})",
+                         "give --replace to replace their rows, or load into another "
+                         "schema (?schema=NAME) or with a prefix (?prefix=P)")
+    if dialect.name == "sqlite":
+        con.isolation_level = None  # the tables' DDL in the transaction too: BEGIN by hand
+        con.execute("BEGIN")
+        try:
+            _write(con.cursor(), dialect, data, tables, temporary, set(there))
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+    else:
+        with con.transaction():
+            _write(con.cursor(), dialect, data, tables, temporary, set(there))
+
+
+def _write(cur: Any, dialect: Dialect, data: Dataset, tables: Tables, temporary: bool,
+           there: set[str]) -> None:
+    """Write the records, into tables made anew (temporary ones: replacing any of the same
+    name) or, for the tables ``there`` already, after deleting their rows (so the database's
+    own views, grants and indexes on them stay)."""
+    for t in RECORD_TYPES:
+        name = tables.names[t.table]
+        fields = list(FIELDS[t.name].values())
+        if name in there:
+            cur.execute(f"DELETE FROM {name}")
+        else:
+            if temporary:
+                cur.execute(f"DROP TABLE IF EXISTS {name}"
+                            + (" CASCADE" if dialect.name == "postgres" else ""))
+            cur.execute(table_sql(dialect, name, t.name, temporary, lines=temporary))
+        cols = [fi.name for fi in fields] + (["_line"] if temporary else [])
+        rows = ([*(dialect.cell(getattr(r, fi.name), fi) for fi in fields),
+                 *([r.line if r.line is not None else i - 10**12] if temporary else [])]
+                for i, r in enumerate(data.of(t.name)))
+        if dialect.name == "sqlite":
+            cur.executemany(f"INSERT INTO {name} ({', '.join(cols)}) VALUES "
+                            f"({', '.join('?' * len(cols))})", rows)
+        else:  # COPY: PostgreSQL's bulk load
+            with cur.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+    if not temporary:
+        _indexes(cur, tables, there)
+
+
+def _indexes(cur: Any, tables: Tables, there: set[str]) -> None:
+    """The indexes the queries use, on the tables made anew (not on those ``there``)."""
+    for table, key in INDEXES:
+        name = tables.names[table]
+        if name in there:
+            continue
+        unique = "UNIQUE " if key == BY_NAME_TABLE[table].key else ""
+        cur.execute(f"CREATE {unique}INDEX {name.rpartition('.')[2]}_{'_'.join(key)}_idx "
+                    f"ON {name} ({', '.join(key)})")
+
+
+
+
+def load_into(data: Dataset | str | os.PathLike[str], url: str, replace: bool = False
+              ) -> tuple[dict[str, int], tuple[Diagnostic, ...]]:
+    """``data`` written into the database at ``url`` (``kpidsl load``): the contract's tables
+    made with their indexes, or with ``replace`` their rows replaced, in one transaction.
+    A data folder goes into PostgreSQL the quick way when it can (the module's text). Returns
+    how many rows each table got, and the loader's warnings. A record missing a value the
+    contract requires (ILR returns without their datasheet) is refused before anything is
+    written, naming the columns that would supply it."""
+    if url.lower().startswith("duckdb:"):
+        raise UsageError("kpidsl load writes into PostgreSQL or SQLite",
+                         "DuckDB reads a data folder itself: kpidsl evaluate --data FOLDER")
+    con, dialect, tables = connect(url, create=True)
+    try:
+        if not isinstance(data, Dataset):
+            if dialect == "postgres" and os.path.isdir(data) and \
+                    _copy_folder(con, os.fspath(data), tables, replace):
+                return {t.table: con.execute(f"SELECT count(*) FROM {tables.names[t.table]}"
+                                             ).fetchone()[0] for t in RECORD_TYPES}, ()
+            from kpidsl.data.load import load_data
+
+            data = load_data(data)
+        _required(data)
+        write_tables(con, DIALECTS[dialect], data, tables, replace=replace)
+        return {t.table: len(data.of(t.name)) for t in RECORD_TYPES}, tuple(data.notices)
+    finally:
+        con.close()
+
+
+def _required(data: Dataset) -> None:
+    missing = {(t.table, fi.name): sum(getattr(r, fi.name) is None for r in data.of(t.name))
+               for t in RECORD_TYPES for fi in FIELDS[t.name].values() if fi.required}
+    lacking = [f"{table}.{name} ({n:,})" for (table, name), n in missing.items() if n]
+    if lacking:
+        raise DataError([Diagnostic(
+            message="these required values are missing, so the contract's tables cannot hold "
+            "the data: " + ", ".join(lacking),
+            hint="give the datasheet beside ILR returns (--data twice): it supplies them")])
+
+
+class _Slow(Exception):
+    """The quick way will not do: roll back, and read the folder with the loader."""
+
+
+def _copy_folder(con: Any, folder: str, tables: Tables, replace: bool) -> bool:
+    """A data folder into PostgreSQL by ``COPY`` of its files' bytes, then checked in SQL, in
+    one transaction; ``False`` (and nothing written) when the loader must read it instead."""
+    import psycopg
+
+    dialect = DIALECTS["postgres"]
+    headers = {}
+    for t in RECORD_TYPES:
+        path = Path(folder, t.file)
+        if not path.is_file():
+            return False
+        with path.open("rb") as f:
+            first = f.readline()
+        names = first.decode("utf-8", "replace").rstrip("\r\n").split(",")
+        if first.startswith(b"\xef\xbb\xbf") or len(set(names)) != len(names) or \
+                not set(names) <= FIELDS[t.name].keys() or \
+                not {n for n, fi in FIELDS[t.name].items() if fi.required} <= set(names):
+            return False  # a byte-order mark, an unknown, repeated or missing column
+        headers[t.table] = names
+    there = existing(con, dialect, tables)
+    if there and not replace:
+        raise UsageError(f"the database has the contract's tables already ({', '.join(there)})",
+                         "give --replace to replace their rows")
+    try:
+        with con.transaction():
+            cur = con.cursor()
+            for t in RECORD_TYPES:
+                name = tables.names[t.table]
+                if name in there:
+                    cur.execute(f"DELETE FROM {name}")
+                else:
+                    cur.execute(table_sql(dialect, name, t.name))
+                months = [fi.name for fi in FIELDS[t.name].values() if fi.month]
+                target = f"{name}__raw" if months else name
+                if months:  # written YYYY-MM: through text, to the first day of the month
+                    cur.execute(f"CREATE TEMP TABLE {target} (LIKE {name})")
+                    for m in months:
+                        cur.execute(f"ALTER TABLE {target} ALTER COLUMN {m} TYPE TEXT")
+                with cur.copy(f"COPY {target} ({', '.join(headers[t.table])}) FROM STDIN "
+                              "(FORMAT csv, HEADER true)") as copy, \
+                        open(Path(folder, t.file), "rb") as f:
+                    while chunk := f.read(1 << 20):
+                        copy.write(chunk)
+                if months:
+                    cols = ", ".join(f"to_date({n} || '-01', 'YYYY-MM-DD')" if n in months
+                                     else n for n in FIELDS[t.name])
+                    bad = " OR ".join(f"{m} !~ '^[0-9]{{4}}-[0-9]{{2}}$'" for m in months)
+                    if cur.execute(f"SELECT 1 FROM {target} WHERE {bad} LIMIT 1").fetchone():
+                        raise _Slow
+                    cur.execute(f"INSERT INTO {name} SELECT {cols} FROM {target}")
+                    cur.execute(f"DROP TABLE {target}")
+            _indexes(cur, tables, set(there))
+            if not _as_the_loader_reads(cur, tables):
+                raise _Slow
+
+            def query(sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+                done = cur.execute(sql)
+                return [d[0] for d in done.description or ()], done.fetchall()
+
+            problems, _ = check_tables(query, "postgres", tables.names)
+            if problems:
+                raise _Slow
+    except (_Slow, psycopg.DataError, psycopg.IntegrityError):
+        return False
+    return True
+
+
+def _as_the_loader_reads(cur: Any, tables: Tables) -> bool:
+    """The tables hold each cell as kpidsl's loader reads it: no text with spaces around it
+    or empty (the loader trims, and reads an empty cell as missing), every set written in
+    order with no repeats (the queries match its values so)."""
+    for t in RECORD_TYPES:
+        texts = [n for n, fi in FIELDS[t.name].items() if fi.kind in ("text", "enum", "set")]
+        test = " OR ".join(f"{n} <> btrim({n}) OR {n} = ''" for n in texts)
+        if cur.execute(f"SELECT 1 FROM {tables.names[t.table]} WHERE {test} LIMIT 1"
+                       ).fetchone():
+            return False
+        for n, fi in FIELDS[t.name].items():
+            if fi.kind == "set":
+                for (value,) in cur.execute(f"SELECT DISTINCT {n} FROM "
+                                            f"{tables.names[t.table]} WHERE {n} IS NOT NULL"):
+                    parts = value.split(";")
+                    if parts != sorted(set(parts)):
+                        return False
+    return True
