@@ -89,9 +89,11 @@ def docs(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Whole kpidsl processes against hand-written Python and DuckDB SQL, in turns, medians.
 
-    Pass options after ``--``: ``nox -s bench -- --sizes 100000 --repeats 5``.
+    Pass options after ``--``: ``nox -s bench -- --sizes 100000 --repeats 5``. PostgreSQL's
+    figures need the server of the OS package (installed here when missing, as for the tests).
     """
-    session.install(".")
+    os_packages(session, {"pg_ctlcluster": "postgresql"})
+    session.install(".[postgres]", "pytest>=8")  # pytest: the tests' server starter (pg.py)
     session.run("python", "benchmarks/bench.py", *(session.posargs or
                 ["--sizes", "100000", "1000000", "--json", "bench-results.json"]))
 

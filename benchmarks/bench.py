@@ -19,7 +19,8 @@ the benchmark.
 It also times ``kpidsl history`` over 36 month ends against one ``evaluate`` at
 ``--history-size`` learners, ``evaluate --format xlsx`` (the report workbook, every record
 explained) against ``--format json`` at the same size, reading ILR returns against reading CSV
-files at ``--ilr-size`` learners (:func:`ilr_bench`), and ``kpidsl --help``.
+files at ``--ilr-size`` learners (:func:`ilr_bench`), loading into and evaluating on PostgreSQL
+at ``--postgres-size`` (:func:`postgres_bench`), and ``kpidsl --help``.
 """
 
 from __future__ import annotations
@@ -169,6 +170,56 @@ def ilr_bench(size: int, as_of: str, repeats: int) -> dict[str, object]:
             "learners": size}
 
 
+def postgres_bench(size: int, as_of: str, repeats: int) -> dict[str, object]:
+    """On a PostgreSQL server of the OS package (started as the tests start one): ``kpidsl
+    load`` of the data folder against COPY of the same files plus the same checks
+    (``baseline_pg_copy.py``), each into a new database every round (made before the clock
+    starts); then ``evaluate`` on that database against the DuckDB engine on the folder
+    (issue 19: at most 2×), the results compared first."""
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    try:
+        import psycopg
+
+        import pg
+
+        pg.server()
+    except BaseException as e:  # pytest's skip, when there is no PostgreSQL
+        print(f"\nPostgreSQL: not measured ({e})")
+        return {}
+    folder = data_folder(size)
+    loads: dict[str, list[float]] = {"kpidsl load": [], "COPY + checks (baseline)": []}
+    for _ in range(repeats):
+        for name in loads:
+            url = pg.fresh_database()
+            cmd = [*KPIDSL, "load", str(folder), "--into", url] if name == "kpidsl load" \
+                else [PY, str(HERE / "baseline_pg_copy.py"), str(folder), url]
+            loads[name].append(measured(cmd, keep=False)[0])
+            if name == "kpidsl load":
+                loaded = url
+    evaluate = [*KPIDSL, "evaluate", "--as-of", as_of, "--format", "json"]
+    both = {"evaluate on PostgreSQL": [*evaluate, "--data", loaded],
+            "evaluate on DuckDB (folder)": [*evaluate, "--data", str(folder)]}
+    if seven(measured(both["evaluate on PostgreSQL"])[2]) != \
+            seven(measured(both["evaluate on DuckDB (folder)"])[2]):
+        raise SystemExit("bench: PostgreSQL and DuckDB disagree")
+    timing = in_turns(both, repeats)
+    for name, times in loads.items():
+        timing[name] = {"median_s": statistics.median(times), "runs": len(times)}
+    with psycopg.connect(pg.url(), autocommit=True) as con:
+        version = con.execute("SHOW server_version").fetchone()
+    load = timing["kpidsl load"]["median_s"] / timing["COPY + checks (baseline)"]["median_s"]
+    whole = timing["evaluate on PostgreSQL"]["median_s"] / \
+        timing["evaluate on DuckDB (folder)"]["median_s"]
+    print(f"\nPostgreSQL {version[0] if version else '?'} at {size:,} learners, {repeats} "
+          "rounds in turns (same results: yes)")
+    for name, t in timing.items():
+        print(f"  {name:32} {t['median_s']:7.2f} s")
+    print(f"  kpidsl load / COPY + checks = {load:.2f} (target at most 1)")
+    print(f"  evaluate on PostgreSQL / on DuckDB = {whole:.2f} (target at most 2)")
+    return {"programs": timing, "load_ratio": load, "evaluate_ratio": whole,
+            "learners": size}
+
+
 def compiled() -> None:
     """Write kpidsl's bytecode, as an installation from a wheel has it (an editable install
     run with ``PYTHONDONTWRITEBYTECODE`` would otherwise compile every module at every start,
@@ -190,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--history-size", type=int, default=100_000)
     ap.add_argument("--ilr-size", type=int, default=100_000,
                     help="time reading ILR returns at this size (0: not at all)")
+    ap.add_argument("--postgres-size", type=int, default=100_000,
+                    help="time loading into and evaluating on PostgreSQL at this size, on a "
+                    "server the bench starts from the OS package (0: not at all)")
     ap.add_argument("--json", metavar="PATH")
     args = ap.parse_args(argv)
     report: dict[str, object] = {"cpus": os.cpu_count(), "as_of": args.as_of, "sizes": {}}
@@ -239,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.ilr_size:
         report["ilr"] = ilr_bench(args.ilr_size, args.as_of, args.repeats)
+    if args.postgres_size:
+        report["postgres"] = postgres_bench(args.postgres_size, args.as_of, args.repeats)
 
     helps = sorted(measured([*KPIDSL, "--help"])[0] for _ in range(max(5, args.repeats)))
     report["help_median_s"] = statistics.median(helps)
