@@ -45,7 +45,7 @@ def counts(report: kpidsl.Report) -> dict[tuple[str, str, str], tuple[object, ..
             for r in report.results}
 
 
-def test_load_then_evaluate_in_the_database(url: str, capsys):
+def test_load_then_evaluate_in_the_database(url: str, tmp_path: Path, capsys):
     """The sample loaded, then every KPI evaluated in the database: the Python engine's
     results and findings, on the database's engine; --engine python reads the database."""
     rules = ["--rules", str(FIXTURE_RULES)]
@@ -59,9 +59,14 @@ def test_load_then_evaluate_in_the_database(url: str, capsys):
     assert kpidsl.evaluate(fixture_rules(), url, AS_OF, engine="python").results == \
         want.results
     for command in (["history", "--from", "2025-01", "--to", "2025-03"],
-                    ["explain", "learner_dropout", "--as-of", AS_OF]):
+                    ["explain", "learner_dropout", "--as-of", AS_OF],
+                    ["evaluate", "--as-of", AS_OF, "--record", str(tmp_path / "ev")]):
         assert main([*command, "--data", url, *rules]) == 0
     assert "learner L" in capsys.readouterr().out
+    assert main(["verify", str(tmp_path / "ev"), "--data", url]) == 0
+    assert "REPRODUCED" in capsys.readouterr().out
+    assert main(["diff", str(FIXTURE_RULES), str(FIXTURE_RULES), "--data", url, "--as-of",
+                 AS_OF]) == 0
 
 
 def test_a_database_is_refused_or_replaced_whole(url: str, tmp_path: Path):
@@ -237,3 +242,15 @@ def test_a_folder_goes_into_postgres_by_copy_or_else_by_the_loader(tmp_path: Pat
     assert f"{learners}:5:16: error: learner_type: 'indie'" in capsys.readouterr().err
     assert quick[-1] is False
     assert kpidsl.evaluate(fixture_rules(), url, AS_OF).results == want  # as it was
+
+
+def test_ilr_returns_with_their_datasheet_load_too(tmp_path: Path, capsys):
+    url = sqlite_url(tmp_path)
+    returns = ROOT / "examples" / "ilr"
+    assert main(["load", str(returns), str(returns / "datasheet"), "--into", url, "--rules",
+                 str(FIXTURE_RULES)]) == 0
+    assert kpidsl.evaluate(fixture_rules(), url, AS_OF).results == \
+        kpidsl.evaluate(fixture_rules(), SAMPLE, AS_OF).results
+    assert main(["load", str(returns), "--into", f"sqlite:///{tmp_path / 'alone.db'}",
+                 "--rules", str(FIXTURE_RULES)]) == 1
+    assert "required values are missing" in capsys.readouterr().err
