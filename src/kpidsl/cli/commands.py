@@ -395,7 +395,7 @@ def load(args: argparse.Namespace) -> int:
     """Write a checked data set into a database."""
     from kpidsl.api import load_into
     from kpidsl.data.ilr import is_returns
-    from kpidsl.engines.database import without_password
+    from kpidsl.engines.connection import without_password
 
     paths = [existing(p) for p in args.data]
     rule_set = rules(args.rules) if any(map(is_returns, paths)) else None

@@ -18,13 +18,7 @@ from typing import Any
 
 from kpidsl.contract.records import FIELDS, RECORD_TYPES, record_diagnostic
 from kpidsl.data.dataset import Dataset
-from kpidsl.engines.database import (
-    DIALECTS,
-    DatabaseEngine,
-    Dialect,
-    Tables,
-    connect,
-)
+from kpidsl.engines.connection import DIALECTS, Dialect, Tables, connect, run_query
 from kpidsl.engines.sql.checks import _columns, check_tables
 from kpidsl.engines.sql.ddl import BY_NAME_TABLE, INDEXES
 from kpidsl.errors import DataError, Diagnostic, UsageError
@@ -42,10 +36,8 @@ def table_sql(dialect: Dialect, name: str, record: str, temporary: bool = False,
 
 def existing(con: Any, dialect: Dialect, tables: Tables) -> list[str]:
     """The contract's tables the database has already."""
-    engine = DatabaseEngine(con, dialect.name, tables)
-
     return [name for name in tables.names.values()
-            if _columns(engine._query, dialect.name, name) is not None]
+            if _columns(lambda sql: run_query(con, sql), dialect.name, name) is not None]
 
 
 def write_tables(con: Any, dialect: Dialect, data: Dataset, tables: Tables, *,

@@ -115,7 +115,8 @@ def from_database(url: str, choice: EngineChoice | None
     says (by default); or, with another engine chosen, its records read into Python, checked
     as any data set is. Also the connection opened, for the caller to close (``None`` when
     it is closed already)."""
-    from kpidsl.engines.database import connect, read_dataset
+    from kpidsl.engines.connection import connect
+    from kpidsl.engines.database import read_dataset
 
     if url.lower().startswith("duckdb://"):
         import duckdb

@@ -46,10 +46,10 @@ def record_evidence(report: Report, rules: RuleSet,
                     folder: str | os.PathLike[str]) -> Path:
     """Write the evidence bundle of ``report`` (evaluated with ``rules`` on ``data``, records
     or a data folder; ``None``: the data the report says it evaluated) into ``folder``, which
-    must be new or empty: evidence is never overwritten."""
+    must be new or empty: evidence is never overwritten. A report evaluated in a database (or
+    on a connection of one's own) has no files to fingerprint: the bundle says so, and
+    :func:`verify` compares only the figures."""
     data = report.data if data is None else data
-    if data is None:
-        raise UsageError("the report does not know its data: give the data it evaluated")
     out = Path(folder)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UsageError(f"{out} exists and is not an empty folder",
@@ -61,7 +61,8 @@ def record_evidence(report: Report, rules: RuleSet,
         "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "rules": {"fingerprint": report.rules_fingerprint,
                   "files": {path: _sha256(text) for path, text in texts.items()}},
-        "data": {"fingerprint": report.data_fingerprint, "files": file_fingerprints(data)},
+        "data": {"fingerprint": report.data_fingerprint,
+                 "files": {} if data is None else file_fingerprints(data)},
         "report": _sha256(report_text),
     }
     try:
