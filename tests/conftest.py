@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ from cohort import FIXTURE_RULES
 from kpidsl.api import default_rules_path
 
 POLICY_TESTS = Path(__file__).resolve().parent / "policy"
+# rule sets remembered by the tests (and the processes they start) stay out of the user's cache
+os.environ["KPIDSL_CACHE_DIR"] = tempfile.mkdtemp(prefix="kpidsl-test-cache-")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -11,15 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import attrs
 
 from kpidsl import limits
 from kpidsl.data.csvfiles import data_fingerprint
 from kpidsl.data.dataset import Dataset
-from kpidsl.data.ilr import is_returns
-from kpidsl.data.sources import load_sources
+from kpidsl.data.load import is_returns
 from kpidsl.engines import Unsupported
 from kpidsl.engines.run import EngineChoice, Run, ilr_choices, read_sources, run
 from kpidsl.errors import Diagnostic, NotFoundError, RuleError, UsageError, suggest
@@ -34,11 +33,13 @@ from kpidsl.language.rulesets import (
 )
 from kpidsl.language.vocabulary import Scope, Status, VerdictKind
 from kpidsl.language.words import human
-from kpidsl.outputs.diff import Diff, compare
 from kpidsl.outputs.jsonout import audit_json
 from kpidsl.outputs.report import History, Report
 from kpidsl.plan.lower import lower, source_text
 from kpidsl.plan.results import Entry, Explanation, Result, Verdict
+
+if TYPE_CHECKING:  # imported where used: a diff is not what most commands make
+    from kpidsl.outputs.diff import Diff
 
 __all__ = [
     "Data",
@@ -105,6 +106,8 @@ def load_data(data: StrPath | Sequence[StrPath], rules: RuleSet | None = None) -
     :class:`~kpidsl.errors.DataError` carries them all; what the returns lack, and what differs
     between the returns and the datasheet, is in the data set's ``notices``.
     """
+    from kpidsl.data.sources import load_sources
+
     paths = [data] if isinstance(data, str | os.PathLike) else list(data)
     if rules is None:
         if any(map(is_returns, paths)):
@@ -393,6 +396,8 @@ def diff(old: RuleSet, new: RuleSet, data: Data, as_of: dt.date | str | None = N
     What changed in the rules themselves, their texts and their tests is
     :func:`kpidsl.language.changes.compare_all`."""
     when = _today_or(as_of)
+    from kpidsl.outputs.diff import compare
+
     return compare(evaluate(old, data, when, engine), evaluate(new, data, when, engine))
 
 

@@ -394,7 +394,7 @@ def sql(args: argparse.Namespace) -> int:
 def load(args: argparse.Namespace) -> int:
     """Write a checked data set into a database."""
     from kpidsl.api import load_into
-    from kpidsl.data.ilr import is_returns
+    from kpidsl.data.load import is_returns
     from kpidsl.engines.connection import without_password
 
     paths = [existing(p) for p in args.data]

@@ -13,9 +13,7 @@ import contextlib
 import csv
 import io
 import os
-import tempfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import duckdb
@@ -93,12 +91,20 @@ def _convert(fi: FieldInfo, x: str) -> tuple[str, str]:
     return value, f"(({x} IS NULL AND {missing_ok}) OR ({x} IS NOT NULL AND {ok}))"
 
 
-#: DuckDB's own memory for a connection kpidsl opens: below its default (80% of the machine),
-#: so that a million learners evaluate in well under 1 GiB; past it, DuckDB spills to a
-#: folder of the system's temporary directory rather than failing.
-MEMORY: dict[str, str | bool | int | float | list[str]] = {  # duckdb.connect's config
-    "memory_limit": "600MB",
-    "temp_directory": os.path.join(tempfile.gettempdir(), "kpidsl-duckdb")}
+def memory() -> dict[str, str | bool | int | float | list[str]]:
+    """DuckDB's own memory for a connection kpidsl opens (``duckdb.connect``'s config): below
+    its default (80% of the machine), so that a million learners evaluate in well under
+    1 GiB; past it, DuckDB spills to a folder of the system's temporary directory rather
+    than failing."""
+    import tempfile  # here: with shutil and random, a start-up cost for every command
+
+    return {"memory_limit": "600MB",
+            "temp_directory": os.path.join(tempfile.gettempdir(), "kpidsl-duckdb")}
+
+
+#: Rows in all below which a folder's files load one after the other: threads cost more
+#: than they save on a small data set.
+SIDE_BY_SIDE = 20_000
 
 
 class DuckDBEngine(SqlEngine):
@@ -107,7 +113,7 @@ class DuckDBEngine(SqlEngine):
     name = "duckdb"
 
     def __init__(self, connection: duckdb.DuckDBPyConnection | None = None) -> None:
-        self.con = connection or duckdb.connect(config=MEMORY)
+        self.con = connection or duckdb.connect(config=memory())
         self.notices: tuple[Diagnostic, ...] = ()
 
     # ---- loading ----
@@ -150,11 +156,16 @@ class DuckDBEngine(SqlEngine):
                 return False  # no header, or columns the Python loader reports or ignores
             lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
             jobs.append((t.name, f.path, list(f.columns), lines - 1))
-        # the files load side by side (DuckDB lets go of the GIL), the longest first
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            if not all(pool.map(lambda job: self._load_file(*job),
-                                sorted(jobs, key=lambda job: -job[3]))):
+        jobs.sort(key=lambda job: -job[3])
+        if sum(job[3] for job in jobs) < SIDE_BY_SIDE:
+            if not all(self._load_file(*job) for job in jobs):
                 return False
+        else:  # side by side (DuckDB lets go of the GIL), the longest first
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                if not all(pool.map(lambda job: self._load_file(*job), jobs)):
+                    return False
         csvfiles._unexpected_files(folder, out)
         if out.errors or not self._integrity_ok():
             return False
@@ -232,6 +243,8 @@ class DuckDBEngine(SqlEngine):
 
     def load_dataset(self, data: Dataset) -> None:
         """Records built in Python (or read by the Python loader) into the typed tables."""
+        import tempfile
+
         with tempfile.TemporaryDirectory(prefix="kpidsl-") as tmp:
             for t in RECORD_TYPES:
                 fields = tuple(FIELDS[t.name].values())

@@ -15,14 +15,12 @@ import importlib
 import os
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from kpidsl.data.dataset import Dataset
-from kpidsl.data.ilr import Choices, is_returns
-from kpidsl.data.load import is_workbook, load_data
-from kpidsl.data.sources import load_sources
+from kpidsl.data.load import is_returns, is_workbook, load_data
 from kpidsl.engines import ENGINES, DataSource, Engine, Loaded, Unrepresentable, Unsupported
 from kpidsl.errors import (
     TOO_DEEP,
@@ -35,6 +33,9 @@ from kpidsl.errors import (
 )
 from kpidsl.plan import nodes as p
 from kpidsl.plan.results import Entry, Groups, Result, Verdict
+
+if TYPE_CHECKING:
+    from kpidsl.data.ilr import Choices
 
 EngineChoice = str | Any
 """An engine's name (``"duckdb"``, ``"python"``, ``"spark"``), a DuckDB connection or a
@@ -100,12 +101,16 @@ def read_sources(plan: p.Plan, data: DataSource) -> DataSource:
         return data
     if len(data) == 1 and not is_returns(data[0]):
         return data[0]
+    from kpidsl.data.sources import load_sources  # here: ILR's reader is imported for it alone
+
     return load_sources(data, ilr_choices(plan) if any(is_returns(d) for d in data) else None)
 
 
 def ilr_choices(plan: p.Plan) -> Choices:
     """What the rules' ``ilr.kpi`` says about reading ILR returns (a located rule error when
     a table is missing or wrong)."""
+    from kpidsl.data.ilr import Choices
+
     return Choices.from_tables(plan.tables, plan.sources)
 
 

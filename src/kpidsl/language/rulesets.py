@@ -17,9 +17,8 @@ from pathlib import Path
 import attrs
 
 from kpidsl.errors import TOO_DEEP, Diagnostic, RuleError
-from kpidsl.language import checker
+from kpidsl.language import cache, checker
 from kpidsl.language.checker import RuleSet
-from kpidsl.language.parser import parse
 from kpidsl.language.source import read_rules
 
 StrPath = str | os.PathLike[str]
@@ -149,20 +148,34 @@ def load_rules(paths: Iterable[StrPath] | StrPath | None = None, *, tests: bool 
     if not files:
         raise RuleError([Diagnostic(message="no .kpi rule files found",
                                     file=", ".join(map(str, paths or [])) or None)])
+    texts = []
     for path in files:
         try:
-            parsed.append(parse(read_rules(path), str(path)))
+            texts.append((str(path), read_rules(path)))
+        except RuleError as e:
+            diagnostics += e.diagnostics
+    remembered = None if diagnostics else cache.key(texts, tests)
+    if remembered is not None and (known := cache.recall(remembered)) is not None:
+        return known
+    from kpidsl.language.parser import parse  # here: Lark is not imported for known rules
+
+    for name, text in texts:
+        try:
+            parsed.append(parse(text, name))
         except RuleError as e:
             diagnostics += e.diagnostics
     if diagnostics:
         raise RuleError(diagnostics)
     origin = os.path.commonpath([str(f.parent) for f in files])
     try:
-        return attrs.evolve(checker.check(parsed), origin=origin)
+        checked = attrs.evolve(checker.check(parsed), origin=origin)
     except RuleError as e:
         raise _defined_elsewhere(e, files) from None
     except RecursionError:
         raise RuleError([TOO_DEEP]) from None
+    if remembered is not None:
+        cache.keep(remembered, checked)
+    return checked
 
 
 _UNKNOWN = re.compile(r"unknown name `(\w+)`")

@@ -13,11 +13,9 @@ choices; :mod:`kpidsl.data.sources` merges the result with a datasheet.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import os
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 import attrs
@@ -25,33 +23,12 @@ import attrs
 from kpidsl.data.ilr.choices import Choices
 from kpidsl.data.ilr.mapping import Enrolment, Findings, Origin, enrolments
 from kpidsl.data.ilr.returns import Return, Tally, read_header, read_learners
+from kpidsl.data.load import is_returns, return_files
 from kpidsl.errors import DataError, Diagnostic
 
 T = TypeVar("T")
 
 __all__ = ["Choices", "IlrRecords", "Origin", "is_returns", "read_returns", "return_files"]
-
-
-def return_files(path: str | os.PathLike[str]) -> list[str]:
-    """The returns at ``path``: the file itself, or a folder's ``.xml`` files by name."""
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        return sorted(os.path.join(path, n) for n in os.listdir(path)
-                      if n.lower().endswith(".xml"))
-    return [path]
-
-
-def is_returns(path: str | os.PathLike[str]) -> bool:
-    """``path`` names ILR returns: an ``.xml`` file, or a folder that holds ``.xml`` files and
-    none of the contract's CSV files."""
-    path = os.fspath(path)
-    if not os.path.isdir(path):
-        return path.lower().endswith(".xml")
-    try:
-        names = [n.lower() for n in os.listdir(path)]
-    except OSError:
-        return False
-    return any(n.endswith(".xml") for n in names) and not any(n.endswith(".csv") for n in names)
 
 
 @attrs.frozen
@@ -140,11 +117,14 @@ class _Workers:
     they start at once), else here; a worker reports a bad return as its diagnostics."""
 
     def __init__(self, files: Sequence[str]) -> None:
+        import multiprocessing  # here: it costs a start-up that reading CSV files never needs
+        from concurrent.futures import ProcessPoolExecutor
+
         cores = os.cpu_count() or 1
         size = sum(os.path.getsize(f) for f in files if os.path.isfile(f))
         fork = "fork" in multiprocessing.get_all_start_methods()
         self.workers = min(cores, 4)
-        self.pool = ProcessPoolExecutor(
+        self.pool: Any = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=multiprocessing.get_context("fork")
         ) if fork and cores > 1 and len(files) > 1 and size > SHARED_BYTES else None
 

@@ -1,0 +1,96 @@
+"""Checked rule sets remembered by content (:mod:`kpidsl.language.cache`): read back equal,
+never stale, never from a folder others may write to, and without importing the parser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+import kpidsl
+from cohort import FIXTURE_RULES
+from kpidsl.api import rules_fingerprint
+from kpidsl.errors import RuleError
+from kpidsl.language import cache
+from kpidsl.language.rulesets import load_rules
+from kpidsl.plan.lower import lower
+
+SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample"
+
+
+@pytest.fixture
+def rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("KPIDSL_CACHE_DIR", str(tmp_path / "cache"))
+    shutil.copytree(FIXTURE_RULES, tmp_path / "rules")
+    return tmp_path / "rules"
+
+
+def remembered(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "cache").glob("*.pickle"))
+
+
+def test_a_rule_set_read_again_is_the_one_checked(rules: Path, tmp_path: Path):
+    first = load_rules(rules)
+    assert len(remembered(tmp_path)) == 1
+    again = load_rules(rules)
+    assert again is not first and rules_fingerprint(again) == rules_fingerprint(first)
+    assert again.files == first.files and again.kpis == first.kpis
+    # what the checker found of each node is found again by the node read back
+    assert len(again.resolved) == len(first.resolved) > 0
+    assert len(again.types) == len(first.types) > 0
+    assert lower(again) == lower(first)
+    assert kpidsl.evaluate(again, SAMPLE, "2025-03-31").results == \
+        kpidsl.evaluate(first, SAMPLE, "2025-03-31").results
+    load_rules(rules, tests=False)
+    assert len(remembered(tmp_path)) == 2  # with and without the tests beside the rules
+
+
+def test_an_edited_file_is_parsed_again(rules: Path, tmp_path: Path):
+    first = load_rules(rules)
+    path = next(rules.glob("*dropout*.kpi"))
+    text = path.read_text(encoding="utf-8")
+    assert "at most 20%" in text
+    path.write_text(text.replace("at most 20%", "at most 15%"), encoding="utf-8")
+    edited = load_rules(rules)
+    assert edited != first
+    (kpi,) = [k for k in edited.kpis if k.name == "learner_dropout"]
+    assert kpi.target.expr.value == Fraction(15, 100)
+    path.write_text(text.replace("at most 20%", "at most 20% +"), encoding="utf-8")
+    with pytest.raises(RuleError):  # errors are found every time, never remembered
+        load_rules(rules)
+    with pytest.raises(RuleError):
+        load_rules(rules)
+    assert len(remembered(tmp_path)) == 2
+
+
+def test_nothing_is_read_from_a_folder_others_may_write_to(rules: Path, tmp_path: Path):
+    load_rules(rules)
+    (only,) = remembered(tmp_path)
+    only.write_bytes(b"not a pickle")
+    assert load_rules(rules).kpis  # cut short or corrupt: parsed again
+    os.chmod(tmp_path / "cache", 0o777)
+    only.write_bytes(b"not a pickle")
+    load_rules(rules)
+    assert only.read_bytes() == b"not a pickle"  # neither read nor written
+    os.chmod(tmp_path / "cache", 0o700)
+
+
+def test_off(rules: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("KPIDSL_CACHE_DIR", "off")
+    assert cache.folder() is None
+    load_rules(rules)
+    assert not (tmp_path / "cache").exists()
+
+
+def test_known_rules_do_not_import_the_parser(rules: Path, tmp_path: Path):
+    code = ("import sys; from kpidsl.language.rulesets import load_rules; "
+            f"load_rules({str(rules)!r}); print('lark' in sys.modules)")
+    env = {**os.environ, "KPIDSL_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env=env, check=True).stdout.strip() for _ in range(2)]
+    assert runs == ["True", "False"]
