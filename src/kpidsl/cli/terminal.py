@@ -85,8 +85,13 @@ def rules(paths: Sequence[str] | None, tests: bool = False, say: bool = False) -
     folder's (:func:`kpidsl.api.working_rules_path`); the tests written beside the rules only
     for the commands that run or check them. ``say``: the ``Rules:`` line names the files
     even when they do not check (for ``check`` and ``test``, whose output is about them)."""
-    from kpidsl.api import load_rules, working_rules_path
-    from kpidsl.language.rulesets import rules_label, unread_rule_files
+    # from where kpidsl.api has them: ``check`` and ``test`` need no engine
+    from kpidsl.language.rulesets import (
+        load_rules,
+        rules_label,
+        unread_rule_files,
+        working_rules_path,
+    )
 
     chosen = [existing(p) for p in paths] if paths else [working_rules_path()]
     try:
@@ -113,8 +118,7 @@ def rules(paths: Sequence[str] | None, tests: bool = False, say: bool = False) -
 
 def rules_line(rules: Any, which: str = "Rules") -> str:
     """The line every table output starts with: which rules it was computed with."""
-    from kpidsl.api import rules_fingerprint
-    from kpidsl.language.rulesets import rules_label
+    from kpidsl.language.rulesets import rules_fingerprint, rules_label
 
     return f"{which}: {rules_label(rules)} (fingerprint {rules_fingerprint(rules)[:12]})"
 

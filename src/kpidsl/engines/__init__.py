@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
-from kpidsl.errors import Diagnostic, Span
-from kpidsl.plan import nodes as p
-from kpidsl.plan.results import Entry, Groups, Result, Verdict
+if TYPE_CHECKING:  # for the protocols' annotations: ``--help`` and ``check`` need no plan
+    from kpidsl.errors import Diagnostic, Span
+    from kpidsl.plan import nodes as p
+    from kpidsl.plan.results import Entry, Groups, Result, Verdict
 
 
 @attrs.frozen
