@@ -355,7 +355,8 @@ def test_history_says_what_produced_its_page_and_workbook_and_draws_only_svg(
 
     months = ["--data", str(cohort_dir), "--from", "2024-01", "--to", "2024-03"]
     page = tmp_path / "h.html"
-    assert run(capsys, "history", *months, "--format", "html", "--out", str(page))[0] == 0
+    assert run(capsys, "history", *months, "--format", "html", "--out", str(page),
+               "--engine", "duckdb")[0] == 0
     assert "(duckdb engine)" in page.read_text(encoding="utf-8")
     book = tmp_path / "h.xlsx"
     assert run(capsys, "history", *months, "--format", "xlsx", "--out", str(book),

@@ -220,13 +220,13 @@ def test_progress_at_a_terminal_for_slow_work(capsys, cohort_dir, monkeypatch):
 
     import kpidsl.api
 
-    real = kpidsl.api.history
+    real = kpidsl.api.run
 
-    def slow_history(*args, **kw):
+    def slow_run(*args, **kw):  # what history_report evaluates with
         time.sleep(0.5)
         return real(*args, **kw)
 
-    monkeypatch.setattr(kpidsl.api, "history", slow_history)
+    monkeypatch.setattr(kpidsl.api, "run", slow_run)
     monkeypatch.setattr(kpidsl.cli.terminal, "PROGRESS_AFTER", 0.05)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     code, _, err = _history(capsys, cohort_dir)

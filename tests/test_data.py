@@ -74,7 +74,19 @@ def rendered(folder: str) -> str:
     """The whole message a person reads when loading ``folder`` fails."""
     with pytest.raises(DataError) as excinfo:
         load_data(folder)
-    return str(excinfo.value)
+    return same_on_duckdb(folder, excinfo.value)
+
+
+def same_on_duckdb(folder: str, error: DataError) -> str:
+    """``error``'s text, once the DuckDB engine's own reading of ``folder`` (its checks in
+    SQL, then the loader) has raised the very same: a small folder is evaluated in Python by
+    default, so the SQL checks are held to the loader here."""
+    from kpidsl.engines.duckdb import DuckDBEngine
+
+    with pytest.raises(DataError) as on_duckdb:
+        DuckDBEngine().load(folder)
+    assert str(on_duckdb.value) == str(error)
+    return str(error)
 
 
 # --------------------------------------------------------------------------- round trip
@@ -644,6 +656,7 @@ def test_bad_cell(make, file: str, text: str, message: str, hint: str | None) ->
     assert [(d.file, d.line, d.message, d.hint) for d in excinfo.value.diagnostics] == [
         (f"data/{file}", 2, message, hint)
     ]
+    same_on_duckdb("data", excinfo.value)
 
 
 def test_range_checks_are_schema_metadata() -> None:

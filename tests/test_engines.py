@@ -50,16 +50,24 @@ def test_duckdb_reading_a_folder_gives_the_python_report(rules, folder: Path, as
     assert python.actions and python.findings  # the data exercises both
 
 
-def test_a_folder_defaults_to_duckdb_and_records_to_python(rules, folder: Path, monkeypatch):
-    used = []
+def test_a_big_folder_defaults_to_duckdb_a_small_one_and_records_to_python(
+        rules, folder: Path, monkeypatch):
+    """DuckDB for a folder of ``SMALL`` bytes or more; below it, and for records, the Python
+    engine, which starts quicker."""
     from kpidsl.engines import duckdb as engine
+    from kpidsl.engines import run
 
+    used = []
     original = engine.DuckDBEngine.load_folder
     monkeypatch.setattr(engine.DuckDBEngine, "load_folder",
                         lambda self, path: used.append(path) or original(self, path))
-    kpidsl.evaluate(rules, folder, as_of=DATES[2])
+    size = sum(f.stat().st_size for f in folder.iterdir())
+    assert size < run.SMALL
+    assert kpidsl.evaluate(rules, folder, as_of=DATES[2]).engine == "python"
+    monkeypatch.setattr(run, "SMALL", size)
+    assert kpidsl.evaluate(rules, folder, as_of=DATES[2]).engine == "duckdb"
     assert used == [folder]
-    kpidsl.evaluate(rules, kpidsl.load_data(folder), as_of=DATES[2])
+    assert kpidsl.evaluate(rules, kpidsl.load_data(folder), as_of=DATES[2]).engine == "python"
     assert used == [folder]
 
 
@@ -399,7 +407,7 @@ def test_a_rule_sql_cannot_compute_exactly_is_a_located_error(tmp_path: Path, fo
         "  counted when: sum(payments.share) >= 0.1\n"
         "  target: at least 1%\n", encoding="utf-8")
     with pytest.raises(kpidsl.RuleError) as e:
-        kpidsl.evaluate(kpidsl.load_rules(tmp_path), folder, as_of=DATES[2])
+        kpidsl.evaluate(kpidsl.load_rules(tmp_path), folder, as_of=DATES[2], engine="duckdb")
     text = e.value.render()
     assert "k.kpi:5:" in text and "cannot compute this exactly" in text
     assert "--engine python" in text

@@ -157,8 +157,9 @@ def evaluate(rules: RuleSet, data: Data, as_of: dt.date | str | None = None,
 
     ``data`` is a data folder (read by the engine itself), a datasheet workbook (``.xlsx``,
     read into records first) or a :class:`Dataset`. ``engine`` is ``"duckdb"`` (the default
-    for a folder or a workbook: SQL on the embedded DuckDB), ``"python"``
-    (the default for a ``Dataset``: the reference engine) or ``"spark"`` (a local Spark), or
+    for a folder or a workbook of 2 MB or more: SQL on the embedded DuckDB), ``"python"``
+    (the default for smaller ones, which it starts on quicker, and for a ``Dataset``: the
+    reference engine) or ``"spark"`` (a local Spark), or
     a DuckDB connection or a ``SparkSession`` of your own; every engine gives the same
     results. With a connection or session, ``data`` may also be ``None`` (its tables named
     after the contract's files are read) or a mapping of those names to DataFrames.

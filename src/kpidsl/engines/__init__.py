@@ -47,9 +47,11 @@ class Registered:
 
 #: The engines by name (``--engine`` on the command line).
 ENGINES = {
-    "duckdb": Registered("kpidsl.engines.duckdb", "the default for a data folder: SQL on the "
-                         "embedded DuckDB, fast on big data", connections="duckdb"),
-    "python": Registered("kpidsl.engines.python", "the reference engine"),
+    "duckdb": Registered("kpidsl.engines.duckdb", "the default for a data folder of 2 MB or "
+                         "more: SQL on the embedded DuckDB, fast on big data",
+                         connections="duckdb"),
+    "python": Registered("kpidsl.engines.python", "the reference engine, and the default "
+                         "for smaller data (it starts quicker)"),
     "spark": Registered("kpidsl.engines.spark", "a local Spark; needs kpidsl[spark] and Java",
                         connections="pyspark"),
     "postgres": Registered("kpidsl.engines.postgres", "inside a PostgreSQL database of yours "
