@@ -245,9 +245,9 @@ class DuckDBEngine(SqlEngine):
             if link.many or link.target_field != BY_NAME[link.target].key[0]:
                 continue
             src, dst = table_name(link.source), table_name(link.target)
-            checks.append(f"(SELECT count(*) FROM {src} s WHERE s.{link.source_field} IS NOT "
-                          f"NULL AND NOT EXISTS (SELECT 1 FROM {dst} t WHERE "
-                          f"t.{link.target_field} = s.{link.source_field}))")
+            checks.append(f"(SELECT count(*) FROM {src} s ANTI JOIN {dst} t ON "  # a hash join
+                          f"t.{link.target_field} = s.{link.source_field} WHERE "
+                          f"s.{link.source_field} IS NOT NULL)")
         checks += [f"(SELECT count(*) FROM {table_name(r.record)} WHERE {r.when} = "
                    f"'{r.value}' AND {r.field} IS NULL)" for r in REQUIRED_WHEN]
         row = self.con.execute("SELECT " + " + ".join(checks)).fetchone()
