@@ -87,7 +87,8 @@ def docs(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Whole kpidsl processes against hand-written Python and DuckDB SQL, in turns, medians.
+    """Whole kpidsl processes against hand-written Python and DuckDB SQL and the yardstick,
+    in turns, medians; issue 20's targets; what moved since the last run.
 
     Pass options after ``--``: ``nox -s bench -- --sizes 100000 --repeats 5``. PostgreSQL's
     figures need the server of the OS package (installed here when missing, as for the tests).
