@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import kpidsl
+import kpidsl.contract.records
 from cohort import FIXTURE_RULES, fixture_rules
 from ilrxml import SECRETS, aim, employed, fam, ilr, learner, write
 from kpidsl.cli import main
@@ -282,21 +283,82 @@ def test_two_datasheets_are_a_usage_error(tmp_path: Path):
         kpidsl.load_data([a, b])
 
 
-def test_the_ilr_template_round_trips(tmp_path: Path):
+def test_the_ilr_template_is_filled_with_what_the_returns_give(tmp_path: Path):
+    """Ids, stand-ins and derived interviews: a column replaces the returns' value, so the
+    template holds it, and its note says an empty cell is a missing value. Emptied, a cell
+    is a finding."""
     openpyxl = pytest.importorskip("openpyxl")
-    returns = write(tmp_path, "r.xml", ilr(learner("A1", aim(1))))
+    returns = write(tmp_path, "r.xml", ilr(
+        learner("A1", aim(1, end="2024-12-20", status=2, ach="2025-01-10",
+                          con="SBA-10000001-A1"),
+                aim(2, ref="Z0059747", kind=3, start="2024-11-01", plan_end="2024-11-01",
+                    end="2024-11-01", status=2, con="SBA-10000001-A1")),
+        learner("CO", aim(1, fams=fam("FFI", "2")),
+                status=employed("2024-08-01", "123456789", ("OET", "2")))))
     book = tmp_path / "sheet.xlsx"
     assert main(["template", "--ilr", str(returns), "--rules", str(FIXTURE_RULES),
                  "--out", str(book)]) == 0
     wb = openpyxl.load_workbook(book)
+
+    def rows(sheet: str) -> list[dict[str, object]]:
+        heads = [c.value for c in wb[sheet][1]]
+        return [dict(zip(heads, (c.value for c in r), strict=True))
+                for r in wb[sheet].iter_rows(min_row=2)]
+
+    learners = {r["learner_id"]: r for r in rows("learners")}
+    assert "start_date" not in learners["A1"]
+    assert (learners["A1"]["outcome"], learners["CO"]["employer_id"]) == ("new_job",
+                                                                          "123456789")
+    assert [(r["bootcamp_id"], r["accelerated_apprenticeship"]) for r in rows("bootcamps")
+            ] == [("SBA-10000001-A1", "true"), ("XSB-10000001-A000001", None)]
+    assert [(r["employer_id"], r["employees"]) for r in rows("employers")] == [
+        ("123456789", 1)]
+    assert [(r["learner_id"], r["employer_id"], r["result"]) for r in rows("interviews")] == [
+        ("A1", None, "pending")]
+    notes = {c.value: c.comment.text for c in wb["learners"][1]}
+    assert "leave blank" not in notes["outcome"] and "missing value" in notes["outcome"]
+    assert "leave blank when not recorded" in notes["referral_date"]
+
+    alone, back = read(returns), read(returns, book)
+    for t in kpidsl.contract.records.RECORD_TYPES:
+        assert back.of(t.name) == alone.of(t.name)
+    assert "replace the returns' value" not in messages(back)
+
     heads = [c.value for c in wb["learners"][1]]
-    assert "start_date" not in heads and "outcome" in heads
-    assert wb["learners"]["A2"].value == "A1"
-    bheads = [c.value for c in wb["bootcamps"][1]]
-    wb["bootcamps"].cell(2, bheads.index("title") + 1, "Cyber")
+    row = next(r for r in wb["learners"].iter_rows(min_row=2) if r[0].value == "A1")
+    row[heads.index("outcome")].value = None
+    wb["bootcamps"].cell(2, [c.value for c in wb["bootcamps"][1]].index("title") + 1, "Cyber")
     wb.save(book)
     data = read(returns, book)
+    assert one(data, "A1").outcome is None
     assert data.bootcamps[0].title == "Cyber"
+    assert "outcome: the datasheet's empty cells replace the returns' value (1 learner: A1): " \
+        "delete the column to keep the returns' values" in messages(data)
+
+
+def test_the_ilr_template_handed_back_unchanged_gives_the_results_of_the_returns(
+        tmp_path: Path):
+    root = Path(__file__).resolve().parents[1] / "examples" / "ilr"
+    book = tmp_path / "sheet.xlsx"
+    assert main(["template", "--ilr", str(root), "--rules", str(FIXTURE_RULES),
+                 "--out", str(book)]) == 0
+    alone = kpidsl.evaluate(fixture_rules(), root, "2025-03-31")
+    back = kpidsl.evaluate(fixture_rules(), [root, book], "2025-03-31")
+    assert back.results == alone.results
+
+
+def test_a_datasheets_interviews_that_leave_out_the_returns_offers_are_a_finding(
+        tmp_path: Path):
+    returns = write(tmp_path, "r.xml", ilr(learner("A1", aim(
+        1, end="2024-12-20", status=2), aim(2, ref="Z0059747", kind=3, start="2024-11-01",
+                                            plan_end="2024-11-01", end="2024-11-01",
+                                            status=2))))
+    sheet = datasheet(tmp_path / "sheet", interviews="learner_id,employer_id,offer_date,"
+                      "actual_job,matches_skills\n")
+    data = read(returns, sheet)
+    assert data.interviews == ()
+    assert "interviews sheet replaces the interview offers the ILR records, and leaves out " \
+        "some (1 interview: A1 2024-11-01)" in messages(data)
 
 
 # ---- errors -----------------------------------------------------------------------------------

@@ -167,7 +167,7 @@ def generate(args: argparse.Namespace) -> int:
     return OK
 
 
-def _write_workbook(path: str, data: Any = None, columns: Any = None) -> None:
+def _write_workbook(path: str, data: Any = None, columns: Any = None, **ilr: Any) -> None:
     """Write the datasheet workbook (filled with ``data`` when given), or a usage error."""
     from xlsxwriter.exceptions import (  # type: ignore[import-untyped]  # ships no types
         XlsxWriterException,
@@ -178,7 +178,7 @@ def _write_workbook(path: str, data: Any = None, columns: Any = None) -> None:
     if os.path.isdir(path):
         raise UsageError(f"--out {path} is a folder; give the workbook's file name")
     try:
-        write_workbook(path, data, columns)
+        write_workbook(path, data, columns, **ilr)
     except (OSError, ValueError, XlsxWriterException) as e:
         cause = getattr(e, "strerror", None) or e.__cause__ or e
         raise UsageError(f"cannot write the workbook {path}: {cause}") from None
@@ -187,7 +187,7 @@ def _write_workbook(path: str, data: Any = None, columns: Any = None) -> None:
 def template(args: argparse.Namespace) -> int:
     from kpidsl.api import load_data
     from kpidsl.data.load import is_workbook
-    from kpidsl.data.sources import DATASHEET, ids_only
+    from kpidsl.data.sources import DATASHEET, MAY_BE_EMPTY, STAND_INS
 
     if not is_workbook(args.out):
         raise UsageError(f"--out {args.out}: the template is an Excel workbook; give a name "
@@ -195,11 +195,13 @@ def template(args: argparse.Namespace) -> int:
     if args.ilr and args.data:
         raise UsageError("give --ilr RETURNS or --data DATA, not both: the datasheet of ILR "
                          "returns is filled with their ids only")
-    if args.ilr:
-        ids = ids_only(load_data(data_paths(args.ilr), rules(args.rules)))
-        _write_workbook(args.out, ids, DATASHEET)
-        print(f"wrote the datasheet that goes with the ILR returns to {args.out}, with "
-              f"their {len(ids.learners)} learners' ids")
+    if args.ilr:  # filled with what the returns give, so that it changes nothing as it is
+        given = load_data(data_paths(args.ilr), rules(args.rules))
+        _write_workbook(args.out, given, DATASHEET, optional=MAY_BE_EMPTY, filled=STAND_INS)
+        print(f"wrote the datasheet that goes with the ILR returns to {args.out}, filled with "
+              f"what they give of their {len(given.learners)} "
+              f"{plural('learner', len(given.learners))} and {len(given.interviews)} "
+              f"{plural('interview offer', len(given.interviews))}")
         return OK
     data = load_data(data_paths(args.data)) if args.data else None
     _write_workbook(args.out, data)

@@ -297,9 +297,10 @@ class _File:
         """Probable ids of rows skipped for a wrong cell count."""
         self.incomplete = False
         """Its ids are not all known (unreadable file, id column or cell): skip dangling checks."""
-        self.partial = False
-        """Read as a datasheet beside ILR returns: any column but the key may be absent or
-        empty, since the returns may give it (:mod:`kpidsl.data.sources`)."""
+        self.partial: frozenset[str] = frozenset()
+        """Read as a datasheet beside ILR returns: the columns that may be absent or empty,
+        since the returns may give them (:data:`kpidsl.data.sources.MAY_BE_EMPTY`); an empty
+        cell of one is a missing value, whatever the field's default."""
 
     @property
     def home(self) -> str:
@@ -373,8 +374,7 @@ def _read_header(f: _File, reader: Any, out: _Collector) -> int | None:
                         else "known columns: " + ", ".join(fields))
             f.report(out, message, line, i, hint=hint, severity="warning")
     lowered = {u.lower(): u for u in unknown if u}
-    required = [n for n, fi in fields.items() if fi.required
-                and (not f.partial or n in f.type.key)]
+    required = [n for n, fi in fields.items() if fi.required and n not in f.partial]
     for name in required:
         if name not in f.columns:
             f.absent.add(name)
@@ -400,7 +400,7 @@ def _read_rows(f: _File, reader: Any, out: _Collector) -> None:
     fields = FIELDS[f.type.name]
     fixed = dict.fromkeys(n for n, fi in fields.items() if fi.required and n not in f.columns)
     if f.partial:
-        fields = {n: fi if n in f.type.key else attrs.evolve(fi, required=False)
+        fields = {n: attrs.evolve(fi, required=False, default=None) if n in f.partial else fi
                   for n, fi in fields.items()}
     names = tuple(n for n in fields if n in f.columns)
     indexes = [f.columns[n] for n in names]
@@ -589,19 +589,19 @@ def load_data(directory: str | os.PathLike[str]) -> Dataset:
     or 0-byte files) of a clean load are kept in ``Dataset.notices``. A folder with none of
     the contract's files (other than the optional ``profiles.csv``) is an error.
     """
-    return _load(directory, ())[0]
+    return _load(directory, {})[0]
 
 
-def load_partial(directory: str | os.PathLike[str], partial: Sequence[str]
-                 ) -> tuple[Dataset, dict[str, frozenset[str]]]:
-    """Read a data folder that goes with ILR returns: in the files of ``partial`` (tables)
-    only the key is required, and the integrity of the whole is checked once merged. Also
-    returns the columns each file has, by table."""
+def load_partial(directory: str | os.PathLike[str], partial: Mapping[str, frozenset[str]]
+                 ) -> tuple[Dataset, dict[str, dict[str, int]]]:
+    """Read a data folder that goes with ILR returns: the columns of ``partial`` (by record
+    type) may be absent or empty, and the integrity of the whole is checked once merged. Also
+    returns the columns each file has (each one's index), by table."""
     return _load(directory, partial)
 
 
-def _load(directory: str | os.PathLike[str], partial: Sequence[str]
-          ) -> tuple[Dataset, dict[str, frozenset[str]]]:
+def _load(directory: str | os.PathLike[str], partial: Mapping[str, frozenset[str]]
+          ) -> tuple[Dataset, dict[str, dict[str, int]]]:
     folder = os.fspath(directory)
     if not os.path.exists(folder):
         raise DataError([Diagnostic(message="data folder does not exist", file=folder)])
@@ -610,7 +610,7 @@ def _load(directory: str | os.PathLike[str], partial: Sequence[str]
                                     "or an .xlsx workbook", file=folder)])
     files = {t.name: _File(t, folder) for t in RECORD_TYPES}
     for f in files.values():
-        f.partial = f.type.table in partial
+        f.partial = partial.get(f.type.name, frozenset())
     out = _Collector()
     if all(_absent_or_empty(f.path) for f in files.values() if not f.type.optional):
         expected = ", ".join(t.file for t in RECORD_TYPES if not t.optional)
@@ -629,9 +629,10 @@ def _load(directory: str | os.PathLike[str], partial: Sequence[str]
                       bool(partial)), columns(files)
 
 
-def columns(files: Mapping[str, _File]) -> dict[str, frozenset[str]]:
-    """The known columns of each file read, by table (a file not there has none)."""
-    return {f.type.table: frozenset(f.columns) for f in files.values() if f.columns}
+def columns(files: Mapping[str, _File]) -> dict[str, dict[str, int]]:
+    """The known columns of each file read, with their index, by table (a file not there has
+    none)."""
+    return {f.type.table: dict(f.columns) for f in files.values() if f.columns}
 
 
 def finish(files: Mapping[str, _File], out: _Collector, where: str,

@@ -300,18 +300,18 @@ def load_workbook(path: str | os.PathLike[str]) -> Dataset:
     :func:`kpidsl.data.csvfiles.load_data` reads a folder: every problem is collected, and
     if any is an error one :class:`DataError` carries them all; warnings of a clean load are
     kept in ``Dataset.notices``."""
-    return _load(path, ())[0]
+    return _load(path, {})[0]
 
 
-def load_partial(path: str | os.PathLike[str], partial: Sequence[str]
-                 ) -> tuple[Dataset, dict[str, frozenset[str]]]:
+def load_partial(path: str | os.PathLike[str], partial: Mapping[str, frozenset[str]]
+                 ) -> tuple[Dataset, dict[str, dict[str, int]]]:
     """Read a datasheet that goes with ILR returns, as
     :func:`kpidsl.data.csvfiles.load_partial` reads a folder."""
     return _load(path, partial)
 
 
-def _load(path: str | os.PathLike[str], partial: Sequence[str]
-          ) -> tuple[Dataset, dict[str, frozenset[str]]]:
+def _load(path: str | os.PathLike[str], partial: Mapping[str, frozenset[str]]
+          ) -> tuple[Dataset, dict[str, dict[str, int]]]:
     from python_calamine import CalamineError, CalamineWorkbook, ZipError
 
     book = os.fspath(path)
@@ -338,7 +338,7 @@ def _load(path: str | os.PathLike[str], partial: Sequence[str]
 
     sheets = {sheet_name(t): _Sheet(t, book) for t in RECORD_TYPES}
     for f in sheets.values():
-        f.partial = f.type.table in partial
+        f.partial = partial.get(f.type.name, frozenset())
     present = {n.strip().lower(): n for n in workbook.sheet_names}
     out = _Collector()
     unknown = [n for n in workbook.sheet_names if n.strip().lower() not in sheets
@@ -390,11 +390,23 @@ def _load(path: str | os.PathLike[str], partial: Sequence[str]
 # --------------------------------------------------------------------------- writing
 
 
-def _note(fi: FieldInfo) -> str:
-    """What goes in a column, for the note on its header."""
+#: The note on a column that the datasheet beside ILR returns fills in with their values.
+_FILLED = ("Filled in with what the ILR returns give: this column replaces it for every row, "
+           "so an empty cell is a missing value. Delete the column to keep the returns' "
+           "values.")
+#: The same, on a column of a sheet that replaces the returns' records as a whole.
+_FILLED_SHEET = ("Filled in with what the ILR returns give: this sheet replaces it. Delete "
+                 "the sheet to keep the returns' records.")
+
+
+def _note(fi: FieldInfo, filled: str = "") -> str:
+    """What goes in a column, for the note on its header (``filled``: what it says of the
+    returns' values filled in)."""
     parts = [fi.doc]
     if fi.required:
         parts.append("Required.")
+    elif filled:
+        pass
     elif fi.default is None:
         parts.append("Optional: leave blank when not recorded.")
     elif fi.default == frozenset():
@@ -402,6 +414,8 @@ def _note(fi: FieldInfo) -> str:
     else:
         shown = "true" if fi.default is True else "false" if fi.default is False else fi.default
         parts.append(f"Optional: blank means {shown}.")
+    if filled:
+        parts.append(filled)
     parts.append(_how(fi))
     return " ".join(parts)
 
@@ -429,16 +443,16 @@ _FORMATS = {"date": "yyyy-mm-dd", "month": "yyyy-mm", "money": "#,##0.00", "inte
             "text": "@"}
 
 
-def _instructions(ilr: bool) -> list[tuple[str, str]]:
-    """The first sheet's text: (style, line). ``ilr``: the datasheet that goes with ILR
-    returns."""
+def _instructions(filled: Mapping[str, Sequence[str]] | None) -> list[tuple[str, str]]:
+    """The first sheet's text: (style, line). ``filled``: the datasheet that goes with ILR
+    returns, with these columns filled in with their values."""
     lines = [
         ("title", "Skills Bootcamps datasheet"),
         ("", "Fill in one sheet for each kind of record, one record per row, under the "
              "header row. kpidsl reads this workbook as it reads a folder of CSV files:"),
         ("code", "    kpidsl evaluate --data datasheet.xlsx --as-of 2025-03-31"),
         ("", ""),
-    ] if not ilr else [
+    ] if filled is None else [
         ("title", "Skills Bootcamps datasheet, with ILR returns"),
         ("", "This datasheet holds what the ILR returns do not: fill it in and give it beside "
              "the returns (an .xml file or a folder of them):"),
@@ -446,9 +460,14 @@ def _instructions(ilr: bool) -> list[tuple[str, str]]:
         ("", "• Rows match the returns on their ids: a provider on its ukprn, a bootcamp on "
              "its ConRefNumber, a learner on its LearnRefNumber. The ids of the returns "
              "are filled in already."),
+        ("", "• What the returns derive or stand in for is filled in already: "
+             + "; ".join(f"{sheet_name(t)}: {', '.join(filled[t.name])}"
+                         for t in RECORD_TYPES if t.key and t.name in filled)
+             + "; and the interviews sheet. Correct it where you know better."),
         ("", "• A column of this workbook replaces what the returns derive or stand in for, "
-             "for each row listed, even where its cell is empty. Delete a column to keep the "
-             "returns' value; add one (completion_date, milestone1_date) to replace it."),
+             "for each row listed, so an empty cell is a missing value, not the returns' "
+             "value. Delete a column (or the interviews sheet) to keep the returns' values; "
+             "add one (completion_date, milestone1_date) to replace them."),
         ("", "• What the ILR holds exactly (a learner's start, withdrawal and achievement "
              "dates, type and bootcamp) is not asked for here."),
         ("", ""),
@@ -482,7 +501,9 @@ def _instructions(ilr: bool) -> list[tuple[str, str]]:
 
 
 def write_workbook(path: str | os.PathLike[str], dataset: Dataset | None = None,
-                   columns: Mapping[str, Sequence[str]] | None = None) -> None:
+                   columns: Mapping[str, Sequence[str]] | None = None, *,
+                   optional: Mapping[str, frozenset[str]] | None = None,
+                   filled: Mapping[str, Sequence[str]] | None = None) -> None:
     """Write the datasheet workbook: an ``instructions`` sheet, then one sheet per record type
     with its columns as a frozen header row (a note on each header, required ones dark), a
     drop-down for every enumeration and yes/no column, and date, month and money formats;
@@ -492,7 +513,9 @@ def write_workbook(path: str | os.PathLike[str], dataset: Dataset | None = None,
     :data:`~kpidsl.contract.fields.ENUMS`), so the template cannot drift from the loader. Raises
     ``ValueError`` when a record type has more records than a sheet has rows. ``columns``
     (by record type name) makes the datasheet that goes with ILR returns: only those columns
-    of those record types, the key alone required (:data:`kpidsl.data.sources.DATASHEET`).
+    of those record types (:data:`kpidsl.data.sources.DATASHEET`), of which those in
+    ``optional`` may be left empty (a missing value) and those in ``filled`` hold the
+    returns' values, as their notes say.
     """
     if dataset is not None:
         for t in RECORD_TYPES:
@@ -501,11 +524,14 @@ def write_workbook(path: str | os.PathLike[str], dataset: Dataset | None = None,
                                  f"{sheet_name(t)} sheet: a sheet holds {_MAX_ROWS - 1:,} "
                                  "records under its header; keep such a data set as CSV files")
     with open(path, "wb") as out:  # first, so that a bad path fails before any work
-        _write_book(out, dataset, columns)
+        _write_book(out, dataset, columns, optional or {},
+                    None if columns is None else filled or {})
 
 
 def _write_book(out: Any, dataset: Dataset | None,
-                columns: Mapping[str, Sequence[str]] | None) -> None:
+                columns: Mapping[str, Sequence[str]] | None,
+                optional: Mapping[str, frozenset[str]],
+                filled: Mapping[str, Sequence[str]] | None) -> None:
     import xlsxwriter  # type: ignore[import-untyped]  # xlsxwriter ships no types
 
     book = xlsxwriter.Workbook(out)
@@ -521,7 +547,7 @@ def _write_book(out: Any, dataset: Dataset | None,
     formats = {k: book.add_format({"num_format": v}) for k, v in _FORMATS.items()}
     about = book.add_worksheet(INSTRUCTIONS)
     about.set_column(0, 0, 110)
-    for row, (style, text) in enumerate(_instructions(columns is not None)):
+    for row, (style, text) in enumerate(_instructions(filled)):
         about.write_string(row, 0, text, styles[style])
     for t in RECORD_TYPES:
         fields = list(FIELDS[t.name].values())
@@ -530,12 +556,17 @@ def _write_book(out: Any, dataset: Dataset | None,
             fields = [fi for fi in fields if fi.name in only]
         ws = book.add_worksheet(sheet_name(t))
         ws.freeze_panes(1, 0)
+        may_be_empty = optional.get(t.name, frozenset())
+        ours = (filled or {}).get(t.name, ())
+        said = _FILLED if t.key else _FILLED_SHEET
         for col, fi in enumerate(fields):
             kind = "month" if fi.month else fi.kind
-            required = fi.name in t.key if only is not None else fi.required
+            if fi.name in may_be_empty:  # beside returns an empty cell is a missing value
+                fi = attrs.evolve(fi, required=False, default=None)
             ws.set_column(col, col, max(12, len(fi.name) + 2), formats.get(kind))
-            ws.write_string(0, col, fi.name, styles["required" if required else "optional"])
-            note = _note(fi if required == fi.required else attrs.evolve(fi, required=False))
+            ws.write_string(0, col, fi.name,
+                            styles["required" if fi.required else "optional"])
+            note = _note(fi, said if fi.name in ours else "")
             ws.write_comment(0, col, note, {"x_scale": 2, "y_scale": 1.5})
             _validate(ws, col, fi)
         records = dataset.of(t.name) if dataset is not None else ()

@@ -11,8 +11,11 @@ a provider on its UKPRN, a bootcamp on its ``ConRefNumber``, a learner on its
 - Any other field that the datasheet has a column for comes from the datasheet, for every
   record it lists, even where the cell is empty (an empty cell is a missing value): so a
   column of the datasheet always means what it says. A field it has no column for keeps the
-  value the returns derive (``completion_date``) or stand in for (the default outcome).
-- The datasheet's interviews, when it has that sheet, replace those the returns derive.
+  value the returns derive (``completion_date``) or stand in for (the default outcome). Empty
+  cells that replace a value of the returns are a finding, one per column, since a provider
+  may not mean it.
+- The datasheet's interviews, when it has that sheet, replace those the returns derive; an
+  offer of the returns it leaves out is a finding.
 - A record only in the datasheet is kept, with a finding; what no source gives is missing,
   with one finding per kind of missing data naming the datasheet column that supplies it.
 """
@@ -23,6 +26,8 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence, Set
 from typing import Any
+
+import attrs
 
 from kpidsl.contract.records import (
     BY_CLASS,
@@ -45,10 +50,17 @@ EXACT: dict[str, tuple[str, ...]] = {
     "bootcamp": ("provider_id",),
     "learner": ("bootcamp_id", "learner_type", "start_date", "withdrawal_date", "outcome_date"),
 }
-#: The record types the returns yield: their datasheet rows need only their id.
-FROM_RETURNS = ("providers", "bootcamps", "employers", "learners")
+#: What the datasheet beside returns may leave empty (an empty cell is a missing value), by
+#: record type: of the records the returns yield, all but the id, since the returns may give
+#: it; of an interview, the employer, which the ILR does not record.
+MAY_BE_EMPTY: dict[str, frozenset[str]] = {
+    **{t: frozenset(FIELDS[t]) - set(BY_NAME[t].key)
+       for t in ("provider", "bootcamp", "employer", "learner")},
+    "interview": frozenset({"employer_id"}),
+}
 #: The columns of the datasheet that goes with ILR returns (``kpidsl template --ilr``): what
-#: the ILR does not hold, or holds only by a poor proxy. The other record types are whole.
+#: the ILR does not hold, or holds only by a poor proxy, and the interviews. The other record
+#: types are whole.
 DATASHEET: dict[str, tuple[str, ...]] = {
     "provider": ("provider_id", "name", "ukprn"),
     "bootcamp": ("bootcamp_id", "title", "course_cost", "accelerated_apprenticeship"),
@@ -56,7 +68,21 @@ DATASHEET: dict[str, tuple[str, ...]] = {
     "learner": ("learner_id", "employer_id", "initial_assessment_date",
                 "final_assessment_date", "skills_gained", "wants_interview", "outcome",
                 "referral_date", "referral_kind"),
+    "interview": tuple(FIELDS["interview"]),
 }
+#: The columns of :data:`DATASHEET` that replace what the returns derive or stand in for: the
+#: template is filled in with the returns' values there, so that handed back unchanged it
+#: changes nothing.
+STAND_INS: dict[str, tuple[str, ...]] = {
+    "bootcamp": ("accelerated_apprenticeship",),
+    "employer": ("employees",),
+    "learner": ("employer_id", "wants_interview", "outcome"),
+    "interview": tuple(FIELDS["interview"]),
+}
+#: Learner fields the ILR does not hold that no rule requires: without a datasheet column,
+#: the KPIs that read them cannot be met, so each is a finding.
+NOT_IN_ILR = ("initial_assessment_date", "final_assessment_date", "skills_gained",
+              "referral_date", "referral_kind")
 #: Values the returns only stand in for, and what the finding says of them.
 _PROXIES: dict[tuple[str, str], str] = {
     ("learner", "outcome"): "is the rules' default for the learner type "
@@ -99,7 +125,7 @@ def load_sources(paths: Sequence[StrPath], choices: Choices | None) -> Dataset:
     if sheet is None:
         return merge(ilr, None, {}, "")
     reader = datasheet.load_partial if is_workbook(sheet) else csvfiles.load_partial
-    data, columns = reader(sheet, FROM_RETURNS)
+    data, columns = reader(sheet, MAY_BE_EMPTY)
     return merge(ilr, data, columns, os.fspath(sheet))
 
 
@@ -107,7 +133,7 @@ class _Merge:
     """The merge of one set of returns with one datasheet, and what it finds."""
 
     def __init__(self, ilr: IlrRecords, sheet: Dataset | None,
-                 columns: Mapping[str, frozenset[str]], where: str) -> None:
+                 columns: Mapping[str, Mapping[str, int]], where: str) -> None:
         self.ilr, self.sheet, self.columns, self.where = ilr, sheet, columns, where
         self.notices: list[Diagnostic] = [*ilr.notices, *(sheet.notices if sheet else ())]
         self.counts: dict[tuple[str, str, str], list[str]] = defaultdict(list)
@@ -132,16 +158,18 @@ class _Merge:
         them (see the module's text), then the datasheet's own records."""
         t = BY_NAME[type_name]
         theirs = {getattr(r, key): r for r in (self.sheet.of(type_name) if self.sheet else ())}
-        cols = self.columns.get(t.table, frozenset())
+        cols = self.columns.get(t.table, {})
         exact = EXACT.get(type_name, ())
         out: list[Any] = []
         for values in ours:
             match = theirs.pop(values[key], None)
             if match is not None:
-                self.replaced(type_name, values[key], cols - set(exact))
+                self.replaced(type_name, values[key], cols.keys() - set(exact))
                 for field in cols:
                     theirs_value = getattr(match, field)
                     if field not in exact:
+                        if theirs_value is None and values[field] is not None:
+                            self.counts[type_name, field, "emptied"].append(str(values[key]))
                         values[field] = theirs_value
                     elif theirs_value is not None and theirs_value != values[field]:
                         self.conflict(type_name, values, field, theirs_value, match)
@@ -151,7 +179,7 @@ class _Merge:
         for record in theirs.values():  # an employer is often only the datasheet's
             if type_name != "employer":
                 self.counts[type_name, "", "only"].append(str(getattr(record, key)))
-            out.append(record)
+            out.append(_as_written(type_name, record))
         return out
 
     def replaced(self, type_name: str, ident: str, fields: Set[str]) -> None:
@@ -177,7 +205,7 @@ class _Merge:
     def missing(self, type_name: str, records: Sequence[Any]) -> None:
         """Count, by field, the records of the returns that lack a required value, and those
         whose value is a proxy the datasheet did not replace."""
-        cols = self.columns.get(BY_NAME[type_name].table, frozenset())
+        cols = self.columns.get(BY_NAME[type_name].table, {})
         key = BY_NAME[type_name].key
         when = [(w.field, w.when, w.value) for w in REQUIRED_WHEN if w.record == type_name]
         for r in records:
@@ -201,6 +229,12 @@ class _Merge:
             if what == "only":
                 message = f"in the datasheet but in no ILR return, kept ({which}): a record " \
                     "the ILR holds is matched on its id"
+            elif what == "emptied":
+                message = f"{field}: the datasheet's empty cells replace the returns' value " \
+                    f"({which}): delete the column to keep the returns' values"
+            elif what == "dropped":
+                message = "the datasheet's interviews sheet replaces the interview offers the " \
+                    f"ILR records, and leaves out some ({which}): add their rows to keep them"
             elif what == "proxy":
                 message = f"{field} {_PROXIES[type_name, field]} ({which}): {supply}"
             elif field in self.columns.get(t.table, ()):
@@ -213,7 +247,7 @@ class _Merge:
         return out
 
 
-def merge(ilr: IlrRecords, sheet: Dataset | None, columns: Mapping[str, frozenset[str]],
+def merge(ilr: IlrRecords, sheet: Dataset | None, columns: Mapping[str, Mapping[str, int]],
           where: str) -> Dataset:
     """The data set of ``ilr`` with ``sheet`` (read from ``where``, with ``columns``) over it;
     a record that breaks the contract's integrity once merged is a located
@@ -242,6 +276,11 @@ def merge(ilr: IlrRecords, sheet: Dataset | None, columns: Mapping[str, frozense
     has_interviews = sheet is not None and "interviews" in columns
     made["interviews"] = list(sheet.interviews) if has_interviews and sheet else [
         unchecked(BY_NAME["interview"].cls, {**i, "line": None}) for i in tables["interviews"]]
+    held = {(i.learner_id, i.offer_date) for i in made["interviews"]}
+    dropped = [f"{i['learner_id']} {i['offer_date']}" for i in tables["interviews"]
+               if (i["learner_id"], i["offer_date"]) not in held]
+    if dropped:
+        m.counts["interview", "", "dropped"] = dropped
     for table in ("engagements", "cofunding", "profiles"):
         made[table] = list(getattr(sheet, table)) if sheet else []
     for t in RECORD_TYPES:
@@ -267,6 +306,17 @@ def merge(ilr: IlrRecords, sheet: Dataset | None, columns: Mapping[str, frozense
     return data
 
 
+def _as_written(type_name: str, record: Any) -> Any:
+    """A record only in the datasheet, with the contract's default in each empty cell: beside
+    returns such a cell reads as a missing value (:data:`MAY_BE_EMPTY`), since the returns may
+    give it, but this record is the datasheet's alone."""
+    fields = FIELDS[type_name]
+    empty = {f: fields[f].default for f in MAY_BE_EMPTY.get(type_name, ())
+             if getattr(record, f) is None and fields[f].default is not None}
+    return unchecked(type(record), {**attrs.asdict(record, recurse=False), **empty}) \
+        if empty else record
+
+
 def _derived_interviews(interviews: Sequence[Any], from_sheet: bool) -> list[Diagnostic]:
     if from_sheet or not interviews:
         return []
@@ -281,16 +331,3 @@ def _ident(record: Any) -> str:
     t = BY_CLASS[type(record)]
     return "/".join(str(getattr(record, k)) for k in t.key) if t.key else \
         f"of {getattr(record, 'learner_id', '')}"
-
-
-def ids_only(data: Dataset) -> Dataset:
-    """The records of ``data`` with only their ids (and a provider's UKPRN): the rows of the
-    datasheet that goes with ILR returns, for a provider to fill in."""
-    kept = {t.name: set(t.key) | ({"ukprn"} if t.name == "provider" else set())
-            for t in RECORD_TYPES}
-    made: dict[str, Any] = {
-        t.table: [unchecked(t.cls, {f: getattr(r, f) if f in kept[t.name] else None
-                                    for f in FIELDS[t.name]} | {"line": None})
-                  for r in data.of(t.name)] if t.table in FROM_RETURNS else []
-        for t in RECORD_TYPES}
-    return Dataset(**made)
