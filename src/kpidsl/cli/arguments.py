@@ -158,8 +158,9 @@ def parser() -> argparse.ArgumentParser:
                    "(default: empty)")
     w.add_argument("--ilr", metavar="RETURNS", action="append",
                    help="write the datasheet that goes with these ILR returns (an .xml file "
-                   "or a folder; repeatable): only what the ILR lacks, with the returns' ids "
-                   "filled in (default: the datasheet of a whole data set)")
+                   "or a folder; repeatable): only what the ILR lacks or stands in for, "
+                   "filled with what the returns give, so that handed back unchanged it "
+                   "changes nothing (default: the datasheet of a whole data set)")
     w.add_argument("--rules", action="append", metavar="PATH",
                    help="with --ilr: " + _RULES_HELP)
 

@@ -194,7 +194,7 @@ def template(args: argparse.Namespace) -> int:
                          "ending in .xlsx")
     if args.ilr and args.data:
         raise UsageError("give --ilr RETURNS or --data DATA, not both: the datasheet of ILR "
-                         "returns is filled with their ids only")
+                         "returns is filled from the returns alone")
     if args.ilr:  # filled with what the returns give, so that it changes nothing as it is
         given = load_data(data_paths(args.ilr), rules(args.rules))
         _write_workbook(args.out, given, DATASHEET, optional=MAY_BE_EMPTY, filled=STAND_INS)
