@@ -450,6 +450,49 @@ def test_the_command_line_reads_returns_with_their_datasheet(tmp_path: Path, cap
     assert f"{bad}:1:" in err and "Traceback" not in err
 
 
+def test_a_folder_of_returns_and_contract_files_is_a_usage_error(tmp_path: Path, capsys):
+    """Which it is, is decided by the contract's file names: another CSV file beside the
+    returns leaves them returns; a contract file beside them is refused, saying what to do."""
+    folder = tmp_path / "both"
+    write(folder, "r.xml", ilr(learner("A1", aim(1))))
+    write(folder, "my_export.csv", "a,b\n1,2\n")
+    assert [x.learner_id for x in read(folder).learners] == ["A1"]
+    write(folder, "learners.csv", "learner_id\nA1\n")
+    with pytest.raises(UsageError, match=r"holds both ILR returns \(\.xml files\) and the "
+                       r"data contract's CSV files \(learners\.csv\)"):
+        read(folder)
+    assert main(["evaluate", "--data", str(folder), "--rules", str(FIXTURE_RULES)]) == 2
+    err = capsys.readouterr().err
+    assert "--data RETURNS --data DATASHEET" in err and "Traceback" not in err
+
+
+def test_kpidsl_ilr_takes_one_datasheet(tmp_path: Path, capsys):
+    returns = write(tmp_path, "r.xml", ilr(learner("A1", aim(1))))
+    sheet = datasheet(tmp_path / "sheet", bootcamps="bootcamp_id,title\n"
+                      "XSB-10000001-A000001,Data\n")
+    other = datasheet(tmp_path / "other", learners="learner_id\nA1\n")
+    assert main(["ilr", str(returns), "--data", str(sheet), "--data", str(other),
+                 "--rules", str(FIXTURE_RULES), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "--data was given 2 times" in err and "takes one datasheet" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_kpidsl_ilr_says_its_files_lack_what_the_datasheet_supplies(tmp_path: Path, capsys):
+    returns = write(tmp_path, "r.xml", ilr(learner("A1", aim(1))))
+    sheet = datasheet(tmp_path / "sheet", bootcamps="bootcamp_id,title\n"
+                      "XSB-10000001-A000001,Data\n")
+    rules = ["--rules", str(FIXTURE_RULES)]
+    assert main(["ilr", str(returns), *rules, "--out", str(tmp_path / "alone")]) == 0
+    out = capsys.readouterr().out
+    assert "without their datasheet (--data) the files lack every value it supplies" in out
+    with pytest.raises(DataError, match="title: missing required value"):
+        kpidsl.load_data(tmp_path / "alone")  # as it says: not a data set on its own
+    assert main(["ilr", str(returns), "--data", str(sheet), *rules,
+                 "--out", str(tmp_path / "with")]) == 0
+    assert "lack" not in capsys.readouterr().out
+
+
 @needs_example
 def test_dfes_example_return_converts():
     data = read(EXAMPLE)

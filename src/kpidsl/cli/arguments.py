@@ -261,12 +261,14 @@ def parser() -> argparse.ArgumentParser:
                        "datasheet that goes with them, and write the data contract's CSV "
                        "files they yield, listing what was found on the way (learners "
                        "skipped, values the ILR lacks, differences between the sources). "
-                       "No personal data is written.")
+                       "Without the datasheet the files lack every value it supplies, so they "
+                       "do not load as a data set on their own. No personal data is "
+                       "written.")
     i.add_argument("returns", nargs="+", metavar="RETURNS",
                    help="ILR returns: .xml files or folders of them")
-    i.add_argument("--data", metavar="DATASHEET",
+    i.add_argument("--data", metavar="DATASHEET", action="append",
                    help="the datasheet that goes with the returns: a folder of CSV files or "
-                   "a workbook (.xlsx) (default: none)")
+                   "a workbook (.xlsx); given once (default: none)")
     i.add_argument("--out", required=True, metavar="DIR",
                    help="the folder to write the CSV files to")
     i.add_argument("--rules", action="append", metavar="PATH", help=_RULES_HELP)

@@ -215,9 +215,12 @@ def ilr(args: argparse.Namespace) -> int:
     from kpidsl.api import load_data
     from kpidsl.data.csvfiles import write_data
 
+    if args.data and len(args.data) > 1:  # taken, the last would hide the others
+        raise UsageError(f"--data was given {len(args.data)} times ({', '.join(args.data)}): "
+                         "kpidsl ilr takes one datasheet, and the returns as its arguments",
+                         "kpidsl ilr RETURNS... --data DATASHEET --out DIR")
     rule_set = rules(args.rules)
-    paths = [*(existing(p) for p in args.returns), *([existing(args.data)] if args.data
-                                                      else [])]
+    paths = [*(existing(p) for p in args.returns), *(existing(p) for p in args.data or ())]
     with working("reading the ILR returns"):
         data = load_data(paths, rule_set)
     if os.path.exists(args.out) and not os.path.isdir(args.out):
@@ -234,6 +237,10 @@ def ilr(args: argparse.Namespace) -> int:
     said = [f"{n} {plural(w, n)}" for n, w in counts]
     print(f"wrote {', '.join(said[:-1])} and {said[-1]} to {args.out}"
           + (f" ({found} {plural('finding', found)} above)" if found else ""))
+    if not args.data:  # the required values only the datasheet holds are empty cells there
+        print("without their datasheet (--data) the files lack every value it supplies, as "
+              "the findings say, and do not load as a data set: evaluate the returns with "
+              "their datasheet instead")
     return OK
 
 

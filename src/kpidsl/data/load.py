@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 
+from kpidsl.contract.records import RECORD_TYPES
 from kpidsl.data import csvfiles
 from kpidsl.data.dataset import Dataset
+from kpidsl.errors import UsageError
 
 StrPath = str | os.PathLike[str]
 
@@ -31,16 +33,28 @@ def return_files(path: StrPath) -> list[str]:
 
 
 def is_returns(path: StrPath) -> bool:
-    """``path`` names ILR returns: an ``.xml`` file, or a folder that holds ``.xml`` files and
-    none of the contract's CSV files."""
+    """``path`` names ILR returns: an ``.xml`` file, or a folder that holds ``.xml`` files.
+
+    Whether a folder is a data set is decided by the contract's file names (``learners.csv``,
+    …), so another CSV file beside returns does not hide them. A folder that holds both
+    returns and contract files is a :class:`UsageError`: read either way, half of it would be
+    ignored without a word."""
     path = os.fspath(path)
     if not os.path.isdir(path):
         return path.lower().endswith(".xml")
     try:
-        names = [n.lower() for n in os.listdir(path)]
+        names = {n.lower() for n in os.listdir(path)}
     except OSError:
         return False
-    return any(n.endswith(".xml") for n in names) and not any(n.endswith(".csv") for n in names)
+    returns = any(n.endswith(".xml") for n in names)
+    contract = sorted(t.file for t in RECORD_TYPES if t.file in names)
+    if returns and contract:
+        raise UsageError(
+            f"{path} holds both ILR returns (.xml files) and the data contract's CSV files "
+            f"({', '.join(contract)}): kpidsl cannot tell which one you mean",
+            "keep the returns and the datasheet in folders of their own and give both: "
+            "--data RETURNS --data DATASHEET")
+    return returns
 
 
 def load_data(path: StrPath) -> Dataset:
