@@ -140,6 +140,17 @@ def test_breaks_several_programmes_and_shared_references(tmp_path: Path):
     assert "ConRefNumber of several providers" in text
 
 
+def test_findings_name_their_records_in_order_and_count_in_words(tmp_path: Path):
+    """Ids sorted (numbers by value) whatever the order of the return; one offer is "1
+    interview offer", not "1 interview offers"."""
+    text = ilr(*(learner(ref, aim(1, status=6, end="2024-10-01")) for ref in ("B10", "B2", "A1")),
+               learner("I1", aim(1), aim(2, ref="Z0059747", kind=3, start="2024-11-01",
+                                         plan_end="2024-11-01", end="2024-11-01", status=2)))
+    found = messages(read(write(tmp_path, "r.xml", text)))
+    assert "(3 learners: A1, B2, B10)" in found
+    assert "1 interview offer comes from the ILR" in found and "offers come" not in found
+
+
 def test_the_latest_return_of_a_provider_and_year_is_read(tmp_path: Path):
     early = ilr(learner("L1", aim(1)), prepared="2024-11-01", made="2024-11-01T08:00:00")
     late = ilr(learner("L1", aim(1, status=3, end="2025-01-15")), prepared="2025-02-01",

@@ -320,11 +320,12 @@ def _as_written(type_name: str, record: Any) -> Any:
 def _derived_interviews(interviews: Sequence[Any], from_sheet: bool) -> list[Diagnostic]:
     if from_sheet or not interviews:
         return []
+    n = len(interviews)
     return [Diagnostic(
-        message=f"{len(interviews):,} interview offers come from the ILR, which records only the "
-        "day of an offer: their employer is missing, and each is taken to be for an actual job "
-        "matching the skills, its result pending; the datasheet's interviews sheet supplies "
-        "them", severity="warning")]
+        message=f"{n:,} interview {'offer comes' if n == 1 else 'offers come'} from the ILR, "
+        "which records only the day of an offer: the employer is missing, and "
+        "each is taken to be for an actual job matching the skills, its result pending; the "
+        "datasheet's interviews sheet supplies them", severity="warning")]
 
 
 def _ident(record: Any) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -97,7 +98,10 @@ class Findings:
 
 
 def counted(noun: str, ids: list[str]) -> str:
-    """``3 learners: SB1, SB2, SB3``; past five, ``and 12 more``."""
+    """``3 learners: SB1, SB2, SB10``; past five, ``and 12 more``. The ids are sorted (numbers
+    in them by value), so the same records are named the same way whatever order they were
+    read in, and a reader finds one among them."""
+    ids = sorted(ids, key=lambda i: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", i)])
     shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5:,} more" if len(ids) > 5 else "")
     return f"{len(ids):,} {noun}{'' if len(ids) == 1 else 's'}: {shown}"
 
