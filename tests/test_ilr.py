@@ -277,6 +277,25 @@ def test_the_datasheet_gives_what_the_ilr_lacks(tmp_path: Path):
     assert one(data, "A3").bootcamp_id is None
 
 
+def test_optional_fields_the_ilr_lacks_are_findings_until_a_column_gives_them(
+        tmp_path: Path):
+    """Assessments, skills gained and referrals: no rule requires them, but without them the
+    KPIs that read them have nothing, so each column no source gives is a finding. A column
+    of the datasheet gives them, an empty cell saying "not recorded"."""
+    returns = write(tmp_path, "r.xml", ilr(learner("A1", aim(1)), learner("A2", aim(1))))
+    fields = ("initial_assessment_date", "final_assessment_date", "skills_gained",
+              "referral_date", "referral_kind")
+    alone = messages(read(returns))
+    for field in fields:
+        assert f"{field} is missing (2 learners: A1, A2): the ILR does not hold it; the " \
+            f"datasheet's learners sheet, column {field}, supplies it" in alone
+    sheet = datasheet(tmp_path / "sheet", learners="learner_id,skills_gained,referral_date\n"
+                      "A1,true,\nA2,,\n")
+    found = messages(read(returns, sheet))
+    assert [f for f in fields if f"{f} is missing" in found] == [
+        "initial_assessment_date", "final_assessment_date", "referral_kind"]
+
+
 def test_records_that_break_the_contract_once_merged_are_located(tmp_path: Path):
     returns = write(tmp_path, "r.xml", ilr(learner("A1", aim(1))))
     sheet = datasheet(tmp_path / "sheet", learners="learner_id,employer_id\nA1,NOBODY\n")

@@ -79,8 +79,9 @@ STAND_INS: dict[str, tuple[str, ...]] = {
     "learner": ("employer_id", "wants_interview", "outcome"),
     "interview": tuple(FIELDS["interview"]),
 }
-#: Learner fields the ILR does not hold that no rule requires: without a datasheet column,
-#: the KPIs that read them cannot be met, so each is a finding.
+#: Learner fields the ILR does not hold that the contract does not require: without a
+#: datasheet column for one, the KPIs that read it have no value for any learner of the
+#: returns, so that is a finding (an empty cell of such a column says "not recorded").
 NOT_IN_ILR = ("initial_assessment_date", "final_assessment_date", "skills_gained",
               "referral_date", "referral_kind")
 #: Values the returns only stand in for, and what the finding says of them.
@@ -208,13 +209,15 @@ class _Merge:
         cols = self.columns.get(BY_NAME[type_name].table, {})
         key = BY_NAME[type_name].key
         when = [(w.field, w.when, w.value) for w in REQUIRED_WHEN if w.record == type_name]
+        unheld = set(NOT_IN_ILR) - cols.keys() if type_name == "learner" else set()
         for r in records:
             ident = "/".join(str(getattr(r, k)) for k in key) if key else \
                 str(getattr(r, "learner_id", None) or r.provider_id)  # a profile has neither
             needed = {f for f, other, v in when if getattr(r, other) == v}
             for name, fi in FIELDS[type_name].items():
                 value = getattr(r, name)
-                if value is None and (fi.required or name in needed):
+                if value is None and (fi.required or name in needed or (
+                        name in unheld and id(r) in self.from_returns)):
                     self.counts[type_name, name, "missing"].append(ident)
                 elif (type_name, name) in _PROXIES and value is not None \
                         and name not in cols and id(r) in self.from_returns:
