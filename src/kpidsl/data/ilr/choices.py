@@ -80,14 +80,19 @@ class Choices:
                             else Diagnostic(message=f"table {table.name}: {message}",
                                             hint=hint))
 
+        absent = [name for name in TABLES if name not in tables]
+        if absent:  # one problem, one fix: rules without ilr.kpi lack every table
+            tables_word = "table" if len(absent) == 1 else "tables"
+            problems.append(Diagnostic(
+                message=f"reading ILR returns needs the {tables_word} {', '.join(absent)} in "
+                "the rules",
+                hint="copy ilr.kpi from kpidsl's own rules folder into yours, and set the "
+                "funder's choices there (see “Reading ILR returns” in the docs)"))
         for name, (keyed, kind) in TABLES.items():
             table = tables.get(name)
             if table is None:
-                problems.append(Diagnostic(
-                    message=f"reading ILR returns needs the table {name} in the rules",
-                    hint="copy ilr.kpi from kpidsl's own rules folder into yours, and set "
-                    "the funder's choices there (see “Reading ILR returns” in the docs)"))
-            elif table.keyed != keyed or str(table.type) != kind:
+                continue
+            if table.keyed != keyed or str(table.type) != kind:
                 what = ("values keyed by an enumeration, each" if keyed else "one value,") + \
                     f" {kind}"
                 problems.append(Diagnostic(message=f"table {name} must hold {what}",
