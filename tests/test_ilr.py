@@ -418,6 +418,38 @@ def test_a_bad_return_is_a_located_error(tmp_path: Path, text: str, line: int, e
     assert "Secret" not in e.value.render()
 
 
+GOOD = ilr(learner("A1", aim(1)))
+
+
+@pytest.mark.parametrize(("text", "place", "expected", "hint"), [
+    (GOOD.replace("<LearnRefNumber>A1", "<LearnRefNumber>R&D A1"), (5, 29),
+     "not well-formed XML: an & that starts no entity XML defines", "writes & as &amp;"),
+    (GOOD.replace("<LearnRefNumber>A1", "<LearnRefNumber>&nbsp;A1"), (5, 32),
+     "not well-formed XML: an & that starts no entity XML defines", "writes & as &amp;"),
+    ("", (1, 1), "the file is empty", "export the return again"),
+    ("\n  \n", (1, 1), "the file is empty", "export the return again"),
+    (GOOD[:GOOD.index("<LearnStartDate>") + 5], (5, 650),
+     "the file ends before its XML does", "copy or export the return again, whole"),
+    (GOOD.rstrip()[:-4], (6, 7), "the file ends before its XML does", "again, whole"),
+    (GOOD.replace("</Learner>", "", 1), (6, 11),
+     "not well-formed XML: Opening and ending tag mismatch", "is this that file"),
+])
+def test_xml_that_is_not_well_formed_is_located_with_a_hint(
+        tmp_path: Path, capsys, text: str, place: tuple[int, int], expected: str, hint: str):
+    """At the parser's first fatal error (lxml's own message may be a later one at 0:0),
+    with what to do for the usual causes; no text of the file, not even an entity's name."""
+    path = write(tmp_path, "r.xml", text)
+    with pytest.raises(DataError) as e:
+        read(path)
+    (d,) = e.value.diagnostics
+    assert (d.file, d.line, d.column) == (str(path), *place)
+    assert expected in d.message and hint in (d.hint or "")
+    assert main(["evaluate", "--data", str(path), "--rules", str(FIXTURE_RULES)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"{path}:{place[0]}:{place[1]}: error: ")
+    assert "Traceback" not in err and "Secret" not in err and "nbsp" not in err
+
+
 @pytest.mark.parametrize("head", [
     '<!DOCTYPE Message [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>\n',
     '<!DOCTYPE Message [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n',

@@ -154,6 +154,7 @@ def _parse(path: str, tag: str | tuple[str, ...] | None = None, chunk: int = 0
         stream = open_regular(path, limits.MAX_DATA_FILE_BYTES)
     except Unreadable as e:
         raise _error(path, None, f"cannot read the file: {e}") from None
+    etree.clear_error_log()  # the log is the thread's: it holds only this file's errors
     with stream:
         if chunk:
             parser = etree.XMLPullParser(events=("start", "end"), tag=tag, **_SAFE)
@@ -172,9 +173,60 @@ def _parse(path: str, tag: str | tuple[str, ...] | None = None, chunk: int = 0
                 if event == "end":
                     yield event, element
         except etree.XMLSyntaxError as e:
-            line, column = e.position if e.position else (None, None)
-            raise _error(path, line, f"the file is not well-formed XML: {e.msg}",
-                         column=column) from None
+            raise _syntax_error(path, e) from None
+
+
+#: libxml2's errors of an ``&`` that starts no entity XML defines (``R&D``, ``&nbsp;``).
+_ENTITY_ERRORS = frozenset({"ERR_UNDECLARED_ENTITY", "ERR_NAME_REQUIRED",
+                            "ERR_ENTITYREF_SEMICOL_MISSING"})
+
+
+def _syntax_error(path: str, e: etree.XMLSyntaxError) -> DataError:
+    """What is wrong with a file that is not well-formed XML, at the line and column of the
+    parser's first fatal error (lxml's own message may be a later one, ``no element found`` at
+    0:0), with a hint for the usual causes: an empty file, one cut short, an ``&`` that starts
+    no entity. The parser's message names elements, never their text; an entity's name is
+    left out, as it may be a value's."""
+    fatal = next((x for x in e.error_log if x.level_name == "FATAL"), None)
+    line, column = (fatal.line, fatal.column) if fatal else (e.position or (0, 0))
+    kind = fatal.type_name if fatal else ""
+    lines, last = _extent(path)
+    if lines == 0:
+        return _error(path, 1, "the file is empty: an ILR return is XML", column=1,
+                      hint="export the return again from your MIS, or give the right file")
+    message = re.sub(r", line \d+, column \d+$", "", fatal.message if fatal else e.msg or "")
+    # cut short: the parser met the end of the file inside the XML (past the last character,
+    # except where the last tag closes the wrong element)
+    if kind == "ERR_TAG_NOT_FINISHED" or (kind != "ERR_TAG_NAME_MISMATCH" and line >= lines
+                                          and column > last):
+        return _error(path, line, f"the file ends before its XML does ({message}): it "
+                      "looks cut short", column=column,
+                      hint="copy or export the return again, whole")
+    if kind in _ENTITY_ERRORS:
+        return _error(path, line, "the file is not well-formed XML: an & that starts no "
+                      "entity XML defines", column=column,
+                      hint="an ILR return writes & as &amp; (and < as &lt;); it uses no other "
+                      "named entity: correct it where it was exported")
+    hint = ("its bytes are not in the encoding its <?xml?> declaration names (UTF-8 when it "
+            "names none): export it again as UTF-8") if kind == "ERR_INVALID_ENCODING" else \
+        "an ILR return is the XML file your MIS exports for the ILR: is this that file, unedited?"
+    return _error(path, line or None, f"the file is not well-formed XML: {message}",
+                  column=column or None, hint=hint)
+
+
+def _extent(path: str) -> tuple[int, int]:
+    """The number of the file's last line that is not blank (0 when every line is) and its
+    length: where a file cut short ends. Read only for an error."""
+    lines, last, number = 0, 0, 0
+    try:
+        with open_regular(path, limits.MAX_DATA_FILE_BYTES) as f:
+            for text in f:
+                number += 1
+                if text.strip():
+                    lines, last = number, len(text.rstrip(b"\r\n"))
+    except (Unreadable, OSError):  # read a moment ago: what the parser said will do
+        return 1 << 30, 0
+    return lines, last
 
 
 def _pulled(parser: Any, stream: Any, chunk: int) -> Iterator[tuple[str, Any]]:
