@@ -418,6 +418,50 @@ def test_a_bad_return_is_a_located_error(tmp_path: Path, text: str, line: int, e
     assert "Secret" not in e.value.render()
 
 
+@pytest.mark.parametrize(("text", "expected", "hint"), [
+    (ilr(learner("A1", aim(1, status=9))), "Learner A1, aim 1: CompStatus: 9 is not a code of "
+     "the ILR specification", "expected 1 (continuing), 2 (completed), 3 (withdrawn) or 6 "
+     "(break in learning), as the ILR specification lists them (CompStatus_01)"),
+    (ilr(learner("A1", aim(1, kind=7))), "Learner A1, aim 1: AimType: 7 is not a code of the "
+     "ILR specification", "expected 1 (programme aim), 3 (component aim), 4 (not part of a "
+     "programme) or 5 (core aim), as the ILR specification lists them (AimType_01)"),
+    (ilr(learner("A1", aim(1, start="20240902"))), "Learner A1, aim 1: LearnStartDate: "
+     "'20240902' is not a date", "expected a date written YYYY-MM-DD"),
+    (ilr(learner("A1", aim(1, fams=fam("EVI", "1", "01/10/2024")))), "Learner A1, aim 1: "
+     "LearnDelFAMDateFrom: '01/10/2024' is not a date", "expected a date written YYYY-MM-DD"),
+])
+def test_a_value_the_ilr_specification_does_not_allow_is_located_with_what_it_allows(
+        tmp_path: Path, text: str, expected: str, hint: str):
+    """At the element's line and column: a code the specification does not list would be
+    read as some meaning it may not have; a date not written as xs:date says how to write it."""
+    path = write(tmp_path, "r.xml", text)
+    with pytest.raises(DataError) as e:
+        read(path)
+    (d,) = e.value.diagnostics
+    assert (d.file, d.line, d.message, d.hint) == (str(path), 5, expected, hint)
+    name = expected.split(": ")[1]
+    assert text.splitlines()[4][d.column - 1:].startswith(f"<{name}>")  # the column: its tag
+
+
+def test_a_time_zone_on_a_date_is_as_the_schema_allows(tmp_path: Path):
+    text = ilr(learner("A1", aim(1, start="2024-09-02Z", end="2024-12-20+01:00", status=2)))
+    a1 = one(read(write(tmp_path, "r.xml", text)), "A1")
+    assert a1.start_date == D("2024-09-02")
+
+
+def test_a_learner_returned_twice_in_one_return_is_a_located_error(tmp_path: Path):
+    """R_06: one would replace the other without a word."""
+    path = write(tmp_path, "r.xml", ilr(learner("A1", aim(1)), learner("B1", aim(1)),
+                                        learner("A1", aim(1, status=3, end="2024-10-01"))))
+    with pytest.raises(DataError) as e:
+        read(path)
+    (d,) = e.value.diagnostics
+    assert (d.file, d.line, d.column) == (str(path), 7, 1)
+    assert d.message == "Learner A1: its LearnRefNumber is returned twice in this return, " \
+        "here and at line 5"
+    assert "R_06" in (d.hint or "")
+
+
 GOOD = ilr(learner("A1", aim(1)))
 
 

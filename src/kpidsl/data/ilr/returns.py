@@ -7,13 +7,14 @@ refused, since no return has one. Files are bounded in size like every other inp
 (:data:`~kpidsl.limits.MAX_DATA_FILE_BYTES`) and in depth by libxml2 (256 levels). Only the
 elements the contract needs are read (ids, dates, codes); names, addresses, contact details,
 dates of birth and NI numbers are never copied out of the parser, and each ``Learner``
-element is freed once read, so memory stays flat as a file grows. No error message quotes
-the file's text.
+element is freed once read, so memory stays flat as a file grows. An error message quotes
+at most 20 characters of a value read (an id, a date, a code), never other text of the file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -114,6 +115,17 @@ TEXTS: dict[str, tuple[re.Pattern[str], str]] = {
     "LearnDelFAMType": (re.compile(r"[A-Z]{1,3}"), "1 to 3 capital letters"),
     "LearnDelFAMCode": (re.compile(r"[A-Za-z0-9]{1,5}"), "1 to 5 letters or digits"),
 }
+#: The codes read, as the ILR specification lists them (AimType_01, CompStatus_01): a code
+#: it does not list is an error, since what it would mean for a learner is not known.
+CODES: dict[str, tuple[frozenset[int], str]] = {
+    "AimType": (frozenset({1, 3, 4, 5}), "1 (programme aim), 3 (component aim), 4 (not part "
+                "of a programme) or 5 (core aim)"),
+    "CompStatus": (frozenset({1, 2, 3, 6}), "1 (continuing), 2 (completed), 3 (withdrawn) or "
+                   "6 (break in learning)"),
+}
+_AIM_TYPES, _COMP_STATUSES = CODES["AimType"][0], CODES["CompStatus"][0]
+#: An ``xs:date``: ``YYYY-MM-DD``, perhaps with a time zone, which a day does not need.
+_DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:Z|[+-][0-9]{2}:[0-9]{2})?")
 _REF = frozenset({"LearnRefNumber"})
 #: Every element the reader looks at: a learner's personal data is never among them.
 _READ = ("LearnRefNumber", "LearnerEmploymentStatus", "LearningDelivery", "LearnAimRef",
@@ -187,7 +199,8 @@ def _syntax_error(path: str, e: etree.XMLSyntaxError) -> DataError:
     0:0), with a hint for the usual causes: an empty file, one cut short, an ``&`` that starts
     no entity. The parser's message names elements, never their text; an entity's name is
     left out, as it may be a value's."""
-    fatal = next((x for x in e.error_log if x.level_name == "FATAL"), None)
+    log: Any = e.error_log  # lxml-stubs declare the log empty: it is a list of entries
+    fatal = next((x for x in log if x.level_name == "FATAL"), None)
     line, column = (fatal.line, fatal.column) if fatal else (e.position or (0, 0))
     kind = fatal.type_name if fatal else ""
     lines, last = _extent(path)
@@ -227,6 +240,20 @@ def _extent(path: str) -> tuple[int, int]:
     except (Unreadable, OSError):  # read a moment ago: what the parser said will do
         return 1 << 30, 0
     return lines, last
+
+
+def _column(path: str, line: int | None, name: str) -> int | None:
+    """The column of element ``name``'s start tag on ``line``, when it starts there once: lxml
+    gives an element's line, not its column. Read only for an error."""
+    if line is None:
+        return None
+    try:
+        with open_regular(path, limits.MAX_DATA_FILE_BYTES) as f:
+            text = next(itertools.islice(f, line - 1, None), b"").decode("utf-8", "replace")
+    except (Unreadable, OSError):
+        return None
+    found = [m.start() for m in re.finditer(rf"<(?:[\w.-]+:)?{name}[\s/>]", text)]
+    return found[0] + 1 if len(found) == 1 else None
 
 
 def _pulled(parser: Any, stream: Any, chunk: int) -> Iterator[tuple[str, Any]]:
@@ -291,8 +318,10 @@ def read_header(path: str | os.PathLike[str]) -> Return:
 
 def _date(file: str, text: str, line: int, what: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text[:10]) if len(text) >= 10 else dt.date.fromisoformat(
-            text)
+        m = _DATE.fullmatch(text)
+        if m is None:
+            raise ValueError(text)
+        return dt.date.fromisoformat(m.group(1))
     except ValueError:
         raise _error(file, line, f"{what}: {text[:20]!r} is not a date",
                      hint="expected a date written YYYY-MM-DD") from None
@@ -311,7 +340,9 @@ class _Reader:
         self.dates: dict[str, dt.date] = {}
 
     def fail(self, element: Any, message: str, hint: str | None = None) -> DataError:
-        return _error(self.ret.file, element.sourceline, message, hint=hint)
+        line = element.sourceline
+        return _error(self.ret.file, line, message, hint=hint,
+                      column=_column(self.ret.file, line, _local(element.tag)))
 
     def leaves(self, element: Any, only: frozenset[str] | None = None
                ) -> dict[str, tuple[str, Any]]:
@@ -345,12 +376,23 @@ class _Reader:
                                 hint=f"expected {expected}, as the ILR specification says")
             return text
         try:
-            return dt.date.fromisoformat(text) if kind == "date" else int(text)
+            if kind == "date":
+                m = _DATE.fullmatch(text)
+                if m is None:
+                    raise ValueError(text)
+                return dt.date.fromisoformat(m.group(1))
+            number = int(text)
         except ValueError:
             expected = "a date written YYYY-MM-DD" if kind == "date" else "a whole number"
             raise self.fail(element, f"{who}: {name}: {text[:20]!r} is not "
                             f"{'a date' if kind == 'date' else 'a number'}",
                             hint=f"expected {expected}") from None
+        codes = CODES.get(name)
+        if codes is not None and number not in codes[0]:
+            raise self.fail(element, f"{who}: {name}: {number} is not a code of the ILR "
+                            "specification", hint=f"expected {codes[1]}, as the ILR "
+                            f"specification lists them ({name}_01)")
+        return number
 
     def person(self, learner: Any) -> Person | None:
         """The learner's facts, or ``None`` when none of its aims is a bootcamp's.
@@ -390,9 +432,12 @@ class _Reader:
             if not aim_ref.fullmatch(ref) or (con is not None and not con_ref.fullmatch(con)):
                 raise ValueError
             end, ach = v.get("LearnActEndDate"), v.get("AchDate")
-            aims.append(Aim(ref, int(v["AimType"]), int(v["AimSeqNumber"]),
+            aim_type, comp_status = int(v["AimType"]), int(v["CompStatus"])
+            if aim_type not in _AIM_TYPES or comp_status not in _COMP_STATUSES:
+                raise ValueError  # the careful way says where
+            aims.append(Aim(ref, aim_type, int(v["AimSeqNumber"]),
                             date(v["LearnStartDate"]), date(v["LearnPlanEndDate"]),
-                            date(end) if end is not None else None, int(v["CompStatus"]),
+                            date(end) if end is not None else None, comp_status,
                             date(ach) if ach is not None else None, con, tuple(fams),
                             d.sourceline))
         if not aims:
@@ -490,6 +535,7 @@ def read_learners(ret: Return, tally: Tally) -> Iterator[Person]:
     """Each Skills Bootcamps learner of the return, one ``Learner`` element at a time; the
     others are counted in ``tally.skipped``. The element is freed once read."""
     reader = _Reader(ret)
+    seen: dict[str, int] = {}
     for _, learner in _parse(ret.file, tag=reader.q("Learner")):
         tally.learners += 1
         person = reader.person(learner)
@@ -500,5 +546,12 @@ def read_learners(ret: Return, tally: Tally) -> Iterator[Person]:
                 del parent[0]
         if person is None:
             tally.skipped += 1
+        elif person.ref in seen:  # R_06: read on, one would replace the other without a word
+            raise _error(ret.file, person.line, f"Learner {person.ref}: its LearnRefNumber is "
+                         f"returned twice in this return, here and at line {seen[person.ref]}",
+                         column=_column(ret.file, person.line, "Learner"),
+                         hint="a return holds one Learner per LearnRefNumber (R_06): merge "
+                         "the two, or correct the reference of one")
         else:
+            seen[person.ref] = person.line
             yield person
