@@ -259,9 +259,9 @@ def test_the_datasheet_gives_what_the_ilr_lacks(tmp_path: Path):
         tmp_path / "sheet",
         providers="provider_id,name,ukprn\nP1,Provider One,10000001\n",
         bootcamps="bootcamp_id,title,course_cost\nXSB-10000001-A000001,Data,1500.00\n",
-        learners="learner_id,outcome,start_date,completion_date\n"
-                 "A1,apprenticeship,2024-09-02,2024-12-19\nA2,,2024-09-03,\n"
-                 "A3,,2024-09-04,\n",
+        learners="learner_id,outcome,start_date,completion_date,bootcamp_id,learner_type\n"
+                 "A1,apprenticeship,2024-09-02,2024-12-19,,\nA2,,2024-09-03,,,\n"
+                 "A3,,2024-09-04,,XSB-10000001-A000001,independent\n",
         interviews="learner_id,employer_id,offer_date,actual_job,matches_skills\n"
                    "A1,E1,2024-11-01,true,true\n",
         employers="employer_id,name,employees\nE1,Employer,12\n")
@@ -279,7 +279,23 @@ def test_the_datasheet_gives_what_the_ilr_lacks(tmp_path: Path):
     conflict = next(d for d in data.notices if "2024-09-03" in d.message)
     assert conflict.file.endswith("learners.csv") and conflict.line == 3
     assert "in the datasheet but in no ILR return, kept (1 learner: A3)" in text
-    assert one(data, "A3").bootcamp_id is None
+    assert (one(data, "A3").bootcamp_id, one(data, "A3").start_date) == (
+        "XSB-10000001-A000001", D("2024-09-04"))
+
+
+def test_a_record_only_in_the_datasheet_lacking_a_required_value_is_a_located_error(
+        tmp_path: Path):
+    """Nothing else gives what it lacks (it was kept without its bootcamp, and evaluating it
+    failed inside the engine)."""
+    returns = write(tmp_path, "r.xml", ilr(learner("A1", aim(1))))
+    sheet = datasheet(tmp_path / "sheet", learners="learner_id,learner_type,start_date\n"
+                      "A1,,\nS1,independent,2024-09-04\n")
+    with pytest.raises(DataError) as e:
+        read(returns, sheet)
+    (d,) = e.value.diagnostics
+    assert (d.file, d.line) == (str(sheet / "learners.csv"), 3)
+    assert d.message == "learner S1: bootcamp_id: missing required value"
+    assert "in no ILR return" in (d.hint or "")
 
 
 def test_optional_fields_the_ilr_lacks_are_findings_until_a_column_gives_them(
@@ -528,6 +544,34 @@ def test_explain_names_where_each_value_was_read(tmp_path: Path):
     (v,) = why.verdicts
     assert dict(v.sources)["withdrawal_date"] == \
         "r.xml: learner W1, aim 1, LearnActEndDate (CompStatus 3)"
+
+
+def test_explain_names_the_datasheet_for_the_values_it_gives(tmp_path: Path):
+    """Its row, as a return's element is named for the values the returns give; a column
+    with an empty cell gives a missing value, and says where."""
+    returns = write(tmp_path, "r.xml", ilr(
+        learner("W1", aim(1, status=3, end="2024-10-01")), learner("C1", aim(1)),
+        learner("E1", aim(1))))
+    sheet = datasheet(tmp_path / "sheet", learners="learner_id,completion_date\n"
+                      "C1,2024-12-20\nE1,\n")
+    why = kpidsl.explain(fixture_rules(), [returns, sheet], "learner_dropout",
+                         as_of="2025-06-30")
+    sources = {v.record: dict(v.sources) for v in why.verdicts}
+    assert sources["learner W1"] == {
+        "withdrawal_date": "r.xml: learner W1, aim 1, LearnActEndDate (CompStatus 3)"}
+    assert sources["learner C1"] == {"completion_date": "the datasheet: learners.csv, line 2"}
+    assert sources["learner E1"] == {"completion_date": "the datasheet: learners.csv, line 3"}
+    openpyxl = pytest.importorskip("openpyxl")
+    book = tmp_path / "sheet.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "learners"
+    for row in (("learner_id", "completion_date"), ("C1", "2024-12-20")):
+        wb.active.append(row)
+    wb.save(book)
+    why = kpidsl.explain(fixture_rules(), [returns, book], "learner_dropout",
+                         as_of="2025-06-30")
+    assert {v.record: dict(v.sources) for v in why.verdicts}["learner C1"] == {
+        "completion_date": "the datasheet: sheet.xlsx, sheet learners, row 2"}
 
 
 def test_every_engine_gives_the_same_results(tmp_path: Path):

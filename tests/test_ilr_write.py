@@ -241,7 +241,7 @@ def test_a_learner_of_two_years_is_read_from_the_later_return(
     back = load_sources([os.path.dirname(earlier), written.sheet], choices)
     read = next(lr for lr in back.learners if lr.learner_id == learner.learner_id)
     assert read == learner
-    assert back.origins["learner", learner.learner_id].file == later
+    assert back.origins["learner", learner.learner_id].returns.file == later  # and a datasheet
     alone = load_sources([earlier], choices)
     assert next(lr for lr in alone.learners
                 if lr.learner_id == learner.learner_id).withdrawal_date is None

@@ -123,7 +123,9 @@ class Dataset:
     origins: Mapping[tuple[str, str], Any] = attrs.field(factory=dict, eq=False, repr=False)
     """Where the values read from ILR returns came from, by record type and id
     (``("learner", "SB1")``): an :class:`~kpidsl.data.ilr.Origin` naming the file, the
-    learner, and each field's aim and element."""
+    learner, and each field's aim and element; or, where the datasheet gives some values, a
+    :class:`~kpidsl.data.sources.Sourced` naming its row for them. Either says where a field
+    came from with ``of(field)``."""
     _lacking: bool = attrs.field(default=False, init=False, eq=False, repr=False)
     """Read from sources that do not hold every value (ILR returns): a value the contract
     requires only in some cases (a co-funded learner's employer) may be missing, which the

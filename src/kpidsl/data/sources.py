@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence, Set
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -38,8 +38,9 @@ from kpidsl.contract.records import (
     unchecked,
 )
 from kpidsl.data.dataset import Dataset
-from kpidsl.data.ilr import Choices, IlrRecords, is_returns, read_returns
+from kpidsl.data.ilr import Choices, IlrRecords, Origin, is_returns, read_returns
 from kpidsl.data.ilr.mapping import counted
+from kpidsl.data.load import is_workbook
 from kpidsl.errors import DataError, Diagnostic, UsageError
 
 StrPath = str | os.PathLike[str]
@@ -112,7 +113,7 @@ def load_sources(paths: Sequence[StrPath], choices: Choices | None) -> Dataset:
     ``choices`` are the rules' (:meth:`Choices.from_tables`); without returns they are not
     needed and a lone datasheet is read as :func:`kpidsl.load_data` reads it."""
     from kpidsl.data import csvfiles, datasheet
-    from kpidsl.data.load import is_workbook, load_data
+    from kpidsl.data.load import load_data
 
     returns, sheet = split(paths)
     if not returns:
@@ -130,6 +131,23 @@ def load_sources(paths: Sequence[StrPath], choices: Choices | None) -> Dataset:
     return merge(ilr, data, columns, os.fspath(sheet))
 
 
+class Sourced(NamedTuple):
+    """Where a record's values came from when the datasheet gives some of them, for
+    ``explain``: the datasheet's row for the fields of its columns, the return's
+    :class:`~kpidsl.data.ilr.Origin` (if any) for the others."""
+
+    row: str
+    """``the datasheet: learners.csv, line 3``."""
+    fields: frozenset[str]
+    returns: Origin | None
+
+    def of(self, field: str) -> str | None:
+        """Where ``field``'s value came from, or ``None`` when no source is known."""
+        if field in self.fields:
+            return self.row
+        return self.returns.of(field) if self.returns is not None else None
+
+
 class _Merge:
     """The merge of one set of returns with one datasheet, and what it finds."""
 
@@ -141,7 +159,9 @@ class _Merge:
         """(record type, field, what) → the ids it is true of: one finding each."""
         self.from_returns: set[int] = set()
         """``id`` of each record the returns yield (the others are the datasheet's)."""
-        self.origins = dict(ilr.origins)
+        self.origins: dict[tuple[str, str], Origin | Sourced] = dict(ilr.origins)
+        self.problems: list[Diagnostic] = []
+        """Errors found while merging, raised with the merged data set's."""
 
     def located(self, type_name: str, record: Any) -> dict[str, Any]:
         """Where a datasheet record is: its file and line, or its sheet and row."""
@@ -161,11 +181,12 @@ class _Merge:
         theirs = {getattr(r, key): r for r in (self.sheet.of(type_name) if self.sheet else ())}
         cols = self.columns.get(t.table, {})
         exact = EXACT.get(type_name, ())
+        given = frozenset(cols.keys() - set(exact))
         out: list[Any] = []
         for values in ours:
             match = theirs.pop(values[key], None)
             if match is not None:
-                self.replaced(type_name, values[key], cols.keys() - set(exact))
+                self.sourced(type_name, str(values[key]), match, given)
                 for field in cols:
                     theirs_value = getattr(match, field)
                     if field not in exact:
@@ -177,19 +198,40 @@ class _Merge:
             record: Any = unchecked(t.cls, {**values, "line": match.line if match else None})
             self.from_returns.add(id(record))
             out.append(record)
+        everything = frozenset(cols)
         for record in theirs.values():  # an employer is often only the datasheet's
+            ident = str(getattr(record, key))
             if type_name != "employer":
-                self.counts[type_name, "", "only"].append(str(getattr(record, key)))
-            out.append(_as_written(type_name, record))
+                self.counts[type_name, "", "only"].append(ident)
+            self.sourced(type_name, ident, record, everything)
+            record = _as_written(type_name, record)
+            self.whole(type_name, ident, record)
+            out.append(record)
         return out
 
-    def replaced(self, type_name: str, ident: str, fields: Set[str]) -> None:
-        """The datasheet's ``fields`` replace the returns' values of a record: its origin
-        no longer names them."""
-        origin = self.origins.get((type_name, ident))
-        if origin is not None and fields & origin.fields.keys():
-            self.origins[type_name, ident] = origin._replace(fields={
-                k: v for k, v in origin.fields.items() if k not in fields})
+    def whole(self, type_name: str, ident: str, record: Any) -> None:
+        """A record in no return is the datasheet's alone, so nothing else gives what it
+        lacks: a required value missing there is an error at its row, as in any data set
+        (beside returns the reader lets any cell but the id be empty)."""
+        for name, fi in FIELDS[type_name].items():
+            if fi.required and getattr(record, name) is None:
+                self.problems.append(Diagnostic(
+                    message=f"{type_name} {ident}: {name}: missing required value",
+                    hint="it is in no ILR return, so the datasheet gives all of it: fill in "
+                    f"{name}, or write its id as the returns do", record_type=type_name,
+                    record_id=ident, field=name, **self.located(type_name, record)))
+
+    def sourced(self, type_name: str, ident: str, record: Any, fields: frozenset[str]) -> None:
+        """The datasheet's ``record`` gives the values of ``fields``: ``explain`` names its
+        row for them, as it names a return's element for the others."""
+        if fields and record.line is not None:
+            t = BY_NAME[type_name]
+            row = f"the datasheet: {os.path.basename(self.where)}, sheet {t.table}, row " \
+                f"{record.line}" if is_workbook(self.where) else \
+                f"the datasheet: {t.file}, line {record.line}"
+            returns = self.origins.get((type_name, ident))
+            self.origins[type_name, ident] = Sourced(
+                row, fields, returns if isinstance(returns, Origin) else None)
 
     def conflict(self, type_name: str, values: dict[str, Any], field: str, theirs: Any,
                  record: Any) -> None:
@@ -300,12 +342,12 @@ def merge(ilr: IlrRecords, sheet: Dataset | None, columns: Mapping[str, Mapping[
     data = Dataset(**made, notices=notices, origins=m.origins)
     data._mark_values_checked()
     data._mark_lacking()
-    problems = data.problems()
+    problems = [*m.problems, *(Diagnostic(
+        message=f"{BY_CLASS[type(r)].name} {_ident(r)}: {field}: {message}",
+        record_type=BY_CLASS[type(r)].name, field=field, value=getattr(r, field),
+        **m.located(BY_CLASS[type(r)].name, r)) for r, field, message in data.problems())]
     if problems:
-        raise DataError([Diagnostic(
-            message=f"{BY_CLASS[type(r)].name} {_ident(r)}: {field}: {message}",
-            record_type=BY_CLASS[type(r)].name, field=field, value=getattr(r, field),
-            **m.located(BY_CLASS[type(r)].name, r)) for r, field, message in problems])
+        raise DataError(problems)
     return data
 
 
