@@ -9,6 +9,8 @@ exists (CI has it).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -572,6 +574,31 @@ def test_explain_names_the_datasheet_for_the_values_it_gives(tmp_path: Path):
                          as_of="2025-06-30")
     assert {v.record: dict(v.sources) for v in why.verdicts}["learner C1"] == {
         "completion_date": "the datasheet: sheet.xlsx, sheet learners, row 2"}
+
+
+def test_evidence_fingerprints_each_return_and_the_datasheet(tmp_path: Path, capsys):
+    """Not only the records they make: a change to a file that changes no record is a
+    change to what was read, and verify names the file."""
+    returns = write(tmp_path / "returns", "r.xml", ilr(learner("A1", aim(1))))
+    sheet = datasheet(tmp_path / "sheet", bootcamps="bootcamp_id,title\n"
+                      "XSB-10000001-A000001,Data\n")
+    data = ["--data", str(returns.parent), "--data", str(sheet)]
+    bundle = tmp_path / "evidence"
+    assert main(["evaluate", *data, "--rules", str(FIXTURE_RULES), "--as-of", "2025-03-31",
+                 "--record", str(bundle)]) == 0
+    files = json.loads((bundle / "manifest.json").read_text())["data"]["files"]
+    sha = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (returns,
+                                                                   sheet / "bootcamps.csv")}
+    assert files["returns/r.xml"] == sha[returns]
+    assert files["datasheet/bootcamps.csv"] == sha[sheet / "bootcamps.csv"]
+    assert files["datasheet/learners.csv"] is None and "learners.csv" in files  # the records
+    returns.write_text(returns.read_text().replace("</Message>", "<!-- -->\n</Message>"))
+    (sheet / "bootcamps.csv").write_text("bootcamp_id,title\r\nXSB-10000001-A000001,Data\r\n")
+    capsys.readouterr()
+    assert main(["verify", str(bundle), *data]) == 0  # the same records, the same figures
+    out = capsys.readouterr().out
+    assert "data: differs from the recorded data in datasheet/bootcamps.csv, returns/r.xml" \
+        in out and "REPRODUCED" in out
 
 
 def test_every_engine_gives_the_same_results(tmp_path: Path):

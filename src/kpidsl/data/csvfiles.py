@@ -131,7 +131,9 @@ def file_fingerprints(dataset: Dataset | str | os.PathLike[str]) -> dict[str, st
     ``sha256sum learners.csv`` prints); for one built from records, of the file
     :func:`write_data` would write, so records written out and read back keep their
     fingerprint. Worked out once per data set. A data folder not read into records (the
-    DuckDB engine reads it itself) gives the hash of each of its files.
+    DuckDB engine reads it itself) gives the hash of each of its files. Records read from ILR
+    returns and their datasheet add the hash of each of those files, by a name that does not
+    depend on where they are (``returns/ILR-….xml``, ``datasheet/learners.csv``).
     """
     if not isinstance(dataset, Dataset):
         return {t.file: _hash_file(os.path.join(dataset, t.file)) for t in RECORD_TYPES}
@@ -146,6 +148,8 @@ def file_fingerprints(dataset: Dataset | str | os.PathLike[str]) -> dict[str, st
             out = _Sha256()
             _write_csv(t, records, out)
             known[t.file] = out.hash.hexdigest()
+        for name, path in dataset._sources:
+            known[name] = _hash_file(path)
         object.__setattr__(dataset, "_fingerprints", known)
     return dict(known)
 

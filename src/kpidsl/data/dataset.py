@@ -136,6 +136,11 @@ class Dataset:
     ``attrs.evolve``, so a changed copy is checked in full."""
     _problems: tuple[tuple[Any, str, str], ...] | None = attrs.field(
         default=None, init=False, eq=False, repr=False)
+    _sources: tuple[tuple[str, str], ...] = attrs.field(
+        default=(), init=False, eq=False, repr=False)
+    """The files the records were made from when they are not the contract's files (ILR
+    returns and their datasheet), as ``(name, path)``: fingerprinted beside the records, so
+    that evidence ties the figures to those files too. Set by :meth:`_mark_read_from`."""
     _fingerprints: dict[str, str | None] | None = attrs.field(
         default=None, init=False, eq=False, repr=False)
     """The sha256 of each contract file: of its bytes as :func:`kpidsl.load_data` read them,
@@ -225,6 +230,11 @@ class Dataset:
     def _mark_lacking(self) -> None:
         """For a reader of sources that do not hold every value (see ``_lacking``)."""
         object.__setattr__(self, "_lacking", True)
+
+    def _mark_read_from(self, files: Mapping[str, str]) -> None:
+        """For a reader of files other than the contract's (see ``_sources``): by name,
+        their paths."""
+        object.__setattr__(self, "_sources", tuple(files.items()))
 
     def of(self, type_name: str) -> tuple[Any, ...]:
         """All records of the type called ``type_name`` in rules (``"learner"``)."""

@@ -38,7 +38,14 @@ from kpidsl.contract.records import (
     unchecked,
 )
 from kpidsl.data.dataset import Dataset
-from kpidsl.data.ilr import Choices, IlrRecords, Origin, is_returns, read_returns
+from kpidsl.data.ilr import (
+    Choices,
+    IlrRecords,
+    Origin,
+    is_returns,
+    read_returns,
+    return_files,
+)
 from kpidsl.data.ilr.mapping import counted
 from kpidsl.data.load import is_workbook
 from kpidsl.errors import DataError, Diagnostic, UsageError
@@ -125,10 +132,29 @@ def load_sources(paths: Sequence[StrPath], choices: Choices | None) -> Dataset:
                          "means and when Milestone 1 is reached")
     ilr = read_returns(returns, choices)
     if sheet is None:
-        return merge(ilr, None, {}, "")
-    reader = datasheet.load_partial if is_workbook(sheet) else csvfiles.load_partial
-    data, columns = reader(sheet, MAY_BE_EMPTY)
-    return merge(ilr, data, columns, os.fspath(sheet))
+        merged = merge(ilr, None, {}, "")
+    else:
+        reader = datasheet.load_partial if is_workbook(sheet) else csvfiles.load_partial
+        data, columns = reader(sheet, MAY_BE_EMPTY)
+        merged = merge(ilr, data, columns, os.fspath(sheet))
+    merged._mark_read_from(source_files(returns, sheet))
+    return merged
+
+
+def source_files(returns: Sequence[StrPath], sheet: StrPath | None) -> dict[str, str]:
+    """The files the records are made from, by a name that does not depend on where they
+    are: each return given (``returns/ILR-….xml``; those replaced too, since a change to one
+    may make it the latest) and the datasheet (``datasheet/learners.csv``, every contract
+    file, there or not, as for a data folder; or ``datasheet/NAME.xlsx``)."""
+    out = {}
+    for path in (f for p in returns for f in return_files(p)):
+        name = f"returns/{os.path.basename(path)}"
+        out[name if name not in out else f"returns/{path}"] = path
+    if sheet is not None and is_workbook(sheet):
+        out[f"datasheet/{os.path.basename(sheet)}"] = os.fspath(sheet)
+    elif sheet is not None:
+        out.update((f"datasheet/{t.file}", os.path.join(sheet, t.file)) for t in RECORD_TYPES)
+    return out
 
 
 class Sourced(NamedTuple):
