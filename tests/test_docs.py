@@ -191,6 +191,26 @@ def test_pages_follow_the_rule_files(make_app, tmp_path: Path) -> None:
     assert not (src / "rules" / "skills.rst").exists()
 
 
+def test_the_ilr_tables_say_kpidsl_reads_them_for_ilr_returns(make_app, tmp_path: Path):
+    """No rule names them, yet they change results: their pages say who reads them, not
+    that nothing does."""
+    src = _copy_root(tmp_path)
+    shutil.copy(FIXTURE_RULES / "ilr.kpi", src / "kpi" / "ilr.kpi")
+    (src / "kpi" / "spare.kpi").write_text("table spare_weeks:\n  4\n", encoding="utf-8")
+    app = make_app("html", srcdir=src)
+    app.build()
+    assert app.warning.getvalue() == ""
+    text = _text((app.outdir / "rules" / "definitions.html").read_text(encoding="utf-8"))
+    said = "Used by Reading ILR returns: kpidsl reads this table when --data names ILR returns"
+    assert text.count(said) == 5
+    for table in ("ilr_event_codes", "ilr_milestone1_after", "ilr_default_outcome",
+                  "ilr_sme_employees", "ilr_large_employees"):
+        section = text.split(f"{table} (parameter table)")[1].split("(parameter table)")[0]
+        assert said in section, table
+    spare = text.split("spare_weeks (parameter table)")[1].split("(parameter table)")[0]
+    assert "Used by: no rule uses it yet." in spare and "ILR" not in spare
+
+
 def test_any_role_and_misused_directives(make_app, tmp_path: Path) -> None:
     src = _copy_root(tmp_path)
     rule = src / "kpi" / "dropout.kpi"

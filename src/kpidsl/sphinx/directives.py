@@ -26,6 +26,7 @@ from sphinx.util.docutils import SphinxDirective
 from kpidsl import cli
 from kpidsl.contract import records
 from kpidsl.contract.fields import ENUMS, FieldInfo
+from kpidsl.data.ilr.choices import TABLES as ILR_TABLES
 from kpidsl.language import ast
 from kpidsl.language.builtins import BUILTINS
 from kpidsl.language.checker import RuleSet
@@ -165,12 +166,19 @@ class RulesDirective(SphinxDirective):
                      for kind, n in refs], ", ")
 
     def used_by(self, ref: Key) -> list[nodes.Node]:
+        """What uses an item: the rules that name it, and kpidsl itself for the tables it
+        reads ILR returns with (no rule names those, yet they change results)."""
         users = self.uses.users(ref)
         labels = (("rule", "KPIs"), ("definition", "definitions"), ("table", "tables"),
                   ("notice", "findings and actions"))
         items: list[Pieces] = [
             [Strong(label), ": ", *self.ref_list([(kind, n) for n in users[kind]])]
             for kind, label in labels if users[kind]]
+        if ref[0] == "table" and ref[1] in ILR_TABLES:
+            items.append([Strong("Reading ILR returns"), ": kpidsl reads this table when ",
+                          Code("--data"), " names ILR returns, to turn them into the "
+                          "contract's records (see “Reading ILR returns” in kpidsl's "
+                          "documentation)"])
         if not items:
             return [para(Strong("Used by"), ": no rule uses it yet.")]
         return [para(Strong("Used by")), bullets(items)]
