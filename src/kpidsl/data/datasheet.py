@@ -405,7 +405,7 @@ def _note(fi: FieldInfo, filled: str = "") -> str:
     parts = [fi.doc]
     if fi.required:
         parts.append("Required.")
-    elif filled:
+    elif filled:  # ``filled`` says what an empty cell is
         pass
     elif fi.default is None:
         parts.append("Optional: leave blank when not recorded.")
