@@ -119,6 +119,11 @@ def test_a_failed_load_leaves_the_database_as_it_was(tmp_path: Path):
      "learners:learner_id=L000003: error: Learner L000003: start_date: '2024-02-30' is not a "
      "date written YYYY-MM-DD (text)"),
     ("DROP TABLE interviews", "interviews: error: table interviews does not exist"),
+    *((f"UPDATE learners SET start_date = {value} WHERE learner_id = 'L000003'",
+       f"learners:learner_id=L000003: error: Learner L000003: start_date: {shown} is not a "
+       "date written YYYY-MM-DD (text)")  # Python 3.11's date.fromisoformat takes these
+      for value, shown in (("'20240308'", "'20240308'"), ("'2024W105'", "'2024W105'"),
+                           ("'2024-W10'", "'2024-W10'"), ("20240308", "'20240308'"))),
 ])
 def test_a_row_that_breaks_the_contract_is_located(tmp_path: Path, capsys, change: str,
                                                     expected: str):

@@ -12,7 +12,6 @@ problem names the table, the record's key, the column, the value and what was ex
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 from kpidsl import limits
 from kpidsl.contract.fields import ENUMS, FieldInfo
 from kpidsl.contract.records import BY_NAME, FIELDS, LINKS, RECORD_TYPES, REQUIRED_WHEN
-from kpidsl.contract.values import value_problem
+from kpidsl.contract.values import BadValue, read_date, value_problem
 from kpidsl.engines.sql.values import quote
 from kpidsl.errors import Diagnostic
 
@@ -140,8 +139,8 @@ def _python(dialect: str, fi: FieldInfo, value: Any, money_scale: int) -> Any:
         return value
     if fi.kind == "date" and isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
+            return read_date(value)  # the loader's reading: fromisoformat takes '20240308'
+        except BadValue:
             return value
     if fi.kind == "money" and type(value) is int:
         return Decimal(value) / money_scale
@@ -185,15 +184,26 @@ def _values(query: Query, dialect: str, record: str, table: str, present: set[st
             if problem is None or (ident, fi.name) in seen:
                 continue
             seen.add((ident, fi.name))
+            hint = None
             if dialect == "sqlite" and problem.startswith("expected "):
                 problem = f"{raw!r} is not {_SQLITE_KINDS[fi.kind][1]}"
+                hint = _date_hint(raw) if fi.kind == "date" else None
             out.append(Diagnostic(
                 message=f"{t.cls.__name__} {ident}: {fi.name}: {problem}", file=table,
                 place=f"{'/'.join(key)}={ident}", record_type=record, record_id=ident,
-                field=fi.name, value=raw))
+                field=fi.name, value=raw, hint=hint))
             if len(out) >= SHOWN:
                 return out
     return out
+
+
+def _date_hint(raw: Any) -> str | None:
+    """The CSV loader's hint for text that is not a date (``write 2024-03-08``)."""
+    try:
+        read_date(str(raw))
+    except BadValue as e:
+        return e.hint
+    return None
 
 
 def owner(record: str) -> str:
