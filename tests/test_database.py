@@ -258,4 +258,6 @@ def test_ilr_returns_with_their_datasheet_load_too(tmp_path: Path, capsys):
         kpidsl.evaluate(fixture_rules(), SAMPLE, AS_OF).results
     assert main(["load", str(returns), "--into", f"sqlite:///{tmp_path / 'alone.db'}",
                  "--rules", str(FIXTURE_RULES)]) == 1
-    assert "required values are missing" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "required values are missing" in err
+    assert "kpidsl load RETURNS DATASHEET --into URL" in err and "--data twice" not in err

@@ -155,7 +155,8 @@ def _required(data: Dataset) -> None:
         raise DataError([Diagnostic(
             message="these required values are missing, so the contract's tables cannot hold "
             "the data: " + ", ".join(lacking),
-            hint="give the datasheet beside ILR returns (--data twice): it supplies them")])
+            hint="give the datasheet after the ILR returns, which supplies them: kpidsl "
+            "load RETURNS DATASHEET --into URL")])
 
 
 class _Slow(Exception):
