@@ -261,3 +261,82 @@ def test_ilr_returns_with_their_datasheet_load_too(tmp_path: Path, capsys):
     err = capsys.readouterr().err
     assert "required values are missing" in err
     assert "kpidsl load RETURNS DATASHEET --into URL" in err and "--data twice" not in err
+
+
+#: A trigger that rejects one learner, in each database's own words.
+TRIGGERS = {
+    "sqlite": "CREATE TRIGGER embargo BEFORE INSERT ON learners WHEN NEW.learner_id = "
+              "'L000003' BEGIN SELECT RAISE(ABORT, 'learner L000003 is embargoed'); END",
+    "postgres": "CREATE FUNCTION embargo() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF "
+                "NEW.learner_id = 'L000003' THEN RAISE EXCEPTION 'learner L000003 is "
+                "embargoed'; END IF; RETURN NEW; END $$; CREATE TRIGGER embargo BEFORE INSERT "
+                "ON learners FOR EACH ROW EXECUTE FUNCTION embargo()"}
+
+
+def _dialect(url: str) -> str:
+    return "sqlite" if url.startswith("sqlite") else "postgres"
+
+
+def _execute(url: str, *statements: str) -> None:
+    with _connected(url) as con:
+        for sql in statements:
+            con.cursor().execute(sql)
+        if _dialect(url) == "sqlite":
+            con.commit()
+
+
+def _learners(url: str) -> int:
+    with _connected(url) as con:
+        cur = con.cursor()
+        cur.execute("SELECT count(*) FROM learners")
+        return int(cur.fetchone()[0])
+
+
+def _as(url: str, user: str) -> str:
+    """The URL of the same database for another user of the test server."""
+    return url.replace("user=postgres", f"user={user}")
+
+
+def _role(url: str, *grants: str) -> str:
+    """A new login role of the test server, with ``grants`` ({role} for its name)."""
+    import uuid
+
+    role = "r" + uuid.uuid4().hex[:10]
+    _execute(url, f"CREATE ROLE {role} LOGIN", *(g.format(role=role) for g in grants))
+    return role
+
+
+def test_a_password_in_the_url_is_never_shown(tmp_path: Path, capsys):
+    from kpidsl.engines.connection import without_password
+
+    url = pg.fresh_database()
+    assert main(["load", str(SAMPLE), "--into", url + "&password=sekrit"]) == 0
+    out = capsys.readouterr().out
+    assert "password=***" in out and "sekrit" not in out
+    assert main(["evaluate", "--data", url.replace("user=postgres", "user=nobody")
+                 + "&password=sekrit", "--as-of", AS_OF]) == 2
+    err = capsys.readouterr().err
+    assert "password=***" in err and "sekrit" not in err and "PGPASSWORD" in err
+    assert without_password("postgresql://u:pw@h/db?sslpassword=x&password=y&a=1") == \
+        "postgresql://u:***@h/db?sslpassword=***&password=***&a=1"
+
+
+def test_a_misspelt_url_parameter_is_an_error(tmp_path: Path, capsys):
+    """kpidsl's own parameters misspelt are a usage error with a "did you mean"; the
+    driver's own (sslmode) pass through."""
+    sqlite = sqlite_url(tmp_path)
+    kpidsl.api.load_into(SAMPLE, sqlite)
+    rules = ["--rules", str(FIXTURE_RULES)]
+    for url, said in ((pg.url() + "&prefx=up_", "unknown parameter 'prefx'; did you mean "
+                       "`prefix`?"),
+                      (pg.url() + "&schem=kpi", "did you mean `schema`?"),
+                      (sqlite + "?prefx=a_", "did you mean `prefix`?"),
+                      ("postgresql+asyncpg:///db", "not asyncpg")):
+        assert main(["evaluate", "--data", url, "--as-of", AS_OF, *rules]) == 2, url
+        assert said in capsys.readouterr().err
+    url = pg.fresh_database()
+    kpidsl.api.load_into(SAMPLE, url)
+    want = kpidsl.evaluate(fixture_rules(), SAMPLE, AS_OF).results
+    for same in (url + "&sslmode=disable", url.replace("postgresql:", "postgresql+psycopg:"),
+                 sqlite.replace("sqlite:", "sqlite+pysqlite:")):
+        assert kpidsl.evaluate(fixture_rules(), same, AS_OF).results == want, same
