@@ -340,3 +340,87 @@ def test_a_misspelt_url_parameter_is_an_error(tmp_path: Path, capsys):
     for same in (url + "&sslmode=disable", url.replace("postgresql:", "postgresql+psycopg:"),
                  sqlite.replace("sqlite:", "sqlite+pysqlite:")):
         assert kpidsl.evaluate(fixture_rules(), same, AS_OF).results == want, same
+
+
+
+def test_a_user_who_may_only_read_evaluates(capsys):
+    """Evaluating needs no more than reading: a user whose transactions are read-only, or
+    who may not make temporary objects, evaluates all the same (the views put inline); a
+    user who may not read a table is told so, not that it does not exist."""
+    url = pg.fresh_database()
+    kpidsl.api.load_into(SAMPLE, url)
+    database = url.split("?")[0].rpartition("/")[2]
+    read = "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"
+    read_only = _role(url, read, "ALTER ROLE {role} SET default_transaction_read_only = on")
+    _execute(url, f"REVOKE TEMPORARY ON DATABASE {database} FROM PUBLIC")
+    no_temp = _role(url, read)
+    want = kpidsl.evaluate(fixture_rules(), SAMPLE, AS_OF)
+    rules = ["--rules", str(FIXTURE_RULES)]
+    for role in (read_only, no_temp):
+        got = kpidsl.evaluate(fixture_rules(), _as(url, role), AS_OF)
+        assert got.results == want.results
+        assert sorted(f.message for f in got.findings) == \
+            sorted(f.message for f in want.findings)
+        for command in (["history", "--from", "2025-01", "--to", "2025-03"],
+                        ["explain", "learner_dropout", "--as-of", AS_OF]):
+            assert main([*command, "--data", _as(url, role), *rules]) == 0
+        assert "learner L" in capsys.readouterr().out
+    blind = _role(url, read, "REVOKE SELECT ON learners FROM {role}")
+    assert main(["evaluate", "--data", _as(url, blind), "--as-of", AS_OF, *rules]) == 1
+    err = capsys.readouterr().err
+    assert "learners: error: table learners cannot be read: permission denied" in err
+    assert "does not exist" not in err
+
+
+def test_a_prefix_in_capitals_names_the_same_tables_for_load_and_evaluate(capsys):
+    """PostgreSQL folds unquoted names to lower case: ``Up_`` finds the ``up_`` tables it
+    made, to evaluate and to refuse or replace."""
+    url = pg.fresh_database() + "&prefix=Up_"
+    assert main(["load", str(SAMPLE), "--into", url]) == 0
+    want = kpidsl.evaluate(fixture_rules(), SAMPLE, AS_OF).results
+    assert kpidsl.evaluate(fixture_rules(), url, AS_OF).results == want
+    assert kpidsl.evaluate(fixture_rules(), url.replace("Up_", "up_"), AS_OF).results == want
+    assert main(["load", str(SAMPLE), "--into", url]) == 2
+    assert "has the contract's tables already (Up_providers" in capsys.readouterr().err
+    assert main(["load", str(SAMPLE), "--into", url, "--replace"]) == 0
+
+
+def test_a_database_without_profiles_is_one_without_profiles_csv(url: str, tmp_path: Path):
+    """``profiles`` is optional: a database without the table is evaluated as a folder
+    without the file, on the database's engine and on Python's."""
+    import shutil
+
+    folder = tmp_path / "data"
+    shutil.copytree(SAMPLE, folder)
+    (folder / "profiles.csv").unlink()
+    kpidsl.api.load_into(SAMPLE, url)
+    _execute(url, "DROP TABLE profiles")
+    want = kpidsl.evaluate(fixture_rules(), folder, AS_OF, engine="python").results
+    assert kpidsl.evaluate(fixture_rules(), url, AS_OF).results == want
+    assert kpidsl.evaluate(fixture_rules(), url, AS_OF, engine="python").results == want
+
+
+def test_a_connection_of_ones_own_is_given_back_as_it_came(tmp_path: Path):
+    """No temporary view is left behind, and no transaction left open, on a psycopg
+    connection (in a transaction or not) or a sqlite3 one."""
+    import psycopg
+
+    url = pg.fresh_database()
+    kpidsl.api.load_into(SAMPLE, url)
+    want = kpidsl.evaluate(fixture_rules(), SAMPLE, AS_OF).results
+    views = "SELECT count(*) FROM pg_views WHERE schemaname LIKE 'pg_temp%'"
+    with psycopg.connect(url) as con:  # not autocommit: statements begin a transaction
+        assert kpidsl.evaluate(fixture_rules(), None, AS_OF, engine=con).results == want
+        assert con.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert con.execute(views).fetchone() == (0,)
+        con.rollback()
+        con.execute("CREATE TEMP TABLE mine (x int)")  # the caller's own transaction
+        assert kpidsl.evaluate(fixture_rules(), None, AS_OF, engine=con).results == want
+        assert con.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+        assert con.execute(views).fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM mine").fetchone() == (0,)
+    kpidsl.api.load_into(SAMPLE, sqlite_url(tmp_path))
+    lite = sqlite3.connect(tmp_path / "kpi.db")
+    assert kpidsl.evaluate(fixture_rules(), None, AS_OF, engine=lite).results == want
+    assert lite.execute("SELECT count(*) FROM temp.sqlite_master").fetchone() == (0,)
+    assert not lite.in_transaction

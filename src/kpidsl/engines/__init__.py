@@ -95,6 +95,12 @@ class Loaded(Protocol):
         for a group the data does not have."""
         ...
 
+    def release(self) -> None:
+        """Give back what loading took in a database of the caller's own (the temporary
+        views made on a connection passed in, the transaction their statements began), once
+        nothing more is asked of it."""
+        ...
+
 
 class Engine(Protocol):
     """An engine, ready to load a data set."""

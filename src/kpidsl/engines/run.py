@@ -188,10 +188,13 @@ def run(plan: p.Plan, data: DataSource, dates: Sequence[dt.date],
     when = dates[0]
     try:
         loaded: Loaded = engine(choice if choice is not None else name).load(data)
-        results = loaded.results(plan, dates)
-        findings = loaded.entries(plan, when, "finding") if entries else []
-        actions = loaded.entries(plan, when, "action") if entries else []
-        verdicts = {(k, g): loaded.verdicts(plan, when, k, g) for k, g in explain}
+        try:
+            results = loaded.results(plan, dates)
+            findings = loaded.entries(plan, when, "finding") if entries else []
+            actions = loaded.entries(plan, when, "action") if entries else []
+            verdicts = {(k, g): loaded.verdicts(plan, when, k, g) for k, g in explain}
+        finally:
+            loaded.release()
     except Unsupported as e:
         message = f"the {name} engine cannot compute this exactly: {e.what}"
         hint = "evaluate these rules with the Python engine (--engine python)"
