@@ -82,7 +82,7 @@ def test_a_database_is_refused_or_replaced_whole(url: str, tmp_path: Path):
 
 def test_a_failed_load_leaves_the_database_as_it_was(tmp_path: Path):
     """SQLite keeps money in whole pence: an amount finer than a penny is refused before
-    anything is written; a load that fails half way writes nothing."""
+    anything is written."""
     url = sqlite_url(tmp_path)
     data = kpidsl.load_data(SAMPLE)
     kpidsl.api.load_into(data, url)
@@ -91,14 +91,96 @@ def test_a_failed_load_leaves_the_database_as_it_was(tmp_path: Path):
         kpidsl.api.load_into(attrs.evolve(data, cofunding=(fine, *data.cofunding[1:])), url,
                              replace=True)
     con = sqlite3.connect(tmp_path / "kpi.db")
-    con.execute("ALTER TABLE profiles RENAME COLUMN planned_starts TO planned")  # breaks COPY
-    con.commit()
-    con.close()
-    with pytest.raises(sqlite3.OperationalError):
-        kpidsl.api.load_into(attrs.evolve(data, learners=data.learners[:5]), url,
-                             replace=True)
-    con = sqlite3.connect(tmp_path / "kpi.db")
     assert con.execute("SELECT count(*) FROM learners").fetchone() == (150,)
+
+
+#: A trigger that rejects one learner, in each database's own words.
+TRIGGERS = {
+    "sqlite": "CREATE TRIGGER embargo BEFORE INSERT ON learners WHEN NEW.learner_id = "
+              "'L000003' BEGIN SELECT RAISE(ABORT, 'learner L000003 is embargoed'); END",
+    "postgres": "CREATE FUNCTION embargo() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF "
+                "NEW.learner_id = 'L000003' THEN RAISE EXCEPTION 'learner L000003 is "
+                "embargoed'; END IF; RETURN NEW; END $$; CREATE TRIGGER embargo BEFORE INSERT "
+                "ON learners FOR EACH ROW EXECUTE FUNCTION embargo()"}
+
+
+def _dialect(url: str) -> str:
+    return "sqlite" if url.startswith("sqlite") else "postgres"
+
+
+def _execute(url: str, *statements: str) -> None:
+    with _connected(url) as con:
+        for sql in statements:
+            con.cursor().execute(sql)
+        if _dialect(url) == "sqlite":
+            con.commit()
+
+
+def _learners(url: str) -> int:
+    with _connected(url) as con:
+        cur = con.cursor()
+        cur.execute("SELECT count(*) FROM learners")
+        return int(cur.fetchone()[0])
+
+
+def test_what_the_database_refuses_is_a_plain_error_and_changes_nothing(url: str, capsys):
+    """A row its own trigger rejects half way through (exit 1, at the table), a table there
+    already with other columns (exit 2, before anything is written): errors for people, no
+    internal error, and the database as it was."""
+    assert main(["load", str(SAMPLE), "--into", url]) == 0
+    _execute(url, TRIGGERS[_dialect(url)])
+    for data in (str(SAMPLE), kpidsl.load_data(SAMPLE)):  # a folder (COPY), and records
+        with pytest.raises(kpidsl.DataError) as e:
+            kpidsl.api.load_into(data, url, replace=True)
+        text = e.value.render()
+        assert text.startswith("learners: error: the database refused the data: ")
+        assert "learner L000003 is embargoed" in text and "nothing was written" in text
+    assert main(["load", str(SAMPLE), "--into", url, "--replace"]) == 1
+    assert "internal error" not in capsys.readouterr().err
+    assert _learners(url) == 150
+    _execute(url, "DROP TRIGGER embargo" + (" ON learners" if _dialect(url) == "postgres"
+                                            else ""),
+             "ALTER TABLE profiles RENAME COLUMN planned_starts TO planned")
+    assert main(["load", str(SAMPLE), "--into", url, "--replace"]) == 2
+    assert "table profiles is not the contract's: it has no column planned_starts" in \
+        capsys.readouterr().err
+    assert _learners(url) == 150
+
+
+def test_a_locked_sqlite_file_is_a_plain_error(tmp_path: Path, capsys):
+    """Another program writing to the file: load and evaluate wait (5 s), then say so."""
+    url = sqlite_url(tmp_path)
+    assert main(["load", str(SAMPLE), "--into", url]) == 0
+    other = sqlite3.connect(tmp_path / "kpi.db", isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        assert main(["load", str(SAMPLE), "--into", url, "--replace"]) == 2
+        assert "database is locked; another program is using the database" in \
+            capsys.readouterr().err
+        assert main(["evaluate", "--data", url, "--as-of", AS_OF, "--rules",
+                     str(FIXTURE_RULES)]) == 2
+        err = capsys.readouterr().err
+        assert "cannot evaluate in the database: database is locked" in err
+        assert "internal error" not in err
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert _learners(url) == 150
+
+
+def test_a_sqlite_url_that_cannot_be_loaded_into_is_refused(tmp_path: Path, capsys):
+    """A folder that does not exist, an in-memory database (gone when kpidsl ends), a
+    schema (SQLite has none); and a load that fails into a new file leaves no file."""
+    for into, said in ((f"sqlite:///{tmp_path}/nonexist/x.db", "no such folder"),
+                       ("sqlite:///:memory:", "an in-memory database is gone"),
+                       (f"sqlite:///{tmp_path}/a.db?schema=main", "SQLite has no schemas"),
+                       (f"sqlite:///{tmp_path}/a.db?schema=other", "SQLite has no schemas")):
+        assert main(["load", str(SAMPLE), "--into", into]) == 2, into
+        assert said in capsys.readouterr().err
+    returns = ROOT / "examples" / "ilr"
+    assert main(["load", str(returns), "--into", f"sqlite:///{tmp_path}/b.db", "--rules",
+                 str(FIXTURE_RULES)]) == 1
+    assert not (tmp_path / "b.db").exists() and not (tmp_path / "a.db").exists()
 
 
 @pytest.mark.parametrize(("change", "expected"), [
@@ -263,35 +345,6 @@ def test_ilr_returns_with_their_datasheet_load_too(tmp_path: Path, capsys):
     assert "kpidsl load RETURNS DATASHEET --into URL" in err and "--data twice" not in err
 
 
-#: A trigger that rejects one learner, in each database's own words.
-TRIGGERS = {
-    "sqlite": "CREATE TRIGGER embargo BEFORE INSERT ON learners WHEN NEW.learner_id = "
-              "'L000003' BEGIN SELECT RAISE(ABORT, 'learner L000003 is embargoed'); END",
-    "postgres": "CREATE FUNCTION embargo() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF "
-                "NEW.learner_id = 'L000003' THEN RAISE EXCEPTION 'learner L000003 is "
-                "embargoed'; END IF; RETURN NEW; END $$; CREATE TRIGGER embargo BEFORE INSERT "
-                "ON learners FOR EACH ROW EXECUTE FUNCTION embargo()"}
-
-
-def _dialect(url: str) -> str:
-    return "sqlite" if url.startswith("sqlite") else "postgres"
-
-
-def _execute(url: str, *statements: str) -> None:
-    with _connected(url) as con:
-        for sql in statements:
-            con.cursor().execute(sql)
-        if _dialect(url) == "sqlite":
-            con.commit()
-
-
-def _learners(url: str) -> int:
-    with _connected(url) as con:
-        cur = con.cursor()
-        cur.execute("SELECT count(*) FROM learners")
-        return int(cur.fetchone()[0])
-
-
 def _as(url: str, user: str) -> str:
     """The URL of the same database for another user of the test server."""
     return url.replace("user=postgres", f"user={user}")
@@ -306,41 +359,19 @@ def _role(url: str, *grants: str) -> str:
     return role
 
 
-def test_a_password_in_the_url_is_never_shown(tmp_path: Path, capsys):
-    from kpidsl.engines.connection import without_password
-
+def test_loading_into_a_schema():
+    """PostgreSQL: into a schema that exists (its own temporary table is not put in it);
+    one that does not is a usage error saying how to make it, and nothing is written."""
     url = pg.fresh_database()
-    assert main(["load", str(SAMPLE), "--into", url + "&password=sekrit"]) == 0
-    out = capsys.readouterr().out
-    assert "password=***" in out and "sekrit" not in out
-    assert main(["evaluate", "--data", url.replace("user=postgres", "user=nobody")
-                 + "&password=sekrit", "--as-of", AS_OF]) == 2
-    err = capsys.readouterr().err
-    assert "password=***" in err and "sekrit" not in err and "PGPASSWORD" in err
-    assert without_password("postgresql://u:pw@h/db?sslpassword=x&password=y&a=1") == \
-        "postgresql://u:***@h/db?sslpassword=***&password=***&a=1"
-
-
-def test_a_misspelt_url_parameter_is_an_error(tmp_path: Path, capsys):
-    """kpidsl's own parameters misspelt are a usage error with a "did you mean"; the
-    driver's own (sslmode) pass through."""
-    sqlite = sqlite_url(tmp_path)
-    kpidsl.api.load_into(SAMPLE, sqlite)
-    rules = ["--rules", str(FIXTURE_RULES)]
-    for url, said in ((pg.url() + "&prefx=up_", "unknown parameter 'prefx'; did you mean "
-                       "`prefix`?"),
-                      (pg.url() + "&schem=kpi", "did you mean `schema`?"),
-                      (sqlite + "?prefx=a_", "did you mean `prefix`?"),
-                      ("postgresql+asyncpg:///db", "not asyncpg")):
-        assert main(["evaluate", "--data", url, "--as-of", AS_OF, *rules]) == 2, url
-        assert said in capsys.readouterr().err
-    url = pg.fresh_database()
-    kpidsl.api.load_into(SAMPLE, url)
+    _execute(url, "CREATE SCHEMA kpi")
+    assert main(["load", str(SAMPLE), "--into", url + "&schema=kpi"]) == 0
     want = kpidsl.evaluate(fixture_rules(), SAMPLE, AS_OF).results
-    for same in (url + "&sslmode=disable", url.replace("postgresql:", "postgresql+psycopg:"),
-                 sqlite.replace("sqlite:", "sqlite+pysqlite:")):
-        assert kpidsl.evaluate(fixture_rules(), same, AS_OF).results == want, same
-
+    assert kpidsl.evaluate(fixture_rules(), url + "&schema=kpi", AS_OF).results == want
+    with pytest.raises(kpidsl.UsageError, match=r"the database has no schema nope; create it "
+                       r"first \(CREATE SCHEMA nope;\)"):
+        kpidsl.api.load_into(SAMPLE, url + "&schema=nope")
+    with pytest.raises(kpidsl.DataError, match="the database has no schema nope"):
+        kpidsl.evaluate(fixture_rules(), url + "&schema=nope", AS_OF)
 
 
 def test_a_user_who_may_only_read_evaluates(capsys):
@@ -372,6 +403,15 @@ def test_a_user_who_may_only_read_evaluates(capsys):
     assert "does not exist" not in err
 
 
+def test_a_user_who_may_not_create_tables_is_told_so(capsys):
+    """PostgreSQL 15 lets no one but the owner create tables in ``public``."""
+    url = pg.fresh_database()
+    assert main(["load", str(SAMPLE), "--into", _as(url, _role(url))]) == 2
+    err = capsys.readouterr().err
+    assert "permission denied for schema public" in err and "GRANT" in err
+    assert "internal error" not in err
+
+
 def test_a_prefix_in_capitals_names_the_same_tables_for_load_and_evaluate(capsys):
     """PostgreSQL folds unquoted names to lower case: ``Up_`` finds the ``up_`` tables it
     made, to evaluate and to refuse or replace."""
@@ -383,6 +423,56 @@ def test_a_prefix_in_capitals_names_the_same_tables_for_load_and_evaluate(capsys
     assert main(["load", str(SAMPLE), "--into", url]) == 2
     assert "has the contract's tables already (Up_providers" in capsys.readouterr().err
     assert main(["load", str(SAMPLE), "--into", url, "--replace"]) == 0
+
+
+def test_a_password_in_the_url_is_never_shown(tmp_path: Path, capsys):
+    from kpidsl.engines.connection import without_password
+
+    url = pg.fresh_database()
+    assert main(["load", str(SAMPLE), "--into", url + "&password=sekrit"]) == 0
+    out = capsys.readouterr().out
+    assert "password=***" in out and "sekrit" not in out
+    assert main(["evaluate", "--data", url.replace("user=postgres", "user=nobody")
+                 + "&password=sekrit", "--as-of", AS_OF]) == 2
+    err = capsys.readouterr().err
+    assert "password=***" in err and "sekrit" not in err and "PGPASSWORD" in err
+    assert without_password("postgresql://u:pw@h/db?sslpassword=x&password=y&a=1") == \
+        "postgresql://u:***@h/db?sslpassword=***&password=***&a=1"
+
+
+def test_a_load_into_postgres_leaves_its_statistics(tmp_path: Path):
+    """ANALYZE after every load: the planner knows how many rows each table has."""
+    url = pg.fresh_database()
+    for data in (str(SAMPLE), kpidsl.load_data(SAMPLE)):  # by COPY, and through the loader
+        kpidsl.api.load_into(data, url, replace=True)
+        with _connected(url) as con:
+            analysed = con.execute("SELECT relname FROM pg_stat_user_tables WHERE "
+                                   "last_analyze IS NOT NULL").fetchall()
+            assert {name for (name,) in analysed} >= {"learners", "profiles", "cofunding"}
+            assert con.execute("SELECT reltuples FROM pg_class WHERE relname = 'learners'"
+                               ).fetchone() == (150,)
+            con.execute("SELECT pg_stat_reset()")
+
+
+def test_a_misspelt_url_parameter_is_an_error(tmp_path: Path, capsys):
+    """kpidsl's own parameters misspelt are a usage error with a "did you mean"; the
+    driver's own (sslmode) pass through."""
+    sqlite = sqlite_url(tmp_path)
+    kpidsl.api.load_into(SAMPLE, sqlite)
+    rules = ["--rules", str(FIXTURE_RULES)]
+    for url, said in ((pg.url() + "&prefx=up_", "unknown parameter 'prefx'; did you mean "
+                       "`prefix`?"),
+                      (pg.url() + "&schem=kpi", "did you mean `schema`?"),
+                      (sqlite + "?prefx=a_", "did you mean `prefix`?"),
+                      ("postgresql+asyncpg:///db", "not asyncpg")):
+        assert main(["evaluate", "--data", url, "--as-of", AS_OF, *rules]) == 2, url
+        assert said in capsys.readouterr().err
+    url = pg.fresh_database()
+    kpidsl.api.load_into(SAMPLE, url)
+    want = kpidsl.evaluate(fixture_rules(), SAMPLE, AS_OF).results
+    for same in (url + "&sslmode=disable", url.replace("postgresql:", "postgresql+psycopg:"),
+                 sqlite.replace("sqlite:", "sqlite+pysqlite:")):
+        assert kpidsl.evaluate(fixture_rules(), same, AS_OF).results == want, same
 
 
 def test_a_database_without_profiles_is_one_without_profiles_csv(url: str, tmp_path: Path):
