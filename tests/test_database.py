@@ -277,6 +277,15 @@ def test_sql_names_the_dialects_it_is_tested_on(capsys):
     assert main(["sql", "learner_dropout", "--dialect", "sqlite", "--rules",
                  str(FIXTURE_RULES)]) == 0
     assert "UNTESTED" not in capsys.readouterr().out
+    assert main(["sql", "--schema", "--dialect", "tsql"]) == 0
+    assert capsys.readouterr().out.startswith("-- UNTESTED in tsql: ")
+    for dialect, how in (("duckdb", "-- DuckDB: dates as DATE, yes/no as BOOLEAN"),
+                         ("spark", "-- Spark: dates as DATE, yes/no as BOOLEAN"),
+                         ("sqlite", "-- SQLite: dates as YYYY-MM-DD text"),
+                         ("postgres", "-- PostgreSQL: dates as DATE")):
+        assert main(["sql", "--schema", "--dialect", dialect]) == 0
+        out = capsys.readouterr().out
+        assert how in out and "UNTESTED" not in out, dialect
     from kpidsl.engines.sql.render import Untranslatable, render
 
     with pytest.raises(Untranslatable, match="sqlite"):
