@@ -85,7 +85,7 @@ class Loaded(Protocol):
     def entries(self, plan: p.Plan, as_of: dt.date, kind: str) -> list[Entry]:
         """The findings (``kind="finding"``: on the data as written) or the actions (as of
         the date, the KPIs' follow-ups included), in the rules' order and each rule's records
-        in data order."""
+        in data order (on a database's own tables, which have no order: by key)."""
         ...
 
     def verdicts(self, plan: p.Plan, as_of: dt.date, kpi: str, group: str = "all"
