@@ -125,13 +125,13 @@ def target(url: str) -> Target:
                 "PostgreSQL's (host, port, user, sslmode, …)" if dialect == "postgres" else
                 f"a {_NAMES[dialect]} URL takes only ?prefix=P")
             raise UsageError(f"{shown}: unknown parameter {name!r}", hint)
-    if dialect != "postgres" and "schema" in ours:
-        raise UsageError(f"{shown}: {_NAMES[dialect]} has no schemas to put the tables in",
+    if dialect == "duckdb" and ours:
+        raise UsageError(f"{shown}: a DuckDB file's tables are read by the contract's names, "
+                         "in its default schema", "leave out ?schema= and ?prefix=")
+    if dialect == "sqlite" and "schema" in ours:
+        raise UsageError(f"{shown}: SQLite has no schemas to put the tables in",
                          "keep several sets of tables apart with ?prefix=P, or in another "
                          "file")
-    if dialect == "duckdb" and ours:
-        raise UsageError(f"{shown}: a DuckDB file's tables are read by the contract's names",
-                         "leave out ?prefix=")
     tables = Tables.of(ours.get("schema") or None, ours.get("prefix", ""))
     if dialect == "postgres":
         rest = urllib.parse.urlencode(query, doseq=True)
@@ -169,8 +169,8 @@ def connect(url: str, create: bool = False) -> tuple[Any, str, Tables]:
                     where.tables)
         except psycopg.Error as e:
             raise UsageError(f"cannot connect to {where.shown}: {str(e).strip()}",
-                             "a password is best kept out of the URL: PGPASSWORD or "
-                             "~/.pgpass") from None
+                             "check the host, port, user and database; keep a password out "
+                             "of the URL, in PGPASSWORD or ~/.pgpass") from None
     if where.dialect == "sqlite":
         import sqlite3
 
