@@ -251,3 +251,14 @@ def test_slow_evaluation_shows_progress_at_a_terminal(capsys, cohort_dir, monkey
     code, out, err = run(capsys, "evaluate", "--data", str(cohort_dir), *AS_OF)
     assert code == 0 and out.splitlines()[1] == "KPIs as of 2026-12-31"
     assert err == "\rkpidsl: evaluating…\r\x1b[K"
+
+
+@pytest.mark.parametrize("command", ["evaluate", "explain", "history", "diff", "verify"])
+def test_data_help_names_the_databases_it_takes(capsys, command):
+    """Every --data evaluates in a database too (issue 19): its help says so, with the URLs."""
+    code, out, _ = run(capsys, command, "--help")
+    text = " ".join(out.split())
+    assert code == 0
+    assert "postgresql://user@host/db" in text and "sqlite:///file.db" in text
+    assert "duckdb:///file.duckdb" in text
+    assert "on a data folder" not in text

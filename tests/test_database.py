@@ -82,7 +82,7 @@ def test_a_database_is_refused_or_replaced_whole(url: str, tmp_path: Path):
 
 def test_a_failed_load_leaves_the_database_as_it_was(tmp_path: Path):
     """SQLite keeps money in whole pence: an amount finer than a penny is refused before
-    anything is written; a load that fails half way writes nothing."""
+    anything is written."""
     url = sqlite_url(tmp_path)
     data = kpidsl.load_data(SAMPLE)
     kpidsl.api.load_into(data, url)
@@ -91,14 +91,96 @@ def test_a_failed_load_leaves_the_database_as_it_was(tmp_path: Path):
         kpidsl.api.load_into(attrs.evolve(data, cofunding=(fine, *data.cofunding[1:])), url,
                              replace=True)
     con = sqlite3.connect(tmp_path / "kpi.db")
-    con.execute("ALTER TABLE profiles RENAME COLUMN planned_starts TO planned")  # breaks COPY
-    con.commit()
-    con.close()
-    with pytest.raises(sqlite3.OperationalError):
-        kpidsl.api.load_into(attrs.evolve(data, learners=data.learners[:5]), url,
-                             replace=True)
-    con = sqlite3.connect(tmp_path / "kpi.db")
     assert con.execute("SELECT count(*) FROM learners").fetchone() == (150,)
+
+
+#: A trigger that rejects one learner, in each database's own words.
+TRIGGERS = {
+    "sqlite": "CREATE TRIGGER embargo BEFORE INSERT ON learners WHEN NEW.learner_id = "
+              "'L000003' BEGIN SELECT RAISE(ABORT, 'learner L000003 is embargoed'); END",
+    "postgres": "CREATE FUNCTION embargo() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF "
+                "NEW.learner_id = 'L000003' THEN RAISE EXCEPTION 'learner L000003 is "
+                "embargoed'; END IF; RETURN NEW; END $$; CREATE TRIGGER embargo BEFORE INSERT "
+                "ON learners FOR EACH ROW EXECUTE FUNCTION embargo()"}
+
+
+def _dialect(url: str) -> str:
+    return "sqlite" if url.startswith("sqlite") else "postgres"
+
+
+def _execute(url: str, *statements: str) -> None:
+    with _connected(url) as con:
+        for sql in statements:
+            con.cursor().execute(sql)
+        if _dialect(url) == "sqlite":
+            con.commit()
+
+
+def _learners(url: str) -> int:
+    with _connected(url) as con:
+        cur = con.cursor()
+        cur.execute("SELECT count(*) FROM learners")
+        return int(cur.fetchone()[0])
+
+
+def test_what_the_database_refuses_is_a_plain_error_and_changes_nothing(url: str, capsys):
+    """A row its own trigger rejects half way through (exit 1, at the table), a table there
+    already with other columns (exit 2, before anything is written): errors for people, no
+    internal error, and the database as it was."""
+    assert main(["load", str(SAMPLE), "--into", url]) == 0
+    _execute(url, TRIGGERS[_dialect(url)])
+    for data in (str(SAMPLE), kpidsl.load_data(SAMPLE)):  # a folder (COPY), and records
+        with pytest.raises(kpidsl.DataError) as e:
+            kpidsl.api.load_into(data, url, replace=True)
+        text = e.value.render()
+        assert text.startswith("learners: error: the database refused the data: ")
+        assert "learner L000003 is embargoed" in text and "nothing was written" in text
+    assert main(["load", str(SAMPLE), "--into", url, "--replace"]) == 1
+    assert "internal error" not in capsys.readouterr().err
+    assert _learners(url) == 150
+    _execute(url, "DROP TRIGGER embargo" + (" ON learners" if _dialect(url) == "postgres"
+                                            else ""),
+             "ALTER TABLE profiles RENAME COLUMN planned_starts TO planned")
+    assert main(["load", str(SAMPLE), "--into", url, "--replace"]) == 2
+    assert "table profiles is not the contract's: it has no column planned_starts" in \
+        capsys.readouterr().err
+    assert _learners(url) == 150
+
+
+def test_a_locked_sqlite_file_is_a_plain_error(tmp_path: Path, capsys):
+    """Another program writing to the file: load and evaluate wait (5 s), then say so."""
+    url = sqlite_url(tmp_path)
+    assert main(["load", str(SAMPLE), "--into", url]) == 0
+    other = sqlite3.connect(tmp_path / "kpi.db", isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        assert main(["load", str(SAMPLE), "--into", url, "--replace"]) == 2
+        assert "database is locked; another program is using the database" in \
+            capsys.readouterr().err
+        assert main(["evaluate", "--data", url, "--as-of", AS_OF, "--rules",
+                     str(FIXTURE_RULES)]) == 2
+        err = capsys.readouterr().err
+        assert "cannot evaluate in the database: database is locked" in err
+        assert "internal error" not in err
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert _learners(url) == 150
+
+
+def test_a_sqlite_url_that_cannot_be_loaded_into_is_refused(tmp_path: Path, capsys):
+    """A folder that does not exist, an in-memory database (gone when kpidsl ends), a
+    schema (SQLite has none); and a load that fails into a new file leaves no file."""
+    for into, said in ((f"sqlite:///{tmp_path}/nonexist/x.db", "no such folder"),
+                       ("sqlite:///:memory:", "an in-memory database is gone"),
+                       (f"sqlite:///{tmp_path}/a.db?schema=main", "SQLite has no schemas"),
+                       (f"sqlite:///{tmp_path}/a.db?schema=other", "SQLite has no schemas")):
+        assert main(["load", str(SAMPLE), "--into", into]) == 2, into
+        assert said in capsys.readouterr().err
+    returns = ROOT / "examples" / "ilr"
+    assert main(["load", str(returns), "--into", f"sqlite:///{tmp_path}/b.db", "--rules",
+                 str(FIXTURE_RULES)]) == 1
+    assert not (tmp_path / "b.db").exists() and not (tmp_path / "a.db").exists()
 
 
 @pytest.mark.parametrize(("change", "expected"), [
@@ -119,6 +201,11 @@ def test_a_failed_load_leaves_the_database_as_it_was(tmp_path: Path):
      "learners:learner_id=L000003: error: Learner L000003: start_date: '2024-02-30' is not a "
      "date written YYYY-MM-DD (text)"),
     ("DROP TABLE interviews", "interviews: error: table interviews does not exist"),
+    *((f"UPDATE learners SET start_date = {value} WHERE learner_id = 'L000003'",
+       f"learners:learner_id=L000003: error: Learner L000003: start_date: {shown} is not a "
+       "date written YYYY-MM-DD (text)")  # Python 3.11's date.fromisoformat takes these
+      for value, shown in (("'20240308'", "'20240308'"), ("'2024W105'", "'2024W105'"),
+                           ("'2024-W10'", "'2024-W10'"), ("20240308", "'20240308'"))),
 ])
 def test_a_row_that_breaks_the_contract_is_located(tmp_path: Path, capsys, change: str,
                                                     expected: str):
@@ -190,6 +277,15 @@ def test_sql_names_the_dialects_it_is_tested_on(capsys):
     assert main(["sql", "learner_dropout", "--dialect", "sqlite", "--rules",
                  str(FIXTURE_RULES)]) == 0
     assert "UNTESTED" not in capsys.readouterr().out
+    assert main(["sql", "--schema", "--dialect", "tsql"]) == 0
+    assert capsys.readouterr().out.startswith("-- UNTESTED in tsql: ")
+    for dialect, how in (("duckdb", "-- DuckDB: dates as DATE, yes/no as BOOLEAN"),
+                         ("spark", "-- Spark: dates as DATE, yes/no as BOOLEAN"),
+                         ("sqlite", "-- SQLite: dates as YYYY-MM-DD text"),
+                         ("postgres", "-- PostgreSQL: dates as DATE")):
+        assert main(["sql", "--schema", "--dialect", dialect]) == 0
+        out = capsys.readouterr().out
+        assert how in out and "UNTESTED" not in out, dialect
     from kpidsl.engines.sql.render import Untranslatable, render
 
     with pytest.raises(Untranslatable, match="sqlite"):
@@ -253,4 +349,177 @@ def test_ilr_returns_with_their_datasheet_load_too(tmp_path: Path, capsys):
         kpidsl.evaluate(fixture_rules(), SAMPLE, AS_OF).results
     assert main(["load", str(returns), "--into", f"sqlite:///{tmp_path / 'alone.db'}",
                  "--rules", str(FIXTURE_RULES)]) == 1
-    assert "required values are missing" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "required values are missing" in err
+    assert "kpidsl load RETURNS DATASHEET --into URL" in err and "--data twice" not in err
+
+
+def _as(url: str, user: str) -> str:
+    """The URL of the same database for another user of the test server."""
+    return url.replace("user=postgres", f"user={user}")
+
+
+def _role(url: str, *grants: str) -> str:
+    """A new login role of the test server, with ``grants`` ({role} for its name)."""
+    import uuid
+
+    role = "r" + uuid.uuid4().hex[:10]
+    _execute(url, f"CREATE ROLE {role} LOGIN", *(g.format(role=role) for g in grants))
+    return role
+
+
+def test_loading_into_a_schema():
+    """PostgreSQL: into a schema that exists (its own temporary table is not put in it);
+    one that does not is a usage error saying how to make it, and nothing is written."""
+    url = pg.fresh_database()
+    _execute(url, "CREATE SCHEMA kpi")
+    assert main(["load", str(SAMPLE), "--into", url + "&schema=kpi"]) == 0
+    want = kpidsl.evaluate(fixture_rules(), SAMPLE, AS_OF).results
+    assert kpidsl.evaluate(fixture_rules(), url + "&schema=kpi", AS_OF).results == want
+    with pytest.raises(kpidsl.UsageError, match=r"the database has no schema nope; create it "
+                       r"first \(CREATE SCHEMA nope;\)"):
+        kpidsl.api.load_into(SAMPLE, url + "&schema=nope")
+    with pytest.raises(kpidsl.DataError, match="the database has no schema nope"):
+        kpidsl.evaluate(fixture_rules(), url + "&schema=nope", AS_OF)
+
+
+def test_a_user_who_may_only_read_evaluates(capsys):
+    """Evaluating needs no more than reading: a user whose transactions are read-only, or
+    who may not make temporary objects, evaluates all the same (the views put inline); a
+    user who may not read a table is told so, not that it does not exist."""
+    url = pg.fresh_database()
+    kpidsl.api.load_into(SAMPLE, url)
+    database = url.split("?")[0].rpartition("/")[2]
+    read = "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"
+    read_only = _role(url, read, "ALTER ROLE {role} SET default_transaction_read_only = on")
+    _execute(url, f"REVOKE TEMPORARY ON DATABASE {database} FROM PUBLIC")
+    no_temp = _role(url, read)
+    want = kpidsl.evaluate(fixture_rules(), SAMPLE, AS_OF)
+    rules = ["--rules", str(FIXTURE_RULES)]
+    for role in (read_only, no_temp):
+        got = kpidsl.evaluate(fixture_rules(), _as(url, role), AS_OF)
+        assert got.results == want.results
+        assert sorted(f.message for f in got.findings) == \
+            sorted(f.message for f in want.findings)
+        for command in (["history", "--from", "2025-01", "--to", "2025-03"],
+                        ["explain", "learner_dropout", "--as-of", AS_OF]):
+            assert main([*command, "--data", _as(url, role), *rules]) == 0
+        assert "learner L" in capsys.readouterr().out
+    blind = _role(url, read, "REVOKE SELECT ON learners FROM {role}")
+    assert main(["evaluate", "--data", _as(url, blind), "--as-of", AS_OF, *rules]) == 1
+    err = capsys.readouterr().err
+    assert "learners: error: table learners cannot be read: permission denied" in err
+    assert "does not exist" not in err
+
+
+def test_a_user_who_may_not_create_tables_is_told_so(capsys):
+    """PostgreSQL 15 lets no one but the owner create tables in ``public``."""
+    url = pg.fresh_database()
+    assert main(["load", str(SAMPLE), "--into", _as(url, _role(url))]) == 2
+    err = capsys.readouterr().err
+    assert "permission denied for schema public" in err and "GRANT" in err
+    assert "internal error" not in err
+
+
+def test_a_prefix_in_capitals_names_the_same_tables_for_load_and_evaluate(capsys):
+    """PostgreSQL folds unquoted names to lower case: ``Up_`` finds the ``up_`` tables it
+    made, to evaluate and to refuse or replace."""
+    url = pg.fresh_database() + "&prefix=Up_"
+    assert main(["load", str(SAMPLE), "--into", url]) == 0
+    want = kpidsl.evaluate(fixture_rules(), SAMPLE, AS_OF).results
+    assert kpidsl.evaluate(fixture_rules(), url, AS_OF).results == want
+    assert kpidsl.evaluate(fixture_rules(), url.replace("Up_", "up_"), AS_OF).results == want
+    assert main(["load", str(SAMPLE), "--into", url]) == 2
+    assert "has the contract's tables already (Up_providers" in capsys.readouterr().err
+    assert main(["load", str(SAMPLE), "--into", url, "--replace"]) == 0
+
+
+def test_a_password_in_the_url_is_never_shown(tmp_path: Path, capsys):
+    from kpidsl.engines.connection import without_password
+
+    url = pg.fresh_database()
+    assert main(["load", str(SAMPLE), "--into", url + "&password=sekrit"]) == 0
+    out = capsys.readouterr().out
+    assert "password=***" in out and "sekrit" not in out
+    assert main(["evaluate", "--data", url.replace("user=postgres", "user=nobody")
+                 + "&password=sekrit", "--as-of", AS_OF]) == 2
+    err = capsys.readouterr().err
+    assert "password=***" in err and "sekrit" not in err and "PGPASSWORD" in err
+    assert without_password("postgresql://u:pw@h/db?sslpassword=x&password=y&a=1") == \
+        "postgresql://u:***@h/db?sslpassword=***&password=***&a=1"
+
+
+def test_a_load_into_postgres_leaves_its_statistics(tmp_path: Path):
+    """ANALYZE after every load: the planner knows how many rows each table has."""
+    url = pg.fresh_database()
+    for data in (str(SAMPLE), kpidsl.load_data(SAMPLE)):  # by COPY, and through the loader
+        kpidsl.api.load_into(data, url, replace=True)
+        with _connected(url) as con:
+            analysed = con.execute("SELECT relname FROM pg_stat_user_tables WHERE "
+                                   "last_analyze IS NOT NULL").fetchall()
+            assert {name for (name,) in analysed} >= {"learners", "profiles", "cofunding"}
+            assert con.execute("SELECT reltuples FROM pg_class WHERE relname = 'learners'"
+                               ).fetchone() == (150,)
+            con.execute("SELECT pg_stat_reset()")
+
+
+def test_a_misspelt_url_parameter_is_an_error(tmp_path: Path, capsys):
+    """kpidsl's own parameters misspelt are a usage error with a "did you mean"; the
+    driver's own (sslmode) pass through."""
+    sqlite = sqlite_url(tmp_path)
+    kpidsl.api.load_into(SAMPLE, sqlite)
+    rules = ["--rules", str(FIXTURE_RULES)]
+    for url, said in ((pg.url() + "&prefx=up_", "unknown parameter 'prefx'; did you mean "
+                       "`prefix`?"),
+                      (pg.url() + "&schem=kpi", "did you mean `schema`?"),
+                      (sqlite + "?prefx=a_", "did you mean `prefix`?"),
+                      ("postgresql+asyncpg:///db", "not asyncpg")):
+        assert main(["evaluate", "--data", url, "--as-of", AS_OF, *rules]) == 2, url
+        assert said in capsys.readouterr().err
+    url = pg.fresh_database()
+    kpidsl.api.load_into(SAMPLE, url)
+    want = kpidsl.evaluate(fixture_rules(), SAMPLE, AS_OF).results
+    for same in (url + "&sslmode=disable", url.replace("postgresql:", "postgresql+psycopg:"),
+                 sqlite.replace("sqlite:", "sqlite+pysqlite:")):
+        assert kpidsl.evaluate(fixture_rules(), same, AS_OF).results == want, same
+
+
+def test_a_database_without_profiles_is_one_without_profiles_csv(url: str, tmp_path: Path):
+    """``profiles`` is optional: a database without the table is evaluated as a folder
+    without the file, on the database's engine and on Python's."""
+    import shutil
+
+    folder = tmp_path / "data"
+    shutil.copytree(SAMPLE, folder)
+    (folder / "profiles.csv").unlink()
+    kpidsl.api.load_into(SAMPLE, url)
+    _execute(url, "DROP TABLE profiles")
+    want = kpidsl.evaluate(fixture_rules(), folder, AS_OF, engine="python").results
+    assert kpidsl.evaluate(fixture_rules(), url, AS_OF).results == want
+    assert kpidsl.evaluate(fixture_rules(), url, AS_OF, engine="python").results == want
+
+
+def test_a_connection_of_ones_own_is_given_back_as_it_came(tmp_path: Path):
+    """No temporary view is left behind, and no transaction left open, on a psycopg
+    connection (in a transaction or not) or a sqlite3 one."""
+    import psycopg
+
+    url = pg.fresh_database()
+    kpidsl.api.load_into(SAMPLE, url)
+    want = kpidsl.evaluate(fixture_rules(), SAMPLE, AS_OF).results
+    views = "SELECT count(*) FROM pg_views WHERE schemaname LIKE 'pg_temp%'"
+    with psycopg.connect(url) as con:  # not autocommit: statements begin a transaction
+        assert kpidsl.evaluate(fixture_rules(), None, AS_OF, engine=con).results == want
+        assert con.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert con.execute(views).fetchone() == (0,)
+        con.rollback()
+        con.execute("CREATE TEMP TABLE mine (x int)")  # the caller's own transaction
+        assert kpidsl.evaluate(fixture_rules(), None, AS_OF, engine=con).results == want
+        assert con.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+        assert con.execute(views).fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM mine").fetchone() == (0,)
+    kpidsl.api.load_into(SAMPLE, sqlite_url(tmp_path))
+    lite = sqlite3.connect(tmp_path / "kpi.db")
+    assert kpidsl.evaluate(fixture_rules(), None, AS_OF, engine=lite).results == want
+    assert lite.execute("SELECT count(*) FROM temp.sqlite_master").fetchone() == (0,)
+    assert not lite.in_transaction

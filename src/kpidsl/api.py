@@ -91,9 +91,10 @@ def _today_or(value: dt.date | str | None) -> dt.date:
 
 Data = Dataset | StrPath | Sequence[StrPath] | Mapping[str, Any] | None
 """A data folder, a datasheet workbook, ILR returns (an ``.xml`` file or a folder of them,
-alone or in a list with their datasheet), records built in Python, or (for a DuckDB connection
-or a SparkSession) the tables it already has: ``None``, or a mapping of contract names to
-DataFrames."""
+alone or in a list with their datasheet), records built in Python, a database's URL
+(``postgresql://…``, ``sqlite:///…``, ``duckdb:///…``), or (for a connection of one's own:
+DuckDB's, ``sqlite3``'s, psycopg's, or a SparkSession) the tables it already has: ``None``,
+or a mapping of contract names to its tables' names (DataFrames for Spark)."""
 
 
 def load_data(data: StrPath | Sequence[StrPath], rules: RuleSet | None = None) -> Dataset:
@@ -123,8 +124,9 @@ def load_into(data: Dataset | StrPath | Sequence[StrPath], url: str, *, replace:
               rules: RuleSet | None = None) -> tuple[dict[str, int], tuple[Diagnostic, ...]]:
     """Check a data set and write it into a database of yours (``kpidsl load``): a data
     folder, a workbook, ILR returns with their datasheet (``rules`` then say what the returns
-    mean) or records, into ``postgresql://…`` (with COPY) or ``sqlite:///…``, where
-    ``?schema=NAME`` or ``?prefix=P`` say where the tables go. The contract's tables are made
+    mean) or records, into ``postgresql://…`` (with COPY, then ``ANALYZE``) or
+    ``sqlite:///…``, where ``?schema=NAME`` (PostgreSQL; the schema must exist) or
+    ``?prefix=P`` say where the tables go. The contract's tables are made
     with the indexes its queries use; tables there already are refused unless ``replace``,
     which replaces their rows. One transaction: all of it or none. Then ``evaluate(rules,
     url)`` evaluates in that database. Returns how many rows each table got, and the
@@ -156,13 +158,19 @@ def evaluate(rules: RuleSet, data: Data, as_of: dt.date | str | None = None,
     """Every KPI for every bootcamp, provider and the programme, as of a date (default: today).
 
     ``data`` is a data folder (read by the engine itself), a datasheet workbook (``.xlsx``,
-    read into records first) or a :class:`Dataset`. ``engine`` is ``"duckdb"`` (the default
-    for a folder or a workbook of 2 MB or more: SQL on the embedded DuckDB), ``"python"``
-    (the default for smaller ones, which it starts on quicker, and for a ``Dataset``: the
-    reference engine) or ``"spark"`` (a local Spark), or
-    a DuckDB connection or a ``SparkSession`` of your own; every engine gives the same
-    results. With a connection or session, ``data`` may also be ``None`` (its tables named
-    after the contract's files are read) or a mapping of those names to DataFrames.
+    read into records first), a :class:`Dataset`, or a database's URL
+    (``postgresql://user@host/db``, ``sqlite:///file.db``, ``duckdb:///file.duckdb``, with
+    ``?schema=NAME`` or ``?prefix=P`` where its tables are elsewhere), evaluated inside that
+    database. ``engine`` is ``"duckdb"`` (the default for a folder or a workbook of 2 MB or
+    more: SQL on the embedded DuckDB), ``"python"`` (the default for smaller ones, which it
+    starts on quicker, and for a ``Dataset``: the reference engine), ``"spark"`` (a local
+    Spark), ``"postgres"`` or ``"sqlite"``, or a connection of your own: a DuckDB or
+    ``sqlite3`` connection, a psycopg connection (``psycopg.connect(…)``) or a
+    ``SparkSession``; every engine gives the same results. With a connection or session,
+    ``data`` may also be ``None`` (its tables named after the contract's files are read) or
+    a mapping of those names to the names of its tables (a ``SparkSession``: to
+    DataFrames). A connection of your own is given back as it came (its temporary views
+    dropped, a transaction kpidsl's statements began ended).
     ``explain`` adds each KPI's :class:`Explanation` for the programme, from the same engine
     and the same reading of the data (``report.explanations``).
 
@@ -468,10 +476,16 @@ def kpi_sql(rules: RuleSet, kpi: str, as_of: dt.date, dialect: str = "duckdb",
 
 
 def sql_schema(dialect: str = "duckdb") -> str:
-    """The ``CREATE TABLE`` statements of the data contract's tables in ``dialect``."""
+    """The ``CREATE TABLE`` statements of the data contract's tables in ``dialect``, which
+    says, as :func:`kpi_sql` does, when kpidsl's tests do not run it there."""
     from kpidsl.engines.sql import schema
+    from kpidsl.engines.sql.render import TESTED
 
-    return schema(_dialect(dialect))
+    text = schema(_dialect(dialect))
+    if dialect not in TESTED:
+        text = (f"-- UNTESTED in {dialect}: kpidsl makes these tables in {', '.join(TESTED)} "
+                "in its tests; this translation by sqlglot has not been run\n" + text)
+    return text
 
 
 def _dialect(name: str) -> str:

@@ -4,7 +4,8 @@ the arguments, :mod:`~kpidsl.cli.commands` asks the library and prints what it g
 (through :mod:`~kpidsl.cli.terminal`); every decision is the library's.
 
 Exit codes: 0 success; 1 the rule files or the data have errors (each is printed with its
-location); 2 the command was used wrongly (an unknown option, a bad date, a missing path);
+location); 2 the command was used wrongly (an unknown option, a bad date, a missing path) or
+a database will not do it (locked, a right the user lacks);
 3 an internal error in kpidsl itself (a bug: please report it). No traceback reaches the user.
 """
 

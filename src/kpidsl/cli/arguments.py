@@ -64,9 +64,10 @@ def _month(text: str) -> dt.date:
                                      "(up to 9999-11)")
 
 
-_DATA_HELP = ("a folder of CSV files, a datasheet workbook (.xlsx), or ILR returns (an .xml "
-              "file or a folder of them); repeat --data to give ILR returns with their "
-              "datasheet")
+_DATA_HELP = ("a folder of CSV files, a datasheet workbook (.xlsx), ILR returns (an .xml "
+              "file or a folder of them; repeat --data to give them with their datasheet), "
+              "or a database to evaluate in: postgresql://user@host/db, sqlite:///file.db "
+              "or duckdb:///file.duckdb (?schema=NAME, ?prefix=P: where its tables are)")
 _DOCS_URL_HELP = ("html and xlsx: the documentation site; each KPI links to its page in the "
                   "rule reference there (default: no links)")
 _OUT_HELP = "write the report to FILE (default: the terminal)"
@@ -118,7 +119,8 @@ def parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("verify", help="check that an evidence bundle's figures are reproduced",
                        description="Evaluate the rules of an evidence bundle (written by "
-                       "evaluate --record) again on a data folder, at the recorded date, and "
+                       "evaluate --record) again on the data (a folder, a workbook, ILR "
+                       "returns or a database), at the recorded date, and "
                        "say whether every figure is reproduced, naming the first that is not. "
                        "Exits 1 if one is not.")
     v.add_argument("bundle", metavar="BUNDLE", help="the folder written by evaluate --record")

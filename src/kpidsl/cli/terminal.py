@@ -53,7 +53,7 @@ def existing(path: str) -> Path:
 def data_paths(paths: Sequence[str]) -> str | Path | list[Path]:
     """The ``--data`` given: a database's URL (``postgresql://…``), or paths, each existing:
     one path, or several (ILR returns with their datasheet)."""
-    if len(paths) == 1 and re.match(r"[a-z]+://", paths[0]):
+    if len(paths) == 1 and re.match(r"[a-z][a-z0-9+]*://", paths[0], re.I):
         return paths[0]
     found = [existing(p) for p in paths]
     return found[0] if len(found) == 1 else found

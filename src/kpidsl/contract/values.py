@@ -68,6 +68,14 @@ def _parse_date(text: str) -> dt.date:
     raise BadValue(f"{_short(text)} is not a date", _DATE_HINT)
 
 
+def read_date(text: str) -> dt.date:
+    """A date written exactly ``YYYY-MM-DD``, read as the CSV loader reads a date cell (but not
+    trimmed), or ``BadValue`` with the loader's hint. A database that keeps dates as text
+    (SQLite) is held to it, not to ``date.fromisoformat``, which since Python 3.11 also
+    takes ``20240308`` and ``2024-W10``: such text would compare as text, and count wrong."""
+    return _parse_date(text)
+
+
 def _parse_month(text: str) -> dt.date:
     """A ``YYYY-MM`` month, as the date of its first day."""
     m = _MONTH.fullmatch(text)

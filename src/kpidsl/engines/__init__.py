@@ -85,7 +85,7 @@ class Loaded(Protocol):
     def entries(self, plan: p.Plan, as_of: dt.date, kind: str) -> list[Entry]:
         """The findings (``kind="finding"``: on the data as written) or the actions (as of
         the date, the KPIs' follow-ups included), in the rules' order and each rule's records
-        in data order."""
+        in data order (on a database's own tables, which have no order: by key)."""
         ...
 
     def verdicts(self, plan: p.Plan, as_of: dt.date, kpi: str, group: str = "all"
@@ -93,6 +93,12 @@ class Loaded(Protocol):
         """Each record of ``kpi``'s population in ``group`` (``all``, a bootcamp or a provider
         id) with its verdict and why; for a KPI measured per provider, each provider. Empty
         for a group the data does not have."""
+        ...
+
+    def release(self) -> None:
+        """Give back what loading took in a database of the caller's own (the temporary
+        views made on a connection passed in, the transaction their statements began), once
+        nothing more is asked of it."""
         ...
 
 

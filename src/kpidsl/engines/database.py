@@ -16,6 +16,7 @@ schema (``kpidsl sql --schema --dialect sqlite``) says.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -24,7 +25,7 @@ from typing import Any
 
 from kpidsl.contract.records import FIELDS, RECORD_TYPES
 from kpidsl.data.dataset import Dataset
-from kpidsl.engines.connection import DIALECTS, Tables, run_query
+from kpidsl.engines.connection import DIALECTS, Tables, refused, run_query
 from kpidsl.engines.loading import write_tables
 from kpidsl.engines.sql import QueryBuilder, render
 from kpidsl.engines.sql.checks import check_tables
@@ -42,6 +43,21 @@ class DatabaseEngine(SqlEngine):
         self.name = dialect
         self.tables = tables or Tables.of()
         self.notices = ()
+        self.inline: dict[str, str] | None = None
+        """Where the database lets no view be made (a read-only transaction, no right to
+        make temporary objects): the SELECT of each contract table, put at the head of every
+        query instead of a view, with the plan's own views inline too."""
+        self._made: list[tuple[str, str]] = []  # (kind, name): the temporary objects made
+        self._began = self.name == "postgres" and _idle(connection)
+
+    def load(self, data: Any) -> DatabaseEngine:
+        """:meth:`SqlEngine.load`, the connection given back as it came if it fails."""
+        try:
+            super().load(data)
+        except BaseException:
+            self.release()
+            raise
+        return self
 
     def load_folder(self, folder: str | os.PathLike[str]) -> None:
         from kpidsl.data.load import load_data
@@ -51,15 +67,18 @@ class DatabaseEngine(SqlEngine):
     def load_dataset(self, data: Dataset) -> None:
         """Records built in Python into temporary tables of this connection (to try the
         rules on the database's own SQL; ``kpidsl load`` writes lasting ones)."""
-        write_tables(self.con, self.dialect, data, Tables.of(prefix="kpidsl_"), temporary=True)
-        self._views(Tables.of(prefix="kpidsl_"))
+        own = Tables.of(prefix="kpidsl_")
+        write_tables(self.con, self.dialect, data, own, temporary=True)
+        self._made += [("TABLE", name) for name in own.names.values()]
+        self._views(own)
         self.notices = tuple(data.notices)
         self._groups()
 
     def use_tables(self, tables: Any = None) -> None:
         """Evaluate over the database's own tables (where :class:`Tables` says, or as
         ``tables`` maps contract names to table names), once they check against the
-        contract."""
+        contract. An optional table the database does not have (``profiles``) has no
+        records, as an absent optional file has none."""
         where = self.tables if tables is None else Tables.of(names=tables)
         problems, present = check_tables(self._query, self.dialect.name, where.names,
                                          self.dialect.money_scale)
@@ -71,31 +90,74 @@ class DatabaseEngine(SqlEngine):
     def _views(self, where: Tables, present: Mapping[str, set[str]] | None = None) -> None:
         """The contract's names as temporary views of the tables where they are, so the
         plan's SQL reads ``learners`` wherever the learners are kept; an optional column a
-        table leaves out reads as missing (``present``: the columns each has; ``None``: the
-        tables are kpidsl's own, with every column and ``_line``)."""
+        table leaves out reads as missing, and an optional table it leaves out as a table of
+        no rows (``present``: the columns each table has; ``None``: the tables are kpidsl's
+        own, with every column and ``_line``). Where no view can be made, the same SELECTs
+        go at the head of each query (:attr:`inline`)."""
         self.lines = present is None
+        selects = {}
         for t in RECORD_TYPES:
-            cols = [name if present is None or name in present[t.table] else
+            there = present is None or t.table in present
+            cols = [name if present is None or name in present.get(t.table, ()) else
                     f"CAST(NULL AS {self.dialect.types[fi.kind]}) AS {name}"
                     for name, fi in FIELDS[t.name].items()]
             source = where.names[t.table]
             if self.dialect.name == "sqlite" and "." not in source:  # not the view itself
                 source = f"{'temp' if present is None else 'main'}.{source}"
-            self._create(t.table, f"SELECT {', '.join(cols)}{', _line' if self.lines else ''} "
-                         f"FROM {source}", native=True)
+            selects[t.table] = (f"SELECT {', '.join(cols)}{', _line' if self.lines else ''} "
+                                + (f"FROM {source}" if there else "WHERE 1 = 0"))
+        self.inline = None if self._can_make_views() else selects
+        if self.inline is None:
+            for name, select in selects.items():
+                self._create(name, select, native=True)
+
+    def _can_make_views(self) -> bool:
+        """Whether this connection may make temporary views: not in a read-only transaction
+        (a standby, ``default_transaction_read_only``), nor without the right to make
+        temporary objects. Evaluating needs no more than reading."""
+        if self.dialect.name != "postgres":
+            return True
+        import psycopg
+
+        try:
+            with self.con.transaction():
+                self.con.execute("CREATE TEMP VIEW kpidsl_probe AS SELECT 1")
+                self.con.execute("DROP VIEW pg_temp.kpidsl_probe")
+        except (psycopg.errors.ReadOnlySqlTransaction, psycopg.errors.InsufficientPrivilege):
+            return False
+        return True
+
+    def release(self) -> None:
+        """Drop the temporary views and tables made on the connection and, on a psycopg
+        connection that had no transaction open, end the one its statements began: a
+        connection of one's own is given back as it came."""
+        made, self._made, self._built = self._made, [], None
+        if self._began:
+            self.con.rollback()  # the temporary views and tables go with it
+            return
+        temp = "temp" if self.dialect.name == "sqlite" else "pg_temp"
+        cascade = "" if self.dialect.name == "sqlite" else " CASCADE"
+        for kind, name in reversed(made):
+            with contextlib.suppress(Exception):  # (a transaction of the caller's, failed)
+                self.con.cursor().execute(f"DROP {kind} IF EXISTS {temp}.{name}{cascade}")
 
     def _query(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """The database's own SQL: its columns' names and its rows."""
-        return run_query(self.con, sql)
+        """The database's own SQL: its columns' names and its rows (a database's refusal, a
+        lock or a permission, as an error for people: :func:`refused`)."""
+        try:
+            return run_query(self.con, sql)
+        except Exception as e:
+            raise refused(e, "cannot evaluate in the database") from None
 
     def _builder(self, plan: p.Plan, dates: Sequence[Any]) -> QueryBuilder:
         key = (id(plan), tuple(dates))
         if self._built is not None and self._built[0] == key:
             return self._built[1]
-        qb = QueryBuilder(plan, dates, inline=False, lines=self.lines,
+        qb = QueryBuilder(plan, dates, inline=self.inline is not None, lines=self.lines,
                           money_scale=self.dialect.money_scale)
-        for name, query in qb.prelude():
-            self._create(name, query)
+        if self.inline is None:
+            for name, query in qb.prelude():
+                self._create(name, query)
         self._built = (key, qb)
         return qb
 
@@ -106,19 +168,30 @@ class DatabaseEngine(SqlEngine):
         """A temporary view ``name`` of ``query`` (in kpidsl's SQL, or the database's own
         when ``native``), replacing one of that name."""
         sql = query if native else render(query, self.dialect.name, pretty=False)
-        cur = self.con.cursor()
         temp = "temp" if self.dialect.name == "sqlite" else "pg_temp"
-        cur.execute(f"DROP VIEW IF EXISTS {temp}.{name}"
+        self._query(f"DROP VIEW IF EXISTS {temp}.{name}"
                     + ("" if self.dialect.name == "sqlite" else " CASCADE"))
-        cur.execute(f"CREATE TEMP VIEW {name} AS {sql}")
+        self._query(f"CREATE TEMP VIEW {name} AS {sql}")
+        if ("VIEW", name) not in self._made:
+            self._made.append(("VIEW", name))
+
+    def _run(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """kpidsl's SQL rendered in the database's dialect and run, headed by the SELECTs of
+        the contract's tables when they are not views (:attr:`inline`)."""
+        if self.inline is not None:
+            head = ",\n".join(f"{name} AS ({select})" for name, select in self.inline.items())
+            body = sql.lstrip()
+            sql = f"WITH {head},\n{body[5:]}" if body[:5].upper() == "WITH " else \
+                f"WITH {head}\n{body}"
+        return self._query(render(sql, self.dialect.name, pretty=False))
 
     def _tuples(self, sql: str) -> list[tuple[Any, ...]]:
-        names, rows = self._query(render(sql, self.dialect.name, pretty=False))
+        names, rows = self._run(sql)
         return [tuple(convert(v) for convert, v in zip(self._readers(names), row, strict=True))
                 for row in rows]
 
     def _rows(self, sql: str) -> list[dict[str, Any]]:
-        names, rows = self._query(render(sql, self.dialect.name, pretty=False))
+        names, rows = self._run(sql)
         readers = self._readers(names)
         return [{n: convert(v) for n, convert, v in zip(names, readers, row, strict=True)}
                 for row in rows]
@@ -130,6 +203,16 @@ class DatabaseEngine(SqlEngine):
         :mod:`~kpidsl.engines.sqlengine`)."""
         sqlite = self.dialect.name == "sqlite"
         return [_as_date if sqlite and n == "_as_of" else _whole for n in names]
+
+
+def _idle(con: Any) -> bool:
+    """A psycopg connection that is not in autocommit and has no transaction open: the
+    transaction its first statement begins is the engine's, to end."""
+    if not type(con).__module__.startswith("psycopg"):
+        return False  # (a DuckDB connection, read as PostgreSQL's by read_dataset)
+    from psycopg.pq import TransactionStatus
+
+    return not con.autocommit and con.info.transaction_status == TransactionStatus.IDLE
 
 
 def _whole(value: Any) -> Any:
@@ -178,6 +261,8 @@ def read_dataset(con: Any, dialect: str, names: Mapping[str, str] | None) -> Dat
     scale = 100 if dialect == "sqlite" else 1
     rows: dict[str, list[dict[str, Any]]] = {}
     for t in RECORD_TYPES:
+        if t.table not in present:  # an optional table left out: no records
+            continue
         fields = [fi for fi in FIELDS[t.name].values() if fi.name in present[t.table]]
         _, got = query(f"SELECT {', '.join(fi.name for fi in fields)} FROM "
                        f"{where.names[t.table]}")

@@ -12,15 +12,26 @@ and the data is read by the loader, whose errors name the file, line, column and
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
 
-from kpidsl.contract.records import FIELDS, RECORD_TYPES, record_diagnostic
+from kpidsl.contract.records import BY_NAME, FIELDS, RECORD_TYPES, record_diagnostic
 from kpidsl.data.dataset import Dataset
-from kpidsl.engines.connection import DIALECTS, Dialect, Tables, connect, run_query
+from kpidsl.engines.connection import (
+    DIALECTS,
+    Dialect,
+    Tables,
+    Target,
+    connect,
+    refused,
+    run_query,
+    target,
+)
 from kpidsl.engines.sql.checks import _columns, check_tables
 from kpidsl.engines.sql.ddl import BY_NAME_TABLE, INDEXES
+from kpidsl.engines.sql.values import quote
 from kpidsl.errors import DataError, Diagnostic, UsageError
 
 
@@ -34,10 +45,26 @@ def table_sql(dialect: Dialect, name: str, record: str, temporary: bool = False,
     return f"CREATE {'TEMP ' if temporary else ''}TABLE {name} ({', '.join(cols)})"
 
 
-def existing(con: Any, dialect: Dialect, tables: Tables) -> list[str]:
-    """The contract's tables the database has already."""
-    return [name for name in tables.names.values()
-            if _columns(lambda sql: run_query(con, sql), dialect.name, name) is not None]
+def existing(con: Any, dialect: Dialect, tables: Tables, replace: bool = True) -> list[str]:
+    """The contract's tables the database has already: refused unless ``replace``, and
+    refused when one lacks a column of the contract (its rows could not be replaced)."""
+    query = lambda sql: run_query(con, sql)  # noqa: E731
+    there = {t.table: found for t in RECORD_TYPES
+             if (found := _columns(query, dialect.name, tables.names[t.table])) is not None}
+    if there and not replace:
+        raise UsageError(f"the database has the contract's tables already "
+                         f"({', '.join(tables.names[t] for t in there)})",
+                         "give --replace to replace their rows, or load into another "
+                         + ("schema (?schema=NAME) or " if dialect.name == "postgres" else "")
+                         + "with a prefix (?prefix=P)")
+    for t in RECORD_TYPES:
+        lacking = [n for n in FIELDS[t.name] if t.table in there and n not in there[t.table]]
+        if lacking:
+            raise UsageError(f"table {tables.names[t.table]} is not the contract's: it has no "
+                             f"column {', '.join(lacking)}, so its rows cannot be replaced",
+                             f"drop it (DROP TABLE {tables.names[t.table]}) for kpidsl load to "
+                             "make it, or load with another prefix (?prefix=P)")
+    return [tables.names[t] for t in there]
 
 
 def write_tables(con: Any, dialect: Dialect, data: Dataset, tables: Tables, *,
@@ -57,11 +84,7 @@ def write_tables(con: Any, dialect: Dialect, data: Dataset, tables: Tables, *,
                                                         * dialect.money_scale) % 1]
     if problems:
         raise DataError(problems[:50])
-    there = [] if temporary else existing(con, dialect, tables)
-    if there and not replace:
-        raise UsageError(f"the database has the contract's tables already ({', '.join(there)})",
-                         "give --replace to replace their rows, or load into another "
-                         "schema (?schema=NAME) or with a prefix (?prefix=P)")
+    there = [] if temporary else existing(con, dialect, tables, replace)
     if dialect.name == "sqlite":
         con.isolation_level = None  # the tables' DDL in the transaction too: BEGIN by hand
         con.execute("BEGIN")
@@ -74,6 +97,24 @@ def write_tables(con: Any, dialect: Dialect, data: Dataset, tables: Tables, *,
     else:
         with con.transaction():
             _write(con.cursor(), dialect, data, tables, temporary, set(there))
+        if not temporary:
+            analyze(con, tables)
+
+
+def analyze(con: Any, tables: Tables) -> None:
+    """PostgreSQL's statistics of the tables just loaded: without them its planner guesses
+    the tables' sizes (a table of 150 rows replaced by 100,000 still looks small) and an
+    evaluation right after a load takes ten times as long."""
+    for name in tables.names.values():
+        con.execute(f"ANALYZE {name}")
+
+
+class _Failed(Exception):
+    """Writing ``table`` failed with ``error`` (to name the table in the error)."""
+
+    def __init__(self, table: str, error: BaseException) -> None:
+        super().__init__(table, error)
+        self.table, self.error = table, error
 
 
 def _write(cur: Any, dialect: Dialect, data: Dataset, tables: Tables, temporary: bool,
@@ -83,27 +124,37 @@ def _write(cur: Any, dialect: Dialect, data: Dataset, tables: Tables, temporary:
     own views, grants and indexes on them stay)."""
     for t in RECORD_TYPES:
         name = tables.names[t.table]
-        fields = list(FIELDS[t.name].values())
-        if name in there:
-            cur.execute(f"DELETE FROM {name}")
-        else:
-            if temporary:
-                cur.execute(f"DROP TABLE IF EXISTS {name}"
-                            + (" CASCADE" if dialect.name == "postgres" else ""))
-            cur.execute(table_sql(dialect, name, t.name, temporary, lines=temporary))
-        cols = [fi.name for fi in fields] + (["_line"] if temporary else [])
-        rows = ([*(dialect.cell(getattr(r, fi.name), fi) for fi in fields),
-                 *([r.line if r.line is not None else i - 10**12] if temporary else [])]
-                for i, r in enumerate(data.of(t.name)))
-        if dialect.name == "sqlite":
-            cur.executemany(f"INSERT INTO {name} ({', '.join(cols)}) VALUES "
-                            f"({', '.join('?' * len(cols))})", rows)
-        else:  # COPY: PostgreSQL's bulk load
-            with cur.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        try:
+            _write_table(cur, dialect, data, t.name, name, temporary, name in there)
+        except Exception as e:
+            raise _Failed(name, e) from e
     if not temporary:
         _indexes(cur, tables, there)
+
+
+def _write_table(cur: Any, dialect: Dialect, data: Dataset, record: str, name: str,
+                 temporary: bool, there: bool) -> None:
+    """One record type's rows into its table ``name`` (emptied first when it is ``there``
+    already)."""
+    fields = list(FIELDS[record].values())
+    if there:
+        cur.execute(f"DELETE FROM {name}")
+    else:
+        if temporary:
+            cur.execute(f"DROP TABLE IF EXISTS {name}"
+                        + (" CASCADE" if dialect.name == "postgres" else ""))
+        cur.execute(table_sql(dialect, name, record, temporary, lines=temporary))
+    cols = [fi.name for fi in fields] + (["_line"] if temporary else [])
+    rows = ([*(dialect.cell(getattr(r, fi.name), fi) for fi in fields),
+             *([r.line if r.line is not None else i - 10**12] if temporary else [])]
+            for i, r in enumerate(data.of(record)))
+    if dialect.name == "sqlite":
+        cur.executemany(f"INSERT INTO {name} ({', '.join(cols)}) VALUES "
+                        f"({', '.join('?' * len(cols))})", rows)
+    else:  # COPY: PostgreSQL's bulk load
+        with cur.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def _indexes(cur: Any, tables: Tables, there: set[str]) -> None:
@@ -126,25 +177,58 @@ def load_into(data: Dataset | str | os.PathLike[str], url: str, replace: bool = 
     A data folder goes into PostgreSQL the quick way when it can (the module's text). Returns
     how many rows each table got, and the loader's warnings. A record missing a value the
     contract requires (ILR returns without their datasheet) is refused before anything is
-    written, naming the columns that would supply it."""
-    if url.lower().startswith("duckdb:"):
+    written, naming the columns that would supply it. What the database refuses (a lock, a
+    permission, a trigger) is an error for people, and leaves it as it was: a SQLite file
+    made for the load is removed again."""
+    where = target(url)
+    if where.dialect == "duckdb":
         raise UsageError("kpidsl load writes into PostgreSQL or SQLite",
                          "DuckDB reads a data folder itself: kpidsl evaluate --data FOLDER")
+    if where.driver == ":memory:":
+        raise UsageError(f"{where.shown}: an in-memory database is gone when kpidsl load "
+                         "ends", "load into a file: sqlite:///kpi.db")
+    new_file = where.dialect == "sqlite" and not os.path.exists(where.driver)
     con, dialect, tables = connect(url, create=True)
+    done = False
     try:
-        if not isinstance(data, Dataset):
-            if dialect == "postgres" and os.path.isdir(data) and \
-                    _copy_folder(con, os.fspath(data), tables, replace):
-                return {t.table: con.execute(f"SELECT count(*) FROM {tables.names[t.table]}"
-                                             ).fetchone()[0] for t in RECORD_TYPES}, ()
-            from kpidsl.data.load import load_data
-
-            data = load_data(data)
-        _required(data)
-        write_tables(con, DIALECTS[dialect], data, tables, replace=replace)
-        return {t.table: len(data.of(t.name)) for t in RECORD_TYPES}, tuple(data.notices)
+        result = _load(con, dialect, where, data, tables, replace)
+        done = True
+        return result
+    except _Failed as e:
+        raise refused(e.error, f"cannot load into {where.shown}", e.table,
+                      "nothing was written") from None
+    except Exception as e:
+        error = refused(e, f"cannot load into {where.shown}", after="nothing was written")
+        if error is e:
+            raise
+        raise error from None
     finally:
         con.close()
+        if new_file and not done:
+            with contextlib.suppress(OSError):
+                os.remove(where.driver)
+
+
+def _load(con: Any, dialect: str, where: Target, data: Dataset | str | os.PathLike[str],
+          tables: Tables, replace: bool) -> tuple[dict[str, int], tuple[Diagnostic, ...]]:
+    for schema in where.schemas:
+        if not run_query(con, f"SELECT 1 FROM pg_namespace WHERE nspname = {quote(schema)}"
+                         )[1]:
+            raise UsageError(f"{where.shown}: the database has no schema {schema}",
+                             f"create it first (CREATE SCHEMA {schema};), or leave out "
+                             "?schema= to load into the default schema")
+    if not isinstance(data, Dataset):
+        if dialect == "postgres" and os.path.isdir(data) and \
+                _copy_folder(con, os.fspath(data), tables, replace):
+            analyze(con, tables)
+            return {t.table: con.execute(f"SELECT count(*) FROM {tables.names[t.table]}"
+                                         ).fetchone()[0] for t in RECORD_TYPES}, ()
+        from kpidsl.data.load import load_data
+
+        data = load_data(data)
+    _required(data)
+    write_tables(con, DIALECTS[dialect], data, tables, replace=replace)
+    return {t.table: len(data.of(t.name)) for t in RECORD_TYPES}, tuple(data.notices)
 
 
 def _required(data: Dataset) -> None:
@@ -155,7 +239,8 @@ def _required(data: Dataset) -> None:
         raise DataError([Diagnostic(
             message="these required values are missing, so the contract's tables cannot hold "
             "the data: " + ", ".join(lacking),
-            hint="give the datasheet beside ILR returns (--data twice): it supplies them")])
+            hint="give the datasheet after the ILR returns, which supplies them: kpidsl "
+            "load RETURNS DATASHEET --into URL")])
 
 
 class _Slow(Exception):
@@ -181,38 +266,16 @@ def _copy_folder(con: Any, folder: str, tables: Tables, replace: bool) -> bool:
                 not {n for n, fi in FIELDS[t.name].items() if fi.required} <= set(names):
             return False  # a byte-order mark, an unknown, repeated or missing column
         headers[t.table] = names
-    there = existing(con, dialect, tables)
-    if there and not replace:
-        raise UsageError(f"the database has the contract's tables already ({', '.join(there)})",
-                         "give --replace to replace their rows")
+    there = existing(con, dialect, tables, replace)
     try:
         with con.transaction():
             cur = con.cursor()
             for t in RECORD_TYPES:
                 name = tables.names[t.table]
-                if name in there:
-                    cur.execute(f"DELETE FROM {name}")
-                else:
-                    cur.execute(table_sql(dialect, name, t.name))
-                months = [fi.name for fi in FIELDS[t.name].values() if fi.month]
-                target = f"{name}__raw" if months else name
-                if months:  # written YYYY-MM: through text, to the first day of the month
-                    cur.execute(f"CREATE TEMP TABLE {target} (LIKE {name})")
-                    for m in months:
-                        cur.execute(f"ALTER TABLE {target} ALTER COLUMN {m} TYPE TEXT")
-                with cur.copy(f"COPY {target} ({', '.join(headers[t.table])}) FROM STDIN "
-                              "(FORMAT csv, HEADER true)") as copy, \
-                        open(Path(folder, t.file), "rb") as f:
-                    while chunk := f.read(1 << 20):
-                        copy.write(chunk)
-                if months:
-                    cols = ", ".join(f"to_date({n} || '-01', 'YYYY-MM-DD')" if n in months
-                                     else n for n in FIELDS[t.name])
-                    bad = " OR ".join(f"{m} !~ '^[0-9]{{4}}-[0-9]{{2}}$'" for m in months)
-                    if cur.execute(f"SELECT 1 FROM {target} WHERE {bad} LIMIT 1").fetchone():
-                        raise _Slow
-                    cur.execute(f"INSERT INTO {name} SELECT {cols} FROM {target}")
-                    cur.execute(f"DROP TABLE {target}")
+                try:
+                    _copy_table(cur, folder, t.name, name, headers[t.table], name in there)
+                except Exception as e:
+                    raise _Failed(name, e) from e
             _indexes(cur, tables, set(there))
             if not _as_the_loader_reads(cur, tables):
                 raise _Slow
@@ -224,9 +287,45 @@ def _copy_folder(con: Any, folder: str, tables: Tables, replace: bool) -> bool:
             problems, _ = check_tables(query, "postgres", tables.names)
             if problems:
                 raise _Slow
-    except (_Slow, psycopg.DataError, psycopg.IntegrityError):
+    except _Slow:
         return False
+    except _Failed as e:
+        if isinstance(e.error, psycopg.DataError | psycopg.IntegrityError | _Slow):
+            return False  # the loader reads the folder, and names the line
+        raise
     return True
+
+
+def _copy_table(cur: Any, folder: str, record: str, name: str, header: list[str],
+                there: bool) -> None:
+    """One file's bytes into its table ``name`` by ``COPY`` (emptied first when it is
+    ``there`` already); ``_Slow`` if its months are not written ``YYYY-MM``."""
+    t = BY_NAME[record]
+    dialect = DIALECTS["postgres"]
+    if there:
+        cur.execute(f"DELETE FROM {name}")
+    else:
+        cur.execute(table_sql(dialect, name, t.name))
+    months = [fi.name for fi in FIELDS[t.name].values() if fi.month]
+    # (a temporary table cannot be in the schema of the table it is for: unqualified)
+    raw = f"kpidsl_{t.table}__raw" if months else name
+    if months:  # written YYYY-MM: through text, to the first day of the month
+        cur.execute(f"CREATE TEMP TABLE {raw} (LIKE {name}) ON COMMIT DROP")
+        for m in months:
+            cur.execute(f"ALTER TABLE {raw} ALTER COLUMN {m} TYPE TEXT")
+    with cur.copy(f"COPY {raw} ({', '.join(header)}) FROM STDIN "
+                  "(FORMAT csv, HEADER true)") as copy, \
+            open(Path(folder, t.file), "rb") as f:
+        while chunk := f.read(1 << 20):
+            copy.write(chunk)
+    if months:
+        cols = ", ".join(f"to_date({n} || '-01', 'YYYY-MM-DD')" if n in months
+                         else n for n in FIELDS[t.name])
+        bad = " OR ".join(f"{m} !~ '^[0-9]{{4}}-[0-9]{{2}}$'" for m in months)
+        if cur.execute(f"SELECT 1 FROM {raw} WHERE {bad} LIMIT 1").fetchone():
+            raise _Slow
+        cur.execute(f"INSERT INTO {name} SELECT {cols} FROM {raw}")
+        cur.execute(f"DROP TABLE {raw}")
 
 
 def _as_the_loader_reads(cur: Any, tables: Tables) -> bool:

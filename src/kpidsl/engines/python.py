@@ -490,6 +490,9 @@ class PythonData:
     def results(self, plan: p.Plan, dates: Sequence[dt.date]) -> dict[dt.date, list[Result]]:
         return {d: self._results(plan, d) for d in dict.fromkeys(dates)}
 
+    def release(self) -> None:
+        """Nothing to give back: the records are Python's."""
+
     def _results(self, plan: p.Plan, as_of: dt.date) -> list[Result]:
         compiler = Compiler(plan, View(self.data, as_of))
         results: list[Result] = []

@@ -142,15 +142,16 @@ def from_database(url: str, choice: EngineChoice | None
     says (by default); or, with another engine chosen, its records read into Python, checked
     as any data set is. Also the connection opened, for the caller to close (``None`` when
     it is closed already)."""
-    from kpidsl.engines.connection import connect
+    from kpidsl.engines.connection import connect, target
     from kpidsl.engines.database import read_dataset
 
-    if url.lower().startswith("duckdb://"):
+    where = target(url)
+    if where.dialect == "duckdb":
         import duckdb
 
-        path = url[len("duckdb:///"):]
-        if not os.path.exists(path):
-            raise UsageError(f"{url}: no such database file {path!r}",
+        path = where.driver
+        if not os.path.isfile(path):
+            raise UsageError(f"{where.shown}: no such database file {path!r}",
                              "write duckdb:///relative/path.duckdb or duckdb:////absolute/…")
         con, dialect, tables = duckdb.connect(path, read_only=True), "duckdb", None
     else:
@@ -171,7 +172,7 @@ def run(plan: p.Plan, data: DataSource, dates: Sequence[dt.date],
     and the verdicts of each (KPI, group) of ``explain`` there, all from one load of the data
     on the engine chosen (see the module's text)."""
     data = read_sources(plan, data)
-    if isinstance(data, str) and re.match(r"[a-z]+://", data):
+    if isinstance(data, str) and re.match(r"[a-z][a-z0-9+]*://", data, re.I):
         data, choice, opened = from_database(data, choice)
         try:
             return run(plan, data, dates, choice, entries=entries, explain=explain)
@@ -187,10 +188,13 @@ def run(plan: p.Plan, data: DataSource, dates: Sequence[dt.date],
     when = dates[0]
     try:
         loaded: Loaded = engine(choice if choice is not None else name).load(data)
-        results = loaded.results(plan, dates)
-        findings = loaded.entries(plan, when, "finding") if entries else []
-        actions = loaded.entries(plan, when, "action") if entries else []
-        verdicts = {(k, g): loaded.verdicts(plan, when, k, g) for k, g in explain}
+        try:
+            results = loaded.results(plan, dates)
+            findings = loaded.entries(plan, when, "finding") if entries else []
+            actions = loaded.entries(plan, when, "action") if entries else []
+            verdicts = {(k, g): loaded.verdicts(plan, when, k, g) for k, g in explain}
+        finally:
+            loaded.release()
     except Unsupported as e:
         message = f"the {name} engine cannot compute this exactly: {e.what}"
         hint = "evaluate these rules with the Python engine (--engine python)"

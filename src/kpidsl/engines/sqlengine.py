@@ -71,6 +71,10 @@ class SqlEngine:
     def load_folder(self, folder: str | os.PathLike[str]) -> None:
         raise NotImplementedError
 
+    def release(self) -> None:
+        """Give back what loading took (:meth:`kpidsl.engines.Loaded.release`): nothing,
+        unless an engine says otherwise (a database of one's own: its temporary views)."""
+
     def load_dataset(self, data: Dataset) -> None:
         raise NotImplementedError
 

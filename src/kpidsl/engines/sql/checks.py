@@ -12,7 +12,6 @@ problem names the table, the record's key, the column, the value and what was ex
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 from kpidsl import limits
 from kpidsl.contract.fields import ENUMS, FieldInfo
 from kpidsl.contract.records import BY_NAME, FIELDS, LINKS, RECORD_TYPES, REQUIRED_WHEN
-from kpidsl.contract.values import value_problem
+from kpidsl.contract.values import BadValue, read_date, value_problem
 from kpidsl.engines.sql.values import quote
 from kpidsl.errors import Diagnostic
 
@@ -50,17 +49,33 @@ def check_tables(query: Query, dialect: str, names: Mapping[str, str], money_sca
                  ) -> tuple[list[Diagnostic], dict[str, set[str]]]:
     """Every way the tables at ``names`` (contract name → the table's name in the database)
     break the contract (nothing when they hold to it), and the contract's columns each table
-    has (an optional one may be left out). ``query`` runs SQL in ``dialect``."""
+    has (an optional column may be left out, and an optional table: it is then not among
+    them). ``query`` runs SQL in ``dialect``."""
     problems: list[Diagnostic] = []
     present: dict[str, set[str]] = {}
     for t in RECORD_TYPES:
-        found = _columns(query, dialect, names[t.table])
         where = names[t.table]
-        if found is None:
+        catalogued = _catalogue(query, dialect, where)
+        if catalogued is None and t.optional and _no_schema(query, dialect, where) is None:
+            continue  # as an optional file left out of a folder: no records
+        if catalogued is None:
+            schema = _no_schema(query, dialect, where)
             problems.append(Diagnostic(
-                message=f"table {where} does not exist", file=where,
-                hint=f"kpidsl load writes it; its CREATE TABLE is in kpidsl sql --schema "
+                message=f"table {where} does not exist" + (
+                    f": the database has no schema {schema}" if schema else ""), file=where,
+                hint=(f"CREATE SCHEMA {schema}; then " if schema else "")
+                + f"kpidsl load writes it; its CREATE TABLE is in kpidsl sql --schema "
                 f"--dialect {dialect}"))
+            continue
+        found, unreadable = catalogued
+        denied = sorted(unreadable & FIELDS[t.name].keys())
+        if denied:
+            some = "" if set(denied) >= FIELDS[t.name].keys() & set(found) else \
+                f" (its columns {', '.join(denied)})"
+            problems.append(Diagnostic(
+                message=f"table {where} cannot be read{some}: permission denied", file=where,
+                hint=f"the database's owner can grant it: GRANT SELECT ON {where} TO "
+                "the user of the URL"))
             continue
         present[t.table] = set(found)
         for fi in FIELDS[t.name].values():
@@ -76,25 +91,59 @@ def check_tables(query: Query, dialect: str, names: Mapping[str, str], money_sca
                     hint=f"the contract's type is in kpidsl sql --schema --dialect {dialect}"))
     if not problems:
         for t in RECORD_TYPES:
-            problems += _values(query, dialect, t.name, names[t.table], present[t.table],
-                                money_scale)
-    return problems or _integrity(query, names), present
+            if t.table in present:
+                problems += _values(query, dialect, t.name, names[t.table], present[t.table],
+                                    money_scale)
+    return problems or _integrity(query, {t: n for t, n in names.items() if t in present}), \
+        present
 
 
 def _columns(query: Query, dialect: str, table: str) -> dict[str, str] | None:
     """The columns of ``table`` and their types (lower case), or ``None`` if there is no
     such table or view."""
+    found = _catalogue(query, dialect, table)
+    return None if found is None else found[0]
+
+
+def _catalogue(query: Query, dialect: str, table: str
+               ) -> tuple[dict[str, str], set[str]] | None:
+    """The columns of ``table`` with their types (lower case), and those of them the user
+    may not read; ``None`` if there is no such table or view. The table is found as the
+    queries find it: unquoted, so PostgreSQL folds its name to lower case and looks along
+    the search path (``to_regclass``), DuckDB and SQLite match it in any case."""
     schema, _, name = table.rpartition(".")
+    if dialect == "postgres":  # the catalogue itself: information_schema hides what one
+        _, rows = query(          # may not read, and a table one may not read is not absent
+            "SELECT a.attname, format_type(COALESCE(NULLIF(t.typbasetype, 0), a.atttypid), "
+            "NULL), has_column_privilege(r.oid, a.attnum, 'SELECT') "
+            f"FROM (SELECT to_regclass({quote(table)}) AS oid) AS r "
+            "JOIN pg_attribute AS a ON a.attrelid = r.oid JOIN pg_type AS t ON t.oid = "
+            "a.atttypid WHERE a.attnum > 0 AND NOT a.attisdropped")
+        if not rows:
+            return None
+        return ({str(c).lower(): str(k).lower() for c, k, _ in rows},
+                {str(c).lower() for c, _, readable in rows if not readable})
     if dialect != "sqlite":
-        where = f"table_schema = {quote(schema)}" if schema else \
-            "table_schema = ANY (current_schemas(true))" if dialect == "postgres" else \
+        where = f"lower(table_schema) = lower({quote(schema)})" if schema else \
             "table_schema = current_schema()"
         _, rows = query(f"SELECT column_name, data_type FROM information_schema.columns "
-                        f"WHERE {where} AND table_name = {quote(name)}")
+                        f"WHERE {where} AND lower(table_name) = lower({quote(name)})")
     else:
         _, rows = query(f"SELECT name, type FROM pragma_table_info({quote(name)}"
                         + (f", {quote(schema)})" if schema else ")"))
-    return {str(c).lower(): str(k).lower() for c, k in rows} if rows else None
+    return ({str(c).lower(): str(k).lower() for c, k in rows}, set()) if rows else None
+
+
+def _no_schema(query: Query, dialect: str, table: str) -> str | None:
+    """The schema ``table`` is said to be in, when the database has no such schema."""
+    schema = table.rpartition(".")[0]
+    if not schema or dialect == "sqlite":
+        return None
+    _, rows = query(f"SELECT 1 FROM pg_namespace WHERE nspname = lower({quote(schema)})"
+                    if dialect == "postgres" else  # (information_schema: only one's own)
+                    "SELECT 1 FROM information_schema.schemata WHERE lower(schema_name) = "
+                    f"lower({quote(schema)})")
+    return None if rows else schema
 
 
 def _suspect(dialect: str, fi: FieldInfo, money_scale: int) -> str | None:
@@ -140,8 +189,8 @@ def _python(dialect: str, fi: FieldInfo, value: Any, money_scale: int) -> Any:
         return value
     if fi.kind == "date" and isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
+            return read_date(value)  # the loader's reading: fromisoformat takes '20240308'
+        except BadValue:
             return value
     if fi.kind == "money" and type(value) is int:
         return Decimal(value) / money_scale
@@ -185,15 +234,26 @@ def _values(query: Query, dialect: str, record: str, table: str, present: set[st
             if problem is None or (ident, fi.name) in seen:
                 continue
             seen.add((ident, fi.name))
+            hint = None
             if dialect == "sqlite" and problem.startswith("expected "):
                 problem = f"{raw!r} is not {_SQLITE_KINDS[fi.kind][1]}"
+                hint = _date_hint(raw) if fi.kind == "date" else None
             out.append(Diagnostic(
                 message=f"{t.cls.__name__} {ident}: {fi.name}: {problem}", file=table,
                 place=f"{'/'.join(key)}={ident}", record_type=record, record_id=ident,
-                field=fi.name, value=raw))
+                field=fi.name, value=raw, hint=hint))
             if len(out) >= SHOWN:
                 return out
     return out
+
+
+def _date_hint(raw: Any) -> str | None:
+    """The CSV loader's hint for text that is not a date (``write 2024-03-08``)."""
+    try:
+        read_date(str(raw))
+    except BadValue as e:
+        return e.hint
+    return None
 
 
 def owner(record: str) -> str:
@@ -205,7 +265,7 @@ def _integrity(query: Query, names: Mapping[str, str]) -> list[Diagnostic]:
     """Duplicate ids, references to no record, co-funded learners without an employer."""
     out: list[Diagnostic] = []
     for t in RECORD_TYPES:
-        if not t.key:
+        if not t.key or t.table not in names:
             continue
         key = ", ".join(t.key)
         _, rows = query(f"SELECT {key} FROM {names[t.table]} GROUP BY {key} "
@@ -218,9 +278,9 @@ def _integrity(query: Query, names: Mapping[str, str]) -> list[Diagnostic]:
                 file=names[t.table], place=f"{'/'.join(t.key)}={ident}", record_type=t.name,
                 record_id=ident, field=t.key[-1], value=row[-1]))
     for link in LINKS:
-        if link.many or link.target_field != BY_NAME[link.target].key[0]:
-            continue
         src, dst = BY_NAME[link.source], BY_NAME[link.target]
+        if link.many or src.table not in names or link.target_field != dst.key[0]:
+            continue
         by = src.key[0] if src.key else owner(src.name)
         _, rows = query(
             f"SELECT s.{by}, s.{link.source_field} FROM {names[src.table]} AS s "
@@ -235,6 +295,8 @@ def _integrity(query: Query, names: Mapping[str, str]) -> list[Diagnostic]:
             for ident, value in rows]
     for rule in REQUIRED_WHEN:
         t = BY_NAME[rule.record]
+        if t.table not in names:
+            continue
         _, rows = query(f"SELECT {t.key[0]} FROM {names[t.table]} WHERE {rule.when} = "
                         f"{quote(rule.value)} AND {rule.field} IS NULL LIMIT {SHOWN}")
         out += [Diagnostic(message=f"{t.cls.__name__} {ident}: {rule.field}: {rule.message}",

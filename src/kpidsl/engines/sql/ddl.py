@@ -33,7 +33,17 @@ _HOW = {
               "-- INTEGER (£1,500.00 is 150000): SQLite has no exact decimals. kpidsl load\n"
               "-- writes them so.\n",
     "postgres": "-- PostgreSQL: dates as DATE, yes/no as BOOLEAN, money as NUMERIC (exact).\n",
+    "duckdb": "-- DuckDB: dates as DATE, yes/no as BOOLEAN, money as DECIMAL(38, 10) (exact);\n"
+              "-- INSERT INTO t BY NAME SELECT * FROM read_csv('t.csv', header = true) reads\n"
+              "-- the CSV files so.\n",
+    "spark": "-- Spark: dates as DATE, yes/no as BOOLEAN, money as DECIMAL(38, 10) (exact: set\n"
+             "-- spark.sql.decimalOperations.allowPrecisionLoss=false);\n"
+             "-- spark.read.csv(path, header=True, schema=…) with these columns reads the CSV\n"
+             "-- files so.\n",
 }
+#: How to load each type in a dialect kpidsl does not run on: as the CREATE TABLE says.
+_HOW_ELSEWHERE = ("-- Dates as DATE, yes/no as BOOLEAN, money as an exact DECIMAL(38, 10), as\n"
+                  "-- the CREATE TABLE below says: never as text or floating point.\n")
 
 
 def table_name(record: str) -> str:
@@ -63,7 +73,7 @@ def schema(dialect: str = "duckdb") -> str:
     head = ("-- The data contract's tables (KPI-SPEC §1), for `kpidsl sql` queries and\n"
             "-- `kpidsl evaluate --data URL`. Load profiles.month as the first day of its month\n"
             "-- (the CSV writes YYYY-MM) and engagements.roles as its values joined by ';'.\n"
-            + _HOW.get(dialect, ""))
+            + _HOW.get(dialect, _HOW_ELSEWHERE))
     if dialect in DIALECT_TYPES:  # written as the database takes it, not translated
         return head + ";\n".join(out) + ";\n"
     return head + ";\n".join(sqlglot.transpile(";\n".join(out), read="duckdb", write=dialect,
