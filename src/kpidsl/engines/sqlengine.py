@@ -39,6 +39,7 @@ from kpidsl.plan.results import (
     entry,
     per_provider,
     reasons,
+    result,
     roll_up,
 )
 from kpidsl.plan.status import NO_DATA, status
@@ -137,6 +138,7 @@ class SqlEngine:
             measured = isinstance(k, p.MeasurePlan)
             groups = self.groups.in_order(measured)
             place = {g: j for j, g in enumerate(groups)}
+            name, direction = k.name, k.direction
             counts: dict[str, tuple[int, ...]] = {}  # each group's counts on the date
             totals: dict[tuple[str, str], Sequence[int]] = {}
             row: list[Result] | None = None
@@ -144,14 +146,14 @@ class SqlEngine:
             for d in dates:
                 target = _target(target_row.get(d, {}), i)
                 exact = None if target is None else (target.numerator, target.denominator)
-                moved = moves[k.name][d]
+                moved = moves[name][d]
                 for b, _, new in moved:
                     counts[b] = new
                 if row is not None and exact == was_exact:
                     # a history: only the groups whose counts changed since the last date are
                     # worked out again (a bootcamp, its provider and the programme), their
-                    # totals moved by the change
-                    totals, row = dict(totals), row.copy()
+                    # totals moved by the change (the row and the totals are this KPI's own:
+                    # the date's results are a copy of the row)
                     again: set[tuple[Scope, str]] = set()
                     an = ak = ap = 0
                     for b, old, new in moved:
@@ -168,24 +170,23 @@ class SqlEngine:
                         totals[_PROGRAMME] = (was[0] + an, was[1] + ak, was[2] + ap)
                         again.add(_PROGRAMME)
                     for g in again:
-                        row[place[g]] = self._result(k, g, totals[g], target, exact)
+                        n, c, pend = totals[g]
+                        row[place[g]] = result(
+                            name, g[0], g[1], NO_DATA if exact is None else
+                            _status(direction, exact[0], exact[1], n, c, pend),
+                            c, n, pend, direction, target)
                 else:
                     totals = dict(per_provider(counts) if measured else
                                   roll_up(counts, self.groups.provider_of))
-                    row = [self._result(k, g, totals.get(g), target, exact) for g in groups]
+                    row = []
+                    for g in groups:
+                        n, c, pend = totals.get(g) or _NONE
+                        row.append(result(name, g[0], g[1], NO_DATA if exact is None else
+                                          _status(direction, exact[0], exact[1], n, c, pend),
+                                          c, n, pend, direction, target))
                 was_exact = exact
                 out[d] += row
         return out
-
-    @staticmethod
-    def _result(k: p.KpiPlan | p.MeasurePlan, group: tuple[str, str], counts: Any,
-                target: Fraction | None, exact: tuple[int, int] | None) -> Result:
-        n, c, pend = counts or _NONE
-        return Result(kpi=k.name, scope=group[0], group=group[1],
-                      status=NO_DATA if exact is None else _status(
-                          k.direction, exact[0], exact[1], n, c, pend),
-                      numerator=c, denominator=n, pending=pend, direction=k.direction,
-                      target=target)
 
     def entries(self, plan: p.Plan, as_of: dt.date, kind: str) -> list[Entry]:
         """The findings (on the data as written) or the actions (as of the date), in the
