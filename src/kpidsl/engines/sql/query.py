@@ -345,8 +345,8 @@ class QueryBuilder:
         six of them cost six times one. A record whose verdicts did not change counts
         nothing, so it is left out before the counts."""
         keys = ", ".join(BY_NAME[record].key)
-        picked = ", ".join(f"s.{x}" for x in dict.fromkeys(["bootcamp_id",
-                                                            *BY_NAME[record].key]))
+        names = list(dict.fromkeys(["bootcamp_id", *BY_NAME[record].key]))  # each once
+        picked = ", ".join(f"s.{x}" for x in names)
         vs = [f"v{i}" for i in range(len(verdicts))]
         packs = [vs[j:j + _PACKED] for j in range(0, len(vs), _PACKED)]
         xs = [" + ".join(v if i == 0 else f"{v} * {4 ** i}" for i, v in enumerate(pack))
@@ -367,7 +367,7 @@ class QueryBuilder:
         return (f"{self.with_}\nSELECT _as_of, bootcamp_id AS group_id, {', '.join(sums)} "
                 f"FROM (SELECT _as_of, bootcamp_id, {', '.join(vs)}, "
                 f"{', '.join(f'x{j}' for j in range(len(packs)))}, {', '.join(us)} "
-                f"FROM (SELECT _as_of, bootcamp_id, {keys}, {', '.join(vs)}, {', '.join(xs)} "
+                f"FROM (SELECT _as_of, {', '.join(names)}, {', '.join(vs)}, {', '.join(xs)} "
                 f"FROM (SELECT s._as_of, {picked}, {', '.join(verdicts)} "
                 f"FROM {source}) AS v) AS x) AS w WHERE {changed} GROUP BY _as_of, bootcamp_id")
 
