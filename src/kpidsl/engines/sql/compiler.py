@@ -10,7 +10,7 @@ from typing import Any, NamedTuple, NoReturn, TypeVar, overload
 
 import attrs
 
-from kpidsl.contract.records import BY_NAME, LINKS, ROW_DATES, masked
+from kpidsl.contract.records import BY_NAME, LINKS, ROW_DATES, Link, masked
 from kpidsl.engines import Unsupported
 from kpidsl.engines.sql.ddl import table_name
 from kpidsl.engines.sql.values import Num, Value, exactly, known, quote, sql_date
@@ -75,6 +75,10 @@ class Frame:
     dated_by: str | None = None
     """For a record read from its table as written (not from its view over the dates), the
     alias of the row that holds the as-of date; its dated fields are masked here."""
+    sparse: bool = False
+    """The rows are the record's sparse view in a history (only the records and dates of
+    ``<record>__e``): the lists linked by its key are read from their views over the same
+    records and dates (``<target>_<level>__<record>``), not over every date."""
 
     def at(self, column: str) -> str:
         """A column of the ``_dates`` row in this frame: ``_as_of`` or a schedule's point."""
@@ -84,6 +88,20 @@ class Frame:
         """``FROM`` text: ``rel`` as this frame's alias, with the joins its expressions
         needed (so call it after compiling them)."""
         return f"{rel} AS {self.alias}{self.joins.sql()}"
+
+
+def keyed(link: Link) -> bool:
+    """``link`` lists the records that name its source by the source's key (a learner's
+    interviews and payments): in a history those lists have views over the records and
+    dates of the source's sparse view (:class:`Frame`'s ``sparse``)."""
+    return link.many and link.through is None and \
+        (link.source_field,) == BY_NAME[link.source].key
+
+
+def by_key(link: Link, outer: Frame) -> str:
+    """The suffix of the views that the list ``link`` is read from in ``outer``: its views
+    over the sparse records and dates of ``outer`` where there are some, else none."""
+    return f"__{outer.record}" if outer.sparse and keyed(link) else ""
 
 
 class Listing(NamedTuple):
@@ -341,7 +359,7 @@ class Compiler(Visitor):
                            Frame(a, e.record, level), None)
         if isinstance(e, p.Related):
             link = e.link
-            frm = f"{self.rel(link.target, level)} AS {a}"
+            frm = f"{self.rel(link.target, level)}{by_key(link, outer)} AS {a}"
             ties = [(f"{a}._as_of", outer.at("_as_of"))]
             if link.through is None:
                 ties.append((f"{a}.{link.target_field}", f"{outer.alias}.{link.source_field}"))

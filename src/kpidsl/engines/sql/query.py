@@ -8,10 +8,10 @@ import datetime as dt
 import itertools
 from collections.abc import Sequence
 
-from kpidsl.contract.records import BY_NAME, FIELDS, ROW_DATES, masked
+from kpidsl.contract.records import BY_NAME, FIELDS, LINKS, ROW_DATES, Link, masked
 from kpidsl.engines import Unsupported
 from kpidsl.engines.sql.changes import Changes
-from kpidsl.engines.sql.compiler import Compiler, Frame
+from kpidsl.engines.sql.compiler import Compiler, Frame, keyed
 from kpidsl.engines.sql.ddl import table_name
 from kpidsl.engines.sql.values import Num, quote, sql_date
 from kpidsl.plan import nodes as p
@@ -60,9 +60,11 @@ def _dates_cte(plan: p.Plan, dates: Sequence[dt.date | None]) -> str:
     return f"_dates AS ({' UNION ALL '.join(rows)})"
 
 
-def _base_cte(record: str, lines: bool, sparse: bool = False) -> str:
+def _base_cte(record: str, lines: bool, sparse: bool = False, by: Link | None = None) -> str:
     """``<record>_0``: the record's table as it stood on each as-of date. ``sparse``:
-    ``<record>_0e``, each record only on the dates of ``<record>__e`` (:class:`Changes`)."""
+    ``<record>_0e``, each record only on the dates of ``<record>__e`` (:class:`Changes`).
+    ``by``, a link from a sparse record to this one by its key (:func:`keyed`):
+    ``<record>_0__<source>``, the records it lists on the dates of ``<source>__e``."""
     cols = [f"CASE WHEN t.{f} <= d._as_of THEN t.{f} END AS {f}" if masked(record, f)
             else f"t.{f}" for f in FIELDS[record]]
     where = ""
@@ -73,25 +75,33 @@ def _base_cte(record: str, lines: bool, sparse: bool = False) -> str:
     if lines:
         cols.append("t._line")
     frm = f"{table_name(record)} AS t CROSS JOIN _dates AS d"
+    name = f"{record}_0"
     if sparse:
         on = " AND ".join(f"t.{k} = e.{k}" for k in BY_NAME[record].key)
         frm = f"{record}__e AS e JOIN {table_name(record)} AS t ON {on} JOIN _dates AS d " \
             "ON d._as_of = e._as_of"
-    return f"{record}_0{'e' if sparse else ''} AS (SELECT d.*, {', '.join(cols)} FROM {frm}{where})"
+        name += "e"
+    elif by is not None:
+        frm = f"{by.source}__e AS e JOIN {table_name(record)} AS t ON t.{by.target_field} = " \
+            f"e.{by.source_field} JOIN _dates AS d ON d._as_of = e._as_of"
+        name += f"__{by.source}"
+    return f"{name} AS (SELECT d.*, {', '.join(cols)} FROM {frm}{where})"
 
 
-def _definition_ctes(c: Compiler, sparse: str | None = None) -> list[str]:
+def _definition_ctes(c: Compiler, only: str | None = None, suffix: str = "",
+                     sparse: bool = False) -> list[str]:
     """``<record>_<level>``: the view before with the definitions of that level as columns.
-    ``sparse``: only that record's, over its sparse view (``<record>_<level>e``)."""
+    ``only``: that record's, over its views named with ``suffix`` (``<record>_<level>e``,
+    its ``sparse`` view, or ``<record>_<level>__<source>``, its records listed by a sparse
+    source)."""
     plan, lv = c.plan, c.levels
     out = []
-    suffix = "e" if sparse else ""
     for level in range(1, max(lv.values(), default=0) + 1):
-        for record in [sparse] if sparse else BY_NAME:
+        for record in [only] if only else BY_NAME:
             defs = [k for k, v in lv.items() if v == level and k[0] == record]
             if not defs:
                 continue
-            cols, frame = [], Frame("s", record, level)
+            cols, frame = [], Frame("s", record, level, sparse=sparse)
             for key in defs:
                 value = c.within(frame, plan.definitions[key].body)
                 if isinstance(value, Num):
@@ -160,9 +170,14 @@ class QueryBuilder:
                 except Unsupported:
                     continue
                 self.sparse.add(record)
-                self.ctes += [f"{record}__e AS ({changes.sql()})",
-                              _base_cte(record, lines, sparse=True),
-                              *_definition_ctes(self.compiler, record)]
+                self.ctes.append(f"{record}__e AS ({changes.sql()})")
+                for link in LINKS:  # the records it lists by its key, on its dates only
+                    if link.source == record and keyed(link):
+                        self.ctes += [_base_cte(link.target, lines, by=link),
+                                      *_definition_ctes(self.compiler, link.target,
+                                                        f"__{record}")]
+                self.ctes += [_base_cte(record, lines, sparse=True),
+                              *_definition_ctes(self.compiler, record, "e", sparse=True)]
         self.with_ = "WITH " + ",\n".join(self.ctes) if inline else "WITH _ AS (SELECT 1)"
         """The head of every query: the views, or where the engine created them, a view that
         nothing reads, so that a query can add views of its own after it either way."""
@@ -309,7 +324,7 @@ class QueryBuilder:
                             f"{', '.join(cols)} FROM {s.source(c.rel('provider', self.top))}",
                             [k.name for k in kpis], False))
                 continue
-            s = self._frame(record)
+            s = Frame("s", record, self.top, sparse=record in self.sparse)
             verdicts, members = [], []
             for i, k in enumerate(kpis):  # v<i>: 3 counted, 2 pending, 1 not, 0 not in it
                 assert isinstance(k, p.KpiPlan)
