@@ -47,7 +47,6 @@ from kpidsl.plan.status import NO_DATA, status
 _NONE = (0, 0, 0)
 _Move = tuple[str, tuple[int, ...], tuple[int, ...]]
 """A group whose counts changed from one date to the next: its id, the counts before, after."""
-_PROGRAMME = (Scope.PROGRAMME, "all")
 
 
 class SqlEngine:
@@ -134,18 +133,20 @@ class SqlEngine:
                 by_date.setdefault(t[0], []).append(t)
             for i, name in enumerate(names):
                 moves[name] = _moves(dates, by_date, i, changes)
+        layouts = {measured: _Layout(self.groups, measured) for measured in (False, True)}
         for i, k in enumerate(plan.kpis):
             measured = isinstance(k, p.MeasurePlan)
-            groups = self.groups.in_order(measured)
-            place = {g: j for j, g in enumerate(groups)}
+            lay = layouts[measured]
+            groups, ups, top = lay.groups, lay.ups, len(lay.groups) - 1
             name, direction = k.name, k.direction
             counts: dict[str, tuple[int, ...]] = {}  # each group's counts on the date
-            totals: dict[tuple[str, str], Sequence[int]] = {}
+            totals: list[Sequence[int]] = []  # each group's totals, in the order of groups
             row: list[Result] | None = None
             was_exact: tuple[int, int] | None = None
             for d in dates:
                 target = _target(target_row.get(d, {}), i)
                 exact = None if target is None else (target.numerator, target.denominator)
+                judged = _judged(direction, exact)
                 moved = moves[name][d]
                 for b, _, new in moved:
                     counts[b] = new
@@ -154,36 +155,30 @@ class SqlEngine:
                     # worked out again (a bootcamp, its provider and the programme), their
                     # totals moved by the change (the row and the totals are this KPI's own:
                     # the date's results are a copy of the row)
-                    again: set[tuple[Scope, str]] = set()
+                    again: set[int] = set()
                     an = ak = ap = 0
                     for b, old, new in moved:
                         dn, dk, dp = new[0] - old[0], new[1] - old[1], new[2] - old[2]
                         an, ak, ap = an + dn, ak + dk, ap + dp
-                        for g in ((Scope.PROVIDER, b),) if measured else \
-                                ((Scope.BOOTCAMP, b), (Scope.PROVIDER,
-                                                       self.groups.provider_of[b])):
-                            was = totals.get(g, _NONE)
-                            totals[g] = (was[0] + dn, was[1] + dk, was[2] + dp)
-                            again.add(g)
+                        for j in ups[b]:
+                            was = totals[j]
+                            totals[j] = (was[0] + dn, was[1] + dk, was[2] + dp)
+                            again.add(j)
                     if again:
-                        was = totals.get(_PROGRAMME, _NONE)
-                        totals[_PROGRAMME] = (was[0] + an, was[1] + ak, was[2] + ap)
-                        again.add(_PROGRAMME)
-                    for g in again:
-                        n, c, pend = totals[g]
-                        row[place[g]] = result(
-                            name, g[0], g[1], NO_DATA if exact is None else
-                            _status(direction, exact[0], exact[1], n, c, pend),
-                            c, n, pend, direction, target)
+                        was = totals[top]
+                        totals[top] = (was[0] + an, was[1] + ak, was[2] + ap)
+                        again.add(top)
+                    for j in again:
+                        n, c, pend = totals[j]
+                        scope, gid = groups[j]
+                        row[j] = result(name, scope, gid, judged(n, c, pend), c, n, pend,
+                                        direction, target)
                 else:
-                    totals = dict(per_provider(counts) if measured else
-                                  roll_up(counts, self.groups.provider_of))
-                    row = []
-                    for g in groups:
-                        n, c, pend = totals.get(g) or _NONE
-                        row.append(result(name, g[0], g[1], NO_DATA if exact is None else
-                                          _status(direction, exact[0], exact[1], n, c, pend),
-                                          c, n, pend, direction, target))
+                    by_group = per_provider(counts) if measured else \
+                        roll_up(counts, self.groups.provider_of)
+                    totals = [by_group.get(g) or _NONE for g in groups]
+                    row = [result(name, scope, gid, judged(*t), t[1], t[0], t[2], direction,
+                                  target) for (scope, gid), t in zip(groups, totals, strict=True)]
                 was_exact = exact
                 out[d] += row
         return out
@@ -286,6 +281,21 @@ def _moves(dates: Sequence[dt.date], by_date: dict[dt.date, list[tuple[Any, ...]
     return out
 
 
+class _Layout:
+    """Where a KPI's results stand in its row (:meth:`Groups.in_order`; the programme last),
+    and for each bootcamp (or, measured per provider, each provider) the places of the
+    groups its counts go into besides the programme: a history moves totals by place, not
+    by hashing a group's scope and id at every change."""
+
+    def __init__(self, groups: Groups, measured: bool) -> None:
+        self.groups = groups.in_order(measured)
+        place = {g: j for j, g in enumerate(self.groups)}
+        self.ups: dict[str, tuple[int, ...]] = \
+            {g: (place[Scope.PROVIDER, g],) for g in groups.providers} if measured else \
+            {b: (place[Scope.BOOTCAMP, b], place[Scope.PROVIDER, g])
+             for b, g in groups.provider_of.items()}
+
+
 class _Reads:
     """The values that the parts of an explanation read, as columns of its query: each
     part's reads are numbered in turn; a list of values comes from a query of its own.
@@ -345,6 +355,17 @@ def _constant(value: Any) -> Callable[[dict[str, Any]], Any]:
 def _column(t: Type, n: str, d: str) -> Callable[[dict[str, Any]], Any]:
     """A read from a row's columns ``n`` (value) and ``d`` (denominator, if there is one)."""
     return lambda row: _value(t, row[n], row.get(d, 1))
+
+
+def _no_data(n: int, k: int, pend: int) -> Status:
+    return NO_DATA
+
+
+def _judged(direction: str, exact: tuple[int, int] | None) -> Callable[[int, int, int], Status]:
+    """The status of counts ``(n, k, p)`` against the target ``exact`` (its two integers;
+    ``None``: no target, no data): :func:`_status` with the direction and the target given
+    once for a KPI's date."""
+    return _no_data if exact is None else functools.partial(_status, direction, *exact)
 
 
 @functools.lru_cache(maxsize=65536)
