@@ -42,7 +42,7 @@ from kpidsl.plan.results import (
     result,
     roll_up,
 )
-from kpidsl.plan.status import NO_DATA, status
+from kpidsl.plan.status import NO_DATA, status, status_of
 
 _NONE = (0, 0, 0)
 _Move = tuple[str, tuple[int, ...], tuple[int, ...]]
@@ -372,7 +372,7 @@ def _judged(direction: str, exact: tuple[int, int] | None) -> Callable[[int, int
 def _status(direction: str, a: int, b: int, n: int, k: int, pend: int) -> Status:
     """:func:`~kpidsl.plan.status.status`, remembered: the same few counts recur across
     groups and months (the target is given by its two integers, cheaper to hash)."""
-    return status(direction, Fraction(a, b), n, k, pend)
+    return status_of(direction, a, b, n, k, pend)
 
 
 def _target(row: dict[str, Any], i: int) -> Fraction | None:
