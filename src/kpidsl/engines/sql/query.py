@@ -92,8 +92,8 @@ def _definition_ctes(c: Compiler, only: str | None = None, suffix: str = "",
                      sparse: bool = False) -> list[str]:
     """``<record>_<level>``: the view before with the definitions of that level as columns.
     ``only``: that record's, over its views named with ``suffix`` (``<record>_<level>e``,
-    its ``sparse`` view, or ``<record>_<level>__<source>``, its records listed by a sparse
-    source)."""
+    its ``sparse`` view, ``<record>_<level>__<source>``, its records listed by a sparse
+    source, or ``<record>_<level>t``, its timeless view: :func:`timeless_records`)."""
     plan, lv = c.plan, c.levels
     out = []
     for level in range(1, max(lv.values(), default=0) + 1):
@@ -148,6 +148,9 @@ class QueryBuilder:
         pence in an integer, as it has no exact decimals)."""
         self.ctes = [_dates_cte(plan, dates), *(_base_cte(r, lines) for r in BY_NAME),
                      *_definition_ctes(self.compiler)]
+        for record in sorted(self.compiler.timeless):  # worked out once for every date
+            self.ctes += [f"{record}_0t AS (SELECT t.* FROM {table_name(record)} AS t)",
+                          *_definition_ctes(self.compiler, record, "t")]
         """``name AS (query)`` for the as-of dates, the record views and the definitions:
         the head of every query when ``inline``; otherwise an engine creates them once
         (:meth:`prelude`) and the queries read them by name."""
