@@ -148,12 +148,12 @@ class QueryBuilder:
         pence in an integer, as it has no exact decimals)."""
         self.ctes = [_dates_cte(plan, dates), *(_base_cte(r, lines) for r in BY_NAME),
                      *_definition_ctes(self.compiler)]
-        for record in sorted(self.compiler.timeless):  # worked out once for every date
-            self.ctes += [f"{record}_0t AS (SELECT t.* FROM {table_name(record)} AS t)",
-                          *_definition_ctes(self.compiler, record, "t")]
         """``name AS (query)`` for the as-of dates, the record views and the definitions:
         the head of every query when ``inline``; otherwise an engine creates them once
         (:meth:`prelude`) and the queries read them by name."""
+        for record in sorted(self.compiler.timeless):  # worked out once for every date
+            self.ctes += [f"{record}_0t AS (SELECT t.* FROM {table_name(record)} AS t)",
+                          *_definition_ctes(self.compiler, record, "t")]
         self.sparse: set[str] = set()
         """The record types that :meth:`tallies` works out only on the dates where something
         they read may change (:class:`Changes`): in a history of ascending dates, those with
