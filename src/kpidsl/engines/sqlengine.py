@@ -39,14 +39,14 @@ from kpidsl.plan.results import (
     entry,
     per_provider,
     reasons,
+    result,
     roll_up,
 )
-from kpidsl.plan.status import NO_DATA, status
+from kpidsl.plan.status import NO_DATA, status, status_of
 
 _NONE = (0, 0, 0)
 _Move = tuple[str, tuple[int, ...], tuple[int, ...]]
 """A group whose counts changed from one date to the next: its id, the counts before, after."""
-_PROGRAMME = (Scope.PROGRAMME, "all")
 
 
 class SqlEngine:
@@ -137,59 +137,55 @@ class SqlEngine:
                 by_date.setdefault(t[0], []).append(t)
             for i, name in enumerate(names):
                 moves[name] = _moves(dates, by_date, i, changes)
+        layouts = {measured: _Layout(self.groups, measured) for measured in (False, True)}
         for i, k in enumerate(plan.kpis):
             measured = isinstance(k, p.MeasurePlan)
-            groups = self.groups.in_order(measured)
-            place = {g: j for j, g in enumerate(groups)}
+            lay = layouts[measured]
+            groups, ups, top = lay.groups, lay.ups, len(lay.groups) - 1
+            name, direction = k.name, k.direction
             counts: dict[str, tuple[int, ...]] = {}  # each group's counts on the date
-            totals: dict[tuple[str, str], Sequence[int]] = {}
+            totals: list[Sequence[int]] = []  # each group's totals, in the order of groups
             row: list[Result] | None = None
             was_exact: tuple[int, int] | None = None
             for d in dates:
                 target = _target(target_row.get(d, {}), i)
                 exact = None if target is None else (target.numerator, target.denominator)
-                moved = moves[k.name][d]
+                judged = _judged(direction, exact)
+                moved = moves[name][d]
                 for b, _, new in moved:
                     counts[b] = new
                 if row is not None and exact == was_exact:
                     # a history: only the groups whose counts changed since the last date are
                     # worked out again (a bootcamp, its provider and the programme), their
-                    # totals moved by the change
-                    totals, row = dict(totals), row.copy()
-                    again: set[tuple[Scope, str]] = set()
+                    # totals moved by the change (the row and the totals are this KPI's own:
+                    # the date's results are a copy of the row)
+                    again: set[int] = set()
                     an = ak = ap = 0
                     for b, old, new in moved:
                         dn, dk, dp = new[0] - old[0], new[1] - old[1], new[2] - old[2]
                         an, ak, ap = an + dn, ak + dk, ap + dp
-                        for g in ((Scope.PROVIDER, b),) if measured else \
-                                ((Scope.BOOTCAMP, b), (Scope.PROVIDER,
-                                                       self.groups.provider_of[b])):
-                            was = totals.get(g, _NONE)
-                            totals[g] = (was[0] + dn, was[1] + dk, was[2] + dp)
-                            again.add(g)
+                        for j in ups[b]:
+                            was = totals[j]
+                            totals[j] = (was[0] + dn, was[1] + dk, was[2] + dp)
+                            again.add(j)
                     if again:
-                        was = totals.get(_PROGRAMME, _NONE)
-                        totals[_PROGRAMME] = (was[0] + an, was[1] + ak, was[2] + ap)
-                        again.add(_PROGRAMME)
-                    for g in again:
-                        row[place[g]] = self._result(k, g, totals[g], target, exact)
+                        was = totals[top]
+                        totals[top] = (was[0] + an, was[1] + ak, was[2] + ap)
+                        again.add(top)
+                    for j in again:
+                        n, c, pend = totals[j]
+                        scope, gid = groups[j]
+                        row[j] = result(name, scope, gid, judged(n, c, pend), c, n, pend,
+                                        direction, target)
                 else:
-                    totals = dict(per_provider(counts) if measured else
-                                  roll_up(counts, self.groups.provider_of))
-                    row = [self._result(k, g, totals.get(g), target, exact) for g in groups]
+                    by_group = per_provider(counts) if measured else \
+                        roll_up(counts, self.groups.provider_of)
+                    totals = [by_group.get(g) or _NONE for g in groups]
+                    row = [result(name, scope, gid, judged(*t), t[1], t[0], t[2], direction,
+                                  target) for (scope, gid), t in zip(groups, totals, strict=True)]
                 was_exact = exact
                 out[d] += row
         return out
-
-    @staticmethod
-    def _result(k: p.KpiPlan | p.MeasurePlan, group: tuple[str, str], counts: Any,
-                target: Fraction | None, exact: tuple[int, int] | None) -> Result:
-        n, c, pend = counts or _NONE
-        return Result(kpi=k.name, scope=group[0], group=group[1],
-                      status=NO_DATA if exact is None else _status(
-                          k.direction, exact[0], exact[1], n, c, pend),
-                      numerator=c, denominator=n, pending=pend, direction=k.direction,
-                      target=target)
 
     def entries(self, plan: p.Plan, as_of: dt.date, kind: str) -> list[Entry]:
         """The findings (on the data as written) or the actions (as of the date), in the
@@ -289,6 +285,21 @@ def _moves(dates: Sequence[dt.date], by_date: dict[dt.date, list[tuple[Any, ...]
     return out
 
 
+class _Layout:
+    """Where a KPI's results stand in its row (:meth:`Groups.in_order`; the programme last),
+    and for each bootcamp (or, measured per provider, each provider) the places of the
+    groups its counts go into besides the programme: a history moves totals by place, not
+    by hashing a group's scope and id at every change."""
+
+    def __init__(self, groups: Groups, measured: bool) -> None:
+        self.groups = groups.in_order(measured)
+        place = {g: j for j, g in enumerate(self.groups)}
+        self.ups: dict[str, tuple[int, ...]] = \
+            {g: (place[Scope.PROVIDER, g],) for g in groups.providers} if measured else \
+            {b: (place[Scope.BOOTCAMP, b], place[Scope.PROVIDER, g])
+             for b, g in groups.provider_of.items()}
+
+
 class _Reads:
     """The values that the parts of an explanation read, as columns of its query: each
     part's reads are numbered in turn; a list of values comes from a query of its own.
@@ -350,11 +361,22 @@ def _column(t: Type, n: str, d: str) -> Callable[[dict[str, Any]], Any]:
     return lambda row: _value(t, row[n], row.get(d, 1))
 
 
+def _no_data(n: int, k: int, pend: int) -> Status:
+    return NO_DATA
+
+
+def _judged(direction: str, exact: tuple[int, int] | None) -> Callable[[int, int, int], Status]:
+    """The status of counts ``(n, k, p)`` against the target ``exact`` (its two integers;
+    ``None``: no target, no data): :func:`_status` with the direction and the target given
+    once for a KPI's date."""
+    return _no_data if exact is None else functools.partial(_status, direction, *exact)
+
+
 @functools.lru_cache(maxsize=65536)
 def _status(direction: str, a: int, b: int, n: int, k: int, pend: int) -> Status:
     """:func:`~kpidsl.plan.status.status`, remembered: the same few counts recur across
     groups and months (the target is given by its two integers, cheaper to hash)."""
-    return status(direction, Fraction(a, b), n, k, pend)
+    return status_of(direction, a, b, n, k, pend)
 
 
 def _target(row: dict[str, Any], i: int) -> Fraction | None:

@@ -203,18 +203,33 @@ def history_json(months: Months) -> dict[str, Any]:
     out: list[dict[str, Any]] = []
     before: Sequence[Result] = ()
     lines: list[bytes] = []
+    changed: Iterator[int]
     for d, results in months:
         if len(results) == len(before):  # only what changed since the month before
             lines = lines.copy()
-            for i in itertools.compress(range(len(results)),
-                                        map(operator.is_not, results, before)):
-                lines[i] = result_line(results[i])
+            changed = itertools.compress(range(len(results)),
+                                         map(operator.is_not, results, before))
         else:
-            lines = [result_line(r) for r in results]
+            lines = [b""] * len(results)
+            changed = iter(range(len(results)))
+        _write_lines(results, changed, lines)
         out.append({"as_of": d.isoformat(), "results": lines})
         before = results
     return {"months": out}
 
 
-
-
+def _write_lines(results: Sequence[Result], changed: Iterator[int], lines: list[bytes]) -> None:
+    """:func:`result_line` of each result at the places ``changed``, into ``lines``: written
+    out here, as a history writes 140,000 of them at 100,000 learners, and the results of a
+    KPI on a date share one target, whose two integers are read once."""
+    head, tail = _line_head, _line_tail
+    target: Fraction | None = None
+    tn: int | None = None
+    td: int | None = None
+    for i in changed:
+        r = results[i]
+        if r.target is not target:
+            target = r.target
+            tn, td = (None, None) if target is None else (target.numerator, target.denominator)
+        lines[i] = head(r.kpi, r.scope, r.group) + tail(
+            r.status, r.numerator, r.denominator, r.pending, r.direction, tn, td)

