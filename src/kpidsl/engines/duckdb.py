@@ -313,9 +313,13 @@ class DuckDBEngine(SqlEngine):
         return self
 
     def _create(self, name: str, query: str) -> None:
-        """One of the plan's views. They stay views, definitions and dates too: DuckDB works
-        a view out where a query reads it, which costs less than storing it first."""
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {query}")
+        """One of the plan's views. They stay views, definitions too: DuckDB works a view out
+        where a query reads it, which costs less than storing it first. The as-of dates are
+        stored: a few rows, but as a view (a union of one ``SELECT`` per date) every view and
+        query over them binds that union again, which for a history of 36 month ends cost
+        more than working out the views' rows (0.10 s to create the views, against 0.07)."""
+        kind = "TABLE" if name == "_dates" else "VIEW"
+        self.con.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {query}")
 
     def _tuples(self, sql: str) -> list[tuple[Any, ...]]:
         with _held():
