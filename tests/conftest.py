@@ -194,3 +194,25 @@ def choice(name: str) -> Any:
 @pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest) -> Any:
     return choice(str(request.param))
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    """A local Spark session for a test module (CI must have Spark and Java: it fails there
+    without them, and skips elsewhere)."""
+    missing = None
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        missing = "pyspark is not installed (pip install 'kpidsl[spark]')"
+    if missing is None and shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        missing = "Java is not installed"
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"{missing}: .ci/run must install it")
+        pytest.skip(missing)
+    from kpidsl.engines.spark import local_session
+
+    session = local_session()
+    yield session
+    session.stop()

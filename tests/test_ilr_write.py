@@ -13,7 +13,6 @@ import collections
 import datetime as dt
 import os
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -177,27 +176,6 @@ def test_evaluating_them_gives_the_csv_files_results(written: Written, rules: kp
         got = kpidsl.evaluate(rules, [returns, written.sheet], when, engine=engine)
         assert got.results == expected.results
         assert sorted(got.actions, key=repr) == sorted(expected.actions, key=repr)
-
-
-@pytest.fixture(scope="module")
-def spark() -> Any:
-    """A local Spark session, as tests/test_spark.py makes it (CI must have Spark)."""
-    missing = None
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        missing = "pyspark is not installed (pip install 'kpidsl[spark]')"
-    if missing is None and shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        missing = "Java is not installed"
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"{missing}: .ci/run must install it")
-        pytest.skip(missing)
-    from kpidsl.engines.spark import local_session
-
-    session = local_session()
-    yield session
-    session.stop()
 
 
 def test_evaluating_them_on_spark_gives_the_csv_files_results(

@@ -8,12 +8,9 @@ Spark needs pyspark (``kpidsl[spark]``) and Java. ``.ci/run`` installs both, so 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 from pathlib import Path
 
 import attrs
-import pytest
 
 import kpidsl
 from cohort import FIXTURE_RULES
@@ -22,26 +19,6 @@ from kpidsl.data.generate import generate
 from test_semantics import CASES
 
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sample"
-
-
-@pytest.fixture(scope="module")
-def spark():
-    missing = None
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        missing = "pyspark is not installed (pip install 'kpidsl[spark]')"
-    if missing is None and shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        missing = "Java is not installed"
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"{missing}: .ci/run must install it")
-        pytest.skip(missing)
-    from kpidsl.engines.spark import local_session
-
-    session = local_session()
-    yield session
-    session.stop()
 
 
 def _same(a: kpidsl.Report, b: kpidsl.Report) -> None:

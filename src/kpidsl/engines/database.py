@@ -27,11 +27,10 @@ from kpidsl.contract.records import FIELDS, RECORD_TYPES
 from kpidsl.data.dataset import Dataset
 from kpidsl.engines.connection import DIALECTS, Tables, refused, run_query
 from kpidsl.engines.loading import write_tables
-from kpidsl.engines.sql import QueryBuilder, render
+from kpidsl.engines.sql import render
 from kpidsl.engines.sql.checks import check_tables
 from kpidsl.engines.sqlengine import SqlEngine
 from kpidsl.errors import DataError, UsageError
-from kpidsl.plan import nodes as p
 
 
 class DatabaseEngine(SqlEngine):
@@ -149,20 +148,11 @@ class DatabaseEngine(SqlEngine):
         except Exception as e:
             raise refused(e, "cannot evaluate in the database") from None
 
-    def _builder(self, plan: p.Plan, dates: Sequence[Any]) -> QueryBuilder:
-        key = (id(plan), tuple(dates))
-        if self._built is not None and self._built[0] == key:
-            return self._built[1]
-        qb = QueryBuilder(plan, dates, inline=self.inline is not None, lines=self.lines,
-                          money_scale=self.dialect.money_scale)
-        if self.inline is None:
-            for name, query in qb.prelude():
-                self._create(name, query)
-        self._built = (key, qb)
-        return qb
+    def _views_inline(self) -> bool:
+        return self.inline is not None
 
-    def _findings_builder(self, plan: p.Plan) -> QueryBuilder:
-        return self._builder(plan, [None])
+    def _money_scale(self) -> int:
+        return self.dialect.money_scale
 
     def _create(self, name: str, query: str, native: bool = False) -> None:
         """A temporary view ``name`` of ``query`` (in kpidsl's SQL, or the database's own

@@ -110,11 +110,23 @@ class SqlEngine:
         key = (id(plan), tuple(dates))
         if self._built is not None and self._built[0] == key:
             return self._built[1]
-        qb = QueryBuilder(plan, dates, inline=False, lines=self.lines)
-        for name, query in qb.prelude():
-            self._create(name, query)
+        inline = self._views_inline()
+        qb = QueryBuilder(plan, dates, inline=inline, lines=self.lines,
+                          money_scale=self._money_scale())
+        if not inline:
+            for name, query in qb.prelude():
+                self._create(name, query)
         self._built = (key, qb)
         return qb
+
+    def _views_inline(self) -> bool:
+        """Whether the plan's views are written into each query rather than created (a
+        database where this user may not create them)."""
+        return False
+
+    def _money_scale(self) -> int:
+        """Units of a money column to the pound (SQLite keeps pence)."""
+        return 1
 
     def _findings_builder(self, plan: p.Plan) -> QueryBuilder:
         """The queries for the findings, which read the data as written."""
