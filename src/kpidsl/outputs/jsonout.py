@@ -10,7 +10,7 @@ import itertools
 import json
 import math
 import operator
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -81,6 +81,8 @@ def _json_block(value: Any, indent: str, expand: tuple[str, ...], key: str = ""
 
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode
+#: A string as JSON, as :data:`_encode` writes it (the C function it calls).
+_quoted = json.encoder.encode_basestring
 
 
 def _utf8(value: Any) -> bytes:
@@ -107,16 +109,25 @@ def result_line(r: Result) -> bytes:
     """:func:`result_json` written as JSON (UTF-8) by a template, five times faster than
     encoding the dict: a report has a result for every group and KPI, a history one every
     month. JSON text already written, as bytes, goes into :func:`json_text` as it is."""
-    t = r.target
-    n, d = (None, None) if t is None else (t.numerator, t.denominator)
-    return _line_head(r.kpi, r.scope, r.group) + _line_tail(
-        r.status, r.numerator, r.denominator, r.pending, r.direction, n, d)
+    return result_lines([r])[0]
 
 
-@functools.lru_cache(maxsize=1 << 18)
-def _line_head(kpi: str, scope: str, group: str) -> bytes:
-    return f'{{"kpi": {_string(kpi)}, "scope": {_string(scope)}, "group": {_string(group)}, ' \
+def result_lines(results: Sequence[Result]) -> list[bytes]:
+    """:func:`result_line` of each of one report's results, in one loop. Each group's head is
+    written once here, so it is not remembered (at a million learners, remembering the
+    246,000 heads cost more than writing them: 1.0 s against 0.3 s for the lines)."""
+    lines = [b""] * len(results)
+    _write_lines(results, iter(range(len(results))), lines, _head)
+    return lines
+
+
+def _head(kpi: str, scope: str, group: str) -> bytes:
+    return f'{{"kpi": {_quoted(kpi)}, "scope": {_quoted(scope)}, "group": {_quoted(group)}, ' \
         '"status": '.encode()
+
+
+#: A history writes a group's head again every month its result changes: remembered there.
+_line_head = functools.lru_cache(maxsize=1 << 18)(_head)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -218,11 +229,12 @@ def history_json(months: Months) -> dict[str, Any]:
     return {"months": out}
 
 
-def _write_lines(results: Sequence[Result], changed: Iterator[int], lines: list[bytes]) -> None:
+def _write_lines(results: Sequence[Result], changed: Iterator[int], lines: list[bytes],
+                 head: Callable[[str, str, str], bytes] = _line_head) -> None:
     """:func:`result_line` of each result at the places ``changed``, into ``lines``: written
     out here, as a history writes 140,000 of them at 100,000 learners, and the results of a
     KPI on a date share one target, whose two integers are read once."""
-    head, tail = _line_head, _line_tail
+    tail = _line_tail
     target: Fraction | None = None
     tn: int | None = None
     td: int | None = None

@@ -19,7 +19,7 @@ import attrs
 from kpidsl.data.csvfiles import data_fingerprint
 from kpidsl.data.dataset import Dataset
 from kpidsl.errors import NotFoundError, suggest
-from kpidsl.outputs.jsonout import audit_json, entry_json, json_text, result_json, result_line
+from kpidsl.outputs.jsonout import audit_json, entry_json, json_text, result_json, result_lines
 from kpidsl.plan.results import Entry, Explanation, Result
 from kpidsl.version import __version__
 
@@ -123,7 +123,8 @@ class Report:
         return {
             "as_of": self.as_of.isoformat(),
             "audit": self.audit(),
-            "results": [(result_line if written else result_json)(r) for r in self.results],
+            "results": (result_lines(self.results) if written
+                        else [result_json(r) for r in self.results]),
             "findings": [entry_json(e) for e in self.findings],
             "actions": [entry_json(e) for e in self.actions],
         }
