@@ -288,10 +288,13 @@ def _moves(dates: Sequence[dt.date], by_date: dict[dt.date, list[tuple[Any, ...]
                     moved.append((r[1], old, new))
         else:
             full = {r[1]: r[2 + 3 * i:5 + 3 * i] for r in rows}
-            for b in {b for b, _ in full.items() ^ now.items()}:
-                old, new = now.get(b, _NONE), full.get(b, _NONE)
-                if old != new:
-                    moved.append((b, old, new))
+            if now:
+                for b in {b for b, _ in full.items() ^ now.items()}:
+                    old, new = now.get(b, _NONE), full.get(b, _NONE)
+                    if old != new:
+                        moved.append((b, old, new))
+            else:  # the first date (all of evaluate): every group with counts moved
+                moved = [(b, _NONE, new) for b, new in full.items() if new != _NONE]
             now = full
         out[d] = moved
     return out
