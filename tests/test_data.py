@@ -593,6 +593,14 @@ DATE_HINT = "expected a date written YYYY-MM-DD, e.g. 2024-08-31"
          "start_date: '2024-01-08 00:00:00' is not a date", "write the date alone: 2024-01-08"),
         ("bootcamps.csv", BOOTCAMP + "B1,P1,Data,2023-02-29,2024-03-29,1500,false",
          "start_date: '2023-02-29' is not a date", "February 2023 has 28 days"),
+        # DuckDB casts a year before the common era ('-024' is 25 BC), year 0 and a tab before
+        # the year; the loader does not
+        ("bootcamps.csv", BOOTCAMP + "B1,P1,Data,-024-01-08,2024-03-29,1500,false",
+         "start_date: '-024-01-08' is not a date", DATE_HINT),
+        ("bootcamps.csv", BOOTCAMP + "B1,P1,Data,0000-01-08,2024-03-29,1500,false",
+         "start_date: '0000-01-08' is not a date", "years start at 0001"),
+        ("bootcamps.csv", BOOTCAMP + "B1,P1,Data,\t024-01-08,2024-03-29,1500,false",
+         "start_date: '024-01-08' is not a date", DATE_HINT),
         # money
         ("bootcamps.csv", BOOTCAMP + 'B1,P1,Data,2024-01-08,2024-03-29,"£1,500",false',
          "course_cost: '£1,500' is not a number of pounds", "write 1500, without '£' or commas"),
@@ -637,6 +645,8 @@ DATE_HINT = "expected a date written YYYY-MM-DD, e.g. 2024-08-31"
          "month: '2024-8' is not a month", "expected a month written YYYY-MM, e.g. 2024-08"),
         ("profiles.csv", "provider_id,month,planned_starts\nP1,2024-08-01,5",
          "month: '2024-08-01' is not a month", "write the month alone: 2024-08"),
+        ("profiles.csv", "provider_id,month,planned_starts\nP1,-024-08,5",
+         "month: '-024-08' is not a month", "expected a month written YYYY-MM, e.g. 2024-08"),
         # enums and sets
         ("learners.csv", LEARNER + "L1,B1,Co-Funded,E1,2024-01-08",
          "learner_type: 'Co-Funded' is not one of the allowed values", "did you mean `co_funded`?"),

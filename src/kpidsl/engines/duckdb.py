@@ -52,9 +52,12 @@ def _convert(fi: FieldInfo, x: str) -> tuple[str, str]:
         checks.append(f"regexp_full_match({x}, '{pattern}')")
     if fi.kind == "date":
         value = f"TRY_CAST({x} || '-01' AS DATE)" if fi.month else f"TRY_CAST({x} AS DATE)"
-        shape = f"length({x}) = 7 AND {x}[5] = '-'" if fi.month else \
-            f"length({x}) = 10 AND {x}[5] = '-' AND {x}[8] = '-'"
-        checks.append(f"{shape} AND {value} IS NOT NULL")
+        # the cell is the date as DuckDB writes it, which is the loader's YYYY-MM-DD: DuckDB
+        # also casts '-024-03-08' (25 BC), '0000-03-08' and a tab before the year
+        written = f"left(CAST({value} AS VARCHAR), 7)" if fi.month else \
+            f"CAST({value} AS VARCHAR)"
+        shape = f"{x} LIKE '____-__'" if fi.month else f"{x} LIKE '____-__-__'"
+        checks.append(f"{shape} AND coalesce({written} = {x}, FALSE)")
     elif fi.kind == "money":
         value = f"TRY_CAST({x} AS DECIMAL(38, 10))"
         # held exactly: at most 10 decimals that matter and 28 digits before the point
