@@ -219,3 +219,52 @@ def test_history_takes_dates_as_text(cohort):
     assert day == LATE and results == list(kpidsl.evaluate(rules, data, LATE).results)
     with pytest.raises(kpidsl.UsageError, match="dates: '2026-02-30' is not a date"):
         kpidsl.history(rules, data, ["2026-02-30"])
+
+
+def test_select_takes_the_printed_spellings_and_refuses_what_matches_nothing(cohort):
+    """Issue 21, item 1: a filter spelt as the tables print it keeps what its JSON spelling
+    keeps; a status, scope or group that is none is refused, with the closest or the list."""
+    report = kpidsl.evaluate(*cohort, as_of=LATE)
+    not_met = report.select(statuses=["not_met"]).results
+    assert not_met and report.select(statuses=["not met"]).results == not_met
+    assert report.select(statuses=["Not Met"]).results == not_met
+    assert report.select(scopes=["Bootcamp"]).results == tuple(
+        r for r in report.results if r.scope == "bootcamp")
+    for bad, message in [
+        (dict(statuses=["notmet"]), "no status 'notmet': a status is met, not met, on track, "
+         "at risk or no data; did you mean `not met`?"),
+        (dict(scopes=["bootcamps"]), "no scope 'bootcamps': a scope is bootcamp, provider or "
+         "programme; did you mean `bootcamp`?"),
+        (dict(groups=["B9"]), "no group 'B9'; the groups are all, ACC, B1, B2, EMPTY, P1, P2, "
+         "P3"),
+    ]:
+        with pytest.raises(kpidsl.NotFoundError) as e:
+            report.select(**bad)
+        assert str(e.value) == message
+
+
+def test_a_result_of_a_group_needs_no_scope(cohort):
+    """Issue 21, item 2: the id says whether it is a bootcamp or a provider, as it does for
+    explain, find_group and --group."""
+    report = kpidsl.evaluate(*cohort, as_of=LATE)
+    b1 = report.result("learner_dropout", group="B1")
+    assert (b1.scope, b1.group) == ("bootcamp", "B1")
+    assert b1 == report.result("learner_dropout", "bootcamp", "B1")
+    assert report.result("learner_dropout", group="provider:P1") == \
+        report.result("learner_dropout", "provider", "P1")
+    with pytest.raises(kpidsl.NotFoundError) as e:
+        report.result("delivery_against_profile", group="B1")
+    assert str(e.value) == ("'B1' is a bootcamp, and this KPI is judged per provider; its "
+                            "groups are all, P1, P2, P3")
+
+
+def test_every_function_that_takes_a_date_takes_iso_text(cohort):
+    """Issue 21, item 3: ``month_ends`` and ``kpi_sql`` took only ``datetime.date`` s."""
+    rules, _ = cohort
+    assert kpidsl.month_ends("2024-04-01", "2024-06-15") == [
+        dt.date(2024, 4, 30), dt.date(2024, 5, 31), dt.date(2024, 6, 30)]
+    assert kpidsl.api.kpi_sql(rules, "learner_dropout", "2025-03-31") == \
+        kpidsl.api.kpi_sql(rules, "learner_dropout", dt.date(2025, 3, 31))
+    with pytest.raises(kpidsl.UsageError) as e:
+        kpidsl.month_ends("2024-04", "2025-03-01")
+    assert e.value.render() == "first: '2024-04' is not a date; write YYYY-MM-DD, e.g. 2025-03-31"

@@ -31,10 +31,10 @@ from kpidsl.language.rulesets import (
     rules_fingerprint,
     working_rules_path,
 )
-from kpidsl.language.vocabulary import Scope, Status, VerdictKind
+from kpidsl.language.vocabulary import Scope, Status, VerdictKind, named
 from kpidsl.language.words import human
 from kpidsl.outputs.jsonout import audit_json
-from kpidsl.outputs.report import History, Report
+from kpidsl.outputs.report import History, Report, find_group
 from kpidsl.plan.lower import lower, source_text
 from kpidsl.plan.results import Entry, Explanation, Result, Verdict
 
@@ -207,8 +207,9 @@ def report_of(rules: RuleSet, done: Run, when: dt.date, data: Data = None) -> Re
                   else data if _files(data) else None)
 
 
-def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
+def month_ends(first: dt.date | str, last: dt.date | str) -> list[dt.date]:
     """The last day of each month from ``first``'s month to ``last``'s, both included."""
+    first, last = as_date(first, "first"), as_date(last, "last")
     out = []
     year, month = first.year, first.month
     while (year, month) <= (last.year, last.month):
@@ -347,7 +348,7 @@ def history_report(rules: RuleSet, data: Data, first: dt.date | str, last: dt.da
         raise UsageError(f"{start:%Y-%m} to {end:%Y-%m} spans {months:,} months; at most "
                          f"{limits.MAX_HISTORY_MONTHS:,} are shown at once")
     ks = [rules.kpi(k).name for k in kpis or ()]
-    wanted = {Status(s) for s in statuses or ()}
+    wanted = {named(Status, s) for s in statuses or ()}
     days = month_ends(start, end)
     done = run(lower(rules), data, days, engine)
     scope, gid = None, "all"
@@ -360,41 +361,6 @@ def history_report(rules: RuleSet, data: Data, first: dt.date | str, last: dt.da
                if ks or scope is not None or wanted else tuple(done.results[d]))
               for d in days]
     return History(months=tuple(picked), group=gid, audit=_audit(rules, done, data, None))
-
-
-def find_group(where: Dataset | Report | Iterable[Result], group: str,
-               per_provider: bool = False) -> tuple[Scope, str]:
-    """The scope and id of a group written ``all``, a bootcamp or provider id, or, for an id
-    that is both, ``bootcamp:ID`` or ``provider:ID``, among the groups of a data set or of
-    results. Otherwise a :class:`~kpidsl.errors.NotFoundError` listing the groups (a
-    KPI judged per provider has no bootcamp groups)."""
-    if group == "all":
-        return Scope.PROGRAMME, "all"
-    if isinstance(where, Dataset):
-        ids = {Scope.BOOTCAMP: {b.bootcamp_id for b in where.bootcamps},
-               Scope.PROVIDER: {p.provider_id for p in where.providers}}
-    else:
-        ids = {Scope.BOOTCAMP: set(), Scope.PROVIDER: set()}
-        for r in where.results if isinstance(where, Report) else where:
-            ids.get(r.scope, set()).add(r.group)
-    both = ids[Scope.BOOTCAMP] & ids[Scope.PROVIDER]
-    scopes = [s for s in ids if group in ids[s]]
-    prefix, _, rest = group.partition(":")
-    if group in both:
-        raise UsageError(f"{group} is both a bootcamp and a provider: write bootcamp:{group} "
-                         f"or provider:{group}")
-    if not scopes and prefix in ids and rest in ids[Scope(prefix)]:
-        scopes, group = [Scope(prefix)], rest
-    valid = ["all", *(f"{s}:{g}" if g in both else g for s in ids
-                      if not (per_provider and s == Scope.BOOTCAMP) for g in sorted(ids[s]))]
-    shown = ", ".join(valid[:30]) + (f", … ({len(valid)} in all)" if len(valid) > 30 else "")
-    if not scopes:
-        raise NotFoundError(f"no group {group!r}", suggest(group, valid)
-                            or f"the groups are {shown}")
-    if per_provider and scopes == [Scope.BOOTCAMP]:
-        raise NotFoundError(f"{group!r} is a bootcamp, and this KPI is judged per provider",
-                            f"its groups are {shown}")
-    return scopes[0], group
 
 
 def diff(old: RuleSet, new: RuleSet, data: Data, as_of: dt.date | str | None = None,
@@ -416,7 +382,7 @@ def _loader_notices(notices: Iterable[Diagnostic]) -> list[Entry]:
                   line=d.line) for d in notices]
 
 
-def kpi_sql(rules: RuleSet, kpi: str, as_of: dt.date, dialect: str = "duckdb",
+def kpi_sql(rules: RuleSet, kpi: str, as_of: dt.date | str, dialect: str = "duckdb",
             records: bool = False) -> str:
     """The SQL query that computes ``kpi`` as of a date from the contract's tables.
 
@@ -439,6 +405,7 @@ def kpi_sql(rules: RuleSet, kpi: str, as_of: dt.date, dialect: str = "duckdb",
     from kpidsl.plan.nodes import KpiPlan
 
     _dialect(dialect)
+    as_of = as_date(as_of)
     k_ast = rules.kpi(kpi)
     plan = lower(rules)
     k = plan.kpi(k_ast.name)
