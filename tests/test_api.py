@@ -268,3 +268,18 @@ def test_every_function_that_takes_a_date_takes_iso_text(cohort):
     with pytest.raises(kpidsl.UsageError) as e:
         kpidsl.month_ends("2024-04", "2025-03-01")
     assert e.value.render() == "first: '2024-04' is not a date; write YYYY-MM-DD, e.g. 2025-03-31"
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_a_verdict_carries_the_ids_of_its_record(cohort, engine):
+    """Issue 21, item 5: the record's type and id, its bootcamp and provider, as fields, so
+    that nobody parses ``learner W`` to join back to their tables."""
+    rules, data = cohort
+    why = kpidsl.explain(rules, data, "learner_dropout", group="B1", as_of=LATE, engine=engine)
+    assert [(v.record, v.record_type, v.record_id, v.bootcamp, v.provider)
+            for v in why.verdicts][:2] == [("learner W", "learner", "W", "B1", "P1"),
+                                           ("learner C0", "learner", "C0", "B1", "P1")]
+    per_provider = kpidsl.explain(rules, data, "delivery_against_profile", group="P2",
+                                  as_of=LATE, engine=engine)
+    assert [(v.record_type, v.record_id, v.bootcamp, v.provider)
+            for v in per_provider.verdicts] == [("provider", "P2", None, "P2")]

@@ -308,8 +308,7 @@ def explanations(rules: RuleSet, data: Data, kpis: Iterable[str], group: str = "
 
 def _sourced(verdict: Verdict, origins: Mapping[tuple[str, str], Any]) -> Verdict:
     """``verdict`` with where each value it shows was read in the ILR returns."""
-    kind, _, ident = verdict.record.partition(" ")
-    origin = origins.get((kind, ident))
+    origin = origins.get((verdict.record_type, verdict.record_id or ""))
     if origin is None:
         return verdict
     names = dict.fromkeys(name for r in verdict.reasons for name, _ in r.values)

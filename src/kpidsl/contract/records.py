@@ -292,11 +292,18 @@ REQUIRED_WHEN: tuple[RequiredWhen, ...] = (
 )
 
 
+def key_of(type_name: str, record: Any) -> str | None:
+    """The id of a record as its key fields give it, joined by ``/`` (``L0042``,
+    ``BC01/EMP03``); ``None`` for a type without a key (an interview, a payment)."""
+    key = BY_NAME[type_name].key
+    return "/".join(str(getattr(record, f)) for f in key) if key else None
+
+
 def describe(type_name: str, record: Any) -> str:
     """A record as a person names it: ``learner L0042``, ``engagement BC01/EMP03``."""
-    key = BY_NAME[type_name].key
-    if key:
-        return f"{type_name} " + "/".join(str(getattr(record, f)) for f in key)
+    ident = key_of(type_name, record)
+    if ident is not None:
+        return f"{type_name} {ident}"
     owner = getattr(record, "learner_id", None) or getattr(record, "provider_id", "")
     where = f" (line {record.line})" if record.line else ""
     return f"{type_name} of {owner}{where}"
