@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -74,14 +75,17 @@ def dropout(folder: str) -> str:
     report: kpidsl.Report = kpidsl.evaluate(rules, data, as_of="2025-03-31")
     result: kpidsl.Result = report.result("learner_dropout")
     status: kpidsl.Status = result.status
-    months = kpidsl.month_ends(dt.date(2024, 8, 1), kpidsl.as_date("2025-03-01"))
+    months = kpidsl.month_ends("2024-08-01", kpidsl.as_date("2025-03-01"))
     trend: list[tuple[dt.date, list[kpidsl.Result]]] = kpidsl.history(rules, data, months)
     why: kpidsl.Explanation = kpidsl.explain(rules, data, "learner_dropout", group="all")
     change: kpidsl.Diff = kpidsl.diff(rules, rules, data, as_of=dt.date(2025, 3, 31))
     problems: tuple[kpidsl.Diagnostic, ...] = kpidsl.check("rules")
     tests: kpidsl.TestReport = kpidsl.test(rules)
+    page: str = report.select(statuses=["not met"]).to_html(rules)
+    rate: str = kpidsl.format_rate(report.result("learner_dropout", group="B1").rate)
+    kpidsl.evaluate(rules, data, "2025-03-31", explain=True).write_xlsx("report.xlsx", rules)
     return f"{status} {result.rate} {len(trend)} {len(why.verdicts)} {change.changes} " \\
-        f"{problems} {tests.ok} {report.to_json()}"
+        f"{problems} {tests.ok} {report.to_json()} {report.to_csv()} {page} {rate}"
 
 
 camp = kpidsl.Bootcamp(bootcamp_id="B1", provider_id="P1", title="Data",
@@ -283,3 +287,32 @@ def test_a_verdict_carries_the_ids_of_its_record(cohort, engine):
                                   as_of=LATE, engine=engine)
     assert [(v.record_type, v.record_id, v.bootcamp, v.provider)
             for v in per_provider.verdicts] == [("provider", "P2", None, "P2")]
+
+
+def test_a_report_writes_itself_in_every_format(cohort, tmp_path):
+    """Issue 21, item 7: as CSV, an HTML page and a workbook, as the command line writes
+    them, and a rate as the reports write it."""
+    from openpyxl import load_workbook
+
+    from kpidsl.outputs.csvout import to_csv
+    from kpidsl.outputs.html import report_html
+
+    rules, data = cohort
+    report = kpidsl.evaluate(rules, data, as_of=LATE, explain=True)
+    chosen = report.select(kpis=["learner_dropout"])
+    assert isinstance(chosen, kpidsl.Report) and chosen.to_csv() == to_csv(chosen)
+    assert chosen.to_html(rules, docs_url="https://x") == report_html(chosen, rules,
+                                                                      docs_url="https://x")
+    report.write_xlsx(tmp_path / "report.xlsx", rules)
+    sheets = load_workbook(tmp_path / "report.xlsx", read_only=True).sheetnames
+    assert sheets[0] == "summary" and len(sheets) == len(rules.kpis) + 3
+    unexplained = kpidsl.evaluate(rules, data, as_of=LATE)
+    with pytest.raises(kpidsl.UsageError) as e:
+        unexplained.write_xlsx(tmp_path / "not.xlsx", rules)
+    assert e.value.render() == ("the report workbook lists each KPI's records with their "
+                                "verdicts, which this report was not made with; evaluate "
+                                "with explain=True")
+    assert not (tmp_path / "not.xlsx").exists()
+    assert [kpidsl.format_rate(x) for x in (Fraction(1, 5), Fraction(1, 3), None)] == \
+        ["20%", "33.3%", "–"]
+    assert kpidsl.format_rate(Fraction(2, 3), places=2) == "66.67%"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 import attrs
@@ -32,9 +33,10 @@ from kpidsl.language.rulesets import (
     working_rules_path,
 )
 from kpidsl.language.vocabulary import Scope, Status, VerdictKind, named
-from kpidsl.language.words import human
+from kpidsl.language.words import human, percent
+from kpidsl.outputs import report as reports
 from kpidsl.outputs.jsonout import audit_json
-from kpidsl.outputs.report import History, Report, find_group
+from kpidsl.outputs.report import History, find_group
 from kpidsl.plan.lower import lower, source_text
 from kpidsl.plan.results import Entry, Explanation, Result, Verdict
 
@@ -44,6 +46,7 @@ if TYPE_CHECKING:  # imported where used: a diff is not what most commands make
 __all__ = [
     "Data",
     "Explanation",
+    "Report",
     "as_date",
     "check",
     "default_rules_path",
@@ -52,6 +55,7 @@ __all__ = [
     "explain",
     "explanations",
     "find_group",
+    "format_rate",
     "history",
     "history_report",
     "kpi_sql",
@@ -95,6 +99,51 @@ alone or in a list with their datasheet), records built in Python, a database's 
 (``postgresql://…``, ``sqlite:///…``, ``duckdb:///…``), or (for a connection of one's own:
 DuckDB's, ``sqlite3``'s, psycopg's, or a SparkSession) the tables it already has: ``None``,
 or a mapping of contract names to its tables' names (DataFrames for Spark)."""
+
+
+@attrs.frozen(kw_only=True)
+class Report(reports.Report):
+    """The outcome of one evaluation (what :func:`evaluate` gives), which writes itself in
+    each format the command line writes: JSON (:meth:`to_json`), CSV, an HTML page and a
+    workbook (the formats themselves are below the API, in :mod:`kpidsl.outputs`, and cannot
+    know it)."""
+
+    def to_csv(self) -> str:
+        """One CSV row per result, as ``evaluate --format csv`` writes them
+        (:func:`kpidsl.outputs.csvout.to_csv`)."""
+        from kpidsl.outputs.csvout import to_csv
+
+        return to_csv(self)
+
+    def to_html(self, rules: RuleSet | None = None, *, docs_url: str | None = None) -> str:
+        """The report page, as ``evaluate --format html`` writes it
+        (:func:`~kpidsl.outputs.html.report_html`): with ``rules``, each KPI has its title;
+        with ``docs_url``, it links to its page in the rule reference there."""
+        from kpidsl.outputs.html import report_html
+
+        return report_html(self, rules, docs_url=docs_url)
+
+    def write_xlsx(self, path: StrPath, rules: RuleSet, *, docs_url: str | None = None
+                   ) -> None:
+        """Write the report workbook, as ``evaluate --format xlsx`` does
+        (:func:`~kpidsl.outputs.xlsx.write_report`). Its sheet for each KPI lists the
+        records with their verdicts, so the report must be made with them:
+        ``evaluate(…, explain=True)``; otherwise a :class:`~kpidsl.errors.UsageError`."""
+        from kpidsl.outputs.xlsx import write_report
+
+        if self.results and not self.explanations:
+            raise UsageError("the report workbook lists each KPI's records with their "
+                             "verdicts, which this report was not made with",
+                             "evaluate with explain=True")
+        write_report(path, self, rules, docs_url=docs_url)
+
+
+def format_rate(rate: Fraction | None, places: int = 1) -> str:
+    """A rate (:attr:`Result.rate <kpidsl.plan.results.Result.rate>`) as the reports show
+    it: a percentage rounded half to even to at most ``places`` decimal places (``Fraction(1,
+    5)`` → ``20%``, ``Fraction(1, 3)`` → ``33.3%``), or ``–`` when there is none (an empty
+    population)."""
+    return percent(rate, places)
 
 
 def load_data(data: StrPath | Sequence[StrPath], rules: RuleSet | None = None) -> Dataset:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Self
 
 import attrs
 
@@ -103,7 +103,7 @@ class Report:
 
     def select(self, *, kpis: Iterable[str] | None = None, scopes: Iterable[str] | None = None,
                groups: Iterable[str] | None = None, statuses: Iterable[str] | None = None
-               ) -> Report:
+               ) -> Self:
         """The same report with only the results that pass every filter given (``None``:
         no filter). A group is ``all``, a bootcamp or a provider id, or ``scope:id`` for an
         id that is both (as for :func:`find_group`); a scope and a status are written as the
