@@ -50,7 +50,7 @@ class VerdictKind(enum.StrEnum):
     """The record is not decided yet."""
 
 
-_Word = TypeVar("_Word", Status, Scope, VerdictKind)
+_Word = TypeVar("_Word", bound=enum.StrEnum)
 _WHAT: dict[type[enum.StrEnum], str] = {Status: "status", Scope: "scope",
                                         VerdictKind: "verdict"}
 
@@ -66,7 +66,7 @@ def named(kind: type[_Word], word: str) -> _Word:
     by_word = {plain(k): k for k in kind}
     found = by_word.get(plain(word)) if isinstance(word, str) else None
     if found is None:
-        what, words = _WHAT[kind], list(by_word)
+        what, words = _WHAT.get(kind, kind.__name__.lower()), list(by_word)
         raise NotFoundError(f"no {what} {word!r}: a {what} is {', '.join(words[:-1])} or "
                             f"{words[-1]}", suggest(plain(str(word)), words))
     return found
