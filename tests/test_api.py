@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -74,14 +75,17 @@ def dropout(folder: str) -> str:
     report: kpidsl.Report = kpidsl.evaluate(rules, data, as_of="2025-03-31")
     result: kpidsl.Result = report.result("learner_dropout")
     status: kpidsl.Status = result.status
-    months = kpidsl.month_ends(dt.date(2024, 8, 1), kpidsl.as_date("2025-03-01"))
+    months = kpidsl.month_ends("2024-08-01", kpidsl.as_date("2025-03-01"))
     trend: list[tuple[dt.date, list[kpidsl.Result]]] = kpidsl.history(rules, data, months)
     why: kpidsl.Explanation = kpidsl.explain(rules, data, "learner_dropout", group="all")
     change: kpidsl.Diff = kpidsl.diff(rules, rules, data, as_of=dt.date(2025, 3, 31))
     problems: tuple[kpidsl.Diagnostic, ...] = kpidsl.check("rules")
     tests: kpidsl.TestReport = kpidsl.test(rules)
+    page: str = report.select(statuses=["not met"]).to_html(rules)
+    rate: str = kpidsl.format_rate(report.result("learner_dropout", group="B1").rate)
+    kpidsl.evaluate(rules, data, "2025-03-31", explain=True).write_xlsx("report.xlsx", rules)
     return f"{status} {result.rate} {len(trend)} {len(why.verdicts)} {change.changes} " \\
-        f"{problems} {tests.ok} {report.to_json()}"
+        f"{problems} {tests.ok} {report.to_json()} {report.to_csv()} {page} {rate}"
 
 
 camp = kpidsl.Bootcamp(bootcamp_id="B1", provider_id="P1", title="Data",
@@ -219,3 +223,96 @@ def test_history_takes_dates_as_text(cohort):
     assert day == LATE and results == list(kpidsl.evaluate(rules, data, LATE).results)
     with pytest.raises(kpidsl.UsageError, match="dates: '2026-02-30' is not a date"):
         kpidsl.history(rules, data, ["2026-02-30"])
+
+
+def test_select_takes_the_printed_spellings_and_refuses_what_matches_nothing(cohort):
+    """Issue 21, item 1: a filter spelt as the tables print it keeps what its JSON spelling
+    keeps; a status, scope or group that is none is refused, with the closest or the list."""
+    report = kpidsl.evaluate(*cohort, as_of=LATE)
+    not_met = report.select(statuses=["not_met"]).results
+    assert not_met and report.select(statuses=["not met"]).results == not_met
+    assert report.select(statuses=["Not Met"]).results == not_met
+    assert report.select(scopes=["Bootcamp"]).results == tuple(
+        r for r in report.results if r.scope == "bootcamp")
+    for bad, message in [
+        (dict(statuses=["notmet"]), "no status 'notmet': a status is met, not met, on track, "
+         "at risk or no data; did you mean `not met`?"),
+        (dict(scopes=["bootcamps"]), "no scope 'bootcamps': a scope is bootcamp, provider or "
+         "programme; did you mean `bootcamp`?"),
+        (dict(groups=["B9"]), "no group 'B9'; the groups are all, ACC, B1, B2, EMPTY, P1, P2, "
+         "P3"),
+    ]:
+        with pytest.raises(kpidsl.NotFoundError) as e:
+            report.select(**bad)
+        assert str(e.value) == message
+
+
+def test_a_result_of_a_group_needs_no_scope(cohort):
+    """Issue 21, item 2: the id says whether it is a bootcamp or a provider, as it does for
+    explain, find_group and --group."""
+    report = kpidsl.evaluate(*cohort, as_of=LATE)
+    b1 = report.result("learner_dropout", group="B1")
+    assert (b1.scope, b1.group) == ("bootcamp", "B1")
+    assert b1 == report.result("learner_dropout", "bootcamp", "B1")
+    assert report.result("learner_dropout", group="provider:P1") == \
+        report.result("learner_dropout", "provider", "P1")
+    with pytest.raises(kpidsl.NotFoundError) as e:
+        report.result("delivery_against_profile", group="B1")
+    assert str(e.value) == ("'B1' is a bootcamp, and this KPI is judged per provider; its "
+                            "groups are all, P1, P2, P3")
+
+
+def test_every_function_that_takes_a_date_takes_iso_text(cohort):
+    """Issue 21, item 3: ``month_ends`` and ``kpi_sql`` took only ``datetime.date`` s."""
+    rules, _ = cohort
+    assert kpidsl.month_ends("2024-04-01", "2024-06-15") == [
+        dt.date(2024, 4, 30), dt.date(2024, 5, 31), dt.date(2024, 6, 30)]
+    assert kpidsl.api.kpi_sql(rules, "learner_dropout", "2025-03-31") == \
+        kpidsl.api.kpi_sql(rules, "learner_dropout", dt.date(2025, 3, 31))
+    with pytest.raises(kpidsl.UsageError) as e:
+        kpidsl.month_ends("2024-04", "2025-03-01")
+    assert e.value.render() == "first: '2024-04' is not a date; write YYYY-MM-DD, e.g. 2025-03-31"
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_a_verdict_carries_the_ids_of_its_record(cohort, engine):
+    """Issue 21, item 5: the record's type and id, its bootcamp and provider, as fields, so
+    that nobody parses ``learner W`` to join back to their tables."""
+    rules, data = cohort
+    why = kpidsl.explain(rules, data, "learner_dropout", group="B1", as_of=LATE, engine=engine)
+    assert [(v.record, v.record_type, v.record_id, v.bootcamp, v.provider)
+            for v in why.verdicts][:2] == [("learner W", "learner", "W", "B1", "P1"),
+                                           ("learner C0", "learner", "C0", "B1", "P1")]
+    per_provider = kpidsl.explain(rules, data, "delivery_against_profile", group="P2",
+                                  as_of=LATE, engine=engine)
+    assert [(v.record_type, v.record_id, v.bootcamp, v.provider)
+            for v in per_provider.verdicts] == [("provider", "P2", None, "P2")]
+
+
+def test_a_report_writes_itself_in_every_format(cohort, tmp_path):
+    """Issue 21, item 7: as CSV, an HTML page and a workbook, as the command line writes
+    them, and a rate as the reports write it."""
+    from openpyxl import load_workbook
+
+    from kpidsl.outputs.csvout import to_csv
+    from kpidsl.outputs.html import report_html
+
+    rules, data = cohort
+    report = kpidsl.evaluate(rules, data, as_of=LATE, explain=True)
+    chosen = report.select(kpis=["learner_dropout"])
+    assert isinstance(chosen, kpidsl.Report) and chosen.to_csv() == to_csv(chosen)
+    assert chosen.to_html(rules, docs_url="https://x") == report_html(chosen, rules,
+                                                                      docs_url="https://x")
+    report.write_xlsx(tmp_path / "report.xlsx", rules)
+    sheets = load_workbook(tmp_path / "report.xlsx", read_only=True).sheetnames
+    assert sheets[0] == "summary" and len(sheets) == len(rules.kpis) + 3
+    unexplained = kpidsl.evaluate(rules, data, as_of=LATE)
+    with pytest.raises(kpidsl.UsageError) as e:
+        unexplained.write_xlsx(tmp_path / "not.xlsx", rules)
+    assert e.value.render() == ("the report workbook lists each KPI's records with their "
+                                "verdicts, which this report was not made with; evaluate "
+                                "with explain=True")
+    assert not (tmp_path / "not.xlsx").exists()
+    assert [kpidsl.format_rate(x) for x in (Fraction(1, 5), Fraction(1, 3), None)] == \
+        ["20%", "33.3%", "–"]
+    assert kpidsl.format_rate(Fraction(2, 3), places=2) == "66.67%"

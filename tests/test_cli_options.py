@@ -262,3 +262,10 @@ def test_data_help_names_the_databases_it_takes(capsys, command):
     assert "postgresql://user@host/db" in text and "sqlite:///file.db" in text
     assert "duckdb:///file.duckdb" in text
     assert "on a data folder" not in text
+
+
+def test_a_status_or_scope_is_taken_as_the_tables_print_it(capsys, cohort_dir):
+    """Issue 21, item 1: ``--status "not met"``, as the table prints it, is ``not_met``; the
+    command line reads the words as ``Report.select`` does."""
+    assert evaluate_json(capsys, cohort_dir, "--status", "not met", "--scope", "Bootcamp") == \
+        evaluate_json(capsys, cohort_dir, "--status", "not_met", "--scope", "bootcamp") != []

@@ -416,7 +416,8 @@ def test_explain_cli_table_and_json(capsys, tmp_path):
     got = json.loads(out)
     assert code == 0 and got["result"]["status"] == "met" and len(got["records"]) == 5
     assert got["records"][0] == {
-        "record": "learner W", "bootcamp": "B1", "verdict": "counted",
+        "record": "learner W", "record_type": "learner", "record_id": "W", "bootcamp": "B1",
+        "provider": "P1", "verdict": "counted",
         "reasons": [{"clause": "counted when", "source": "withdrawal_date is set",
                      "values": {"withdrawal_date": "2024-03-01"}}]}
 

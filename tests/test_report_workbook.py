@@ -105,6 +105,8 @@ def test_each_kpi_sheet_lists_every_record_with_its_verdict_and_reason(evaluated
         got = rows(evaluated[kpi])
         assert [(r[0], r[1], r[2]) for r in got] == \
             [(v["record"], v["bootcamp"] or "", v["verdict"]) for v in records]
+        assert [tuple(r[5:8]) for r in got] == \
+            [(v["record_type"], v["record_id"] or "", v["provider"] or "") for v in records]
         for r, v in zip(got, records, strict=True):
             assert r[3].split("\n") == [f"{x['clause']}: {x['source']}" for x in v["reasons"]]
             assert r[4].split("\n") == ["; ".join(f"{k} = {value or '—'}" for k, value

@@ -186,3 +186,52 @@ def test_a_data_set_takes_mappings_as_records_or_says_at_once_why_not():
         "learners[0]: error: Learner L1: learner_type: missing required value",
         "learners[0]: error: Learner L1: start_date: missing required value",
         "learners[1]: error: expected a Learner or a mapping of field to value, not int"]
+
+
+def test_bad_values_and_dangling_references_are_reported_together():
+    """Issue 21, item 6: the references were checked only once every value was good, so a
+    second run found more; now one DataError lists both, as the loaders do. A bad row is still
+    a record its references may name; a row whose id is bad leaves the ids of its type
+    unknown, so that no reference into them is called dangling."""
+    rows = _rows()
+    rows["bootcamps"][0]["end_date"] = "29/03/2024"
+    rows["learners"][2]["bootcamp_id"] = "B9"
+    rows["learners"][3]["learner_type"] = "cofunded"
+    learner2, learner3 = (rows["learners"][i]["learner_id"] for i in (2, 3))
+    expected = [
+        "bootcamps[0]: error: Bootcamp B1: end_date: '29/03/2024' is not a date",
+        f"learners[3]: error: Learner {learner3}: learner_type: 'cofunded' is not one of the "
+        "allowed values",
+        f"learners[2]: error: Learner {learner2}: bootcamp_id: no bootcamp has bootcamp_id "
+        "'B9'",
+    ]
+    with pytest.raises(kpidsl.DataError) as e:
+        kpidsl.Dataset.from_rows(**rows)
+    assert [d.render().split("\n")[0] for d in e.value.diagnostics] == expected
+    with pytest.raises(kpidsl.DataError) as e:
+        kpidsl.Dataset(**rows)
+    assert [d.render().split("\n")[0] for d in e.value.diagnostics] == expected
+
+    rows = _rows()
+    rows["bootcamps"][1]["bootcamp_id"] = None  # its learners' bootcamp may be this one
+    rows["learners"][0]["learner_type"] = "cofunded"
+    with pytest.raises(kpidsl.DataError) as e:
+        kpidsl.Dataset.from_rows(**rows)
+    assert [(d.file, d.field) for d in e.value.diagnostics] == [
+        ("bootcamps[1]", "bootcamp_id"), ("learners[0]", "learner_type")]
+
+
+def test_money_as_a_float_that_is_not_whole_pence_is_refused_at_its_row():
+    """Issue 21, item 6: ``0.1 + 0.2`` became Decimal('0.30000000000000004'). A float that is
+    a whole number of pence (what a database's REAL column gives back) is still money."""
+    rows = _rows()
+    rows["payments"][0]["amount_paid"] = 0.1 + 0.2
+    with pytest.raises(kpidsl.DataError) as e:
+        kpidsl.Dataset.from_rows(**rows)
+    (d,) = e.value.diagnostics
+    assert (d.file, d.field, d.value) == ("cofunding[0]", "amount_paid", 0.1 + 0.2)
+    assert d.message.endswith(": amount_paid: 0.30000000000000004 is a float that is not a whole "
+                              "number of pence (a float cannot hold pence exactly)")
+    assert d.hint == "pass money as a Decimal or as text, e.g. Decimal('0.30')"
+    rows["payments"][0]["amount_paid"] = 150.25
+    assert kpidsl.Dataset.from_rows(**rows) == COHORT

@@ -31,9 +31,9 @@ from kpidsl.version import __version__ as __version__
 #: Where each public name lives. Names are imported when first used, so that ``kpidsl --help``
 #: and ``import kpidsl`` cost almost nothing until the library is really used.
 _EXPORTS = {
-    **dict.fromkeys(("as_date", "check", "default_rules_path", "diff",
-                     "evaluate", "explain", "explanations", "find_group", "history",
-                     "load_data", "load_rules", "month_ends", "rules_fingerprint"),
+    **dict.fromkeys(("Report", "as_date", "check", "default_rules_path", "diff",
+                     "evaluate", "explain", "explanations", "find_group", "format_rate",
+                     "history", "load_data", "load_rules", "month_ends", "rules_fingerprint"),
                     "kpidsl.api"),
     **dict.fromkeys(("data_fingerprint", "write_data"), "kpidsl.data.csvfiles"),
     **dict.fromkeys(("Bootcamp", "Employer", "Engagement", "Interview", "Learner", "Payment",
@@ -46,7 +46,6 @@ _EXPORTS = {
                      "UsageError"), "kpidsl.errors"),
     **dict.fromkeys(("Scope", "Status", "VerdictKind"), "kpidsl.language.vocabulary"),
     **dict.fromkeys(("Change", "Diff"), "kpidsl.outputs.diff"),
-    "Report": "kpidsl.outputs.report",
     **dict.fromkeys(("Verification", "record_evidence", "verify"), "kpidsl.tools.evidence"),
     **dict.fromkeys(("TestReport", "test"), "kpidsl.tools.testing"),
 }
@@ -62,6 +61,7 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from kpidsl.api import (
+        Report,
         as_date,
         check,
         default_rules_path,
@@ -70,6 +70,7 @@ if TYPE_CHECKING:
         explain,
         explanations,
         find_group,
+        format_rate,
         history,
         load_data,
         load_rules,
@@ -99,7 +100,6 @@ if TYPE_CHECKING:
     from kpidsl.language.checker import RuleSet
     from kpidsl.language.vocabulary import Scope, Status, VerdictKind
     from kpidsl.outputs.diff import Change, Diff
-    from kpidsl.outputs.report import Report
     from kpidsl.plan.results import Entry, Explanation, Reason, Result, Verdict
     from kpidsl.tools.evidence import Verification, record_evidence, verify
     from kpidsl.tools.testing import TestReport, test
@@ -143,6 +143,7 @@ __all__ = [
     "explain",
     "explanations",
     "find_group",
+    "format_rate",
     "history",
     "load_data",
     "load_rules",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 import attrs
@@ -31,10 +32,11 @@ from kpidsl.language.rulesets import (
     rules_fingerprint,
     working_rules_path,
 )
-from kpidsl.language.vocabulary import Scope, Status, VerdictKind
-from kpidsl.language.words import human
+from kpidsl.language.vocabulary import Scope, Status, VerdictKind, named
+from kpidsl.language.words import human, percent
+from kpidsl.outputs import report as reports
 from kpidsl.outputs.jsonout import audit_json
-from kpidsl.outputs.report import History, Report
+from kpidsl.outputs.report import History, find_group
 from kpidsl.plan.lower import lower, source_text
 from kpidsl.plan.results import Entry, Explanation, Result, Verdict
 
@@ -44,6 +46,7 @@ if TYPE_CHECKING:  # imported where used: a diff is not what most commands make
 __all__ = [
     "Data",
     "Explanation",
+    "Report",
     "as_date",
     "check",
     "default_rules_path",
@@ -52,6 +55,7 @@ __all__ = [
     "explain",
     "explanations",
     "find_group",
+    "format_rate",
     "history",
     "history_report",
     "kpi_sql",
@@ -95,6 +99,51 @@ alone or in a list with their datasheet), records built in Python, a database's 
 (``postgresql://…``, ``sqlite:///…``, ``duckdb:///…``), or (for a connection of one's own:
 DuckDB's, ``sqlite3``'s, psycopg's, or a SparkSession) the tables it already has: ``None``,
 or a mapping of contract names to its tables' names (DataFrames for Spark)."""
+
+
+@attrs.frozen(kw_only=True)
+class Report(reports.Report):
+    """The outcome of one evaluation (what :func:`evaluate` gives), which writes itself in
+    each format the command line writes: JSON (:meth:`to_json`), CSV, an HTML page and a
+    workbook (the formats themselves are below the API, in :mod:`kpidsl.outputs`, and cannot
+    know it)."""
+
+    def to_csv(self) -> str:
+        """One CSV row per result, as ``evaluate --format csv`` writes them
+        (:func:`kpidsl.outputs.csvout.to_csv`)."""
+        from kpidsl.outputs.csvout import to_csv
+
+        return to_csv(self)
+
+    def to_html(self, rules: RuleSet | None = None, *, docs_url: str | None = None) -> str:
+        """The report page, as ``evaluate --format html`` writes it
+        (:func:`~kpidsl.outputs.html.report_html`): with ``rules``, each KPI has its title;
+        with ``docs_url``, it links to its page in the rule reference there."""
+        from kpidsl.outputs.html import report_html
+
+        return report_html(self, rules, docs_url=docs_url)
+
+    def write_xlsx(self, path: StrPath, rules: RuleSet, *, docs_url: str | None = None
+                   ) -> None:
+        """Write the report workbook, as ``evaluate --format xlsx`` does
+        (:func:`~kpidsl.outputs.xlsx.write_report`). Its sheet for each KPI lists the
+        records with their verdicts, so the report must be made with them:
+        ``evaluate(…, explain=True)``; otherwise a :class:`~kpidsl.errors.UsageError`."""
+        from kpidsl.outputs.xlsx import write_report
+
+        if self.results and not self.explanations:
+            raise UsageError("the report workbook lists each KPI's records with their "
+                             "verdicts, which this report was not made with",
+                             "evaluate with explain=True")
+        write_report(path, self, rules, docs_url=docs_url)
+
+
+def format_rate(rate: Fraction | None, places: int = 1) -> str:
+    """A rate (:attr:`Result.rate <kpidsl.plan.results.Result.rate>`) as the reports show
+    it: a percentage rounded half to even to at most ``places`` decimal places (``Fraction(1,
+    5)`` → ``20%``, ``Fraction(1, 3)`` → ``33.3%``), or ``–`` when there is none (an empty
+    population)."""
+    return percent(rate, places)
 
 
 def load_data(data: StrPath | Sequence[StrPath], rules: RuleSet | None = None) -> Dataset:
@@ -207,8 +256,9 @@ def report_of(rules: RuleSet, done: Run, when: dt.date, data: Data = None) -> Re
                   else data if _files(data) else None)
 
 
-def month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
+def month_ends(first: dt.date | str, last: dt.date | str) -> list[dt.date]:
     """The last day of each month from ``first``'s month to ``last``'s, both included."""
+    first, last = as_date(first, "first"), as_date(last, "last")
     out = []
     year, month = first.year, first.month
     while (year, month) <= (last.year, last.month):
@@ -307,8 +357,7 @@ def explanations(rules: RuleSet, data: Data, kpis: Iterable[str], group: str = "
 
 def _sourced(verdict: Verdict, origins: Mapping[tuple[str, str], Any]) -> Verdict:
     """``verdict`` with where each value it shows was read in the ILR returns."""
-    kind, _, ident = verdict.record.partition(" ")
-    origin = origins.get((kind, ident))
+    origin = origins.get((verdict.record_type, verdict.record_id or ""))
     if origin is None:
         return verdict
     names = dict.fromkeys(name for r in verdict.reasons for name, _ in r.values)
@@ -347,7 +396,7 @@ def history_report(rules: RuleSet, data: Data, first: dt.date | str, last: dt.da
         raise UsageError(f"{start:%Y-%m} to {end:%Y-%m} spans {months:,} months; at most "
                          f"{limits.MAX_HISTORY_MONTHS:,} are shown at once")
     ks = [rules.kpi(k).name for k in kpis or ()]
-    wanted = {Status(s) for s in statuses or ()}
+    wanted = {named(Status, s) for s in statuses or ()}
     days = month_ends(start, end)
     done = run(lower(rules), data, days, engine)
     scope, gid = None, "all"
@@ -360,41 +409,6 @@ def history_report(rules: RuleSet, data: Data, first: dt.date | str, last: dt.da
                if ks or scope is not None or wanted else tuple(done.results[d]))
               for d in days]
     return History(months=tuple(picked), group=gid, audit=_audit(rules, done, data, None))
-
-
-def find_group(where: Dataset | Report | Iterable[Result], group: str,
-               per_provider: bool = False) -> tuple[Scope, str]:
-    """The scope and id of a group written ``all``, a bootcamp or provider id, or, for an id
-    that is both, ``bootcamp:ID`` or ``provider:ID``, among the groups of a data set or of
-    results. Otherwise a :class:`~kpidsl.errors.NotFoundError` listing the groups (a
-    KPI judged per provider has no bootcamp groups)."""
-    if group == "all":
-        return Scope.PROGRAMME, "all"
-    if isinstance(where, Dataset):
-        ids = {Scope.BOOTCAMP: {b.bootcamp_id for b in where.bootcamps},
-               Scope.PROVIDER: {p.provider_id for p in where.providers}}
-    else:
-        ids = {Scope.BOOTCAMP: set(), Scope.PROVIDER: set()}
-        for r in where.results if isinstance(where, Report) else where:
-            ids.get(r.scope, set()).add(r.group)
-    both = ids[Scope.BOOTCAMP] & ids[Scope.PROVIDER]
-    scopes = [s for s in ids if group in ids[s]]
-    prefix, _, rest = group.partition(":")
-    if group in both:
-        raise UsageError(f"{group} is both a bootcamp and a provider: write bootcamp:{group} "
-                         f"or provider:{group}")
-    if not scopes and prefix in ids and rest in ids[Scope(prefix)]:
-        scopes, group = [Scope(prefix)], rest
-    valid = ["all", *(f"{s}:{g}" if g in both else g for s in ids
-                      if not (per_provider and s == Scope.BOOTCAMP) for g in sorted(ids[s]))]
-    shown = ", ".join(valid[:30]) + (f", … ({len(valid)} in all)" if len(valid) > 30 else "")
-    if not scopes:
-        raise NotFoundError(f"no group {group!r}", suggest(group, valid)
-                            or f"the groups are {shown}")
-    if per_provider and scopes == [Scope.BOOTCAMP]:
-        raise NotFoundError(f"{group!r} is a bootcamp, and this KPI is judged per provider",
-                            f"its groups are {shown}")
-    return scopes[0], group
 
 
 def diff(old: RuleSet, new: RuleSet, data: Data, as_of: dt.date | str | None = None,
@@ -416,7 +430,7 @@ def _loader_notices(notices: Iterable[Diagnostic]) -> list[Entry]:
                   line=d.line) for d in notices]
 
 
-def kpi_sql(rules: RuleSet, kpi: str, as_of: dt.date, dialect: str = "duckdb",
+def kpi_sql(rules: RuleSet, kpi: str, as_of: dt.date | str, dialect: str = "duckdb",
             records: bool = False) -> str:
     """The SQL query that computes ``kpi`` as of a date from the contract's tables.
 
@@ -439,6 +453,7 @@ def kpi_sql(rules: RuleSet, kpi: str, as_of: dt.date, dialect: str = "duckdb",
     from kpidsl.plan.nodes import KpiPlan
 
     _dialect(dialect)
+    as_of = as_date(as_of)
     k_ast = rules.kpi(kpi)
     plan = lower(rules)
     k = plan.kpi(k_ast.name)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import enum
 import re
+from collections.abc import Callable
 from typing import NoReturn
 
 from kpidsl import limits
 from kpidsl.engines import ENGINES
-from kpidsl.errors import date_problem, suggest
-from kpidsl.language.vocabulary import Scope, Status
+from kpidsl.errors import NotFoundError, date_problem, suggest
+from kpidsl.language.vocabulary import Scope, Status, named
 from kpidsl.version import __version__
 
 _ENGINE_HELP = ", ".join(f"{name} ({e.help})" for name, e in ENGINES.items())
@@ -45,6 +47,19 @@ def _date(text: str) -> dt.date:
             raise argparse.ArgumentTypeError(f"{text!r} is not a date: "
                                              f"{date_problem(text)}") from None
     raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD")
+
+
+def _spelled(kind: type[enum.StrEnum]) -> Callable[[str], str]:
+    """A status or scope as the library reads it (:func:`named`: ``"not met"`` as the tables
+    print it, or ``not_met``), its JSON spelling for argparse's ``choices``; a word that is
+    none is left to those ``choices`` to refuse, with "did you mean"."""
+    def read(text: str) -> str:
+        try:
+            return str(named(kind, text).value)
+        except NotFoundError:
+            return text
+
+    return read
 
 
 def _month(text: str) -> dt.date:
@@ -208,9 +223,10 @@ def parser() -> argparse.ArgumentParser:
                    help="also draw the rates as an SVG chart (default: no chart)")
     h.add_argument("--kpi", metavar="ID", action="append",
                    help="only this KPI (repeatable; default: every KPI)")
-    h.add_argument("--status", choices=tuple(s.value for s in Status), action="append",
-                   help="only results with this status at a month end (repeatable; default: "
-                   "every status)")
+    h.add_argument("--status", type=_spelled(Status),
+                   choices=tuple(s.value for s in Status), action="append",
+                   help="only results with this status at a month end (not_met, or \"not "
+                   "met\" as the table prints it; repeatable; default: every status)")
     h.add_argument("--group", metavar="ID",
                    help="a bootcamp or provider id (bootcamp:ID or provider:ID for an id "
                    "that is both), or all (table and chart default: all; JSON default: every "
@@ -310,11 +326,14 @@ def _filters(p: argparse.ArgumentParser, scope: bool) -> None:
     """``--kpi``, ``--status``, ``--group`` (and ``--scope``): which results to show."""
     p.add_argument("--kpi", metavar="ID", action="append",
                    help="only this KPI (repeatable; default: every KPI)")
-    p.add_argument("--status", choices=tuple(s.value for s in Status), action="append",
-                   help="only results with this status (repeatable; default: every status)")
+    p.add_argument("--status", type=_spelled(Status),
+                   choices=tuple(s.value for s in Status), action="append",
+                   help="only results with this status, written as JSON does (not_met) or "
+                   "as the table prints it (\"not met\") (repeatable; default: every status)")
     p.add_argument("--group", metavar="ID", action="append",
                    help="only this bootcamp or provider (bootcamp:ID or provider:ID for an id "
                    "that is both), or all for the programme (repeatable; default: every group)")
     if scope:
-        p.add_argument("--scope", choices=tuple(s.value for s in Scope), action="append",
+        p.add_argument("--scope", type=_spelled(Scope),
+                       choices=tuple(s.value for s in Scope), action="append",
                        help="only results of this scope (repeatable; default: every scope)")

@@ -60,16 +60,9 @@ def data_paths(paths: Sequence[str]) -> str | Path | list[Path]:
 
 
 def select(report: Any, args: argparse.Namespace) -> Any:
-    """The results the filters of the command line ask for (every format honours them)."""
-    from kpidsl.api import find_group
-
-    groups = None
-    if args.group:
-        groups = []
-        for g in args.group:
-            scope, gid = find_group(report, g)
-            groups.append(f"{scope}:{gid}")
-    return report.select(kpis=args.kpi, scopes=getattr(args, "scope", None), groups=groups,
+    """The results the filters of the command line ask for (every format honours them), as
+    :meth:`~kpidsl.Report.select` checks and keeps them."""
+    return report.select(kpis=args.kpi, scopes=getattr(args, "scope", None), groups=args.group,
                          statuses=args.status)
 
 

@@ -9,7 +9,9 @@ to each other; rules navigate those links (``learner.bootcamp``, ``learner.inter
 
 A record checks and converts its values when it is made, with the CSV loader's rules and
 messages (``Learner L12: completion_date: '2024-13-01' is not a date``): text is read as a CSV
-cell is, ``None`` is a missing value, and an int or float is money when that loses nothing.
+cell is, ``None`` is a missing value, and an int or float is money when that loses nothing
+(a float such as ``0.1 + 0.2``, which is not a whole number of pence, is refused: a float
+cannot hold pence exactly, so money is given as a ``Decimal`` or as text).
 """
 
 from __future__ import annotations
@@ -258,6 +260,12 @@ LINKS: tuple[Link, ...] = (
     Link("provider", "profile", "provider", "provider_id", "provider_id"),
 )
 
+#: The type each reference names, by the referring type and field (``("learner",
+#: "bootcamp_id")`` → ``"bootcamp"``): a dangling one is a problem.
+REFERENCES: dict[tuple[str, str], str] = {
+    (link.source, link.source_field): link.target for link in LINKS if not link.many
+}
+
 #: The record types whose rows are dated (:attr:`RecordType.row_date`), with that field.
 ROW_DATES: dict[str, str] = {t.name: t.row_date for t in RECORD_TYPES if t.row_date}
 
@@ -292,11 +300,18 @@ REQUIRED_WHEN: tuple[RequiredWhen, ...] = (
 )
 
 
+def key_of(type_name: str, record: Any) -> str | None:
+    """The id of a record as its key fields give it, joined by ``/`` (``L0042``,
+    ``BC01/EMP03``); ``None`` for a type without a key (an interview, a payment)."""
+    key = BY_NAME[type_name].key
+    return "/".join(str(getattr(record, f)) for f in key) if key else None
+
+
 def describe(type_name: str, record: Any) -> str:
     """A record as a person names it: ``learner L0042``, ``engagement BC01/EMP03``."""
-    key = BY_NAME[type_name].key
-    if key:
-        return f"{type_name} " + "/".join(str(getattr(record, f)) for f in key)
+    ident = key_of(type_name, record)
+    if ident is not None:
+        return f"{type_name} {ident}"
     owner = getattr(record, "learner_id", None) or getattr(record, "provider_id", "")
     where = f" (line {record.line})" if record.line else ""
     return f"{type_name} of {owner}{where}"
@@ -341,6 +356,25 @@ def unchecked(cls: type[R], values: Mapping[str, Any]) -> R:
     return record
 
 
+#: Each record class's converters, field by field, as its ``__init__`` reads its values.
+_CONVERTERS: dict[type, dict[str, Callable[[Any], Any]]] = {}
+
+
+def stand_in(cls: type[R], values: Mapping[str, Any]) -> tuple[R, frozenset[str]]:
+    """What is kept of a record some of whose ``values`` are bad, by a reader that reports
+    every problem at once: a record of the values that convert (the others ``None``), and the
+    names of those that did not. Its id and references are then checked with the others', as
+    the CSV loader checks a row with a bad cell."""
+    out, bad = {}, set()
+    for name, convert in _CONVERTERS[cls].items():
+        try:
+            out[name] = convert(values.get(name))
+        except BadValue:
+            out[name] = None
+            bad.add(name)
+    return unchecked(cls, out), frozenset(bad)
+
+
 def _checking_init(t: RecordType) -> None:
     """Make ``t.cls(...)`` convert and check each value (see the module docstring), raising
     one :class:`DataError` that lists every bad field of the record."""
@@ -351,6 +385,7 @@ def _checking_init(t: RecordType) -> None:
     required = frozenset(name for name, info in fields.items() if info.required)
     order = {name: i for i, name in enumerate(fields)}
     plain = _UNCHECKED[t.cls] = t.cls.__init__  # type: ignore[misc]
+    _CONVERTERS[t.cls] = converters
 
     def __init__(self: Any, **values: Any) -> None:
         for name, value in values.items():  # the common case, fast: every value is fine

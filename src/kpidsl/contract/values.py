@@ -322,16 +322,23 @@ def _missing(value: Any) -> bool:
 
 
 def _other(fi: FieldInfo, value: Any) -> Any:
-    """A value of another Python type as the field's, when nothing is lost (an int or a float
-    as money, 1 and 0 as booleans, a whole float as an integer, a datetime at midnight as its
-    day, a list of roles as a set, a number as an id); anything else is returned as it is, for
-    :func:`value_problem` to say what is wrong."""
+    """A value of another Python type as the field's, when nothing is lost (an int, or a float
+    of whole pence, as money, 1 and 0 as booleans, a whole float as an integer, a datetime at
+    midnight as its day, a list of roles as a set, a number as an id); anything else is
+    returned as it is, for :func:`value_problem` to say what is wrong."""
     kind = fi.kind
     number = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
     if kind == "money" and number:
         if isinstance(value, float) and not math.isfinite(value):
             raise BadValue(f"{value} is not a number of pounds", _MONEY_HINT)
-        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if not isinstance(value, float):
+            return Decimal(value)
+        pounds = Decimal(repr(value))  # the shortest decimal that is this float: 1500.5
+        if (pence := pounds * 100) != pence.to_integral_value():  # 0.1 + 0.2: not meant
+            raise BadValue(f"{value!r} is a float that is not a whole number of pence "
+                           "(a float cannot hold pence exactly)",
+                           f"pass money as a Decimal or as text, e.g. Decimal('{pounds:.2f}')")
+        return pounds
     whole = (isinstance(value, float) and value.is_integer()) or \
         (isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value())
     if kind == "integer" and whole:

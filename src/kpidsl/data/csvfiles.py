@@ -44,8 +44,8 @@ from kpidsl.contract.fields import FieldInfo
 from kpidsl.contract.records import (
     BY_CLASS,
     FIELDS,
-    LINKS,
     RECORD_TYPES,
+    REFERENCES,
     RecordType,
     plain_init,
     record_diagnostic,
@@ -550,7 +550,7 @@ def _check_integrity(dataset: Dataset, files: Mapping[str, _File], out: _Collect
             line = first_lines[t.name].get(tuple(getattr(record, n) for n in t.key))
             hint = f"the first is on {f.row_word} {line}" if line else None
         elif message.startswith("no "):
-            target = files[_TARGETS[t.name, field]]
+            target = files[REFERENCES[t.name, field]]
             if target.incomplete or getattr(record, field) in target.skipped_keys:
                 continue
             hint = f"add the {target.type.name} to {target.home}, or correct the id"
@@ -562,9 +562,6 @@ def _check_integrity(dataset: Dataset, files: Mapping[str, _File], out: _Collect
 
 
 #: The record type each single-record reference points at, by (source type, field).
-_TARGETS: dict[tuple[str, str], str] = {
-    (link.source, link.source_field): link.target for link in LINKS if not link.many
-}
 
 
 def _unexpected_files(folder: str, out: _Collector) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import operator
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 
@@ -21,6 +21,7 @@ from kpidsl.contract.records import (
     FIELDS,
     LINKS,
     RECORD_TYPES,
+    REFERENCES,
     REQUIRED_WHEN,
     Bootcamp,
     Employer,
@@ -30,7 +31,9 @@ from kpidsl.contract.records import (
     Payment,
     Profile,
     Provider,
+    RecordType,
     record_diagnostic,
+    stand_in,
 )
 from kpidsl.contract.values import plainly_valid, value_problem
 from kpidsl.errors import DataError, Diagnostic
@@ -66,34 +69,70 @@ def _rows(rows: Rows) -> Iterable[Any]:
             else {k: row[k] for k in row.keys()} for row in rows)  # noqa: SIM118 (sqlite3.Row)
 
 
-_R = TypeVar("_R")
+class _Made:
+    """Records made from what a caller gives (records, mappings of field to value, a table's
+    rows), with every problem collected: each bad value at its row (``learners[11]``) and,
+    once there is one, every integrity problem too (a bad record's id and references are
+    still checked, as the loaders check a row with a bad cell), so that one
+    :class:`DataError` lists them all rather than the references on a second run."""
 
+    def __init__(self) -> None:
+        self.problems: list[Diagnostic] = []
+        self.where: dict[int, str] = {}
+        """Each record's row, by ``id``."""
+        self.bad: set[tuple[int, str]] = set()
+        """The fields that did not convert, by ``id`` of their record (a stand-in)."""
+        self.unknown: set[str] = set()
+        """The record types some of whose ids did not convert: a reference into one may name
+        a record that is there, so it is not called dangling."""
 
-def _records(cls: type[_R], items: Iterable[Any]) -> tuple[_R, ...]:
-    """``items`` as a tuple of ``cls`` records; a plain mapping of field to value becomes a
-    record as ``cls(**mapping)`` makes it (so its values are read and checked), and anything
-    else is a :class:`DataError`."""
-    t = BY_CLASS[cls]
-    items = tuple(items)
-    if set(map(type, items)) <= {cls}:  # the common case, at C speed
-        return items
-    out, problems = [], []
-    for i, item in enumerate(items):
-        where = f"{t.table}[{i}]"
-        if isinstance(item, cls):
-            out.append(item)
-        elif isinstance(item, Mapping):
-            try:
-                out.append(cls(**item))
-            except DataError as e:
-                problems += [attrs.evolve(d, file=where) for d in e.diagnostics]
-        else:
-            problems.append(Diagnostic(
-                message=f"expected a {cls.__name__} or a mapping of field to value, not "
-                f"{type(item).__name__}", file=where, record_type=t.name))
-    if problems:
-        raise DataError(problems)
-    return tuple(out)
+    def record(self, t: RecordType, i: int, values: Mapping[str, Any]) -> Any:
+        """The record of ``values``; if they do not all convert, their problems are kept and
+        a stand-in of the values that do (:func:`stand_in`) is returned."""
+        try:
+            record = t.cls(**values)
+        except DataError as e:
+            self.problems += [attrs.evolve(d, file=f"{t.table}[{i}]") for d in e.diagnostics]
+            record, bad = stand_in(t.cls, values)
+            self.bad.update((id(record), name) for name in bad)
+            if bad.intersection(t.key):
+                self.unknown.add(t.name)
+        self.where[id(record)] = f"{t.table}[{i}]"
+        return record
+
+    def records(self, t: RecordType, items: Iterable[Any]) -> tuple[Any, ...]:
+        """``items`` as records of ``t``: a record as it is, a plain mapping of field to value
+        as ``t.cls(**mapping)`` makes it (so its values are read and checked), anything else a
+        problem."""
+        items = tuple(items)
+        if set(map(type, items)) <= {t.cls}:  # the common case, at C speed
+            return items
+        out = []
+        for i, item in enumerate(items):
+            if isinstance(item, t.cls):
+                self.where[id(item)] = f"{t.table}[{i}]"
+                out.append(item)
+            elif isinstance(item, Mapping):
+                out.append(self.record(t, i, item))
+            else:
+                self.problems.append(Diagnostic(
+                    message=f"expected a {t.cls.__name__} or a mapping of field to value, not "
+                    f"{type(item).__name__}", file=f"{t.table}[{i}]", record_type=t.name))
+        return tuple(out)
+
+    def integrity(self, data: Dataset) -> list[Diagnostic]:
+        """The integrity problems of ``data`` (made of these records), each at its row,
+        leaving out what only echoes a bad value."""
+        return [record_diagnostic(r, field, message, file=self.where.get(id(r)))
+                for r, field, message in data._integrity_problems(self.bad)
+                if not (message.startswith("no ") and REFERENCES.get(
+                    (BY_CLASS[type(r)].name, field)) in self.unknown)]
+
+    def check(self, made: Mapping[str, Any]) -> None:
+        """Raise one :class:`DataError` with every problem, the integrity problems of the
+        records ``made`` (stand-ins included) with those of their values, if there is any."""
+        if self.problems:
+            raise DataError([*self.problems, *self.integrity(Dataset(**made))])
 
 
 @attrs.frozen(kw_only=True, init=False)
@@ -102,10 +141,12 @@ class Dataset:
     of its file (``learners``, ``cofunding``, …).
 
     Build it from CSV with :func:`kpidsl.load_data`, or directly from records (or mappings of
-    field to value, made into records). ``problems()`` lists every value that breaks the
-    contract (a missing required value, a value of the wrong Python type, outside its enum,
-    range or pattern) and what breaks its integrity rules (duplicate ids, dangling
-    references), so a data set built in Python is held to the same rules as one read from CSV.
+    field to value, made into records: if one is bad, one :class:`DataError` lists every bad
+    value and every integrity problem, as :meth:`from_rows` does). ``problems()`` lists every
+    value that breaks the contract (a missing required value, a value of the wrong Python
+    type, outside its enum, range or pattern) and what breaks its integrity rules (duplicate
+    ids, dangling references), so a data set built in Python is held to the same rules as
+    one read from CSV.
     ``payments`` is the older name of ``cofunding``, still accepted.
     """
 
@@ -153,13 +194,13 @@ class Dataset:
                  cofunding: Iterable[Any] | None = None, profiles: Iterable[Any] = (),
                  notices: Iterable[Any] = (), payments: Iterable[Any] | None = None,
                  origins: Mapping[tuple[str, str], Any] | None = None) -> None:
-        cofunding = _one_of(cofunding, payments)
-        self.__attrs_init__(
-            providers=_records(Provider, providers), bootcamps=_records(Bootcamp, bootcamps),
-            employers=_records(Employer, employers),
-            engagements=_records(Engagement, engagements), learners=_records(Learner, learners),
-            interviews=_records(Interview, interviews), cofunding=_records(Payment, cofunding),
-            profiles=_records(Profile, profiles), notices=notices, origins=origins or {})
+        given = dict(providers=providers, bootcamps=bootcamps, employers=employers,
+                     engagements=engagements, learners=learners, interviews=interviews,
+                     cofunding=_one_of(cofunding, payments), profiles=profiles)
+        made = _Made()
+        records = {t.table: made.records(t, given[t.table]) for t in RECORD_TYPES}
+        made.check(records)
+        self.__attrs_init__(**records, notices=notices, origins=origins or {})
 
     @property
     def payments(self) -> tuple[Payment, ...]:
@@ -176,26 +217,23 @@ class Dataset:
         returns them, or a pandas ``DataFrame`` or an Arrow table (one per record type).
 
         Each value is read as the record classes read it (text as in CSV, ``None`` or NaN as
-        missing). Every problem is collected, then one :class:`DataError` lists them all, each
-        at its row (``learners[11]``) and with its record, field and value; then the data set's
-        integrity is checked, as :func:`kpidsl.load_data` does. A column the contract does not
-        know is ignored, with a warning in ``notices``. ``payments`` is the older name of
-        ``cofunding``.
+        missing). Every problem is collected, the bad values and what breaks the data set's
+        integrity (duplicate ids, dangling references) alike, as :func:`kpidsl.load_data`
+        does, then one :class:`DataError` lists them all, each at its row (``learners[11]``)
+        and with its record, field and value. A column the contract does not know is ignored,
+        with a warning in ``notices``. ``payments`` is the older name of ``cofunding``.
         """
         given = dict(providers=providers, bootcamps=bootcamps, employers=employers,
                      engagements=engagements, learners=learners, interviews=interviews,
                      cofunding=_one_of(cofunding, payments), profiles=profiles)
-        problems: list[Diagnostic] = []
-        notices: list[Diagnostic] = []
-        made: dict[str, Any] = {}
-        row_of: dict[int, str] = {}
+        made, notices, records = _Made(), [], dict[str, Any]()
         for t in RECORD_TYPES:
             fields, unknown = FIELDS[t.name], set[object]()
-            records = made[t.table] = []
+            out = []
             for i, row in enumerate(_rows(given[t.table])):
                 where = f"{t.table}[{i}]"
                 if not isinstance(row, Mapping):
-                    problems.append(Diagnostic(
+                    made.problems.append(Diagnostic(
                         message=f"expected a mapping of column to value, not "
                         f"{type(row).__name__}", file=where, record_type=t.name))
                     continue
@@ -206,19 +244,12 @@ class Dataset:
                         message=f"unknown column {name!r} is ignored", file=where,
                         severity="warning", record_type=t.name, field=str(name),
                         hint=f"did you mean `{near[0]}`?" if near else None))
-                try:
-                    record = t.cls(**{k: v for k, v in row.items() if k in fields})
-                except DataError as e:
-                    problems += [attrs.evolve(d, file=where) for d in e.diagnostics]
-                    continue
-                records.append(record)
-                row_of[id(record)] = where
-        if problems:
-            raise DataError(problems)
-        data = cls(**made, notices=notices)
+                out.append(made.record(t, i, {k: v for k, v in row.items() if k in fields}))
+            records[t.table] = tuple(out)
+        made.check(records)
+        data = cls(**records, notices=notices)
         data._mark_values_checked()  # each record checked its own values
-        integrity = [record_diagnostic(r, field, message, file=row_of[id(r)])
-                     for r, field, message in data.problems()]
+        integrity = made.integrity(data)
         if integrity:
             raise DataError(integrity)
         return data

@@ -22,7 +22,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 from kpidsl.collector import collector_paused
-from kpidsl.contract.records import LINKS, ROW_DATES, Link, describe
+from kpidsl.contract.records import LINKS, ROW_DATES, Link, describe, key_of
 from kpidsl.data.dataset import Dataset
 from kpidsl.data.load import load_data
 from kpidsl.engines import DataSource
@@ -595,7 +595,9 @@ class PythonData:
                 return bool(tests[id(x)](r))
 
             verdict = decide(r)
-            out.append(Verdict(record=describe(k.record, r), bootcamp=r.bootcamp_id,
+            out.append(Verdict(record=describe(k.record, r), record_type=k.record,
+                               record_id=key_of(k.record, r), bootcamp=r.bootcamp_id,
+                               provider=self.groups.provider_of.get(r.bootcamp_id),
                                verdict=verdict, reasons=reasons(shows, verdict, holds, reason)))
         return out
 
@@ -616,7 +618,9 @@ class PythonData:
                 ("actual", a), ("planned", n),
                 *((label, shown_value(e, f(provider))) for label, e, f in reads),
                 ("target", target)))
-            out.append(Verdict(record=describe("provider", provider), bootcamp=None,
+            out.append(Verdict(record=describe("provider", provider), record_type="provider",
+                               record_id=provider.provider_id, bootcamp=None,
+                               provider=provider.provider_id,
                                verdict=NO_DATA if target is None  # no tolerance in force then
                                else status(k.direction, target, n, a, 0), reasons=(reason,)))
         return out

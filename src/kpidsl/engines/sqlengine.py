@@ -21,7 +21,7 @@ from fractions import Fraction
 from typing import Any
 
 from kpidsl.collector import collector_paused
-from kpidsl.contract.records import describe
+from kpidsl.contract.records import describe, key_of
 from kpidsl.data.dataset import Dataset
 from kpidsl.engines import DataSource
 from kpidsl.engines.sql import QueryBuilder
@@ -242,8 +242,10 @@ class SqlEngine:
                               values=reads.part(row, place[id(x)]))
 
             verdict = row["verdict"]
-            out.append(Verdict(record=describe(kp.record, _record(row)), bootcamp=b,
-                               verdict=verdict,
+            record = _record(row)
+            out.append(Verdict(record=describe(kp.record, record), record_type=kp.record,
+                               record_id=key_of(kp.record, record), bootcamp=b,
+                               provider=self.groups.provider_of.get(b), verdict=verdict,
                                reasons=reasons(shows, verdict, holds, reason)))
         return out
 
@@ -261,7 +263,8 @@ class SqlEngine:
             (actual, a), (planned, n), *values = reads.part(row, 0)
             a, n = a or 0, n or 0
             out.append(Verdict(
-                record=describe("provider", _record(row)), bootcamp=None,
+                record=describe("provider", _record(row)), record_type="provider",
+                record_id=row["provider_id"], bootcamp=None, provider=row["provider_id"],
                 verdict=NO_DATA if target is None else status(kp.direction, target, n, a, 0),
                 reasons=(Reason(clause=part.clause, source=f"{kp.direction} {part.source}",
                                 values=((actual, a), (planned, n), *values,

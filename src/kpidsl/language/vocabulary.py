@@ -10,6 +10,9 @@ them, all from here.
 from __future__ import annotations
 
 import enum
+from typing import TypeVar
+
+from kpidsl.errors import NotFoundError, suggest
 
 
 class Status(enum.StrEnum):
@@ -45,3 +48,25 @@ class VerdictKind(enum.StrEnum):
     """The record is decided, and does not count."""
     PENDING = "pending"
     """The record is not decided yet."""
+
+
+_Word = TypeVar("_Word", bound=enum.StrEnum)
+_WHAT: dict[type[enum.StrEnum], str] = {Status: "status", Scope: "scope",
+                                        VerdictKind: "verdict"}
+
+
+def named(kind: type[_Word], word: str) -> _Word:
+    """The word of ``kind`` that ``word`` writes, however an output spells it: as the tables
+    print it (``not met``), as JSON and the rules write it (``not_met``), in any case.
+    Anything else is a :class:`~kpidsl.errors.NotFoundError` listing the words, with the
+    closest: a filter that matches nothing because of a spelling would say nothing."""
+    def plain(w: str) -> str:
+        return " ".join(w.replace("_", " ").lower().split())
+
+    by_word = {plain(k): k for k in kind}
+    found = by_word.get(plain(word)) if isinstance(word, str) else None
+    if found is None:
+        what, words = _WHAT.get(kind, kind.__name__.lower()), list(by_word)
+        raise NotFoundError(f"no {what} {word!r}: a {what} is {', '.join(words[:-1])} or "
+                            f"{words[-1]}", suggest(plain(str(word)), words))
+    return found

@@ -197,8 +197,11 @@ def show(value: Any) -> str | None:
 
 
 def verdict_json(v: Verdict) -> dict[str, Any]:
-    """One explained record: its verdict and each deciding clause with the values it read."""
-    return {"record": v.record, "bootcamp": v.bootcamp, "verdict": v.verdict,
+    """One explained record: its verdict and each deciding clause with the values it read.
+    ``record`` names it for a person; ``record_type``, ``record_id``, ``bootcamp`` and
+    ``provider`` are the ids to join it back to one's own tables."""
+    return {"record": v.record, "record_type": v.record_type, "record_id": v.record_id,
+            "bootcamp": v.bootcamp, "provider": v.provider, "verdict": v.verdict,
             "reasons": [{"clause": r.clause, "source": r.source,
                          "values": {name: show(value) for name, value in r.values}}
                         for r in v.reasons],

@@ -12,13 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Self
 
 import attrs
 
 from kpidsl.data.csvfiles import data_fingerprint
 from kpidsl.data.dataset import Dataset
-from kpidsl.errors import NotFoundError, suggest
+from kpidsl.errors import NotFoundError, UsageError, suggest
+from kpidsl.language.vocabulary import Scope, Status, named
 from kpidsl.outputs.jsonout import audit_json, entry_json, json_text, result_json, result_lines
 from kpidsl.plan.results import Entry, Explanation, Result
 from kpidsl.version import __version__
@@ -71,23 +72,30 @@ class Report:
         return audit_json(rules=self.rules_fingerprint, data=self.data_fingerprint,
                           as_of=self.as_of, engine=self.engine, version=self.version)
 
-    def result(self, kpi: str, scope: str = "programme", group: str = "all") -> Result:
+    def result(self, kpi: str, scope: str | None = None, group: str = "all") -> Result:
         """One KPI's result for one group (default: the programme).
 
-        A :class:`~kpidsl.errors.NotFoundError` (a ``KeyError``) says which of the
-        three names has no result, and the closest that has one.
+        ``group`` is ``all``, a bootcamp or a provider id; without a ``scope``, the id says
+        which it is, as for :func:`find_group` (an id that is both is written
+        ``bootcamp:ID`` or ``provider:ID``). A :class:`~kpidsl.errors.NotFoundError` (a
+        ``KeyError``) says which of the names has no result, and the closest that has one.
         """
+        kpis = list(dict.fromkeys(r.kpi for r in self.results))
+        if scope is None and kpi in kpis:
+            own = [r for r in self.results if r.kpi == kpi]
+            scope, group = find_group(self, group, per_provider=not any(
+                r.scope == Scope.BOOTCAMP for r in own))
         for r in self.results:
             if (r.kpi, r.scope, r.group) == (kpi, scope, group):
                 return r
-        kpis = list(dict.fromkeys(r.kpi for r in self.results))
         if kpi not in kpis:
             raise NotFoundError(f"no KPI called {kpi!r}",
                                 suggest(kpi, kpis) or "the KPIs are " + ", ".join(kpis))
         scopes = list(dict.fromkeys(r.scope for r in self.results if r.kpi == kpi))
         if scope not in scopes:
             raise NotFoundError(f"{kpi} has no {scope!r} results",
-                                suggest(scope, scopes) or "its scopes are " + ", ".join(scopes))
+                                suggest(str(scope), scopes)
+                                or "its scopes are " + ", ".join(scopes))
         groups = [r.group for r in self.results if (r.kpi, r.scope) == (kpi, scope)]
         raise NotFoundError(f"{kpi} has no result for {scope} {group!r}",
                             suggest(group, groups) or f"the {scope} groups are "
@@ -95,21 +103,26 @@ class Report:
 
     def select(self, *, kpis: Iterable[str] | None = None, scopes: Iterable[str] | None = None,
                groups: Iterable[str] | None = None, statuses: Iterable[str] | None = None
-               ) -> Report:
+               ) -> Self:
         """The same report with only the results that pass every filter given (``None``:
-        no filter). A group is an id, or ``scope:id`` for an id that is both a bootcamp's and
-        a provider's. A KPI that is not in the report raises
-        :class:`~kpidsl.errors.NotFoundError`. Findings and actions are kept whole:
-        they are about records, not results."""
+        no filter). A group is ``all``, a bootcamp or a provider id, or ``scope:id`` for an
+        id that is both (as for :func:`find_group`); a scope and a status are written as the
+        tables print them (``not met``) or as JSON does (``not_met``). A KPI, group, scope or
+        status that is not one raises :class:`~kpidsl.errors.NotFoundError` naming the
+        closest: a misspelt filter would otherwise keep nothing, without a word. Findings and
+        actions are kept whole: they are about records, not results."""
         names = list(dict.fromkeys(r.kpi for r in self.results))
         for kpi in kpis or ():
             if kpi not in names:
                 raise NotFoundError(f"no KPI called {kpi!r}",
                                     suggest(kpi, names) or "the KPIs are " + ", ".join(names))
-        k, sc, g, st = (None if f is None else set(f) for f in (kpis, scopes, groups, statuses))
+        k = None if kpis is None else set(kpis)
+        sc = None if scopes is None else {named(Scope, s) for s in scopes}
+        st = None if statuses is None else {named(Status, s) for s in statuses}
+        g = None if groups is None else {find_group(self, x) for x in groups}
         kept = tuple(r for r in self.results
                      if (k is None or r.kpi in k) and (sc is None or r.scope in sc)
-                     and (g is None or r.group in g or f"{r.scope}:{r.group}" in g)
+                     and (g is None or (r.scope, r.group) in g)
                      and (st is None or r.status in st))
         return attrs.evolve(self, results=kept)
 
@@ -138,3 +151,38 @@ class History:
     months: tuple[tuple[dt.date, tuple[Result, ...]], ...]
     group: str = "all"
     audit: dict[str, str] = attrs.field(factory=dict, eq=False)
+
+
+def find_group(where: Dataset | Report | Iterable[Result], group: str,
+               per_provider: bool = False) -> tuple[Scope, str]:
+    """The scope and id of a group written ``all``, a bootcamp or provider id, or, for an id
+    that is both, ``bootcamp:ID`` or ``provider:ID``, among the groups of a data set or of
+    results. Otherwise a :class:`~kpidsl.errors.NotFoundError` listing the groups (a
+    KPI judged per provider has no bootcamp groups)."""
+    if group == "all":
+        return Scope.PROGRAMME, "all"
+    if isinstance(where, Dataset):
+        ids = {Scope.BOOTCAMP: {b.bootcamp_id for b in where.bootcamps},
+               Scope.PROVIDER: {p.provider_id for p in where.providers}}
+    else:
+        ids = {Scope.BOOTCAMP: set(), Scope.PROVIDER: set()}
+        for r in where.results if isinstance(where, Report) else where:
+            ids.get(r.scope, set()).add(r.group)
+    both = ids[Scope.BOOTCAMP] & ids[Scope.PROVIDER]
+    scopes = [s for s in ids if group in ids[s]]
+    prefix, _, rest = group.partition(":")
+    if group in both:
+        raise UsageError(f"{group} is both a bootcamp and a provider: write bootcamp:{group} "
+                         f"or provider:{group}")
+    if not scopes and prefix in ids and rest in ids[Scope(prefix)]:
+        scopes, group = [Scope(prefix)], rest
+    valid = ["all", *(f"{s}:{g}" if g in both else g for s in ids
+                      if not (per_provider and s == Scope.BOOTCAMP) for g in sorted(ids[s]))]
+    shown = ", ".join(valid[:30]) + (f", … ({len(valid)} in all)" if len(valid) > 30 else "")
+    if not scopes:
+        raise NotFoundError(f"no group {group!r}", suggest(group, valid)
+                            or f"the groups are {shown}")
+    if per_provider and scopes == [Scope.BOOTCAMP]:
+        raise NotFoundError(f"{group!r} is a bootcamp, and this KPI is judged per provider",
+                            f"its groups are {shown}")
+    return scopes[0], group

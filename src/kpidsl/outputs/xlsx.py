@@ -168,7 +168,7 @@ def _verdict_sheet(b: _Book, kpi: str, found: Sequence[Verdict], as_of: dt.date)
     """One row per record: its verdict, and each clause (or part) that decided it with the
     values it read, one per line."""
     columns = (("Record", 22), ("Bootcamp", 10), ("Verdict", 12), ("Why", 60),
-               ("Values read", 70))
+               ("Values read", 70), ("Record type", 11), ("Record id", 14), ("Provider", 10))
     ws = b.sheet(kpi, f"{b.kpi_title(kpi)} ({kpi}): each record in the programme as of "
                  f"{as_of.isoformat()}", columns)
     shown = found[:_MAX_ROWS - 4]
@@ -181,6 +181,8 @@ def _verdict_sheet(b: _Book, kpi: str, found: Sequence[Verdict], as_of: dt.date)
         ws.write_string(row, 2, v.verdict, b.status.get(v.verdict))
         ws.write_string(row, 3, why, b.wrap)
         ws.write_string(row, 4, values, b.wrap)
+        for col, value in enumerate((v.record_type, v.record_id, v.provider), 5):
+            ws.write_string(row, col, value or "")  # the ids, to join back to one's tables
     b.end(ws, len(shown), len(columns))
     if len(shown) < len(found):  # said, never silently dropped
         ws.write_string(len(shown) + 3, 0, f"… and {len(found) - len(shown)} more records: a "

@@ -241,8 +241,16 @@ class Verdict:
 
     record: str
     """What the record is, for a person: ``learner L0042``."""
+    record_type: str
+    """The record's type as the rules name it (``learner``, ``engagement``, ``provider``)."""
+    record_id: str | None
+    """The record's id, its key fields joined by ``/`` (``L0042``, ``BC01/EMP03``), to join
+    back to one's own tables; ``None`` for a type without a key (an interview, a payment),
+    which ``record`` names by its learner and line."""
     bootcamp: str | None
     """The bootcamp the record belongs to (``None`` for a provider)."""
+    provider: str | None
+    """The provider of the record's bootcamp; for a per-provider KPI, the provider itself."""
     verdict: VerdictKind | Status = attrs.field(converter=_verdict)
     """:class:`VerdictKind` (``counted``, ``not counted`` or ``pending``); a provider's
     :class:`Status` for a per-provider KPI. Both compare equal to their spelling."""
