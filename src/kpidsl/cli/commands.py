@@ -12,6 +12,7 @@ import itertools
 import json
 import os
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from kpidsl import limits
@@ -56,7 +57,7 @@ def check(args: argparse.Namespace) -> int:
 def evaluate(args: argparse.Namespace) -> int:
     from kpidsl.api import evaluate as evaluate_rules
     from kpidsl.outputs.csvout import to_csv
-    from kpidsl.outputs.jsonout import json_text, verdict_json
+    from kpidsl.outputs.jsonout import json_pieces, verdict_json
     from kpidsl.outputs.text import render_table
 
     if args.explain and args.format != "json":
@@ -84,7 +85,7 @@ def evaluate(args: argparse.Namespace) -> int:
             shown = {r.kpi for r in report.results}
             out["explanations"] = {e.result.kpi: [verdict_json(v) for v in e.verdicts]
                                    for e in whole.explanations if e.result.kpi in shown}
-        text = json_text(out) + "\n"
+        text: str | Iterable[bytes] = [*json_pieces(out), b"\n"]  # written as it is made
     elif args.format == "csv":
         text = to_csv(report)
     elif args.format == "html":
