@@ -98,14 +98,15 @@ def evaluate(args: argparse.Namespace) -> int:
 
 
 def verify(args: argparse.Namespace) -> int:
-    """Exit 1 when a figure is not reproduced (or the bundle was changed), as for bad data."""
+    """Exit 1 when a figure is not reproduced, the bundle was changed or the data differ from
+    the recorded data (unless --figures-only), as for bad data."""
     from kpidsl.tools.evidence import render
     from kpidsl.tools.evidence import verify as verify_bundle
 
     bundle = existing(args.bundle)
     data = data_paths(args.data)
     with working("evaluating"):
-        outcome = verify_bundle(bundle, data)
+        outcome = verify_bundle(bundle, data, figures_only=args.figures_only)
     print(render(outcome, args.bundle))
     return OK if outcome.reproduced else ERRORS
 
