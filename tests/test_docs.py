@@ -503,7 +503,7 @@ def test_kpi_run_shows_the_real_output_of_the_command(make_app, tmp_path: Path) 
     shutil.copytree(src / "kpi", folder)
     fingerprint = rules_fingerprint(load_rules(folder))[:12]
     assert plain == (f"$ kpidsl check\nRules: rules (fingerprint {fingerprint})\n"
-                     "1 rule files OK: 1 KPI, 1 definition, 0 tables, 0 schedules, 0 findings "
+                     "1 rule file OK: 1 KPI, 1 definition, 0 tables, 0 schedules, 0 findings "
                      "and actions, 0 tests")
     assert "rules/dropout.kpi:10:15: warning: the level of dropout says 20%" in edited
     assert edited.endswith("; 2 warnings about the prose")  # the level and the policy
