@@ -36,7 +36,7 @@ html_title = "kpidsl"
 html_theme_options = {
     "description": "The Skills Bootcamps KPIs as rule files",
     "fixed_sidebar": True,
-    "page_width": "1100px",
+    "page_width": "1200px",
     "sidebar_width": "240px",
 }
 html_sidebars = {"**": ["about.html", "navigation.html", "relations.html", "searchbox.html"]}

@@ -121,6 +121,55 @@ def test_generated_reference_pages(site: SphinxTestApp) -> None:
     assert text.count("at most 20% of the population is counted") == 1
 
 
+def test_kpi_links_look_like_links_not_code(site: SphinxTestApp) -> None:
+    """A KPI is linked by its title (``:kpi:rule:`dropout```) in the text's own font, not as
+    a literal; a definition keeps its name in code, coloured as the link it is."""
+    index = (site.outdir / "index.html").read_text(encoding="utf-8")
+    link = re.search(r'<a class="reference internal" href="rules/dropout.html#kpi-rule-dropout"'
+                     r'[^>]*>(.*?)</a>', index)
+    assert link, index
+    assert link.group(1) == '<span class="xref kpi kpi-rule">Learner Drop-Out</span>'
+    assert "<code" not in link.group(1) and "literal" not in link.group(1)
+    css = (site.outdir / "_static" / "kpidsl.css").read_text(encoding="utf-8")
+    assert re.search(r"a\.reference code\.xref\.kpi \{[^}]*color: inherit", css)
+
+
+def test_command_output_wraps_rather_than_running_off_the_column(site: SphinxTestApp) -> None:
+    """The output of a command shown in the docs (kpi:run, kpi:check) wraps, so that the end
+    of a long line (``target: at most 15%`` in the guide) is in view; it does not scroll."""
+    css = (site.outdir / "_static" / "kpidsl.css").read_text(encoding="utf-8")
+    plain = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    rules = {k.strip(): v for k, v in re.findall(r"([^{}]+)\{([^}]*)\}", plain)}
+    output = rules["div.kpi-run pre, div.kpi-check-output pre"]
+    assert "white-space: pre-wrap" in output and "overflow-wrap: anywhere" in output
+    assert not any("kpi-run" in selector and "white-space: pre;" in body
+                   for selector, body in rules.items())
+
+
+def test_the_home_page_starts_with_three_entry_points() -> None:
+    """docs/index.rst opens (before any table of contents) with one short paragraph for each
+    kind of reader, each linking to pages that exist."""
+    text = (DOCS / "index.rst").read_text(encoding="utf-8")
+    start = text.index("Start here\n----------\n")
+    assert start < text.index(".. toctree::")
+    entries = re.findall(r"^\*\*(I [^*]+)\*\*\n((?:   .*\n)+)", text[start:], re.M)
+    assert [title for title, _ in entries] == [
+        "I edit rules.", "I integrate kpidsl.", "I read the rules."]
+    for title, body in entries:
+        docs = re.findall(r":doc:`(?:[^`<]*<)?([^`>]+)>?`", body)
+        refs = re.findall(r":ref:`(?:[^`<]*<)?([^`>]+)>?`", body)
+        assert len(docs) + len(refs) >= 3, title
+        for target in docs:
+            assert (DOCS / f"{target}.rst").exists() or target == "rules/index", target
+        for label in refs:
+            assert label == "kpi-ruleindex" or re.search(
+                rf"^\.\. _{label}:$", "".join(p.read_text("utf-8") for p in DOCS.glob("*.rst")),
+                re.M), label
+    assert "guide" in re.findall(r":doc:`([^`]+)`", entries[0][1])
+    assert "api" in re.findall(r":doc:`([^`]+)`", entries[1][1])
+    assert "rules/index" in re.findall(r":doc:`([^`]+)`", entries[2][1])
+
+
 def _copy_root(tmp_path: Path) -> Path:
     src = tmp_path / "site"
     shutil.copytree(ROOT, src)
@@ -503,7 +552,7 @@ def test_kpi_run_shows_the_real_output_of_the_command(make_app, tmp_path: Path) 
     shutil.copytree(src / "kpi", folder)
     fingerprint = rules_fingerprint(load_rules(folder))[:12]
     assert plain == (f"$ kpidsl check\nRules: rules (fingerprint {fingerprint})\n"
-                     "1 rule files OK: 1 KPI, 1 definition, 0 tables, 0 schedules, 0 findings "
+                     "1 rule file OK: 1 KPI, 1 definition, 0 tables, 0 schedules, 0 findings "
                      "and actions, 0 tests")
     assert "rules/dropout.kpi:10:15: warning: the level of dropout says 20%" in edited
     assert edited.endswith("; 2 warnings about the prose")  # the level and the policy

@@ -167,6 +167,67 @@ def test_one_edited_data_cell_names_the_changed_figure(capsys, cohort_dir, tmp_p
                      "(target at most 20%); now not_met, 2 of 5 (target at most 20%)")
 
 
+def test_data_that_differ_are_not_verified_where_the_figures_match(capsys, cohort_dir,
+                                                                  tmp_path):
+    """The evidence holds for the data recorded: another file with the same figures fails,
+    unless only the figures are asked for, and then the output says the data differ."""
+    bundle = tmp_path / "evidence"
+    record(capsys, cohort_dir, bundle)
+    # the file is written with Windows line ends: no record changes, so no figure does
+    learners = cohort_dir / "learners.csv"
+    learners.write_bytes(learners.read_bytes().replace(b"\n", b"\r\n"))  # same records
+    code, out, _ = run(capsys, "verify", str(bundle), "--data", str(cohort_dir))
+    assert code == 1
+    assert out.splitlines()[-2:] == [
+        "data: differs from the recorded data in learners.csv",
+        "NOT REPRODUCED: the data differ from the recorded data, in learners.csv; the figures "
+        "are as recorded, but the evidence holds for the recorded data only (--figures-only "
+        "compares the figures alone)"]
+    outcome = kpidsl.verify(bundle, cohort_dir)
+    assert (outcome.reproduced, outcome.figures_reproduced, outcome.data_matched,
+            outcome.data_changes) == (False, True, False, ("learners.csv",))
+    code, out, _ = run(capsys, "verify", str(bundle), "--data", str(cohort_dir),
+                       "--figures-only")
+    checked = len(outcome.report.results)
+    assert code == 0
+    assert out.splitlines()[-1] == (
+        f"REPRODUCED (figures only): all {checked} results, and the findings and actions, "
+        "are as recorded, but the data differ from the recorded data, in learners.csv")
+    assert kpidsl.verify(bundle, cohort_dir, figures_only=True).reproduced
+
+
+def test_figures_that_differ_are_named_first_with_figures_only(capsys, cohort_dir, tmp_path):
+    bundle = tmp_path / "evidence"
+    record(capsys, cohort_dir, bundle)
+    edit_cell(cohort_dir, "learners.csv", "C0",
+              {"withdrawal_date": "2024-03-01", "completion_date": ""})
+    code, out, _ = run(capsys, "verify", str(bundle), "--data", str(cohort_dir),
+                       "--figures-only")
+    assert code == 1
+    assert out.splitlines()[3].startswith("NOT REPRODUCED: learner_dropout for bootcamp B1: ")
+
+
+def test_a_bundle_of_a_database_compares_the_figures_and_says_so(capsys, tmp_path):
+    import duckdb
+
+    con = duckdb.connect()
+    folder = Path(__file__).resolve().parents[1] / "examples" / "sample"
+    kpidsl.evaluate(fixture_rules(), folder, as_of="2025-03-31", engine=con)  # loads it
+    report = kpidsl.evaluate(fixture_rules(), None, as_of="2025-03-31", engine=con)
+    bundle = kpidsl.record_evidence(report, fixture_rules(), None, tmp_path / "evidence")
+    assert json.loads((bundle / "manifest.json").read_text("utf-8"))["data"] == {
+        "fingerprint": "", "files": {}}
+    outcome = kpidsl.verify(bundle, folder)  # the same data, now as files
+    assert (outcome.reproduced, outcome.data_matched, outcome.data_changes) == (True, None, ())
+    from kpidsl.tools.evidence import render
+
+    assert render(outcome, "ev").splitlines()[2:] == [
+        "data: a database's own tables when recorded, not fingerprinted: only the figures are "
+        "compared",
+        f"REPRODUCED: all {len(report.results)} results, and the findings and actions, are as "
+        "recorded (the figures only: the recorded data have no fingerprint)"]
+
+
 def test_edited_bundle_rules_are_named(capsys, cohort_dir, tmp_path):
     bundle = tmp_path / "evidence"
     record(capsys, cohort_dir, bundle)

@@ -362,8 +362,23 @@ def test_fmt_check_fails_on_a_mangled_copy_and_writes_nothing(capsys, tmp_path: 
     assert code == 1
     assert f"would reformat {path}" in out
     assert f"+++ {path} (formatted)" in out
-    assert "1 of 1 rule files would be reformatted" in out
+    assert "1 of 1 rule file would be reformatted" in out
     assert path.read_text(encoding="utf-8") == mangled
+
+
+def test_fmt_check_counts_what_it_leaves_out_in_the_singular(capsys, tmp_path: Path):
+    """A diff one line longer than fmt --check shows ends "… 1 more line", not "lines"."""
+    lines = (RULES / "03_learner_dropout.kpi").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "dropout.kpi"
+    # 18 lines with a trailing space: one hunk of 18 lines out and in, a context line on
+    # each side, and the three header lines: 41 lines
+    path.write_text("\n".join(line + " " * (2 <= i < 20) for i, line in enumerate(lines))
+                    + "\n", encoding="utf-8")
+    code, out, _ = run(capsys, "fmt", "--check", str(path))
+    assert code == 1
+    assert out.splitlines()[0] == f"would reformat {path}"
+    assert out.splitlines()[-2:] == ["… 1 more line", "1 of 1 rule file would be reformatted"]
+    assert len(out.splitlines()) == 1 + 40 + 2  # 40 diff lines shown
 
 
 def test_fmt_rewrites_a_file_in_place(capsys, tmp_path: Path):

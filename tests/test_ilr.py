@@ -595,10 +595,12 @@ def test_evidence_fingerprints_each_return_and_the_datasheet(tmp_path: Path, cap
     returns.write_text(returns.read_text().replace("</Message>", "<!-- -->\n</Message>"))
     (sheet / "bootcamps.csv").write_text("bootcamp_id,title\r\nXSB-10000001-A000001,Data\r\n")
     capsys.readouterr()
-    assert main(["verify", str(bundle), *data]) == 0  # the same records, the same figures
+    assert main(["verify", str(bundle), *data]) == 1  # the same figures, not the same files
     out = capsys.readouterr().out
     assert "data: differs from the recorded data in datasheet/bootcamps.csv, returns/r.xml" \
-        in out and "REPRODUCED" in out
+        in out and "NOT REPRODUCED: the data differ" in out
+    assert main(["verify", str(bundle), *data, "--figures-only"]) == 0  # the same records
+    assert "REPRODUCED (figures only)" in capsys.readouterr().out
 
 
 def test_every_engine_gives_the_same_results(tmp_path: Path):

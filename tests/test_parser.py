@@ -409,3 +409,70 @@ def test_a_definition_without_for_with_a_bad_date_is_a_located_error():
     (d,) = e.value.diagnostics
     assert (d.file, d.line, d.column, d.message) == (
         "r.kpi", 1, 16, "`2024-13-01` is not a real date")
+
+
+
+def test_the_grammar_for_a_re_that_mishandles_possessive_groups_reads_the_same():
+    """Python 3.11.2's ``re`` gives up on a possessive group repeat whose iteration fails
+    part-way: there the grammar's groups are atomic, with no possessive group left, and the
+    rule files parse to the same trees as with the possessive patterns."""
+    import re
+
+    import lark
+
+    from kpidsl.language import parser
+
+    atomic = parser.grammar(possessive=False)
+    assert parser.grammar(possessive=True) != atomic
+    assert not re.search(r"\)(?:[*+?]|\{[\d,]*\})\+", atomic)  # no possessive group repeat
+    assert re.search(r'^PROSE\.3: /"""\[\^"\]\*\+\(\?>', atomic, re.M)
+    lark_atomic = lark.Lark(atomic, parser="lalr", propagate_positions=True,
+                            maybe_placeholders=True, postlex=parser._WholeWords())
+    texts = [p.read_text(encoding="utf-8") for p in sorted(FIXTURE_RULES.rglob("*.kpi"))]
+    texts.append('kpi k:\n  title: "a \\"quoted\\" title"\n  policy: """\n  "a" ""b"" \n  """\n')
+    for text in texts:
+        assert lark_atomic.parse(text) == parser._LARK.parse(text)
+
+
+def _buggy_python() -> str | None:
+    """A Python 3.11 on this machine whose ``re`` has the possessive-group bug (Debian 12's
+    /usr/bin/python3.11 is 3.11.2), or ``None``."""
+    import shutil
+    import subprocess
+
+    for name in ("/usr/bin/python3.11", shutil.which("python3.11")):
+        if name and Path(name).exists():
+            done = subprocess.run([name, "-c", "import re, sys; sys.exit(re.match("
+                                   "r'(?:ab+)*+aa', 'aa') is not None)"], check=False)
+            if done.returncode == 0:
+                return name
+    return None
+
+
+def test_a_prose_block_parses_on_a_python_whose_re_mishandles_possessive_groups():
+    """On Debian 12's python3 (3.11.2), which the README's commands run, no rule file with a
+    prose block parsed ("unexpected character"). Run there when it is on this machine."""
+    import subprocess
+
+    import lark
+
+    python = _buggy_python()
+    if python is None:
+        pytest.skip("no Python with the possessive-group bug of 3.11.2 here")
+    import kpidsl
+
+    src = Path(kpidsl.__file__).parents[1]  # the kpidsl under test
+    code = ("from kpidsl.language.parser import parse\n"
+            "rule = parse('define a for learner:\\n  \"\"\"\\n  Hi \"there\".\\n  \"\"\"\\n"
+            "  milestone1_date is set\\n', 'x.kpi')\n"
+            "print(rule.items[0].doc)")
+    done = subprocess.run([python, "-c", code], capture_output=True, text=True, check=False,
+                          env={"PYTHONPATH": f"{src}:{Path(lark.__file__).parents[1]}",
+                               "PATH": "/usr/bin:/bin"})
+    assert (done.returncode, done.stdout) == (0, 'Hi "there".\n'), done.stderr[-1500:]
+
+
+@pytest.mark.parametrize("text", ['"""\n  Hi.\n  """', '"""a"b""c"""', '"""\n"""'])
+def test_a_prose_block_with_quotes_inside_parses(text: str):
+    rule = parse(f"define a for learner:\n  {text}\n  milestone1_date is set\n", "x.kpi")
+    assert rule.items[0].doc is not None

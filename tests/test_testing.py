@@ -222,6 +222,31 @@ def test_coverage_counts_verdicts_statuses_and_clause_parts(tmp_path):
                for g in gaps)
 
 
+def test_coverage_looks_inside_the_definitions_a_clause_names(tmp_path):
+    """A definition's own ``and``/``or`` parts (and those of the definitions they name) are
+    judged on the clause's records, as a clause's parts are, and located in the definition."""
+    text = DROPOUT.replace(
+        "define milestone1_starter for learner: milestone1_date is set",
+        "define seeks_job for learner: learner_type = independent or learner_type = self_employed\n"
+        "define milestone1_starter for learner: milestone1_date is set and seeks_job")
+    path = write(tmp_path, text + one_in_five("at_risk, 1 of 5, 1 pending"))
+    (cov,) = run_tests(kpidsl.load_rules(path.parent)).coverage
+    parts = [(p.clause, p.text, p.line, p.true, p.false) for p in cov.parts]
+    assert parts[:4] == [
+        ("population", "milestone1_starter", 6, True, False),
+        ("milestone1_starter in population", "milestone1_date is set", 2, True, False),
+        ("milestone1_starter in population", "seeks_job", 2, True, False),
+        # every learner is independent
+        ("seeks_job in milestone1_starter in population", "learner_type = independent", 1,
+         True, False),
+    ]
+    assert parts[4] == ("seeks_job in milestone1_starter in population",
+                        "learner_type = self_employed", 1, False, True)
+    assert [p[0] for p in parts[5:]] == ["counted when", "pending when", "pending when"]
+    assert f"seeks_job in milestone1_starter in population ({path}:1): " \
+           "`learner_type = self_employed` never true" in cov.gaps()
+
+
 def test_coverage_quotes_each_part_even_after_a_line_break_python_alone_sees(tmp_path):
     # str.splitlines also breaks at a form feed; the rule file's lines are its "\n" lines.
     path = write(tmp_path, "# page one \x0c page two\n" + DROPOUT

@@ -132,14 +132,20 @@ def parser() -> argparse.ArgumentParser:
                    "evaluated, the whole report and the fingerprints of the data (default: "
                    "none; check it later with kpidsl verify)")
 
-    v = sub.add_parser("verify", help="check that an evidence bundle's figures are reproduced",
+    v = sub.add_parser("verify", help="check that an evidence bundle is reproduced on its data",
                        description="Evaluate the rules of an evidence bundle (written by "
                        "evaluate --record) again on the data (a folder, a workbook, ILR "
                        "returns or a database), at the recorded date, and "
                        "say whether every figure is reproduced, naming the first that is not. "
-                       "Exits 1 if one is not.")
+                       "Exits 1 if one is not, or if the data differ from the recorded data "
+                       "(their fingerprints), even where the figures match. A bundle recorded "
+                       "from a database's own tables has no fingerprint of its data: only its "
+                       "figures are compared.")
     v.add_argument("bundle", metavar="BUNDLE", help="the folder written by evaluate --record")
     v.add_argument("--data", required=True, metavar="DATA", action="append", help=_DATA_HELP)
+    v.add_argument("--figures-only", action="store_true",
+                   help="compare the figures alone: data that differ from the recorded data "
+                   "are named, but are not a failure (default: off, they are)")
 
     t = sub.add_parser("test", help="run the tests written beside the rules",
                        description="Run the `test` blocks of rule files; print a pass/fail "

@@ -50,7 +50,8 @@ def check(args: argparse.Namespace) -> int:
         print(w.render() + "\n", file=sys.stderr)
     if warnings:
         summary += f"; {len(warnings)} {plural('warning', len(warnings))} about the prose"
-    print(f"{len(rule_set.files)} rule files OK: {summary}")
+    files = len(rule_set.files)
+    print(f"{files} rule {plural('file', files)} OK: {summary}")
     return OK
 
 
@@ -99,14 +100,15 @@ def evaluate(args: argparse.Namespace) -> int:
 
 
 def verify(args: argparse.Namespace) -> int:
-    """Exit 1 when a figure is not reproduced (or the bundle was changed), as for bad data."""
+    """Exit 1 when a figure is not reproduced, the bundle was changed or the data differ from
+    the recorded data (unless --figures-only), as for bad data."""
     from kpidsl.tools.evidence import render
     from kpidsl.tools.evidence import verify as verify_bundle
 
     bundle = existing(args.bundle)
     data = data_paths(args.data)
     with working("evaluating"):
-        outcome = verify_bundle(bundle, data)
+        outcome = verify_bundle(bundle, data, figures_only=args.figures_only)
     print(render(outcome, args.bundle))
     return OK if outcome.reproduced else ERRORS
 
@@ -376,12 +378,12 @@ def fmt(args: argparse.Namespace) -> int:
             more = len(f.diff) - _DIFF_LINES
             print(f"would reformat {f.path}")
             shown = [_shorten(printable(x)) for x in f.diff[:_DIFF_LINES]]
-            print("\n".join(shown + [f"… {more} more lines"] * (more > 0)
+            print("\n".join(shown + [f"… {more} more {plural('line', more)}"] * (more > 0)
                             or ["(only its line ends or byte-order mark change)"]))
         else:
             print(f"reformatted {f.path}")
     done = "would be reformatted" if args.check else "reformatted"
-    print(f"{len(changed)} of {read} rule files {done}")
+    print(f"{len(changed)} of {read} rule {plural('file', read)} {done}")
     if problems:
         raise RuleError(problems)
     return ERRORS if args.check and changed else OK

@@ -185,7 +185,8 @@ def _verdict_sheet(b: _Book, kpi: str, found: Sequence[Verdict], as_of: dt.date)
             ws.write_string(row, col, value or "")  # the ids, to join back to one's tables
     b.end(ws, len(shown), len(columns))
     if len(shown) < len(found):  # said, never silently dropped
-        ws.write_string(len(shown) + 3, 0, f"… and {len(found) - len(shown)} more records: a "
+        more = len(found) - len(shown)
+        ws.write_string(len(shown) + 3, 0, f"… and {more} more record{'s' * (more != 1)}: a "
                         "sheet holds at most 1,048,576 rows (kpidsl evaluate --format json "
                         "--explain lists them all)")
 
@@ -236,7 +237,8 @@ def write_history(path: str | os.PathLike[str], months: Months, rules: RuleSet,
         for d, results in months:
             for r in _in_order(results):
                 if row == _MAX_ROWS - 1:  # said, never silently dropped
-                    ws.write_string(row, 0, f"… and {len(every) - row + 3} more results: a "
+                    more = len(every) - row + 3
+                    ws.write_string(row, 0, f"… and {more} more result{'s' * (more != 1)}: a "
                                     "sheet holds at most 1,048,576 rows (kpidsl history "
                                     "--format json lists them all)")
                     break

@@ -73,8 +73,11 @@ class KpiDomain(Domain):
     label = "KPI rules"
     object_types: ClassVar[dict[str, ObjType]] = {
         t: ObjType(label, role) for t, (label, role, _) in OBJECT_TYPES.items()}
+    #: A KPI is linked by its title, in the text's own font (a link, not code); the others by
+    #: their names, which rule files spell, in code.
     roles: ClassVar[dict[str, RoleFunction | XRefRole]] = {
-        role: XRefRole(innernodeclass=nodes.literal) for _, role, _ in OBJECT_TYPES.values()}
+        role: XRefRole(innernodeclass=nodes.inline if role == "rule" else nodes.literal)
+        for _, role, _ in OBJECT_TYPES.values()}
     indices: ClassVar[list[type[Index]]] = [KpiIndex]
     initial_data: ClassVar[dict[str, Any]] = {"objects": {}}
     data_version = 1
@@ -120,6 +123,8 @@ class KpiDomain(Domain):
             found = self._find(objtype, target)
             if found is not None:
                 docname, anchor, title = found
+                if objtype == "rule" and not node.get("refexplicit"):  # a KPI by its title
+                    contnode = nodes.inline(title, title, classes=contnode["classes"])
                 return make_refnode(builder, fromdocname, docname, anchor, contnode, title)
         return None
 

@@ -101,11 +101,18 @@ table.kpi-table ul { margin: 0.2em 0 0.2em 1.2em; padding: 0; }
 p.kpi-intro { color: #555; }
 p.kpi-note { color: #666; font-size: 0.9em; }
 dl.kpi-decisions dt { font-weight: 600; }
-/* long rule lines and command output scroll inside the page instead of running off it */
+/* long rule lines scroll inside the page instead of running off it (a wrapped line would
+   lose its line number) */
 div.highlight, pre { max-width: 100%; overflow-x: auto; }
 table.highlighttable { table-layout: fixed; width: 100%; }
 table.highlighttable td.code { width: 100%; overflow-x: auto; }
-pre.kpi-run, div.kpi-run pre { white-space: pre; }
+/* command output, in a smaller font, fits 100 columns and wraps what is longer: the words
+   that matter (a message's end, the rule it names) are never out of view */
+div.kpi-run pre, div.kpi-check-output pre { white-space: pre-wrap; overflow-wrap: anywhere;
+  font-size: 0.8em; padding: 7px 12px; }
+/* links into the rule reference look like links: a KPI by its title in the text's font, a
+   definition, table, schedule, finding or action by its name in code, in the link colour */
+a.reference code.xref.kpi { color: inherit; background: none; }
 div.kpi-diagram { max-width: 100%; overflow-x: auto; margin: 1em 0; }
 """
 

@@ -9,7 +9,9 @@ A bundle is a folder written by :func:`record_evidence` (``kpidsl evaluate --rec
   its bytes, as ``sha256sum`` prints it), and the sha256 of ``report.json``.
 
 The data itself is not copied (it names people); :func:`verify` re-evaluates the bundle's
-rules on the data given, at the recorded date, and compares every figure.
+rules on the data given, at the recorded date, and compares every figure. The evidence holds
+only for the data recorded: data whose fingerprint differs are not verified, even where the
+figures happen to match, unless only the figures are asked to be compared.
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def record_evidence(report: Report, rules: RuleSet,
 
 @attrs.frozen(kw_only=True)
 class Verification:
-    """Whether a bundle's figures are reproduced on the data given."""
+    """Whether a bundle's figures are reproduced on the data it was recorded from."""
 
     as_of: dt.date
     """The recorded as-of date, at which the rules were evaluated again."""
@@ -93,13 +95,30 @@ class Verification:
     """Each figure not reproduced (or change to the bundle itself), in report order."""
     data_changes: tuple[str, ...]
     """The data files whose fingerprint differs from the recorded one."""
+    figures_only: bool = False
+    """Only the figures were asked to be compared: data that differ do not count."""
     report: Report
     """The report evaluated now."""
 
     @property
-    def reproduced(self) -> bool:
-        """Every figure was reproduced, from rules as recorded."""
+    def data_matched(self) -> bool | None:
+        """The data are the recorded data (every file's fingerprint is as recorded); ``None``
+        when the recorded data were a database's own tables, which have no fingerprint, so
+        only the figures can be compared."""
+        if not self.recorded.get("data", {}).get("fingerprint"):
+            return None
+        return not self.data_changes
+
+    @property
+    def figures_reproduced(self) -> bool:
+        """Every figure was reproduced, from rules as recorded (whatever the data)."""
         return not self.differences
+
+    @property
+    def reproduced(self) -> bool:
+        """Every figure was reproduced, from rules as recorded, on the data as recorded (or,
+        with :attr:`figures_only` or data that have no fingerprint, on any data)."""
+        return self.figures_reproduced and (self.figures_only or self.data_matched is not False)
 
 
 def _read_json(path: Path) -> Any:
@@ -120,12 +139,18 @@ def _brief(r: dict[str, Any]) -> str:
         f" (target {r['target']})"
 
 
-def verify(bundle: str | os.PathLike[str], data: Data) -> Verification:
+def verify(bundle: str | os.PathLike[str], data: Data, *,
+           figures_only: bool = False) -> Verification:
     """Evaluate a bundle's rules again on ``data`` (as for :func:`kpidsl.evaluate`: a data
     folder, a workbook, ILR returns with their datasheet, records) at the recorded date, with
     the recorded engine, and compare every figure of the recorded report (each result's
     status, k, n, pending and target, and the number of findings and actions). Changes to
-    the bundle itself (its rules or its report edited after recording) are differences too."""
+    the bundle itself (its rules or its report edited after recording) are differences too.
+
+    Data whose fingerprint differs from the recorded one are not the evidence: the bundle is
+    not :attr:`~Verification.reproduced` even where the figures match, unless
+    ``figures_only``. A bundle recorded from a database's own tables has no fingerprint of
+    its data, and only its figures are compared."""
     folder = Path(bundle)
     if not folder.is_dir():
         raise UsageError(f"{folder}: not an evidence bundle folder",
@@ -151,6 +176,8 @@ def verify(bundle: str | os.PathLike[str], data: Data) -> Verification:
     files_then = manifest.get("data", {}).get("files", {})
     data_changes = tuple(name for name in sorted({*files_now, *files_then})
                          if files_now.get(name) != files_then.get(name))
+    if not manifest.get("data", {}).get("fingerprint"):  # a database's: nothing to compare
+        data_changes = ()
     now = {(r.kpi, r.scope, r.group): result_json(r) for r in report.results}
     seen = set()
     for r in recorded.get("results", []):
@@ -173,27 +200,41 @@ def verify(bundle: str | os.PathLike[str], data: Data) -> Verification:
             differences.append(f"{kind}: recorded {then}, now {len(entries)}")
     return Verification(as_of=when, recorded=manifest, checked=len(seen),
                         differences=tuple(differences), data_changes=data_changes,
-                        report=report)
+                        figures_only=figures_only, report=report)
 
 
 def render(v: Verification, bundle: str) -> str:
     """For a person: what was recorded, whether the rules and data are as recorded, and
-    whether every figure is reproduced, naming the first that is not."""
+    whether every figure is reproduced, naming the first that is not; data that differ are
+    named in the verdict, so that a match of the figures alone is never read as evidence."""
     m = v.recorded
     out = [f"Evidence {bundle}: recorded by kpidsl {m.get('kpidsl')} ({m.get('engine')} engine) "
            f"as of {v.as_of.isoformat()}, at {m.get('recorded_at', 'an unknown time')}"]
     data_fp = m.get("data", {}).get("fingerprint", "")
     out.append(f"rules: {m.get('rules', {}).get('fingerprint', '')[:12]} (the bundle's rules/)")
-    if v.data_changes:
+    differ = f"the data differ from the recorded data, in {', '.join(v.data_changes)}"
+    if v.data_matched is None:
+        out.append("data: a database's own tables when recorded, not fingerprinted: only the "
+                   "figures are compared")
+    elif not v.report.data_fingerprint:
+        differ = ("the data are a database's own tables, which have no fingerprint to show "
+                  "that they are the recorded data")
+        out.append(f"data: a database's own tables, not fingerprinted; recorded: {data_fp[:12]}")
+    elif v.data_changes:
         out.append("data: differs from the recorded data in " + ", ".join(v.data_changes))
-    elif not data_fp:
-        out.append("data: a database's own tables, not fingerprinted: only the figures are "
-                   "compared")
     else:
         out.append(f"data: as recorded ({data_fp[:12]})")
-    if v.reproduced:
-        out.append(f"REPRODUCED: all {v.checked} results, and the findings and actions, are "
-                   f"as recorded")
+    same = f"all {v.checked} results, and the findings and actions, are as recorded"
+    if v.figures_reproduced and v.data_matched is False:
+        if v.figures_only:
+            out.append(f"REPRODUCED (figures only): {same}, but {differ}")
+        else:
+            out.append(f"NOT REPRODUCED: {differ}; the figures are as recorded, but the "
+                       f"evidence holds for the recorded data only (--figures-only compares "
+                       f"the figures alone)")
+    elif v.figures_reproduced:
+        out.append(f"REPRODUCED: {same}" + (" (the figures only: the recorded data have no "
+                                            "fingerprint)" if v.data_matched is None else ""))
     else:
         out.append(f"NOT REPRODUCED: {v.differences[0]}")
         if len(v.differences) > 1:

@@ -118,7 +118,12 @@ class Part:
     """One top-level ``and``/``or`` part of a clause, and whether it was true and false on the
     tests' records where the evaluation asks it: a population's condition on every record of
     its kind, ``counted when`` on the population, ``pending when`` on the records not
-    counted (so a part that can never be false there is reported, as it decides nothing)."""
+    counted (so a part that can never be false there is reported, as it decides nothing).
+
+    A part that is a definition of the record, whose body has ``and``/``or`` parts, is
+    followed by those parts, judged on the same records: their ``clause`` names the
+    definition and the clause (``positive_outcome in counted when``), their file and line are
+    the definition's."""
 
     clause: str
     text: str
@@ -373,13 +378,35 @@ def _split(expr: ast.Expr) -> list[ast.Expr]:
                         else "and")
 
 
+def _with_definitions(rules: RuleSet, clause: str, exprs: list[ast.Expr],
+                      followed: frozenset[tuple[str | None, str]] = frozenset()
+                      ) -> list[tuple[str, ast.Expr]]:
+    """Each part with its label, a definition of the record followed by its own ``and``/``or``
+    parts (and theirs), so that coverage sees inside ``positive_outcome`` as inside a
+    clause. Each definition is followed once along a path."""
+    out = []
+    for e in exprs:
+        out.append((clause, e))
+        res = rules.resolved.get(id(e)) if isinstance(e, ast.Name) else None
+        if res is None or res.kind != "def" or res.record is None:
+            continue
+        key = (res.record, res.name)
+        body = rules.definitions[key].body
+        if key in followed or isinstance(body, ast.Cases) or len(parts := _split(body)) < 2:
+            continue
+        out += _with_definitions(rules, f"{res.name} in {clause}", parts, followed | {key})
+    return out
+
+
 class _Parts:
-    """The parts of one clause condition, lowered once and compiled afresh for each test's
-    data."""
+    """The parts of one clause condition (and of the definitions it names: see
+    :class:`Part`), lowered once and compiled afresh for each test's data."""
 
     def __init__(self, rules: RuleSet, lowerer: Lowerer, clause: str, expr: ast.Expr) -> None:
         self.clause = clause
-        self.exprs = _split(expr)
+        labelled = _with_definitions(rules, clause, _split(expr))
+        self.labels = [label for label, _ in labelled]
+        self.exprs = [e for _, e in labelled]
         self.lowered = [lowerer.expr(e) for e in self.exprs]
         self.seen = [[False, False] for _ in self.exprs]
         self.texts = [source_text(rules, e.span) for e in self.exprs]
@@ -391,8 +418,9 @@ class _Parts:
                 seen[0 if f(r) else 1] = True
 
     def parts(self) -> Iterator[Part]:
-        for e, text, (t, f) in zip(self.exprs, self.texts, self.seen, strict=True):
-            yield Part(self.clause, text, e.span.file, e.span.line, t, f)
+        for label, e, text, (t, f) in zip(self.labels, self.exprs, self.texts, self.seen,
+                                          strict=True):
+            yield Part(label, text, e.span.file, e.span.line, t, f)
 
 
 def _wheres(node: Any) -> Iterator[ast.Where]:
