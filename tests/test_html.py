@@ -179,10 +179,11 @@ def test_every_result_is_on_the_page_with_its_status_in_words(report: kpidsl.Rep
     summary = page.table("Each KPI for the whole programme")["rows"][1:]
     assert [row[0] for row in summary] == [k.meta_value("title") for k in rules.kpis]
     findings = page.table(f"Data-quality findings ({len(report.findings)})")["rows"][1:]
-    assert [(row[0], row[3]) for row in findings] == \
-        [(e.record, e.message) for e in report.findings]
+    assert [(row[0], row[1], row[4]) for row in findings] == \
+        [(e.record, e.location, e.message) for e in report.findings]
     actions = page.table(f"Follow-up actions ({len(report.actions)})")["rows"][1:]
-    assert [(row[0], row[3]) for row in actions] == [(e.record, e.message) for e in report.actions]
+    assert [(row[0], row[1], row[4]) for row in actions] == \
+        [(e.record, e.location, e.message) for e in report.actions]
 
 
 def test_titles_and_targets_link_to_the_rule_reference(report: kpidsl.Report,

@@ -411,9 +411,11 @@ def diff(old: RuleSet, new: RuleSet, data: Data, as_of: dt.date | str | None = N
 
 
 def _loader_notices(notices: Iterable[Diagnostic]) -> list[Entry]:
+    """The loader's warnings as findings, located where the loader located them (a
+    workbook's by sheet and cell), about the record they name, or the data."""
     return [Entry(kind="finding", name="loader", message=d.message,
-                  record=d.location if d.location != "<input>" else "data", file=d.file,
-                  line=d.line) for d in notices]
+                  record=f"{d.record_type} {d.record_id}" if d.record_type and d.record_id
+                  else "data", file=d.file, line=d.line, place=d.place) for d in notices]
 
 
 def kpi_sql(rules: RuleSet, kpi: str, as_of: dt.date, dialect: str = "duckdb",

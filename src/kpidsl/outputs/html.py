@@ -158,11 +158,13 @@ def _entries_table(caption: str, entries: Sequence[Entry]) -> list[str]:
     if not entries:
         return [f"<p>{escape(caption)}: none.</p>"]
     out = [_scroll(caption),
-           '<thead><tr><th scope="col">Record</th><th scope="col">Bootcamp</th>'
-           '<th scope="col">Rule</th><th scope="col">What to look at</th></tr></thead>',
+           '<thead><tr><th scope="col">Record</th><th scope="col">Where</th>'
+           '<th scope="col">Bootcamp</th><th scope="col">Rule</th>'
+           '<th scope="col">What to look at</th></tr></thead>',
            "<tbody>"]
     for e in entries:
-        out.append(f'<tr><th scope="row">{escape(e.record)}</th><td>{escape(e.group or "")}'
+        out.append(f'<tr><th scope="row">{escape(e.record)}</th>'
+                   f'<td>{escape(e.location or "")}</td><td>{escape(e.group or "")}'
                    f"</td><td>{escape(e.name)}</td><td>{escape(e.message)}</td></tr>")
     out.append("</tbody></table></div>")
     return out

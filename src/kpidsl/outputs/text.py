@@ -50,8 +50,9 @@ def render_table(report: Report) -> str:
                            ("Follow-up actions", report.actions)):
         out += ["", f"{title}: {len(entries)}"]
         for e in entries[:20]:
-            out += textwrap.wrap(f"{e.record}: {e.message}", width=78, initial_indent="  ",
-                                 subsequent_indent="      ")
+            where = f"{e.location}: " if e.location else ""
+            out += textwrap.wrap(f"{where}{e.record}: {e.message}", width=78,
+                                 initial_indent="  ", subsequent_indent="      ")
         if len(entries) > 20:
             out.append(f"  … and {len(entries) - 20} more (use --format json for all)")
     out += ["", *audit_lines(report)]

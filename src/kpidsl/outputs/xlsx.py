@@ -132,13 +132,11 @@ def _in_order(results: Sequence[Result]) -> list[Result]:
 
 def _entries(b: _Book, name: str, title: str, entries: Sequence[Entry]) -> None:
     columns = (("Rule", 26), ("Record", 26), ("Bootcamp", 10), ("What to look at", 80),
-               ("File", 16), ("Line", 6))
+               ("Where", 30))
     ws = b.sheet(name, title, columns)
     for row, e in enumerate(entries, 3):
-        for col, value in enumerate((e.name, e.record, e.group, e.message, e.file)):
+        for col, value in enumerate((e.name, e.record, e.group, e.message, e.location)):
             ws.write_string(row, col, value or "", b.wrap if col == 3 else None)
-        if e.line is not None:
-            ws.write_number(row, 5, e.line)
     b.end(ws, len(entries), len(columns))
 
 
