@@ -173,6 +173,7 @@ def test_every_result_is_on_the_page_with_its_status_in_words(report: kpidsl.Rep
         where = {"programme": "the programme", "provider": "provider ", "bootcamp": "bootcamp "}
         expected = sorted(
             [where[r.scope] + ("" if r.scope == "programme" else r.group),
+             report.names.get((r.scope, r.group), ""),
              f"{SYMBOL[r.status]} {r.status.replace('_', ' ')}", percent(r.rate), str(r.numerator),
              str(r.denominator), str(r.pending)] for r in results)
         assert sorted(rows) == expected, kpi.name
@@ -184,6 +185,45 @@ def test_every_result_is_on_the_page_with_its_status_in_words(report: kpidsl.Rep
     actions = page.table(f"Follow-up actions ({len(report.actions)})")["rows"][1:]
     assert [(row[0], row[1], row[4]) for row in actions] == \
         [(e.record, e.location, e.message) for e in report.actions]
+
+
+def test_groups_are_named_and_a_measured_kpi_says_what_it_counts(
+        report: kpidsl.Report, rules: kpidsl.RuleSet, tmp_path: Path,
+        capsys: pytest.CaptureFixture) -> None:
+    """Issue 21, item 8: each group's name (a provider's, a bootcamp's title, whole) beside
+    its id, and the per-provider KPI's figures labelled actual and planned, not counted and
+    population."""
+    html = report_html(report, rules)
+    page = Page(html)
+    table = page.table("Delivery against profile: status of each group")["rows"]
+    assert table[0] == ["Group", "Name", "Status", "Rate", "Actual (k)", "Planned (n)",
+                        "Pending"]
+    assert [row[:2] for row in table[1:]] == [["the programme", ""],
+                                              ["provider P001", "Walsall College"],
+                                              ["provider P002", "Dudley Training Ltd"]]
+    table = page.table("Learner Drop-Out: status of each group")["rows"]
+    assert table[0][4:6] == ["Counted (k)", "Population (n)"]
+    assert ["bootcamp BC0003", "Retrofit and Green Construction (accelerated apprenticeship)"] \
+        in [row[:2] for row in table]
+    summary = page.table("Each KPI for the whole programme")["rows"]
+    top = report.result("delivery_against_profile")
+    row = next(row for row in summary if row[0] == "Delivery against profile")
+    assert row[4:6] == [f"{top.numerator} actual", f"{top.denominator} planned"]
+    dropout = report.result("learner_dropout")
+    row = next(row for row in summary if row[0] == "Learner Drop-Out")
+    assert row[4:6] == [str(dropout.numerator), str(dropout.denominator)]
+    assert "Rate = counted ÷ population; for Delivery against profile, actual ÷ planned, " \
+        "summed over the providers." in html
+    findings = page.table(f"Data-quality findings ({len(report.findings)})")["rows"]
+    assert ["learner L000035", "learners.csv:36", "BC0002 — Rail Engineering",
+            "milestone1_before_start", "Milestone 1 is dated before the learner's start"] \
+        in findings
+    out = tmp_path / "trends.html"
+    assert main(["history", "--data", str(SAMPLE), "--from", "2024-10", "--to", "2025-03",
+                 "--group", "P001", "--format", "html", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert "<h2>Status at each month end, provider P001 — Walsall College</h2>" in \
+        out.read_text(encoding="utf-8")
 
 
 def test_titles_and_targets_link_to_the_rule_reference(report: kpidsl.Report,

@@ -496,7 +496,7 @@ def test_an_engine_given_a_workbook_reads_it(name: str) -> None:
 
 def test_findings_on_workbook_data_are_located_at_its_sheet_and_row(
         here: Path, capsys: pytest.CaptureFixture) -> None:
-    """Issue 21, item 8: a finding about a record read from a workbook is located as the
+    """Issue 21, item 9: a finding about a record read from a workbook is located as the
     workbook's data errors are (book:sheet!row:row), in every output, never at a CSV file
     the provider does not have."""
     learners = [[*r, None] for r in SHEETS["learners"]]
@@ -525,7 +525,7 @@ def test_findings_on_workbook_data_are_located_at_its_sheet_and_row(
     assert main(["evaluate", "--data", path, "--as-of", "2025-03-31", "--format", "html",
                  "--out", "report.html"]) == 0
     page = Path("report.html").read_text(encoding="utf-8")
-    assert ('<tr><th scope="row">learner L1</th><td>book.xlsx:learners!2:2</td><td>B1</td>'
+    assert ('<tr><th scope="row">learner L1</th><td>book.xlsx:learners!2:2</td><td>B1 — Data</td>'
             f"<td>withdrawn_and_completed</td><td>{withdrawn}</td></tr>") in page
 
     assert main(["evaluate", "--data", path, "--as-of", "2025-03-31", "--format", "xlsx",

@@ -202,7 +202,7 @@ def report_of(rules: RuleSet, done: Run, when: dt.date, data: Data = None) -> Re
                       for (kpi, _), verdicts in done.verdicts.items())
     return Report(as_of=when, results=tuple(results), findings=tuple(findings),
                   actions=tuple(done.actions), rules_fingerprint=rules_fingerprint(rules),
-                  engine=done.engine, explanations=explained,
+                  engine=done.engine, explanations=explained, names=done.groups.names,
                   data=done.data if done.data is not None
                   else data if _files(data) else None)
 
@@ -359,7 +359,8 @@ def history_report(rules: RuleSet, data: Data, first: dt.date | str, last: dt.da
                         and (not wanted or r.status in wanted))
                if ks or scope is not None or wanted else tuple(done.results[d]))
               for d in days]
-    return History(months=tuple(picked), group=gid, audit=_audit(rules, done, data, None))
+    return History(months=tuple(picked), group=gid, audit=_audit(rules, done, data, None),
+                   names=done.groups.names)
 
 
 def find_group(where: Dataset | Report | Iterable[Result], group: str,

@@ -4,16 +4,18 @@ readable without colour (each line has its own dash pattern and a label)."""
 from __future__ import annotations
 
 import math
+from typing import Any
 from xml.sax.saxutils import escape
 
-from kpidsl.outputs.report import Months
+from kpidsl.outputs.report import Months, Names
 from kpidsl.outputs.text import group_title, rate_series, target_words
 
 PALETTE = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#a36a00", "#6a3d9a", "#000000",
            "#8c564b", "#767676", "#8a8b00")
 
 
-def history_svg(months: Months, group: str = "all") -> str:
+def history_svg(months: Months, group: str = "all", rules: Any = None,
+                names: Names | None = None) -> str:
     """The rate of each KPI at each month end as a line, its target as a dashed line of the
     same colour, with month labels and a legend: a plain SVG document, no dependency."""
     series = rate_series(months, group)
@@ -35,7 +37,7 @@ def history_svg(months: Months, group: str = "all") -> str:
            f'viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">',
            f'<rect width="{w}" height="{h}" fill="white"/>',
            f'<text x="{left}" y="24" font-size="16" font-weight="bold">KPI rates at each month '
-           f'end, {escape(group_title(scope, group))}</text>']
+           f'end, {escape(group_title(scope, group, names))}</text>']
     step = 0.25 if ymax <= 2 else 0.5
     for k in range(int(ymax / step) + 1):
         v = k * step

@@ -136,7 +136,8 @@ class Entry:
 
 def entry(kind: str, name: str, message: str, type_name: str, record: Any) -> Entry:
     """An entry about ``record`` (a record, or a row with its fields and ``line``)."""
-    return Entry(kind=kind, name=name, message=message, record=describe(type_name, record, line=False),
+    return Entry(kind=kind, name=name, message=message,
+                 record=describe(type_name, record, line=False),
                  group=getattr(record, "bootcamp_id", None),
                  file=BY_NAME[type_name].file if record.line else None, line=record.line)
 
@@ -149,11 +150,21 @@ class Groups:
     bootcamps: tuple[str, ...]
     providers: tuple[str, ...]
     provider_of: dict[str, str]
+    names: dict[tuple[str, str], str] = attrs.field(factory=dict)
+    """Each group's name for people, by (scope, id): a bootcamp's title, a provider's name
+    (the reports show them beside the ids)."""
 
     @classmethod
-    def of(cls, provider_of: Mapping[str, str], providers: Iterable[str]) -> Groups:
-        """The groups of a data set whose bootcamps have these providers."""
-        return cls(tuple(sorted(provider_of)), tuple(sorted(providers)), dict(provider_of))
+    def of(cls, provider_of: Mapping[str, str], providers: Iterable[str],
+           titles: Iterable[tuple[str, str]] = (), names: Iterable[tuple[str, str]] = ()
+           ) -> Groups:
+        """The groups of a data set whose bootcamps have these providers, with the
+        bootcamps' ``titles`` and the providers' ``names`` (each as (id, text); data read
+        from ILR returns alone may lack them)."""
+        named = {**{(Scope.BOOTCAMP.value, b): t for b, t in titles if t},
+                 **{(Scope.PROVIDER.value, g): n for g, n in names if n}}
+        return cls(tuple(sorted(provider_of)), tuple(sorted(providers)), dict(provider_of),
+                   named)
 
     def in_order(self, per_provider: bool = False) -> list[tuple[Scope, str]]:
         """The groups a KPI is reported for, in report order: each bootcamp (not for a KPI
