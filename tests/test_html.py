@@ -222,8 +222,10 @@ def test_groups_are_named_and_a_measured_kpi_says_what_it_counts(
     assert main(["history", "--data", str(SAMPLE), "--from", "2024-10", "--to", "2025-03",
                  "--group", "P001", "--format", "html", "--out", str(out)]) == 0
     capsys.readouterr()
-    assert "<h2>Status at each month end, provider P001 — Walsall College</h2>" in \
-        out.read_text(encoding="utf-8")
+    trends = out.read_text(encoding="utf-8")
+    assert "<h2>Status at each month end, provider P001 — Walsall College</h2>" in trends
+    assert '<p class="meta">Provider P001 — Walsall College, October 2024 to March 2025. ' \
+        in trends  # its id and name as written
 
 
 def test_titles_and_targets_link_to_the_rule_reference(report: kpidsl.Report,
@@ -341,6 +343,11 @@ def test_the_history_renders_in_chromium(written: dict, tmp_path: Path, months) 
     dom = Page(run.stdout)
     paths = [a for tag, a in dom.tags if tag == "path" and a.get("class") == "rate"]
     assert len(paths) == len({r.kpi for _, results in months for r in results})
+    # small multiples: a panel for each KPI, each with its own rate and target line
+    panels = [a["data-kpi"] for tag, a in dom.tags if tag == "g" and a.get("class") == "panel"]
+    assert panels == [a["data-kpi"] for a in paths] == list(dict.fromkeys(
+        r.kpi for _, results in months for r in results))
+    assert not [a for tag, a in dom.tags if tag == "script"]
     assert dom.tables[0]["rows"][0][2:] == [f"{d:%b %Y}" for d, _ in months]
     shot = tmp_path / "history.png"
     run = browse(written["history"], tmp_path, "--window-size=1000,1200", f"--screenshot={shot}")

@@ -253,6 +253,3 @@ def render_history(months: Months, group: str = "all", width: int = 80, *,
             "each month is judged against the target in force that month"]
     return "\n".join(out)
 
-
-#: Line colours that stay apart for people with the common colour-vision deficiencies, each
-#: with a contrast of at least 3:1 on white (WCAG 2.2, non-text contrast).
