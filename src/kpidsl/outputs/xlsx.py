@@ -75,6 +75,9 @@ class _Book:
         # A measured KPI's k and n stay numbers (to sort and sum) and read as what they are.
         self.counts = {word: add({"num_format": f'0 "{word}"'}) for word in MEASURED}
         self.groups: Names = names or {}
+        self.words: dict[str, tuple[str, str]] = {}
+        """What each KPI's k and n are (:func:`kpi_words`), looked up once per KPI rather
+        than once per row of a history's results."""
         self.taken = {"history"}  # Excel keeps that name for itself
         """The sheet names claimed so far, in lower case: Excel's names ignore case."""
 
@@ -168,7 +171,7 @@ def _result_row(b: _Book, ws: Any, row: int, r: Result, first: Sequence[Any] = (
         ws.write_string(row, at + 8, "none")
     else:
         ws.write_number(row, at + 8, float(r.target), b.percent)
-    k, n = kpi_words(b.rules, r.kpi)
+    k, n = b.words.get(r.kpi) or b.words.setdefault(r.kpi, kpi_words(b.rules, r.kpi))
     ws.write_number(row, at + 9, r.numerator, b.counts.get(k))
     ws.write_number(row, at + 10, r.denominator, b.counts.get(n))
     ws.write_number(row, at + 11, r.pending)
