@@ -142,7 +142,7 @@ def test_evaluate_table_fits_80_columns(capsys, cohort_dir: Path):
     dropout = lines.index(next(x for x in lines if x.startswith("learner_dropout")))
     assert "at most 20%" in lines[dropout]
     b1 = next(x for x in lines[dropout:] if x.split()[:2] == ["bootcamp", "B1"])
-    assert b1.split()[2] == "met" and "20%" in b1
+    assert b1.split()[2:4] == ["B1", "met"] and "20%" in b1  # B1's title is B1
 
 
 def test_evaluate_table_with_many_actions_fits_80_columns(capsys, tmp_path: Path):
@@ -567,3 +567,26 @@ def test_the_fingerprint_is_of_the_text_not_the_place(tmp_path):
     rule.write_text(rule.read_text(encoding="utf-8") + "# a comment\n", encoding="utf-8")
     assert rules_fingerprint(kpidsl.load_rules(b)) != same
     assert kpidsl.load_rules(b).origin == str(b)
+
+
+def test_evaluate_table_names_each_group_and_says_what_a_measured_kpi_counts(capsys):
+    """Issue 21, item 8: each group's name beside its id (a long one shortened to fit 80
+    columns), and a KPI measured per provider shows its actual and planned starts as such."""
+    sample = Path(__file__).resolve().parent.parent / "examples" / "sample"
+    code, out, err = run(capsys, "evaluate", "--data", str(sample), "--as-of", "2025-03-31")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert [line for line in lines if len(line) > 80] == []
+    at = lines.index("delivery_against_profile  (target: at least 85%)")
+    assert lines[at + 1].split() == ["scope", "group", "name", "status", "rate", "actual",
+                                     "planned"]
+    assert lines[at + 3].split() == ["provider", "P001", "Walsall", "College", "met", "92%",
+                                     "23", "25"]
+    assert lines[at + 4].split()[:5] == ["provider", "P002", "Dudley", "Training", "Ltd"]
+    at = lines.index("learner_dropout  (target: at most 20%)")
+    assert lines[at + 1].split() == ["scope", "group", "name", "status", "rate", "decided",
+                                     "k", "n", "pending"]
+    bc3 = next(x for x in lines[at:] if x.split()[:2] == ["bootcamp", "BC0003"])
+    title = "Retrofit and Green Construction (accelerated apprenticeship)"
+    shown = bc3[bc3.index("BC0003") + 8:].split("  ")[0]  # cut to fit, with …
+    assert shown.endswith("…") and title.startswith(shown[:-1]) and len(shown) >= 12

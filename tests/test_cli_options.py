@@ -80,7 +80,7 @@ def test_filters_in_the_table(capsys, cohort_dir):
     assert code == 0, err
     rows = [line.split() for line in out.splitlines() if line.startswith("  ")
             and line.split()[0] in ("bootcamp", "provider", "programme")]
-    assert rows == [["bootcamp", "B1", "met", "20%", "1", "5", "0"]]
+    assert rows == [["bootcamp", "B1", "B1", "met", "20%", "1", "5", "0"]]  # B1's title: B1
     assert [line for line in out.splitlines() if "(target:" in line] == [
         "learner_dropout  (target: at most 20%)"]
 

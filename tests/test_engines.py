@@ -417,3 +417,15 @@ def test_a_rule_sql_cannot_compute_exactly_is_a_located_error(tmp_path: Path, fo
     python = kpidsl.evaluate(kpidsl.load_rules(tmp_path), folder, as_of=DATES[2],
                              engine="python")
     assert python.result("k").denominator > 0
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "sqlite"])
+def test_every_engine_reads_the_groups_names(rules, engine: str):
+    """The reports name each group beside its id (issue 21, item 8), whichever engine read
+    the data: each bootcamp's title and each provider's name, as the Python engine has them."""
+    sample = Path(__file__).resolve().parent.parent / "examples" / "sample"
+    python = kpidsl.evaluate(rules, sample, as_of="2025-03-31", engine="python").names
+    assert python[("provider", "P002")] == "Dudley Training Ltd"
+    assert python[("bootcamp", "BC0002")] == "Rail Engineering"
+    assert len(python) == 7  # 2 providers, 5 bootcamps
+    assert kpidsl.evaluate(rules, sample, as_of="2025-03-31", engine=engine).names == python

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import json
 import shutil
 import xml.etree.ElementTree as ET
@@ -26,6 +27,7 @@ from kpidsl.data.csvfiles import load_data, write_data
 from kpidsl.data.generate import generate
 from kpidsl.engines.python import PythonEngine
 from kpidsl.language.changes import compare_rules
+from kpidsl.language.words import percent
 from kpidsl.outputs.svg import history_svg
 from kpidsl.outputs.text import render_explain, render_history
 from kpidsl.plan.lower import lower
@@ -261,6 +263,49 @@ def test_history_chart_is_svg_with_one_line_per_kpi(capsys, data_dir, tmp_path):
     assert len(targets) == len(rates)
     labels = {t.text for t in root.iter(f"{ns}text")}
     assert {"Jan", "2024", "2025"} <= labels
+
+
+def test_history_chart_draws_each_kpi_in_a_panel_of_its_own_on_one_time_axis(data_dir):
+    """Issue 21, item 11: small multiples. Each KPI has a panel titled with its title and
+    target, holding only its rate and target lines; the panels do not overlap, and the i-th
+    month is at the same place across them (their time axis is shared); plain SVG."""
+    rules = fixture_rules()
+    dates = month_ends(D("2024-01-01"), D("2025-06-01"))
+    months = history(rules, load_data(data_dir), dates)
+    text = history_svg(months, "all", rules)
+    assert "<script" not in text and "javascript:" not in text
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ET.fromstring(text)
+    panels = [g for g in root.iter(f"{ns}g") if g.get("class") == "panel"]
+    assert [g.get("data-kpi") for g in panels] == [k.name for k in rules.kpis]
+    last = {(r.kpi, r.scope): r for r in months[-1][1]}
+    spans, columns = [], {}
+    for g, kpi in zip(panels, rules.kpis, strict=True):
+        title = kpi.meta_value("title")
+        target = last[kpi.name, "programme"]
+        sign = "≥" if target.direction == "at least" else "≤"
+        heading = next(t for t in g.iter(f"{ns}text") if t.get("class") == "panel-title").text
+        shown = title if len(title) <= 44 else title[:43].rstrip() + "…"
+        assert heading == f"{shown} ({sign} {percent(target.target)})"
+        assert g.find(f"{ns}title").text == title  # the whole title, on hover
+        paths = {p.get("class"): p for p in g.iter(f"{ns}path")}
+        assert set(paths) == {"rate", "target"}
+        assert {p.get("data-kpi") for p in paths.values()} == {kpi.name}
+        points = [[float(v) for v in step.split()[1:]] for step in
+                  paths["rate"].get("d").replace("M", "|M").replace("L", "|L").split("|")[1:]]
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        spans.append((min(xs), max(xs), min(ys), max(ys)))
+        ticks = [float(line.get("x1")) for line in g.iter(f"{ns}line")
+                 if line.get("x1") == line.get("x2")]
+        assert len(ticks) == len(dates)  # one tick a month
+        columns.setdefault(ticks[0], []).append(ticks)
+    for a, b in itertools.combinations(spans, 2):
+        # side by side, or one under the other: never drawn over each other
+        assert a[1] < b[0] or b[1] < a[0] or a[3] < b[2] or b[3] < a[2], (a, b)
+    assert len(columns) == 2 and all(len({tuple(t) for t in c}) == 1
+                                     for c in columns.values())
+    labels = [t.text for t in root.iter(f"{ns}text")]
+    assert labels.count("2025") == 2  # each year once, under each column's bottom panel
 
 
 def test_history_chart_of_one_kpi_with_gaps_is_well_formed():

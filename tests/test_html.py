@@ -173,16 +173,59 @@ def test_every_result_is_on_the_page_with_its_status_in_words(report: kpidsl.Rep
         where = {"programme": "the programme", "provider": "provider ", "bootcamp": "bootcamp "}
         expected = sorted(
             [where[r.scope] + ("" if r.scope == "programme" else r.group),
+             report.names.get((r.scope, r.group), ""),
              f"{SYMBOL[r.status]} {r.status.replace('_', ' ')}", percent(r.rate), str(r.numerator),
              str(r.denominator), str(r.pending)] for r in results)
         assert sorted(rows) == expected, kpi.name
     summary = page.table("Each KPI for the whole programme")["rows"][1:]
     assert [row[0] for row in summary] == [k.meta_value("title") for k in rules.kpis]
     findings = page.table(f"Data-quality findings ({len(report.findings)})")["rows"][1:]
-    assert [(row[0], row[3]) for row in findings] == \
-        [(e.record, e.message) for e in report.findings]
+    assert [(row[0], row[1], row[4]) for row in findings] == \
+        [(e.record, e.location, e.message) for e in report.findings]
     actions = page.table(f"Follow-up actions ({len(report.actions)})")["rows"][1:]
-    assert [(row[0], row[3]) for row in actions] == [(e.record, e.message) for e in report.actions]
+    assert [(row[0], row[1], row[4]) for row in actions] == \
+        [(e.record, e.location, e.message) for e in report.actions]
+
+
+def test_groups_are_named_and_a_measured_kpi_says_what_it_counts(
+        report: kpidsl.Report, rules: kpidsl.RuleSet, tmp_path: Path,
+        capsys: pytest.CaptureFixture) -> None:
+    """Issue 21, item 8: each group's name (a provider's, a bootcamp's title, whole) beside
+    its id, and the per-provider KPI's figures labelled actual and planned, not counted and
+    population."""
+    html = report_html(report, rules)
+    page = Page(html)
+    table = page.table("Delivery against profile: status of each group")["rows"]
+    assert table[0] == ["Group", "Name", "Status", "Rate", "Actual (k)", "Planned (n)",
+                        "Pending"]
+    assert [row[:2] for row in table[1:]] == [["the programme", ""],
+                                              ["provider P001", "Walsall College"],
+                                              ["provider P002", "Dudley Training Ltd"]]
+    table = page.table("Learner Drop-Out: status of each group")["rows"]
+    assert table[0][4:6] == ["Counted (k)", "Population (n)"]
+    assert ["bootcamp BC0003", "Retrofit and Green Construction (accelerated apprenticeship)"] \
+        in [row[:2] for row in table]
+    summary = page.table("Each KPI for the whole programme")["rows"]
+    top = report.result("delivery_against_profile")
+    row = next(row for row in summary if row[0] == "Delivery against profile")
+    assert row[4:6] == [f"{top.numerator} actual", f"{top.denominator} planned"]
+    dropout = report.result("learner_dropout")
+    row = next(row for row in summary if row[0] == "Learner Drop-Out")
+    assert row[4:6] == [str(dropout.numerator), str(dropout.denominator)]
+    assert "Rate = counted ÷ population; for Delivery against profile, actual ÷ planned, " \
+        "summed over the providers." in html
+    findings = page.table(f"Data-quality findings ({len(report.findings)})")["rows"]
+    assert ["learner L000035", "learners.csv:36", "BC0002 — Rail Engineering",
+            "milestone1_before_start", "Milestone 1 is dated before the learner's start"] \
+        in findings
+    out = tmp_path / "trends.html"
+    assert main(["history", "--data", str(SAMPLE), "--from", "2024-10", "--to", "2025-03",
+                 "--group", "P001", "--format", "html", "--out", str(out)]) == 0
+    capsys.readouterr()
+    trends = out.read_text(encoding="utf-8")
+    assert "<h2>Status at each month end, provider P001 — Walsall College</h2>" in trends
+    assert '<p class="meta">Provider P001 — Walsall College, October 2024 to March 2025. ' \
+        in trends  # its id and name as written
 
 
 def test_titles_and_targets_link_to_the_rule_reference(report: kpidsl.Report,
@@ -300,6 +343,11 @@ def test_the_history_renders_in_chromium(written: dict, tmp_path: Path, months) 
     dom = Page(run.stdout)
     paths = [a for tag, a in dom.tags if tag == "path" and a.get("class") == "rate"]
     assert len(paths) == len({r.kpi for _, results in months for r in results})
+    # small multiples: a panel for each KPI, each with its own rate and target line
+    panels = [a["data-kpi"] for tag, a in dom.tags if tag == "g" and a.get("class") == "panel"]
+    assert panels == [a["data-kpi"] for a in paths] == list(dict.fromkeys(
+        r.kpi for _, results in months for r in results))
+    assert not [a for tag, a in dom.tags if tag == "script"]
     assert dom.tables[0]["rows"][0][2:] == [f"{d:%b %Y}" for d, _ in months]
     shot = tmp_path / "history.png"
     run = browse(written["history"], tmp_path, "--window-size=1000,1200", f"--screenshot={shot}")

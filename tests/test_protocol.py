@@ -105,7 +105,7 @@ def test_the_report_workbook_takes_its_verdicts_from_the_engine_chosen(
                  "--out", str(out), "--engine", chosen]) == 0
     book = openpyxl.load_workbook(out)
     assert f"({chosen} engine)" in book["summary"]["A2"].value
-    sheet = [row for row in book["learner_dropout"].iter_rows(min_row=4, values_only=True)]
+    sheet = [row for row in book["Learner Drop-Out"].iter_rows(min_row=4, values_only=True)]
     why = kpidsl.explain(fixture_rules(), SAMPLE, "learner_dropout", as_of="2025-03-31",
                          engine=chosen)
     assert [(r[0], r[2]) for r in sheet] == [(v.record, v.verdict) for v in why.verdicts]

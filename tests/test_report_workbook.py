@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import shutil
 from fractions import Fraction
 from pathlib import Path
 
@@ -48,8 +50,11 @@ def expected(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def test_the_sheets(evaluated, expected: dict) -> None:
-    kpis = list(dict.fromkeys(r["kpi"] for r in expected["results"]))
-    assert evaluated.sheetnames == ["summary", *kpis, "findings", "actions"]
+    """Each KPI's sheet is named by its title, cut to Excel's 31 characters after a word."""
+    assert evaluated.sheetnames == [
+        "summary", "Employer Engagement", "Employer Co-Funding", "Learner Drop-Out",
+        "New Skills", "Guaranteed Interview for each…", "Career Progression",
+        "Referral to Alternative…", "Delivery against profile", "findings", "actions"]
     for ws in evaluated.worksheets:
         assert ws.freeze_panes == "A4"
         assert ws.auto_filter.ref is not None and ws.auto_filter.ref.startswith("A3:")
@@ -58,7 +63,7 @@ def test_the_sheets(evaluated, expected: dict) -> None:
 
 def test_the_summary_holds_every_result_of_the_json_report(evaluated, expected: dict) -> None:
     got = []
-    for kpi, _title, scope, group, status, rate, direction, target, k, n, p in \
+    for kpi, _title, scope, group, _name, status, rate, direction, target, k, n, p in \
             rows(evaluated["summary"]):
         got.append((kpi, scope, group, status, k, n, p, direction, rate, target))
     want = []
@@ -88,21 +93,21 @@ def test_the_summary_says_what_produced_it(evaluated, expected: dict) -> None:
 def test_statuses_have_their_colours_and_titles_link_to_the_rules(evaluated) -> None:
     ws = evaluated["summary"]
     for row in range(4, ws.max_row + 1):
-        status = ws.cell(row, 5).value.replace(" ", "_")
-        assert ws.cell(row, 5).fill.fgColor.rgb == "FF" + STATUS_COLOURS[status][1][1:].upper()
-        assert ws.cell(row, 5).font.color.rgb == "FF" + STATUS_COLOURS[status][0][1:].upper()
+        status = ws.cell(row, 6).value.replace(" ", "_")
+        assert ws.cell(row, 6).fill.fgColor.rgb == "FF" + STATUS_COLOURS[status][1][1:].upper()
+        assert ws.cell(row, 6).font.color.rgb == "FF" + STATUS_COLOURS[status][0][1:].upper()
         kpi = ws.cell(row, 1).value
         assert ws.cell(row, 2).hyperlink.target == f"{DOCS}/rules/{kpi}.html"
-        if ws.cell(row, 6).value is not None:  # no rate without a population
-            assert ws.cell(row, 6).number_format == "0.0%"
+        if ws.cell(row, 7).value is not None:  # no rate without a population
+            assert ws.cell(row, 7).number_format == "0.0%"
         else:
-            assert ws.cell(row, 10).value == 0
+            assert ws.cell(row, 11).value == 0
 
 
 def test_each_kpi_sheet_lists_every_record_with_its_verdict_and_reason(evaluated,
                                                                        expected: dict) -> None:
     for kpi, records in expected["explanations"].items():
-        got = rows(evaluated[kpi])
+        got = rows(evaluated[kpi_sheet(evaluated, kpi)])
         assert [(r[0], r[1], r[2]) for r in got] == \
             [(v["record"], v["bootcamp"] or "", v["verdict"]) for v in records]
         assert [tuple(r[5:8]) for r in got] == \
@@ -112,6 +117,17 @@ def test_each_kpi_sheet_lists_every_record_with_its_verdict_and_reason(evaluated
             assert r[4].split("\n") == ["; ".join(f"{k} = {value or '—'}" for k, value
                                                   in x["values"].items())
                                         for x in v["reasons"]]
+
+
+def kpi_sheet(book, kpi: str) -> str:
+    """The sheet the summary links ``kpi`` to, which must be there and be the KPI's."""
+    links = {c.hyperlink.location for c in book["summary"]["A"][3:] if c.value == kpi}
+    assert len(links) == 1
+    quoted, cell = links.pop().rsplit("!", 1)
+    sheet = quoted[1:-1].replace("''", "'")
+    assert (quoted[0], quoted[-1], cell) == ("'", "'", "A1")
+    assert f" ({kpi}): each record in the programme as of " in book[sheet]["A1"].value
+    return sheet
 
 
 def test_findings_and_actions_sheets(evaluated, expected: dict) -> None:
@@ -130,7 +146,7 @@ def test_the_history_workbook(tmp_path: Path, capsys: pytest.CaptureFixture) -> 
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["trend", "rates", "results"]
     got = sorted((a, kpi, scope, group, status, k, n, p)
-                 for a, kpi, _t, scope, group, status, _r, _d, _x, k, n, p
+                 for a, kpi, _t, scope, group, _name, status, _r, _d, _x, k, n, p
                  in rows(wb["results"]))
     want = sorted((m["as_of"], r["kpi"], r["scope"], r["group"], r["status"].replace("_", " "),
                    r["numerator"], r["denominator"], r["pending"])
@@ -167,6 +183,9 @@ def test_the_report_of_a_workbook_is_the_report_of_its_csv(tmp_path: Path) -> No
                      "--out", str(out)]) == 0
         wb = openpyxl.load_workbook(out)
         reports.append({ws.title: rows(ws) for ws in wb.worksheets})
+    for sheet in ("findings", "actions"):  # a record is at its sheet's row, not a file's line
+        reports[1][sheet] = [(*r[:-1], re.sub(r"^.*sample\.xlsx:(\w+)!(\d+):\d+$",
+                                              r"\1.csv:\2", r[-1])) for r in reports[1][sheet]]
     assert reports[0] == reports[1]
     assert len(reports[0]) == len(rules.kpis) + 3
 
@@ -182,7 +201,7 @@ def test_rows_beyond_a_sheet_s_limit_are_counted_not_dropped(tmp_path: Path,
                  "--out", str(out)]) == 0
     population = len(kpidsl.explain(fixture_rules(), SAMPLE, "learner_dropout",
                                     as_of="2025-03-31").verdicts)
-    got = rows(openpyxl.load_workbook(out)["learner_dropout"])
+    got = rows(openpyxl.load_workbook(out)["Learner Drop-Out"])
     assert len(got) == 11
     assert got[-1][0] == f"… and {population - 10} more records: a sheet holds at most " \
         "1,048,576 rows (kpidsl evaluate --format json --explain lists them all)"
@@ -196,3 +215,43 @@ def test_rows_beyond_a_sheet_s_limit_are_counted_not_dropped(tmp_path: Path,
     assert len(results) == 11
     assert results[-1][0] == f"… and {total - 10} more results: a sheet holds at most " \
         "1,048,576 rows (kpidsl history --format json lists them all)"
+
+
+def test_groups_are_named_and_a_measured_kpi_says_what_it_counts(evaluated) -> None:
+    """Issue 21, item 8: the summary names each group beside its id, and the per-provider
+    KPI's counts read as actual and planned starts while staying numbers."""
+    summary = {(r[0], r[2], r[3]): r for r in rows(evaluated["summary"])}
+    assert summary["learner_dropout", "provider", "P001"][4] == "Walsall College"
+    assert summary["learner_dropout", "bootcamp", "BC0003"][4] == \
+        "Retrofit and Green Construction (accelerated apprenticeship)"
+    assert summary["learner_dropout", "programme", "all"][4] is None
+    ws = evaluated["summary"]
+    for row in range(4, ws.max_row + 1):
+        measured = ws.cell(row, 1).value == "delivery_against_profile"
+        k, n = ws.cell(row, 10), ws.cell(row, 11)
+        assert isinstance(k.value, int) and isinstance(n.value, int)
+        assert (k.number_format, n.number_format) == \
+            (('0 "actual"', '0 "planned"') if measured else ("General", "General"))
+
+
+def test_kpi_sheets_named_by_colliding_titles_are_cut_and_told_apart(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Titles with characters Excel forbids in a sheet's name lose them, are cut to 31
+    characters, and two that are then the same get " (2)"; the summary's links reach each."""
+    from cohort import FIXTURE_RULES
+
+    rules = tmp_path / "rules"
+    shutil.copytree(FIXTURE_RULES, rules)
+    for name in ("01_employer_engagement.kpi", "02_employer_cofunding.kpi"):
+        path = rules / name
+        text = path.read_text(encoding="utf-8")
+        old = re.search(r'\n  title: "[^"]*"', text)[0]
+        path.write_text(text.replace(old, '\n  title: "Employers: [engaged] / co-funding? '
+                                     'a long title"', 1), encoding="utf-8")
+    out = tmp_path / "report.xlsx"
+    run(capsys, "evaluate", "--rules", str(rules), "--data", SAMPLE, "--as-of", "2025-03-31",
+        "--format", "xlsx", "--out", str(out))
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames[1:3] == ["Employers engaged co-funding…", "Employers engaged… (2)"]
+    assert kpi_sheet(book, "employer_engagement") == "Employers engaged co-funding…"
+    assert kpi_sheet(book, "employer_cofunding") == "Employers engaged… (2)"

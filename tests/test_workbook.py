@@ -7,6 +7,7 @@ read back with openpyxl to check the template.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import shutil
 from decimal import Decimal
@@ -98,6 +99,9 @@ def evaluated(data: kpidsl.Dataset, as_of: dt.date) -> dict:
     of the files as read (``1500.00`` in CSV, the number 1500 in a workbook)."""
     report = kpidsl.evaluate(fixture_rules(), data, as_of=as_of).to_dict()
     del report["audit"]
+    for e in (*report["findings"], *report["actions"]):  # at a sheet's row: as a file's line
+        if "place" in e:
+            e["file"] = e.pop("place").partition("!")[0] + ".csv"
     return report
 
 
@@ -432,7 +436,7 @@ def test_every_data_command_takes_a_workbook(here: Path, capsys: pytest.CaptureF
                  ["history", "--from", "2024-10", "--to", "2025-03"],
                  ["diff", "rules", "rules", "--as-of", "2025-03-31"]):
         assert main([*args, "--data", "sample.xlsx"]) == 0
-        from_workbook = without_fingerprints(capsys.readouterr().out)
+        from_workbook = at_csv_lines(without_fingerprints(capsys.readouterr().out))
         assert main([*args, "--data", str(SAMPLE)]) == 0
         assert from_workbook == without_fingerprints(capsys.readouterr().out), args
 
@@ -441,6 +445,13 @@ def without_fingerprints(output: str) -> str:
     """A command's output without the data's fingerprint, which is of the files as read (the
     text ``1500.00`` in CSV, the number 1500 in a workbook): everything else must be equal."""
     return re.sub(r'("data": "|data )[0-9a-f]{12,64}', r"\1…", output)
+
+
+def at_csv_lines(output: str) -> str:
+    """JSON output with its findings about records of a workbook located as if the records
+    had come from CSV files (they are at ``sample.xlsx``'s rows, ``learners!36:36``)."""
+    return re.sub(r'"file": "sample.xlsx", "line": (\d+), "place": "(\w+)!\d+:\d+"',
+                  r'"file": "\2.csv", "line": \1', output)
 
 
 def test_template_command(here: Path, capsys: pytest.CaptureFixture) -> None:
@@ -481,3 +492,49 @@ def test_an_engine_given_a_workbook_reads_it(name: str) -> None:
     plan, when = lower(fixture_rules()), [dt.date(2025, 3, 31)]
     assert engine(name).load(ROOT / "examples" / "sample.xlsx").results(plan, when) == \
         engine(name).load(SAMPLE).results(plan, when)
+
+
+def test_findings_on_workbook_data_are_located_at_its_sheet_and_row(
+        here: Path, capsys: pytest.CaptureFixture) -> None:
+    """Issue 21, item 9: a finding about a record read from a workbook is located as the
+    workbook's data errors are (book:sheet!row:row), in every output, never at a CSV file
+    the provider does not have."""
+    learners = [[*r, None] for r in SHEETS["learners"]]
+    learners[0][-1] = "withdrawal_date"
+    learners[1][-1] = D(2024, 2, 1)  # L1, on row 2: withdrawn and completed
+    interviews = [list(r) for r in SHEETS["interviews"]]
+    interviews[1][2] = D(2023, 12, 1)  # before L1's start
+    path = book(here, {"learners": learners, "interviews": interviews}, name="book.xlsx")
+    withdrawn = "the learner is recorded as both withdrawn and completed"
+    early = "the interview is dated before the learner's start"
+
+    assert main(["evaluate", "--data", path, "--as-of", "2025-03-31", "--format", "json"]) == 0
+    found = {(f["record"], f["file"], f["line"], f["place"])
+             for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert found == {("learner L1", "book.xlsx", 2, "learners!2:2"),
+                     ("interview of L1", "book.xlsx", 2, "interviews!2:2")}
+
+    assert main(["evaluate", "--data", path, "--as-of", "2025-03-31"]) == 0
+    text = capsys.readouterr().out
+    assert ("Data-quality findings: 2\n"
+            "  book.xlsx:learners!2:2: learner L1: the learner is recorded as both\n"
+            "      withdrawn and completed\n"
+            "  book.xlsx:interviews!2:2: interview of L1: the interview is dated before the\n"
+            "      learner's start\n") in text
+
+    assert main(["evaluate", "--data", path, "--as-of", "2025-03-31", "--format", "html",
+                 "--out", "report.html"]) == 0
+    page = Path("report.html").read_text(encoding="utf-8")
+    assert ('<tr><th scope="row">learner L1</th><td>book.xlsx:learners!2:2</td><td>B1 — Data</td>'
+            f"<td>withdrawn_and_completed</td><td>{withdrawn}</td></tr>") in page
+
+    assert main(["evaluate", "--data", path, "--as-of", "2025-03-31", "--format", "xlsx",
+                 "--out", "report.xlsx"]) == 0
+    sheet = openpyxl.load_workbook("report.xlsx")["findings"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=3)]
+    assert rows[0] == ["Rule", "Record", "Bootcamp", "What to look at", "Where"]
+    assert ["withdrawn_and_completed", "learner L1", "B1", withdrawn,
+            "book.xlsx:learners!2:2"] in rows
+    assert ["interview_before_start", "interview of L1", "", early,
+            "book.xlsx:interviews!2:2"] in rows
+    capsys.readouterr()

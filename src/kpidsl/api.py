@@ -251,7 +251,7 @@ def report_of(rules: RuleSet, done: Run, when: dt.date, data: Data = None) -> Re
                       for (kpi, _), verdicts in done.verdicts.items())
     return Report(as_of=when, results=tuple(results), findings=tuple(findings),
                   actions=tuple(done.actions), rules_fingerprint=rules_fingerprint(rules),
-                  engine=done.engine, explanations=explained,
+                  engine=done.engine, explanations=explained, names=done.groups.names,
                   data=done.data if done.data is not None
                   else data if _files(data) else None)
 
@@ -408,7 +408,8 @@ def history_report(rules: RuleSet, data: Data, first: dt.date | str, last: dt.da
                         and (not wanted or r.status in wanted))
                if ks or scope is not None or wanted else tuple(done.results[d]))
               for d in days]
-    return History(months=tuple(picked), group=gid, audit=_audit(rules, done, data, None))
+    return History(months=tuple(picked), group=gid, audit=_audit(rules, done, data, None),
+                   names=done.groups.names)
 
 
 def diff(old: RuleSet, new: RuleSet, data: Data, as_of: dt.date | str | None = None,
@@ -425,9 +426,11 @@ def diff(old: RuleSet, new: RuleSet, data: Data, as_of: dt.date | str | None = N
 
 
 def _loader_notices(notices: Iterable[Diagnostic]) -> list[Entry]:
+    """The loader's warnings as findings, located where the loader located them (a
+    workbook's by sheet and cell), about the record they name, or the data."""
     return [Entry(kind="finding", name="loader", message=d.message,
-                  record=d.location if d.location != "<input>" else "data", file=d.file,
-                  line=d.line) for d in notices]
+                  record=f"{d.record_type} {d.record_id}" if d.record_type and d.record_id
+                  else "data", file=d.file, line=d.line, place=d.place) for d in notices]
 
 
 def kpi_sql(rules: RuleSet, kpi: str, as_of: dt.date | str, dialect: str = "duckdb",

@@ -226,7 +226,7 @@ def parser() -> argparse.ArgumentParser:
     h.add_argument("--docs-url", metavar="URL", help=_DOCS_URL_HELP)
     h.add_argument("--engine", choices=ENGINES, default=None, help=_ENGINE_HELP)
     h.add_argument("--chart", metavar="FILE.svg",
-                   help="also draw the rates as an SVG chart (default: no chart)")
+                   help="also draw the rates as SVG, a small chart per KPI (default: no chart)")
     h.add_argument("--kpi", metavar="ID", action="append",
                    help="only this KPI (repeatable; default: every KPI)")
     h.add_argument("--status", type=_spelled(Status),

@@ -94,7 +94,7 @@ def evaluate(args: argparse.Namespace) -> int:
 
         text = report_html(report, rule_set, docs_url=args.docs_url)
     else:
-        text = rules_line(rule_set) + "\n" + render_table(report) + "\n"
+        text = rules_line(rule_set) + "\n" + render_table(report, rule_set) + "\n"
     emit(args.out, text)
     return OK
 
@@ -290,11 +290,11 @@ def history(args: argparse.Namespace) -> int:
     with working(f"evaluating {args.start:%Y-%m} to {args.end:%Y-%m}"):
         found = history_report(rule_set, data, args.start, args.end, kpis=args.kpi,
                                group=args.group, statuses=args.status, engine=args.engine)
-    months, group, audit = found.months, found.group, found.audit
+    months, group, audit, names = found.months, found.group, found.audit, found.names
     if args.chart:
         try:
             with open_output(args.chart) as chart:
-                chart.write(history_svg(months, group).encode("utf-8"))
+                chart.write(history_svg(months, group, rule_set, names).encode("utf-8"))
         except OSError as e:
             raise UsageError(f"cannot write the chart to {args.chart}: "
                              f"{e.strerror or e}") from None
@@ -303,18 +303,20 @@ def history(args: argparse.Namespace) -> int:
         from kpidsl.outputs.xlsx import write_history
 
         write(args.out, lambda path: write_history(path, months, rule_set, group,
-                                                   docs_url=args.docs_url, audit=audit))
+                                                   docs_url=args.docs_url, audit=audit,
+                                                   names=names))
     elif args.format == "html":
         from kpidsl.outputs.html import history_html
 
         emit(args.out, history_html(months, rule_set, group, docs_url=args.docs_url,
-                                    audit=audit))
+                                    audit=audit, names=names))
     elif args.format == "json":
         emit(args.out, itertools.chain(json_pieces({"audit": audit, **history_json(months),
                                                     "rules": rules_json(rule_set)},
                                                    expand=("months",)), [b"\n"]))
     else:
-        emit(args.out, "\n".join([rules_line(rule_set), render_history(months, group), "",
+        emit(args.out, "\n".join([rules_line(rule_set),
+                                  render_history(months, group, names=names), "",
                                   *audit_lines(audit)]) + "\n")
     return OK
 

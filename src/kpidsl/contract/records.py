@@ -307,13 +307,15 @@ def key_of(type_name: str, record: Any) -> str | None:
     return "/".join(str(getattr(record, f)) for f in key) if key else None
 
 
-def describe(type_name: str, record: Any) -> str:
-    """A record as a person names it: ``learner L0042``, ``engagement BC01/EMP03``."""
+def describe(type_name: str, record: Any, line: bool = True) -> str:
+    """A record as a person names it: ``learner L0042``, ``engagement BC01/EMP03``; a record
+    without an id by its owner, and its line when it has one and ``line`` (``interview of
+    L3 (line 2)``; without ``line`` where its location is said beside it)."""
     ident = key_of(type_name, record)
     if ident is not None:
         return f"{type_name} {ident}"
     owner = getattr(record, "learner_id", None) or getattr(record, "provider_id", "")
-    where = f" (line {record.line})" if record.line else ""
+    where = f" (line {record.line})" if record.line and line else ""
     return f"{type_name} of {owner}{where}"
 
 

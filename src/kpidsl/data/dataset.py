@@ -187,6 +187,9 @@ class Dataset:
     """The sha256 of each contract file: of its bytes as :func:`kpidsl.load_data` read them,
     or of the file :func:`kpidsl.write_data` would write (``None``: no file). Worked out once,
     by :func:`kpidsl.data.csvfiles.file_fingerprints`; not copied by ``attrs.evolve``."""
+    _book: str | None = attrs.field(default=None, init=False, eq=False, repr=False)
+    """The datasheet workbook the records were read from (:attr:`book`). Set by
+    :meth:`_mark_read_from_book`; not copied by ``attrs.evolve``."""
 
     def __init__(self, *, providers: Iterable[Any] = (), bootcamps: Iterable[Any] = (),
                  employers: Iterable[Any] = (), engagements: Iterable[Any] = (),
@@ -266,6 +269,18 @@ class Dataset:
         """For a reader of files other than the contract's (see ``_sources``): by name,
         their paths."""
         object.__setattr__(self, "_sources", tuple(files.items()))
+
+    def _mark_read_from_book(self, book: str) -> None:
+        """For the workbook reader: the records' lines are rows of ``book``'s sheets."""
+        object.__setattr__(self, "_book", book)
+
+    @property
+    def book(self) -> str | None:
+        """The datasheet workbook (``.xlsx``) the records were read from, as it was named;
+        a record's ``line`` is then its row in its type's sheet, and what is said about it
+        (a finding) is located there, as the workbook's data errors are. ``None`` for records
+        read from CSV files or built in Python."""
+        return self._book
 
     def of(self, type_name: str) -> tuple[Any, ...]:
         """All records of the type called ``type_name`` in rules (``"learner"``)."""

@@ -73,6 +73,12 @@ def sheet_name(rtype: RecordType) -> str:
     return rtype.file.removesuffix(".csv")
 
 
+def place(sheet: str, row: int, index: int | None = None) -> str:
+    """Where a problem is in a workbook, as a spreadsheet names it: the cell of the 0-based
+    column ``index`` in ``row`` (``learners!D14``), or the whole row (``learners!14:14``)."""
+    return f"{sheet}!{row}:{row}" if index is None else f"{sheet}!{column_letter(index)}{row}"
+
+
 def column_letter(index: int) -> str:
     """The spreadsheet name of the 0-based column ``index``: 0 → ``A``, 26 → ``AA``."""
     letters = ""
@@ -191,8 +197,7 @@ class _Sheet(_File):
         return f"the {self.name} sheet"
 
     def place(self, row: int, index: int | None) -> str:
-        return f"{self.name}!{row}:{row}" if index is None else \
-            f"{self.name}!{column_letter(index)}{row}"
+        return place(self.name, row, index)
 
     def report(self, out: _Collector, message: str, line: int, index: int | None = None, *,
                hint: str | None = None, severity: str = "error", field: str | None = None,
@@ -382,7 +387,9 @@ def _load(path: str | os.PathLike[str], partial: Mapping[str, frozenset[str]]
                 _read_sheet(f, rows, errors.get(actual or "", []), out)
                 del rows, parsed[name]
             files = {f.type.name: f for f in sheets.values()}
-            return finish(files, out, book, in_order, partial=bool(partial)), columns(files)
+            data = finish(files, out, book, in_order, partial=bool(partial))
+            data._mark_read_from_book(book)
+            return data, columns(files)
     finally:
         pool.shutdown(cancel_futures=True)
 

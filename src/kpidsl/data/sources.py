@@ -38,6 +38,7 @@ from kpidsl.contract.records import (
     unchecked,
 )
 from kpidsl.data.dataset import Dataset
+from kpidsl.data.datasheet import place, sheet_name
 from kpidsl.data.ilr import (
     Choices,
     IlrRecords,
@@ -137,6 +138,8 @@ def load_sources(paths: Sequence[StrPath], choices: Choices | None) -> Dataset:
         reader = datasheet.load_partial if is_workbook(sheet) else csvfiles.load_partial
         data, columns = reader(sheet, MAY_BE_EMPTY)
         merged = merge(ilr, data, columns, os.fspath(sheet))
+        if data.book is not None:  # the merged records keep their datasheet rows
+            merged._mark_read_from_book(data.book)
     merged._mark_read_from(source_files(returns, sheet))
     return merged
 
@@ -194,9 +197,9 @@ class _Merge:
         if not self.where or record is None or record.line is None:
             return {}
         t = BY_NAME[type_name]
-        if self.where.lower().endswith(".xlsx"):
+        if is_workbook(self.where):
             return {"file": self.where, "line": record.line,
-                    "place": f"{t.table}!{record.line}:{record.line}"}
+                    "place": place(sheet_name(t), record.line)}
         return {"file": os.path.join(self.where, t.file), "line": record.line}
 
     def records(self, type_name: str, ours: list[dict[str, Any]], key: str,

@@ -482,7 +482,9 @@ class PythonData:
     def __init__(self, data: Dataset) -> None:
         self.data = data
         self.groups = Groups.of({b.bootcamp_id: b.provider_id for b in data.bootcamps},
-                                (r.provider_id for r in data.providers))
+                                (r.provider_id for r in data.providers),
+                                ((b.bootcamp_id, b.title) for b in data.bootcamps),
+                                ((r.provider_id, r.name) for r in data.providers))
         self.notices = tuple(data.notices)
         self._follow_ups: tuple[int, dt.date, list[Entry]] | None = None
 

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from kpidsl.contract.records import BY_NAME
+from kpidsl.contract.records import BY_NAME, RECORD_TYPES
 from kpidsl.data.dataset import Dataset
+from kpidsl.data.datasheet import place, sheet_name
 from kpidsl.data.load import is_returns, is_workbook, load_data
 from kpidsl.engines import ENGINES, DataSource, Engine, Loaded, Unrepresentable, Unsupported
 from kpidsl.errors import (
@@ -128,6 +129,16 @@ def read_sources(plan: p.Plan, data: DataSource) -> DataSource:
     return load_sources(data, ilr_choices(plan) if any(is_returns(d) for d in data) else None)
 
 
+def in_book(entries: list[Entry], book: str) -> list[Entry]:
+    """Entries about records read from the datasheet workbook ``book``, located as its data
+    errors are (``book.xlsx:learners!36:36``, :func:`~kpidsl.data.datasheet.place`) rather
+    than at the CSV file (``learners.csv``) that every engine names: a provider has no such
+    file."""
+    sheets = {t.file: sheet_name(t) for t in RECORD_TYPES}
+    return [attrs.evolve(e, file=book, place=place(sheets[e.file], e.line))
+            if e.file in sheets and e.line is not None else e for e in entries]
+
+
 def ilr_choices(plan: p.Plan) -> Choices:
     """What the rules' ``ilr.kpi`` says about reading ILR returns (a located rule error when
     a table is missing or wrong)."""
@@ -208,6 +219,8 @@ def run(plan: p.Plan, data: DataSource, dates: Sequence[dt.date],
                                     "engine (--engine python)")]) from None
     except RecursionError:
         raise RuleError([TOO_DEEP]) from None
+    if isinstance(data, Dataset) and data.book is not None:
+        findings, actions = in_book(findings, data.book), in_book(actions, data.book)
     return Run(engine=name, results=results, findings=findings, actions=actions,
                notices=tuple(loaded.notices), verdicts=verdicts, groups=loaded.groups,
                data=data if isinstance(data, Dataset) else None)

@@ -91,10 +91,12 @@ class SqlEngine:
     def _groups(self) -> None:
         """Read the groups of the data just loaded (and forget views made for other data)."""
         self._built = None
-        bootcamps = self._rows("SELECT bootcamp_id, provider_id FROM bootcamps")
+        bootcamps = self._rows("SELECT bootcamp_id, provider_id, title FROM bootcamps")
+        providers = self._rows("SELECT provider_id, name FROM providers")
         self.groups = Groups.of({r["bootcamp_id"]: r["provider_id"] for r in bootcamps},
-                                (r["provider_id"] for r in
-                                 self._rows("SELECT provider_id FROM providers")))
+                                (r["provider_id"] for r in providers),
+                                ((r["bootcamp_id"], r["title"]) for r in bootcamps),
+                                ((r["provider_id"], r["name"]) for r in providers))
 
     def _create(self, name: str, query: str) -> None:
         """Create one of the plan's views (``name``) for the queries to read."""

@@ -71,6 +71,20 @@ def kpi_title(kpi: ast.Kpi) -> str:
     return kpi.meta_value("title") or kpi.name
 
 
+#: What k and n are for a KPI that judges each record of a population.
+COUNTED = ("counted", "population")
+#: What k and n are for a KPI measured per provider: the figures its rule's ``actual:`` and
+#: ``planned:`` give.
+MEASURED = ("actual", "planned")
+
+
+def count_words(kpi: ast.Kpi | None) -> tuple[str, str]:
+    """What a KPI's k and n are called, as the reports label them: the records counted and
+    the population, or for a KPI measured per provider (``per: provider``) the actual and
+    planned figures of its rule (:data:`COUNTED` or :data:`MEASURED`)."""
+    return MEASURED if kpi is not None and kpi.per is not None else COUNTED
+
+
 def human(name: str) -> str:
     """A name as words: a field (``withdrawal_date`` → ``withdrawal date``), a status
     (``not_met`` → ``not met``) or a verdict; the one way every output spells them for

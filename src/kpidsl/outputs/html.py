@@ -18,10 +18,18 @@ from collections.abc import Sequence
 from html import escape
 
 from kpidsl.language.checker import RuleSet
-from kpidsl.language.words import human, percent
-from kpidsl.outputs.report import Months, Report
+from kpidsl.language.words import COUNTED, human, percent
+from kpidsl.outputs.report import Months, Names, Report
 from kpidsl.outputs.svg import history_svg
-from kpidsl.outputs.text import SYMBOLS, audit_lines, group_title, kpi_title, rate_series, rule_url
+from kpidsl.outputs.text import (
+    SYMBOLS,
+    audit_lines,
+    group_title,
+    kpi_title,
+    kpi_words,
+    rate_series,
+    rule_url,
+)
 from kpidsl.plan.results import Entry, Result
 from kpidsl.version import __version__
 
@@ -139,14 +147,23 @@ def _scroll(caption: str) -> str:
             f"<table><caption>{escape(caption)}</caption>")
 
 
-def _results_table(title: str, results: Sequence[Result]) -> list[str]:
+def count_headers(words: tuple[str, str]) -> tuple[str, str]:
+    """The headers of a KPI's k and n columns: ``Counted (k)``, ``Actual (k)``, …"""
+    return f"{words[0].capitalize()} (k)", f"{words[1].capitalize()} (n)"
+
+
+def _results_table(title: str, results: Sequence[Result], names: Names,
+                   words: tuple[str, str]) -> list[str]:
+    k, n = count_headers(words)
     out = [_scroll(f"{title}: status of each group"),
-           '<thead><tr><th scope="col">Group</th><th scope="col">Status</th>'
-           '<th scope="col">Rate</th><th scope="col">Counted (k)</th>'
-           '<th scope="col">Population (n)</th><th scope="col">Pending</th></tr></thead>',
+           '<thead><tr><th scope="col">Group</th><th scope="col">Name</th>'
+           '<th scope="col">Status</th><th scope="col">Rate</th>'
+           f'<th scope="col">{k}</th><th scope="col">{n}</th>'
+           '<th scope="col">Pending</th></tr></thead>',
            "<tbody>"]
     for r in sorted(results, key=lambda r: (_SCOPES.index(r.scope), r.group)):
         out.append(f'<tr><th scope="row">{escape(group_title(r.scope, r.group))}</th>'
+                   f'<td>{escape(names.get((r.scope, r.group), ""))}</td>'
                    f"<td>{status_html(r.status)}</td><td class=\"num\">{percent(r.rate)}</td>"
                    f'<td class="num">{r.numerator}</td><td class="num">{r.denominator}</td>'
                    f'<td class="num">{r.pending}</td></tr>')
@@ -154,15 +171,23 @@ def _results_table(title: str, results: Sequence[Result]) -> list[str]:
     return out
 
 
-def _entries_table(caption: str, entries: Sequence[Entry]) -> list[str]:
+def _named(bootcamp: str | None, names: Names) -> str:
+    """A bootcamp's id with its title: ``BC0001 — Electric Vehicle Maintenance``."""
+    title = names.get(("bootcamp", bootcamp)) if bootcamp else None
+    return f"{bootcamp} — {title}" if title else bootcamp or ""
+
+
+def _entries_table(caption: str, entries: Sequence[Entry], names: Names) -> list[str]:
     if not entries:
         return [f"<p>{escape(caption)}: none.</p>"]
     out = [_scroll(caption),
-           '<thead><tr><th scope="col">Record</th><th scope="col">Bootcamp</th>'
-           '<th scope="col">Rule</th><th scope="col">What to look at</th></tr></thead>',
+           '<thead><tr><th scope="col">Record</th><th scope="col">Where</th>'
+           '<th scope="col">Bootcamp</th><th scope="col">Rule</th>'
+           '<th scope="col">What to look at</th></tr></thead>',
            "<tbody>"]
     for e in entries:
-        out.append(f'<tr><th scope="row">{escape(e.record)}</th><td>{escape(e.group or "")}'
+        out.append(f'<tr><th scope="row">{escape(e.record)}</th>'
+                   f'<td>{escape(e.location or "")}</td><td>{escape(_named(e.group, names))}'
                    f"</td><td>{escape(e.name)}</td><td>{escape(e.message)}</td></tr>")
     out.append("</tbody></table></div>")
     return out
@@ -190,20 +215,29 @@ def report_html(report: Report, rules: RuleSet | None = None, *,
             '<th scope="col">Counted (k)</th><th scope="col">Population (n)</th>'
             '<th scope="col">Pending</th><th scope="col">Groups met</th></tr></thead>',
             "<tbody>"]
+    measured = []
     for kpi, results in by_kpi.items():
         top = next((r for r in results if r.scope == "programme"), None) or \
             next(r for r in results if r.scope == "provider")
         groups = [r for r in results if r.scope != "programme"]
         met = sum(r.status == "met" for r in groups)
+        words = kpi_words(rules, kpi)
+        k, n = ("", "") if words == COUNTED else (f" {words[0]}", f" {words[1]}")
+        if words != COUNTED:
+            measured.append((kpi, words))
         body.append(
             f'<tr><th scope="row">{titles.link(kpi, titles.title(kpi))}</th>'
             f'<td class="nowrap">{titles.link(kpi, target_words(top))}</td>'
             f"<td>{status_html(top.status)}</td>"
-            f'<td class="num">{percent(top.rate)}</td><td class="num">{top.numerator}</td>'
-            f'<td class="num">{top.denominator}</td><td class="num">{top.pending}</td>'
+            f'<td class="num">{percent(top.rate)}</td>'
+            f'<td class="num nowrap">{top.numerator}{k}</td>'
+            f'<td class="num nowrap">{top.denominator}{n}</td><td class="num">{top.pending}</td>'
             f'<td class="num">{met} of {len(groups)}</td></tr>')
     body.append("</tbody></table></div>")
-    body.append('<p class="note">Rate = counted ÷ population. Pending records are not '
+    body.append('<p class="note">Rate = counted ÷ population'
+                + "".join(f"; for {escape(titles.title(kpi))}, {words[0]} ÷ {words[1]}, "
+                          "summed over the providers" for kpi, words in measured)
+                + ". Pending records are not "
                 "decided yet: a KPI is met or not met once it would be whichever way they go; "
                 "until then it is on track or at risk by the records decided so far. "
                 "Groups met: bootcamps and providers whose status is met.</p>")
@@ -212,19 +246,22 @@ def report_html(report: Report, rules: RuleSet | None = None, *,
         body.append(f'<h2 id="kpi-{escape(kpi)}">{titles.link(kpi, title)}</h2>')
         body.append(f"<p>Target: {titles.link(kpi, target_words(results[0]))}. "
                     f"KPI id <code>{escape(kpi)}</code>.</p>")
-        body += _results_table(title, results)
+        body += _results_table(title, results, report.names, kpi_words(rules, kpi))
     body.append('<h2 id="findings">Data-quality findings</h2>')
     body.append("<p>Records that contradict each other or the data contract's expectations; "
                 "they are evaluated as written.</p>")
-    body += _entries_table(f"Data-quality findings ({len(report.findings)})", report.findings)
+    body += _entries_table(f"Data-quality findings ({len(report.findings)})", report.findings,
+                           report.names)
     body.append('<h2 id="actions">Follow-up actions</h2>')
-    body += _entries_table(f"Follow-up actions ({len(report.actions)})", report.actions)
+    body += _entries_table(f"Follow-up actions ({len(report.actions)})", report.actions,
+                           report.names)
     return _page("Skills Bootcamps KPIs", f"As of {_date(report.as_of)}. "
                  f"Generated by kpidsl {__version__}.", body, audit_lines(report))
 
 
 def history_html(months: Months, rules: RuleSet | None = None, group: str = "all", *,
-                 docs_url: str | None = None, audit: dict[str, str] | None = None) -> str:
+                 docs_url: str | None = None, audit: dict[str, str] | None = None,
+                 names: Names | None = None) -> str:
     """A history as a page: the trend chart (inline SVG), then each KPI's status and rate at
     every month end, the same numbers as a table; ``audit`` (:func:`audit_json`) says what
     produced it, in the footer."""
@@ -232,15 +269,17 @@ def history_html(months: Months, rules: RuleSet | None = None, group: str = "all
     series = rate_series(months, group)
     dates = [d for d, _ in months]
     scope = next((r.scope for s in series.values() for r in s.values()), "programme")
-    where = group_title(scope, group)
+    where = group_title(scope, group, names)
     span = f"{dates[0]:%B %Y} to {dates[-1]:%B %Y}" if dates else "no months"
-    svg = history_svg(months, group).replace(
+    svg = history_svg(months, group, rules, names).replace(
         "<svg ", '<svg role="img" aria-labelledby="chart-caption" ', 1)
     body = [f"<h2>Rates at each month end, {escape(where)}</h2>",
             f"<figure>{svg}",
-            f'<figcaption id="chart-caption">The rate of each KPI at each month end, '
-            f"{escape(where)}, {span}, with its target as a dashed line of the same colour. "
-            "The table below gives the same numbers.</figcaption></figure>",
+            f'<figcaption id="chart-caption">One small chart for each KPI, titled with its '
+            f"title and target: its rate at each month end, {escape(where)}, {span}, as a "
+            "solid line, and the target in force each month as a dashed line. Every chart "
+            "has the same months at the same places. The table below gives the same "
+            "numbers.</figcaption></figure>",
             f"<h2>Status at each month end, {escape(where)}</h2>",
             _scroll(f"Status and rate of each KPI at each month end, {where}"),
             '<thead><tr><th scope="col">KPI</th><th scope="col">Target</th>',
@@ -257,5 +296,5 @@ def history_html(months: Months, rules: RuleSet | None = None, group: str = "all
         body.append(f'<tr><th scope="row">{titles.link(kpi, titles.title(kpi))}</th>'
                     f'<td class="nowrap">{titles.link(kpi, target)}</td>{"".join(cells)}</tr>')
     body.append("</tbody></table></div>")
-    return _page("Skills Bootcamps KPI trends", f"{where.capitalize()}, {span}. "
+    return _page("Skills Bootcamps KPI trends", f"{where[0].upper()}{where[1:]}, {span}. "
                  f"Generated by kpidsl {__version__}.", body, audit_lines(audit) if audit else ())

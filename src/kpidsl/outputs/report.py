@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Self
 
 import attrs
@@ -26,6 +26,9 @@ from kpidsl.version import __version__
 
 Months = Sequence[tuple[dt.date, Sequence[Result]]]
 """Each date's results, in date order."""
+
+Names = Mapping[tuple[str, str], str]
+"""Each group's name for people by (scope, id): a bootcamp's title, a provider's name."""
 
 
 @attrs.frozen(kw_only=True)
@@ -53,6 +56,9 @@ class Report:
                                                                  repr=False, alias="data")
     """The data evaluated (records, or a data folder), for its fingerprint (worked out when
     first asked for: hashing records built in Python costs as much as writing them out)."""
+    names: Names = attrs.field(factory=dict, eq=False, repr=False)
+    """Each group's name (a bootcamp's title, a provider's name) by (scope, id), as the
+    engine read them with the data: the reports show them beside the ids."""
 
     @property
     def data(self) -> Dataset | str | os.PathLike[str] | None:
@@ -151,6 +157,8 @@ class History:
     months: tuple[tuple[dt.date, tuple[Result, ...]], ...]
     group: str = "all"
     audit: dict[str, str] = attrs.field(factory=dict, eq=False)
+    names: Names = attrs.field(factory=dict, eq=False, repr=False)
+    """Each group's name by (scope, id), as for :attr:`Report.names`."""
 
 
 def find_group(where: Dataset | Report | Iterable[Result], group: str,

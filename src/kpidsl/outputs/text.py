@@ -9,17 +9,29 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from kpidsl.language.words import human, percent
+from kpidsl.language.words import COUNTED, MEASURED, count_words, human, percent
 from kpidsl.outputs.jsonout import show
-from kpidsl.outputs.report import Months, Report
+from kpidsl.outputs.report import Months, Names, Report
 from kpidsl.plan.results import Result, Verdict
 
+#: The columns of a table whose numbers are aligned to the right.
+NUMERIC = ("rate", "decided", "k", "n", "pending", *MEASURED)
 
-def table(rows: Iterable[tuple[str, ...]], header: tuple[str, ...]) -> list[str]:
+
+def table(rows: Iterable[tuple[str, ...]], header: tuple[str, ...], width: int | None = None,
+          cut: int | None = None) -> list[str]:
+    """``rows`` under ``header`` in aligned columns; with ``width``, the text of column
+    ``cut`` (a name) is shortened with … to keep each line within it, to no less than 12
+    characters."""
     rows = list(rows)
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(header)]
-    numeric = {i for i, h in enumerate(header) if h in ("rate", "decided", "k", "n", "pending")}
+    if width is not None and cut is not None:
+        room = max(12, len(header[cut]), width - sum(widths) + widths[cut] - 2 * len(header) + 2)
+        if widths[cut] > room:
+            widths[cut] = room
+            rows = [(*r[:cut], shorten(r[cut], room), *r[cut + 1:]) for r in rows]
+    numeric = {i for i, h in enumerate(header) if h in NUMERIC}
 
     def line(cells: tuple[str, ...]) -> str:
         return "  ".join(c.rjust(w) if i in numeric else c.ljust(w)
@@ -28,9 +40,17 @@ def table(rows: Iterable[tuple[str, ...]], header: tuple[str, ...]) -> list[str]
     return [line(header), line(tuple("-" * w for w in widths)), *(line(r) for r in rows)]
 
 
-def render_table(report: Report) -> str:
-    """Results grouped by KPI, one line per group, then findings and actions (select the
-    results to show with :meth:`Report.select`)."""
+def shorten(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, cut with … when longer."""
+    return text if len(text) <= width else text[:width - 1].rstrip() + "…"
+
+
+def render_table(report: Report, rules: Any = None) -> str:
+    """Results grouped by KPI, one line per group with its name, then findings and actions
+    (select the results to show with :meth:`Report.select`). A name too long for an
+    80-column line is shortened; the HTML page and the workbook show it whole. With
+    ``rules``, the counts of a KPI measured per provider are headed as what they are
+    (:func:`~kpidsl.language.words.count_words`)."""
     out = [f"KPIs as of {report.as_of.isoformat()}", ""]
     by_kpi: dict[str, list[Result]] = {}
     for r in report.results:
@@ -38,11 +58,22 @@ def render_table(report: Report) -> str:
     for kpi, results in by_kpi.items():
         first = results[0]
         out.append(f"{kpi}  (target: {first.direction} {percent(first.target)})")
-        rows = [(r.scope, r.group, human(r.status), percent(r.rate),
-                 percent(r.decided_rate) if r.pending else "", str(r.numerator),
-                 str(r.denominator), str(r.pending)) for r in results]
-        out += ["  " + x for x in table(rows, ("scope", "group", "status", "rate", "decided",
-                                                 "k", "n", "pending"))]
+        words = kpi_words(rules, kpi)
+        header: tuple[str, ...]
+        rows: list[tuple[str, ...]]
+        if words == COUNTED:
+            header = ("scope", "group", "name", "status", "rate", "decided", "k", "n",
+                      "pending")
+            rows = [(r.scope, r.group, report.names.get((r.scope, r.group), ""),
+                     human(r.status), percent(r.rate),
+                     percent(r.decided_rate) if r.pending else "", str(r.numerator),
+                     str(r.denominator), str(r.pending)) for r in results]
+        else:  # measured per provider: its figures, nothing pending
+            header = ("scope", "group", "name", "status", "rate", *words)
+            rows = [(r.scope, r.group, report.names.get((r.scope, r.group), ""),
+                     human(r.status), percent(r.rate), str(r.numerator), str(r.denominator))
+                    for r in results]
+        out += ["  " + x for x in table(rows, header, 78, cut=2)]
         out.append("")
     out.append("rate = k/n; decided = k/(n - pending), the rate among records already decided;")
     out.append("k = counted, n = in the population, pending = not decided yet")
@@ -50,8 +81,9 @@ def render_table(report: Report) -> str:
                            ("Follow-up actions", report.actions)):
         out += ["", f"{title}: {len(entries)}"]
         for e in entries[:20]:
-            out += textwrap.wrap(f"{e.record}: {e.message}", width=78, initial_indent="  ",
-                                 subsequent_indent="      ")
+            where = f"{e.location}: " if e.location else ""
+            out += textwrap.wrap(f"{where}{e.record}: {e.message}", width=78,
+                                 initial_indent="  ", subsequent_indent="      ")
         if len(entries) > 20:
             out.append(f"  … and {len(entries) - 20} more (use --format json for all)")
     out += ["", *audit_lines(report)]
@@ -83,7 +115,8 @@ def render_explain(verdicts: Sequence[Verdict], result: Result, as_of: dt.date,
            f"{human(result.status)} (target: {result.direction} "
            f"{percent(result.target)})"]
     if per_provider:
-        out.append(f"{k} actual of {n} planned; rate {percent(result.rate)}")
+        actual, planned = MEASURED
+        out.append(f"{k} {actual} of {n} {planned}; rate {percent(result.rate)}")
     else:
         out.append(f"{n} records: {k} counted, {n - k - pend} not counted, {pend} pending; "
                    f"rate {percent(result.rate)}")
@@ -141,13 +174,24 @@ def target_words(r: Result) -> str:
     return f"{'≥' if r.direction == 'at least' else '≤'} {percent(r.target)}"
 
 
+def _kpi(rules: Any, kpi: str) -> Any:
+    """The KPI called ``kpi`` in ``rules``, or ``None`` (no rules, or not one of them)."""
+    try:
+        return rules.kpi(kpi) if rules is not None else None
+    except KeyError:
+        return None
+
+
 def kpi_title(rules: Any, kpi: str) -> str:
     """A KPI's ``title`` from its rule file, or its id when it has none (or no rules)."""
-    try:
-        found = rules.kpi(kpi).meta_value("title") if rules is not None else None
-    except KeyError:
-        found = None
-    return found or kpi
+    found = _kpi(rules, kpi)
+    return (found.meta_value("title") if found is not None else None) or kpi
+
+
+def kpi_words(rules: Any, kpi: str) -> tuple[str, str]:
+    """What the KPI called ``kpi`` counts, as (k, n): :func:`count_words` of it in
+    ``rules`` (records counted in a population when it is not known)."""
+    return count_words(_kpi(rules, kpi))
 
 
 def rule_url(docs_url: str | None, kpi: str) -> str | None:
@@ -155,11 +199,17 @@ def rule_url(docs_url: str | None, kpi: str) -> str | None:
     return f"{docs_url.rstrip('/')}/rules/{kpi}.html" if docs_url else None
 
 
-def group_title(scope: str, group: str) -> str:
-    return "the programme" if scope == "programme" else f"{scope} {group}"
+def group_title(scope: str, group: str, names: Names | None = None) -> str:
+    """A group for people: ``the programme``, or its scope and id with its name when it is
+    known (``provider P001 — Walsall College``)."""
+    if scope == "programme":
+        return "the programme"
+    name = names.get((scope, group)) if names else None
+    return f"{scope} {group} — {name}" if name else f"{scope} {group}"
 
 
-def render_history(months: Months, group: str = "all", width: int = 80) -> str:
+def render_history(months: Months, group: str = "all", width: int = 80, *,
+                   names: Names | None = None) -> str:
     """One row per KPI, one status symbol per month end, then the latest rate and the target.
 
     Months that do not fit in ``width`` columns wrap into further blocks of equal size.
@@ -173,7 +223,7 @@ def render_history(months: Months, group: str = "all", width: int = 80) -> str:
     per_block = max(1, (width - name_w - 2 - len(tail_header)) // 2)
     size = math.ceil(len(dates) / math.ceil(len(dates) / per_block))
     scope = next(iter(next(iter(series.values())).values())).scope
-    out = [f"KPI status at each month end, {group_title(scope, group)}, "
+    out = [f"KPI status at each month end, {group_title(scope, group, names)}, "
            f"{dates[0]:%Y-%m} to {dates[-1]:%Y-%m}"]
     for start in range(0, len(dates), size):
         chunk = dates[start:start + size]
@@ -203,6 +253,3 @@ def render_history(months: Months, group: str = "all", width: int = 80) -> str:
             "each month is judged against the target in force that month"]
     return "\n".join(out)
 
-
-#: Line colours that stay apart for people with the common colour-vision deficiencies, each
-#: with a contrast of at least 3:1 on white (WCAG 2.2, non-text contrast).

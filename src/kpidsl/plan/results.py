@@ -117,12 +117,27 @@ class Entry:
     group: str | None = None
     """The bootcamp the record belongs to, when it has one."""
     file: str | None = None
+    """The file the record was read from: its CSV file (``learners.csv``), or the datasheet
+    workbook as it was named (``book.xlsx``)."""
     line: int | None = None
+    """The record's line in its CSV file, or its row in its sheet of the workbook."""
+    place: str | None = None
+    """In a workbook, the record's sheet and row as a spreadsheet names them
+    (``learners!36:36``), as :attr:`kpidsl.errors.Diagnostic.place` locates a data error."""
+
+    @property
+    def location(self) -> str | None:
+        """Where the record is, written as a data error's location is: ``learners.csv:36``,
+        or ``book.xlsx:learners!36:36`` in a workbook; ``None`` when it is not known."""
+        where = self.place if self.place is not None else self.line
+        return None if self.file is None else \
+            self.file if where is None else f"{self.file}:{where}"
 
 
 def entry(kind: str, name: str, message: str, type_name: str, record: Any) -> Entry:
     """An entry about ``record`` (a record, or a row with its fields and ``line``)."""
-    return Entry(kind=kind, name=name, message=message, record=describe(type_name, record),
+    return Entry(kind=kind, name=name, message=message,
+                 record=describe(type_name, record, line=False),
                  group=getattr(record, "bootcamp_id", None),
                  file=BY_NAME[type_name].file if record.line else None, line=record.line)
 
@@ -135,11 +150,21 @@ class Groups:
     bootcamps: tuple[str, ...]
     providers: tuple[str, ...]
     provider_of: dict[str, str]
+    names: dict[tuple[str, str], str] = attrs.field(factory=dict)
+    """Each group's name for people, by (scope, id): a bootcamp's title, a provider's name
+    (the reports show them beside the ids)."""
 
     @classmethod
-    def of(cls, provider_of: Mapping[str, str], providers: Iterable[str]) -> Groups:
-        """The groups of a data set whose bootcamps have these providers."""
-        return cls(tuple(sorted(provider_of)), tuple(sorted(providers)), dict(provider_of))
+    def of(cls, provider_of: Mapping[str, str], providers: Iterable[str],
+           titles: Iterable[tuple[str, str]] = (), names: Iterable[tuple[str, str]] = ()
+           ) -> Groups:
+        """The groups of a data set whose bootcamps have these providers, with the
+        bootcamps' ``titles`` and the providers' ``names`` (each as (id, text); data read
+        from ILR returns alone may lack them)."""
+        named = {**{(Scope.BOOTCAMP.value, b): t for b, t in titles if t},
+                 **{(Scope.PROVIDER.value, g): n for g, n in names if n}}
+        return cls(tuple(sorted(provider_of)), tuple(sorted(providers)), dict(provider_of),
+                   named)
 
     def in_order(self, per_provider: bool = False) -> list[tuple[Scope, str]]:
         """The groups a KPI is reported for, in report order: each bootcamp (not for a KPI
