@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 import attrs
 
+from kpidsl.collector import collector_paused
 from kpidsl.contract.records import (
     BY_CLASS,
     BY_NAME,
@@ -130,13 +131,14 @@ def load_sources(paths: Sequence[StrPath], choices: Choices | None) -> Dataset:
     if choices is None:
         raise UsageError("reading ILR returns needs the rules: they say what each EVI code "
                          "means and when Milestone 1 is reached")
-    ilr = read_returns(returns, choices)
-    if sheet is None:
-        merged = merge(ilr, None, {}, "")
-    else:
-        reader = datasheet.load_partial if is_workbook(sheet) else csvfiles.load_partial
-        data, columns = reader(sheet, MAY_BE_EMPTY)
-        merged = merge(ilr, data, columns, os.fspath(sheet))
+    with collector_paused():  # as the CSV reader does: millions of objects, no cycles
+        ilr = read_returns(returns, choices)
+        if sheet is None:
+            merged = merge(ilr, None, {}, "")
+        else:
+            reader = datasheet.load_partial if is_workbook(sheet) else csvfiles.load_partial
+            data, columns = reader(sheet, MAY_BE_EMPTY)
+            merged = merge(ilr, data, columns, os.fspath(sheet))
     merged._mark_read_from(source_files(returns, sheet))
     return merged
 
