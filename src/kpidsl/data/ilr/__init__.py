@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from kpidsl.collector import collector_paused
 from kpidsl.data.ilr.choices import Choices
 from kpidsl.data.ilr.mapping import Enrolment, Findings, Origin, enrolments
 from kpidsl.data.ilr.returns import Return, Tally, read_header, read_learners
@@ -157,8 +158,9 @@ def _read(ret: Return, choices: Choices
     was found; or the diagnostics of a bad value."""
     found, tally = Findings(), Tally()
     try:
-        learners = [((p.ukprn, p.ref), enrolments(p, choices, found))
-                    for p in read_learners(ret, tally)]
+        with collector_paused():  # in a worker process too
+            learners = [((p.ukprn, p.ref), enrolments(p, choices, found))
+                        for p in read_learners(ret, tally)]
     except DataError as e:
         return e.diagnostics
     return learners, tally.skipped, found

@@ -20,6 +20,7 @@ Each value read from a return keeps where it came from (:class:`Origin`), for ``
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import os
 import re
 from collections import defaultdict
@@ -101,9 +102,17 @@ def counted(noun: str, ids: list[str]) -> str:
     """``3 learners: SB1, SB2, SB10``; past five, ``and 12 more``. The ids are sorted (numbers
     in them by value), so the same records are named the same way whatever order they were
     read in, and a reader finds one among them."""
-    ids = sorted(ids, key=lambda i: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", i)])
-    shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5:,} more" if len(ids) > 5 else "")
+    first = heapq.nsmallest(5, ids, key=_natural)  # as sorted(...)[:5], without the sort
+    shown = ", ".join(first) + (f" and {len(ids) - 5:,} more" if len(ids) > 5 else "")
     return f"{len(ids):,} {noun}{'' if len(ids) == 1 else 's'}: {shown}"
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def _natural(ident: str) -> list[int | str]:
+    """``SB10`` after ``SB9``: the numbers in an id by value."""
+    return [int(p) if p.isdigit() else p for p in _DIGITS.split(ident)]
 
 
 class Enrolment(NamedTuple):

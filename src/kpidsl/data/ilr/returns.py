@@ -275,7 +275,7 @@ def read_header(path: str | os.PathLike[str]) -> Return:
     path = os.fspath(path)
     values: dict[str, tuple[str, int]] = {}
     namespace = None
-    for _, element in _parse(path, chunk=1 << 14):
+    for _, element in _parse(path, chunk=1 << 11):  # a header is a few hundred bytes
         name = _local(element.tag)
         if namespace is None:
             parent = element
