@@ -247,6 +247,32 @@ def test_select_takes_the_printed_spellings_and_refuses_what_matches_nothing(coh
         assert str(e.value) == message
 
 
+def test_a_lone_name_is_one_name_not_its_letters(cohort):
+    """A filter given one word where a list is asked for (``statuses="not met"``) was split
+    into its letters and refused as ``no status 'n'``; a lone date for ``history`` likewise.
+    One word, or one date, is taken as a list of one."""
+    rules, data = cohort
+    report = kpidsl.evaluate(rules, data, as_of=LATE)
+    assert report.select(statuses="not met", kpis="learner_dropout", scopes="bootcamp",
+                         groups="B1") == report.select(statuses=["not met"],
+                                                       kpis=["learner_dropout"],
+                                                       scopes=["bootcamp"], groups=["B1"])
+    assert kpidsl.explain(rules, data, "learner_dropout", as_of=LATE, verdicts="pending") == \
+        kpidsl.explain(rules, data, "learner_dropout", as_of=LATE, verdicts=["pending"])
+    assert kpidsl.explanations(rules, data, "referral", as_of=LATE) == \
+        kpidsl.explanations(rules, data, ["referral"], as_of=LATE)
+    assert kpidsl.history(rules, data, LATE.isoformat()) == kpidsl.history(rules, data, [LATE])
+    assert kpidsl.history(rules, data, LATE) == kpidsl.history(rules, data, [LATE])
+    shown = kpidsl.api.history_report(rules, data, "2025-03-01", "2025-03-31",
+                                      kpis="referral", statuses="not met")
+    assert shown == kpidsl.api.history_report(rules, data, "2025-03-01", "2025-03-31",
+                                              kpis=["referral"], statuses=["not met"])
+    with pytest.raises(kpidsl.NotFoundError) as e:
+        report.select(statuses="notmet")
+    assert str(e.value) == ("no status 'notmet': a status is met, not met, on track, at risk "
+                            "or no data; did you mean `not met`?")
+
+
 def test_a_result_of_a_group_needs_no_scope(cohort):
     """Issue 21, item 2: the id says whether it is a bootcamp or a provider, as it does for
     explain, find_group and --group."""

@@ -32,7 +32,7 @@ from kpidsl.language.rulesets import (
     rules_fingerprint,
     working_rules_path,
 )
-from kpidsl.language.vocabulary import Scope, Status, VerdictKind, named
+from kpidsl.language.vocabulary import Scope, Status, VerdictKind, listed, named
 from kpidsl.language.words import human, percent
 from kpidsl.outputs import report as reports
 from kpidsl.outputs.jsonout import audit_json
@@ -267,17 +267,18 @@ def month_ends(first: dt.date | str, last: dt.date | str) -> list[dt.date]:
     return out
 
 
-def history(rules: RuleSet, data: Data, dates: Iterable[dt.date | str],
+def history(rules: RuleSet, data: Data, dates: Iterable[dt.date | str] | dt.date | str,
             engine: EngineChoice | None = None) -> list[tuple[dt.date, list[Result]]]:
-    """Every KPI for every group at each date, for trends (:func:`month_ends` gives the last
-    day of each month of a period).
+    """Every KPI for every group at each date (or at one date), for trends
+    (:func:`month_ends` gives the last day of each month of a period).
 
     The data is read and checked once. The SQL engines evaluate every date in one pass over
     the data; the Python engine one date at a time. ``data`` and ``engine`` are as for
     :func:`evaluate`. Findings do not depend on the date
     and actions are about one date, so neither is repeated here: use :func:`evaluate`.
     """
-    days = [as_date(d, "dates") for d in dates]
+    given = [dates] if isinstance(dates, dt.date | str) else dates  # not a string's letters
+    days = [as_date(d, "dates") for d in given]
     if not days:
         return []
     results = run(lower(rules), data, days, engine).results
@@ -317,7 +318,7 @@ def _verdict_kinds(rules: RuleSet, kpi: str, asked: Iterable[str] | None) -> set
     by_word = {human(k): k.value for k in kinds}
     words = list(by_word)
     out = set()
-    for v in asked:
+    for v in listed(asked):
         word = human(v)
         if word not in by_word:
             what = "a provider" if per_provider else "a record"
@@ -332,7 +333,7 @@ def explanations(rules: RuleSet, data: Data, kpis: Iterable[str], group: str = "
                  ) -> list[Explanation]:
     """:func:`explain` for each of ``kpis``, the data read once."""
     when = _today_or(as_of)
-    ks = [rules.kpi(k) for k in kpis]
+    ks = [rules.kpi(k) for k in listed(kpis)]
     prefix, _, rest = group.partition(":")
     raw = rest if prefix in ("bootcamp", "provider") else group  # the id the engine matches
     done = run(lower(rules), data, [when], engine, explain=[(k.name, raw) for k in ks])
@@ -395,8 +396,8 @@ def history_report(rules: RuleSet, data: Data, first: dt.date | str, last: dt.da
     if months > limits.MAX_HISTORY_MONTHS:
         raise UsageError(f"{start:%Y-%m} to {end:%Y-%m} spans {months:,} months; at most "
                          f"{limits.MAX_HISTORY_MONTHS:,} are shown at once")
-    ks = [rules.kpi(k).name for k in kpis or ()]
-    wanted = {named(Status, s) for s in statuses or ()}
+    ks = [rules.kpi(k).name for k in listed(kpis or ())]
+    wanted = {named(Status, s) for s in listed(statuses or ())}
     days = month_ends(start, end)
     done = run(lower(rules), data, days, engine)
     scope, gid = None, "all"

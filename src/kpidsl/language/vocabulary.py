@@ -10,6 +10,7 @@ them, all from here.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from typing import TypeVar
 
 from kpidsl.errors import NotFoundError, suggest
@@ -70,3 +71,10 @@ def named(kind: type[_Word], word: str) -> _Word:
         raise NotFoundError(f"no {what} {word!r}: a {what} is {', '.join(words[:-1])} or "
                             f"{words[-1]}", suggest(plain(str(word)), words))
     return found
+
+
+def listed(words: Iterable[str]) -> list[str]:
+    """The words of a filter given as a list, or as one word: a ``str`` is iterable too, and
+    ``statuses="not met"`` would otherwise be read as its letters and refused (``no status
+    'n'``)."""
+    return [words] if isinstance(words, str) else list(words)

@@ -19,7 +19,7 @@ import attrs
 from kpidsl.data.csvfiles import data_fingerprint
 from kpidsl.data.dataset import Dataset
 from kpidsl.errors import NotFoundError, UsageError, suggest
-from kpidsl.language.vocabulary import Scope, Status, named
+from kpidsl.language.vocabulary import Scope, Status, listed, named
 from kpidsl.outputs.jsonout import audit_json, entry_json, json_text, result_json, result_lines
 from kpidsl.plan.results import Entry, Explanation, Result
 from kpidsl.version import __version__
@@ -111,12 +111,15 @@ class Report:
                groups: Iterable[str] | None = None, statuses: Iterable[str] | None = None
                ) -> Self:
         """The same report with only the results that pass every filter given (``None``:
-        no filter). A group is ``all``, a bootcamp or a provider id, or ``scope:id`` for an
-        id that is both (as for :func:`find_group`); a scope and a status are written as the
-        tables print them (``not met``) or as JSON does (``not_met``). A KPI, group, scope or
-        status that is not one raises :class:`~kpidsl.errors.NotFoundError` naming the
-        closest: a misspelt filter would otherwise keep nothing, without a word. Findings and
-        actions are kept whole: they are about records, not results."""
+        no filter; one word stands for a list of one). A group is ``all``, a bootcamp or a
+        provider id, or ``scope:id`` for an id that is both (as for :func:`find_group`); a
+        scope and a status are written as the tables print them (``not met``) or as JSON
+        does (``not_met``). A KPI, group, scope or status that is not one raises
+        :class:`~kpidsl.errors.NotFoundError` naming the closest: a misspelt filter would
+        otherwise keep nothing, without a word. Findings and actions are kept whole: they are
+        about records, not results."""
+        kpis, scopes, groups, statuses = (None if f is None else listed(f)
+                                          for f in (kpis, scopes, groups, statuses))
         names = list(dict.fromkeys(r.kpi for r in self.results))
         for kpi in kpis or ():
             if kpi not in names:
