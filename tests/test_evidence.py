@@ -167,6 +167,29 @@ def test_one_edited_data_cell_names_the_changed_figure(capsys, cohort_dir, tmp_p
                      "(target at most 20%); now not_met, 2 of 5 (target at most 20%)")
 
 
+def test_data_that_differ_in_a_workbook_are_named_by_its_sheets(capsys, tmp_path):
+    """A workbook has no ``learners.csv``: its changed data are named as its findings and
+    errors are located, by the workbook and its sheet."""
+    from kpidsl.data.datasheet import write_workbook
+
+    learners = [withdrawn("W"), *(completer(f"C{i}") for i in range(4))]
+    write_workbook(tmp_path / "book.xlsx", dataset(learners))
+    write_workbook(tmp_path / "book2.xlsx", dataset(learners[::-1]))  # same records
+    bundle = tmp_path / "evidence"
+    code, _, err = run(capsys, "evaluate", "--data", str(tmp_path / "book.xlsx"), "--as-of",
+                       "2026-12-31", "--record", str(bundle), "--kpi", "learner_dropout")
+    assert code == 0, err
+    book2 = str(tmp_path / "book2.xlsx")
+    code, out, _ = run(capsys, "verify", str(bundle), "--data", book2)
+    assert code == 1
+    assert out.splitlines()[-2:] == [
+        f"data: differs from the recorded data in {book2}:learners",
+        f"NOT REPRODUCED: the data differ from the recorded data, in {book2}:learners; the "
+        "figures are as recorded, but the evidence holds for the recorded data only "
+        "(--figures-only compares the figures alone)"]
+    assert kpidsl.verify(bundle, book2).data_changes == ("learners.csv",)
+
+
 def test_data_that_differ_are_not_verified_where_the_figures_match(capsys, cohort_dir,
                                                                   tmp_path):
     """The evidence holds for the data recorded: another file with the same figures fails,

@@ -26,8 +26,10 @@ from typing import Any
 import attrs
 
 from kpidsl.api import Data, as_date, evaluate, load_rules, rules_fingerprint
+from kpidsl.contract.records import RECORD_TYPES
 from kpidsl.data.csvfiles import file_fingerprints
 from kpidsl.data.dataset import Dataset
+from kpidsl.data.datasheet import sheet_name
 from kpidsl.errors import DataError, Diagnostic, UsageError
 from kpidsl.language.checker import RuleSet
 from kpidsl.language.rulesets import rule_texts
@@ -203,6 +205,17 @@ def verify(bundle: str | os.PathLike[str], data: Data, *,
                         figures_only=figures_only, report=report)
 
 
+def _changed(v: Verification) -> str:
+    """The data that differ as a person finds them: a workbook's by its sheet
+    (``book.xlsx:learners``), as its findings are located, since it has no ``learners.csv``;
+    records merged from ILR returns keep the contract's file names."""
+    data = v.report.data
+    book = data.book if isinstance(data, Dataset) and not data.origins else None
+    sheets = {t.file: sheet_name(t) for t in RECORD_TYPES}
+    return ", ".join(f"{book}:{sheets[n]}" if book is not None and n in sheets else n
+                     for n in v.data_changes)
+
+
 def render(v: Verification, bundle: str) -> str:
     """For a person: what was recorded, whether the rules and data are as recorded, and
     whether every figure is reproduced, naming the first that is not; data that differ are
@@ -212,7 +225,7 @@ def render(v: Verification, bundle: str) -> str:
            f"as of {v.as_of.isoformat()}, at {m.get('recorded_at', 'an unknown time')}"]
     data_fp = m.get("data", {}).get("fingerprint", "")
     out.append(f"rules: {m.get('rules', {}).get('fingerprint', '')[:12]} (the bundle's rules/)")
-    differ = f"the data differ from the recorded data, in {', '.join(v.data_changes)}"
+    differ = f"the data differ from the recorded data, in {_changed(v)}"
     if v.data_matched is None:
         out.append("data: a database's own tables when recorded, not fingerprinted: only the "
                    "figures are compared")
@@ -221,7 +234,7 @@ def render(v: Verification, bundle: str) -> str:
                   "that they are the recorded data")
         out.append(f"data: a database's own tables, not fingerprinted; recorded: {data_fp[:12]}")
     elif v.data_changes:
-        out.append("data: differs from the recorded data in " + ", ".join(v.data_changes))
+        out.append(f"data: differs from the recorded data in {_changed(v)}")
     else:
         out.append(f"data: as recorded ({data_fp[:12]})")
     same = f"all {v.checked} results, and the findings and actions, are as recorded"
