@@ -164,7 +164,7 @@ def test_one_edited_data_cell_names_the_changed_figure(capsys, cohort_dir, tmp_p
     assert "data: differs from the recorded data in learners.csv" in out
     first = next(line for line in out.splitlines() if line.startswith("NOT REPRODUCED"))
     assert first == ("NOT REPRODUCED: learner_dropout for bootcamp B1: recorded met, 1 of 5 "
-                     "(target at most 20%); now not_met, 2 of 5 (target at most 20%)")
+                     "(target at most 20%); now not met, 2 of 5 (target at most 20%)")  # as tables print it
 
 
 def test_data_that_differ_in_a_workbook_are_named_by_its_sheets(capsys, tmp_path):

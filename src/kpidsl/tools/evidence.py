@@ -33,6 +33,7 @@ from kpidsl.data.datasheet import sheet_name
 from kpidsl.errors import DataError, Diagnostic, UsageError
 from kpidsl.language.checker import RuleSet
 from kpidsl.language.rulesets import rule_texts
+from kpidsl.language.words import human
 from kpidsl.outputs.jsonout import result_json
 from kpidsl.outputs.report import Report
 
@@ -136,7 +137,7 @@ def _read_json(path: Path) -> Any:
 
 
 def _brief(r: dict[str, Any]) -> str:
-    text = f"{r['status']}, {r['numerator']} of {r['denominator']}"
+    text = f"{human(r['status'])}, {r['numerator']} of {r['denominator']}"  # as tables print it
     return text + (f", {r['pending']} pending" if r["pending"] else "") + \
         f" (target {r['target']})"
 
