@@ -75,3 +75,20 @@ def test_the_readme_names_what_the_tests_need_from_outside_python():
     assert requires == ">=3.11" and "Python 3.11 or newer" in TWO_COMMANDS
     assert "externally-managed-environment" in TWO_COMMANDS
     assert "apt install python3-venv" in TWO_COMMANDS and "git clone" in TWO_COMMANDS
+
+
+def test_the_readmes_python_runs_as_written(monkeypatch, tmp_path, capsys):
+    """The Python section, run as it is written in a user's folder (the shipped rules read
+    as the fixture rules): it prints what its comments say and writes the workbook it
+    writes. Its comment once offered ``.write_xlsx(path, rules)`` on a report made without
+    verdicts, which refuses."""
+    (block,) = re.findall(r"## Using kpidsl from Python\n\n```python\n(.*?)```",
+                          README.read_text(encoding="utf-8"), re.S)
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    monkeypatch.chdir(tmp_path)
+    load = kpidsl.load_rules
+    monkeypatch.setattr(kpidsl, "load_rules", lambda *paths: load(*paths or [FIXTURE_RULES]))
+    exec(compile(block, "README.md", "exec"), {})
+    said = re.findall(r"exact rate, e.g. (.*)\n.*as the reports write it: (.*)\n", block)
+    assert capsys.readouterr().out.splitlines() == list(said[0])
+    assert (tmp_path / "report.xlsx").stat().st_size > 0
