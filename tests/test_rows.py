@@ -235,3 +235,15 @@ def test_money_as_a_float_that_is_not_whole_pence_is_refused_at_its_row():
     assert d.hint == "pass money as a Decimal or as text, e.g. Decimal('0.30')"
     rows["payments"][0]["amount_paid"] = 150.25
     assert kpidsl.Dataset.from_rows(**rows) == COHORT
+
+
+@pytest.mark.parametrize("make", [kpidsl.Dataset, kpidsl.Dataset.from_rows])
+def test_one_row_given_for_a_table_is_refused_once_with_how_to_write_it(make):
+    """``providers={...}`` (one mapping, not a list of one) was read key by key, and text
+    letter by letter: one error per key, none saying what was wrong."""
+    for given in ({"provider_id": "P1", "name": "Acme"}, "P1"):
+        with pytest.raises(kpidsl.DataError) as e:
+            make(providers=given)
+        assert e.value.render() == (
+            f"providers: error: expected a list of rows, not a {type(given).__name__}\n"
+            "  hint: one row is a list of one: providers=[...]\n\n1 error")

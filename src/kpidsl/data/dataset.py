@@ -100,11 +100,21 @@ class _Made:
         self.where[id(record)] = f"{t.table}[{i}]"
         return record
 
+    def rows(self, t: RecordType, items: Any) -> bool:
+        """``items`` can be a table's rows: not one row (a mapping, a record) or text, which
+        would be read key by key or letter by letter, an error each, none saying why."""
+        if not isinstance(items, str | bytes | Mapping) and type(items) not in BY_CLASS:
+            return True
+        self.problems.append(Diagnostic(
+            message=f"expected a list of rows, not a {type(items).__name__}", file=t.table,
+            record_type=t.name, hint=f"one row is a list of one: {t.table}=[...]"))
+        return False
+
     def records(self, t: RecordType, items: Iterable[Any]) -> tuple[Any, ...]:
         """``items`` as records of ``t``: a record as it is, a plain mapping of field to value
         as ``t.cls(**mapping)`` makes it (so its values are read and checked), anything else a
         problem."""
-        items = tuple(items)
+        items = tuple(items) if self.rows(t, items) else ()
         if set(map(type, items)) <= {t.cls}:  # the common case, at C speed
             return items
         out = []
@@ -233,7 +243,8 @@ class Dataset:
         for t in RECORD_TYPES:
             fields, unknown = FIELDS[t.name], set[object]()
             out = []
-            for i, row in enumerate(_rows(given[t.table])):
+            rows = given[t.table]
+            for i, row in enumerate(_rows(rows) if made.rows(t, rows) else ()):
                 where = f"{t.table}[{i}]"
                 if not isinstance(row, Mapping):
                     made.problems.append(Diagnostic(
