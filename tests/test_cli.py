@@ -466,6 +466,22 @@ def test_explain_evaluates_only_the_kpis(capsys, monkeypatch, cohort_dir: Path):
     assert out.splitlines()[1].startswith("learner_dropout for bootcamp B1 as of 2026-12-31: met")
 
 
+def test_explain_names_its_group_beside_its_id(capsys, cohort_dir: Path):
+    """As the tables, the page and the workbook do (issue 21, item 8): the provider's name,
+    and in Python the explanation's ``name``; a name that only repeats the id is left out."""
+    code, out, err = run(capsys, "explain", "learner_dropout", "--data", str(cohort_dir),
+                         "--as-of", "2026-12-31", "--group", "P1")
+    assert code == 0, err
+    assert out.splitlines()[1] == ("learner_dropout for provider P1 — One as of 2026-12-31: "
+                                   "met (target: at most 20%)")
+    why = kpidsl.explain(fixture_rules(), cohort_dir, "learner_dropout", group="B1",
+                         as_of="2026-12-31")
+    assert why.name == "B1"  # the cohort's bootcamps are titled by their ids
+    code, out, err = run(capsys, "explain", "learner_dropout", "--data", str(cohort_dir),
+                         "--as-of", "2026-12-31", "--group", "B1")
+    assert out.splitlines()[1].startswith("learner_dropout for bootcamp B1 as of 2026-12-31:")
+
+
 # ---- which rules: --rules, else ./rules, else the shipped rules ------------------------------
 
 

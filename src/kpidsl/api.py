@@ -352,6 +352,7 @@ def explanations(rules: RuleSet, data: Data, kpis: Iterable[str], group: str = "
         if done.data is not None and done.data.origins:
             verdicts = [_sourced(v, done.data.origins) for v in verdicts]
         out.append(Explanation(as_of=when, result=result, verdicts=tuple(verdicts),
+                               name=done.groups.names.get((scope, gid)),
                                audit=audit))
     return out
 

@@ -267,7 +267,8 @@ def explain(args: argparse.Namespace) -> int:
     else:
         print(rules_line(rule_set))
         print("\n".join([render_explain(why.verdicts, why.result, why.as_of, per_provider,
-                                        args.verdict or ()), "", *audit_lines(why.audit)]))
+                                        args.verdict or (), why.name),
+                          "", *audit_lines(why.audit)]))
     return OK
 
 

@@ -105,11 +105,14 @@ def audit_lines(report: Report | dict[str, str]) -> list[str]:
 
 
 def render_explain(verdicts: Sequence[Verdict], result: Result, as_of: dt.date,
-                   per_provider: bool = False, only: Sequence[str] = ()) -> str:
+                   per_provider: bool = False, only: Sequence[str] = (),
+                   name: str | None = None) -> str:
     """Each record with its verdict, the clause or part that decided it and the values that
-    clause read, under a summary that is the KPI's result for the group; ``only``: the
-    verdicts ``verdicts`` was cut down to (``--verdict``), said under the summary."""
-    where = "the programme" if result.scope == "programme" else f"{result.scope} {result.group}"
+    clause read, under a summary that is the KPI's result for the group (with its ``name``
+    beside its id, unless the name only repeats it); ``only``: the verdicts ``verdicts`` was
+    cut down to (``--verdict``), said under the summary."""
+    key = (result.scope, result.group)
+    where = group_title(*key, {key: name} if name and name != result.group else None)
     n, k, pend = result.denominator, result.numerator, result.pending
     out = [f"{result.kpi} for {where} as of {as_of.isoformat()}: "
            f"{human(result.status)} (target: {result.direction} "

@@ -238,6 +238,9 @@ class Explanation:
     """The KPI's result for the group, which the verdicts add up to."""
     verdicts: tuple[Verdict, ...]
     """One per record of the population in the group, in data order."""
+    name: str | None = attrs.field(default=None, eq=False)
+    """The group's name for people (a bootcamp's title, a provider's name), when the data
+    has one: shown beside its id, as the reports do."""
     audit: dict[str, str] = attrs.field(factory=dict, eq=False)
     """What produced it: the kpidsl version, the engine, the as-of date and the
     fingerprints of the rules and of the data (as a report's ``audit()``)."""
