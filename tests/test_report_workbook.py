@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 import shutil
+import zipfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -157,7 +158,16 @@ def test_the_history_workbook(tmp_path: Path, capsys: pytest.CaptureFixture) -> 
     months = [dt.date.fromisoformat(m["as_of"]) for m in history["months"]]
     for kpi, _title, *cells in rows(wb["trend"]):
         assert cells == [programme.get((f"{d:%Y-%m}", kpi)) for d in months]
-    assert len(wb["rates"]._charts) == 1
+    # a small chart per KPI, titled with its title and its latest target, not eight lines on
+    # one chart named by id (issue 21, item 11, as the page's chart)
+    last = {r["kpi"]: r["target"].replace("at least", "≥").replace("at most", "≤")
+            for r in history["months"][-1]["results"] if r["scope"] == "programme"}
+    with zipfile.ZipFile(out) as z:
+        charts = [z.read(n).decode() for n in sorted(z.namelist()) if n.startswith(
+            "xl/charts/chart")]
+    titles = [re.search(r"<c:title>.*?<a:t>(.*?)</a:t>", c, re.S).group(1) for c in charts]
+    assert sorted(titles) == sorted(f"{title} ({last[kpi]})".replace("&", "&amp;")
+                                    for kpi, title, *_ in rows(wb["rates"]))
 
 
 def test_the_command_says_what_it_wrote(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -86,7 +86,7 @@ def _panel(kpi: str, title: str, by_date: dict[Any, Result], dates: Sequence[Any
         return bottom - (bottom - top) * v / ymax
 
     latest = by_date.get(dates[-1]) if dates else None
-    heading = shorten(title, 44) + (f" ({target_words(latest)})" if latest else "")
+    heading = panel_heading(title, latest)
     out = [f'<g class="panel" data-kpi="{escape(kpi)}">',
            f"<title>{escape(title)}</title>",
            f'<text class="panel-title" x="{left:.1f}" y="{y0 + 20:.1f}" font-size="13" '
@@ -131,6 +131,14 @@ def _panel(kpi: str, title: str, by_date: dict[Any, Result], dates: Sequence[Any
                    f"{percent(latest.rate)}</text>")
     out.append("</g>")
     return out
+
+
+def panel_heading(title: str, latest: Result | None, cut: int | None = 44) -> str:
+    """A KPI's small chart's title: the KPI's title (shortened to ``cut`` characters, to fit
+    a panel's width on one line) and its target at the last month end (``Learner Drop-Out
+    (≤ 20%)``); the workbook's charts, where a title wraps, are titled alike in full."""
+    return (shorten(title, cut) if cut else title) + \
+        (f" ({target_words(latest)})" if latest else "")
 
 
 def _segments(points: list[str | None]) -> str:

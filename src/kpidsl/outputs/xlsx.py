@@ -15,6 +15,7 @@ the exact counts beside them (k, n) are what the status was decided on.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -24,6 +25,7 @@ from kpidsl.language.words import COUNTED, MEASURED, human
 from kpidsl.outputs.html import STATUS_COLOURS, count_headers
 from kpidsl.outputs.jsonout import show
 from kpidsl.outputs.report import Months, Names, Report
+from kpidsl.outputs.svg import panel_heading
 from kpidsl.outputs.text import (
     audit_lines,
     group_title,
@@ -279,17 +281,25 @@ def write_history(path: str | os.PathLike[str], months: Months, rules: RuleSet,
                     b.write_rate(rates, row, col, r)
         for ws in (trend, rates):
             b.end(ws, len(series), len(header))
-        if series and dates:
-            chart = b.book.add_chart({"type": "line"})
-            for row in range(3, 3 + len(series)):
-                chart.add_series({"name": [rates_name, row, 0], "categories":
+        if series and dates:  # small multiples, as the page's chart (svg.py) says why
+            rated = [float(r.rate) for s in series.values() for r in s.values()
+                     if r.rate is not None]
+            top = max(1.0, math.ceil(max(rated, default=0.0) * 4) / 4)  # one scale for all
+            for n, (row, (kpi, by_date)) in enumerate(enumerate(series.items(), 3)):
+                chart = b.book.add_chart({"type": "line"})
+                chart.add_series({"name": [rates_name, row, 1], "categories":
                                   [rates_name, 2, 2, 2, 1 + len(dates)],
                                   "values": [rates_name, row, 2, row, 1 + len(dates)],
                                   "marker": {"type": "circle", "size": 4}})
-            chart.set_title({"name": f"KPI rates at each month end, {where}"})
-            chart.set_y_axis({"num_format": "0%", "min": 0})
-            chart.set_size({"width": 960, "height": 480})
-            rates.insert_chart(4 + len(series), 0, chart)
+                chart.set_title({"name": panel_heading(b.kpi_title(kpi),
+                                                       by_date.get(dates[-1]), cut=None),
+                                 "name_font": {"size": 11}})
+                chart.set_y_axis({"num_format": "0%", "min": 0, "max": top,
+                                  "major_unit": 0.5 if top > 1 else 0.25})
+                chart.set_legend({"none": True})
+                chart.set_size({"width": 480, "height": 250})
+                rates.insert_chart(4 + len(series), 0, chart,
+                                   {"x_offset": n % 2 * 490, "y_offset": n // 2 * 260})
         every = [r for _, results in months for r in results]
         columns = (("As of", 11), *_RESULT_COLUMNS)
         ws = b.sheet(results_name, f"Every result at each month end, {span}", columns)
