@@ -155,18 +155,19 @@ def count_headers(words: tuple[str, str]) -> tuple[str, str]:
 def _results_table(title: str, results: Sequence[Result], names: Names,
                    words: tuple[str, str]) -> list[str]:
     k, n = count_headers(words)
+    pending = words == COUNTED  # a KPI measured per provider has no records to wait for
     out = [_scroll(f"{title}: status of each group"),
            '<thead><tr><th scope="col">Group</th><th scope="col">Name</th>'
            '<th scope="col">Status</th><th scope="col">Rate</th>'
            f'<th scope="col">{k}</th><th scope="col">{n}</th>'
-           '<th scope="col">Pending</th></tr></thead>',
+           + ('<th scope="col">Pending</th>' if pending else "") + "</tr></thead>",
            "<tbody>"]
     for r in sorted(results, key=lambda r: (_SCOPES.index(r.scope), r.group)):
         out.append(f'<tr><th scope="row">{escape(group_title(r.scope, r.group))}</th>'
                    f'<td>{escape(names.get((r.scope, r.group), ""))}</td>'
                    f"<td>{status_html(r.status)}</td><td class=\"num\">{percent(r.rate)}</td>"
                    f'<td class="num">{r.numerator}</td><td class="num">{r.denominator}</td>'
-                   f'<td class="num">{r.pending}</td></tr>')
+                   + (f'<td class="num">{r.pending}</td>' if pending else "") + "</tr>")
     out.append("</tbody></table></div>")
     return out
 
@@ -231,7 +232,8 @@ def report_html(report: Report, rules: RuleSet | None = None, *,
             f"<td>{status_html(top.status)}</td>"
             f'<td class="num">{percent(top.rate)}</td>'
             f'<td class="num nowrap">{top.numerator}{k}</td>'
-            f'<td class="num nowrap">{top.denominator}{n}</td><td class="num">{top.pending}</td>'
+            f'<td class="num nowrap">{top.denominator}{n}</td>'
+            f'<td class="num">{top.pending if words == COUNTED else ""}</td>'
             f'<td class="num">{met} of {len(groups)}</td></tr>')
     body.append("</tbody></table></div>")
     body.append('<p class="note">Rate = counted ÷ population'

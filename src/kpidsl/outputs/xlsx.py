@@ -176,7 +176,10 @@ def _result_row(b: _Book, ws: Any, row: int, r: Result, first: Sequence[Any] = (
     k, n = b.words.get(r.kpi) or b.words.setdefault(r.kpi, kpi_words(b.rules, r.kpi))
     ws.write_number(row, at + 9, r.numerator, b.counts.get(k))
     ws.write_number(row, at + 10, r.denominator, b.counts.get(n))
-    ws.write_number(row, at + 11, r.pending)
+    if k in MEASURED:  # a KPI measured per provider has no records to wait for
+        ws.write_blank(row, at + 11, None)
+    else:
+        ws.write_number(row, at + 11, r.pending)
 
 
 def _in_order(results: Sequence[Result]) -> list[Result]:
