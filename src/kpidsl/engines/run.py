@@ -21,7 +21,6 @@ import attrs
 
 from kpidsl.contract.records import BY_NAME, RECORD_TYPES
 from kpidsl.data.dataset import Dataset
-from kpidsl.data.datasheet import place, sheet_name
 from kpidsl.data.load import is_returns, is_workbook, load_data
 from kpidsl.engines import ENGINES, DataSource, Engine, Loaded, Unrepresentable, Unsupported
 from kpidsl.errors import (
@@ -134,6 +133,8 @@ def in_book(entries: list[Entry], book: str) -> list[Entry]:
     errors are (``book.xlsx:learners!36:36``, :func:`~kpidsl.data.datasheet.place`) rather
     than at the CSV file (``learners.csv``) that every engine names: a provider has no such
     file."""
+    from kpidsl.data.datasheet import place, sheet_name  # here: it imports threads, logging
+
     sheets = {t.file: sheet_name(t) for t in RECORD_TYPES}
     return [attrs.evolve(e, file=book, place=place(sheets[e.file], e.line))
             if e.file in sheets and e.line is not None else e for e in entries]
