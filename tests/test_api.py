@@ -295,9 +295,27 @@ def test_every_function_that_takes_a_date_takes_iso_text(cohort):
         dt.date(2024, 4, 30), dt.date(2024, 5, 31), dt.date(2024, 6, 30)]
     assert kpidsl.api.kpi_sql(rules, "learner_dropout", "2025-03-31") == \
         kpidsl.api.kpi_sql(rules, "learner_dropout", dt.date(2025, 3, 31))
+    # a month alone, as `kpidsl history --from/--to` take it
+    assert kpidsl.month_ends("2024-04", "2024-06") == kpidsl.month_ends("2024-04-01",
+                                                                       "2024-06-15")
     with pytest.raises(kpidsl.UsageError) as e:
-        kpidsl.month_ends("2024-04", "2025-03-01")
-    assert e.value.render() == "first: '2024-04' is not a date; write YYYY-MM-DD, e.g. 2025-03-31"
+        kpidsl.month_ends("2024-13", "2025-03-01")
+    assert e.value.render() == ("first: '2024-13' is not a month; write YYYY-MM (2024-08) or "
+                                "a date YYYY-MM-DD (2024-08-31)")
+    with pytest.raises(kpidsl.UsageError) as e:
+        kpidsl.month_ends("2024-04", "31/03/2025")
+    assert e.value.render() == "last: '31/03/2025' is not a date; write YYYY-MM-DD, e.g. 2025-03-31"
+
+
+def test_a_history_takes_its_months_as_the_command_does(cohort):
+    """A fresh user's trial: ``history_report`` took only dates where ``--from/--to`` take
+    ``YYYY-MM``."""
+    rules, data = cohort
+    by_month = kpidsl.api.history_report(rules, data, "2024-10", "2024-12")
+    by_date = kpidsl.api.history_report(rules, data, "2024-10-01", dt.date(2024, 12, 31))
+    assert [d for d, _ in by_month.months] == [dt.date(2024, 10, 31), dt.date(2024, 11, 30),
+                                               dt.date(2024, 12, 31)]
+    assert by_month.months == by_date.months
 
 
 @pytest.mark.parametrize("engine", ["python", "duckdb"])

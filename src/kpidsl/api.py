@@ -89,6 +89,20 @@ def as_date(value: dt.date | str, what: str = "as_of") -> dt.date:
                      f"{type(value).__name__} {value!r}")
 
 
+def as_month(value: dt.date | str, what: str) -> dt.date:
+    """A day of the month meant: a date, ``YYYY-MM-DD``, or the month alone, ``YYYY-MM``
+    (its first day), as ``kpidsl history --from/--to`` take it; anything else is a
+    :class:`~kpidsl.errors.UsageError` that says what to write."""
+    if isinstance(value, str) and len(value) == 7 and value[4] == "-":
+        try:
+            return dt.date.fromisoformat(value + "-01")
+        except ValueError:
+            pass
+        raise UsageError(f"{what}: {value!r} is not a month",
+                         "write YYYY-MM (2024-08) or a date YYYY-MM-DD (2024-08-31)")
+    return as_date(value, what)
+
+
 def _today_or(value: dt.date | str | None) -> dt.date:
     return dt.date.today() if value is None else as_date(value)
 
@@ -257,8 +271,9 @@ def report_of(rules: RuleSet, done: Run, when: dt.date, data: Data = None) -> Re
 
 
 def month_ends(first: dt.date | str, last: dt.date | str) -> list[dt.date]:
-    """The last day of each month from ``first``'s month to ``last``'s, both included."""
-    first, last = as_date(first, "first"), as_date(last, "last")
+    """The last day of each month from ``first``'s month to ``last``'s, both included (each a
+    date, ``YYYY-MM-DD`` or ``YYYY-MM``)."""
+    first, last = as_month(first, "first"), as_month(last, "last")
     out = []
     year, month = first.year, first.month
     while (year, month) <= (last.year, last.month):
@@ -389,8 +404,9 @@ def history_report(rules: RuleSet, data: Data, first: dt.date | str, last: dt.da
     """:func:`history` at every month end from ``first``'s month to ``last``'s (at most
     :data:`~kpidsl.limits.MAX_HISTORY_MONTHS` months), keeping only the results of ``kpis``,
     of one ``group`` (as for :func:`explain`) and with one of ``statuses`` (``None``: all),
-    with what produced it (``kpidsl history``)."""
-    start, end = as_date(first, "first"), as_date(last, "last")
+    with what produced it (``kpidsl history``). ``first`` and ``last`` are dates,
+    ``YYYY-MM-DD`` or, as the command takes them, ``YYYY-MM``."""
+    start, end = as_month(first, "first"), as_month(last, "last")
     if start > end:
         raise UsageError(f"the first month, {start:%Y-%m}, is after the last, {end:%Y-%m}")
     months = (end.year - start.year) * 12 + end.month - start.month + 1
