@@ -2,7 +2,7 @@
 those inside functions and under ``TYPE_CHECKING`` included):
 
 - the stages are layers, and a module imports only from its own layer or those below:
-  collector, errors, files, limits, version → contract → language → plan and data (apart) →
+  classes, collector, errors, files, limits, version → contract → language → plan and data (apart) →
   engines → outputs → api → tools → the entry points (cli, sphinx, the package itself);
 - no module imports another in a cycle;
 - no output imports an engine, and no engine but the reference engine imports it;
@@ -22,7 +22,8 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "kpidsl"
 #: Bottom to top; the modules of one line may import each other and anything below.
 LAYERS = [
-    ("kpidsl.collector", "kpidsl.errors", "kpidsl.files", "kpidsl.limits", "kpidsl.version"),
+    ("kpidsl.classes", "kpidsl.collector", "kpidsl.errors", "kpidsl.files", "kpidsl.limits",
+     "kpidsl.version"),
     ("kpidsl.contract",),
     ("kpidsl.language",),
     ("kpidsl.plan",),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 import attrs
 
 from kpidsl import limits
+from kpidsl.classes import fields_repr
 from kpidsl.data.csvfiles import data_fingerprint
 from kpidsl.data.dataset import Dataset
 from kpidsl.data.load import is_returns
@@ -121,6 +122,8 @@ class Report(reports.Report):
     each format the command line writes: JSON (:meth:`to_json`), CSV, an HTML page and a
     workbook (the formats themselves are below the API, in :mod:`kpidsl.outputs`, and cannot
     know it)."""
+
+    __repr__ = fields_repr
 
     def to_csv(self) -> str:
         """One CSV row per result, as ``evaluate --format csv`` writes them

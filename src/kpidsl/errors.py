@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from kpidsl import limits
+from kpidsl.classes import fields_repr
 
 
 @attrs.frozen
@@ -26,6 +27,8 @@ class Span:
     Lines and columns are 1-based and the end is exclusive, as in lark: the token ``abc`` at the
     start of a file spans line 1, columns 1 to 4.
     """
+
+    __repr__ = fields_repr
 
     file: str
     line: int
@@ -61,6 +64,8 @@ class Diagnostic:
     A problem in data also says which record, field and value it is about, for programs
     (``record_type``, ``record_id``, ``field``, ``value``); the message says the same for people.
     """
+
+    __repr__ = fields_repr
 
     message: str
     file: str | None = None

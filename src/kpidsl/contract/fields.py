@@ -7,6 +7,8 @@ from typing import Any
 
 import attrs
 
+from kpidsl.classes import fields_repr
+
 #: Allowed values of each enumerated column, by enum name.
 ENUMS: dict[str, tuple[str, ...]] = {
     "learner_type": ("independent", "co_funded", "self_employed"),
@@ -73,6 +75,8 @@ def line_field() -> Any:
 @attrs.frozen
 class FieldInfo:
     """One column of a record type, as the loader and the checker see it."""
+
+    __repr__ = fields_repr
 
     name: str
     kind: str

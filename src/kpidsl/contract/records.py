@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from kpidsl.classes import fields_repr
 from kpidsl.contract.fields import FieldInfo, field, fields_of, line_field
 from kpidsl.contract.values import BadValue, fast_check, python_converter, value_problem
 from kpidsl.errors import DataError, Diagnostic
@@ -34,6 +35,8 @@ R = TypeVar("R")
 @attrs.frozen(kw_only=True)
 class Provider:
     """A training provider holding a Skills Bootcamps contract (``providers.csv``)."""
+
+    __repr__ = fields_repr
 
     provider_id: str = field("Unique id of the provider.")
     name: str = field("Name of the provider.")
@@ -48,6 +51,8 @@ class Provider:
 @attrs.frozen(kw_only=True)
 class Bootcamp:
     """One Skills Bootcamp delivered by a provider (``bootcamps.csv``)."""
+
+    __repr__ = fields_repr
 
     bootcamp_id: str = field("Unique id of the bootcamp.")
     provider_id: str = field("The provider that delivers it.")
@@ -67,6 +72,8 @@ class Bootcamp:
 class Employer:
     """An employer engaged with bootcamps or co-funding learners (``employers.csv``)."""
 
+    __repr__ = fields_repr
+
     employer_id: str = field("Unique id of the employer.")
     name: str = field("Name of the employer.")
     employees: int = field(
@@ -80,6 +87,8 @@ class Employer:
 @attrs.frozen(kw_only=True)
 class Engagement:
     """An employer's engagement with one bootcamp (``engagements.csv``)."""
+
+    __repr__ = fields_repr
 
     bootcamp_id: str = field("The bootcamp engaged with.")
     employer_id: str = field("The employer engaged.")
@@ -105,6 +114,8 @@ class Engagement:
 @attrs.frozen(kw_only=True)
 class Learner:
     """A learner enrolled on a bootcamp, with the dates of their milestones (``learners.csv``)."""
+
+    __repr__ = fields_repr
 
     learner_id: str = field("Unique id of the learner.")
     bootcamp_id: str = field("The bootcamp the learner is enrolled on.")
@@ -141,6 +152,8 @@ class Learner:
 class Interview:
     """An interview offered to a learner (``interviews.csv``)."""
 
+    __repr__ = fields_repr
+
     learner_id: str = field("The learner interviewed.")
     employer_id: str = field("The interviewing employer.")
     offer_date: dt.date = field("Day the interview was offered.")
@@ -155,6 +168,8 @@ class Interview:
 class Payment:
     """A co-funding payment made by a learner's employer (``cofunding.csv``)."""
 
+    __repr__ = fields_repr
+
     learner_id: str = field("The co-funded learner.")
     amount_paid: Decimal = field("Amount paid, in pounds (at least 0).", minimum=0)
     paid_date: dt.date = field("Day the payment was made.")
@@ -164,6 +179,8 @@ class Payment:
 @attrs.frozen(kw_only=True)
 class Profile:
     """Planned Milestone 1 starts of a provider for one month (``profiles.csv``)."""
+
+    __repr__ = fields_repr
 
     provider_id: str = field("The provider whose delivery plan this is.")
     month: dt.date = field("The month (first day), written YYYY-MM in CSV.", month=True)
@@ -178,6 +195,8 @@ class RecordType:
     """How a record type appears in every form: a CSV file, a SQL table, a workbook sheet, a
     :class:`~kpidsl.data.dataset.Dataset` attribute (all named :attr:`table`) and the rule
     language (:attr:`name`, :attr:`plural`)."""
+
+    __repr__ = fields_repr
 
     name: str
     """Singular name used in rules (``learner``)."""
@@ -230,6 +249,8 @@ class Link:
     ``through`` another link of the target compares that record's field instead (a provider's
     learners are those whose bootcamp has the provider's id).
     """
+
+    __repr__ = fields_repr
 
     name: str
     source: str
@@ -284,6 +305,8 @@ def masked(record: str, field: str) -> bool:
 @attrs.frozen
 class RequiredWhen:
     """A field a record must give when another field has a value."""
+
+    __repr__ = fields_repr
 
     record: str
     field: str

@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from kpidsl.classes import fields_repr
 from kpidsl.contract.records import (
     BY_CLASS,
     BY_NAME,
@@ -159,6 +160,8 @@ class Dataset:
     one read from CSV.
     ``payments`` is the older name of ``cofunding``, still accepted.
     """
+
+    __repr__ = fields_repr
 
     providers: tuple[Provider, ...] = attrs.field(default=())
     bootcamps: tuple[Bootcamp, ...] = attrs.field(default=())

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
+from kpidsl.classes import fields_repr
+
 if TYPE_CHECKING:  # for the protocols' annotations: ``--help`` and ``check`` need no plan
     from kpidsl.errors import Diagnostic, Span
     from kpidsl.plan import nodes as p
@@ -31,6 +33,8 @@ if TYPE_CHECKING:  # for the protocols' annotations: ``--help`` and ``check`` ne
 class Registered:
     """An engine as the registry declares it, without importing it (``kpidsl --help`` lists
     the engines and must not import DuckDB or Spark to do so)."""
+
+    __repr__ = fields_repr
 
     module: str
     """The module whose ``ENGINE`` is the engine's class (called with a connection given)."""

@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from kpidsl.classes import fields_repr
 from kpidsl.contract.fields import FieldInfo
 from kpidsl.contract.records import RECORD_TYPES
 from kpidsl.engines.sql.ddl import DIALECT_TYPES, MONEY_SCALE
@@ -22,6 +23,8 @@ from kpidsl.errors import DataError, Diagnostic, UsageError, suggest
 @attrs.frozen
 class Dialect:
     """How one database holds the contract and runs kpidsl's SQL."""
+
+    __repr__ = fields_repr
 
     name: str
     """The database's name in kpidsl and sqlglot (``postgres``, ``sqlite``)."""
@@ -55,6 +58,8 @@ class Tables:
     """Where the contract's tables are in a database: each contract name (``learners``) to the
     table that holds it, as the database names it (``kpi.sb_learners``)."""
 
+    __repr__ = fields_repr
+
     names: Mapping[str, str]
 
     @classmethod
@@ -82,6 +87,8 @@ OURS = ("schema", "prefix")
 class Target:
     """A database's URL, read: which database, how its driver is given it, where the
     contract's tables are in it."""
+
+    __repr__ = fields_repr
 
     dialect: str
     """``postgres``, ``sqlite`` or ``duckdb``."""

@@ -14,6 +14,7 @@ from fractions import Fraction
 
 import attrs
 
+from kpidsl.classes import fields_repr
 from kpidsl.errors import Span
 
 
@@ -29,6 +30,8 @@ class Name:
     """A bare name: a field, link or definition of the record in scope, a value of an
     enumeration, a collection of all records (``learners``) or ``as_of``."""
 
+    __repr__ = fields_repr
+
     name: str
     span: Span = _span()
 
@@ -36,6 +39,8 @@ class Name:
 @attrs.frozen(kw_only=True)
 class Attribute:
     """``target.name``: a field, link or definition of another record (``learner.bootcamp``)."""
+
+    __repr__ = fields_repr
 
     target: Expr
     name: str
@@ -47,6 +52,8 @@ class Attribute:
 class Call:
     """``name(args)``: a builtin function (``count``) or a parameter table lookup."""
 
+    __repr__ = fields_repr
+
     name: str
     args: tuple[Expr, ...]
     span: Span = _span()
@@ -55,6 +62,8 @@ class Call:
 @attrs.frozen(kw_only=True)
 class Duration:
     """A length of calendar time: ``6 months`` is ``Duration(amount=6, unit="month")``."""
+
+    __repr__ = fields_repr
 
     amount: int
     unit: str
@@ -68,6 +77,8 @@ class Literal:
     """A constant. ``kind`` is its type: boolean, integer, number, percent, money, date, text
     or duration. Percentages are exact fractions (``20%`` is ``Fraction(1, 5)``)."""
 
+    __repr__ = fields_repr
+
     kind: str
     value: LiteralValue
     span: Span = _span()
@@ -77,6 +88,8 @@ class Literal:
 class SetLiteral:
     """``{new_job, apprenticeship}``: a set of values, tested with ``in``."""
 
+    __repr__ = fields_repr
+
     items: tuple[Expr, ...]
     span: Span = _span()
 
@@ -84,6 +97,8 @@ class SetLiteral:
 @attrs.frozen(kw_only=True)
 class Unary:
     """``not x`` or ``-x``."""
+
+    __repr__ = fields_repr
 
     op: str
     operand: Expr
@@ -93,6 +108,8 @@ class Unary:
 @attrs.frozen(kw_only=True)
 class Binary:
     """``left op right``: ``and``, ``or``, a comparison, ``in``, ``not in`` or arithmetic."""
+
+    __repr__ = fields_repr
 
     op: str
     left: Expr
@@ -104,6 +121,8 @@ class Binary:
 class IsSet:
     """``x is set`` (``negated=False``) or ``x is missing`` (``negated=True``)."""
 
+    __repr__ = fields_repr
+
     operand: Expr
     negated: bool
     span: Span = _span()
@@ -113,6 +132,8 @@ class IsSet:
 class Where:
     """``records where condition``: the records for which the condition holds. Inside the
     condition, names refer to each record in turn."""
+
+    __repr__ = fields_repr
 
     source: Expr
     condition: Expr
@@ -129,6 +150,8 @@ Expr = Name | Attribute | Call | Literal | SetLiteral | Unary | Binary | IsSet |
 class Case:
     """One line of a classification: ``large when employees >= 250``."""
 
+    __repr__ = fields_repr
+
     label: str
     condition: Expr
     span: Span = _span()
@@ -138,6 +161,8 @@ class Case:
 class Cases:
     """A classification: the first case whose condition holds gives the label, else
     ``otherwise``. Its labels form an enumeration named after the definition."""
+
+    __repr__ = fields_repr
 
     cases: tuple[Case, ...]
     otherwise: str
@@ -149,6 +174,8 @@ class Cases:
 class Definition:
     """``define name for subject: body``. With a subject it is a computed field of that record
     type; without one it is a constant of the whole evaluation."""
+
+    __repr__ = fields_repr
 
     name: str
     subject: str | None
@@ -162,6 +189,8 @@ class Definition:
 class Row:
     """One row of a parameter table: ``large: 30%``."""
 
+    __repr__ = fields_repr
+
     key: str
     value: Expr
     span: Span = _span()
@@ -171,6 +200,8 @@ class Row:
 class Version:
     """The values of a table from one date on (``from 2025-04-01: …``). ``start`` is ``None``
     for a table written without dates. A keyed table has ``rows``; a plain one a ``value``."""
+
+    __repr__ = fields_repr
 
     start: dt.date | None
     rows: tuple[Row, ...]
@@ -187,6 +218,8 @@ class Table:
     uses the version in force on the as-of date, or on the date given as the last argument
     (``cofunding_rate(employer.size, bootcamp.start_date)``)."""
 
+    __repr__ = fields_repr
+
     name: str
     key_type: str | None
     doc: str | None
@@ -198,6 +231,8 @@ class Table:
 @attrs.frozen(kw_only=True)
 class Point:
     """One point of a schedule: ``R04: 31 December``."""
+
+    __repr__ = fields_repr
 
     label: str
     month: int
@@ -212,6 +247,8 @@ class Schedule:
     its year ends (R14 on 31 October). Read as a name, a schedule is its most recent point on
     or before the as-of date, with ``.date``, ``.year_start`` and ``.year_end``."""
 
+    __repr__ = fields_repr
+
     name: str
     doc: str | None
     start_month: int
@@ -224,6 +261,8 @@ class Schedule:
 class Text:
     """A piece of prose or a metadata value (``title: "Learner Drop-Out"``)."""
 
+    __repr__ = fields_repr
+
     key: str
     text: str
     span: Span = _span()
@@ -235,6 +274,8 @@ class Clause:
     KPI measured per provider ``actual`` and ``planned``. ``direction`` is ``at least`` or
     ``at most`` for the target, else ``None``."""
 
+    __repr__ = fields_repr
+
     kind: str
     expr: Expr
     direction: str | None = None
@@ -244,6 +285,8 @@ class Clause:
 @attrs.frozen(kw_only=True)
 class FollowUp:
     """``follow up when not counted: "…"``: an action listed for every such record."""
+
+    __repr__ = fields_repr
 
     verdict: str
     message: str
@@ -262,6 +305,8 @@ class Kpi:
     ``meta`` keeps the guidance table's entries in the table's order (``META_KEYS``), however
     they were written; ``decisions`` are ``Text`` nodes whose key is the
     decision's title."""
+
+    __repr__ = fields_repr
 
     name: str
     meta: tuple[Text, ...]
@@ -290,6 +335,8 @@ class Notice:
     """A ``finding`` (a data-quality problem, judged on the data as written) or an ``action``
     (a follow-up, judged at the as-of date) listed for each record of ``records``."""
 
+    __repr__ = fields_repr
+
     kind: str
     name: str
     doc: str | None
@@ -302,6 +349,8 @@ class Notice:
 class GivenRecord:
     """One record of a test's cohort: ``learner L1: bootcamp_id = B1, …``."""
 
+    __repr__ = fields_repr
+
     type_name: str
     id: str
     fields: tuple[tuple[str, Expr], ...]
@@ -312,6 +361,8 @@ class GivenRecord:
 class Expect:
     """What a test expects of one result: ``expect learner_dropout for bootcamp B1: met,
     1 of 5, 0 pending``. Counts left out are not checked."""
+
+    __repr__ = fields_repr
 
     kpi: str
     scope: str
@@ -328,6 +379,8 @@ class ExpectEntries:
     """``expect 1 action employer_unreachable``: how many findings or actions the rule called
     ``name`` lists (a KPI's follow-ups are listed under the KPI's name)."""
 
+    __repr__ = fields_repr
+
     count: int
     kind: str
     name: str
@@ -337,6 +390,8 @@ class ExpectEntries:
 @attrs.frozen(kw_only=True)
 class Test:
     """A test written beside the rules: a tiny cohort, an as-of date, expected results."""
+
+    __repr__ = fields_repr
 
     name: str
     doc: str | None
@@ -379,6 +434,8 @@ def walk(node: object) -> Iterator[object]:
 @attrs.frozen(kw_only=True)
 class RuleFile:
     """One parsed ``.kpi`` file."""
+
+    __repr__ = fields_repr
 
     path: str
     items: tuple[Item, ...]

@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from kpidsl.classes import fields_repr
 from kpidsl.limits import too_big
 
 NUMERIC = ("integer", "number", "percent", "money")
@@ -30,6 +31,8 @@ class Type:
     (``name`` is the enumeration), record (``name`` is the record type), set or list (``elem`` is
     the element type).
     """
+
+    __repr__ = fields_repr
 
     kind: str
     name: str | None = None
@@ -115,6 +118,8 @@ INTEGER = Type("integer")
 class Builtin:
     """A function rules may call. ``result`` types a call from its argument types, or returns a
     message saying what it wants; ``impl`` computes it (missing values are ``None``)."""
+
+    __repr__ = fields_repr
 
     name: str
     doc: str

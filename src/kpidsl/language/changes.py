@@ -21,6 +21,7 @@ from typing import TypeVar
 
 import attrs
 
+from kpidsl.classes import fields_repr
 from kpidsl.errors import Span
 from kpidsl.language import ast
 from kpidsl.language.checker import RuleSet
@@ -31,6 +32,8 @@ from kpidsl.language.source import text_at
 class RuleChange:
     """One difference: ``item`` (``kpi learner_dropout``), the ``part`` that differs
     (``target``), and its text before and after (``None`` for added or removed)."""
+
+    __repr__ = fields_repr
 
     item: str
     part: str | None
@@ -56,6 +59,8 @@ CONTEXT, SHOWN = 4, 40
 class TextChange(RuleChange):
     """A change of a text for readers. ``old`` and ``new`` are whole texts (their words
     separated by single spaces); :meth:`words` shows only the words around what changed."""
+
+    __repr__ = fields_repr
 
     def words(self) -> str:
         """``kpi learner_dropout: policy: … drop-out of 20% between … → … drop-out of 15%
@@ -98,6 +103,8 @@ def _cut(words: list[str]) -> str:
 @attrs.frozen
 class Changes:
     """Everything that differs between two rule sets, each kind apart."""
+
+    __repr__ = fields_repr
 
     rules: tuple[RuleChange, ...]
     """Changes of meaning, which can change results (:func:`compare_rules`)."""

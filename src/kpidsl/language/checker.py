@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from kpidsl import limits
+from kpidsl.classes import fields_repr
 from kpidsl.contract.fields import ENUMS
 from kpidsl.contract.records import BY_NAME, FIELDS
 from kpidsl.errors import Diagnostic, NotFoundError, RuleError, Span, suggest
@@ -45,6 +46,8 @@ _SCOPES = tuple(Scope)
 @attrs.frozen(kw_only=True)
 class RuleSet:
     """A checked set of rule files, ready to evaluate and to document."""
+
+    __repr__ = fields_repr
 
     files: tuple[ast.RuleFile, ...]
     kpis: tuple[ast.Kpi, ...]

@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from kpidsl import limits
+from kpidsl.classes import fields_repr
 from kpidsl.contract.records import BY_NAME, FIELDS, LINKS, Link, masked
 from kpidsl.errors import Diagnostic, Span
 from kpidsl.language import ast
@@ -42,6 +43,8 @@ class Resolved:
     ``record``), ``builtin``, ``table``, ``schedule`` (a schedule's most recent point) or
     ``point`` (``.date``, ``.year_start`` or ``.year_end`` of one); ``each`` is true when it is
     applied to each record of a list (``payments.amount_paid``)."""
+
+    __repr__ = fields_repr
 
     kind: str
     name: str

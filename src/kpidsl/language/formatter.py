@@ -35,6 +35,7 @@ from typing import Any
 import attrs
 import lark
 
+from kpidsl.classes import fields_repr
 from kpidsl.errors import Diagnostic, RuleError
 from kpidsl.files import open_output
 from kpidsl.language import ast
@@ -322,6 +323,8 @@ _LAYOUT = _Layout()
 
 @attrs.frozen
 class _Comment:
+    __repr__ = fields_repr
+
     line: int
     column: int
     text: str
@@ -385,6 +388,8 @@ class _Tokens:
 class _Block:
     """Output lines that move as one: an item's header, a clause, a row. ``at`` is where it
     starts in the source (``None`` for an AST built in code); comments attach to blocks."""
+
+    __repr__ = fields_repr
 
     at: tuple[int, int] | None
     lines: list[str]
@@ -630,6 +635,8 @@ class _Printer:
 class Reformatted:
     """One rule file whose layout is not the canonical one: its path and the unified diff of
     the change (what ``kpidsl fmt --check`` shows)."""
+
+    __repr__ = fields_repr
 
     path: Path
     diff: tuple[str, ...]

@@ -20,6 +20,7 @@ from typing import TypeGuard
 
 import attrs
 
+from kpidsl.classes import fields_repr
 from kpidsl.errors import Span
 from kpidsl.language import ast
 from kpidsl.language.builtins import Type
@@ -31,6 +32,8 @@ from kpidsl.language.source import text_at
 @attrs.frozen
 class Styled:
     """Text in a style; the style is the subclass."""
+
+    __repr__ = fields_repr
 
     text: str
 
@@ -51,6 +54,8 @@ class Strong(Styled):
 class Ref:
     """A link to a documented KPI (shown by its title) or to a definition, table, schedule or
     notice (shown as code). ``role`` is the ``kpi`` domain's role: ``rule``, ``def``, …"""
+
+    __repr__ = fields_repr
 
     role: str
     target: str

@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from kpidsl.classes import fields_repr
 from kpidsl.language.changes import Changes, RuleChange
 from kpidsl.language.words import human, percent
 from kpidsl.outputs.jsonout import result_json
@@ -25,6 +26,8 @@ from kpidsl.plan.results import Result
 class Change:
     """A result whose status or counts differ between two rule sets (``None``: not there)."""
 
+    __repr__ = fields_repr
+
     kpi: str
     scope: str
     group: str
@@ -35,6 +38,8 @@ class Change:
 @attrs.frozen(kw_only=True)
 class Diff:
     """What a change of rules does to the results on the same data."""
+
+    __repr__ = fields_repr
 
     as_of: dt.date
     changes: tuple[Change, ...]

@@ -16,6 +16,7 @@ from typing import Any, Self
 
 import attrs
 
+from kpidsl.classes import fields_repr
 from kpidsl.data.csvfiles import data_fingerprint
 from kpidsl.data.dataset import Dataset
 from kpidsl.errors import NotFoundError, UsageError, suggest
@@ -34,6 +35,8 @@ Names = Mapping[tuple[str, str], str]
 @attrs.frozen(kw_only=True)
 class Report:
     """The outcome of one evaluation."""
+
+    __repr__ = fields_repr
 
     as_of: dt.date
     results: tuple[Result, ...]
@@ -156,6 +159,8 @@ class Report:
 class History:
     """What ``kpidsl history`` shows: the results kept at each month end, the group the
     table and chart follow (``all`` unless one was asked for) and what produced them."""
+
+    __repr__ = fields_repr
 
     months: tuple[tuple[dt.date, tuple[Result, ...]], ...]
     group: str = "all"

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import attrs
 
+from kpidsl.classes import fields_repr
 from kpidsl.contract.records import Link
 from kpidsl.errors import Span
 from kpidsl.language import ast
@@ -39,6 +40,8 @@ def _span() -> Span | None:
 class Expr:
     """Base of every plan expression: its type and where it was written."""
 
+    __repr__ = fields_repr
+
     type: Type
     span: Span | None = _span()
 
@@ -51,6 +54,8 @@ class Const(Expr):
     """A constant: bool, int, ``Decimal`` (money, numbers), ``Fraction`` (percentages), date,
     text or enumeration label (``str``), ``ast.Duration``, or a ``frozenset`` of labels."""
 
+    __repr__ = fields_repr
+
     value: object
 
 
@@ -58,10 +63,14 @@ class Const(Expr):
 class AsOf(Expr):
     """The evaluation's as-of date."""
 
+    __repr__ = fields_repr
+
 
 @attrs.frozen(kw_only=True)
 class Field(Expr):
     """A field of the record in scope. ``masked``: a dated event, missing after as-of."""
+
+    __repr__ = fields_repr
 
     record: str
     name: str
@@ -72,6 +81,8 @@ class Field(Expr):
 class Link1(Expr):
     """The one record a single link of the record in scope names, or missing."""
 
+    __repr__ = fields_repr
+
     link: Link
 
 
@@ -79,12 +90,16 @@ class Link1(Expr):
 class Related(Expr):
     """The records a many link collects for the record in scope (those that exist)."""
 
+    __repr__ = fields_repr
+
     link: Link
 
 
 @attrs.frozen(kw_only=True)
 class All(Expr):
     """Every record of a type that exists on the as-of date."""
+
+    __repr__ = fields_repr
 
     record: str
 
@@ -95,6 +110,8 @@ class DefRef(Expr):
     whole evaluation (``record`` is ``None``). Bodies are in :attr:`Plan.definitions`, so an
     engine computes each once per record however often it is used."""
 
+    __repr__ = fields_repr
+
     record: str | None
     name: str
 
@@ -103,6 +120,8 @@ class DefRef(Expr):
 class Point(Expr):
     """A schedule's most recent point on or before the as-of date (missing before its first)."""
 
+    __repr__ = fields_repr
+
     schedule: str
 
 
@@ -110,6 +129,8 @@ class Point(Expr):
 class Lookup(Expr):
     """A parameter table's value: the version in force on ``when`` (``None``: the as-of date),
     then, for a keyed table, the row for ``key`` (an enumeration label)."""
+
+    __repr__ = fields_repr
 
     table: str
     key: Expr | None = None
@@ -123,6 +144,8 @@ class Lookup(Expr):
 class Nav(Expr):
     """``body`` evaluated in the scope of the record ``target`` gives (missing if none)."""
 
+    __repr__ = fields_repr
+
     target: Expr
     body: Expr
 
@@ -130,6 +153,8 @@ class Nav(Expr):
 @attrs.frozen(kw_only=True)
 class PointMember(Expr):
     """``date``, ``year_start``, ``year_end`` or ``label`` of a schedule's point."""
+
+    __repr__ = fields_repr
 
     target: Expr
     member: str
@@ -139,6 +164,8 @@ class PointMember(Expr):
 class Each(Expr):
     """``body`` for each record of the list ``source`` (``payments.amount_paid``)."""
 
+    __repr__ = fields_repr
+
     source: Expr
     body: Expr
 
@@ -146,6 +173,8 @@ class Each(Expr):
 @attrs.frozen(kw_only=True)
 class Filter(Expr):
     """The records of ``source`` for which ``condition`` holds (``where``)."""
+
+    __repr__ = fields_repr
 
     source: Expr
     condition: Expr
@@ -155,6 +184,8 @@ class Filter(Expr):
 class Agg(Expr):
     """A builtin over a list: ``count``, ``any``, ``sum``, ``earliest`` or ``latest``."""
 
+    __repr__ = fields_repr
+
     fn: str
     source: Expr
 
@@ -162,6 +193,8 @@ class Agg(Expr):
 @attrs.frozen(kw_only=True)
 class SetOf(Expr):
     """A set of values computed per record (a set literal that is not constant)."""
+
+    __repr__ = fields_repr
 
     items: tuple[Expr, ...]
 
@@ -171,22 +204,30 @@ class SetOf(Expr):
 
 @attrs.frozen(kw_only=True)
 class Not(Expr):
+    __repr__ = fields_repr
+
     operand: Expr
 
 
 @attrs.frozen(kw_only=True)
 class And(Expr):
+    __repr__ = fields_repr
+
     items: tuple[Expr, ...]
 
 
 @attrs.frozen(kw_only=True)
 class Or(Expr):
+    __repr__ = fields_repr
+
     items: tuple[Expr, ...]
 
 
 @attrs.frozen(kw_only=True)
 class IsSet(Expr):
     """``x is set`` (``negated`` false) or ``x is missing``."""
+
+    __repr__ = fields_repr
 
     operand: Expr
     negated: bool
@@ -195,6 +236,8 @@ class IsSet(Expr):
 @attrs.frozen(kw_only=True)
 class Compare(Expr):
     """``=``, ``!=``, ``<``, ``<=``, ``>``, ``>=``; enumeration labels compare as text."""
+
+    __repr__ = fields_repr
 
     op: str
     left: Expr
@@ -205,6 +248,8 @@ class Compare(Expr):
 class In(Expr):
     """``value in set`` (``negated``: ``not in``)."""
 
+    __repr__ = fields_repr
+
     value: Expr
     set: Expr
     negated: bool
@@ -214,6 +259,8 @@ class In(Expr):
 class Arith(Expr):
     """``+ - * /`` on numbers, money and percentages, exactly."""
 
+    __repr__ = fields_repr
+
     op: str
     left: Expr
     right: Expr
@@ -221,12 +268,16 @@ class Arith(Expr):
 
 @attrs.frozen(kw_only=True)
 class Neg(Expr):
+    __repr__ = fields_repr
+
     operand: Expr
 
 
 @attrs.frozen(kw_only=True)
 class Shift(Expr):
     """A date plus (``sign`` 1) or minus (-1) a calendar duration, clamped to month ends."""
+
+    __repr__ = fields_repr
 
     date: Expr
     duration: ast.Duration
@@ -240,6 +291,8 @@ class Shift(Expr):
 class Classify(Expr):
     """A classification's body: the label of the first case whose condition holds."""
 
+    __repr__ = fields_repr
+
     cases: tuple[tuple[Expr, str], ...]
     otherwise: str
 
@@ -247,6 +300,8 @@ class Classify(Expr):
 @attrs.frozen(kw_only=True)
 class Definition:
     """A definition's resolved body, and the definitions it uses directly."""
+
+    __repr__ = fields_repr
 
     record: str | None
     name: str
@@ -258,6 +313,8 @@ class Definition:
 class Table:
     """A parameter table's versions: ``(start, value)`` with ``start`` ``None`` for an undated
     one; a keyed table's value is a mapping label → value."""
+
+    __repr__ = fields_repr
 
     name: str
     keyed: bool
@@ -275,6 +332,8 @@ class Shown:
     its condition and what it reads (label as written, expression), lowered to the plan so
     that every engine computes them."""
 
+    __repr__ = fields_repr
+
     clause: str
     source: str
     test: Expr
@@ -285,6 +344,8 @@ class Shown:
 class Clauses:
     """What ``explain`` shows of a KPI judged record by record: its ``counted when`` (and
     ``pending when``) clause, whole and in its ``and`` parts."""
+
+    __repr__ = fields_repr
 
     counted: Shown
     counted_parts: tuple[Shown, ...]
@@ -306,6 +367,8 @@ class KpiPlan:
     ``follow_ups`` maps a verdict (``not counted``/``pending``) to the action it lists.
     """
 
+    __repr__ = fields_repr
+
     name: str
     record: str
     member: Expr | None
@@ -322,6 +385,8 @@ class KpiPlan:
 class MeasurePlan:
     """A KPI measured per provider: ``actual`` (k) against ``planned`` (n), nothing pending."""
 
+    __repr__ = fields_repr
+
     name: str
     actual: Expr
     planned: Expr
@@ -337,6 +402,8 @@ class NoticePlan:
     """A finding (judged on the data as written) or an action (at the as-of date) listed for
     each record of ``record`` for which ``member`` holds."""
 
+    __repr__ = fields_repr
+
     kind: str
     name: str
     message: str
@@ -347,6 +414,8 @@ class NoticePlan:
 @attrs.frozen(kw_only=True)
 class Plan:
     """Everything an engine needs to evaluate a rule set."""
+
+    __repr__ = fields_repr
 
     kpis: tuple[KpiPlan | MeasurePlan, ...]
     notices: tuple[NoticePlan, ...]

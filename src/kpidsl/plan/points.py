@@ -8,12 +8,15 @@ import datetime as dt
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from kpidsl.classes import fields_repr
 from kpidsl.language import ast
 
 
 @attrs.frozen
 class PointValue:
     """The most recent point of a schedule: its label, its date and its year."""
+
+    __repr__ = fields_repr
 
     label: str
     date: dt.date

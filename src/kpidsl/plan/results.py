@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from kpidsl.classes import fields_repr
 from kpidsl.contract.records import BY_NAME, describe
 from kpidsl.language.vocabulary import Scope, Status, VerdictKind
 from kpidsl.plan import nodes as p
@@ -37,6 +38,8 @@ def _status(value: str) -> Status:
 @attrs.frozen(kw_only=True)
 class Result:
     """A KPI's standing for one group: a bootcamp, a provider or the whole programme."""
+
+    __repr__ = fields_repr
 
     kpi: str
     scope: Scope = attrs.field(converter=_scope)
@@ -107,6 +110,8 @@ converts spellings. The same object, equal to ``Result(...)`` of the same fields
 class Entry:
     """A data-quality finding or a follow-up action about one record."""
 
+    __repr__ = fields_repr
+
     kind: str
     """``finding`` or ``action``."""
     name: str
@@ -146,6 +151,8 @@ def entry(kind: str, name: str, message: str, type_name: str, record: Any) -> En
 class Groups:
     """The groups of a data set that results are given for: its bootcamps and its providers
     (each sorted by id), and each bootcamp's provider."""
+
+    __repr__ = fields_repr
 
     bootcamps: tuple[str, ...]
     providers: tuple[str, ...]
@@ -233,6 +240,8 @@ _KINDS = frozenset(VerdictKind)
 class Explanation:
     """Why each record of a KPI's population in one group counts, or does not."""
 
+    __repr__ = fields_repr
+
     as_of: dt.date
     result: Result
     """The KPI's result for the group, which the verdicts add up to."""
@@ -250,6 +259,8 @@ class Explanation:
 class Reason:
     """One clause, or one part of a clause, behind a verdict, with the values it read."""
 
+    __repr__ = fields_repr
+
     clause: str
     """``counted when``, ``pending when`` or ``target``."""
     source: str
@@ -266,6 +277,8 @@ class Verdict:
     For a per-provider KPI there is one verdict per provider: its status (``met``,
     ``not_met``, ``no_data``) with its actual, planned, management point and tolerance.
     """
+
+    __repr__ = fields_repr
 
     record: str
     """What the record is, for a person: ``learner L0042``."""

@@ -18,6 +18,7 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.util import logging
 
+from kpidsl.classes import fields_repr
 from kpidsl.errors import Diagnostic, RuleError
 from kpidsl.language import ast
 from kpidsl.language.checker import RuleSet, check
@@ -76,6 +77,8 @@ class Loaded:
     """The rule files of one folder as far as they could be read: ``rules`` holds every file
     that parses and checks (files with errors are left out, so the others are still
     documented)."""
+
+    __repr__ = fields_repr
 
     path: Path
     files: tuple[Path, ...]

@@ -44,6 +44,7 @@ from typing import Any
 import attrs
 
 from kpidsl.api import StrPath, load_rules, report_of
+from kpidsl.classes import fields_repr
 from kpidsl.contract.fields import FieldInfo
 from kpidsl.contract.records import BY_NAME, FIELDS, unchecked
 from kpidsl.contract.values import value_problem
@@ -78,6 +79,8 @@ class Failure:
     """Why a test failed, at a place in a rule file: an expectation not met (with the expected
     and actual results) or an error in the given records."""
 
+    __repr__ = fields_repr
+
     file: str
     line: int
     message: str
@@ -96,6 +99,8 @@ class Failure:
 @attrs.frozen
 class Outcome:
     """The outcome of one test."""
+
+    __repr__ = fields_repr
 
     name: str
     file: str
@@ -125,6 +130,8 @@ class Part:
     definition and the clause (``positive_outcome in counted when``), their file and line are
     the definition's."""
 
+    __repr__ = fields_repr
+
     clause: str
     text: str
     file: str
@@ -144,6 +151,8 @@ class KpiCoverage:
     got, the statuses its expected results had, each clause part seen true and false, and for a
     KPI that reads a schedule, the points judged. Only tests with an ``expect`` on the KPI
     count: records that merely happen to be in a cohort test nothing."""
+
+    __repr__ = fields_repr
 
     kpi: str
     tests: int
@@ -177,6 +186,8 @@ class KpiCoverage:
 @attrs.frozen
 class TestReport:
     """The outcome of every test, and the coverage of every KPI."""
+
+    __repr__ = fields_repr
 
     __test__ = False  # not a pytest test class
 

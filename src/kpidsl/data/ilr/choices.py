@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from kpidsl.classes import fields_repr
 from kpidsl.contract.fields import ENUMS
 from kpidsl.errors import Diagnostic, RuleError, suggest
 
@@ -39,6 +40,8 @@ class Versioned(Generic[T]):
     """A choice's versions, ``(first day or None, value)`` in date order: the one used for a
     learner is the version in force when their programme started."""
 
+    __repr__ = fields_repr
+
     versions: tuple[tuple[dt.date | None, T], ...]
 
     def at(self, day: dt.date) -> T | None:
@@ -53,6 +56,8 @@ class Versioned(Generic[T]):
 @attrs.frozen
 class Choices:
     """What the rules say about reading returns (see ``rules/ilr.kpi``)."""
+
+    __repr__ = fields_repr
 
     events: Versioned[dict[str, str]]
     """EVI code → the event it records (``interview_offer``)."""

@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 import attrs
 
+from kpidsl.classes import fields_repr
 from kpidsl.data.ilr.choices import Choices
 from kpidsl.data.ilr.returns import Aim, Person
 from kpidsl.errors import Diagnostic
@@ -76,6 +77,8 @@ def _pair(aim: int | None, element: str) -> tuple[int | None, str]:
 @attrs.define
 class Findings:
     """What reading the returns found, by kind: one finding per kind, naming the records."""
+
+    __repr__ = fields_repr
 
     ids: dict[tuple[str, str, str | None], dict[str, None]] = attrs.field(
         factory=lambda: defaultdict(dict))

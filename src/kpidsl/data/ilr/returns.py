@@ -24,6 +24,7 @@ import attrs
 from lxml import etree
 
 from kpidsl import limits
+from kpidsl.classes import fields_repr
 from kpidsl.errors import DataError, Diagnostic
 from kpidsl.files import Unreadable, open_regular
 
@@ -76,6 +77,8 @@ class Person:
     """A learner of a return with at least one bootcamp aim: no name, address, contact or
     birth date, only what the mapping reads."""
 
+    __repr__ = fields_repr
+
     ukprn: str
     ref: str
     """``LearnRefNumber``."""
@@ -89,6 +92,8 @@ class Person:
 @attrs.frozen
 class Return:
     """What a file's header says: whose return it is, of which year, and when it was made."""
+
+    __repr__ = fields_repr
 
     file: str
     namespace: str
@@ -526,6 +531,8 @@ class _Reader:
 @attrs.define
 class Tally:
     """How many learners a return holds, and how many of them are not on a bootcamp."""
+
+    __repr__ = fields_repr
 
     learners: int = 0
     skipped: int = 0

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple, NoReturn, TypeVar, overload
 
 import attrs
 
+from kpidsl.classes import fields_repr
 from kpidsl.contract.records import BY_NAME, LINKS, ROW_DATES, Link, masked
 from kpidsl.engines import Unsupported
 from kpidsl.engines.sql.ddl import table_name
@@ -68,6 +69,8 @@ class Frame:
     (``None``: a row of ``_dates``, no record), its level (it reads the definitions of lower
     levels), and the joins of the query whose rows it reads (a linked record shares its
     query's joins)."""
+
+    __repr__ = fields_repr
 
     alias: str
     record: str | None

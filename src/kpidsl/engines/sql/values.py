@@ -9,6 +9,8 @@ from typing import TypeAlias
 
 import attrs
 
+from kpidsl.classes import fields_repr
+
 
 def quote(text: str) -> str:
     """``text`` as an SQL string literal."""
@@ -24,6 +26,8 @@ def sql_date(d: dt.date | None) -> str:
 class Num:
     """A number as numerator and denominator, each SQL text, the denominator an ``int`` when
     it is known now. The denominator is positive whenever the number is not missing."""
+
+    __repr__ = fields_repr
 
     n: str
     d: int | str
