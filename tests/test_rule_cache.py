@@ -100,12 +100,14 @@ def test_a_small_folder_evaluates_without_what_it_does_not_use(tmp_path: Path):
     """Start-up is most of the time at a combined authority's size: evaluating the sample
     (on the Python engine, its rules known) imports no parser, no DuckDB, and none of what
     only workbooks, ILR returns or threads need (a module-level import of the datasheet
-    reader once cost 25 ms here: it brings threads, logging and traceback)."""
+    reader once cost 25 ms here: it brings threads, logging and traceback), nor the package
+    data reader (finding the shipped rules with it imported ``tempfile`` and ``zipfile``)."""
     from cohort import FIXTURE_RULES
 
     sample = Path(__file__).resolve().parents[1] / "examples" / "sample"
     unused = ("lark", "duckdb", "kpidsl.data.datasheet", "concurrent.futures", "logging",
-              "multiprocessing", "lxml", "kpidsl.data.ilr")
+              "multiprocessing", "lxml", "kpidsl.data.ilr", "importlib.resources", "tempfile",
+              "zipfile")
     code = ("import sys, contextlib, io; from kpidsl.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             f"    main(['evaluate', '--data', {str(sample)!r}, '--as-of', '2025-03-31', "
@@ -114,4 +116,6 @@ def test_a_small_folder_evaluates_without_what_it_does_not_use(tmp_path: Path):
     env = {**os.environ, "KPIDSL_CACHE_DIR": str(tmp_path / "cache")}
     runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            env=env, check=True).stdout.strip() for _ in range(2)]
-    assert runs == ["['lark', 'logging']", "[]"]  # the first run parses the rules (Lark logs)
+    # the first run parses the rules: Lark logs, and the grammar is read as package data
+    assert runs == ["['importlib.resources', 'lark', 'logging', 'tempfile', 'zipfile']", "[]"]
+

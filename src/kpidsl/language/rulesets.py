@@ -11,7 +11,6 @@ import hashlib
 import os
 import re
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
 
 import attrs
@@ -26,11 +25,14 @@ StrPath = str | os.PathLike[str]
 
 def default_rules_path() -> Path:
     """The shipped rules: ``kpidsl/rules`` when installed, the repository's ``rules/`` when
-    running from a checkout (an editable install)."""
-    packaged = Path(str(resources.files("kpidsl"))) / "rules"
+    running from a checkout (an editable install). Found from this file, as
+    ``importlib.resources`` would find the package on disk, without importing it (with
+    ``tempfile``, ``random`` and ``zipfile``) into every command."""
+    here = Path(__file__).resolve()
+    packaged = here.parents[1] / "rules"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[3] / "rules"
+    return here.parents[3] / "rules"
 
 
 def working_rules_path(cwd: StrPath | None = None) -> Path:
