@@ -119,3 +119,37 @@ def test_a_small_folder_evaluates_without_what_it_does_not_use(tmp_path: Path):
     # the first run parses the rules: Lark logs, and the grammar is read as package data
     assert runs == ["['importlib.resources', 'lark', 'logging', 'tempfile', 'zipfile']", "[]"]
 
+
+@pytest.mark.parametrize("command", [
+    ["evaluate", "--data", str(SAMPLE), "--as-of", "2025-03-31", "--format", "json"],
+    ["evaluate", "--data", str(SAMPLE / "nowhere"), "--as-of", "2025-03-31"],
+    ["check"]])
+def test_a_command_leaves_the_collector_alone_until_it_is_done(
+        command: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Importing the library and reading the rules make some hundred thousand objects and no
+    cycles: the collector, paused for the whole command, went through them at most once
+    (after it, once what the command kept is out of its sight), and runs again after it,
+    whether the command succeeded or failed."""
+    import gc
+
+    from kpidsl.cli import main
+
+    monkeypatch.setenv("KPIDSL_CACHE_DIR", str(tmp_path / "cache"))
+    argv = [*command, "--rules", str(FIXTURE_RULES)]
+    main(argv)  # imports and remembers the rules
+    collections: list[int] = []
+
+    def collect(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(collect)
+    try:
+        main(argv)
+    finally:
+        gc.callbacks.remove(collect)
+        gc.unfreeze()
+    capsys.readouterr()
+    assert len(collections) <= 1
+    assert gc.isenabled()
