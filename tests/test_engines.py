@@ -72,6 +72,37 @@ def test_a_big_folder_defaults_to_duckdb_a_small_one_and_records_to_python(
     assert used == [folder]
 
 
+def test_duckdb_opens_its_connection_beside_the_loaders_first_steps(
+        rules, folder: Path, monkeypatch):
+    """``duckdb.connect`` takes 20-30 ms and lets go of the GIL: the engine is made without
+    waiting for it, and loading waits only when it needs the connection; a connection that
+    cannot be opened fails the load with DuckDB's own error."""
+    import threading
+
+    from kpidsl.engines import duckdb as engine
+
+    opened = threading.Event()
+    timed_out = []
+    real = duckdb.connect
+
+    def slow(**kwargs):
+        timed_out.append(not opened.wait(timeout=5))  # the engine is made meanwhile
+        return real(**kwargs)
+
+    monkeypatch.setattr(engine.duckdb, "connect", slow)
+    made = engine.DuckDBEngine()
+    opened.set()
+    assert made.load(folder).groups == engine.DuckDBEngine(real()).load(folder).groups
+    assert timed_out == [False]
+
+    def refused(**kwargs):
+        raise duckdb.IOException("IO Error: cannot open the temporary directory")
+
+    monkeypatch.setattr(engine.duckdb, "connect", refused)
+    with pytest.raises(duckdb.IOException, match="cannot open the temporary directory"):
+        kpidsl.evaluate(rules, folder, as_of=DATES[2], engine="duckdb")
+
+
 def test_history_in_one_pass_equals_one_evaluation_per_month(rules, folder: Path):
     months = kpidsl.api.month_ends(dt.date(2024, 1, 1), dt.date(2025, 12, 31))
     duck = history(rules, folder, months, engine="duckdb")
