@@ -120,6 +120,23 @@ def test_a_small_folder_evaluates_without_what_it_does_not_use(tmp_path: Path):
     assert runs == ["['importlib.resources', 'lark', 'logging', 'tempfile', 'zipfile']", "[]"]
 
 
+def test_a_history_without_a_chart_imports_no_chart(tmp_path: Path):
+    """The chart's XML escaping (``xml.sax.saxutils``) imports ``urllib.request``, ``http``,
+    ``email`` and ``ssl``: 15-30 ms that a history without ``--chart`` has no use for."""
+    from cohort import FIXTURE_RULES
+
+    unused = ("kpidsl.outputs.svg", "xml.sax.saxutils", "urllib.request", "ssl")
+    code = ("import sys, contextlib, io; from kpidsl.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    main(['history', '--data', {str(SAMPLE)!r}, '--from', '2024-04', "
+            f"'--to', '2025-03', '--rules', {str(FIXTURE_RULES)!r}, '--format', 'json'])\n"
+            f"print(sorted(m for m in {unused!r} if m in sys.modules))")
+    env = {**os.environ, "KPIDSL_CACHE_DIR": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True).stdout.strip()
+    assert out == "[]"
+
+
 def test_the_command_line_is_imported_without_the_collector_going_through_it():
     """Importing the command line (and with it the library's modules and classes) makes
     some 50,000 objects and no cycles: the collector is paused meanwhile (it made 19

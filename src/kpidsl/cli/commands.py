@@ -286,7 +286,6 @@ def history(args: argparse.Namespace) -> int:
     a second each, twice, at 100,000 learners), and they find no cycles to free."""
     from kpidsl.api import history_report
     from kpidsl.outputs.jsonout import history_json, json_pieces
-    from kpidsl.outputs.svg import history_svg
     from kpidsl.outputs.text import audit_lines, render_history
 
     check_out(args)
@@ -300,6 +299,10 @@ def history(args: argparse.Namespace) -> int:
                                group=args.group, statuses=args.status, engine=args.engine)
     months, group, audit, names = found.months, found.group, found.audit, found.names
     if args.chart:
+        # here: the chart's XML escaping (xml.sax.saxutils) imports urllib.request, http,
+        # email and ssl, 15-30 ms that a history without a chart has no use for
+        from kpidsl.outputs.svg import history_svg
+
         try:
             with open_output(args.chart) as chart:
                 chart.write(history_svg(months, group, rule_set, names).encode("utf-8"))
