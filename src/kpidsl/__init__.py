@@ -2,8 +2,8 @@
 
 The package is laid out by stage (``tests/test_layers.py`` holds each to its layer):
 
-- ``errors``, ``files``, ``limits``, ``collector``, ``version``: the bottom layer every stage
-  reads;
+- ``errors``, ``files``, ``limits``, ``collector``, ``classes``, ``version``: the bottom layer
+  every stage reads;
 - ``contract``: the data contract: the record types, their fields and how a value is read;
 - ``language``: rule files parsed and checked into a rule set, formatted, put in plain words,
   compared; the words results are reported in (``vocabulary``);

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 import attrs
 
 from kpidsl import limits
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_hash, fields_repr
 from kpidsl.data.csvfiles import data_fingerprint
 from kpidsl.data.dataset import Dataset
 from kpidsl.data.load import is_returns
@@ -124,6 +124,8 @@ class Report(reports.Report):
     know it)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     def to_csv(self) -> str:
         """One CSV row per result, as ``evaluate --format csv`` writes them

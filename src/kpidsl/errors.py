@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from kpidsl import limits
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_hash, fields_repr
 
 
 @attrs.frozen
@@ -29,6 +29,8 @@ class Span:
     """
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     file: str
     line: int
@@ -66,6 +68,8 @@ class Diagnostic:
     """
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     message: str
     file: str | None = None

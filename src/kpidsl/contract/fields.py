@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_hash, fields_repr
 
 #: Allowed values of each enumerated column, by enum name.
 ENUMS: dict[str, tuple[str, ...]] = {
@@ -77,6 +77,8 @@ class FieldInfo:
     """One column of a record type, as the loader and the checker see it."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     name: str
     kind: str

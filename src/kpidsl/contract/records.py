@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_hash, fields_repr
 from kpidsl.contract.fields import FieldInfo, field, fields_of, line_field
 from kpidsl.contract.values import BadValue, fast_check, python_converter, value_problem
 from kpidsl.errors import DataError, Diagnostic
@@ -37,6 +37,8 @@ class Provider:
     """A training provider holding a Skills Bootcamps contract (``providers.csv``)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     provider_id: str = field("Unique id of the provider.")
     name: str = field("Name of the provider.")
@@ -53,6 +55,8 @@ class Bootcamp:
     """One Skills Bootcamp delivered by a provider (``bootcamps.csv``)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     bootcamp_id: str = field("Unique id of the bootcamp.")
     provider_id: str = field("The provider that delivers it.")
@@ -73,6 +77,8 @@ class Employer:
     """An employer engaged with bootcamps or co-funding learners (``employers.csv``)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     employer_id: str = field("Unique id of the employer.")
     name: str = field("Name of the employer.")
@@ -89,6 +95,8 @@ class Engagement:
     """An employer's engagement with one bootcamp (``engagements.csv``)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     bootcamp_id: str = field("The bootcamp engaged with.")
     employer_id: str = field("The employer engaged.")
@@ -116,6 +124,8 @@ class Learner:
     """A learner enrolled on a bootcamp, with the dates of their milestones (``learners.csv``)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     learner_id: str = field("Unique id of the learner.")
     bootcamp_id: str = field("The bootcamp the learner is enrolled on.")
@@ -153,6 +163,8 @@ class Interview:
     """An interview offered to a learner (``interviews.csv``)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     learner_id: str = field("The learner interviewed.")
     employer_id: str = field("The interviewing employer.")
@@ -169,6 +181,8 @@ class Payment:
     """A co-funding payment made by a learner's employer (``cofunding.csv``)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     learner_id: str = field("The co-funded learner.")
     amount_paid: Decimal = field("Amount paid, in pounds (at least 0).", minimum=0)
@@ -181,6 +195,8 @@ class Profile:
     """Planned Milestone 1 starts of a provider for one month (``profiles.csv``)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     provider_id: str = field("The provider whose delivery plan this is.")
     month: dt.date = field("The month (first day), written YYYY-MM in CSV.", month=True)
@@ -197,6 +213,8 @@ class RecordType:
     language (:attr:`name`, :attr:`plural`)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     name: str
     """Singular name used in rules (``learner``)."""
@@ -251,6 +269,8 @@ class Link:
     """
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     name: str
     source: str
@@ -307,6 +327,8 @@ class RequiredWhen:
     """A field a record must give when another field has a value."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     record: str
     field: str

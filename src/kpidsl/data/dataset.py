@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_hash, fields_repr
 from kpidsl.contract.records import (
     BY_CLASS,
     BY_NAME,
@@ -162,6 +162,8 @@ class Dataset:
     """
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     providers: tuple[Provider, ...] = attrs.field(default=())
     bootcamps: tuple[Bootcamp, ...] = attrs.field(default=())

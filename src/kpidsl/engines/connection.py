@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_hash, fields_repr
 from kpidsl.contract.fields import FieldInfo
 from kpidsl.contract.records import RECORD_TYPES
 from kpidsl.engines.sql.ddl import DIALECT_TYPES, MONEY_SCALE
@@ -25,6 +25,8 @@ class Dialect:
     """How one database holds the contract and runs kpidsl's SQL."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     name: str
     """The database's name in kpidsl and sqlglot (``postgres``, ``sqlite``)."""
@@ -59,6 +61,8 @@ class Tables:
     table that holds it, as the database names it (``kpi.sb_learners``)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     names: Mapping[str, str]
 
@@ -89,6 +93,8 @@ class Target:
     contract's tables are in it."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     dialect: str
     """``postgres``, ``sqlite`` or ``duckdb``."""

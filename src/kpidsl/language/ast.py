@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import attrs
 
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_hash, fields_repr
 from kpidsl.errors import Span
 
 
@@ -31,6 +31,8 @@ class Name:
     enumeration, a collection of all records (``learners``) or ``as_of``."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     name: str
     span: Span = _span()
@@ -41,6 +43,8 @@ class Attribute:
     """``target.name``: a field, link or definition of another record (``learner.bootcamp``)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     target: Expr
     name: str
@@ -53,6 +57,8 @@ class Call:
     """``name(args)``: a builtin function (``count``) or a parameter table lookup."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     name: str
     args: tuple[Expr, ...]
@@ -64,6 +70,8 @@ class Duration:
     """A length of calendar time: ``6 months`` is ``Duration(amount=6, unit="month")``."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     amount: int
     unit: str
@@ -78,6 +86,8 @@ class Literal:
     or duration. Percentages are exact fractions (``20%`` is ``Fraction(1, 5)``)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     kind: str
     value: LiteralValue
@@ -89,6 +99,8 @@ class SetLiteral:
     """``{new_job, apprenticeship}``: a set of values, tested with ``in``."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     items: tuple[Expr, ...]
     span: Span = _span()
@@ -99,6 +111,8 @@ class Unary:
     """``not x`` or ``-x``."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     op: str
     operand: Expr
@@ -110,6 +124,8 @@ class Binary:
     """``left op right``: ``and``, ``or``, a comparison, ``in``, ``not in`` or arithmetic."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     op: str
     left: Expr
@@ -122,6 +138,8 @@ class IsSet:
     """``x is set`` (``negated=False``) or ``x is missing`` (``negated=True``)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     operand: Expr
     negated: bool
@@ -134,6 +152,8 @@ class Where:
     condition, names refer to each record in turn."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     source: Expr
     condition: Expr
@@ -151,6 +171,8 @@ class Case:
     """One line of a classification: ``large when employees >= 250``."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     label: str
     condition: Expr
@@ -163,6 +185,8 @@ class Cases:
     ``otherwise``. Its labels form an enumeration named after the definition."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     cases: tuple[Case, ...]
     otherwise: str
@@ -176,6 +200,8 @@ class Definition:
     type; without one it is a constant of the whole evaluation."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     name: str
     subject: str | None
@@ -190,6 +216,8 @@ class Row:
     """One row of a parameter table: ``large: 30%``."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     key: str
     value: Expr
@@ -202,6 +230,8 @@ class Version:
     for a table written without dates. A keyed table has ``rows``; a plain one a ``value``."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     start: dt.date | None
     rows: tuple[Row, ...]
@@ -219,6 +249,8 @@ class Table:
     (``cofunding_rate(employer.size, bootcamp.start_date)``)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     name: str
     key_type: str | None
@@ -233,6 +265,8 @@ class Point:
     """One point of a schedule: ``R04: 31 December``."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     label: str
     month: int
@@ -248,6 +282,8 @@ class Schedule:
     or before the as-of date, with ``.date``, ``.year_start`` and ``.year_end``."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     name: str
     doc: str | None
@@ -262,6 +298,8 @@ class Text:
     """A piece of prose or a metadata value (``title: "Learner Drop-Out"``)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     key: str
     text: str
@@ -275,6 +313,8 @@ class Clause:
     ``at most`` for the target, else ``None``."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     kind: str
     expr: Expr
@@ -287,6 +327,8 @@ class FollowUp:
     """``follow up when not counted: "…"``: an action listed for every such record."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     verdict: str
     message: str
@@ -307,6 +349,8 @@ class Kpi:
     decision's title."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     name: str
     meta: tuple[Text, ...]
@@ -336,6 +380,8 @@ class Notice:
     (a follow-up, judged at the as-of date) listed for each record of ``records``."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     kind: str
     name: str
@@ -350,6 +396,8 @@ class GivenRecord:
     """One record of a test's cohort: ``learner L1: bootcamp_id = B1, …``."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     type_name: str
     id: str
@@ -363,6 +411,8 @@ class Expect:
     1 of 5, 0 pending``. Counts left out are not checked."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     kpi: str
     scope: str
@@ -380,6 +430,8 @@ class ExpectEntries:
     ``name`` lists (a KPI's follow-ups are listed under the KPI's name)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     count: int
     kind: str
@@ -392,6 +444,8 @@ class Test:
     """A test written beside the rules: a tiny cohort, an as-of date, expected results."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     name: str
     doc: str | None
@@ -436,6 +490,8 @@ class RuleFile:
     """One parsed ``.kpi`` file."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     path: str
     items: tuple[Item, ...]

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_hash, fields_repr
 from kpidsl.limits import too_big
 
 NUMERIC = ("integer", "number", "percent", "money")
@@ -32,7 +32,7 @@ class Type:
     the element type).
     """
 
-    __repr__ = fields_repr
+    __repr__ = fields_repr  # attrs's own __eq__ and __hash__: quicker, for a hot cache key
 
     kind: str
     name: str | None = None
@@ -120,6 +120,8 @@ class Builtin:
     message saying what it wants; ``impl`` computes it (missing values are ``None``)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     name: str
     doc: str

@@ -21,7 +21,7 @@ from typing import TypeVar
 
 import attrs
 
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_hash, fields_repr
 from kpidsl.errors import Span
 from kpidsl.language import ast
 from kpidsl.language.checker import RuleSet
@@ -34,6 +34,8 @@ class RuleChange:
     (``target``), and its text before and after (``None`` for added or removed)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     item: str
     part: str | None
@@ -61,6 +63,8 @@ class TextChange(RuleChange):
     separated by single spaces); :meth:`words` shows only the words around what changed."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     def words(self) -> str:
         """``kpi learner_dropout: policy: … drop-out of 20% between … → … drop-out of 15%
@@ -105,6 +109,8 @@ class Changes:
     """Everything that differs between two rule sets, each kind apart."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     rules: tuple[RuleChange, ...]
     """Changes of meaning, which can change results (:func:`compare_rules`)."""

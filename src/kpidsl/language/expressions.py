@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from kpidsl import limits
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_hash, fields_repr
 from kpidsl.contract.records import BY_NAME, FIELDS, LINKS, Link, masked
 from kpidsl.errors import Diagnostic, Span
 from kpidsl.language import ast
@@ -45,6 +45,8 @@ class Resolved:
     applied to each record of a list (``payments.amount_paid``)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     kind: str
     name: str

@@ -35,7 +35,7 @@ from typing import Any
 import attrs
 import lark
 
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_hash, fields_repr
 from kpidsl.errors import Diagnostic, RuleError
 from kpidsl.files import open_output
 from kpidsl.language import ast
@@ -324,6 +324,8 @@ _LAYOUT = _Layout()
 @attrs.frozen
 class _Comment:
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     line: int
     column: int
@@ -390,6 +392,7 @@ class _Block:
     starts in the source (``None`` for an AST built in code); comments attach to blocks."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
 
     at: tuple[int, int] | None
     lines: list[str]
@@ -637,6 +640,8 @@ class Reformatted:
     the change (what ``kpidsl fmt --check`` shows)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     path: Path
     diff: tuple[str, ...]

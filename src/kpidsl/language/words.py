@@ -20,7 +20,7 @@ from typing import TypeGuard
 
 import attrs
 
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_hash, fields_repr
 from kpidsl.errors import Span
 from kpidsl.language import ast
 from kpidsl.language.builtins import Type
@@ -34,6 +34,8 @@ class Styled:
     """Text in a style; the style is the subclass."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     text: str
 
@@ -56,6 +58,8 @@ class Ref:
     notice (shown as code). ``role`` is the ``kpi`` domain's role: ``rule``, ``def``, …"""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     role: str
     target: str

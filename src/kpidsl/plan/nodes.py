@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import attrs
 
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_hash, fields_repr
 from kpidsl.contract.records import Link
 from kpidsl.errors import Span
 from kpidsl.language import ast
@@ -41,6 +41,8 @@ class Expr:
     """Base of every plan expression: its type and where it was written."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     type: Type
     span: Span | None = _span()
@@ -55,6 +57,8 @@ class Const(Expr):
     text or enumeration label (``str``), ``ast.Duration``, or a ``frozenset`` of labels."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     value: object
 
@@ -64,6 +68,8 @@ class AsOf(Expr):
     """The evaluation's as-of date."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
 
 @attrs.frozen(kw_only=True)
@@ -71,6 +77,8 @@ class Field(Expr):
     """A field of the record in scope. ``masked``: a dated event, missing after as-of."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     record: str
     name: str
@@ -82,6 +90,8 @@ class Link1(Expr):
     """The one record a single link of the record in scope names, or missing."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     link: Link
 
@@ -91,6 +101,8 @@ class Related(Expr):
     """The records a many link collects for the record in scope (those that exist)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     link: Link
 
@@ -100,6 +112,8 @@ class All(Expr):
     """Every record of a type that exists on the as-of date."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     record: str
 
@@ -111,6 +125,8 @@ class DefRef(Expr):
     engine computes each once per record however often it is used."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     record: str | None
     name: str
@@ -121,6 +137,8 @@ class Point(Expr):
     """A schedule's most recent point on or before the as-of date (missing before its first)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     schedule: str
 
@@ -131,6 +149,8 @@ class Lookup(Expr):
     then, for a keyed table, the row for ``key`` (an enumeration label)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     table: str
     key: Expr | None = None
@@ -145,6 +165,8 @@ class Nav(Expr):
     """``body`` evaluated in the scope of the record ``target`` gives (missing if none)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     target: Expr
     body: Expr
@@ -155,6 +177,8 @@ class PointMember(Expr):
     """``date``, ``year_start``, ``year_end`` or ``label`` of a schedule's point."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     target: Expr
     member: str
@@ -165,6 +189,8 @@ class Each(Expr):
     """``body`` for each record of the list ``source`` (``payments.amount_paid``)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     source: Expr
     body: Expr
@@ -175,6 +201,8 @@ class Filter(Expr):
     """The records of ``source`` for which ``condition`` holds (``where``)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     source: Expr
     condition: Expr
@@ -185,6 +213,8 @@ class Agg(Expr):
     """A builtin over a list: ``count``, ``any``, ``sum``, ``earliest`` or ``latest``."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     fn: str
     source: Expr
@@ -195,6 +225,8 @@ class SetOf(Expr):
     """A set of values computed per record (a set literal that is not constant)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     items: tuple[Expr, ...]
 
@@ -205,6 +237,8 @@ class SetOf(Expr):
 @attrs.frozen(kw_only=True)
 class Not(Expr):
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     operand: Expr
 
@@ -212,6 +246,8 @@ class Not(Expr):
 @attrs.frozen(kw_only=True)
 class And(Expr):
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     items: tuple[Expr, ...]
 
@@ -219,6 +255,8 @@ class And(Expr):
 @attrs.frozen(kw_only=True)
 class Or(Expr):
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     items: tuple[Expr, ...]
 
@@ -228,6 +266,8 @@ class IsSet(Expr):
     """``x is set`` (``negated`` false) or ``x is missing``."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     operand: Expr
     negated: bool
@@ -238,6 +278,8 @@ class Compare(Expr):
     """``=``, ``!=``, ``<``, ``<=``, ``>``, ``>=``; enumeration labels compare as text."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     op: str
     left: Expr
@@ -249,6 +291,8 @@ class In(Expr):
     """``value in set`` (``negated``: ``not in``)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     value: Expr
     set: Expr
@@ -260,6 +304,8 @@ class Arith(Expr):
     """``+ - * /`` on numbers, money and percentages, exactly."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     op: str
     left: Expr
@@ -269,6 +315,8 @@ class Arith(Expr):
 @attrs.frozen(kw_only=True)
 class Neg(Expr):
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     operand: Expr
 
@@ -278,6 +326,8 @@ class Shift(Expr):
     """A date plus (``sign`` 1) or minus (-1) a calendar duration, clamped to month ends."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     date: Expr
     duration: ast.Duration
@@ -292,6 +342,8 @@ class Classify(Expr):
     """A classification's body: the label of the first case whose condition holds."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     cases: tuple[tuple[Expr, str], ...]
     otherwise: str
@@ -302,6 +354,8 @@ class Definition:
     """A definition's resolved body, and the definitions it uses directly."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     record: str | None
     name: str
@@ -315,6 +369,8 @@ class Table:
     one; a keyed table's value is a mapping label → value."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     name: str
     keyed: bool
@@ -333,6 +389,8 @@ class Shown:
     that every engine computes them."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     clause: str
     source: str
@@ -346,6 +404,8 @@ class Clauses:
     ``pending when``) clause, whole and in its ``and`` parts."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     counted: Shown
     counted_parts: tuple[Shown, ...]
@@ -368,6 +428,8 @@ class KpiPlan:
     """
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     name: str
     record: str
@@ -386,6 +448,8 @@ class MeasurePlan:
     """A KPI measured per provider: ``actual`` (k) against ``planned`` (n), nothing pending."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     name: str
     actual: Expr
@@ -403,6 +467,8 @@ class NoticePlan:
     each record of ``record`` for which ``member`` holds."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     kind: str
     name: str
@@ -416,6 +482,8 @@ class Plan:
     """Everything an engine needs to evaluate a rule set."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     kpis: tuple[KpiPlan | MeasurePlan, ...]
     notices: tuple[NoticePlan, ...]

@@ -8,7 +8,7 @@ import datetime as dt
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_hash, fields_repr
 from kpidsl.language import ast
 
 
@@ -17,6 +17,8 @@ class PointValue:
     """The most recent point of a schedule: its label, its date and its year."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     label: str
     date: dt.date

@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_hash, fields_repr
 from kpidsl.contract.records import BY_NAME, describe
 from kpidsl.language.vocabulary import Scope, Status, VerdictKind
 from kpidsl.plan import nodes as p
@@ -40,6 +40,8 @@ class Result:
     """A KPI's standing for one group: a bootcamp, a provider or the whole programme."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     kpi: str
     scope: Scope = attrs.field(converter=_scope)
@@ -111,6 +113,8 @@ class Entry:
     """A data-quality finding or a follow-up action about one record."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     kind: str
     """``finding`` or ``action``."""
@@ -153,6 +157,8 @@ class Groups:
     (each sorted by id), and each bootcamp's provider."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     bootcamps: tuple[str, ...]
     providers: tuple[str, ...]
@@ -241,6 +247,8 @@ class Explanation:
     """Why each record of a KPI's population in one group counts, or does not."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     as_of: dt.date
     result: Result
@@ -260,6 +268,8 @@ class Reason:
     """One clause, or one part of a clause, behind a verdict, with the values it read."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     clause: str
     """``counted when``, ``pending when`` or ``target``."""
@@ -279,6 +289,8 @@ class Verdict:
     """
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     record: str
     """What the record is, for a person: ``learner L0042``."""

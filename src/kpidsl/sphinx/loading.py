@@ -18,7 +18,7 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.util import logging
 
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_hash, fields_repr
 from kpidsl.errors import Diagnostic, RuleError
 from kpidsl.language import ast
 from kpidsl.language.checker import RuleSet, check
@@ -79,6 +79,8 @@ class Loaded:
     documented)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     path: Path
     files: tuple[Path, ...]

@@ -44,7 +44,7 @@ from typing import Any
 import attrs
 
 from kpidsl.api import StrPath, load_rules, report_of
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_hash, fields_repr
 from kpidsl.contract.fields import FieldInfo
 from kpidsl.contract.records import BY_NAME, FIELDS, unchecked
 from kpidsl.contract.values import value_problem
@@ -80,6 +80,8 @@ class Failure:
     and actual results) or an error in the given records."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     file: str
     line: int
@@ -101,6 +103,8 @@ class Outcome:
     """The outcome of one test."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     name: str
     file: str
@@ -131,6 +135,8 @@ class Part:
     the definition's."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     clause: str
     text: str
@@ -153,6 +159,8 @@ class KpiCoverage:
     count: records that merely happen to be in a cohort test nothing."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     kpi: str
     tests: int
@@ -188,6 +196,8 @@ class TestReport:
     """The outcome of every test, and the coverage of every KPI."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     __test__ = False  # not a pytest test class
 

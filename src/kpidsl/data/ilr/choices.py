@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_hash, fields_repr
 from kpidsl.contract.fields import ENUMS
 from kpidsl.errors import Diagnostic, RuleError, suggest
 
@@ -41,6 +41,8 @@ class Versioned(Generic[T]):
     learner is the version in force when their programme started."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     versions: tuple[tuple[dt.date | None, T], ...]
 
@@ -58,6 +60,8 @@ class Choices:
     """What the rules say about reading returns (see ``rules/ilr.kpi``)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     events: Versioned[dict[str, str]]
     """EVI code → the event it records (``interview_offer``)."""

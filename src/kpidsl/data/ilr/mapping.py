@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 import attrs
 
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_repr
 from kpidsl.data.ilr.choices import Choices
 from kpidsl.data.ilr.returns import Aim, Person
 from kpidsl.errors import Diagnostic
@@ -79,6 +79,7 @@ class Findings:
     """What reading the returns found, by kind: one finding per kind, naming the records."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
 
     ids: dict[tuple[str, str, str | None], dict[str, None]] = attrs.field(
         factory=lambda: defaultdict(dict))

@@ -24,7 +24,7 @@ import attrs
 from lxml import etree
 
 from kpidsl import limits
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_hash, fields_repr
 from kpidsl.errors import DataError, Diagnostic
 from kpidsl.files import Unreadable, open_regular
 
@@ -78,6 +78,8 @@ class Person:
     birth date, only what the mapping reads."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     ukprn: str
     ref: str
@@ -94,6 +96,8 @@ class Return:
     """What a file's header says: whose return it is, of which year, and when it was made."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     file: str
     namespace: str
@@ -533,6 +537,7 @@ class Tally:
     """How many learners a return holds, and how many of them are not on a bootcamp."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
 
     learners: int = 0
     skipped: int = 0

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple, NoReturn, TypeVar, overload
 
 import attrs
 
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_hash, fields_repr
 from kpidsl.contract.records import BY_NAME, LINKS, ROW_DATES, Link, masked
 from kpidsl.engines import Unsupported
 from kpidsl.engines.sql.ddl import table_name
@@ -71,6 +71,8 @@ class Frame:
     query's joins)."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     alias: str
     record: str | None

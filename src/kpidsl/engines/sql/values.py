@@ -9,7 +9,7 @@ from typing import TypeAlias
 
 import attrs
 
-from kpidsl.classes import fields_repr
+from kpidsl.classes import fields_eq, fields_hash, fields_repr
 
 
 def quote(text: str) -> str:
@@ -28,6 +28,8 @@ class Num:
     it is known now. The denominator is positive whenever the number is not missing."""
 
     __repr__ = fields_repr
+    __eq__ = fields_eq
+    __hash__ = fields_hash
 
     n: str
     d: int | str
