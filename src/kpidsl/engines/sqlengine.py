@@ -269,14 +269,15 @@ def _moves(dates: Sequence[dt.date], by_date: dict[dt.date, list[tuple[Any, ...]
     counts changed on each date, and by how much, from none before the first: the rows are
     each group's counts on each date or, with ``changes``, how they changed (dates
     ascending)."""
-    n, k, p = 2 + 3 * i, 3 + 3 * i, 4 + 3 * i
+    cn, ck, cp = 2 + 3 * i, 3 + 3 * i, 4 + 3 * i  # the KPI's columns: n, k, p
     if changes:
-        return {d: [(r[1], r[n], r[k], r[p]) for r in by_date.get(d, ()) if r[n] or r[k] or r[p]]
+        return {d: [(r[1], r[cn], r[ck], r[cp]) for r in by_date.get(d, ())
+                    if r[cn] or r[ck] or r[cp]]
                 for d in dates}
     now: dict[str, tuple[int, ...]] = {}
     out: dict[dt.date, list[_Move]] = {}
     for d in dates:
-        full = {r[1]: r[n:p + 1] for r in by_date.get(d, ())}
+        full = {r[1]: r[cn:cp + 1] for r in by_date.get(d, ())}
         if now:
             out[d] = [(b, new[0] - old[0], new[1] - old[1], new[2] - old[2])
                       for b in {b for b, _ in full.items() ^ now.items()}
