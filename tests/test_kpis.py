@@ -660,6 +660,21 @@ def test_a_result_written_by_template_is_the_json_of_its_dict(group, counts):
         assert json.loads(result_line(r)) == result_json(r)
 
 
+@pytest.mark.parametrize("text", ["L1", 'Q"uote\\d', "Ünïcödé – dash", "tab\there", "\x00"])
+def test_an_entry_written_by_template_is_the_json_of_its_dict(text):
+    """The report's JSON writes each finding and action by a template (speed); it must be
+    exactly what encoding :func:`entry_json`'s dict gives, whichever fields it has."""
+    from kpidsl.outputs.jsonout import _encode, entry_json, entry_lines
+    from kpidsl.plan.results import Entry
+
+    entries = [Entry(kind=kind, name=f"rule {text}", message=f"see {text}",
+                     record=f"learner {text}", group=group, file=file, line=line, place=place)
+               for kind in ("finding", "action") for group in (None, text)
+               for file in (None, f"{text}.csv") for line in (None, 0, 36)
+               for place in (None, f"{text}!36:36")]
+    assert entry_lines(entries) == [_encode(entry_json(e)).encode() for e in entries]
+
+
 @pytest.mark.parametrize(("value", "places", "text"), [
     (Fraction(1, 5), 1, "20%"), (Fraction(1, 3), 2, "33.33%"), (Fraction(2, 3), 2, "66.67%"),
     (Fraction(1, 8), 1, "12.5%"), (Fraction(1, 8), 0, "12%"), (Fraction(3, 8), 0, "38%"),

@@ -21,7 +21,14 @@ from kpidsl.data.csvfiles import data_fingerprint
 from kpidsl.data.dataset import Dataset
 from kpidsl.errors import NotFoundError, UsageError, suggest
 from kpidsl.language.vocabulary import Scope, Status, listed, named
-from kpidsl.outputs.jsonout import audit_json, entry_json, json_text, result_json, result_lines
+from kpidsl.outputs.jsonout import (
+    audit_json,
+    entry_json,
+    entry_lines,
+    json_text,
+    result_json,
+    result_lines,
+)
 from kpidsl.plan.results import Entry, Explanation, Result
 from kpidsl.version import __version__
 
@@ -146,14 +153,17 @@ class Report:
 
     def to_dict(self, written: bool = False) -> dict[str, Any]:
         """The KPI-SPEC §4 object: results, findings and actions, as plain Python values
-        (with ``written``, each result is its JSON text already, for :func:`json_text`)."""
+        (with ``written``, each result, finding and action is its JSON text already, for
+        :func:`json_text`)."""
         return {
             "as_of": self.as_of.isoformat(),
             "audit": self.audit(),
             "results": (result_lines(self.results) if written
                         else [result_json(r) for r in self.results]),
-            "findings": [entry_json(e) for e in self.findings],
-            "actions": [entry_json(e) for e in self.actions],
+            "findings": (entry_lines(self.findings) if written
+                         else [entry_json(e) for e in self.findings]),
+            "actions": (entry_lines(self.actions) if written
+                        else [entry_json(e) for e in self.actions]),
         }
 
 

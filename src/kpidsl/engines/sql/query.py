@@ -306,8 +306,8 @@ class QueryBuilder:
         ``n<i>``, ``k<i>`` and ``p<i>``; with ``changes`` (a record type in :attr:`sparse`)
         they are the changes since the date before, the first date's from nothing, and a
         group whose counts did not change has no row. The engines add them up the reporting
-        hierarchy with :func:`kpidsl.plan.results.roll_up`, so each record's verdict is
-        worked out once."""
+        hierarchy (:func:`kpidsl.plan.results.roll_up`), so each record's verdict is worked
+        out once."""
         by_record: dict[str | None, list[p.KpiPlan | p.MeasurePlan]] = {}
         for k in self.plan.kpis:
             by_record.setdefault(None if isinstance(k, p.MeasurePlan) else k.record,
