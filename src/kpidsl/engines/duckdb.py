@@ -142,8 +142,6 @@ class DuckDBEngine(SqlEngine):
         self._own = connection is None
         self._made: set[str] = set()
         """The tables and views this engine made: on a connection of its own, no others."""
-        self._cells: list[str] = []
-        """The tables of cells loaded from files, whose ``_bad`` rows the checks count."""
 
     # ---- loading ----
     def load_folder(self, folder: str | os.PathLike[str]) -> None:
@@ -158,7 +156,6 @@ class DuckDBEngine(SqlEngine):
         if not os.path.isdir(folder):
             return False
         out = csvfiles._Collector()
-        self._cells = []
         files = {t.name: csvfiles._File(t, folder) for t in RECORD_TYPES}
         if all(csvfiles._absent_or_empty(f.path) for f in files.values()
                if not f.type.optional):
@@ -215,24 +212,22 @@ class DuckDBEngine(SqlEngine):
         self._made.add(table_name(record))
 
     def _load_file(self, record: str, path: str, header: list[str], rows: int) -> bool:
-        """One file into its typed table; ``False`` if its rows are not its lines (whether
-        every cell is plainly valid is counted with the other checks, :meth:`_integrity_ok`).
+        """One file into its typed table; ``False`` if its rows are not its lines or a cell
+        is not plainly valid.
 
         The loader strips every cell (``str.strip``: any Unicode space at either end), which
         costs more in SQL than the rest of the reading, yet a cell seldom needs it: only a
-        cell of text is taken as it is, any other that needs it fails its check. So
-        the cells are read as they are, and only a file with a cell of text to strip
-        or a cell that fails is read again, stripped."""
-        name = table_name(record)
+        cell of text is taken as it is, any other that needs it fails its check. So the
+        cells are read as they are, and only a file with a cell of text to strip or a cell
+        that fails is read again, stripped."""
         texts = [fi.name for fi in FIELDS[record].values()
                  if fi.kind == "text" and fi.name in header]
         edged = [f"regexp_matches(\"{c}\", '{_EDGE}')" for c in texts]
         got = self._read_cells(record, path, header, " OR ".join(edged) or "FALSE")
         if got is not None and got[1]:
             got = self._read_cells(record, path, header, None)
-        self._cells.append(f"{name}__cells")
         # a different count: blank rows or cells over several lines, so lines are not rows
-        return got is not None and got[0] == rows
+        return got is not None and got == (rows, 0)
 
     def _read_cells(self, record: str, path: str, header: list[str],
                     edged: str | None) -> tuple[int, int] | None:
@@ -278,9 +273,9 @@ class DuckDBEngine(SqlEngine):
         return got
 
     def _integrity_ok(self) -> bool:
-        """Every cell plainly valid, ids unique, references known, co-funded learners with
-        an employer: in SQL, in one query."""
-        checks = [f"(SELECT count_if(_bad) FROM {cells})" for cells in self._cells]
+        """Ids unique, references known, co-funded learners with an employer: in SQL, in one
+        query (each cell is checked as its file is read)."""
+        checks = []
         for t in RECORD_TYPES:
             if t.key:
                 key = ", ".join(t.key)
