@@ -120,6 +120,11 @@ def _lines(stream: IO[bytes]) -> tuple[bytes, int | None]:
     return head, None if lone else newlines + (last != b"\n")
 
 
+#: Rows in all below which a folder's files load one after the other: threads cost more
+#: than they save on a small data set.
+SIDE_BY_SIDE = 20_000
+
+
 def memory() -> dict[str, str | bool | int | float | list[str]]:
     """DuckDB's own memory for a connection kpidsl opens (``duckdb.connect``'s config): below
     its default (80% of the machine), so that a million learners evaluate in well under
@@ -160,6 +165,7 @@ class DuckDBEngine(SqlEngine):
         if all(csvfiles._absent_or_empty(f.path) for f in files.values()
                if not f.type.optional):
             return False
+        jobs = []
         for t in RECORD_TYPES:
             f = files[t.name]
             nothing = csvfiles._absent_or_empty(f.path)
@@ -181,10 +187,17 @@ class DuckDBEngine(SqlEngine):
             reader = csv.reader(io.StringIO(first))
             if csvfiles._read_header(f, reader, out) != len(f.columns) or out.errors:
                 return False  # no header, or columns the Python loader reports or ignores
-            # one after the other: side by side on two threads was no faster (DuckDB already
-            # reads a file on several)
-            if not self._load_file(t.name, f.path, list(f.columns), lines - 1):
+            jobs.append((t.name, f.path, list(f.columns), lines - 1))
+        jobs.sort(key=lambda job: -job[3])
+        if sum(job[3] for job in jobs) < SIDE_BY_SIDE:
+            if not all(self._load_file(*job) for job in jobs):
                 return False
+        else:  # side by side (DuckDB lets go of the GIL), the longest first
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                if not all(pool.map(lambda job: self._load_file(*job), jobs)):
+                    return False
         csvfiles._unexpected_files(folder, out)
         if out.errors or not self._integrity_ok():
             return False
@@ -231,9 +244,10 @@ class DuckDBEngine(SqlEngine):
 
     def _read_cells(self, record: str, path: str, header: list[str],
                     edged: str | None) -> tuple[int, int] | None:
-        """The file's cells converted and checked into its table, read as they are and with
-        ``edged`` counted as bad, or stripped when ``edged`` is ``None``: its rows and bad
-        rows, or ``None`` when DuckDB cannot read it."""
+        """The file's cells converted and checked into its table, on a cursor of its own (so
+        files load side by side), read as they are and with ``edged`` counted as bad, or
+        stripped when ``edged`` is ``None``: its rows and bad rows, or ``None`` when DuckDB
+        cannot read it."""
         name = table_name(record)
         present = set(header)
         cols, oks = [], ["_fits"]
