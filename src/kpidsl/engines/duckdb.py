@@ -96,7 +96,7 @@ def _convert(fi: FieldInfo, x: str) -> tuple[str, str]:
 
 
 #: The characters ``str.strip`` removes (``str.isspace``), as a test holds: DuckDB's own
-#: ``trim`` removes only spaces (Unicode's Zs), not a tab, a line break or ``\\x85``.
+#: ``trim`` removes only spaces (Unicode's Zs), not a tab, a line break or ``\x85``.
 _SPACES = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
            "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 #: A regular expression (RE2) that finds one of them at either end of a cell.
@@ -120,11 +120,6 @@ def _lines(stream: IO[bytes]) -> tuple[bytes, int | None]:
     return head, None if lone else newlines + (last != b"\n")
 
 
-#: Rows in all below which a folder's files load one after the other: threads cost more
-#: than they save on a small data set.
-SIDE_BY_SIDE = 20_000
-
-
 def memory() -> dict[str, str | bool | int | float | list[str]]:
     """DuckDB's own memory for a connection kpidsl opens (``duckdb.connect``'s config): below
     its default (80% of the machine), so that a million learners evaluate in well under
@@ -134,6 +129,11 @@ def memory() -> dict[str, str | bool | int | float | list[str]]:
 
     return {"memory_limit": "600MB",
             "temp_directory": os.path.join(tempfile.gettempdir(), "kpidsl-duckdb")}
+
+
+#: Rows in all below which a folder's files load one after the other: threads cost more
+#: than they save on a small data set.
+SIDE_BY_SIDE = 20_000
 
 
 class DuckDBEngine(SqlEngine):
