@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 import pytest
@@ -25,6 +27,9 @@ from kpidsl.contract.records import (
 from kpidsl.data.csvfiles import MAX_DIAGNOSTICS, load_data, write_data
 from kpidsl.data.dataset import Dataset
 from kpidsl.errors import DataError
+
+if TYPE_CHECKING:
+    from kpidsl.engines.duckdb import DuckDBEngine
 
 # A small, valid data set. Tests replace one file at a time to make one thing wrong.
 BASE = {
@@ -655,8 +660,13 @@ DATE_HINT = "expected a date written YYYY-MM-DD, e.g. 2024-08-31"
          "allowed values: offered_job, unsuccessful, declined, pending"),
         ("engagements.csv", ENGAGEMENT + "B1,E1,co_design;interview,1,true,true,",
          "roles: 'interview' is not one of the allowed values", "did you mean `interviewing`?"),
-        # required text
+        # required text (DuckDB's trim takes away a space, not a tab or any other character
+        # ``str.strip`` does)
         ("learners.csv", LEARNER + " ,B1,co_funded,E1,2024-01-08",
+         "learner_id: missing required value", None),
+        ("learners.csv", LEARNER + "\t,B1,co_funded,E1,2024-01-08",
+         "learner_id: missing required value", None),
+        ("learners.csv", LEARNER + "\x85\x1c,B1,co_funded,E1,2024-01-08",
          "learner_id: missing required value", None),
     ],
 )
@@ -667,6 +677,65 @@ def test_bad_cell(make, file: str, text: str, message: str, hint: str | None) ->
         (f"data/{file}", 2, message, hint)
     ]
     same_on_duckdb("data", excinfo.value)
+
+
+SPACES = [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()]
+
+
+def same_tables(folder: str) -> DuckDBEngine:
+    """The DuckDB engine's reading of ``folder``, once its tables have been found to hold
+    the very same as those of the Python loader's reading."""
+    from kpidsl.engines.duckdb import DuckDBEngine
+
+    fast, slow = DuckDBEngine().load(folder), DuckDBEngine().load(load_data(folder))
+    for t in ("providers", "bootcamps", "employers", "learners"):
+        query = f"SELECT * FROM {t} ORDER BY _line"
+        assert fast.con.execute(query).fetchall() == slow.con.execute(query).fetchall()
+    return fast
+
+
+@pytest.mark.parametrize("space", SPACES, ids=lambda c: f"U+{ord(c):04X}")
+def test_duckdb_strips_a_text_cell_as_the_loader_does(make, space: str) -> None:
+    # DuckDB's trim takes away only Unicode's spaces: a name kept a tab, '\x1c' or '\x85'
+    s = space
+    folder = make({"providers.csv": f'provider_id,name,ukprn\nP1,"{s}Acme{s}",10000001\n'})
+    tables = same_tables(folder)
+    assert tables.con.execute("SELECT name FROM providers").fetchall() == [("Acme",)]
+
+
+def test_duckdb_strips_every_kind_of_cell_as_the_loader_does(make) -> None:
+    # the cells of a file are read as they are first, and read again stripped when one
+    # needs it: ids, references, a pattern, an enum, dates, money, whole cells of spaces
+    s = iter(SPACES * 2)
+    folder = make({
+        "providers.csv": f'provider_id,name,ukprn\n"{next(s)}P1",Acme,"10000001{next(s)}"\n',
+        "bootcamps.csv": (
+            "bootcamp_id,provider_id,title,start_date,end_date,course_cost,"
+            f'accelerated_apprenticeship\nB1,"P1{next(s)}",Data,2024-01-08,2024-03-29,'
+            f'"{next(s)}1500.00",{next(s)}\n'),
+        "employers.csv": f'employer_id,name,employees\nE1,"{next(s)}Big Co",300{next(s)}\n',
+        "learners.csv": (
+            "learner_id,bootcamp_id,learner_type,employer_id,start_date,completion_date\n"
+            f'"{next(s)}L1{next(s)}",B1,"co_funded{next(s)}",E1,"{next(s)}2024-01-08",'
+            f'2024-03-29\nL2,B1,independent,"{next(s)}{next(s)}",2024-01-08,"{next(s)}"\n'),
+    })
+    same_tables(folder)
+
+
+def test_duckdb_counts_lines_as_the_loader_does(make) -> None:
+    # a '\r' alone within quotes ends a line for the loader (the csv module), not a row for
+    # DuckDB: the next record was on line 3, not 4
+    tables = same_tables(make({"providers.csv": (
+        'provider_id,name,ukprn\nP1,"Acme\rTraining",10000001\r\nP2,Other,\r\n')}))
+    assert tables.con.execute("SELECT provider_id, _line FROM providers").fetchall() == [
+        ("P1", 2), ("P2", 4)
+    ]
+
+
+def test_the_duckdb_engine_strips_what_str_strip_does() -> None:
+    from kpidsl.engines.duckdb import _SPACES
+
+    assert sorted(_SPACES) == SPACES
 
 
 def test_range_checks_are_schema_metadata() -> None:

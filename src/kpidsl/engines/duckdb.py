@@ -15,7 +15,7 @@ import io
 import os
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 import duckdb
 
@@ -44,9 +44,10 @@ def _pattern(fi: FieldInfo) -> str | None:
 
 
 def _convert(fi: FieldInfo, x: str) -> tuple[str, str]:
-    """SQL that converts the trimmed text cell ``x`` (``NULL`` when blank) to the column's
-    type, and SQL that is true when the cell is plainly valid, exactly as the Python loader
-    would accept it."""
+    """SQL that converts the text cell ``x`` (``NULL`` when blank) to the column's type, and
+    SQL that is true when the cell is plainly valid, exactly as the Python loader would
+    accept it once stripped; unstripped, a cell with a space at an edge fails the check,
+    unless it is text (see :meth:`DuckDBEngine._load_file`)."""
     checks = []
     pattern = _pattern(fi)
     if pattern:
@@ -95,6 +96,31 @@ def _convert(fi: FieldInfo, x: str) -> tuple[str, str]:
     return value, f"(({x} IS NULL AND {missing_ok}) OR ({x} IS NOT NULL AND {ok}))"
 
 
+#: The characters ``str.strip`` removes (``str.isspace``), as a test holds: DuckDB's own
+#: ``trim`` removes only spaces (Unicode's Zs), not a tab, a line break or ``\x85``.
+_SPACES = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+           "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+#: A regular expression (RE2) that finds one of them at either end of a cell.
+_EDGE = "^[{0}]|[{0}]$".format("".join(f"\\x{{{ord(c):x}}}" for c in _SPACES))
+
+
+def _lines(stream: IO[bytes]) -> tuple[bytes, int | None]:
+    """A file's first line and its number of lines, read 1 MB at a time (read whole, the
+    learners of a million took 100 MB more); ``None`` lines when a '\\r' stands alone: it
+    ends a line for the loader (the csv module counts it), not a row for DuckDB."""
+    head = stream.readline()
+    newlines = lone = 0
+    chunk, last = head, b""
+    while chunk:
+        newlines += chunk.count(b"\n")
+        if b"\r" in chunk:  # seldom: looking is much quicker than counting
+            lone += chunk.count(b"\r") - chunk.count(b"\r\n")
+        if last == b"\r" and chunk.startswith(b"\n"):
+            lone -= 1  # a '\r\n' across two pieces
+        last, chunk = chunk[-1:], stream.read(1 << 20)
+    return head, None if lone else newlines + (last != b"\n")
+
+
 def memory() -> dict[str, str | bool | int | float | list[str]]:
     """DuckDB's own memory for a connection kpidsl opens (``duckdb.connect``'s config): below
     its default (80% of the machine), so that a million learners evaluate in well under
@@ -123,8 +149,6 @@ class DuckDBEngine(SqlEngine):
         self._own = connection is None
         self._made: set[str] = set()
         """The tables and views this engine made: on a connection of its own, no others."""
-        self._cells: list[str] = []
-        """The tables of cells loaded from files, whose ``_bad`` rows the checks count."""
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -148,7 +172,6 @@ class DuckDBEngine(SqlEngine):
         if not os.path.isdir(folder):
             return False
         out = csvfiles._Collector()
-        self._cells = []
         files = {t.name: csvfiles._File(t, folder) for t in RECORD_TYPES}
         if all(csvfiles._absent_or_empty(f.path) for f in files.values()
                if not f.type.optional):
@@ -165,16 +188,16 @@ class DuckDBEngine(SqlEngine):
                 continue
             try:  # only a regular file within the size limit (else the Python loader says why)
                 with open_regular(f.path, limits.MAX_DATA_FILE_BYTES) as stream:
-                    raw = stream.read()
-                end = raw.find(b"\n")
+                    head, lines = _lines(stream)
                 # the rest is decoded by DuckDB, which refuses what is not UTF-8
-                first = (raw if end < 0 else raw[:end]).decode("utf-8-sig")
+                first = head.removesuffix(b"\n").decode("utf-8-sig")
             except (Unreadable, OSError, UnicodeDecodeError):
+                return False
+            if lines is None:
                 return False
             reader = csv.reader(io.StringIO(first))
             if csvfiles._read_header(f, reader, out) != len(f.columns) or out.errors:
                 return False  # no header, or columns the Python loader reports or ignores
-            lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
             jobs.append((t.name, f.path, list(f.columns), lines - 1))
         jobs.sort(key=lambda job: -job[3])
         if sum(job[3] for job in jobs) < SIDE_BY_SIDE:
@@ -213,9 +236,29 @@ class DuckDBEngine(SqlEngine):
         self._made.add(table_name(record))
 
     def _load_file(self, record: str, path: str, header: list[str], rows: int) -> bool:
-        """One file into its typed table, on a cursor of its own (so files load side by
-        side); ``False`` if its rows are not its lines (whether every cell is plainly valid
-        is counted with the other checks, :meth:`_integrity_ok`)."""
+        """One file into its typed table; ``False`` if its rows are not its lines or a cell
+        is not plainly valid.
+
+        The loader strips every cell (``str.strip``: any Unicode space at either end), which
+        costs more in SQL than the rest of the reading, yet a cell seldom needs it: only a
+        cell of text is taken as it is, any other that needs it fails its check. So the
+        cells are read as they are, and only a file with a cell of text to strip or a cell
+        that fails is read again, stripped."""
+        texts = [fi.name for fi in FIELDS[record].values()
+                 if fi.kind == "text" and fi.name in header]
+        edged = [f"regexp_matches(\"{c}\", '{_EDGE}')" for c in texts]
+        got = self._read_cells(record, path, header, " OR ".join(edged) or "FALSE")
+        if got is not None and got[1]:
+            got = self._read_cells(record, path, header, None)
+        # a different count: blank rows or cells over several lines, so lines are not rows
+        return got is not None and got == (rows, 0)
+
+    def _read_cells(self, record: str, path: str, header: list[str],
+                    edged: str | None) -> tuple[int, int] | None:
+        """The file's cells converted and checked into its table, on a cursor of its own (so
+        files load side by side), read as they are and with ``edged`` counted as bad, or
+        stripped when ``edged`` is ``None``: its rows and bad rows, or ``None`` when DuckDB
+        cannot read it."""
         name = table_name(record)
         present = set(header)
         cols, oks = [], ["_fits"]
@@ -224,37 +267,40 @@ class DuckDBEngine(SqlEngine):
             value, ok = _convert(fi, x)
             cols.append(f"CAST({value} AS {SQL_TYPES[fi.kind]}) AS {fi.name}")
             oks.append(ok)
-        # each cell trimmed once, below the conversions and checks that read it several
-        # times (DuckDB does not share the repeated expressions: 10% of the learners' load),
-        # and within the loader's cell limit (csv.field_size_limit) before it is trimmed
-        trimmed = ", ".join(f"NULLIF(trim(\"{c}\"), '') AS \"{c}\"" for c in header)
+        if edged is not None:
+            oks.append(f"NOT coalesce({edged}, FALSE)")
+            cells = [f"NULLIF(\"{c}\", '') AS \"{c}\"" for c in header]
+        else:  # each cell stripped once, below the conversions and checks that read it
+            cells = [f"NULLIF(CASE WHEN regexp_matches(\"{c}\", '{_EDGE}') THEN "
+                     f"trim(\"{c}\", '{_SPACES}') ELSE \"{c}\" END, '') AS \"{c}\""
+                     for c in header]
+        # within the loader's cell limit (csv.field_size_limit) before it is stripped
         fits = " AND ".join(f"coalesce(length(\"{c}\") <= {limits.MAX_CELL}, TRUE)"
                             for c in header)
         try:
             con = self.con.cursor()
             # one pass over the file converts and checks every cell; the records keep the
             # file's order, so a record's line is its row number plus 2 (after the header)
-            got = con.execute(
+            con.execute(
                 f"CREATE OR REPLACE TABLE {name}__cells AS SELECT {', '.join(cols)}, "
-                f"NOT ({' AND '.join(oks)}) AS _bad FROM (SELECT {trimmed}, {fits} AS _fits "
-                "FROM read_csv(?, header = true, auto_detect = false, columns = ?, "
-                "delim = ',', quote = '\"', escape = '\"', strict_mode = true))",
-                [path, dict.fromkeys(header, "VARCHAR")]).fetchone()
+                f"NOT ({' AND '.join(oks)}) AS _bad FROM (SELECT {', '.join(cells)}, "
+                f"{fits} AS _fits FROM read_csv(?, header = true, auto_detect = false, "
+                "columns = ?, delim = ',', quote = '\"', escape = '\"', strict_mode = true))",
+                [path, dict.fromkeys(header, "VARCHAR")])
             self._drop(name, con)
             con.execute(f"CREATE VIEW {name} AS SELECT * EXCLUDE (_bad), "
                         f"rowid + 2 AS _line FROM {name}__cells")
+            self._made.update((name, f"{name}__cells"))
+            got = con.execute(f"SELECT count(*), count_if(_bad) FROM {name}__cells").fetchone()
             con.close()
         except duckdb.Error:
-            return False
-        self._made.update((name, f"{name}__cells"))
-        self._cells.append(f"{name}__cells")
-        # a different count: blank rows or cells over several lines, so lines are not rows
-        return got is not None and got[0] == rows
+            return None
+        return got
 
     def _integrity_ok(self) -> bool:
-        """Every cell plainly valid, ids unique, references known, co-funded learners with
-        an employer: in SQL, in one query."""
-        checks = [f"(SELECT count_if(_bad) FROM {cells})" for cells in self._cells]
+        """Ids unique, references known, co-funded learners with an employer: in SQL, in one
+        query (each cell is checked as its file is read)."""
+        checks = []
         for t in RECORD_TYPES:
             if t.key:
                 key = ", ".join(t.key)
@@ -281,7 +327,8 @@ class DuckDBEngine(SqlEngine):
                 fields = tuple(FIELDS[t.name].values())
                 path = os.path.join(tmp, t.file)
                 with open(path, "w", encoding="utf-8", newline="") as f:
-                    w = csv.writer(f, lineterminator="\n")
+                    # lines end '\r\n': then the csv module quotes a cell with a '\r' too
+                    w = csv.writer(f, lineterminator="\r\n")
                     w.writerow([*(fi.name for fi in fields), "_line"])
                     for i, r in enumerate(data.of(t.name)):
                         w.writerow([*(csvfiles._cell(getattr(r, fi.name), fi) for fi in fields),
