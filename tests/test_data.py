@@ -921,3 +921,13 @@ def test_employer_size_is_left_to_the_rules() -> None:
     doc = FIELDS["employer"]["employees"].doc
     assert "250" not in doc and "rules/definitions.kpi" in doc
     assert not hasattr(kpidsl.contract.records, "Record")  # the unused alias is gone
+
+
+def test_a_cell_holding_a_carriage_return_is_written_so_that_it_reads_back(
+        tmp_path: Path) -> None:
+    original = every_field_dataset()
+    named = attrs.evolve(original, providers=[
+        attrs.evolve(original.providers[0], name="Acme\rTraining"), *original.providers[1:]])
+    write_data(named, tmp_path)
+    assert load_data(tmp_path) == named
+    assert b'"Acme\rTraining"' in (tmp_path / "providers.csv").read_bytes()

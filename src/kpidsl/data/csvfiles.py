@@ -32,7 +32,7 @@ import itertools
 import operator
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -87,10 +87,24 @@ def _cell(value: Any, field: FieldInfo) -> str:
     return str(value)
 
 
+class Writer:
+    """``csv.writer`` with ``\n`` line ends that also quotes a cell holding a ``\r``: the csv
+    module quotes only the line end's own characters, and a bare ``\r`` in a cell is a line end
+    to every reader, so a name with one would come back as two rows."""
+
+    def __init__(self, out: Any) -> None:
+        self._plain = csv.writer(out, lineterminator="\n")
+        self._quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def writerow(self, row: Iterable[str]) -> None:
+        cells = list(row)
+        (self._quoted if "\r" in "".join(cells) else self._plain).writerow(cells)
+
+
 def _write_csv(t: RecordType, records: Sequence[Any], out: Any) -> None:
     """The CSV text of one record type's file, written to ``out`` (anything with ``write``)."""
     fields = tuple(FIELDS[t.name].values())
-    w = csv.writer(out, lineterminator="\n")
+    w = Writer(out)
     w.writerow(fi.name for fi in fields)
     for r in records:
         w.writerow(_cell(getattr(r, fi.name), fi) for fi in fields)

@@ -26,7 +26,6 @@ Returns are written as text, one learner at a time, so memory holds no more than
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import os
@@ -37,7 +36,7 @@ from typing import Any, TextIO
 from xml.sax.saxutils import escape
 
 from kpidsl.contract.records import BY_NAME, FIELDS, Bootcamp, Learner
-from kpidsl.data.csvfiles import _cell
+from kpidsl.data.csvfiles import Writer, _cell
 from kpidsl.data.dataset import Dataset
 from kpidsl.data.ilr.choices import Choices
 from kpidsl.data.ilr.mapping import EVENT_AIMS, EVI_FROM, NOT_ON_SERVICE
@@ -312,7 +311,7 @@ def write_datasheet(dataset: Dataset, folder: str | os.PathLike[str]) -> str:
         fields = [FIELDS[name][c] for c in columns]
         with io.TextIOWrapper(open_output(os.path.join(folder, t.file)), encoding="utf-8",
                               newline="") as f:
-            w = csv.writer(f, lineterminator="\n")
+            w = Writer(f)
             w.writerow(columns)
             for r in records:
                 w.writerow("" if fi.name == "provider_id" and name == "bootcamp"
