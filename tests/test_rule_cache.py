@@ -108,14 +108,9 @@ def test_a_small_folder_evaluates_without_what_it_does_not_use(tmp_path: Path):
     unused = ("lark", "duckdb", "kpidsl.data.datasheet", "concurrent.futures", "logging",
               "multiprocessing", "lxml", "kpidsl.data.ilr", "importlib.resources", "tempfile",
               "zipfile")
-    code = ("import sys, contextlib, io; from kpidsl.cli import main\n"
-            "with contextlib.redirect_stdout(io.StringIO()):\n"
-            f"    main(['evaluate', '--data', {str(sample)!r}, '--as-of', '2025-03-31', "
-            f"'--rules', {str(FIXTURE_RULES)!r}, '--format', 'json'])\n"
-            f"print(sorted(m for m in {unused!r} if m in sys.modules))")
-    env = {**os.environ, "KPIDSL_CACHE_DIR": str(tmp_path / "cache")}
-    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           env=env, check=True).stdout.strip() for _ in range(2)]
+    args = ["evaluate", "--data", str(sample), "--as-of", "2025-03-31", "--rules",
+            str(FIXTURE_RULES), "--format", "json"]
+    runs = [_imported(args, unused, tmp_path) for _ in range(2)]
     # the first run parses the rules: Lark logs, and the grammar is read as package data
     assert runs == ["['importlib.resources', 'lark', 'logging', 'tempfile', 'zipfile']", "[]"]
 
@@ -126,15 +121,21 @@ def test_a_history_without_a_chart_imports_no_chart(tmp_path: Path):
     from cohort import FIXTURE_RULES
 
     unused = ("kpidsl.outputs.svg", "xml.sax.saxutils", "urllib.request", "ssl")
+    args = ["history", "--data", str(SAMPLE), "--from", "2024-04", "--to", "2025-03",
+            "--rules", str(FIXTURE_RULES), "--format", "json"]
+    assert _imported(args, unused, tmp_path) == "[]"
+
+
+def _imported(args: list[str], modules: tuple[str, ...], tmp_path: Path) -> str:
+    """Which of ``modules`` a fresh process running the command line on ``args`` imported
+    (the rule-set cache in ``tmp_path``), as the printed sorted list."""
     code = ("import sys, contextlib, io; from kpidsl.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
-            f"    main(['history', '--data', {str(SAMPLE)!r}, '--from', '2024-04', "
-            f"'--to', '2025-03', '--rules', {str(FIXTURE_RULES)!r}, '--format', 'json'])\n"
-            f"print(sorted(m for m in {unused!r} if m in sys.modules))")
+            f"    main({args!r})\n"
+            f"print(sorted(m for m in {modules!r} if m in sys.modules))")
     env = {**os.environ, "KPIDSL_CACHE_DIR": str(tmp_path / "cache")}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=env, check=True).stdout.strip()
-    assert out == "[]"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, check=True).stdout.strip()
 
 
 def test_the_command_line_is_imported_without_the_collector_going_through_it():

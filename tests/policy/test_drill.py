@@ -32,9 +32,11 @@ from drill import NEW_KPI, Edit, drill
 from kpidsl.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
-#: What a copy of the repository leaves out: version control, builds, caches, environments.
+#: What a copy of the repository leaves out: version control, builds, caches, environments,
+#: the bench's generated data and figures.
 SKIP = shutil.ignore_patterns(".git", ".nox", ".venv", "venv", "_build", "__pycache__",
-                              "*.egg-info", ".pytest_cache", ".mypy_cache", ".ruff_cache")
+                              "*.egg-info", ".pytest_cache", ".mypy_cache", ".ruff_cache",
+                              ".data", ".results")
 
 
 @pytest.fixture(scope="module")
