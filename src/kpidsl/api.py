@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 import attrs
 
 from kpidsl import limits
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 from kpidsl.data.csvfiles import data_fingerprint
 from kpidsl.data.dataset import Dataset
 from kpidsl.data.load import is_returns
@@ -117,15 +117,12 @@ or a mapping of contract names to its tables' names (DataFrames for Spark)."""
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Report(reports.Report):
     """The outcome of one evaluation (what :func:`evaluate` gives), which writes itself in
     each format the command line writes: JSON (:meth:`to_json`), CSV, an HTML page and a
     workbook (the formats themselves are below the API, in :mod:`kpidsl.outputs`, and cannot
     know it)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     def to_csv(self) -> str:
         """One CSV row per result, as ``evaluate --format csv`` writes them

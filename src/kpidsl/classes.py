@@ -2,10 +2,12 @@
 
 attrs writes and compiles the source of each class's methods when the class is made, at
 import: for the hundred classes of the rules, the plan, the records and the results, a third
-of kpidsl's start-up. A class that assigns :func:`fields_repr`, :func:`fields_eq` and (frozen,
-so hashable) :func:`fields_hash` as its ``__repr__``, ``__eq__`` and ``__hash__`` gets none of
-them generated (attrs leaves a method of the class's own alone), and they behave as attrs's
-would. Only ``__init__`` is still generated. A class whose equality or hash is on a hot path
+of kpidsl's start-up. A frozen class decorated with :func:`fields_methods` below its attrs
+decorator has :func:`fields_repr`, :func:`fields_eq` and :func:`fields_hash` as its own
+``__repr__``, ``__eq__`` and ``__hash__`` by the time attrs sees it, so attrs generates none
+of them (it leaves a method of the class's own alone), and they behave as attrs's would (a
+mutable class assigns the first two itself: it must stay unhashable). Only ``__init__`` is
+still generated. A class whose equality or hash is on a hot path
 (:class:`~kpidsl.language.builtins.Type`, a key of the SQL engines' value cache, hashed a
 million times in an ``explain`` at 100,000 learners) keeps attrs's quicker generated ones.
 """
@@ -13,9 +15,11 @@ million times in an ``explain`` at 100,000 learners) keeps attrs's quicker gener
 from __future__ import annotations
 
 import reprlib
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
+
+_T = TypeVar("_T", bound=type)
 
 _COMPARED: dict[type, tuple[str, ...]] = {}
 _HASHED: dict[type, tuple[str, ...]] = {}
@@ -53,3 +57,12 @@ def fields_hash(self: Any) -> int:
         names = _HASHED[cls] = tuple(
             a.name for a in attrs.fields(cls) if (a.eq if a.hash is None else a.hash))
     return hash((cls, *(getattr(self, n) for n in names)))
+
+
+def fields_methods(cls: _T) -> _T:
+    """``cls`` with the shared ``__repr__``, ``__eq__`` and ``__hash__`` of its own: written
+    below a frozen class's ``@attrs.frozen``, so that attrs generates none of them."""
+    cls.__repr__ = fields_repr  # type: ignore[assignment]
+    cls.__eq__ = fields_eq  # type: ignore[assignment]
+    cls.__hash__ = fields_hash  # type: ignore[assignment]
+    return cls

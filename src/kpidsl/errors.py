@@ -17,20 +17,17 @@ from typing import Any
 import attrs
 
 from kpidsl import limits
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 
 
 @attrs.frozen
+@fields_methods
 class Span:
     """A region of a source file.
 
     Lines and columns are 1-based and the end is exclusive, as in lark: the token ``abc`` at the
     start of a file spans line 1, columns 1 to 4.
     """
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     file: str
     line: int
@@ -55,6 +52,7 @@ def date_problem(text: str) -> str:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Diagnostic:
     """One problem, located as precisely as it can be.
 
@@ -66,10 +64,6 @@ class Diagnostic:
     A problem in data also says which record, field and value it is about, for programs
     (``record_type``, ``record_id``, ``field``, ``value``); the message says the same for people.
     """
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     message: str
     file: str | None = None

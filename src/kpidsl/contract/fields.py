@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 
 #: Allowed values of each enumerated column, by enum name.
 ENUMS: dict[str, tuple[str, ...]] = {
@@ -73,12 +73,9 @@ def line_field() -> Any:
 
 
 @attrs.frozen
+@fields_methods
 class FieldInfo:
     """One column of a record type, as the loader and the checker see it."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     name: str
     kind: str

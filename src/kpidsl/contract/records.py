@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 from kpidsl.contract.fields import FieldInfo, field, fields_of, line_field
 from kpidsl.contract.values import BadValue, fast_check, python_converter, value_problem
 from kpidsl.errors import DataError, Diagnostic
@@ -33,12 +33,9 @@ R = TypeVar("R")
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Provider:
     """A training provider holding a Skills Bootcamps contract (``providers.csv``)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     provider_id: str = field("Unique id of the provider.")
     name: str = field("Name of the provider.")
@@ -51,12 +48,9 @@ class Provider:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Bootcamp:
     """One Skills Bootcamp delivered by a provider (``bootcamps.csv``)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     bootcamp_id: str = field("Unique id of the bootcamp.")
     provider_id: str = field("The provider that delivers it.")
@@ -73,12 +67,9 @@ class Bootcamp:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Employer:
     """An employer engaged with bootcamps or co-funding learners (``employers.csv``)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     employer_id: str = field("Unique id of the employer.")
     name: str = field("Name of the employer.")
@@ -91,12 +82,9 @@ class Employer:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Engagement:
     """An employer's engagement with one bootcamp (``engagements.csv``)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     bootcamp_id: str = field("The bootcamp engaged with.")
     employer_id: str = field("The employer engaged.")
@@ -120,12 +108,9 @@ class Engagement:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Learner:
     """A learner enrolled on a bootcamp, with the dates of their milestones (``learners.csv``)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     learner_id: str = field("Unique id of the learner.")
     bootcamp_id: str = field("The bootcamp the learner is enrolled on.")
@@ -159,12 +144,9 @@ class Learner:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Interview:
     """An interview offered to a learner (``interviews.csv``)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     learner_id: str = field("The learner interviewed.")
     employer_id: str = field("The interviewing employer.")
@@ -177,12 +159,9 @@ class Interview:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Payment:
     """A co-funding payment made by a learner's employer (``cofunding.csv``)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     learner_id: str = field("The co-funded learner.")
     amount_paid: Decimal = field("Amount paid, in pounds (at least 0).", minimum=0)
@@ -191,12 +170,9 @@ class Payment:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Profile:
     """Planned Milestone 1 starts of a provider for one month (``profiles.csv``)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     provider_id: str = field("The provider whose delivery plan this is.")
     month: dt.date = field("The month (first day), written YYYY-MM in CSV.", month=True)
@@ -207,14 +183,11 @@ class Profile:
 
 
 @attrs.frozen
+@fields_methods
 class RecordType:
     """How a record type appears in every form: a CSV file, a SQL table, a workbook sheet, a
     :class:`~kpidsl.data.dataset.Dataset` attribute (all named :attr:`table`) and the rule
     language (:attr:`name`, :attr:`plural`)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     name: str
     """Singular name used in rules (``learner``)."""
@@ -259,6 +232,7 @@ BY_CLASS: dict[type, RecordType] = {t.cls: t for t in RECORD_TYPES}
 
 
 @attrs.frozen
+@fields_methods
 class Link:
     """A reference from one record type to another, followed by ``source.name`` in rules.
 
@@ -267,10 +241,6 @@ class Link:
     ``through`` another link of the target compares that record's field instead (a provider's
     learners are those whose bootcamp has the provider's id).
     """
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     name: str
     source: str
@@ -323,12 +293,9 @@ def masked(record: str, field: str) -> bool:
 
 
 @attrs.frozen
+@fields_methods
 class RequiredWhen:
     """A field a record must give when another field has a value."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     record: str
     field: str

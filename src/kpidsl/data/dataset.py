@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 from kpidsl.contract.records import (
     BY_CLASS,
     BY_NAME,
@@ -147,6 +147,7 @@ class _Made:
 
 
 @attrs.frozen(kw_only=True, init=False)
+@fields_methods
 class Dataset:
     """One snapshot of the programme's data: every record, by type, each type under the name
     of its file (``learners``, ``cofunding``, …).
@@ -160,10 +161,6 @@ class Dataset:
     one read from CSV.
     ``payments`` is the older name of ``cofunding``, still accepted.
     """
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     providers: tuple[Provider, ...] = attrs.field(default=())
     bootcamps: tuple[Bootcamp, ...] = attrs.field(default=())

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 
 if TYPE_CHECKING:  # for the protocols' annotations: ``--help`` and ``check`` need no plan
     from kpidsl.errors import Diagnostic, Span
@@ -30,13 +30,10 @@ if TYPE_CHECKING:  # for the protocols' annotations: ``--help`` and ``check`` ne
 
 
 @attrs.frozen
+@fields_methods
 class Registered:
     """An engine as the registry declares it, without importing it (``kpidsl --help`` lists
     the engines and must not import DuckDB or Spark to do so)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     module: str
     """The module whose ``ENGINE`` is the engine's class (called with a connection given)."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 from kpidsl.contract.fields import FieldInfo
 from kpidsl.contract.records import RECORD_TYPES
 from kpidsl.engines.sql.ddl import DIALECT_TYPES, MONEY_SCALE
@@ -21,12 +21,9 @@ from kpidsl.errors import DataError, Diagnostic, UsageError, suggest
 
 
 @attrs.frozen
+@fields_methods
 class Dialect:
     """How one database holds the contract and runs kpidsl's SQL."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     name: str
     """The database's name in kpidsl and sqlglot (``postgres``, ``sqlite``)."""
@@ -56,13 +53,10 @@ DIALECTS = {name: Dialect(name, types, MONEY_SCALE.get(name, 1),
 
 
 @attrs.frozen
+@fields_methods
 class Tables:
     """Where the contract's tables are in a database: each contract name (``learners``) to the
     table that holds it, as the database names it (``kpi.sb_learners``)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     names: Mapping[str, str]
 
@@ -88,13 +82,10 @@ OURS = ("schema", "prefix")
 
 
 @attrs.frozen
+@fields_methods
 class Target:
     """A database's URL, read: which database, how its driver is given it, where the
     contract's tables are in it."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     dialect: str
     """``postgres``, ``sqlite`` or ``duckdb``."""

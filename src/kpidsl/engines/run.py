@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 from kpidsl.contract.records import BY_NAME, RECORD_TYPES
 from kpidsl.data.dataset import Dataset
 from kpidsl.data.load import is_returns, is_workbook, load_data
@@ -94,13 +94,10 @@ def _size(data: DataSource) -> int:
 
 
 @attrs.frozen
+@fields_methods
 class Run:
     """What one evaluation gives: the results at each date and, at the first date, what was
     asked for: the findings and actions, and the verdicts of some KPIs in some groups."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     engine: str
     results: dict[dt.date, list[Result]]

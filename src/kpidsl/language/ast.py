@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import attrs
 
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 from kpidsl.errors import Span
 
 
@@ -26,25 +26,19 @@ def _span() -> Span:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Name:
     """A bare name: a field, link or definition of the record in scope, a value of an
     enumeration, a collection of all records (``learners``) or ``as_of``."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     name: str
     span: Span = _span()
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Attribute:
     """``target.name``: a field, link or definition of another record (``learner.bootcamp``)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     target: Expr
     name: str
@@ -53,12 +47,9 @@ class Attribute:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Call:
     """``name(args)``: a builtin function (``count``) or a parameter table lookup."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     name: str
     args: tuple[Expr, ...]
@@ -66,12 +57,9 @@ class Call:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Duration:
     """A length of calendar time: ``6 months`` is ``Duration(amount=6, unit="month")``."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     amount: int
     unit: str
@@ -81,13 +69,10 @@ LiteralValue = bool | int | Decimal | Fraction | dt.date | str | Duration
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Literal:
     """A constant. ``kind`` is its type: boolean, integer, number, percent, money, date, text
     or duration. Percentages are exact fractions (``20%`` is ``Fraction(1, 5)``)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     kind: str
     value: LiteralValue
@@ -95,24 +80,18 @@ class Literal:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class SetLiteral:
     """``{new_job, apprenticeship}``: a set of values, tested with ``in``."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     items: tuple[Expr, ...]
     span: Span = _span()
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Unary:
     """``not x`` or ``-x``."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     op: str
     operand: Expr
@@ -120,12 +99,9 @@ class Unary:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Binary:
     """``left op right``: ``and``, ``or``, a comparison, ``in``, ``not in`` or arithmetic."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     op: str
     left: Expr
@@ -134,12 +110,9 @@ class Binary:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class IsSet:
     """``x is set`` (``negated=False``) or ``x is missing`` (``negated=True``)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     operand: Expr
     negated: bool
@@ -147,13 +120,10 @@ class IsSet:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Where:
     """``records where condition``: the records for which the condition holds. Inside the
     condition, names refer to each record in turn."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     source: Expr
     condition: Expr
@@ -167,12 +137,9 @@ Expr = Name | Attribute | Call | Literal | SetLiteral | Unary | Binary | IsSet |
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Case:
     """One line of a classification: ``large when employees >= 250``."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     label: str
     condition: Expr
@@ -180,13 +147,10 @@ class Case:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Cases:
     """A classification: the first case whose condition holds gives the label, else
     ``otherwise``. Its labels form an enumeration named after the definition."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     cases: tuple[Case, ...]
     otherwise: str
@@ -195,13 +159,10 @@ class Cases:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Definition:
     """``define name for subject: body``. With a subject it is a computed field of that record
     type; without one it is a constant of the whole evaluation."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     name: str
     subject: str | None
@@ -212,12 +173,9 @@ class Definition:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Row:
     """One row of a parameter table: ``large: 30%``."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     key: str
     value: Expr
@@ -225,13 +183,10 @@ class Row:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Version:
     """The values of a table from one date on (``from 2025-04-01: …``). ``start`` is ``None``
     for a table written without dates. A keyed table has ``rows``; a plain one a ``value``."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     start: dt.date | None
     rows: tuple[Row, ...]
@@ -240,6 +195,7 @@ class Version:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Table:
     """``table name [by enumeration]: …``: parameters kept out of the rules' logic.
 
@@ -247,10 +203,6 @@ class Table:
     a plain one is a single value, read as ``name``. Either may have dated versions: a lookup
     uses the version in force on the as-of date, or on the date given as the last argument
     (``cofunding_rate(employer.size, bootcamp.start_date)``)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     name: str
     key_type: str | None
@@ -261,12 +213,9 @@ class Table:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Point:
     """One point of a schedule: ``R04: 31 December``."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     label: str
     month: int
@@ -275,15 +224,12 @@ class Point:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Schedule:
     """A yearly calendar of named points (``schedule management_point: year starts: 1 August
     …``). Each point is the first such day after the previous one, so a point may fall after
     its year ends (R14 on 31 October). Read as a name, a schedule is its most recent point on
     or before the as-of date, with ``.date``, ``.year_start`` and ``.year_end``."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     name: str
     doc: str | None
@@ -294,12 +240,9 @@ class Schedule:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Text:
     """A piece of prose or a metadata value (``title: "Learner Drop-Out"``)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     key: str
     text: str
@@ -307,14 +250,11 @@ class Text:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Clause:
     """One rule clause of a KPI: ``population``, ``counted``, ``pending``, ``target``, or for a
     KPI measured per provider ``actual`` and ``planned``. ``direction`` is ``at least`` or
     ``at most`` for the target, else ``None``."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     kind: str
     expr: Expr
@@ -323,12 +263,9 @@ class Clause:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class FollowUp:
     """``follow up when not counted: "…"``: an action listed for every such record."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     verdict: str
     message: str
@@ -340,6 +277,7 @@ META_KEYS = ("title", "stage", "level", "descriptor", "measured", "monitors", "s
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Kpi:
     """A key performance indicator: its metadata from the guidance, its prose, the decisions
     it takes, and the clauses that decide each record.
@@ -347,10 +285,6 @@ class Kpi:
     ``meta`` keeps the guidance table's entries in the table's order (``META_KEYS``), however
     they were written; ``decisions`` are ``Text`` nodes whose key is the
     decision's title."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     name: str
     meta: tuple[Text, ...]
@@ -375,13 +309,10 @@ class Kpi:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Notice:
     """A ``finding`` (a data-quality problem, judged on the data as written) or an ``action``
     (a follow-up, judged at the as-of date) listed for each record of ``records``."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     kind: str
     name: str
@@ -392,12 +323,9 @@ class Notice:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class GivenRecord:
     """One record of a test's cohort: ``learner L1: bootcamp_id = B1, …``."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     type_name: str
     id: str
@@ -406,13 +334,10 @@ class GivenRecord:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Expect:
     """What a test expects of one result: ``expect learner_dropout for bootcamp B1: met,
     1 of 5, 0 pending``. Counts left out are not checked."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     kpi: str
     scope: str
@@ -425,13 +350,10 @@ class Expect:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class ExpectEntries:
     """``expect 1 action employer_unreachable``: how many findings or actions the rule called
     ``name`` lists (a KPI's follow-ups are listed under the KPI's name)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     count: int
     kind: str
@@ -440,12 +362,9 @@ class ExpectEntries:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Test:
     """A test written beside the rules: a tiny cohort, an as-of date, expected results."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     name: str
     doc: str | None
@@ -486,12 +405,9 @@ def walk(node: object) -> Iterator[object]:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class RuleFile:
     """One parsed ``.kpi`` file."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     path: str
     items: tuple[Item, ...]

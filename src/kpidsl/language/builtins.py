@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods, fields_repr
 from kpidsl.limits import too_big
 
 NUMERIC = ("integer", "number", "percent", "money")
@@ -115,13 +115,10 @@ INTEGER = Type("integer")
 
 
 @attrs.frozen
+@fields_methods
 class Builtin:
     """A function rules may call. ``result`` types a call from its argument types, or returns a
     message saying what it wants; ``impl`` computes it (missing values are ``None``)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     name: str
     doc: str

@@ -21,7 +21,7 @@ from typing import TypeVar
 
 import attrs
 
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 from kpidsl.errors import Span
 from kpidsl.language import ast
 from kpidsl.language.checker import RuleSet
@@ -29,13 +29,10 @@ from kpidsl.language.source import text_at
 
 
 @attrs.frozen
+@fields_methods
 class RuleChange:
     """One difference: ``item`` (``kpi learner_dropout``), the ``part`` that differs
     (``target``), and its text before and after (``None`` for added or removed)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     item: str
     part: str | None
@@ -58,13 +55,10 @@ CONTEXT, SHOWN = 4, 40
 
 
 @attrs.frozen
+@fields_methods
 class TextChange(RuleChange):
     """A change of a text for readers. ``old`` and ``new`` are whole texts (their words
     separated by single spaces); :meth:`words` shows only the words around what changed."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     def words(self) -> str:
         """``kpi learner_dropout: policy: … drop-out of 20% between … → … drop-out of 15%
@@ -105,12 +99,9 @@ def _cut(words: list[str]) -> str:
 
 
 @attrs.frozen
+@fields_methods
 class Changes:
     """Everything that differs between two rule sets, each kind apart."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     rules: tuple[RuleChange, ...]
     """Changes of meaning, which can change results (:func:`compare_rules`)."""

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from kpidsl import limits
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 from kpidsl.contract.fields import ENUMS
 from kpidsl.contract.records import BY_NAME, FIELDS
 from kpidsl.errors import Diagnostic, NotFoundError, RuleError, Span, suggest
@@ -44,12 +44,9 @@ _SCOPES = tuple(Scope)
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class RuleSet:
     """A checked set of rule files, ready to evaluate and to document."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     files: tuple[ast.RuleFile, ...]
     kpis: tuple[ast.Kpi, ...]

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from kpidsl import limits
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 from kpidsl.contract.records import BY_NAME, FIELDS, LINKS, Link, masked
 from kpidsl.errors import Diagnostic, Span
 from kpidsl.language import ast
@@ -36,6 +36,7 @@ _SHARE_OF_MONEY = ("a share of an amount is a percentage (`* 30%`); to split an 
 
 
 @attrs.frozen
+@fields_methods
 class Resolved:
     """What a name (or ``x.name``, or a call) stands for. ``kind`` is one of ``field``,
     ``link``, ``def`` (a definition of record type ``record``), ``const`` (a definition without
@@ -43,10 +44,6 @@ class Resolved:
     ``record``), ``builtin``, ``table``, ``schedule`` (a schedule's most recent point) or
     ``point`` (``.date``, ``.year_start`` or ``.year_end`` of one); ``each`` is true when it is
     applied to each record of a list (``payments.amount_paid``)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     kind: str
     name: str

@@ -35,7 +35,7 @@ from typing import Any
 import attrs
 import lark
 
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_eq, fields_methods, fields_repr
 from kpidsl.errors import Diagnostic, RuleError
 from kpidsl.files import open_output
 from kpidsl.language import ast
@@ -322,11 +322,8 @@ _LAYOUT = _Layout()
 
 
 @attrs.frozen
+@fields_methods
 class _Comment:
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
-
     line: int
     column: int
     text: str
@@ -635,13 +632,10 @@ class _Printer:
 
 
 @attrs.frozen
+@fields_methods
 class Reformatted:
     """One rule file whose layout is not the canonical one: its path and the unified diff of
     the change (what ``kpidsl fmt --check`` shows)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     path: Path
     diff: tuple[str, ...]

@@ -20,7 +20,7 @@ from typing import TypeGuard
 
 import attrs
 
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 from kpidsl.errors import Span
 from kpidsl.language import ast
 from kpidsl.language.builtins import Type
@@ -30,12 +30,9 @@ from kpidsl.language.source import text_at
 
 
 @attrs.frozen
+@fields_methods
 class Styled:
     """Text in a style; the style is the subclass."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     text: str
 
@@ -53,13 +50,10 @@ class Strong(Styled):
 
 
 @attrs.frozen
+@fields_methods
 class Ref:
     """A link to a documented KPI (shown by its title) or to a definition, table, schedule or
     notice (shown as code). ``role`` is the ``kpi`` domain's role: ``rule``, ``def``, …"""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     role: str
     target: str

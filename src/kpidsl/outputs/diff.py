@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 from kpidsl.language.changes import Changes, RuleChange
 from kpidsl.language.words import human, percent
 from kpidsl.outputs.jsonout import result_json
@@ -23,12 +23,9 @@ from kpidsl.plan.results import Result
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Change:
     """A result whose status or counts differ between two rule sets (``None``: not there)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     kpi: str
     scope: str
@@ -38,12 +35,9 @@ class Change:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Diff:
     """What a change of rules does to the results on the same data."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     as_of: dt.date
     changes: tuple[Change, ...]

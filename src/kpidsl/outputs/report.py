@@ -16,7 +16,7 @@ from typing import Any, Self
 
 import attrs
 
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 from kpidsl.data.csvfiles import data_fingerprint
 from kpidsl.data.dataset import Dataset
 from kpidsl.errors import NotFoundError, UsageError, suggest
@@ -40,12 +40,9 @@ Names = Mapping[tuple[str, str], str]
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Report:
     """The outcome of one evaluation."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     as_of: dt.date
     results: tuple[Result, ...]
@@ -168,13 +165,10 @@ class Report:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class History:
     """What ``kpidsl history`` shows: the results kept at each month end, the group the
     table and chart follow (``all`` unless one was asked for) and what produced them."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     months: tuple[tuple[dt.date, tuple[Result, ...]], ...]
     group: str = "all"

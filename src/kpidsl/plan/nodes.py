@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import attrs
 
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 from kpidsl.contract.records import Link
 from kpidsl.errors import Span
 from kpidsl.language import ast
@@ -37,12 +37,9 @@ def _span() -> Span | None:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Expr:
     """Base of every plan expression: its type and where it was written."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     type: Type
     span: Span | None = _span()
@@ -52,33 +49,24 @@ class Expr:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Const(Expr):
     """A constant: bool, int, ``Decimal`` (money, numbers), ``Fraction`` (percentages), date,
     text or enumeration label (``str``), ``ast.Duration``, or a ``frozenset`` of labels."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     value: object
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class AsOf(Expr):
     """The evaluation's as-of date."""
 
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
-
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Field(Expr):
     """A field of the record in scope. ``masked``: a dated event, missing after as-of."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     record: str
     name: str
@@ -86,71 +74,53 @@ class Field(Expr):
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Link1(Expr):
     """The one record a single link of the record in scope names, or missing."""
 
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
-
     link: Link
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Related(Expr):
     """The records a many link collects for the record in scope (those that exist)."""
 
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
-
     link: Link
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class All(Expr):
     """Every record of a type that exists on the as-of date."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     record: str
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class DefRef(Expr):
     """A definition: of the record in scope (``record`` is its type), or a constant of the
     whole evaluation (``record`` is ``None``). Bodies are in :attr:`Plan.definitions`, so an
     engine computes each once per record however often it is used."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     record: str | None
     name: str
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Point(Expr):
     """A schedule's most recent point on or before the as-of date (missing before its first)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     schedule: str
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Lookup(Expr):
     """A parameter table's value: the version in force on ``when`` (``None``: the as-of date),
     then, for a keyed table, the row for ``key`` (an enumeration label)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     table: str
     key: Expr | None = None
@@ -161,72 +131,54 @@ class Lookup(Expr):
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Nav(Expr):
     """``body`` evaluated in the scope of the record ``target`` gives (missing if none)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     target: Expr
     body: Expr
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class PointMember(Expr):
     """``date``, ``year_start``, ``year_end`` or ``label`` of a schedule's point."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     target: Expr
     member: str
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Each(Expr):
     """``body`` for each record of the list ``source`` (``payments.amount_paid``)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     source: Expr
     body: Expr
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Filter(Expr):
     """The records of ``source`` for which ``condition`` holds (``where``)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     source: Expr
     condition: Expr
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Agg(Expr):
     """A builtin over a list: ``count``, ``any``, ``sum``, ``earliest`` or ``latest``."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     fn: str
     source: Expr
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class SetOf(Expr):
     """A set of values computed per record (a set literal that is not constant)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     items: tuple[Expr, ...]
 
@@ -235,51 +187,36 @@ class SetOf(Expr):
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Not(Expr):
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
-
     operand: Expr
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class And(Expr):
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
-
     items: tuple[Expr, ...]
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Or(Expr):
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
-
     items: tuple[Expr, ...]
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class IsSet(Expr):
     """``x is set`` (``negated`` false) or ``x is missing``."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     operand: Expr
     negated: bool
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Compare(Expr):
     """``=``, ``!=``, ``<``, ``<=``, ``>``, ``>=``; enumeration labels compare as text."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     op: str
     left: Expr
@@ -287,12 +224,9 @@ class Compare(Expr):
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class In(Expr):
     """``value in set`` (``negated``: ``not in``)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     value: Expr
     set: Expr
@@ -300,12 +234,9 @@ class In(Expr):
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Arith(Expr):
     """``+ - * /`` on numbers, money and percentages, exactly."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     op: str
     left: Expr
@@ -313,21 +244,15 @@ class Arith(Expr):
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Neg(Expr):
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
-
     operand: Expr
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Shift(Expr):
     """A date plus (``sign`` 1) or minus (-1) a calendar duration, clamped to month ends."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     date: Expr
     duration: ast.Duration
@@ -338,24 +263,18 @@ class Shift(Expr):
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Classify(Expr):
     """A classification's body: the label of the first case whose condition holds."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     cases: tuple[tuple[Expr, str], ...]
     otherwise: str
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Definition:
     """A definition's resolved body, and the definitions it uses directly."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     record: str | None
     name: str
@@ -364,13 +283,10 @@ class Definition:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Table:
     """A parameter table's versions: ``(start, value)`` with ``start`` ``None`` for an undated
     one; a keyed table's value is a mapping label → value."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     name: str
     keyed: bool
@@ -383,14 +299,11 @@ class Table:
 
 
 @attrs.frozen
+@fields_methods
 class Shown:
     """A clause, or one part of it, as ``explain`` shows it: the kind of clause, its source,
     its condition and what it reads (label as written, expression), lowered to the plan so
     that every engine computes them."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     clause: str
     source: str
@@ -399,13 +312,10 @@ class Shown:
 
 
 @attrs.frozen
+@fields_methods
 class Clauses:
     """What ``explain`` shows of a KPI judged record by record: its ``counted when`` (and
     ``pending when``) clause, whole and in its ``and`` parts."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     counted: Shown
     counted_parts: tuple[Shown, ...]
@@ -419,6 +329,7 @@ class Clauses:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class KpiPlan:
     """A KPI that classifies each record of a population as counted, pending or not.
 
@@ -426,10 +337,6 @@ class KpiPlan:
     ``counted`` and ``pending`` are asked in that order (a counted record is never pending).
     ``follow_ups`` maps a verdict (``not counted``/``pending``) to the action it lists.
     """
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     name: str
     record: str
@@ -444,12 +351,9 @@ class KpiPlan:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class MeasurePlan:
     """A KPI measured per provider: ``actual`` (k) against ``planned`` (n), nothing pending."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     name: str
     actual: Expr
@@ -462,13 +366,10 @@ class MeasurePlan:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class NoticePlan:
     """A finding (judged on the data as written) or an action (at the as-of date) listed for
     each record of ``record`` for which ``member`` holds."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     kind: str
     name: str
@@ -478,12 +379,9 @@ class NoticePlan:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Plan:
     """Everything an engine needs to evaluate a rule set."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     kpis: tuple[KpiPlan | MeasurePlan, ...]
     notices: tuple[NoticePlan, ...]

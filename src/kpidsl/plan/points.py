@@ -8,17 +8,14 @@ import datetime as dt
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 from kpidsl.language import ast
 
 
 @attrs.frozen
+@fields_methods
 class PointValue:
     """The most recent point of a schedule: its label, its date and its year."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     label: str
     date: dt.date

@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 from kpidsl.contract.records import BY_NAME, describe
 from kpidsl.language.vocabulary import Scope, Status, VerdictKind
 from kpidsl.plan import nodes as p
@@ -36,12 +36,9 @@ def _status(value: str) -> Status:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Result:
     """A KPI's standing for one group: a bootcamp, a provider or the whole programme."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     kpi: str
     scope: Scope = attrs.field(converter=_scope)
@@ -109,12 +106,9 @@ converts spellings. The same object, equal to ``Result(...)`` of the same fields
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Entry:
     """A data-quality finding or a follow-up action about one record."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     kind: str
     """``finding`` or ``action``."""
@@ -152,13 +146,10 @@ def entry(kind: str, name: str, message: str, type_name: str, record: Any) -> En
 
 
 @attrs.frozen
+@fields_methods
 class Groups:
     """The groups of a data set that results are given for: its bootcamps and its providers
     (each sorted by id), and each bootcamp's provider."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     bootcamps: tuple[str, ...]
     providers: tuple[str, ...]
@@ -243,12 +234,9 @@ _KINDS = frozenset(VerdictKind)
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Explanation:
     """Why each record of a KPI's population in one group counts, or does not."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     as_of: dt.date
     result: Result
@@ -264,12 +252,9 @@ class Explanation:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Reason:
     """One clause, or one part of a clause, behind a verdict, with the values it read."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     clause: str
     """``counted when``, ``pending when`` or ``target``."""
@@ -281,16 +266,13 @@ class Reason:
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Verdict:
     """Why one record of a KPI's population is counted, not counted or pending.
 
     For a per-provider KPI there is one verdict per provider: its status (``met``,
     ``not_met``, ``no_data``) with its actual, planned, management point and tolerance.
     """
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     record: str
     """What the record is, for a person: ``learner L0042``."""

@@ -18,7 +18,7 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.util import logging
 
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 from kpidsl.errors import Diagnostic, RuleError
 from kpidsl.language import ast
 from kpidsl.language.checker import RuleSet, check
@@ -73,14 +73,11 @@ class Uses:
 
 
 @attrs.frozen
+@fields_methods
 class Loaded:
     """The rule files of one folder as far as they could be read: ``rules`` holds every file
     that parses and checks (files with errors are left out, so the others are still
     documented)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     path: Path
     files: tuple[Path, ...]

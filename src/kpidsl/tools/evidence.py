@@ -26,7 +26,7 @@ from typing import Any
 import attrs
 
 from kpidsl.api import Data, as_date, evaluate, load_rules, rules_fingerprint
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 from kpidsl.contract.records import RECORD_TYPES
 from kpidsl.data.csvfiles import file_fingerprints
 from kpidsl.data.dataset import Dataset
@@ -86,12 +86,9 @@ def record_evidence(report: Report, rules: RuleSet,
 
 
 @attrs.frozen(kw_only=True)
+@fields_methods
 class Verification:
     """Whether a bundle's figures are reproduced on the data it was recorded from."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     as_of: dt.date
     """The recorded as-of date, at which the rules were evaluated again."""

@@ -44,7 +44,7 @@ from typing import Any
 import attrs
 
 from kpidsl.api import StrPath, load_rules, report_of
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 from kpidsl.contract.fields import FieldInfo
 from kpidsl.contract.records import BY_NAME, FIELDS, unchecked
 from kpidsl.contract.values import value_problem
@@ -75,13 +75,10 @@ _VERDICTS = ("counted", "not counted", "pending")
 
 
 @attrs.frozen
+@fields_methods
 class Failure:
     """Why a test failed, at a place in a rule file: an expectation not met (with the expected
     and actual results) or an error in the given records."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     file: str
     line: int
@@ -99,12 +96,9 @@ class Failure:
 
 
 @attrs.frozen
+@fields_methods
 class Outcome:
     """The outcome of one test."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     name: str
     file: str
@@ -123,6 +117,7 @@ class Outcome:
 
 
 @attrs.frozen
+@fields_methods
 class Part:
     """One top-level ``and``/``or`` part of a clause, and whether it was true and false on the
     tests' records where the evaluation asks it: a population's condition on every record of
@@ -133,10 +128,6 @@ class Part:
     followed by those parts, judged on the same records: their ``clause`` names the
     definition and the clause (``positive_outcome in counted when``), their file and line are
     the definition's."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     clause: str
     text: str
@@ -152,15 +143,12 @@ class Part:
 
 
 @attrs.frozen
+@fields_methods
 class KpiCoverage:
     """What the tests that expect something of one KPI exercise of it: the verdicts its records
     got, the statuses its expected results had, each clause part seen true and false, and for a
     KPI that reads a schedule, the points judged. Only tests with an ``expect`` on the KPI
     count: records that merely happen to be in a cohort test nothing."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     kpi: str
     tests: int
@@ -192,12 +180,9 @@ class KpiCoverage:
 
 
 @attrs.frozen
+@fields_methods
 class TestReport:
     """The outcome of every test, and the coverage of every KPI."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     __test__ = False  # not a pytest test class
 

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 from kpidsl.collector import collector_paused
 from kpidsl.data.ilr.choices import Choices
 from kpidsl.data.ilr.mapping import Enrolment, Findings, Origin, enrolments
@@ -34,13 +34,10 @@ __all__ = ["Choices", "IlrRecords", "Origin", "is_returns", "read_returns", "ret
 
 
 @attrs.frozen
+@fields_methods
 class IlrRecords:
     """What the returns yield: each record type's rows as values by field (``None`` where the
     ILR does not say), where each learner's values came from, and what was found."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     tables: dict[str, list[dict[str, Any]]]
     origins: dict[tuple[str, str], Origin]

@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 from dateutil.relativedelta import relativedelta
 
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 from kpidsl.contract.fields import ENUMS
 from kpidsl.errors import Diagnostic, RuleError, suggest
 
@@ -36,13 +36,10 @@ _UNITS = {"day": "days", "week": "weeks", "month": "months", "year": "years"}
 
 
 @attrs.frozen
+@fields_methods
 class Versioned(Generic[T]):
     """A choice's versions, ``(first day or None, value)`` in date order: the one used for a
     learner is the version in force when their programme started."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     versions: tuple[tuple[dt.date | None, T], ...]
 
@@ -56,12 +53,9 @@ class Versioned(Generic[T]):
 
 
 @attrs.frozen
+@fields_methods
 class Choices:
     """What the rules say about reading returns (see ``rules/ilr.kpi``)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     events: Versioned[dict[str, str]]
     """EVI code → the event it records (``interview_offer``)."""

@@ -24,7 +24,7 @@ import attrs
 from lxml import etree
 
 from kpidsl import limits
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_eq, fields_methods, fields_repr
 from kpidsl.errors import DataError, Diagnostic
 from kpidsl.files import Unreadable, open_regular
 
@@ -73,13 +73,10 @@ class Status(NamedTuple):
 
 
 @attrs.frozen
+@fields_methods
 class Person:
     """A learner of a return with at least one bootcamp aim: no name, address, contact or
     birth date, only what the mapping reads."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     ukprn: str
     ref: str
@@ -92,12 +89,9 @@ class Person:
 
 
 @attrs.frozen
+@fields_methods
 class Return:
     """What a file's header says: whose return it is, of which year, and when it was made."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     file: str
     namespace: str

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple, NoReturn, TypeVar, overload
 
 import attrs
 
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 from kpidsl.contract.records import BY_NAME, LINKS, ROW_DATES, Link, masked
 from kpidsl.engines import Unsupported
 from kpidsl.engines.sql.ddl import table_name
@@ -64,15 +64,12 @@ class Joins:
 
 
 @attrs.frozen
+@fields_methods
 class Frame:
     """Where an expression is compiled: the alias of the row it reads, the row's record type
     (``None``: a row of ``_dates``, no record), its level (it reads the definitions of lower
     levels), and the joins of the query whose rows it reads (a linked record shares its
     query's joins)."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     alias: str
     record: str | None

@@ -9,7 +9,7 @@ from typing import TypeAlias
 
 import attrs
 
-from kpidsl.classes import fields_eq, fields_hash, fields_repr
+from kpidsl.classes import fields_methods
 
 
 def quote(text: str) -> str:
@@ -23,13 +23,10 @@ def sql_date(d: dt.date | None) -> str:
 
 
 @attrs.frozen
+@fields_methods
 class Num:
     """A number as numerator and denominator, each SQL text, the denominator an ``int`` when
     it is known now. The denominator is positive whenever the number is not missing."""
-
-    __repr__ = fields_repr
-    __eq__ = fields_eq
-    __hash__ = fields_hash
 
     n: str
     d: int | str
