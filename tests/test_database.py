@@ -310,17 +310,13 @@ def test_connections_of_ones_own(tmp_path: Path):
 
 def test_a_folder_goes_into_postgres_by_copy_or_else_by_the_loader(tmp_path: Path, capsys,
                                                                    monkeypatch):
-    """A clean folder takes the quick way (COPY, then the checks in SQL); one the database
-    would read otherwise than the loader (spaces around a cell), or with a bad value, is
-    rolled back and read by the loader: the same tables, or the loader's located error."""
+    """A clean folder takes the quick way (COPY, while DuckDB reads the files with the
+    loader's rules); one the database would read otherwise than the loader (spaces around a
+    cell), or with a bad value, is rolled back and read by the loader: the same tables, or
+    the loader's located error."""
     import shutil
 
-    import kpidsl.engines.loading as loading
-
-    quick = []
-    copy = loading._copy_folder
-    monkeypatch.setattr(loading, "_copy_folder",
-                        lambda *a: quick.append(result := copy(*a)) or result)
+    quick = _quick(monkeypatch)
     url = pg.fresh_database()
     assert main(["load", str(SAMPLE), "--into", url]) == 0
     assert quick == [True]
@@ -338,6 +334,105 @@ def test_a_folder_goes_into_postgres_by_copy_or_else_by_the_loader(tmp_path: Pat
     assert f"{learners}:5:16: error: learner_type: 'indie'" in capsys.readouterr().err
     assert quick[-1] is False
     assert kpidsl.evaluate(fixture_rules(), url, AS_OF).results == want  # as it was
+
+
+def _quick(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each load into PostgreSQL from now on took the quick way (COPY)."""
+    import kpidsl.engines.loading as loading
+
+    quick: list[bool] = []
+    copy = loading._copy_folder
+    monkeypatch.setattr(loading, "_copy_folder",
+                        lambda *a: quick.append((result := copy(*a)) is not None) or result)
+    return quick
+
+
+def _odd_sample(tmp_path: Path, file: str, *changes: tuple[str, str]) -> Path:
+    """A copy of the sample folder with the first of each text in ``file`` changed."""
+    import shutil
+
+    folder = tmp_path / "odd"
+    shutil.copytree(SAMPLE, folder)
+    path = folder / file
+    text = path.read_text()
+    for old, new in changes:
+        assert old in text
+        text = text.replace(old, new, 1)
+    path.write_text(text)
+    return folder
+
+
+def _tables(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of each contract table, in order."""
+    from kpidsl.contract.records import FIELDS, RECORD_TYPES
+
+    with _connected(url) as con:
+        return {t.table: con.execute(f"SELECT * FROM {t.table} ORDER BY "
+                                     f"{', '.join(FIELDS[t.name])}").fetchall()
+                for t in RECORD_TYPES}
+
+
+@pytest.mark.parametrize(("file", "change", "error"), [
+    ("learners.csv", (",2023-10-15,2023-11-12,", ",20231015,2023-11-12,"),
+     "learners.csv:2:31: error: start_date: '20231015' is not a date"),
+    ("learners.csv", (",2023-10-15,2023-11-12,", ",2023-10-15 00:00,2023-11-12,"),
+     "learners.csv:2:31: error: start_date: '2023-10-15 00:00' is not a date"),
+    ("learners.csv", (",true,true,,new_job", ",yes,true,,new_job"),
+     "learners.csv:2:87: error: skills_gained: 'yes' is not true or false"),
+    ("learners.csv", (",true,true,,new_job", ",t,true,,new_job"),
+     "learners.csv:2:87: error: skills_gained: 't' is not true or false"),
+    ("employers.csv", ("Pinnacle Housing Ltd,86", "Pinnacle Housing Ltd,+86"),
+     "employers.csv:2:28: error: employees: '+86' is not a whole number"),
+    ("cofunding.csv", ("L000002,300.00,", "L000002,3e2,"),
+     "cofunding.csv:2:9: error: amount_paid: '3e2' is not a number of pounds"),
+])
+def test_a_cell_postgres_would_take_but_the_loader_would_not_is_the_loaders_error(
+        tmp_path: Path, capsys, monkeypatch, file: str, change: tuple[str, str],
+        error: str):
+    """PostgreSQL's COPY takes 20231015 and 2023-10-15 00:00 for dates, yes and t for true,
+    +86 and 3e2 for numbers; the loader takes none of them: loading such a folder is the
+    loader's located error, and nothing is written."""
+    folder = _odd_sample(tmp_path, file, change)
+    quick = _quick(monkeypatch)
+    url = pg.fresh_database()
+    assert main(["load", str(folder), "--into", url]) == 1
+    first, *_ = capsys.readouterr().err.splitlines()
+    assert first == f"{folder}/{error}"
+    assert quick == [False]
+    with _connected(url) as con:
+        assert con.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+                           ).fetchone() == (0,)
+
+
+@pytest.mark.parametrize(("file", "changes", "quick"), [
+    # an empty cell of a field with a default is the default; empty roles are no roles
+    ("bootcamps.csv", [("2900.00,false", "2900.00,")], True),
+    ("interviews.csv", [("true,true,false,offered_job", "true,true,false,"),
+                        ("true,true,false,unsuccessful", "true,true,,unsuccessful")], True),
+    ("engagements.csv", [("interviewing;own_staff,1,", ",,")], True),
+    # a quoted empty cell is missing too, and a quoted id is the id
+    ("learners.csv", [("self_employed,,2023", 'self_employed,"",2023'),
+                      ("L000001,", '"L000001",')], True),
+    # the loader writes a set's members in order, once each, and strips every cell
+    ("engagements.csv", [("interviewing;own_staff", "own_staff;interviewing;own_staff")],
+     False),
+    ("employers.csv", [("Pinnacle Housing Ltd,86", "\tPinnacle Housing Ltd,86"),
+                       ("E0002,Canal Logistics Ltd", "E0002,Canal Logistics Ltd\xa0")], False),
+    ("employers.csv", [("Pinnacle Housing Ltd,86", "Pinnacle Housing Ltd, 86")], False),
+])
+def test_a_folder_loads_into_postgres_as_the_loader_reads_it(tmp_path: Path, monkeypatch,
+                                                             file: str,
+                                                             changes: list[tuple[str, str]],
+                                                             quick: bool):
+    """The tables of a folder loaded into PostgreSQL are those of its records read by the
+    loader, whichever way it went in (COPY when every cell is as the loader reads it)."""
+    folder = _odd_sample(tmp_path, file, *changes)
+    ways = _quick(monkeypatch)
+    copied, loaded = pg.fresh_database(), pg.fresh_database()
+    kpidsl.api.load_into(str(folder), copied)
+    assert ways == [quick]
+    kpidsl.api.load_into(kpidsl.load_data(folder), loaded)
+    assert _tables(copied) == _tables(loaded)
 
 
 def test_ilr_returns_with_their_datasheet_load_too(tmp_path: Path, capsys):

@@ -189,7 +189,7 @@ def load_into(data: Dataset | StrPath | Sequence[StrPath], url: str, *, replace:
               rules: RuleSet | None = None) -> tuple[dict[str, int], tuple[Diagnostic, ...]]:
     """Check a data set and write it into a database of yours (``kpidsl load``): a data
     folder, a workbook, ILR returns with their datasheet (``rules`` then say what the returns
-    mean) or records, into ``postgresql://…`` (with COPY, then ``ANALYZE``) or
+    mean) or records, into ``postgresql://…`` (with COPY and ``ANALYZE``) or
     ``sqlite:///…``, where ``?schema=NAME`` (PostgreSQL; the schema must exist) or
     ``?prefix=P`` say where the tables go. The contract's tables are made
     with the indexes its queries use; tables there already are refused unless ``replace``,

@@ -167,8 +167,23 @@ class DuckDBEngine(SqlEngine):
         if not self._fast_load(folder):
             self.load_dataset(load_data(folder))
 
-    def _fast_load(self, folder: str) -> bool:
-        """Load and check the folder in SQL; ``False`` when the Python loader must read it."""
+    def read_as_written(self, folder: str | os.PathLike[str]) -> dict[str, int] | None:
+        """How many records each of the folder's tables has, when the Python loader would
+        read it without a problem and every cell is as it is written: no text to strip, a
+        set's members in order and once each. A database that takes the files' bytes as they
+        are (PostgreSQL's ``COPY``) then holds what the loader would read, once each missing
+        value is its field's default. ``None`` otherwise (or when the folder is unusual:
+        blank rows, cells over several lines)."""
+        if not self._fast_load(os.fspath(folder), as_written=True):
+            return None
+        row = self.con.execute("SELECT " + ", ".join(f"(SELECT count(*) FROM {t.table})"
+                                                     for t in RECORD_TYPES)).fetchone()
+        return dict(zip((t.table for t in RECORD_TYPES), row or (), strict=True))
+
+    def _fast_load(self, folder: str, as_written: bool = False) -> bool:
+        """Load and check the folder in SQL; ``False`` when the Python loader must read it
+        (or, ``as_written``, when a cell is not as it is written: see
+        :meth:`read_as_written`)."""
         if not os.path.isdir(folder):
             return False
         out = csvfiles._Collector()
@@ -198,7 +213,7 @@ class DuckDBEngine(SqlEngine):
             reader = csv.reader(io.StringIO(first))
             if csvfiles._read_header(f, reader, out) != len(f.columns) or out.errors:
                 return False  # no header, or columns the Python loader reports or ignores
-            jobs.append((t.name, f.path, list(f.columns), lines - 1))
+            jobs.append((t.name, f.path, list(f.columns), lines - 1, as_written))
         jobs.sort(key=lambda job: -job[3])
         if sum(job[3] for job in jobs) < SIDE_BY_SIDE:
             if not all(self._load_file(*job) for job in jobs):
@@ -235,9 +250,10 @@ class DuckDBEngine(SqlEngine):
         self.con.execute(f"CREATE TABLE {table_name(record)} ({cols}, _line BIGINT)")
         self._made.add(table_name(record))
 
-    def _load_file(self, record: str, path: str, header: list[str], rows: int) -> bool:
+    def _load_file(self, record: str, path: str, header: list[str], rows: int,
+                   as_written: bool = False) -> bool:
         """One file into its typed table; ``False`` if its rows are not its lines or a cell
-        is not plainly valid.
+        is not plainly valid (or, ``as_written``, not as it is written).
 
         The loader strips every cell (``str.strip``: any Unicode space at either end), which
         costs more in SQL than the rest of the reading, yet a cell seldom needs it: only a
@@ -247,8 +263,11 @@ class DuckDBEngine(SqlEngine):
         texts = [fi.name for fi in FIELDS[record].values()
                  if fi.kind == "text" and fi.name in header]
         edged = [f"regexp_matches(\"{c}\", '{_EDGE}')" for c in texts]
+        if as_written:  # and a set as the loader writes it back: in order, once each
+            edged += [f"{_convert(fi, x)[0]} <> {x}" for fi in FIELDS[record].values()
+                      if fi.kind == "set" and fi.name in header for x in [f'"{fi.name}"']]
         got = self._read_cells(record, path, header, " OR ".join(edged) or "FALSE")
-        if got is not None and got[1]:
+        if got is not None and got[1] and not as_written:
             got = self._read_cells(record, path, header, None)
         # a different count: blank rows or cells over several lines, so lines are not rows
         return got is not None and got == (rows, 0)
