@@ -372,6 +372,18 @@ def _tables(url: str) -> dict[str, list[tuple[Any, ...]]]:
                 for t in RECORD_TYPES}
 
 
+def test_a_folder_copied_into_postgres_has_the_loaders_warnings(tmp_path: Path, monkeypatch):
+    folder = _odd_sample(tmp_path, "providers.csv")
+    (folder / "learner.csv").write_text("a,b\n1,2\n")
+    quick = _quick(monkeypatch)
+    _, notices = kpidsl.api.load_into(str(folder), pg.fresh_database())
+    assert quick == [True]
+    assert notices == kpidsl.load_data(folder).notices
+    assert [n.render() for n in notices] == [
+        f"{folder}/learner.csv: warning: not a file of the data contract; it is ignored\n"
+        "  hint: did you mean `learners.csv`?"]
+
+
 @pytest.mark.parametrize(("file", "change", "error"), [
     ("learners.csv", (",2023-10-15,2023-11-12,", ",20231015,2023-11-12,"),
      "learners.csv:2:31: error: start_date: '20231015' is not a date"),

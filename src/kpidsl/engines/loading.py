@@ -264,13 +264,17 @@ class _Slow(Exception):
 def _read(folder: str) -> tuple[dict[str, int], tuple[Diagnostic, ...]] | None:
     """How many records each table gets from the folder, read by DuckDB with the loader's
     rules, and the loader's warnings; ``None`` when a cell is not as it is written or the
-    loader must read the folder."""
+    loader must read the folder (as when DuckDB cannot: out of memory, say)."""
+    import duckdb
+
     from kpidsl.engines.duckdb import DuckDBEngine
 
     engine = DuckDBEngine()
     try:
         counts = engine.read_as_written(folder)
         return None if counts is None else (counts, engine.notices)
+    except duckdb.Error:
+        return None
     finally:
         engine.con.close()
 
