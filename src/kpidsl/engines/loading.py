@@ -229,12 +229,14 @@ def _load(con: Any, dialect: str, where: Target, data: Dataset | str | os.PathLi
                              f"create it first (CREATE SCHEMA {schema};), or leave out "
                              "?schema= to load into the default schema")
     if not isinstance(data, Dataset):
-        if dialect == "postgres" and os.path.isdir(data):
+        headers = _headers(os.fspath(data)) if dialect == "postgres" else None
+        if headers is not None:
             from concurrent.futures import ThreadPoolExecutor
 
+            there = existing(con, DIALECTS[dialect], tables, replace)
             with ThreadPoolExecutor(1, "kpidsl-read") as pool:  # DuckDB lets go of the GIL
                 read = pool.submit(_read, os.fspath(data))
-                copied = _copy_folder(con, os.fspath(data), tables, replace, read)
+                copied = _copy_folder(con, os.fspath(data), headers, tables, set(there), read)
             if copied is not None:
                 return copied
         from kpidsl.data.load import load_data
@@ -279,16 +281,12 @@ def _read(folder: str) -> tuple[dict[str, int], tuple[Diagnostic, ...]] | None:
         engine.con.close()
 
 
-def _copy_folder(con: Any, folder: str, tables: Tables, replace: bool,
-                 read: Future[tuple[dict[str, int], tuple[Diagnostic, ...]] | None]
-                 ) -> tuple[dict[str, int], tuple[Diagnostic, ...]] | None:
-    """A data folder into PostgreSQL by ``COPY`` of its files' bytes, with its indexes and
-    statistics, in one transaction, committed once ``read`` (the folder read by DuckDB, meanwhile)
-    has found every cell as the loader reads it and as many rows: how many rows each table got
-    and the loader's warnings. ``None`` (and nothing written) when the loader must read it."""
-    import psycopg
-
-    dialect = DIALECTS["postgres"]
+def _headers(folder: str) -> dict[str, list[str]] | None:
+    """The columns of each of a data folder's files, as its first line names them, when it
+    can take the quick way: ``None`` when it is not a folder, or a file is absent or has a
+    byte-order mark, or an unknown, repeated or missing column."""
+    if not os.path.isdir(folder):
+        return None
     headers = {}
     for t in RECORD_TYPES:
         path = Path(folder, t.file)
@@ -300,9 +298,23 @@ def _copy_folder(con: Any, folder: str, tables: Tables, replace: bool,
         if first.startswith(b"\xef\xbb\xbf") or len(set(names)) != len(names) or \
                 not set(names) <= FIELDS[t.name].keys() or \
                 not {n for n, fi in FIELDS[t.name].items() if fi.required} <= set(names):
-            return None  # a byte-order mark, an unknown, repeated or missing column
+            return None
         headers[t.table] = names
-    there = existing(con, dialect, tables, replace)
+    return headers
+
+
+def _copy_folder(con: Any, folder: str, headers: dict[str, list[str]], tables: Tables,
+                 there: set[str],
+                 read: Future[tuple[dict[str, int], tuple[Diagnostic, ...]] | None]
+                 ) -> tuple[dict[str, int], tuple[Diagnostic, ...]] | None:
+    """A data folder into PostgreSQL by ``COPY`` of its files' bytes (with the columns
+    ``headers`` names; the tables ``there`` already emptied first), with its indexes and
+    statistics, in one transaction, committed once
+    ``read`` (the folder read by DuckDB, meanwhile) has found every cell as the loader reads
+    it and as many rows: how many rows each table got and the loader's warnings. ``None``
+    (and nothing written) when the loader must read it."""
+    import psycopg
+
     try:
         with con.transaction():
             cur = con.cursor()
@@ -314,7 +326,7 @@ def _copy_folder(con: Any, folder: str, tables: Tables, replace: bool,
                                                   name in there)
                 except Exception as e:
                     raise _Failed(name, e) from e
-            _indexes(cur, tables, set(there))
+            _indexes(cur, tables, there)
             analyze(cur, tables)  # in the transaction, while DuckDB may still be reading
             checked = read.result()
             if checked is None or checked[0] != counts:
