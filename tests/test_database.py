@@ -372,6 +372,26 @@ def _tables(url: str) -> dict[str, list[tuple[Any, ...]]]:
                 for t in RECORD_TYPES}
 
 
+def test_a_folder_copied_into_a_latin1_database_keeps_its_letters(tmp_path: Path, monkeypatch):
+    """The files are UTF-8 whatever the database's encoding: COPY of their bytes into a
+    LATIN1 database (whose connections speak LATIN1) holds the names the loader reads."""
+    import uuid
+
+    import psycopg
+
+    folder = _odd_sample(tmp_path, "employers.csv", ("Pinnacle Housing Ltd", "Café Ltd"))
+    name = "latin" + uuid.uuid4().hex[:12]
+    with psycopg.connect(pg.url(), autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name} ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' "
+                    "TEMPLATE template0")
+    quick = _quick(monkeypatch)
+    kpidsl.api.load_into(str(folder), pg.url(name))
+    assert quick == [True]
+    with _connected(pg.url(name)) as con:
+        assert con.execute("SELECT name FROM employers WHERE employer_id = 'E0001'"
+                           ).fetchone() == ("Café Ltd",)
+
+
 def test_a_folder_copied_into_postgres_has_the_loaders_warnings(tmp_path: Path, monkeypatch):
     folder = _odd_sample(tmp_path, "providers.csv")
     (folder / "learner.csv").write_text("a,b\n1,2\n")

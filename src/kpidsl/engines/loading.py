@@ -309,10 +309,10 @@ def _copy_folder(con: Any, folder: str, headers: dict[str, list[str]], tables: T
                  ) -> tuple[dict[str, int], tuple[Diagnostic, ...]] | None:
     """A data folder into PostgreSQL by ``COPY`` of its files' bytes (with the columns
     ``headers`` names; the tables ``there`` already emptied first), with its indexes and
-    statistics, in one transaction, committed once
-    ``read`` (the folder read by DuckDB, meanwhile) has found every cell as the loader reads
-    it and as many rows: how many rows each table got and the loader's warnings. ``None``
-    (and nothing written) when the loader must read it."""
+    statistics, in one transaction, committed once ``read`` (the folder read by DuckDB,
+    meanwhile) has found every cell as the loader reads it and as many rows: how many rows
+    each table got and the loader's warnings. ``None`` (and nothing written) when the
+    loader must read it."""
     import psycopg
 
     try:
@@ -344,7 +344,9 @@ def _copy_table(cur: Any, folder: str, record: str, name: str, header: list[str]
                 there: bool) -> int:
     """One file's bytes into its table ``name`` by ``COPY`` (emptied first when it is
     ``there`` already), an empty cell as a missing value and each missing value its field's
-    default, as the loader reads them: how many rows it got."""
+    default, as the loader reads them: how many rows it got. The bytes are UTF-8, as the
+    contract's files are, whatever the connection's encoding (a database in LATIN1 has one
+    of its own)."""
     t = BY_NAME[record]
     dialect = DIALECTS["postgres"]
     if there:
@@ -359,7 +361,7 @@ def _copy_table(cur: Any, folder: str, record: str, name: str, header: list[str]
         for m in months:
             cur.execute(f"ALTER TABLE {raw} ALTER COLUMN {m} TYPE TEXT")
     with cur.copy(f"COPY {raw} ({', '.join(header)}) FROM STDIN (FORMAT csv, HEADER true, "
-                  f"FORCE_NULL ({', '.join(header)}))") as copy, \
+                  f"FORCE_NULL ({', '.join(header)}), ENCODING 'UTF8')") as copy, \
             open(Path(folder, t.file), "rb") as f:
         while chunk := f.read(1 << 20):
             copy.write(chunk)
