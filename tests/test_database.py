@@ -442,9 +442,10 @@ def test_a_cell_postgres_would_take_but_the_loader_would_not_is_the_loaders_erro
     ("interviews.csv", [("true,true,false,offered_job", "true,true,false,"),
                         ("true,true,false,unsuccessful", "true,true,,unsuccessful")], True),
     ("engagements.csv", [("interviewing;own_staff,1,", ",,")], True),
-    # a quoted empty cell is missing too, and a quoted id is the id
+    # a quoted empty cell is missing too, a quoted id is the id, quotes and commas are text
     ("learners.csv", [("self_employed,,2023", 'self_employed,"",2023'),
                       ("L000001,", '"L000001",')], True),
+    ("employers.csv", [("Canal Logistics Ltd", '"Canal ""Logistics"", Ltd"')], True),
     # the loader writes a set's members in order, once each, and strips every cell
     ("engagements.csv", [("interviewing;own_staff", "own_staff;interviewing;own_staff")],
      False),
