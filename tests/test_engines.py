@@ -243,7 +243,9 @@ def test_a_history_works_a_learner_out_only_from_the_days_its_kpis_can_count_it(
     """Every learner KPI's population needs Milestone 1 or completion, so a history's first
     date works out only the learners with a day by then, and a day read only by KPIs whose
     population needs a later one (an assessment or a payment before it) is no date to work a
-    learner out on; the results are the Python engine's all the same."""
+    learner out on; a deadline compared as ``as_of <= deadline`` and ``as_of > deadline``
+    matters the day after it, not on the day itself. The results are the Python engine's all
+    the same."""
     from cohort import co_funded, completer, dataset, learner, payment, starter, withdrawn
     from kpidsl.engines.duckdb import DuckDBEngine
     from kpidsl.plan.lower import lower
@@ -253,21 +255,24 @@ def test_a_history_works_a_learner_out_only_from_the_days_its_kpis_can_count_it(
                   completer("L3", initial_assessment_date="2024-02-05",
                             final_assessment_date="2024-06-20", skills_gained=True),
                   withdrawn("L4", when="2024-04-02"),
-                  co_funded("L5", milestone1_date="2024-05-05")],
+                  co_funded("L5", milestone1_date="2024-05-05"),
+                  completer("L6", completion="2024-08-31")],  # deadline 28 February
                  payments=[payment("L5", "500.00", paid="2024-02-01")])
     write_data(ds, tmp_path)
     rules = fixture_rules()
-    months = kpidsl.api.month_ends(dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    months = kpidsl.api.month_ends(dt.date(2024, 1, 1), dt.date(2025, 3, 31))
     loaded = DuckDBEngine().load(tmp_path)
     loaded._builder(lower(rules), months)
     pairs = {(r["learner_id"], r["_as_of"].isoformat())
              for r in loaded._rows("SELECT * FROM learner__e")}
-    # Milestone 1 on 15 January (L3, L4), completion on 30 June (L3, L5) and its deadline
-    # six months on, a withdrawal, a Milestone 1 in March (L2) or in May (L5)
+    # Milestone 1 on 15 January (L3, L4, L6), completion on 30 June (L3, L5) and the day
+    # after its deadline six months on, a withdrawal, a Milestone 1 in March (L2) or in May
+    # (L5), a completion on 31 August, whose deadline's next day is 1 March
     assert pairs == {("L2", "2024-03-31"),
                      ("L3", "2024-01-31"), ("L3", "2024-06-30"), ("L3", "2024-12-31"),
                      ("L4", "2024-01-31"), ("L4", "2024-04-30"),
-                     ("L5", "2024-05-31"), ("L5", "2024-06-30"), ("L5", "2024-12-31")}
+                     ("L5", "2024-05-31"), ("L5", "2024-06-30"), ("L5", "2024-12-31"),
+                     ("L6", "2024-01-31"), ("L6", "2024-08-31"), ("L6", "2025-03-31")}
     assert history(rules, tmp_path, months, engine="duckdb") == \
         history(rules, tmp_path, months, engine="python")
 

@@ -19,6 +19,8 @@ from kpidsl.plan.lower import walk
 from kpidsl.plan.points import current_point
 from kpidsl.plan.visitor import Visitor
 
+_MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+"""A comparison's operator with its sides swapped."""
 _Guard = tuple[str, ...]
 """The dated fields (SQL over ``t``) that a KPI's population needs set; ``()``: none."""
 
@@ -245,12 +247,16 @@ class Changes(Visitor):
     def visit_Compare(self, e: p.Compare) -> None:
         for this, other in ((e.left, e.right), (e.right, e.left)):
             if isinstance(this, p.AsOf) and not isinstance(other, p.AsOf):
-                # ``as_of <= x`` turns false the day after x, ``as_of < x`` on x itself
+                # ``as_of <= x`` turns false the day after x, ``as_of < x`` on x itself,
+                # ``as_of = x`` both (``x >= as_of`` is ``as_of <= x``)
+                op = e.op if this is e.left else _MIRRORED.get(e.op, e.op)
                 x = Compiler(self.plan, {}).within(Frame(self.alias, self.at, 0),
                                                     self._date(other))
                 assert isinstance(x, str), x
-                self._day(x)
-                self._day(f"CAST({x} + INTERVAL '1' DAY AS DATE)")
+                if op not in ("<=", ">"):
+                    self._day(x)
+                if op not in ("<", ">="):
+                    self._day(f"CAST({x} + INTERVAL '1' DAY AS DATE)")
                 self.visit(other)
                 return
         self.visit(e.left)
