@@ -62,8 +62,8 @@ class Changes(Visitor):
         self.plan, self.record, self.dates = plan, record, dates
         self.keys = BY_NAME[record].key
         self.everyone: set[dt.date] = {dates[0]}
-        """Dates on which every record is worked out: the first, and a table's or schedule's
-        change."""
+        """Dates on which every record is worked out: the first (unless :attr:`guarded`), and a
+        table's or schedule's change."""
         self.reach = _Reach(f"{table_name(record)} AS t")
         self.reaches = [self.reach]
         self.alias, self.at = "t", record
@@ -295,7 +295,8 @@ class Changes(Visitor):
     def sql(self) -> str:
         """The pairs to work out: each record (its key) with each date (``_as_of``) on
         which something it reads may have changed since the date before, and every record on
-        :attr:`everyone`'s dates."""
+        :attr:`everyone`'s dates (but the first, when every KPI's population needs a day to
+        have come: :attr:`guarded`)."""
         keys = ", ".join(f"t.{k}" for k in self.keys)
         by_source: dict[str, dict[str, set[_Guard]]] = {}  # two lists of the same records:
         for reach in self.reaches:                         # one query
