@@ -168,8 +168,7 @@ class QueryBuilder:
                 try:
                     for k in plan.kpis:
                         if isinstance(k, p.KpiPlan) and k.record == record:
-                            for e in (k.member, k.counted, k.pending):
-                                changes(e)
+                            changes.kpi(k)
                 except Unsupported:
                     continue
                 self.sparse.add(record)
