@@ -732,6 +732,52 @@ def test_duckdb_counts_lines_as_the_loader_does(make) -> None:
     ]
 
 
+def near(written: str) -> list[str]:
+    """Cells one slip away from ``written``: each of its characters replaced by, or with
+    before it, one that DuckDB's date cast reads, skips or stops at; each left out."""
+    odd = "019 \t\n-+/\\.Tx:é\u0660\x85\u3000"
+    out = [written + c for c in odd]
+    for i in range(len(written)):
+        out += [written[:i] + written[i + 1:]]
+        out += [written[:i] + c + written[i + 1:] for c in odd]
+        out += [written[:i] + c + written[i:] for c in odd]
+    return out
+
+
+@pytest.mark.parametrize(("record", "field", "written"), [
+    ("learner", "start_date", ["2024-02-29", "2023-02-28", "0001-01-01", "9999-12-31"]),
+    ("profile", "month", ["2024-02", "0001-01", "9999-12"]),
+])
+def test_duckdb_takes_a_date_exactly_as_the_loader_does(record: str, field: str,
+                                                        written: list[str]) -> None:
+    # the SQL check of a cell as read (unstripped: a cell with a space at an edge is read
+    # again, stripped) holds exactly when the loader takes the cell as it is
+    import duckdb
+
+    from kpidsl.contract.values import BadValue, cell_converter
+    from kpidsl.engines.duckdb import _convert
+
+    fi = FIELDS[record][field]
+    cells = sorted({c for w in written for c in near(w)} | {
+        "2024-02-29 12:00", "2024-02-29T12:00", "2024-02-29 (BC)", "0001-02-28 (BC)",
+        "-024-01-08", "10000-01-01", "+2024-02-29", "infinity", "-infinity", "epoch",
+        "2024-02-30", "2024-13-01", "0000-01", "2024-00", "10000-01", "2024-1", "24-02"})
+    convert = cell_converter(fi)
+
+    def taken(cell: str) -> bool:
+        try:
+            convert(cell)
+        except BadValue:
+            return False
+        return cell == cell.strip()
+
+    _, ok = _convert(fi, "x")
+    found = duckdb.connect().execute(f"SELECT x, {ok} FROM unnest(?) AS t(x)", [cells])
+    differ = [(x, checked) for x, checked in found.fetchall() if checked != taken(x)]
+    assert len(cells) > 400
+    assert differ == []
+
+
 def test_the_duckdb_engine_strips_what_str_strip_does() -> None:
     from kpidsl.engines.duckdb import _SPACES
 
