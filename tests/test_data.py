@@ -443,6 +443,34 @@ def test_dangling_reference(make) -> None:
     )
 
 
+@pytest.mark.parametrize(("file", "row", "message"), [
+    ("providers.csv", "P1,Other,10000002", "duplicate provider: provider_id 'P1'"),
+    ("bootcamps.csv", "B1,P1,Web,2024-01-08,2024-03-29,10,false", "duplicate bootcamp"),
+    ("employers.csv", "E1,Small Co,3", "duplicate employer: employer_id 'E1'"),
+    ("engagements.csv", "B1,E1,,1,true,true,4", "duplicate engagement"),
+    ("learners.csv", "L2,B1,independent,,2024-01-08,", "duplicate learner: learner_id 'L2'"),
+    ("bootcamps.csv", "B2,P9,Web,2024-01-08,2024-03-29,10,false",
+     "no provider has provider_id 'P9'"),
+    ("engagements.csv", "B9,E1,,1,true,true,4", "no bootcamp has bootcamp_id 'B9'"),
+    ("engagements.csv", "B1,E9,,1,true,true,4", "no employer has employer_id 'E9'"),
+    ("learners.csv", "L3,B9,independent,,2024-01-08,", "no bootcamp has bootcamp_id 'B9'"),
+    ("learners.csv", "L3,B1,independent,E9,2024-01-08,", "no employer has employer_id 'E9'"),
+    ("interviews.csv", "L9,E1,2024-03-01,true,true", "no learner has learner_id 'L9'"),
+    ("interviews.csv", "L1,E9,2024-03-01,true,true", "no employer has employer_id 'E9'"),
+    ("cofunding.csv", "L9,10,2024-02-01", "no learner has learner_id 'L9'"),
+    ("profiles.csv", "P9,2024-08,3", "no provider has provider_id 'P9'"),
+])
+def test_duckdb_finds_each_id_held_twice_or_by_none(make, file: str, row: str,
+                                                    message: str) -> None:
+    # the SQL check counts each type's ids with the references to them: every key and every
+    # reference is held to the loader's (a load it let through would raise nothing)
+    text = BASE.get(file, "provider_id,month,planned_starts\n") + row + "\n"
+    with pytest.raises(DataError) as excinfo:
+        load_data(make({file: text}))
+    assert [d.message.startswith(message) for d in excinfo.value.diagnostics] == [True]
+    same_on_duckdb("data", excinfo.value)
+
+
 def test_co_funded_learner_without_employer(make) -> None:
     assert rendered(make({"learners.csv": (
         "learner_id,bootcamp_id,learner_type,employer_id,start_date\n"
