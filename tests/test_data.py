@@ -750,6 +750,13 @@ def test_duckdb_strips_every_kind_of_cell_as_the_loader_does(make) -> None:
     same_tables(folder)
 
 
+def test_duckdb_takes_a_cell_of_1000_characters_of_more_bytes(make) -> None:
+    # the SQL measures a cell in bytes, the loader in characters: a name of 1,000 letters
+    # é (2,000 bytes) is within the limit, and is read whole
+    tables = same_tables(make({"providers.csv": f"provider_id,name,ukprn\nP1,{'é' * 1000},\n"}))
+    assert tables.con.execute("SELECT name FROM providers").fetchall() == [("é" * 1000,)]
+
+
 def test_duckdb_counts_lines_as_the_loader_does(make) -> None:
     # a '\r' alone within quotes ends a line for the loader (the csv module), not a row for
     # DuckDB: the next record was on line 3, not 4

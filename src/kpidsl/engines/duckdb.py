@@ -276,9 +276,12 @@ class DuckDBEngine(SqlEngine):
             cells = [f"NULLIF(CASE WHEN regexp_matches(\"{c}\", '{_EDGE}') THEN "
                      f"trim(\"{c}\", '{_SPACES}') ELSE \"{c}\" END, '') AS \"{c}\""
                      for c in header]
-        # within the loader's cell limit (csv.field_size_limit) before it is stripped
-        fits = " AND ".join(f"coalesce(length(\"{c}\") <= {limits.MAX_CELL}, TRUE)"
-                            for c in header)
+        # within the loader's cell limit (csv.field_size_limit) before it is stripped: in
+        # bytes, the longest of the row's cells, which costs a third of each cell's length
+        # in characters; a cell of more bytes than that (but not of more characters) is left
+        # to the loader
+        longest = ", ".join(f"strlen(\"{c}\")" for c in header)
+        fits = f"coalesce(greatest({longest}) <= {limits.MAX_CELL}, TRUE)"
         try:
             con = self.con.cursor()
             # one pass over the file converts and checks every cell; the records keep the
