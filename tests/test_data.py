@@ -813,6 +813,26 @@ def test_duckdb_takes_a_date_exactly_as_the_loader_does(record: str, field: str,
     assert differ == []
 
 
+def test_duckdb_loads_side_by_side_every_file_and_says_if_one_failed() -> None:
+    from kpidsl.engines.duckdb import _side_by_side
+
+    done: list[str] = []
+
+    def load(job: tuple[str, str, list[str], int]) -> bool:
+        done.append(job[0])
+        if job[0] == "raises":
+            raise KeyError(job[1])
+        return job[0] != "fails"
+
+    jobs = [(name, f"{name}.csv", [], 0) for name in ("a", "b", "c", "d", "e")]
+    assert _side_by_side(load, jobs) is True
+    assert sorted(done) == ["a", "b", "c", "d", "e"]
+    assert _side_by_side(load, [*jobs, ("fails", "", [], 0)]) is False
+    with pytest.raises(KeyError) as excinfo:
+        _side_by_side(load, [*jobs, ("raises", "raises.csv", [], 0)])
+    assert excinfo.value.args == ("raises.csv",)
+
+
 def test_the_duckdb_engine_strips_what_str_strip_does() -> None:
     from kpidsl.engines.duckdb import _SPACES
 

@@ -14,7 +14,7 @@ import csv
 import io
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 import duckdb
@@ -134,6 +134,9 @@ def memory() -> dict[str, str | bool | int | float | list[str]]:
             "temp_directory": os.path.join(tempfile.gettempdir(), "kpidsl-duckdb")}
 
 
+_Job = tuple[str, str, list[str], int]
+"""A file to load: its record type, path, header and number of rows."""
+
 #: Rows in all below which a folder's files load one after the other: threads cost more
 #: than they save on a small data set.
 SIDE_BY_SIDE = 20_000
@@ -178,7 +181,7 @@ class DuckDBEngine(SqlEngine):
         if all(csvfiles._absent_or_empty(f.path) for f in files.values()
                if not f.type.optional):
             return False
-        jobs = []
+        jobs: list[_Job] = []
         for t in RECORD_TYPES:
             f = files[t.name]
             nothing = csvfiles._absent_or_empty(f.path)
@@ -205,12 +208,8 @@ class DuckDBEngine(SqlEngine):
         if sum(job[3] for job in jobs) < SIDE_BY_SIDE:
             if not all(self._load_file(*job) for job in jobs):
                 return False
-        else:  # side by side (DuckDB lets go of the GIL), the longest first
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                if not all(pool.map(lambda job: self._load_file(*job), jobs)):
-                    return False
+        elif not _side_by_side(lambda job: self._load_file(*job), jobs):
+            return False
         csvfiles._unexpected_files(folder, out)
         if out.errors or not self._integrity_ok():
             return False
@@ -410,6 +409,35 @@ class DuckDBEngine(SqlEngine):
             cur = self.con.execute(sql)
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _side_by_side(work: Callable[[_Job], bool], jobs: list[_Job]) -> bool:
+    """``work`` of each job on two threads (DuckDB lets go of the GIL), each taking the next
+    job as it finishes one (the longest first): whether it was true of every one. Two plain
+    threads: ``concurrent.futures`` takes 0.023 s to import (with ``logging``), a tenth of
+    what the threads save at 100,000 learners."""
+    left, lock, done, failed = iter(jobs), threading.Lock(), list[bool](), list[BaseException]()
+
+    def run() -> None:
+        while True:
+            with lock:
+                job = next(left, None)
+            if job is None:
+                return
+            try:
+                done.append(work(job))
+            except BaseException as e:  # raised here, once both threads are done
+                failed.append(e)
+                return
+
+    threads = [threading.Thread(target=run, name="kpidsl-load") for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failed:
+        raise failed[0]
+    return all(done)
 
 
 class _Opening:
