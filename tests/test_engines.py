@@ -103,6 +103,48 @@ def test_duckdb_opens_its_connection_beside_the_loaders_first_steps(
         kpidsl.evaluate(rules, folder, as_of=DATES[2], engine="duckdb")
 
 
+def test_duckdb_works_out_the_findings_beside_the_results(rules, folder: Path, monkeypatch):
+    """On a connection of its own, the findings' query runs on a thread and a cursor of its
+    own while the results are worked out; what it raises is raised where the findings are
+    wanted (an unrepresentable value: evaluated by the Python engine instead). On a
+    connection given, whose tables a cursor may not see, nothing runs beside."""
+    import threading
+
+    from kpidsl.engines import Unrepresentable
+    from kpidsl.engines import duckdb as engine
+    from kpidsl.plan.lower import lower
+
+    plan, on = lower(rules), []
+    loaded = engine.DuckDBEngine().load(folder)
+    real = engine.DuckDBEngine._entries
+
+    def noted(self, *args):
+        on.append(threading.current_thread().name)
+        return real(self, *args)
+
+    monkeypatch.setattr(engine.DuckDBEngine, "_entries", noted)
+    found = loaded.findings_beside(plan)
+    assert found is not None
+    assert found() == loaded.entries(plan, DATES[2], "finding") != []
+    assert on == ["kpidsl-findings", "MainThread"]
+    assert engine.DuckDBEngine(duckdb.connect()).load(folder).findings_beside(plan) is None
+
+    def unrepresentable(self, *args):
+        raise Unrepresentable("Conversion Error: the value is out of range")
+
+    monkeypatch.setattr(engine.DuckDBEngine, "_entries", unrepresentable)
+    found = loaded.findings_beside(plan)
+    assert found is not None
+    with pytest.raises(Unrepresentable) as excinfo:
+        found()
+    assert str(excinfo.value) == "Conversion Error: the value is out of range"
+    monkeypatch.setattr("kpidsl.engines.run.SMALL", 0)  # the folder is read by DuckDB first
+    report = kpidsl.evaluate(rules, folder, as_of=DATES[2])
+    assert report.engine == "python"
+    assert report.findings == kpidsl.evaluate(rules, folder, as_of=DATES[2],
+                                              engine="python").findings
+
+
 def test_history_in_one_pass_equals_one_evaluation_per_month(rules, folder: Path):
     months = kpidsl.api.month_ends(dt.date(2024, 1, 1), dt.date(2025, 12, 31))
     duck = history(rules, folder, months, engine="duckdb")
