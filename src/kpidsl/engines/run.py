@@ -204,8 +204,8 @@ def run(plan: p.Plan, data: DataSource, dates: Sequence[dt.date],
     try:
         loaded: Loaded = engine(choice if choice is not None else name).load(data)
         try:
-            beside = getattr(loaded, "findings_beside", None) if entries else None
-            found = beside(plan) if beside is not None else None  # (DuckDB) on a thread
+            beside = getattr(loaded, "entries_beside", None) if entries else None
+            found = beside(plan, when) if beside is not None else None  # (DuckDB) a thread
             try:
                 results = loaded.results(plan, dates)
             except BaseException:
@@ -213,9 +213,9 @@ def run(plan: p.Plan, data: DataSource, dates: Sequence[dt.date],
                     with contextlib.suppress(Exception):
                         found()
                 raise
-            findings = found() if found is not None else \
-                loaded.entries(plan, when, "finding") if entries else []
-            actions = loaded.entries(plan, when, "action") if entries else []
+            findings, actions = found() if found is not None else \
+                (loaded.entries(plan, when, "finding"), loaded.entries(plan, when, "action")) \
+                if entries else ([], [])
             verdicts = {(k, g): loaded.verdicts(plan, when, k, g) for k, g in explain}
         finally:
             loaded.release()

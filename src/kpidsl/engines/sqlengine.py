@@ -193,12 +193,12 @@ class SqlEngine:
     def entries(self, plan: p.Plan, as_of: dt.date, kind: str) -> list[Entry]:
         """The findings (on the data as written) or the actions (as of the date), in the
         rules' order and each rule's records in file order, in one query."""
-        return self._entries(plan, as_of, kind, self._rows)
-
-    def _entries(self, plan: p.Plan, as_of: dt.date, kind: str,
-                 rows: Callable[[str], list[dict[str, Any]]]) -> list[Entry]:
-        """:meth:`entries`, their query's rows read by ``rows``."""
         qb = self._findings_builder(plan) if kind == "finding" else self._builder(plan, [as_of])
+        return self._entries(qb, kind, self._rows)
+
+    def _entries(self, qb: QueryBuilder, kind: str,
+                 rows: Callable[[str], list[dict[str, Any]]]) -> list[Entry]:
+        """:meth:`entries` by the queries of ``qb``, their rows read by ``rows``."""
         sql, sources = qb.entries(kind)
         out = []
         for r in rows(sql) if sql else []:
