@@ -443,6 +443,34 @@ def test_dangling_reference(make) -> None:
     )
 
 
+@pytest.mark.parametrize(("file", "row", "message"), [
+    ("providers.csv", "P1,Other,10000002", "duplicate provider: provider_id 'P1'"),
+    ("bootcamps.csv", "B1,P1,Web,2024-01-08,2024-03-29,10,false", "duplicate bootcamp"),
+    ("employers.csv", "E1,Small Co,3", "duplicate employer: employer_id 'E1'"),
+    ("engagements.csv", "B1,E1,,1,true,true,4", "duplicate engagement"),
+    ("learners.csv", "L2,B1,independent,,2024-01-08,", "duplicate learner: learner_id 'L2'"),
+    ("bootcamps.csv", "B2,P9,Web,2024-01-08,2024-03-29,10,false",
+     "no provider has provider_id 'P9'"),
+    ("engagements.csv", "B9,E1,,1,true,true,4", "no bootcamp has bootcamp_id 'B9'"),
+    ("engagements.csv", "B1,E9,,1,true,true,4", "no employer has employer_id 'E9'"),
+    ("learners.csv", "L3,B9,independent,,2024-01-08,", "no bootcamp has bootcamp_id 'B9'"),
+    ("learners.csv", "L3,B1,independent,E9,2024-01-08,", "no employer has employer_id 'E9'"),
+    ("interviews.csv", "L9,E1,2024-03-01,true,true", "no learner has learner_id 'L9'"),
+    ("interviews.csv", "L1,E9,2024-03-01,true,true", "no employer has employer_id 'E9'"),
+    ("cofunding.csv", "L9,10,2024-02-01", "no learner has learner_id 'L9'"),
+    ("profiles.csv", "P9,2024-08,3", "no provider has provider_id 'P9'"),
+])
+def test_duckdb_finds_each_id_held_twice_or_by_none(make, file: str, row: str,
+                                                    message: str) -> None:
+    # the SQL check counts each type's ids with the references to them: every key and every
+    # reference is held to the loader's (a load it let through would raise nothing)
+    text = BASE.get(file, "provider_id,month,planned_starts\n") + row + "\n"
+    with pytest.raises(DataError) as excinfo:
+        load_data(make({file: text}))
+    assert [d.message.startswith(message) for d in excinfo.value.diagnostics] == [True]
+    same_on_duckdb("data", excinfo.value)
+
+
 def test_co_funded_learner_without_employer(make) -> None:
     assert rendered(make({"learners.csv": (
         "learner_id,bootcamp_id,learner_type,employer_id,start_date\n"
@@ -722,6 +750,13 @@ def test_duckdb_strips_every_kind_of_cell_as_the_loader_does(make) -> None:
     same_tables(folder)
 
 
+def test_duckdb_takes_a_cell_of_1000_characters_of_more_bytes(make) -> None:
+    # the SQL measures a cell in bytes, the loader in characters: a name of 1,000 letters
+    # é (2,000 bytes) is within the limit, and is read whole
+    tables = same_tables(make({"providers.csv": f"provider_id,name,ukprn\nP1,{'é' * 1000},\n"}))
+    assert tables.con.execute("SELECT name FROM providers").fetchall() == [("é" * 1000,)]
+
+
 def test_duckdb_counts_lines_as_the_loader_does(make) -> None:
     # a '\r' alone within quotes ends a line for the loader (the csv module), not a row for
     # DuckDB: the next record was on line 3, not 4
@@ -730,6 +765,72 @@ def test_duckdb_counts_lines_as_the_loader_does(make) -> None:
     assert tables.con.execute("SELECT provider_id, _line FROM providers").fetchall() == [
         ("P1", 2), ("P2", 4)
     ]
+
+
+def near(written: str) -> list[str]:
+    """Cells one slip away from ``written``: each of its characters replaced by, or with
+    before it, one that DuckDB's date cast reads, skips or stops at; each left out."""
+    odd = "019 \t\n-+/\\.Tx:é\u0660\x85\u3000"
+    out = [written + c for c in odd]
+    for i in range(len(written)):
+        out += [written[:i] + written[i + 1:]]
+        out += [written[:i] + c + written[i + 1:] for c in odd]
+        out += [written[:i] + c + written[i:] for c in odd]
+    return out
+
+
+@pytest.mark.parametrize(("record", "field", "written"), [
+    ("learner", "start_date", ["2024-02-29", "2023-02-28", "0001-01-01", "9999-12-31"]),
+    ("profile", "month", ["2024-02", "0001-01", "9999-12"]),
+])
+def test_duckdb_takes_a_date_exactly_as_the_loader_does(record: str, field: str,
+                                                        written: list[str]) -> None:
+    # the SQL check of a cell as read (unstripped: a cell with a space at an edge is read
+    # again, stripped) holds exactly when the loader takes the cell as it is
+    import duckdb
+
+    from kpidsl.contract.values import BadValue, cell_converter
+    from kpidsl.engines.duckdb import _convert
+
+    fi = FIELDS[record][field]
+    cells = sorted({c for w in written for c in near(w)} | {
+        "2024-02-29 12:00", "2024-02-29T12:00", "2024-02-29 (BC)", "0001-02-28 (BC)",
+        "-024-01-08", "10000-01-01", "+2024-02-29", "infinity", "-infinity", "epoch",
+        "2024-02-30", "2024-13-01", "0000-01", "2024-00", "10000-01", "2024-1", "24-02"})
+    convert = cell_converter(fi)
+
+    def taken(cell: str) -> bool:
+        try:
+            convert(cell)
+        except BadValue:
+            return False
+        return cell == cell.strip()
+
+    _, ok = _convert(fi, "x")
+    found = duckdb.connect().execute(f"SELECT x, {ok} FROM unnest(?) AS t(x)", [cells])
+    differ = [(x, checked) for x, checked in found.fetchall() if checked != taken(x)]
+    assert len(cells) > 400
+    assert differ == []
+
+
+def test_duckdb_loads_side_by_side_every_file_and_says_if_one_failed() -> None:
+    from kpidsl.engines.duckdb import _side_by_side
+
+    done: list[str] = []
+
+    def load(job: tuple[str, str, list[str], int]) -> bool:
+        done.append(job[0])
+        if job[0] == "raises":
+            raise KeyError(job[1])
+        return job[0] != "fails"
+
+    jobs = [(name, f"{name}.csv", [], 0) for name in ("a", "b", "c", "d", "e")]
+    assert _side_by_side(load, jobs) is True
+    assert sorted(done) == ["a", "b", "c", "d", "e"]
+    assert _side_by_side(load, [*jobs, ("fails", "", [], 0)]) is False
+    with pytest.raises(KeyError) as excinfo:
+        _side_by_side(load, [*jobs, ("raises", "raises.csv", [], 0)])
+    assert excinfo.value.args == ("raises.csv",)
 
 
 def test_the_duckdb_engine_strips_what_str_strip_does() -> None:

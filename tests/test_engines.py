@@ -103,6 +103,53 @@ def test_duckdb_opens_its_connection_beside_the_loaders_first_steps(
         kpidsl.evaluate(rules, folder, as_of=DATES[2], engine="duckdb")
 
 
+def test_duckdb_works_out_the_findings_and_actions_beside_the_results(rules, folder: Path,
+                                                                      monkeypatch):
+    """On a connection of its own, the findings' and actions' queries run on a thread and a
+    cursor of their own (the views inline) while the results are worked out; what it raises
+    is raised where they are wanted (an unrepresentable value: evaluated by the Python
+    engine instead). On a connection given, whose tables a cursor may not see, nothing runs
+    beside."""
+    import threading
+
+    from kpidsl.engines import Unrepresentable
+    from kpidsl.engines import duckdb as engine
+    from kpidsl.plan.lower import lower
+
+    plan, on = lower(rules), []
+    loaded = engine.DuckDBEngine().load(folder)
+    real = engine.DuckDBEngine._entries
+
+    def noted(self, qb, kind, rows):
+        on.append((threading.current_thread().name, kind))
+        return real(self, qb, kind, rows)
+
+    monkeypatch.setattr(engine.DuckDBEngine, "_entries", noted)
+    found = loaded.entries_beside(plan, DATES[2])
+    assert found is not None
+    findings, actions = found()
+    assert on == [("kpidsl-entries", "finding"), ("kpidsl-entries", "action")]
+    assert findings == loaded.entries(plan, DATES[2], "finding") != []
+    assert actions == loaded.entries(plan, DATES[2], "action") != []
+    given = engine.DuckDBEngine(duckdb.connect()).load(folder)
+    assert given.entries_beside(plan, DATES[2]) is None
+
+    def unrepresentable(self, *args):
+        raise Unrepresentable("Conversion Error: the value is out of range")
+
+    monkeypatch.setattr(engine.DuckDBEngine, "_entries", unrepresentable)
+    found = loaded.entries_beside(plan, DATES[2])
+    assert found is not None
+    with pytest.raises(Unrepresentable) as excinfo:
+        found()
+    assert str(excinfo.value) == "Conversion Error: the value is out of range"
+    monkeypatch.setattr("kpidsl.engines.run.SMALL", 0)  # the folder is read by DuckDB first
+    report = kpidsl.evaluate(rules, folder, as_of=DATES[2])
+    assert report.engine == "python"
+    python = kpidsl.evaluate(rules, folder, as_of=DATES[2], engine="python")
+    assert (report.findings, report.actions) == (python.findings, python.actions)
+
+
 def test_history_in_one_pass_equals_one_evaluation_per_month(rules, folder: Path):
     months = kpidsl.api.month_ends(dt.date(2024, 1, 1), dt.date(2025, 12, 31))
     duck = history(rules, folder, months, engine="duckdb")

@@ -19,6 +19,7 @@ import pytest
 import kpidsl
 from cohort import FIXTURE_RULES, LATE, completer, dataset, fixture_rules, withdrawn
 from kpidsl.cli import main
+from kpidsl.contract.records import RECORD_TYPES
 from kpidsl.data.csvfiles import file_fingerprints, load_data, write_data
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -92,6 +93,31 @@ def test_a_data_file_fingerprint_is_its_sha256(cohort_dir):
     assert files["learners.csv"] == hashlib.sha256(
         (cohort_dir / "learners.csv").read_bytes()).hexdigest()
     assert files["profiles.csv"] is None  # no such file
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_a_folder_has_the_fingerprint_of_its_files_as_they_are(cohort_dir, engine):
+    # evaluate hashes the files as it starts, beside the evaluation: a hash is used only
+    # while its file is as it was hashed (here, edited after an evaluation that failed)
+    def sha256sums() -> str:  # as an auditor works it out: from sha256sum of each file
+        return hashlib.sha256("".join(
+            f"{t.file} {hashlib.sha256((cohort_dir / t.file).read_bytes()).hexdigest()}\n"
+            if (cohort_dir / t.file).exists() else f"{t.file} -\n"
+            for t in RECORD_TYPES).encode()).hexdigest()
+
+    learners = (cohort_dir / "learners.csv").read_bytes()
+    for failed in (kpidsl.DataError, kpidsl.UsageError):  # before the files are read, or after
+        (cohort_dir / "learners.csv").write_bytes(learners.replace(b",B1,", b",B9,", 1))
+        with pytest.raises(failed):
+            kpidsl.evaluate(fixture_rules(), cohort_dir, as_of=LATE,
+                            engine=engine if failed is kpidsl.DataError else "nonesuch")
+        (cohort_dir / "learners.csv").write_bytes(learners)
+        assert kpidsl.data_fingerprint(cohort_dir) == sha256sums()
+    report = kpidsl.evaluate(fixture_rules(), cohort_dir, as_of=LATE, engine=engine)
+    assert report.data_fingerprint == sha256sums()
+    edit_cell(cohort_dir, "learners.csv", "W", {"withdrawal_date": ""})
+    assert kpidsl.evaluate(fixture_rules(), cohort_dir, as_of=LATE,
+                           engine=engine).data_fingerprint == sha256sums()
 
 
 def test_records_have_the_fingerprint_of_their_files(cohort_dir):

@@ -18,7 +18,7 @@ import attrs
 
 from kpidsl import limits
 from kpidsl.classes import fields_methods
-from kpidsl.data.csvfiles import data_fingerprint
+from kpidsl.data.csvfiles import data_fingerprint, fingerprint_soon
 from kpidsl.data.dataset import Dataset
 from kpidsl.data.load import is_returns
 from kpidsl.engines import Unsupported
@@ -243,6 +243,8 @@ def evaluate(rules: RuleSet, data: Data, as_of: dt.date | str | None = None,
     the contract (a data set built in Python is held to the same rules as one read from CSV).
     """
     when = _today_or(as_of)
+    if _files(data) and os.path.isdir(data):
+        fingerprint_soon(data)  # for the report's audit, beside the evaluation
     plan = lower(rules)
     asked = [(k.name, "all") for k in plan.kpis] if explain else []
     done = run(plan, data, [when], engine, entries=True, explain=asked)

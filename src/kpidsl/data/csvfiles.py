@@ -177,9 +177,66 @@ def data_fingerprint(dataset: Dataset | str | os.PathLike[str]) -> str:
     return hashlib.sha256(lines.encode()).hexdigest()
 
 
+def fingerprint_soon(folder: str | os.PathLike[str]) -> None:
+    """Start hashing the files of a data folder on a thread of its own, for
+    :func:`file_fingerprints` to find done: hashlib lets go of the GIL, so the hashes are
+    worked out beside what comes first (importing an engine, reading the data) rather than
+    after the evaluation, where they took 0.02 s at 100,000 learners and 0.15 s at a
+    million. A hash is used once, and only while its file is as it was hashed (the same
+    size, times of change and inode, as ``make`` and Python's own bytecode cache judge)."""
+    import threading
+
+    soon = _Soon([os.path.join(folder, t.file) for t in RECORD_TYPES])
+    _SOON.update(dict.fromkeys(soon.paths, soon))
+    threading.Thread(target=soon.run, name="kpidsl-fingerprint", daemon=True).start()
+
+
+def _stat(path: str) -> tuple[int, ...] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+class _Soon:
+    """The hashes of a folder's files being worked out (:func:`fingerprint_soon`), each with
+    its file's state, the same before and after it was hashed."""
+
+    def __init__(self, paths: list[str]) -> None:
+        import threading
+
+        self.paths, self.done = paths, threading.Event()
+        self.shas: dict[str, tuple[tuple[int, ...] | None, str | None]] = {}
+
+    def run(self) -> None:
+        try:
+            for path in self.paths:
+                before, sha = _stat(path), _digest(path)
+                if _stat(path) == before:
+                    self.shas[path] = (before, sha)
+        finally:
+            self.done.set()
+
+
+_SOON: dict[str, _Soon] = {}
+
+
 def _hash_file(path: str) -> str | None:
-    """The sha256 of a file's bytes, or ``None`` when it is absent (or unreadable: the loader
-    reports that)."""
+    """The sha256 of a file's bytes (worked out already, if :func:`fingerprint_soon` was
+    asked and the file is unchanged), or ``None`` when it is absent (or unreadable: the
+    loader reports that)."""
+    soon = _SOON.pop(path, None)
+    if soon is not None:
+        soon.done.wait()
+        state, sha = soon.shas.get(path, (None, None))
+        if state is not None and state == _stat(path):
+            return sha
+    return _digest(path)
+
+
+def _digest(path: str) -> str | None:
+    """The sha256 of a file's bytes, read now."""
     try:  # a regular file only: a named pipe would block, a device never end
         with open_regular(path, limits.MAX_DATA_FILE_BYTES) as f:
             return hashlib.file_digest(f, "sha256").hexdigest()

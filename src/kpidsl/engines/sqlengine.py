@@ -194,9 +194,14 @@ class SqlEngine:
         """The findings (on the data as written) or the actions (as of the date), in the
         rules' order and each rule's records in file order, in one query."""
         qb = self._findings_builder(plan) if kind == "finding" else self._builder(plan, [as_of])
+        return self._entries(qb, kind, self._rows)
+
+    def _entries(self, qb: QueryBuilder, kind: str,
+                 rows: Callable[[str], list[dict[str, Any]]]) -> list[Entry]:
+        """:meth:`entries` by the queries of ``qb``, their rows read by ``rows``."""
         sql, sources = qb.entries(kind)
         out = []
-        for r in self._rows(sql) if sql else []:
+        for r in rows(sql) if sql else []:
             src = sources[r["_i"]]
             message = src.message if isinstance(src, p.NoticePlan) else \
                 dict(src.follow_ups)[r["verdict"]]
