@@ -66,12 +66,32 @@ class Origin(NamedTuple):
         return f"{os.path.basename(self.file)}: learner {self.learner}{at}, {element}"
 
 
-_PAIRS: dict[tuple[int | None, str], tuple[int | None, str]] = {}
+class _Pairs(dict[str, tuple[int | None, str]]):
+    """The ``(aim, element)`` pairs of one aim, by element, each made once: a hundred thousand
+    origins hold few objects, and a lookup here is quicker than making a pair to look up."""
+
+    def __init__(self, aim: int | None) -> None:
+        super().__init__()
+        self.aim = aim
+
+    def __missing__(self, element: str) -> tuple[int | None, str]:
+        pair = self[element] = (self.aim, element)
+        return pair
+
+
+_PAIRS: dict[int | None, _Pairs] = {}
+
+
+def _pairs(aim: int | None) -> _Pairs:
+    pairs = _PAIRS.get(aim)
+    if pairs is None:
+        pairs = _PAIRS[aim] = _Pairs(aim)
+    return pairs
 
 
 def _pair(aim: int | None, element: str) -> tuple[int | None, str]:
-    """One shared tuple per (aim, element): a hundred thousand origins hold few objects."""
-    return _PAIRS.setdefault((aim, element), (aim, element))
+    """One shared tuple per (aim, element)."""
+    return _pairs(aim)[element]
 
 
 @attrs.define
@@ -145,8 +165,9 @@ def _first(events: Iterable[tuple[str, dt.date, tuple[int | None, str]]]
 
 def enrolments(person: Person, choices: Choices, found: Findings) -> list[Enrolment]:
     """The programme aims of one learner of a return, as records (see the module's text)."""
-    programmes = sorted((a for a in person.aims if a.aim_type == PROGRAMME),
-                        key=lambda a: a.seq)
+    programmes = [a for a in person.aims if a.aim_type == PROGRAMME]
+    if len(programmes) > 1:
+        programmes.sort(key=lambda a: a.seq)
     if not programmes:
         found.add("bootcamp aims but no programme aim (ZPROG001, aim type 1): skipped",
                   person.ref, "a Skills Bootcamps learner has one programme aim per bootcamp")
@@ -166,9 +187,10 @@ def _enrolment(person: Person, pa: Aim, choices: Choices, found: Findings,
         found.add("a programme aim without a ConRefNumber, so no bootcamp: skipped", ref,
                   "every Skills Bootcamps aim gives the contract's ConRefNumber")
         return None
+    at, unaimed = _pairs(pa.seq), _pairs(None)
     fields: dict[str, tuple[int | None, str]] = {
-        "learner_id": _pair(None, "LearnRefNumber"), "bootcamp_id": _pair(pa.seq, "ConRefNumber"),
-        "start_date": _pair(pa.seq, "LearnStartDate")}
+        "learner_id": unaimed["LearnRefNumber"], "bootcamp_id": at["ConRefNumber"],
+        "start_date": at["LearnStartDate"]}
     others = [a for a in person.aims if a.aim_type != PROGRAMME and a.con_ref == pa.con_ref]
     components = [a for a in others if a.ref not in EVENT_AIMS]
     events = [(EVENT_AIMS[a.ref], a.start, _pair(a.seq, f"event aim {a.ref}"))
@@ -195,22 +217,24 @@ def _enrolment(person: Person, pa: Aim, choices: Choices, found: Findings,
             found.add("an EVI record without a LearnDelFAMDateFrom: ignored", ref,
                       "an EVI record's date is the day of the event (LearnDelFAMDateFrom_05)")
         else:
-            events.append((event, fam.date_from, _pair(pa.seq, f"EVI {fam.code}")))
+            events.append((event, fam.date_from, at[f"EVI {fam.code}"]))
     first = _first(events)
 
-    ffi2 = next((a for a in (pa, *components)
-                 if any(f.type == "FFI" and f.code == "2" for f in a.fams)), None)
-    status = max((s for s in person.statuses if s.applies <= pa.start),
-                 key=lambda s: s.applies, default=None)
+    ffi2 = next((a for a in (pa, *components) for f in a.fams
+                 if f.type == "FFI" and f.code == "2"), None)
+    status = None  # the latest status that applies at the start (the first of equals)
+    for s in person.statuses:
+        if s.applies <= pa.start and (status is None or s.applies > status.applies):
+            status = s
     if ffi2 is not None:
         learner_type = "co_funded"
         fields["learner_type"] = _pair(ffi2.seq, "LearningDeliveryFAM FFI 2")
     elif status is not None and ("SEI", "1") in status.monitoring:
         learner_type = "self_employed"
-        fields["learner_type"] = _pair(None, "EmploymentStatusMonitoring SEI 1")
+        fields["learner_type"] = unaimed["EmploymentStatusMonitoring SEI 1"]
     else:
         learner_type = "independent"
-        fields["learner_type"] = _pair(None, "no FFI 2 or SEI 1")
+        fields["learner_type"] = unaimed["no FFI 2 or SEI 1"]
 
     withdrawal = None
     if pa.comp_status == 3:
@@ -219,7 +243,7 @@ def _enrolment(person: Person, pa: Aim, choices: Choices, found: Findings,
                       "withdrawn", ref, "a withdrawal's day is the aim's LearnActEndDate")
         else:
             withdrawal = pa.end
-            fields["withdrawal_date"] = _pair(pa.seq, "LearnActEndDate (CompStatus 3)")
+            fields["withdrawal_date"] = at["LearnActEndDate (CompStatus 3)"]
     elif pa.comp_status == 6:
         found.add("a break in learning (CompStatus 6), which is not a withdrawal", ref)
 
@@ -229,7 +253,7 @@ def _enrolment(person: Person, pa: Aim, choices: Choices, found: Findings,
         training = (last.end, _pair(last.seq, "LearnActEndDate")) \
             if done and last.end is not None else None
     else:
-        training = (pa.end, _pair(pa.seq, "LearnActEndDate")) if pa.comp_status == 2 \
+        training = (pa.end, at["LearnActEndDate"]) if pa.comp_status == 2 \
             and pa.end is not None else None
     qualifying = min((first[e] for e in QUALIFYING if e in first), key=lambda x: x[0],
                      default=None)
@@ -250,13 +274,13 @@ def _enrolment(person: Person, pa: Aim, choices: Choices, found: Findings,
         if milestone1 is not None and withdrawal is not None and withdrawal <= milestone1:
             milestone1 = None
         if milestone1 is not None:
-            fields["milestone1_date"] = _pair(pa.seq, "LearnStartDate + ilr_milestone1_after")
+            fields["milestone1_date"] = at["LearnStartDate + ilr_milestone1_after"]
 
     outcome = None
     if pa.ach_date is not None:
         outcome = (choices.default_outcome.at(pa.start) or {}).get(learner_type)
-        fields["outcome_date"] = _pair(pa.seq, "AchDate")
-        fields["outcome"] = _pair(pa.seq, f"AchDate; ilr_default_outcome({learner_type})")
+        fields["outcome_date"] = at["AchDate"]
+        fields["outcome"] = at[f"AchDate; ilr_default_outcome({learner_type})"]
     new_role = first.get("new_role")
     if new_role is not None:
         fields["new_role_evidence_date"] = new_role[1]
@@ -270,14 +294,14 @@ def _enrolment(person: Person, pa: Aim, choices: Choices, found: Findings,
         emp = status.emp_id if status is not None else None
         if emp and emp != NOT_ON_SERVICE:
             employer_id = emp
-            fields["employer_id"] = _pair(None, "LearnerEmploymentStatus EmpId")
+            fields["employer_id"] = unaimed["LearnerEmploymentStatus EmpId"]
             sme = status is not None and ("OET", "2") in status.monitoring
             employees = (choices.sme_employees if sme else choices.large_employees).at(pa.start)
             employer = {"employer_id": emp, "name": None, "employees": employees}
     interviews = [{"learner_id": ref, "employer_id": None, "offer_date": day,
                    "actual_job": True, "matches_skills": True, "full_apprenticeship": False,
                    "result": "pending"} for event, day, _ in sorted(events, key=lambda e: e[1])
-                  if event == "interview_offer"]
+                  if event == "interview_offer"] if events else []
     learner = {
         "learner_id": ref, "bootcamp_id": pa.con_ref, "learner_type": learner_type,
         "employer_id": employer_id, "start_date": pa.start, "milestone1_date": milestone1,
