@@ -193,6 +193,10 @@ class _Merge:
         self.origins: dict[tuple[str, str], Origin | Sourced] = dict(ilr.origins)
         self.problems: list[Diagnostic] = []
         """Errors found while merging, raised with the merged data set's."""
+        book = is_workbook(where)
+        self.rows = {t.name: f"the datasheet: {os.path.basename(where)}, sheet {t.table}, row "
+                     if book else f"the datasheet: {t.file}, line " for t in RECORD_TYPES}
+        """Each record type's row of the datasheet, but for its number, for ``explain``."""
 
     def located(self, type_name: str, record: Any) -> dict[str, Any]:
         """Where a datasheet record is: its file and line, or its sheet and row."""
@@ -256,10 +260,7 @@ class _Merge:
         """The datasheet's ``record`` gives the values of ``fields``: ``explain`` names its
         row for them, as it names a return's element for the others."""
         if fields and record.line is not None:
-            t = BY_NAME[type_name]
-            row = f"the datasheet: {os.path.basename(self.where)}, sheet {t.table}, row " \
-                f"{record.line}" if is_workbook(self.where) else \
-                f"the datasheet: {t.file}, line {record.line}"
+            row = f"{self.rows[type_name]}{record.line}"
             returns = self.origins.get((type_name, ident))
             self.origins[type_name, ident] = Sourced(
                 row, fields, returns if isinstance(returns, Origin) else None)
