@@ -137,6 +137,9 @@ _READ = ("LearnRefNumber", "LearnerEmploymentStatus", "LearningDelivery", "Learn
          "LearningDeliveryFAM", "LearnDelFAMType", "LearnDelFAMCode", "LearnDelFAMDateFrom",
          "EmpStat", "DateEmpStatApp", "EmpId", "EmploymentStatusMonitoring", "ESMType",
          "ESMCode")
+#: Of those, the elements that hold a value, not other elements.
+_LEAVES = frozenset(_READ) - {"LearnerEmploymentStatus", "LearningDelivery",
+                              "LearningDeliveryFAM", "EmploymentStatusMonitoring"}
 _ANY = (re.compile(r".{0,100}", re.S), "at most 100 characters")
 
 
@@ -330,6 +333,26 @@ def _date(file: str, text: str, line: int, what: str) -> dt.date:
                      hint="expected a date written YYYY-MM-DD") from None
 
 
+def _pair(element: Any, first: str, second: str, third: str | None = None
+          ) -> tuple[str, str, str | None]:
+    """The values of ``element``'s children when they are ``first``, ``second`` and perhaps
+    ``third``, in that order (the schema's), each a value with no element inside: else
+    ``ValueError`` (or ``TypeError`` for an empty one), and the careful way reads the
+    learner."""
+    kids = list(element)
+    if len(kids) == 2:
+        a, b = kids
+        day = None
+    else:
+        a, b, c = kids  # ValueError unless three
+        day = c.text
+        if c.tag != third or len(c) or day is None:
+            raise ValueError
+    if a.tag != first or b.tag != second or len(a) or len(b):
+        raise ValueError
+    return a.text, b.text, day
+
+
 class _Reader:
     """Reads one learner's elements into a :class:`Person`, or says where a value is wrong."""
 
@@ -340,6 +363,8 @@ class _Reader:
         self.q: Callable[[str], str] = lambda name: ns + name
         self.tags = {ns + name: name for name in _READ}
         """The qualified name of each element read, to its name; no other is looked at."""
+        self.leaf_tags = {tag: name for tag, name in self.tags.items() if name in _LEAVES}
+        """Of those, the elements that hold a value."""
         self.dates: dict[str, dt.date] = {}
 
     def fail(self, element: Any, message: str, hint: str | None = None) -> DataError:
@@ -349,15 +374,14 @@ class _Reader:
 
     def leaves(self, element: Any, only: frozenset[str] | None = None
                ) -> dict[str, tuple[str, Any]]:
-        """The text of each child of ``element`` that has no children of its own, by name
-        (of only those named ``only``: a learner's name and address are never copied)."""
+        """The text of each child of ``element`` that is an element read (:data:`_READ`, in
+        the return's namespace) and has no children of its own, by name (of only those named
+        ``only``): a learner's name and address are never copied."""
         out = {}
-        cut = len(self.ns)
         for child in element:
-            if len(child) == 0:
-                name = child.tag[cut:]
-                if only is None or name in only:
-                    out[name] = ((child.text or "").strip(), child)
+            name = self.tags.get(child.tag)
+            if name is not None and len(child) == 0 and (only is None or name in only):
+                out[name] = ((child.text or "").strip(), child)
         return out
 
     def value(self, leaves: dict[str, tuple[str, Any]], name: str, who: str,
@@ -402,33 +426,44 @@ class _Reader:
 
         The quick way, one pass over the elements read; anything out of the ordinary (a
         missing element, a value that does not convert or match) is read again the careful
-        way, :meth:`checked_person`, which says where and what is wrong."""
+        way, :meth:`checked_person`, which says where and what is wrong. The quick way takes
+        only the plain form (each element read once, in the schema's order, with no element
+        inside it and no space around its value) and leaves the rest to the careful way, so
+        both read every learner alike (``tests/test_ilr_read.py`` holds them to it)."""
         try:
             return self._quick(learner)
-        except (KeyError, ValueError, TypeError, AttributeError):
+        except (KeyError, ValueError, TypeError, AttributeError, IndexError, StopIteration):
             return self.checked_person(learner)
 
     def _quick(self, learner: Any) -> Person | None:
-        q, tags, date, texts = self.q, self.tags, self.date, TEXTS
+        q, tags, date, texts = self.q, self.leaf_tags, self.date, TEXTS
         fam_kind, fam_code = texts["LearnDelFAMType"][0], texts["LearnDelFAMCode"][0]
         aim_ref, con_ref = texts["LearnAimRef"][0], texts["ConRefNumber"][0]
-        date_from, fam = q("LearnDelFAMDateFrom"), q("LearningDeliveryFAM")
+        fam = q("LearningDeliveryFAM")
+        fam_tags = q("LearnDelFAMType"), q("LearnDelFAMCode"), q("LearnDelFAMDateFrom")
         aims = []
         for d in learner.iterchildren(q("LearningDelivery")):
-            v: dict[str | None, str] = {}
+            v: dict[str, str] = {}
             fams = []
             for c in d:
                 tag = c.tag
-                if tag == fam:  # LearnDelFAMType, LearnDelFAMCode, then the dates (the XSD)
-                    kind, code = c[0].text, c[1].text
+                if tag == fam:  # LearnDelFAMType, LearnDelFAMCode, then the date (the XSD)
+                    kind, code, day = _pair(c, *fam_tags)
                     if not (fam_kind.fullmatch(kind) and fam_code.fullmatch(code)):
                         raise ValueError
-                    day = c[2].text if len(c) > 2 and c[2].tag == date_from else None
                     fams.append(Fam(kind, code, date(day) if day is not None else None))
                 else:
-                    v[tags.get(tag)] = c.text
+                    name = tags.get(tag)
+                    if name is not None:
+                        text = c.text
+                        if text is None or name in v or len(c):
+                            raise ValueError  # empty, twice, or not a value: the careful way
+                        v[name] = text
             if v.get("FundModel") != FUND_MODEL or v.get("ProgType") != PROG_TYPE:
-                if v.get("FundModel") == FUND_MODEL:
+                if (v.get("FundModel") or "").strip() == FUND_MODEL:
+                    if v.get("FundModel") != FUND_MODEL or \
+                            (v.get("ProgType") or "").strip() == PROG_TYPE:
+                        raise ValueError  # a space around a code: the careful way
                     int(v["AimSeqNumber"])  # as the careful way checks it
                 continue
             ref, con = v["LearnAimRef"], v.get("ConRefNumber")
@@ -445,19 +480,28 @@ class _Reader:
                             d.sourceline))
         if not aims:
             return None
-        ref = next(learner.iterchildren(q("LearnRefNumber"))).text
-        if not texts["LearnRefNumber"][0].fullmatch(ref):
+        (ref,) = [c.text for c in learner.iterchildren(q("LearnRefNumber")) if len(c) == 0]
+        if not texts["LearnRefNumber"][0].fullmatch(ref) or ref != ref.strip():
             raise ValueError
+        esm, esm_tags = q("EmploymentStatusMonitoring"), (q("ESMType"), q("ESMCode"))
         held = []
         for s in learner.iterchildren(q("LearnerEmploymentStatus")):
             v = {}
             monitoring = set()
             for c in s:
-                name = tags.get(c.tag)
-                if name == "EmploymentStatusMonitoring":  # ESMType, then ESMCode (the XSD)
-                    monitoring.add((c[0].text[:3], c[1].text[:2]))
+                tag = c.tag
+                if tag == esm:  # ESMType, then ESMCode (the XSD)
+                    kind, code, _ = _pair(c, *esm_tags)
+                    if kind != kind.strip() or code != code.strip():
+                        raise ValueError
+                    monitoring.add((kind[:3], code[:2]))
                 else:
-                    v[name] = c.text
+                    name = tags.get(tag)
+                    if name is not None:
+                        text = c.text
+                        if text is None or name in v or len(c):
+                            raise ValueError
+                        v[name] = text
             emp = v.get("EmpId")
             if emp is not None and not texts["EmpId"][0].fullmatch(emp):
                 raise ValueError
@@ -469,8 +513,8 @@ class _Reader:
         """``YYYY-MM-DD`` as a date, remembered: a return has few distinct days."""
         day = self.dates.get(text)
         if day is None:
-            if len(text) != 10:
-                raise ValueError(text)
+            if len(text) != 10 or text[4] != "-" or text[7] != "-":
+                raise ValueError(text)  # fromisoformat takes 2024-W01-1 too
             day = dt.date.fromisoformat(text)
             if len(self.dates) < 100_000:
                 self.dates[text] = day
