@@ -127,6 +127,18 @@ def test_records_have_the_fingerprint_of_their_files(cohort_dir):
     assert kpidsl.data_fingerprint(changed) != kpidsl.data_fingerprint(records)
 
 
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_records_evaluated_have_the_fingerprint_of_the_files_they_make(tmp_path, engine):
+    # the DuckDB engine writes records out for itself, and fingerprints them on the way
+    records = dataset([withdrawn("W"), *(completer(f"C{i}") for i in range(4))])
+    report = kpidsl.evaluate(fixture_rules(), records, as_of=LATE, engine=engine)
+    write_data(dataset([withdrawn("W"), *(completer(f"C{i}") for i in range(4))]), tmp_path)
+    assert report.data_fingerprint == hashlib.sha256("".join(
+        f"{t.file} {hashlib.sha256((tmp_path / t.file).read_bytes()).hexdigest()}\n"
+        if (tmp_path / t.file).exists() else f"{t.file} -\n"
+        for t in RECORD_TYPES).encode()).hexdigest()
+
+
 def test_the_rules_fingerprint_follows_the_text_not_the_place(rules_copy, tmp_path):
     shipped = kpidsl.rules_fingerprint(fixture_rules())
     assert kpidsl.rules_fingerprint(kpidsl.load_rules(rules_copy)) == shipped  # another folder

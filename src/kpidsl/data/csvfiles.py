@@ -110,6 +110,40 @@ def _write_csv(t: RecordType, records: Sequence[Any], out: Any) -> None:
         w.writerow(_cell(getattr(r, fi.name), fi) for fi in fields)
 
 
+def record_rows(dataset: Dataset, t: RecordType, hashes: dict[str, str | None] | None
+                ) -> Iterator[tuple[Any, list[str]]]:
+    """Each record of type ``t`` with its cells as :func:`write_data` writes them; with
+    ``hashes``, the sha256 of the file it would write is put there once they are all through
+    (``None`` for an optional file with no records, which it does not write). So an engine
+    that writes the records out in a form of its own fingerprints them on the way
+    (:func:`keep_fingerprints`), and they are not written twice."""
+    fields = tuple(FIELDS[t.name].values())
+    records = dataset.of(t.name)
+    if hashes is None:
+        for r in records:
+            yield r, [_cell(getattr(r, fi.name), fi) for fi in fields]
+        return
+    if t.optional and not records:
+        hashes[t.file] = None
+        return
+    out = _Sha256()
+    w = Writer(out)
+    w.writerow(fi.name for fi in fields)
+    for r in records:
+        cells = [_cell(getattr(r, fi.name), fi) for fi in fields]
+        w.writerow(cells)
+        yield r, cells
+    hashes[t.file] = out.hash.hexdigest()
+
+
+def keep_fingerprints(dataset: Dataset, hashes: dict[str, str | None]) -> None:
+    """The data set's fingerprints (:func:`file_fingerprints`), from ``hashes`` of every
+    contract file (by :func:`record_rows`) and of the files it was read from."""
+    if dataset._fingerprints is None and len(hashes) == len(RECORD_TYPES):
+        object.__setattr__(dataset, "_fingerprints", {
+            **hashes, **{name: _hash_file(path) for name, path in dataset._sources}})
+
+
 def write_data(dataset: Dataset, directory: str | os.PathLike[str]) -> None:
     """Write ``dataset`` as a data-set folder: one CSV file per record type.
 
@@ -151,21 +185,13 @@ def file_fingerprints(dataset: Dataset | str | os.PathLike[str]) -> dict[str, st
     """
     if not isinstance(dataset, Dataset):
         return {t.file: _hash_file(os.path.join(dataset, t.file)) for t in RECORD_TYPES}
-    known = dataset._fingerprints
-    if known is None:
-        known = {}
+    if dataset._fingerprints is None:
+        hashes: dict[str, str | None] = {}
         for t in RECORD_TYPES:
-            records = dataset.of(t.name)
-            if t.optional and not records:
-                known[t.file] = None
-                continue
-            out = _Sha256()
-            _write_csv(t, records, out)
-            known[t.file] = out.hash.hexdigest()
-        for name, path in dataset._sources:
-            known[name] = _hash_file(path)
-        object.__setattr__(dataset, "_fingerprints", known)
-    return dict(known)
+            for _ in record_rows(dataset, t, hashes):
+                pass
+        keep_fingerprints(dataset, hashes)
+    return dict(dataset._fingerprints or {})
 
 
 def data_fingerprint(dataset: Dataset | str | os.PathLike[str]) -> str:

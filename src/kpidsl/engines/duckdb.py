@@ -136,8 +136,9 @@ def memory() -> dict[str, str | bool | int | float | list[str]]:
             "temp_directory": os.path.join(tempfile.gettempdir(), "kpidsl-duckdb")}
 
 
-_Job = tuple[str, str, list[str], int]
-"""A file to load: its record type, path, header and number of rows."""
+_Job = tuple[str, str, list[str], int, bool]
+"""A file to load: its record type, path, header, number of rows, and whether its cells must
+be as written (:meth:`DuckDBEngine.read_as_written`)."""
 
 #: Rows in all below which a folder's files load one after the other: threads cost more
 #: than they save on a small data set.
@@ -356,6 +357,7 @@ class DuckDBEngine(SqlEngine):
         """Records built in Python (or read by the Python loader) into the typed tables."""
         import tempfile
 
+        hashes: dict[str, str | None] | None = {} if data._fingerprints is None else None
         with tempfile.TemporaryDirectory(prefix="kpidsl-") as tmp:
             for t in RECORD_TYPES:
                 fields = tuple(FIELDS[t.name].values())
@@ -364,9 +366,8 @@ class DuckDBEngine(SqlEngine):
                     # lines end '\r\n': then the csv module quotes a cell with a '\r' too
                     w = csv.writer(f, lineterminator="\r\n")
                     w.writerow([*(fi.name for fi in fields), "_line"])
-                    for i, r in enumerate(data.of(t.name)):
-                        w.writerow([*(csvfiles._cell(getattr(r, fi.name), fi) for fi in fields),
-                                    r.line if r.line is not None else i - 10**12])
+                    for i, (r, cells) in enumerate(csvfiles.record_rows(data, t, hashes)):
+                        w.writerow([*cells, r.line if r.line is not None else i - 10**12])
                 types_ = {fi.name: SQL_TYPES[fi.kind] for fi in fields} | {"_line": "BIGINT"}
                 month = [fi.name for fi in fields if fi.month]
                 for m in month:
@@ -379,6 +380,8 @@ class DuckDBEngine(SqlEngine):
                     "read_csv(?, header = true, delim = ',', quote = '\"', escape = '\"', "
                     "columns = ?)", [path, types_])
                 self._made.add(table_name(t.name))
+        if hashes is not None:  # the report's audit needs them: worked out on the way
+            csvfiles.keep_fingerprints(data, hashes)
         self.notices = tuple(data.notices)
         self._groups()
 
