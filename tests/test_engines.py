@@ -108,8 +108,8 @@ def test_duckdb_works_out_the_findings_and_actions_beside_the_results(rules, fol
     """On a connection of its own, the findings' and actions' queries run on a thread and a
     cursor of their own (the views inline) while the results are worked out; what it raises
     is raised where they are wanted (an unrepresentable value: evaluated by the Python
-    engine instead). On a connection given, whose tables a cursor may not see, nothing runs
-    beside."""
+    engine instead), and ``release`` waits for them. On a connection given, whose tables a
+    cursor may not see, they are worked out when wanted."""
     import threading
 
     from kpidsl.engines import Unrepresentable
@@ -125,21 +125,24 @@ def test_duckdb_works_out_the_findings_and_actions_beside_the_results(rules, fol
         return real(self, qb, kind, rows)
 
     monkeypatch.setattr(engine.DuckDBEngine, "_entries", noted)
-    found = loaded.entries_beside(plan, DATES[2])
-    assert found is not None
-    findings, actions = found()
+    findings, actions = loaded.entries_soon(plan, DATES[2])()
     assert on == [("kpidsl-entries", "finding"), ("kpidsl-entries", "action")]
     assert findings == loaded.entries(plan, DATES[2], "finding") != []
     assert actions == loaded.entries(plan, DATES[2], "action") != []
+    on.clear()
+    loaded.entries_soon(plan, DATES[2])
+    loaded.release()  # waits for them
+    assert on == [("kpidsl-entries", "finding"), ("kpidsl-entries", "action")]
+    on.clear()
     given = engine.DuckDBEngine(duckdb.connect()).load(folder)
-    assert given.entries_beside(plan, DATES[2]) is None
+    assert given.entries_soon(plan, DATES[2])() == (findings, actions)
+    assert on == [("MainThread", "finding"), ("MainThread", "action")]
 
     def unrepresentable(self, *args):
         raise Unrepresentable("Conversion Error: the value is out of range")
 
     monkeypatch.setattr(engine.DuckDBEngine, "_entries", unrepresentable)
-    found = loaded.entries_beside(plan, DATES[2])
-    assert found is not None
+    found = loaded.entries_soon(plan, DATES[2])
     with pytest.raises(Unrepresentable) as excinfo:
         found()
     assert str(excinfo.value) == "Conversion Error: the value is out of range"

@@ -16,7 +16,7 @@ says what it is for and which connection objects it runs on: :mod:`kpidsl.engine
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
@@ -89,6 +89,14 @@ class Loaded(Protocol):
         """The findings (``kind="finding"``: on the data as written) or the actions (as of
         the date, the KPIs' follow-ups included), in the rules' order and each rule's records
         in data order (on a database's own tables, which have no order: by key)."""
+        ...
+
+    def entries_soon(self, plan: p.Plan, as_of: dt.date
+                     ) -> Callable[[], tuple[list[Entry], list[Entry]]]:
+        """The findings and the actions as of ``as_of`` (:meth:`entries`), given by the
+        function returned: worked out when it is called, or meanwhile, beside what the caller
+        does next (the DuckDB engine, on a connection of its own, while the results are
+        worked out); :meth:`release` waits for what is still running."""
         ...
 
     def verdicts(self, plan: p.Plan, as_of: dt.date, kpi: str, group: str = "all"

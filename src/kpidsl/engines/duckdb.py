@@ -16,7 +16,7 @@ import io
 import os
 import threading
 from collections.abc import Callable, Iterator
-from typing import IO, Any
+from typing import IO, Any, Generic, TypeVar
 
 import duckdb
 
@@ -33,6 +33,8 @@ from kpidsl.errors import DataError, Diagnostic, UsageError
 from kpidsl.files import Unreadable, open_regular
 from kpidsl.plan import nodes as p
 from kpidsl.plan.results import Entry
+
+T = TypeVar("T")
 
 
 def _pattern(fi: FieldInfo) -> str | None:
@@ -152,11 +154,17 @@ class DuckDBEngine(SqlEngine):
 
     def __init__(self, connection: duckdb.DuckDBPyConnection | None = None) -> None:
         self._con = connection
-        self._opening = None if connection is not None else _Opening(memory())
+        self._opening: _Beside[duckdb.DuckDBPyConnection] | None = None
+        if connection is None:  # opened beside what comes first: duckdb.connect takes 20-30
+            config = memory()    # ms, a tenth of a small evaluation's start
+            self._opening = _Beside(lambda: duckdb.connect(config=config),
+                                    "kpidsl-duckdb-connect")
         self.notices: tuple[Diagnostic, ...] = ()
         self._own = connection is None
         self._made: set[str] = set()
         """The tables and views this engine made: on a connection of its own, no others."""
+        self._beside: list[tuple[_Beside[Any], duckdb.DuckDBPyConnection]] = []
+        """What runs beside the caller (:meth:`entries_soon`), with its cursor."""
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -435,42 +443,37 @@ class DuckDBEngine(SqlEngine):
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
-    def entries_beside(self, plan: p.Plan, as_of: dt.date
-                       ) -> Callable[[], tuple[list[Entry], list[Entry]]] | None:
-        """The findings and the actions as of ``as_of``, worked out on a thread and a
-        cursor of their own beside what the caller does next (the results), given by the
-        function returned (which waits for them); ``None`` on a connection given, whose
-        tables a cursor may not see. Their queries read the tables, with the views inline
-        (a cursor does not see the evaluation's temporary views), and a query over 100,000
-        records, one row group, leaves one of two cores mostly idle: the findings and
-        actions (0.07 s) are worked out there meanwhile."""
+    def entries_soon(self, plan: p.Plan, as_of: dt.date
+                     ) -> Callable[[], tuple[list[Entry], list[Entry]]]:
+        """The findings and the actions as of ``as_of``, on a connection of the engine's own
+        worked out on a thread and a cursor of their own beside what the caller does next (the
+        results): their queries read the tables, with the views inline (a cursor does not see
+        the evaluation's temporary views), and a query over 100,000 records, one row group,
+        leaves one of two cores mostly idle; the findings and actions (0.07 s) are worked out
+        there meanwhile. On a connection given, whose tables a cursor may not see, when
+        called."""
         if not self._own:
-            return None
+            return super().entries_soon(plan, as_of)
         con = self.con.cursor()
-        got: list[tuple[list[Entry], list[Entry]] | BaseException] = []
 
-        def work() -> None:
-            def rows(sql: str) -> list[dict[str, Any]]:
-                return self._rows(sql, con)
+        def rows(sql: str) -> list[dict[str, Any]]:
+            return self._rows(sql, con)
 
-            try:
-                got.append((self._entries(self._findings_builder(plan), "finding", rows),
-                            self._entries(QueryBuilder(plan, [as_of], lines=self.lines),
-                                          "action", rows)))
-            except BaseException as e:  # raised where the entries are wanted
-                got.append(e)
+        beside = _Beside(lambda: (
+            self._entries(self._findings_builder(plan), "finding", rows),
+            self._entries(QueryBuilder(plan, [as_of], lines=self.lines), "action", rows)),
+            "kpidsl-entries")
+        self._beside.append((beside, con))
+        return beside.wait
 
-        thread = threading.Thread(target=work, name="kpidsl-entries")
-        thread.start()
-
-        def entries() -> tuple[list[Entry], list[Entry]]:
-            thread.join()
+    def release(self) -> None:
+        """Wait for what still runs beside (:meth:`entries_soon`, whatever it raises: an
+        error of the caller's is the one to give) and close its cursors."""
+        while self._beside:
+            beside, con = self._beside.pop()
+            with contextlib.suppress(Exception):
+                beside.wait()
             con.close()
-            if isinstance(got[0], BaseException):
-                raise got[0]
-            return got[0]
-
-        return entries
 
 
 def _side_by_side(work: Callable[[_Job], bool], jobs: list[_Job]) -> bool:
@@ -502,30 +505,29 @@ def _side_by_side(work: Callable[[_Job], bool], jobs: list[_Job]) -> bool:
     return all(done)
 
 
-class _Opening:
-    """A connection being opened on a thread of its own: ``duckdb.connect`` takes 20-30 ms,
-    a tenth of a small evaluation's start, and lets go of the GIL meanwhile."""
+class _Beside(Generic[T]):
+    """``work()`` done on a thread of its own while the caller goes on (DuckDB lets go of the
+    GIL): :meth:`wait` gives what it returned, or raises what it raised, where the result is
+    wanted."""
 
-    def __init__(self, config: dict[str, str | bool | int | float | list[str]]) -> None:
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._open, args=(config,),
-                                        name="kpidsl-duckdb-connect")
+    def __init__(self, work: Callable[[], T], name: str) -> None:
+        self._got: list[T] = []
+        self._error: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                self._got.append(work())
+            except BaseException as e:
+                self._error.append(e)
+
+        self._thread = threading.Thread(target=run, name=name)
         self._thread.start()
 
-    def _open(self, config: dict[str, str | bool | int | float | list[str]]) -> None:
-        try:
-            self._con = duckdb.connect(config=config)
-        except BaseException as e:  # raised where the connection is wanted
-            self._error = e
-
-    def wait(self) -> duckdb.DuckDBPyConnection:
-        """The connection, once open (what opening it raised, if it failed)."""
+    def wait(self) -> T:
         self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._con is not None
-        return self._con
+        if self._error:
+            raise self._error[0]
+        return self._got[0]
 
 
 @contextlib.contextmanager

@@ -548,6 +548,10 @@ class PythonData:
         return per_provider({r.provider_id: [planned(r) or 0, actual(r) or 0, 0]
                              for r in self.data.providers})
 
+    def entries_soon(self, plan: p.Plan, as_of: dt.date
+                     ) -> Callable[[], tuple[list[Entry], list[Entry]]]:
+        return lambda: (self.entries(plan, as_of, "finding"), self.entries(plan, as_of, "action"))
+
     @collector_paused()
     def entries(self, plan: p.Plan, as_of: dt.date, kind: str) -> list[Entry]:
         compiler = Compiler(plan, View(self.data, None if kind == "finding" else as_of))

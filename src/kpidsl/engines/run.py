@@ -10,7 +10,6 @@ located rule error that says which engine can.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import importlib
 import os
@@ -204,18 +203,9 @@ def run(plan: p.Plan, data: DataSource, dates: Sequence[dt.date],
     try:
         loaded: Loaded = engine(choice if choice is not None else name).load(data)
         try:
-            beside = getattr(loaded, "entries_beside", None) if entries else None
-            found = beside(plan, when) if beside is not None else None  # (DuckDB) a thread
-            try:
-                results = loaded.results(plan, dates)
-            except BaseException:
-                if found is not None:  # waited for, whatever it raises: this is the error
-                    with contextlib.suppress(Exception):
-                        found()
-                raise
-            findings, actions = found() if found is not None else \
-                (loaded.entries(plan, when, "finding"), loaded.entries(plan, when, "action")) \
-                if entries else ([], [])
+            found = loaded.entries_soon(plan, when) if entries else None
+            results = loaded.results(plan, dates)
+            findings, actions = found() if found is not None else ([], [])
             verdicts = {(k, g): loaded.verdicts(plan, when, k, g) for k, g in explain}
         finally:
             loaded.release()

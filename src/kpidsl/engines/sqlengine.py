@@ -196,6 +196,11 @@ class SqlEngine:
         qb = self._findings_builder(plan) if kind == "finding" else self._builder(plan, [as_of])
         return self._entries(qb, kind, self._rows)
 
+    def entries_soon(self, plan: p.Plan, as_of: dt.date
+                     ) -> Callable[[], tuple[list[Entry], list[Entry]]]:
+        """:meth:`kpidsl.engines.Loaded.entries_soon`: when called."""
+        return lambda: (self.entries(plan, as_of, "finding"), self.entries(plan, as_of, "action"))
+
     def _entries(self, qb: QueryBuilder, kind: str,
                  rows: Callable[[str], list[dict[str, Any]]]) -> list[Entry]:
         """:meth:`entries` by the queries of ``qb``, their rows read by ``rows``."""

@@ -333,7 +333,7 @@ def _date(file: str, text: str, line: int, what: str) -> dt.date:
                      hint="expected a date written YYYY-MM-DD") from None
 
 
-def _pair(element: Any, first: str, second: str, third: str | None = None
+def _values(element: Any, first: str, second: str, third: str | None = None
           ) -> tuple[str, str, str | None]:
     """The values of ``element``'s children when they are ``first``, ``second`` and perhaps
     ``third``, in that order (the schema's), each a value with no element inside: else
@@ -351,6 +351,28 @@ def _pair(element: Any, first: str, second: str, third: str | None = None
     if a.tag != first or b.tag != second or len(a) or len(b):
         raise ValueError
     return a.text, b.text, day
+
+
+def _plain(element: Any, tags: dict[str, str], inner: str, names: tuple[str, ...]
+           ) -> tuple[dict[str, str], list[tuple[str, str, str | None]]]:
+    """The values of ``element``'s children that are read (``tags``), by name, and of each
+    child ``inner`` (a FAM, a monitoring: :func:`_values` of ``names``), when each value is
+    there once, holds text and no element: else ``ValueError``, and the careful way reads
+    the learner."""
+    v: dict[str, str] = {}
+    inners = []
+    for c in element:
+        tag = c.tag
+        if tag == inner:
+            inners.append(_values(c, *names))
+        else:
+            name = tags.get(tag)
+            if name is not None:
+                text = c.text
+                if text is None or name in v or len(c):
+                    raise ValueError  # empty, twice, or not a value
+                v[name] = text
+    return v, inners
 
 
 class _Reader:
@@ -443,22 +465,13 @@ class _Reader:
         fam_tags = q("LearnDelFAMType"), q("LearnDelFAMCode"), q("LearnDelFAMDateFrom")
         aims = []
         for d in learner.iterchildren(q("LearningDelivery")):
-            v: dict[str, str] = {}
+            # a FAM: LearnDelFAMType, LearnDelFAMCode, then the date (the XSD)
+            v, found = _plain(d, tags, fam, fam_tags)
             fams = []
-            for c in d:
-                tag = c.tag
-                if tag == fam:  # LearnDelFAMType, LearnDelFAMCode, then the date (the XSD)
-                    kind, code, day = _pair(c, *fam_tags)
-                    if not (fam_kind.fullmatch(kind) and fam_code.fullmatch(code)):
-                        raise ValueError
-                    fams.append(Fam(kind, code, date(day) if day is not None else None))
-                else:
-                    name = tags.get(tag)
-                    if name is not None:
-                        text = c.text
-                        if text is None or name in v or len(c):
-                            raise ValueError  # empty, twice, or not a value: the careful way
-                        v[name] = text
+            for kind, code, day in found:
+                if not (fam_kind.fullmatch(kind) and fam_code.fullmatch(code)):
+                    raise ValueError
+                fams.append(Fam(kind, code, date(day) if day is not None else None))
             if v.get("FundModel") != FUND_MODEL or v.get("ProgType") != PROG_TYPE:
                 if (v.get("FundModel") or "").strip() == FUND_MODEL:
                     if v.get("FundModel") != FUND_MODEL or \
@@ -486,22 +499,12 @@ class _Reader:
         esm, esm_tags = q("EmploymentStatusMonitoring"), (q("ESMType"), q("ESMCode"))
         held = []
         for s in learner.iterchildren(q("LearnerEmploymentStatus")):
-            v = {}
+            v, found = _plain(s, tags, esm, esm_tags)  # a monitoring: ESMType, then ESMCode
             monitoring = set()
-            for c in s:
-                tag = c.tag
-                if tag == esm:  # ESMType, then ESMCode (the XSD)
-                    kind, code, _ = _pair(c, *esm_tags)
-                    if kind != kind.strip() or code != code.strip():
-                        raise ValueError
-                    monitoring.add((kind[:3], code[:2]))
-                else:
-                    name = tags.get(tag)
-                    if name is not None:
-                        text = c.text
-                        if text is None or name in v or len(c):
-                            raise ValueError
-                        v[name] = text
+            for kind, code, _ in found:
+                if kind != kind.strip() or code != code.strip():
+                    raise ValueError
+                monitoring.add((kind[:3], code[:2]))
             emp = v.get("EmpId")
             if emp is not None and not texts["EmpId"][0].fullmatch(emp):
                 raise ValueError
