@@ -31,6 +31,15 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def sha256sums(folder: Path) -> str:
+    """A data set's fingerprint as an auditor works it out: from ``sha256sum`` of each of the
+    contract's files in ``folder`` (``-`` for a file not there)."""
+    return hashlib.sha256("".join(
+        f"{t.file} {hashlib.sha256((folder / t.file).read_bytes()).hexdigest()}\n"
+        if (folder / t.file).exists() else f"{t.file} -\n"
+        for t in RECORD_TYPES).encode()).hexdigest()
+
+
 @pytest.fixture
 def cohort_dir(tmp_path: Path) -> Path:
     """On B1, 1 of 5 Milestone 1 starters withdrew (learner_dropout met, 1/5)."""
@@ -99,12 +108,6 @@ def test_a_data_file_fingerprint_is_its_sha256(cohort_dir):
 def test_a_folder_has_the_fingerprint_of_its_files_as_they_are(cohort_dir, engine):
     # evaluate hashes the files as it starts, beside the evaluation: a hash is used only
     # while its file is as it was hashed (here, edited after an evaluation that failed)
-    def sha256sums() -> str:  # as an auditor works it out: from sha256sum of each file
-        return hashlib.sha256("".join(
-            f"{t.file} {hashlib.sha256((cohort_dir / t.file).read_bytes()).hexdigest()}\n"
-            if (cohort_dir / t.file).exists() else f"{t.file} -\n"
-            for t in RECORD_TYPES).encode()).hexdigest()
-
     learners = (cohort_dir / "learners.csv").read_bytes()
     for failed in (kpidsl.DataError, kpidsl.UsageError):  # before the files are read, or after
         (cohort_dir / "learners.csv").write_bytes(learners.replace(b",B1,", b",B9,", 1))
@@ -112,12 +115,12 @@ def test_a_folder_has_the_fingerprint_of_its_files_as_they_are(cohort_dir, engin
             kpidsl.evaluate(fixture_rules(), cohort_dir, as_of=LATE,
                             engine=engine if failed is kpidsl.DataError else "nonesuch")
         (cohort_dir / "learners.csv").write_bytes(learners)
-        assert kpidsl.data_fingerprint(cohort_dir) == sha256sums()
+        assert kpidsl.data_fingerprint(cohort_dir) == sha256sums(cohort_dir)
     report = kpidsl.evaluate(fixture_rules(), cohort_dir, as_of=LATE, engine=engine)
-    assert report.data_fingerprint == sha256sums()
+    assert report.data_fingerprint == sha256sums(cohort_dir)
     edit_cell(cohort_dir, "learners.csv", "W", {"withdrawal_date": ""})
     assert kpidsl.evaluate(fixture_rules(), cohort_dir, as_of=LATE,
-                           engine=engine).data_fingerprint == sha256sums()
+                           engine=engine).data_fingerprint == sha256sums(cohort_dir)
 
 
 def test_records_have_the_fingerprint_of_their_files(cohort_dir):
@@ -133,10 +136,7 @@ def test_records_evaluated_have_the_fingerprint_of_the_files_they_make(tmp_path,
     records = dataset([withdrawn("W"), *(completer(f"C{i}") for i in range(4))])
     report = kpidsl.evaluate(fixture_rules(), records, as_of=LATE, engine=engine)
     write_data(dataset([withdrawn("W"), *(completer(f"C{i}") for i in range(4))]), tmp_path)
-    assert report.data_fingerprint == hashlib.sha256("".join(
-        f"{t.file} {hashlib.sha256((tmp_path / t.file).read_bytes()).hexdigest()}\n"
-        if (tmp_path / t.file).exists() else f"{t.file} -\n"
-        for t in RECORD_TYPES).encode()).hexdigest()
+    assert report.data_fingerprint == sha256sums(tmp_path)
 
 
 def test_the_rules_fingerprint_follows_the_text_not_the_place(rules_copy, tmp_path):
