@@ -151,6 +151,12 @@ def test_duckdb_works_out_the_findings_and_actions_beside_the_results(rules, fol
     assert report.engine == "python"
     python = kpidsl.evaluate(rules, folder, as_of=DATES[2], engine="python")
     assert (report.findings, report.actions) == (python.findings, python.actions)
+    monkeypatch.setattr(engine.DuckDBEngine, "_entries", noted)
+    on.clear()  # a table of more row groups than cores: DuckDB fills both with the results
+    monkeypatch.setattr(engine, "ROW_GROUP", 1)
+    big = engine.DuckDBEngine().load(folder)
+    assert big.entries_soon(plan, DATES[2])() == (findings, actions)
+    assert on == [("MainThread", "finding"), ("MainThread", "action")]
 
 
 def test_history_in_one_pass_equals_one_evaluation_per_month(rules, folder: Path):

@@ -145,6 +145,8 @@ be as written (:meth:`DuckDBEngine.read_as_written`)."""
 #: Rows in all below which a folder's files load one after the other: threads cost more
 #: than they save on a small data set.
 SIDE_BY_SIDE = 20_000
+#: The rows of a DuckDB row group, the unit its threads share a table's scan by.
+ROW_GROUP = 122_880
 
 
 class DuckDBEngine(SqlEngine):
@@ -165,6 +167,8 @@ class DuckDBEngine(SqlEngine):
         """The tables and views this engine made: on a connection of its own, no others."""
         self._beside: list[tuple[_Beside[Any], duckdb.DuckDBPyConnection]] = []
         """What runs beside the caller (:meth:`entries_soon`), with its cursor."""
+        self._largest = 0
+        """The records of the largest table loaded (:meth:`entries_soon` reads it)."""
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -231,6 +235,7 @@ class DuckDBEngine(SqlEngine):
                 return False  # no header, or columns the Python loader reports or ignores
             jobs.append((t.name, f.path, list(f.columns), lines - 1, as_written))
         jobs.sort(key=lambda job: -job[3])
+        self._largest = jobs[0][3] if jobs else 0
         if sum(job[3] for job in jobs) < SIDE_BY_SIDE:
             if not all(self._load_file(*job) for job in jobs):
                 return False
@@ -366,6 +371,7 @@ class DuckDBEngine(SqlEngine):
         import tempfile
 
         hashes: dict[str, str | None] | None = {} if data._fingerprints is None else None
+        self._largest = max(len(data.of(t.name)) for t in RECORD_TYPES)
         with tempfile.TemporaryDirectory(prefix="kpidsl-") as tmp:
             for t in RECORD_TYPES:
                 fields = tuple(FIELDS[t.name].values())
@@ -450,9 +456,11 @@ class DuckDBEngine(SqlEngine):
         results): their queries read the tables, with the views inline (a cursor does not see
         the evaluation's temporary views), and a query over 100,000 records, one row group,
         leaves one of two cores mostly idle; the findings and actions (0.07 s) are worked out
-        there meanwhile. On a connection given, whose tables a cursor may not see, when
-        called."""
-        if not self._own:
+        there meanwhile. When a table has more than one row group for each core, DuckDB
+        fills both cores with the results' queries and the thread only competes with them
+        (at a million learners, 4.58 s against 4.34 s): then, as on a connection given,
+        whose tables a cursor may not see, when called."""
+        if not self._own or self._largest > ROW_GROUP * 2:
             return super().entries_soon(plan, as_of)
         con = self.con.cursor()
 
