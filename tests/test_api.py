@@ -190,6 +190,8 @@ def test_select_filters_results(cohort):
         r for r in report.results if (r.scope, r.group) == ("provider", "P1"))
     with pytest.raises(kpidsl.NotFoundError, match="did you mean `learner_dropout`"):
         report.select(kpis=["learner_drop"])
+    assert report.select() is report  # no filter: the report as it is
+    assert report.select(kpis=[]).results == ()
 
 
 def test_explain_diff_check_and_test_are_functions(cohort, tmp_path):

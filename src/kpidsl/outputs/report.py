@@ -127,9 +127,11 @@ class Report:
         :class:`~kpidsl.errors.NotFoundError` naming the closest: a misspelt filter would
         otherwise keep nothing, without a word. Findings and actions are kept whole: they are
         about records, not results."""
+        if kpis is scopes is groups is statuses is None:
+            return self  # no filter: nothing to go through (246,000 results at 1M learners)
         kpis, scopes, groups, statuses = (None if f is None else listed(f)
                                           for f in (kpis, scopes, groups, statuses))
-        names = list(dict.fromkeys(r.kpi for r in self.results))
+        names = list(dict.fromkeys(r.kpi for r in self.results)) if kpis else []
         for kpi in kpis or ():
             if kpi not in names:
                 raise NotFoundError(f"no KPI called {kpi!r}",
