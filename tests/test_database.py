@@ -292,6 +292,38 @@ def test_sql_names_the_dialects_it_is_tested_on(capsys):
         render("SELECT * FROM (VALUES (1)) AS v(a)", "sqlite")
 
 
+def test_a_query_is_rendered_once_by_threads_that_ask_for_it_together(monkeypatch):
+    """An evaluation in a database makes the same views for its results and, on a thread
+    beside them, its findings and actions: each is rendered once (sqlglot takes 10-20 ms a
+    query), the same for every thread, whichever asks first."""
+    import threading
+    import uuid
+
+    import sqlglot
+
+    from kpidsl.engines.sql.render import render
+
+    parsed = []
+    real = sqlglot.parse_one
+
+    def parse_one(sql, **kwargs):
+        parsed.append(sql)
+        return real(sql, **kwargs)
+
+    monkeypatch.setattr(sqlglot, "parse_one", parse_one)
+    sql = f"SELECT '{uuid.uuid4()}' AS a, start_date + INTERVAL 6 MONTH AS b FROM learners"
+    got: list[str] = []
+    threads = [threading.Thread(target=lambda: got.append(render(sql, "postgres", False)))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert parsed.count(sql) == 1  # (sqlglot parses some of its own on a first use)
+    assert len(got) == 4 and len(set(got)) == 1
+    assert "CAST(start_date + INTERVAL '6 MONTH' AS DATE)" in got[0]
+
+
 def test_connections_of_ones_own(tmp_path: Path):
     """A ``sqlite3`` or psycopg connection is evaluated on as a DuckDB one is."""
     url = sqlite_url(tmp_path)

@@ -29,6 +29,7 @@ from kpidsl.engines.connection import DIALECTS, Tables, opener, refused, run_que
 from kpidsl.engines.loading import write_tables
 from kpidsl.engines.sql import render
 from kpidsl.engines.sql.checks import check_tables
+from kpidsl.engines.sql.render import render_soon
 from kpidsl.engines.sqlengine import Beside, SqlEngine
 from kpidsl.errors import DataError, UsageError
 from kpidsl.plan import nodes as p
@@ -86,6 +87,7 @@ class DatabaseEngine(SqlEngine):
         contract. An optional table the database does not have (``profiles``) has no
         records, as an absent optional file has none."""
         where = self.tables if tables is None else Tables.of(names=tables)
+        render_soon(self.dialect.name)  # while the database checks
         problems, present = check_tables(self._query, self.dialect.name, where.names,
                                          self.dialect.money_scale)
         if problems:
@@ -147,13 +149,19 @@ class DatabaseEngine(SqlEngine):
         cores work. Only on a connection kpidsl opened from a URL (:func:`opener`) to the
         database's own tables, which the other connection sees too; it sees none of this
         one's temporary views and makes its own. Otherwise, or when the database refuses a
-        second connection, on this connection when called."""
+        second connection, on this connection when called.
+
+        Neither connection then has a query use parallel workers: they would only compete
+        with the other connection for the cores, and each worker joins the inner sides of
+        its joins again (the server's work for an evaluation of 100,000 learners, 2.5 s of
+        CPU with them, is 2.05 s without)."""
         later = super().entries_soon(plan, as_of)
         open_another, shared = opener(self.con), self._shared
         if open_another is None or shared is None:
             return later
-
         import psycopg
+
+        self._query(_ONE_PROCESS)
 
         def work() -> tuple[list[Entry], list[Entry]] | None:
             try:
@@ -162,6 +170,7 @@ class DatabaseEngine(SqlEngine):
                 return None  # (too many connections): on this one, when called
             try:
                 twin = DatabaseEngine(con, self.dialect.name, self.tables)
+                twin._query(_ONE_PROCESS)
                 twin.lines = self.lines
                 twin._read_through(shared)
                 return (twin.entries(plan, as_of, "finding"),
@@ -244,6 +253,10 @@ class DatabaseEngine(SqlEngine):
         :mod:`~kpidsl.engines.sqlengine`)."""
         sqlite = self.dialect.name == "sqlite"
         return [_as_date if sqlite and n == "_as_of" else _whole for n in names]
+
+
+#: A session's queries each run by its server process alone, with no parallel workers.
+_ONE_PROCESS = "SET max_parallel_workers_per_gather = 0"
 
 
 def _idle(con: Any) -> bool:
