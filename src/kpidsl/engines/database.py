@@ -214,6 +214,9 @@ class DatabaseEngine(SqlEngine):
     def _money_scale(self) -> int:
         return self.dialect.money_scale
 
+    def _verdicts_apart(self) -> bool:
+        return self.dialect.name == "postgres"
+
     def _create(self, name: str, query: str, native: bool = False) -> None:
         """A temporary view ``name`` of ``query`` (in kpidsl's SQL, or the database's own
         when ``native``), replacing one of that name."""

@@ -115,7 +115,8 @@ class SqlEngine:
             return self._built[1]
         inline = self._views_inline()
         qb = QueryBuilder(plan, dates, inline=inline, lines=self.lines,
-                          money_scale=self._money_scale())
+                          money_scale=self._money_scale(),
+                          verdicts_apart=self._verdicts_apart())
         if not inline:
             for name, query in qb.prelude():
                 self._create(name, query)
@@ -130,6 +131,11 @@ class SqlEngine:
     def _money_scale(self) -> int:
         """Units of a money column to the pound (SQLite keeps pence)."""
         return 1
+
+    def _verdicts_apart(self) -> bool:
+        """Whether the tallies' verdicts are worked out apart from their counts
+        (:attr:`QueryBuilder.verdicts_apart`: PostgreSQL's)."""
+        return False
 
     def _findings_builder(self, plan: p.Plan) -> QueryBuilder:
         """The queries for the findings, which read the data as written."""
