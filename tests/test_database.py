@@ -292,6 +292,38 @@ def test_sql_names_the_dialects_it_is_tested_on(capsys):
         render("SELECT * FROM (VALUES (1)) AS v(a)", "sqlite")
 
 
+def test_a_query_is_rendered_once_by_threads_that_ask_for_it_together(monkeypatch):
+    """An evaluation in a database makes the same views for its results and, on a thread
+    beside them, its findings and actions: each is rendered once (sqlglot takes 10-20 ms a
+    query), the same for every thread, whichever asks first."""
+    import threading
+    import uuid
+
+    import sqlglot
+
+    from kpidsl.engines.sql.render import render
+
+    parsed = []
+    real = sqlglot.parse_one
+
+    def parse_one(sql, **kwargs):
+        parsed.append(sql)
+        return real(sql, **kwargs)
+
+    monkeypatch.setattr(sqlglot, "parse_one", parse_one)
+    sql = f"SELECT '{uuid.uuid4()}' AS a, start_date + INTERVAL 6 MONTH AS b FROM learners"
+    got: list[str] = []
+    threads = [threading.Thread(target=lambda: got.append(render(sql, "postgres", False)))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert parsed.count(sql) == 1  # (sqlglot parses some of its own on a first use)
+    assert len(got) == 4 and len(set(got)) == 1
+    assert "CAST(start_date + INTERVAL '6 MONTH' AS DATE)" in got[0]
+
+
 def test_connections_of_ones_own(tmp_path: Path):
     """A ``sqlite3`` or psycopg connection is evaluated on as a DuckDB one is."""
     url = sqlite_url(tmp_path)
@@ -306,6 +338,79 @@ def test_connections_of_ones_own(tmp_path: Path):
     kpidsl.api.load_into(kpidsl.load_data(SAMPLE), url)
     with _connected(url) as pcon:
         assert kpidsl.evaluate(fixture_rules(), None, AS_OF, engine=pcon).results == want
+
+
+def test_postgres_works_out_the_findings_and_actions_beside_the_results(monkeypatch):
+    """On a connection kpidsl opened from a URL, the findings and actions are worked out on a
+    second connection of its own (another server process), on a thread, making the views
+    it needs there; what it raises is raised where they are wanted, and ``release`` waits
+    for it. On a caller's connection, or when the server refuses a second one, they are
+    worked out on the one connection when wanted, the same."""
+    import threading
+
+    import psycopg
+
+    from kpidsl.engines import connection, database
+    from kpidsl.plan.lower import lower
+
+    url = pg.fresh_database()
+    kpidsl.api.load_into(SAMPLE, url)
+    plan, when, on = lower(fixture_rules()), dt.date.fromisoformat(AS_OF), []
+    real = database.DatabaseEngine._entries
+
+    def noted(self, qb, kind, rows):
+        on.append((threading.current_thread().name, self.con.info.backend_pid, kind))
+        return real(self, qb, kind, rows)
+
+    monkeypatch.setattr(database.DatabaseEngine, "_entries", noted)
+    con, _, tables = connection.connect(url)
+    loaded = database.PostgresEngine(con, tables).load(None)
+    mine = con.info.backend_pid
+    findings, actions = loaded.entries_soon(plan, when)()
+    assert [(thread, kind) for thread, _, kind in on] == \
+        [("kpidsl-entries", "finding"), ("kpidsl-entries", "action")]
+    assert mine not in {pid for _, pid, _ in on}
+    on.clear()
+    assert (findings, actions) == (loaded.entries(plan, when, "finding"),
+                                   loaded.entries(plan, when, "action"))
+    assert findings and actions
+    on.clear()
+    loaded.entries_soon(plan, when)
+    loaded.release()  # waits for them
+    assert [kind for *_, kind in on] == ["finding", "action"]
+    con.close()
+
+    def refused() -> None:
+        raise psycopg.OperationalError("sorry, too many clients already")
+
+    on.clear()
+    con, _, tables = connection.connect(url)
+    monkeypatch.setattr(database, "opener", lambda con: refused)
+    loaded = database.PostgresEngine(con, tables).load(None)
+    assert loaded.entries_soon(plan, when)() == (findings, actions)
+    assert on == [("MainThread", con.info.backend_pid, "finding"),
+                  ("MainThread", con.info.backend_pid, "action")]
+    loaded.release()
+    con.close()
+    monkeypatch.undo()
+
+    on.clear()
+    monkeypatch.setattr(database.DatabaseEngine, "_entries", noted)
+    with _connected(url) as given:  # a caller's: kpidsl connects to nothing else
+        loaded = database.PostgresEngine(given).load(None)
+        assert loaded.entries_soon(plan, when)() == (findings, actions)
+        assert [thread for thread, *_ in on] == ["MainThread", "MainThread"]
+        loaded.release()
+
+    def broken(self, qb, kind, rows):
+        raise RuntimeError("the entries' query failed")
+
+    monkeypatch.setattr(database.DatabaseEngine, "_entries", broken)
+    con, _, tables = connection.connect(url)
+    found = database.PostgresEngine(con, tables).load(None).entries_soon(plan, when)
+    with pytest.raises(RuntimeError, match="the entries' query failed"):
+        found()
+    con.close()
 
 
 def test_a_folder_goes_into_postgres_by_copy_or_else_by_the_loader(tmp_path: Path, capsys,

@@ -5,10 +5,12 @@ connection from a URL (:func:`connect`). Both the engine (:mod:`kpidsl.engines.d
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import urllib.parse
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -169,12 +171,13 @@ def connect(url: str, create: bool = False) -> tuple[Any, str, Tables]:
             raise UsageError("a PostgreSQL database needs psycopg, which is not installed",
                              "pip install 'kpidsl[postgres]'") from None
         try:
-            return (psycopg.connect(where.driver, autocommit=True), "postgres",  # ours
-                    where.tables)
+            con = psycopg.connect(where.driver, autocommit=True)  # ours
         except psycopg.Error as e:
             raise UsageError(f"cannot connect to {where.shown}: {str(e).strip()}",
                              "check the host, port, user and database; keep a password out "
                              "of the URL, in PGPASSWORD or ~/.pgpass") from None
+        _OPENED[con] = where.driver
+        return con, "postgres", where.tables
     if where.dialect == "sqlite":
         import sqlite3
 
@@ -195,6 +198,26 @@ def connect(url: str, create: bool = False) -> tuple[Any, str, Tables]:
             raise UsageError(f"cannot open {where.shown}: {e}") from None
     raise UsageError(f"{where.shown}: kpidsl load writes into PostgreSQL or SQLite",
                      "DuckDB reads a data folder itself: kpidsl evaluate --data FOLDER")
+
+
+#: The PostgreSQL connections :func:`connect` opened, with what their driver was given.
+_OPENED: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def opener(con: Any) -> Callable[[], Any] | None:
+    """How to open another connection (autocommit) to the database of ``con``, when
+    :func:`connect` opened ``con`` from a URL, for an engine to work on beside it; ``None``
+    for any other connection (a caller's own: kpidsl connects by itself only where it was
+    given a URL)."""
+    try:
+        driver = _OPENED.get(con)
+    except TypeError:  # not a connection connect opens (sqlite3's take no weak reference)
+        return None
+    if driver is None:
+        return None
+    import psycopg
+
+    return functools.partial(psycopg.connect, driver, autocommit=True)
 
 
 def without_password(url: str) -> str:

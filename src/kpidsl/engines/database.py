@@ -25,12 +25,15 @@ from typing import Any
 
 from kpidsl.contract.records import FIELDS, RECORD_TYPES
 from kpidsl.data.dataset import Dataset
-from kpidsl.engines.connection import DIALECTS, Tables, refused, run_query
+from kpidsl.engines.connection import DIALECTS, Tables, opener, refused, run_query
 from kpidsl.engines.loading import write_tables
 from kpidsl.engines.sql import render
 from kpidsl.engines.sql.checks import check_tables
-from kpidsl.engines.sqlengine import SqlEngine
+from kpidsl.engines.sql.render import render_soon
+from kpidsl.engines.sqlengine import Beside, SqlEngine
 from kpidsl.errors import DataError, UsageError
+from kpidsl.plan import nodes as p
+from kpidsl.plan.results import Entry
 
 
 class DatabaseEngine(SqlEngine):
@@ -47,6 +50,11 @@ class DatabaseEngine(SqlEngine):
         make temporary objects): the SELECT of each contract table, put at the head of every
         query instead of a view, with the plan's own views inline too."""
         self._made: list[tuple[str, str]] = []  # (kind, name): the temporary objects made
+        self._shared: dict[str, str] | None = None
+        """The SELECTs of the contract's tables when they are the database's own, which
+        another connection sees too (not temporary tables of this one's)."""
+        self._beside: list[Beside[tuple[list[Entry], list[Entry]] | None]] = []
+        """What runs beside the caller (:meth:`entries_soon`)."""
         self._began = self.name == "postgres" and _idle(connection)
 
     def load(self, data: Any) -> DatabaseEngine:
@@ -79,6 +87,7 @@ class DatabaseEngine(SqlEngine):
         contract. An optional table the database does not have (``profiles``) has no
         records, as an absent optional file has none."""
         where = self.tables if tables is None else Tables.of(names=tables)
+        render_soon(self.dialect.name)  # while the database checks
         problems, present = check_tables(self._query, self.dialect.name, where.names,
                                          self.dialect.money_scale)
         if problems:
@@ -105,6 +114,12 @@ class DatabaseEngine(SqlEngine):
                 source = f"{'temp' if present is None else 'main'}.{source}"
             selects[t.table] = (f"SELECT {', '.join(cols)}{', _line' if self.lines else ''} "
                                 + (f"FROM {source}" if there else "WHERE 1 = 0"))
+        self._shared = None if present is None else selects
+        self._read_through(selects)
+
+    def _read_through(self, selects: dict[str, str]) -> None:
+        """The contract's tables read through ``selects``: as temporary views, or where none
+        can be made, at the head of each query (:attr:`inline`)."""
         self.inline = None if self._can_make_views() else selects
         if self.inline is None:
             for name, select in selects.items():
@@ -126,10 +141,55 @@ class DatabaseEngine(SqlEngine):
             return False
         return True
 
+    def entries_soon(self, plan: p.Plan, as_of: dt.date
+                     ) -> Callable[[], tuple[list[Entry], list[Entry]]]:
+        """The findings and the actions as of ``as_of``, worked out on a second connection to
+        the database, on a thread of its own, while the caller works out the results on this
+        one: the server runs each connection's queries in a process of its own, so both
+        cores work. Only on a connection kpidsl opened from a URL (:func:`opener`) to the
+        database's own tables, which the other connection sees too; it sees none of this
+        one's temporary views and makes its own. Otherwise, or when the database refuses a
+        second connection, on this connection when called.
+
+        Neither connection then has a query use parallel workers: they would only compete
+        with the other connection for the cores, and each worker joins the inner sides of
+        its joins again (the server's work for an evaluation of 100,000 learners, 2.5 s of
+        CPU with them, is 2.05 s without)."""
+        later = super().entries_soon(plan, as_of)
+        open_another, shared = opener(self.con), self._shared
+        if open_another is None or shared is None:
+            return later
+        import psycopg
+
+        self._query(_ONE_PROCESS)
+
+        def work() -> tuple[list[Entry], list[Entry]] | None:
+            try:
+                con = open_another()
+            except psycopg.OperationalError:
+                return None  # (too many connections): on this one, when called
+            try:
+                twin = DatabaseEngine(con, self.dialect.name, self.tables)
+                twin._query(_ONE_PROCESS)
+                twin.lines = self.lines
+                twin._read_through(shared)
+                return (twin.entries(plan, as_of, "finding"),
+                        twin.entries(plan, as_of, "action"))
+            finally:
+                con.close()  # its temporary views go with it
+
+        beside = Beside(work, "kpidsl-entries")
+        self._beside.append(beside)
+        return lambda: beside.wait() or later()
+
     def release(self) -> None:
-        """Drop the temporary views and tables made on the connection and, on a psycopg
-        connection that had no transaction open, end the one its statements began: a
-        connection of one's own is given back as it came."""
+        """Wait for what still runs beside (:meth:`entries_soon`, whatever it raises: an
+        error of the caller's is the one to give); drop the temporary views and tables made
+        on the connection and, on a psycopg connection that had no transaction open, end the
+        one its statements began: a connection of one's own is given back as it came."""
+        while self._beside:
+            with contextlib.suppress(Exception):
+                self._beside.pop().wait()
         made, self._made, self._built = self._made, [], None
         if self._began:
             self.con.rollback()  # the temporary views and tables go with it
@@ -153,6 +213,9 @@ class DatabaseEngine(SqlEngine):
 
     def _money_scale(self) -> int:
         return self.dialect.money_scale
+
+    def _verdicts_apart(self) -> bool:
+        return self.dialect.name == "postgres"
 
     def _create(self, name: str, query: str, native: bool = False) -> None:
         """A temporary view ``name`` of ``query`` (in kpidsl's SQL, or the database's own
@@ -193,6 +256,10 @@ class DatabaseEngine(SqlEngine):
         :mod:`~kpidsl.engines.sqlengine`)."""
         sqlite = self.dialect.name == "sqlite"
         return [_as_date if sqlite and n == "_as_of" else _whole for n in names]
+
+
+#: A session's queries each run by its server process alone, with no parallel workers.
+_ONE_PROCESS = "SET max_parallel_workers_per_gather = 0"
 
 
 def _idle(con: Any) -> bool:

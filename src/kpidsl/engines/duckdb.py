@@ -16,7 +16,7 @@ import io
 import os
 import threading
 from collections.abc import Callable, Iterator
-from typing import IO, Any, Generic, TypeVar
+from typing import IO, Any
 
 import duckdb
 
@@ -28,13 +28,11 @@ from kpidsl.data.dataset import Dataset
 from kpidsl.data.load import load_data
 from kpidsl.engines import Unrepresentable
 from kpidsl.engines.sql import SQL_TYPES, QueryBuilder, table_name
-from kpidsl.engines.sqlengine import SqlEngine
+from kpidsl.engines.sqlengine import Beside, SqlEngine
 from kpidsl.errors import DataError, Diagnostic, UsageError
 from kpidsl.files import Unreadable, open_regular
 from kpidsl.plan import nodes as p
 from kpidsl.plan.results import Entry
-
-T = TypeVar("T")
 
 
 def _pattern(fi: FieldInfo) -> str | None:
@@ -156,16 +154,16 @@ class DuckDBEngine(SqlEngine):
 
     def __init__(self, connection: duckdb.DuckDBPyConnection | None = None) -> None:
         self._con = connection
-        self._opening: _Beside[duckdb.DuckDBPyConnection] | None = None
+        self._opening: Beside[duckdb.DuckDBPyConnection] | None = None
         if connection is None:  # opened beside what comes first: duckdb.connect takes 20-30
             config = memory()    # ms, a tenth of a small evaluation's start
-            self._opening = _Beside(lambda: duckdb.connect(config=config),
-                                    "kpidsl-duckdb-connect")
+            self._opening = Beside(lambda: duckdb.connect(config=config),
+                                   "kpidsl-duckdb-connect")
         self.notices: tuple[Diagnostic, ...] = ()
         self._own = connection is None
         self._made: set[str] = set()
         """The tables and views this engine made: on a connection of its own, no others."""
-        self._beside: list[tuple[_Beside[Any], duckdb.DuckDBPyConnection]] = []
+        self._beside: list[tuple[Beside[Any], duckdb.DuckDBPyConnection]] = []
         """What runs beside the caller (:meth:`entries_soon`), with its cursor."""
         self._largest = 0
         """The records of the largest table loaded (:meth:`entries_soon` reads it)."""
@@ -467,7 +465,7 @@ class DuckDBEngine(SqlEngine):
         def rows(sql: str) -> list[dict[str, Any]]:
             return self._rows(sql, con)
 
-        beside = _Beside(lambda: (
+        beside = Beside(lambda: (
             self._entries(self._findings_builder(plan), "finding", rows),
             self._entries(QueryBuilder(plan, [as_of], lines=self.lines), "action", rows)),
             "kpidsl-entries")
@@ -511,31 +509,6 @@ def _side_by_side(work: Callable[[_Job], bool], jobs: list[_Job]) -> bool:
     if failed:
         raise failed[0]
     return all(done)
-
-
-class _Beside(Generic[T]):
-    """``work()`` done on a thread of its own while the caller goes on (DuckDB lets go of the
-    GIL): :meth:`wait` gives what it returned, or raises what it raised, where the result is
-    wanted."""
-
-    def __init__(self, work: Callable[[], T], name: str) -> None:
-        self._got: list[T] = []
-        self._error: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                self._got.append(work())
-            except BaseException as e:
-                self._error.append(e)
-
-        self._thread = threading.Thread(target=run, name=name)
-        self._thread.start()
-
-    def wait(self) -> T:
-        self._thread.join()
-        if self._error:
-            raise self._error[0]
-        return self._got[0]
 
 
 @contextlib.contextmanager

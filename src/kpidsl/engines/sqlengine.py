@@ -14,11 +14,12 @@ import datetime as dt
 import decimal
 import functools
 import os
+import threading
 import types
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from kpidsl.collector import collector_paused
 from kpidsl.contract.records import describe, key_of
@@ -42,6 +43,7 @@ from kpidsl.plan.results import (
 )
 from kpidsl.plan.status import NO_DATA, status, status_of
 
+T = TypeVar("T")
 _NONE = (0, 0, 0)
 _Move = tuple[str, int, int, int]
 """A group whose counts changed from one date to the next: its id, and how its n, k and p
@@ -113,7 +115,8 @@ class SqlEngine:
             return self._built[1]
         inline = self._views_inline()
         qb = QueryBuilder(plan, dates, inline=inline, lines=self.lines,
-                          money_scale=self._money_scale())
+                          money_scale=self._money_scale(),
+                          verdicts_apart=self._verdicts_apart())
         if not inline:
             for name, query in qb.prelude():
                 self._create(name, query)
@@ -128,6 +131,11 @@ class SqlEngine:
     def _money_scale(self) -> int:
         """Units of a money column to the pound (SQLite keeps pence)."""
         return 1
+
+    def _verdicts_apart(self) -> bool:
+        """Whether the tallies' verdicts are worked out apart from their counts
+        (:attr:`QueryBuilder.verdicts_apart`: PostgreSQL's)."""
+        return False
 
     def _findings_builder(self, plan: p.Plan) -> QueryBuilder:
         """The queries for the findings, which read the data as written."""
@@ -441,3 +449,28 @@ def _record(row: dict[str, Any]) -> Any:
     line = row.get("_line")
     r.line = line if line and line > 0 else None
     return r
+
+
+class Beside(Generic[T]):
+    """``work()`` done on a thread of its own while the caller goes on (the database drivers
+    let go of the GIL while a query runs): :meth:`wait` gives what it returned, or raises
+    what it raised, where the result is wanted."""
+
+    def __init__(self, work: Callable[[], T], name: str) -> None:
+        self._got: list[T] = []
+        self._error: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                self._got.append(work())
+            except BaseException as e:
+                self._error.append(e)
+
+        self._thread = threading.Thread(target=run, name=name)
+        self._thread.start()
+
+    def wait(self) -> T:
+        self._thread.join()
+        if self._error:
+            raise self._error[0]
+        return self._got[0]

@@ -139,8 +139,14 @@ class QueryBuilder:
     """Builds the queries of a plan for a set of as-of dates (``None``: as written)."""
 
     def __init__(self, plan: p.Plan, dates: Sequence[dt.date | None], *,
-                 inline: bool = True, lines: bool = True, money_scale: int = 1) -> None:
+                 inline: bool = True, lines: bool = True, money_scale: int = 1,
+                 verdicts_apart: bool = False) -> None:
         self.plan = plan
+        self.verdicts_apart = verdicts_apart
+        """The tallies' verdicts (``v<i>``) in a subquery that the database may not merge into
+        the counts that read them (``OFFSET 0``): PostgreSQL otherwise works out each verdict
+        once for each of its three counts (at 100,000 learners, 0.76 s of the server's CPU
+        for the learners' tallies, 0.59 s apart)."""
         self.lv = levels(plan)
         self.top = max(self.lv.values(), default=0) + 1
         self.compiler = Compiler(plan, self.lv, money_scale)
@@ -345,7 +351,8 @@ class QueryBuilder:
                 out.append((f"{self.with_}\nSELECT _as_of, bootcamp_id AS group_id, "
                             f"{', '.join(sums)} FROM (SELECT s._as_of, s.bootcamp_id, "
                             f"{', '.join(verdicts)} FROM {s.source(rel)} WHERE "
-                            f"{' OR '.join(f'({m})' for m in members)}) AS v "
+                            f"{' OR '.join(f'({m})' for m in members)}"
+                            f"{' OFFSET 0' if self.verdicts_apart else ''}) AS v "
                             "GROUP BY _as_of, bootcamp_id", names, False))
                 continue
             out.append((self._changes(record, verdicts, s.source(rel + 'e')), names, True))
