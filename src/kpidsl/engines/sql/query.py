@@ -21,6 +21,10 @@ from kpidsl.plan.points import current_point
 #: :meth:`QueryBuilder.explained`.
 ID_COLUMNS = ("learner_id", "provider_id", "bootcamp_id", "employer_id")
 _POINT_MEMBERS = ("label", "date", "year_start", "year_end")
+CHANGES = "__e"
+"""The end of the name of a history's view ``<record>__e``: the pairs of a record (its key)
+and a date to work it out on (:class:`Changes`), for a record type of
+:attr:`QueryBuilder.sparse`."""
 _PACKED = 15
 """How many KPIs' verdicts a history's change query packs into one integer."""
 
@@ -78,12 +82,12 @@ def _base_cte(record: str, lines: bool, sparse: bool = False, by: Link | None = 
     name = f"{record}_0"
     if sparse:
         on = " AND ".join(f"t.{k} = e.{k}" for k in BY_NAME[record].key)
-        frm = f"{record}__e AS e JOIN {table_name(record)} AS t ON {on} JOIN _dates AS d " \
+        frm = f"{record}{CHANGES} AS e JOIN {table_name(record)} AS t ON {on} JOIN _dates AS d " \
             "ON d._as_of = e._as_of"
         name += "e"
     elif by is not None:
-        frm = f"{by.source}__e AS e JOIN {table_name(record)} AS t ON t.{by.target_field} = " \
-            f"e.{by.source_field} JOIN _dates AS d ON d._as_of = e._as_of"
+        frm = f"{by.source}{CHANGES} AS e JOIN {table_name(record)} AS t ON " \
+            f"t.{by.target_field} = e.{by.source_field} JOIN _dates AS d ON d._as_of = e._as_of"
         name += f"__{by.source}"
     return f"{name} AS (SELECT d.*, {', '.join(cols)} FROM {frm}{where})"
 
@@ -178,7 +182,7 @@ class QueryBuilder:
                 except Unsupported:
                     continue
                 self.sparse.add(record)
-                self.ctes.append(f"{record}__e AS ({changes.sql()})")
+                self.ctes.append(f"{record}{CHANGES} AS ({changes.sql()})")
                 for link in LINKS:  # the records it lists by its key, on its dates only
                     if link.source == record and keyed(link):
                         self.ctes += [_base_cte(link.target, lines, by=link),
