@@ -121,6 +121,10 @@ def test_a_folder_has_the_fingerprint_of_its_files_as_they_are(cohort_dir, engin
     edit_cell(cohort_dir, "learners.csv", "W", {"withdrawal_date": ""})
     assert kpidsl.evaluate(fixture_rules(), cohort_dir, as_of=LATE,
                            engine=engine).data_fingerprint == sha256sums(cohort_dir)
+    edit_cell(cohort_dir, "learners.csv", "W", {"withdrawal_date": "2026-06-30"})
+    history = kpidsl.api.history_report(fixture_rules(), cohort_dir, "2026-11", "2026-12",
+                                        engine=engine)  # a history hashes them as it starts too
+    assert history.audit["data"] == sha256sums(cohort_dir)
 
 
 def test_records_have_the_fingerprint_of_their_files(cohort_dir):

@@ -243,8 +243,7 @@ def evaluate(rules: RuleSet, data: Data, as_of: dt.date | str | None = None,
     the contract (a data set built in Python is held to the same rules as one read from CSV).
     """
     when = _today_or(as_of)
-    if _files(data) and os.path.isdir(data):
-        fingerprint_soon(data)  # for the report's audit, beside the evaluation
+    _fingerprint_soon(data)
     plan = lower(rules)
     asked = [(k.name, "all") for k in plan.kpis] if explain else []
     done = run(plan, data, [when], engine, entries=True, explain=asked)
@@ -395,6 +394,13 @@ def _audit(rules: RuleSet, done: Run, data: Data, as_of: dt.date | None) -> dict
                       if isinstance(evaluated, Dataset) or _files(evaluated) else "")
 
 
+def _fingerprint_soon(data: Data) -> None:
+    """The audit's hashes of a data folder's files worked out beside the evaluation
+    (:func:`~kpidsl.data.csvfiles.fingerprint_soon`)."""
+    if _files(data) and os.path.isdir(data):
+        fingerprint_soon(data)
+
+
 def _files(data: object) -> TypeGuard[StrPath]:
     """``data`` is a path to files (not a database's URL, whose tables are not
     fingerprinted)."""
@@ -420,6 +426,7 @@ def history_report(rules: RuleSet, data: Data, first: dt.date | str, last: dt.da
     ks = [rules.kpi(k).name for k in listed(kpis or ())]
     wanted = {named(Status, s) for s in listed(statuses or ())}
     days = month_ends(start, end)
+    _fingerprint_soon(data)
     done = run(lower(rules), data, days, engine)
     scope, gid = None, "all"
     if group is not None:
