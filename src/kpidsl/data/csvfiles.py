@@ -101,13 +101,17 @@ class Writer:
         (self._quoted if "\r" in "".join(cells) else self._plain).writerow(cells)
 
 
-def _write_csv(t: RecordType, records: Sequence[Any], out: Any) -> None:
-    """The CSV text of one record type's file, written to ``out`` (anything with ``write``)."""
+def _written(t: RecordType, records: Sequence[Any], out: Any
+             ) -> Iterator[tuple[Any, list[str]]]:
+    """Each record with its cells, as the CSV text of its type's file is written to ``out``
+    (anything with ``write``: the file, or a hash of it)."""
     fields = tuple(FIELDS[t.name].values())
     w = Writer(out)
     w.writerow(fi.name for fi in fields)
     for r in records:
-        w.writerow(_cell(getattr(r, fi.name), fi) for fi in fields)
+        cells = [_cell(getattr(r, fi.name), fi) for fi in fields]
+        w.writerow(cells)
+        yield r, cells
 
 
 def record_rows(dataset: Dataset, t: RecordType, hashes: dict[str, str | None] | None
@@ -117,9 +121,9 @@ def record_rows(dataset: Dataset, t: RecordType, hashes: dict[str, str | None] |
     (``None`` for an optional file with no records, which it does not write). So an engine
     that writes the records out in a form of its own fingerprints them on the way
     (:func:`keep_fingerprints`), and they are not written twice."""
-    fields = tuple(FIELDS[t.name].values())
     records = dataset.of(t.name)
     if hashes is None:
+        fields = tuple(FIELDS[t.name].values())
         for r in records:
             yield r, [_cell(getattr(r, fi.name), fi) for fi in fields]
         return
@@ -127,12 +131,7 @@ def record_rows(dataset: Dataset, t: RecordType, hashes: dict[str, str | None] |
         hashes[t.file] = None
         return
     out = _Sha256()
-    w = Writer(out)
-    w.writerow(fi.name for fi in fields)
-    for r in records:
-        cells = [_cell(getattr(r, fi.name), fi) for fi in fields]
-        w.writerow(cells)
-        yield r, cells
+    yield from _written(t, records, out)
     hashes[t.file] = out.hash.hexdigest()
 
 
@@ -158,7 +157,8 @@ def write_data(dataset: Dataset, directory: str | os.PathLike[str]) -> None:
             continue
         with io.TextIOWrapper(open_output(os.path.join(directory, t.file)), encoding="utf-8",
                               newline="") as f:
-            _write_csv(t, records, f)
+            for _ in _written(t, records, f):
+                pass
 
 
 class _Sha256:

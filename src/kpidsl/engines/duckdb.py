@@ -462,7 +462,7 @@ class DuckDBEngine(SqlEngine):
         the evaluation's temporary views), and a query over 100,000 records, one row group,
         leaves one of two cores mostly idle; the findings and actions (0.07 s) are worked out
         there meanwhile. When a table has more row groups than the machine has cores, DuckDB
-        fills both cores with the results' queries and the thread only competes with them
+        fills every core with the results' queries and the thread only competes with them
         (at a million learners, 4.58 s against 4.34 s): then, as on a connection given,
         whose tables a cursor may not see, when called."""
         if not self._own or self._largest > ROW_GROUP * (os.cpu_count() or 1):

@@ -334,7 +334,7 @@ def _date(file: str, text: str, line: int, what: str) -> dt.date:
 
 
 def _values(element: Any, first: str, second: str, third: str | None = None
-          ) -> tuple[str, str, str | None]:
+            ) -> tuple[str, str, str | None]:
     """The values of ``element``'s children when they are ``first``, ``second`` and perhaps
     ``third``, in that order (the schema's), each a value with no element inside: else
     ``ValueError`` (or ``TypeError`` for an empty one), and the careful way reads the
