@@ -109,7 +109,8 @@ def test_duckdb_works_out_the_findings_and_actions_beside_the_results(rules, fol
     cursor of their own (the views inline) while the results are worked out; what it raises
     is raised where they are wanted (an unrepresentable value: evaluated by the Python
     engine instead), and ``release`` waits for them. On a connection given, whose tables a
-    cursor may not see, they are worked out when wanted."""
+    cursor may not see, they are worked out when wanted. With tables of more row groups
+    than cores, they start when the results' last query does."""
     import threading
 
     from kpidsl.engines import Unrepresentable
@@ -152,11 +153,74 @@ def test_duckdb_works_out_the_findings_and_actions_beside_the_results(rules, fol
     python = kpidsl.evaluate(rules, folder, as_of=DATES[2], engine="python")
     assert (report.findings, report.actions) == (python.findings, python.actions)
     monkeypatch.setattr(engine.DuckDBEngine, "_entries", noted)
-    on.clear()  # a table of more row groups than cores: DuckDB fills both with the results
+    # a table of more row groups than cores: DuckDB fills both with the results' big
+    # queries, so the findings start once the last of them is under way
     monkeypatch.setattr(engine, "ROW_GROUP", 1)
+    real_soon = engine.DuckDBEngine._tuples_soon
+
+    def started(self, sql):
+        on.append(("MainThread", "tally"))
+        return real_soon(self, sql)
+
+    monkeypatch.setattr(engine.DuckDBEngine, "_tuples_soon", started)
     big = engine.DuckDBEngine().load(folder)
+    want = loaded.results(plan, [DATES[2]])
+    on.clear()
+    found = big.entries_soon(plan, DATES[2])
+    assert on == []
+    assert big.results(plan, [DATES[2]]) == want
+    assert found() == (findings, actions)
+    tallies = len(on) - 2
+    assert tallies >= 2 and on[:tallies] == [("MainThread", "tally")] * tallies
+    assert on[tallies:] == [("kpidsl-entries", "finding"), ("kpidsl-entries", "action")]
+    on.clear()  # with no results asked for, they are worked out when wanted
     assert big.entries_soon(plan, DATES[2])() == (findings, actions)
-    assert on == [("MainThread", "finding"), ("MainThread", "action")]
+    assert on == [("kpidsl-entries", "finding"), ("kpidsl-entries", "action")]
+    big.release()
+
+
+def test_duckdb_runs_each_tally_query_while_the_last_ones_kpis_are_made(rules, folder: Path,
+                                                                      monkeypatch):
+    """The results' queries (one per record type) run on a thread, one after the other on
+    the engine's connection, while the KPIs of the query before are made in Python; the
+    results are those of the Python engine, and what a query raises is raised by
+    ``results`` (an unrepresentable value: evaluated by the Python engine instead)."""
+    import threading
+
+    from kpidsl.engines import Unrepresentable
+    from kpidsl.engines import duckdb as engine
+    from kpidsl.plan.lower import lower
+
+    plan, on = lower(rules), []
+    real = engine.DuckDBEngine._tuples
+
+    def noted(self, sql):
+        on.append(threading.current_thread().name)
+        return real(self, sql)
+
+    monkeypatch.setattr(engine.DuckDBEngine, "_tuples", noted)
+    loaded = engine.DuckDBEngine().load(folder)
+    months = kpidsl.api.month_ends(dt.date(2024, 1, 1), dt.date(2025, 12, 31))
+    python = history(rules, folder, months, engine="python")
+    assert list(loaded.results(plan, months).items()) == python
+    assert len(on) >= 2 and set(on) == {"kpidsl-tally"}
+
+    def unrepresentable(self, sql):
+        if on:
+            raise Unrepresentable("Conversion Error: the value is out of range")
+        on.append(sql)
+        return real(self, sql)
+
+    on.clear()
+    monkeypatch.setattr(engine.DuckDBEngine, "_tuples", unrepresentable)
+    with pytest.raises(Unrepresentable, match="out of range"):
+        loaded.results(plan, months)
+    loaded.release()
+    on.clear()
+    monkeypatch.setattr("kpidsl.engines.run.SMALL", 0)  # the folder is read by DuckDB first
+    report = kpidsl.evaluate(rules, folder, as_of=DATES[2])
+    assert report.engine == "python"
+    assert report == kpidsl.evaluate(rules, folder, as_of=DATES[2], engine="python")
 
 
 def test_history_in_one_pass_equals_one_evaluation_per_month(rules, folder: Path):

@@ -144,59 +144,56 @@ class SqlEngine:
     @collector_paused()
     def results(self, plan: p.Plan, dates: Sequence[dt.date]) -> dict[dt.date, list[Result]]:
         """Every KPI for every group at each date, in one query per record type over all
-        dates."""
+        dates. Each query's KPIs are worked out while the next query runs
+        (:meth:`_tuples_soon`), and a date's results put in the rules' order at the end."""
         dates = list(dict.fromkeys(dates))
         out: dict[dt.date, list[Result]] = {d: [] for d in dates}
         if not plan.kpis:  # rules with no KPI (the fuzzer's empty file): no query to run
             return out
         qb = self._builder(plan, dates)
         target_row = {r["_as_of"]: r for r in self._rows(qb.targets())}
-        moves: dict[str, dict[dt.date, list[_Move]]] = {}
-        for sql, names, changes in qb.tallies():
-            by_date: dict[dt.date, list[tuple[Any, ...]]] = {}
-            for t in self._tuples(sql):  # _as_of, group_id, then n, k and p of each KPI
-                by_date.setdefault(t[0], []).append(t)
-            for i, name in enumerate(names):
-                moves[name] = _moves(dates, by_date, i, changes)
         layouts = {measured: _Layout(self.groups, measured) for measured in (False, True)}
-        for i, k in enumerate(plan.kpis):
-            lay = layouts[isinstance(k, p.MeasurePlan)]
-            groups, ups, top = lay.groups, lay.ups, len(lay.groups) - 1
-            name, direction = k.name, k.direction
-            # each group's totals, in the order of groups: n, k and p, moved by each change
-            tn, tk, tp = [0] * len(groups), [0] * len(groups), [0] * len(groups)
-            row: list[Result] | None = None  # this KPI's own: a date's results are a copy
-            was_exact: tuple[int, int] | None = None
-            for d in dates:
-                target = _target(target_row.get(d, {}), i)
-                exact = None if target is None else (target.numerator, target.denominator)
-                judged = _judged(direction, exact)
-                moved = moves[name][d]
-                an = ak = ap = 0
-                for b, dn, dk, dp in moved:
-                    an, ak, ap = an + dn, ak + dk, ap + dp
-                    for j in ups[b]:
-                        tn[j] += dn
-                        tk[j] += dk
-                        tp[j] += dp
-                tn[top] += an
-                tk[top] += ak
-                tp[top] += ap
-                if row is not None and exact == was_exact:
-                    # a history: only the groups whose counts changed since the last date are
-                    # worked out again (a bootcamp, its provider and the programme)
-                    for j in {j for m in moved for j in (*ups[m[0]], top)}:
-                        n, c, pend = tn[j], tk[j], tp[j]
-                        scope, gid = groups[j]
-                        row[j] = result(name, scope, gid, judged(n, c, pend), c, n, pend,
-                                        direction, target)
-                else:
-                    row = [result(name, scope, gid, judged(n, c, pend), c, n, pend, direction,
-                                  target)
-                           for (scope, gid), n, c, pend in zip(groups, tn, tk, tp, strict=True)]
-                was_exact = exact
+        place = {k.name: i for i, k in enumerate(plan.kpis)}
+        made: dict[str, list[list[Result]]] = {}
+        tallies = qb.tallies()
+
+        def started(q: int) -> Callable[[], list[tuple[Any, ...]]]:
+            soon = self._tuples_soon(tallies[q][0])
+            if q + 1 == len(tallies):
+                self._tallied()
+            return soon
+
+        soon = started(0)
+        for q, (_, names, changes) in enumerate(tallies):
+            rows = soon()
+            if q + 1 < len(tallies):
+                soon = started(q + 1)
+            by_date: dict[dt.date, list[tuple[Any, ...]]] = {}
+            for t in rows:  # _as_of, group_id, then n, k and p of each KPI
+                by_date.setdefault(t[0], []).append(t)
+            for j, name in enumerate(names):
+                i = place[name]
+                k = plan.kpis[i]
+                made[name] = _kpi_results(
+                    k, layouts[isinstance(k, p.MeasurePlan)], dates,
+                    _moves(dates, by_date, j, changes),
+                    [_target(target_row.get(d, {}), i) for d in dates])
+        for k in plan.kpis:
+            for d, row in zip(dates, made[k.name], strict=True):
                 out[d] += row
         return out
+
+    def _tallied(self) -> None:
+        """Told by :meth:`results` once its last query is under way: work waiting for the
+        database to be free of the results' big queries may start (DuckDB's findings at a
+        million learners, :meth:`~kpidsl.engines.duckdb.DuckDBEngine.entries_soon`)."""
+
+    def _tuples_soon(self, sql: str) -> Callable[[], list[tuple[Any, ...]]]:
+        """:meth:`_tuples` of ``sql``, given when called: an engine whose driver lets go of
+        the GIL runs it on a thread meanwhile, so the previous query's KPIs are worked out
+        in Python while the database works on the next."""
+        rows = self._tuples(sql)
+        return lambda: rows
 
     def entries(self, plan: p.Plan, as_of: dt.date, kind: str) -> list[Entry]:
         """The findings (on the data as written) or the actions (as of the date), in the
@@ -279,6 +276,49 @@ class SqlEngine:
                                 values=((actual, a), (planned, n), *values,
                                         ("target", target))),)))
         return out
+
+
+def _kpi_results(k: p.KpiPlan | p.MeasurePlan, lay: _Layout, dates: Sequence[dt.date],
+                 moves: dict[dt.date, list[_Move]], targets: Sequence[Fraction | None]
+                 ) -> list[list[Result]]:
+    """One KPI's results for every group (in the order of ``lay``) at each date: the totals
+    of each group, moved by each date's changes (:func:`_moves`). After the first date only
+    the groups whose counts changed (a bootcamp, its provider and the programme) are worked
+    out again; the others are the same result objects as the date before."""
+    groups, ups, top = lay.groups, lay.ups, len(lay.groups) - 1
+    name, direction = k.name, k.direction
+    # each group's totals, in the order of groups: n, k and p, moved by each change
+    tn, tk, tp = [0] * len(groups), [0] * len(groups), [0] * len(groups)
+    row: list[Result] | None = None  # this KPI's own: a date's results are a copy
+    was_exact: tuple[int, int] | None = None
+    out = []
+    for d, target in zip(dates, targets, strict=True):
+        exact = None if target is None else (target.numerator, target.denominator)
+        judged = _judged(direction, exact)
+        moved = moves[d]
+        an = ak = ap = 0
+        for b, dn, dk, dp in moved:
+            an, ak, ap = an + dn, ak + dk, ap + dp
+            for j in ups[b]:
+                tn[j] += dn
+                tk[j] += dk
+                tp[j] += dp
+        tn[top] += an
+        tk[top] += ak
+        tp[top] += ap
+        if row is not None and exact == was_exact:
+            for j in {j for m in moved for j in (*ups[m[0]], top)}:
+                n, c, pend = tn[j], tk[j], tp[j]
+                scope, gid = groups[j]
+                row[j] = result(name, scope, gid, judged(n, c, pend), c, n, pend,
+                                direction, target)
+        else:
+            row = [result(name, scope, gid, judged(n, c, pend), c, n, pend, direction,
+                          target)
+                   for (scope, gid), n, c, pend in zip(groups, tn, tk, tp, strict=True)]
+        was_exact = exact
+        out.append(row.copy())
+    return out
 
 
 def _moves(dates: Sequence[dt.date], by_date: dict[dt.date, list[tuple[Any, ...]]], i: int,
