@@ -705,6 +705,29 @@ def test_worker_processes_report_a_bad_return_where_it_is(tmp_path: Path,
     assert (d.file, d.line) == (str(bad), 5) and "'2024-13-02' is not a date" in d.message
 
 
+@pytest.mark.parametrize("shared", [False, True])
+def test_a_bad_return_is_reported_before_the_datasheet_read_beside_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared: bool):
+    """The datasheet is read while the returns are (by worker processes, when they are big):
+    its errors are raised only when the returns have none, as when it was read after them."""
+    import kpidsl.data.ilr as reader
+
+    if shared:
+        monkeypatch.setattr(reader, "SHARED_BYTES", 0)
+    text = ilr(learner("A1", aim(1)))
+    good = write(tmp_path, "a.xml", text)
+    bad = write(tmp_path, "b.xml", text.replace("10000001", "10000002").replace(
+        "2024-09-02", "2024-13-02"))
+    sheet = datasheet(tmp_path / "sheet", learners="learner_id,start_date\nA1,someday\n")
+    with pytest.raises(DataError) as e:
+        read(good, bad, sheet)
+    (d,) = e.value.diagnostics
+    assert d.file == str(bad) and "'2024-13-02' is not a date" in d.message
+    with pytest.raises(DataError) as e:
+        read(good, sheet)
+    assert (str(sheet / "learners.csv"), 2) in [(d.file, d.line) for d in e.value.diagnostics]
+
+
 def test_every_command_that_takes_data_takes_returns(tmp_path: Path, capsys):
     """history, diff, explain and verify (after evaluate --record) read returns with their
     datasheet as evaluate does."""

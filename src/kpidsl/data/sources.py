@@ -133,12 +133,12 @@ def load_sources(paths: Sequence[StrPath], choices: Choices | None) -> Dataset:
         raise UsageError("reading ILR returns needs the rules: they say what each EVI code "
                          "means and when Milestone 1 is reached")
     with collector_paused():  # as the CSV reader does: millions of objects, no cycles
-        ilr = read_returns(returns, choices)
         if sheet is None:
-            merged = merge(ilr, None, {}, "")
+            merged = merge(read_returns(returns, choices, lambda: None)[0], None, {}, "")
         else:
             reader = datasheet.load_partial if is_workbook(sheet) else csvfiles.load_partial
-            data, columns = reader(sheet, MAY_BE_EMPTY)
+            ilr, (data, columns) = read_returns(returns, choices,
+                                                lambda: reader(sheet, MAY_BE_EMPTY))
             merged = merge(ilr, data, columns, os.fspath(sheet))
             if data.book is not None:  # the merged records keep their datasheet rows
                 merged._mark_read_from_book(data.book)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import itertools
 import os
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar, cast
 
 import attrs
 
@@ -74,25 +74,34 @@ def _latest(headers: Sequence[Return]) -> tuple[list[Return], list[Diagnostic]]:
     return chosen, notices
 
 
-def read_returns(paths: Sequence[str | os.PathLike[str]], choices: Choices) -> IlrRecords:
+def read_returns(paths: Sequence[str | os.PathLike[str]], choices: Choices,
+                 meanwhile: Callable[[], T]) -> tuple[IlrRecords, T]:
     """The records of the ILR returns at ``paths`` (files or folders), as the rules'
-    ``choices`` map them. A file that is not a return, or holds a value that is not what the
-    ILR specification says, is a located :class:`DataError`.
+    ``choices`` map them, and what ``meanwhile`` gives. A file that is not a return, or holds
+    a value that is not what the ILR specification says, is a located :class:`DataError`.
 
     Returns are independent files, so when there are many (more than :data:`SHARED_BYTES`),
     worker processes read them, one core each; the records come back in the order of the
-    returns, so the result is the same either way."""
+    returns, so the result is the same either way. ``meanwhile`` (reading the datasheet) is
+    done here while they read, rather than after, on a core they leave idle as they finish
+    and send their records; an error of it is raised only when the returns have none, as if
+    it were done after them."""
     files = [f for p in paths for f in return_files(p)]
     if not files:
         raise DataError([Diagnostic(message="no ILR returns (.xml files) here",
                                     file=", ".join(os.fspath(p) for p in paths))])
     with _Workers(files) as work:
-        headers = work.map(_header, files)
+        headers = list(work.map(_header, files))
         problems = [d for h in headers if isinstance(h, list) for d in h]
         if problems:
             raise DataError(problems)
         chosen, notices = _latest([h for h in headers if isinstance(h, Return)])
-        read = work.map(_read, chosen, choices)
+        reading = work.map(_read, chosen, choices)  # under way in the workers, if any
+        try:
+            beside, late = meanwhile(), None
+        except Exception as e:  # raised below, once the returns are known to be good
+            beside, late = None, e
+        read = list(reading)
     found = Findings()
     people: dict[tuple[str, str], list[Enrolment]] = {}
     for ret, got in zip(chosen, read, strict=True):  # by year: a later year's record of a
@@ -106,8 +115,10 @@ def read_returns(paths: Sequence[str | os.PathLike[str]], choices: Choices) -> I
                 message=f"{skipped:,} learner{'s are' if skipped > 1 else ' is'} not on a "
                 "Skills Bootcamp (funding model 37, programme type 32): skipped",
                 file=ret.file, severity="warning"))
+    if late is not None:
+        raise late
     return _records([e for group in people.values() for e in group], found, notices,
-                    tuple(r.file for r in chosen))
+                    tuple(r.file for r in chosen)), cast(T, beside)
 
 
 #: Returns bigger than this in all are read by worker processes (when there is more than one
@@ -138,12 +149,14 @@ class _Workers:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
 
-    def map(self, fn: Callable[..., T], items: Sequence[Any], *args: Any) -> list[T]:
+    def map(self, fn: Callable[..., T], items: Sequence[Any], *args: Any) -> Iterator[T]:
+        """``fn`` of each item, in order: in the workers, each one given its share at once
+        (so they work while this process does something else), else here as they are
+        taken."""
         if self.pool is None:
-            return [fn(item, *args) for item in items]
+            return (fn(item, *args) for item in items)
         chunk = max(1, len(items) // (8 * self.workers))
-        return list(self.pool.map(fn, items, *(itertools.repeat(a) for a in args),
-                                  chunksize=chunk))
+        return self.pool.map(fn, items, *(itertools.repeat(a) for a in args), chunksize=chunk)  # type: ignore[no-any-return]
 
 
 def _header(path: str) -> Return | list[Diagnostic]:
