@@ -184,7 +184,8 @@ def test_duckdb_runs_each_tally_query_while_the_last_ones_kpis_are_made(rules, f
     """The results' queries (one per record type) run on a thread, one after the other on
     the engine's connection, while the KPIs of the query before are made in Python; the
     results are those of the Python engine, and what a query raises is raised by
-    ``results`` (an unrepresentable value: evaluated by the Python engine instead)."""
+    ``results`` (an unrepresentable value: evaluated by the Python engine instead); an error
+    while a query runs waits for it."""
     import threading
 
     from kpidsl.engines import Unrepresentable
@@ -221,6 +222,18 @@ def test_duckdb_runs_each_tally_query_while_the_last_ones_kpis_are_made(rules, f
     report = kpidsl.evaluate(rules, folder, as_of=DATES[2])
     assert report.engine == "python"
     assert report == kpidsl.evaluate(rules, folder, as_of=DATES[2], engine="python")
+
+    def broken(*args):
+        raise RuntimeError("a bug while the next query runs")
+
+    monkeypatch.setattr(engine.DuckDBEngine, "_tuples", noted)
+    monkeypatch.setattr("kpidsl.engines.sqlengine._kpi_results", broken)
+    loaded = engine.DuckDBEngine().load(folder)
+    with pytest.raises(RuntimeError, match="a bug"):
+        loaded.results(plan, months)
+    # the query under way was waited for before the error went on
+    assert not [t for t in threading.enumerate() if t.name == "kpidsl-tally"]
+    loaded.release()
 
 
 def test_history_in_one_pass_equals_one_evaluation_per_month(rules, folder: Path):

@@ -10,6 +10,7 @@ in its database: :meth:`SqlEngine.load` returns the engine itself, loaded.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import functools
@@ -164,20 +165,25 @@ class SqlEngine:
             return soon
 
         soon = started(0)
-        for q, (_, names, changes) in enumerate(tallies):
-            rows = soon()
-            if q + 1 < len(tallies):
-                soon = started(q + 1)
-            by_date: dict[dt.date, list[tuple[Any, ...]]] = {}
-            for t in rows:  # _as_of, group_id, then n, k and p of each KPI
-                by_date.setdefault(t[0], []).append(t)
-            for j, name in enumerate(names):
-                i = place[name]
-                k = plan.kpis[i]
-                made[name] = _kpi_results(
-                    k, layouts[isinstance(k, p.MeasurePlan)], dates,
-                    _moves(dates, by_date, j, changes),
-                    [_target(target_row.get(d, {}), i) for d in dates])
+        try:
+            for q, (_, names, changes) in enumerate(tallies):
+                rows = soon()
+                if q + 1 < len(tallies):
+                    soon = started(q + 1)
+                by_date: dict[dt.date, list[tuple[Any, ...]]] = {}
+                for t in rows:  # _as_of, group_id, then n, k and p of each KPI
+                    by_date.setdefault(t[0], []).append(t)
+                for j, name in enumerate(names):
+                    i = place[name]
+                    k = plan.kpis[i]
+                    made[name] = _kpi_results(
+                        k, layouts[isinstance(k, p.MeasurePlan)], dates,
+                        _moves(dates, by_date, j, changes),
+                        [_target(target_row.get(d, {}), i) for d in dates])
+        except BaseException:
+            with contextlib.suppress(Exception):
+                soon()  # the query under way is done before anything else uses the database
+            raise
         for k in plan.kpis:
             for d, row in zip(dates, made[k.name], strict=True):
                 out[d] += row
