@@ -570,6 +570,9 @@ def test_without_a_rules_folder_the_shipped_rules_are_used_and_named(capsys, mon
                                    f"(fingerprint {rules_fingerprint(fixture_rules())[:12]})")
     _, out, _ = run(capsys, "evaluate", "--data", str(cohort_dir), "--format", "json")
     assert json.loads(out)["rules"]["shipped"] is True
+    monkeypatch.chdir(tmp_path)  # a project folder holding its virtual environment
+    code, out, _ = run(capsys, "check")
+    assert code == 0 and out.startswith("Rules: the shipped rules, site-packages/kpidsl/rules ")
 
 
 def test_the_fingerprint_is_of_the_text_not_the_place(tmp_path):

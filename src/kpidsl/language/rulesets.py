@@ -70,11 +70,12 @@ def _holds_rules(folder: Path, recursive: bool = True) -> bool:
 
 def _shipped(origin: Path) -> bool:
     """Rules from ``origin`` came from the shipped folder, and not because the working folder
-    is in it or holds it (as in a checkout of kpidsl itself, whose ``rules/`` are the shipped
-    ones)."""
+    is in it or holds it as its ``rules/`` (as in a checkout of kpidsl itself, whose
+    ``rules/`` are the shipped ones). A working folder that holds them deeper down, in a
+    virtual environment's ``site-packages``, still uses the shipped rules."""
     origin, here = origin.resolve(), Path.cwd().resolve()
     return origin == default_rules_path().resolve() and not (
-        origin == here or origin in here.parents or here in origin.parents)
+        origin == here or origin in here.parents or origin.parent == here)
 
 
 def rules_label(rules: RuleSet | StrPath) -> str:
