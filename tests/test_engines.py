@@ -173,9 +173,11 @@ def test_duckdb_works_out_the_findings_and_actions_beside_the_results(rules, fol
     tallies = len(on) - 2
     assert tallies >= 2 and on[:tallies] == [("MainThread", "tally")] * tallies
     assert on[tallies:] == [("kpidsl-entries", "finding"), ("kpidsl-entries", "action")]
-    on.clear()  # with no results asked for, they are worked out when wanted
+    on.clear()  # with no results asked for, they are worked out when wanted, once
     assert big.entries_soon(plan, DATES[2])() == (findings, actions)
     assert on == [("kpidsl-entries", "finding"), ("kpidsl-entries", "action")]
+    assert big.results(plan, [DATES[2]]) == want
+    assert on[2:] == [("MainThread", "tally")] * tallies
     big.release()
 
 

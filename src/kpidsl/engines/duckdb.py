@@ -491,12 +491,13 @@ class DuckDBEngine(SqlEngine):
         they are worked out when called."""
         if not self._own:
             return super().entries_soon(plan, as_of)
-        con = self.con.cursor()
-
-        def rows(sql: str) -> list[dict[str, Any]]:
-            return self._rows(sql, con)
 
         def start() -> Beside[tuple[list[Entry], list[Entry]]]:
+            con = self.con.cursor()
+
+            def rows(sql: str) -> list[dict[str, Any]]:
+                return self._rows(sql, con)
+
             beside = Beside(lambda: (
                 self._entries(self._findings_builder(plan), "finding", rows),
                 self._entries(QueryBuilder(plan, [as_of], lines=self.lines), "action", rows)),
@@ -507,18 +508,29 @@ class DuckDBEngine(SqlEngine):
         if self._largest <= ROW_GROUP * (os.cpu_count() or 1):
             return start().wait
         started: list[Beside[tuple[list[Entry], list[Entry]]]] = []
-        self._later = lambda: started.append(start())
-        return lambda: (started[0] if started else start()).wait()
+
+        def later() -> None:
+            self._later = None
+            if not started:
+                started.append(start())
+
+        def wanted() -> tuple[list[Entry], list[Entry]]:
+            later()  # when no results were asked for first
+            return started[0].wait()
+
+        self._later = later
+        return wanted
 
     def _tallied(self) -> None:
         """Start the findings and actions that :meth:`entries_soon` left for now."""
-        later, self._later = self._later, None
-        if later is not None:
-            later()
+        if self._later is not None:
+            self._later()
 
     def release(self) -> None:
         """Wait for what still runs beside (:meth:`entries_soon`, whatever it raises: an
-        error of the caller's is the one to give) and close its cursors."""
+        error of the caller's is the one to give) and close its cursors; what was left to
+        start with the results' last query (:meth:`_tallied`) is not started."""
+        self._later = None
         while self._beside:
             beside, con = self._beside.pop()
             with contextlib.suppress(Exception):

@@ -156,7 +156,8 @@ class _Workers:
         if self.pool is None:
             return (fn(item, *args) for item in items)
         chunk = max(1, len(items) // (8 * self.workers))
-        return self.pool.map(fn, items, *(itertools.repeat(a) for a in args), chunksize=chunk)  # type: ignore[no-any-return]
+        return cast(Iterator[T], self.pool.map(fn, items, *(itertools.repeat(a) for a in args),
+                                               chunksize=chunk))
 
 
 def _header(path: str) -> Return | list[Diagnostic]:
